@@ -1,0 +1,1 @@
+"""Storage on SQLAlchemy Core: SQLite (aiosqlite) embedded, PostgreSQL (asyncpg) in production."""

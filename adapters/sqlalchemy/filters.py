@@ -1,0 +1,91 @@
+"""Turns storage-neutral criteria into SQL, with the same meaning as the in-memory fake."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
+
+from application.queries import AnyOf, Condition, Criterion, Op
+
+VirtualFilter = Callable[[Condition], sa.ColumnElement[bool]]
+
+
+class fold(FunctionElement[str]):  # noqa: N801 - an SQL function name
+    """Unicode case folding: PostgreSQL's lower() knows Cyrillic; on SQLite a Python function does."""
+
+    type = sa.String()
+    inherit_cache = True
+    name = "fold"
+
+
+@compiles(fold)
+def _fold_default(element: fold, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"lower({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(fold, "sqlite")
+def _fold_sqlite(element: fold, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"sb_fold({compiler.process(element.clauses, **kw)})"
+
+
+def _condition(column: sa.ColumnElement[Any], condition: Condition) -> sa.ColumnElement[bool]:
+    value = condition.value
+    match condition.op:
+        case Op.EQ:
+            return column == value
+        case Op.NE:
+            return column != value
+        case Op.IN:
+            return column.in_(list(value))  # type: ignore[call-overload]
+        case Op.GTE:
+            return column >= value
+        case Op.LT:
+            return column < value
+        case Op.LTE:
+            return column <= value
+        case Op.CONTAINS:
+            return fold(column).contains(str(value).lower(), autoescape=True)
+        case Op.IS_NULL:
+            return column.is_(None) if value else column.is_not(None)
+    raise ValueError(f"unsupported operator {condition.op}")
+
+
+def where(
+    table: sa.Table, criterion: Criterion, virtual: Mapping[str, VirtualFilter]
+) -> sa.ColumnElement[bool]:
+    if isinstance(criterion, AnyOf):
+        return sa.or_(*(where(table, c, virtual) for c in criterion.conditions))
+    if criterion.field in virtual:
+        return virtual[criterion.field](criterion)
+    if criterion.field not in table.c:
+        raise ValueError(f"{table.name} has no field {criterion.field!r}")
+    return _condition(table.c[criterion.field], criterion)
+
+
+def related(
+    owner: sa.ColumnElement[Any], link_owner: sa.Column[Any], link_value: sa.Column[Any]
+) -> VirtualFilter:
+    """A filter on a many-to-many relation: ``owner`` has a link row whose value matches."""
+
+    def build(condition: Condition) -> sa.ColumnElement[bool]:
+        if condition.op not in (Op.EQ, Op.IN):
+            raise ValueError(f"unsupported operator {condition.op} on a relation")
+        return owner.in_(sa.select(link_owner).where(_condition(link_value, condition)))
+
+    return build
+
+
+def ordering(table: sa.Table, order_by: tuple[str, ...]) -> list[sa.ColumnElement[Any]]:
+    names = list(order_by)
+    if "id" not in {n.lstrip("-") for n in names}:
+        names.append("id")
+    clauses: list[sa.ColumnElement[Any]] = []
+    for name in names:
+        column = table.c[name.lstrip("-")]
+        clauses.append((column.desc() if name.startswith("-") else column.asc()).nulls_last())
+    return clauses

@@ -1,0 +1,177 @@
+"""One generic repository over a table; relations (links, lookup indexes) are declared, not coded."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields
+from typing import Any, Generic, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from adapters.sqlalchemy.filters import VirtualFilter, ordering, where
+from application.queries import Criterion, Query
+from domain.entity import Entity
+from domain.errors import Conflict, NotFound
+
+E = TypeVar("E", bound=Entity)
+
+
+@dataclass(frozen=True)
+class Link:
+    """A list attribute kept in a link table: ``owner`` column -> the entity, ``value`` -> the list item.
+
+    ``loaded`` False means the attribute also lives in the entity's own row (JSON, keeping order),
+    and the link table is only an index for lookups.
+    """
+
+    attribute: str
+    table: sa.Table
+    owner: str
+    value: str
+    loaded: bool = True
+
+
+class SqlRepository(Generic[E]):
+    def __init__(
+        self,
+        connection: AsyncConnection,
+        table: sa.Table,
+        entity: type[E],
+        kind: str,
+        links: Sequence[Link] = (),
+        virtual: Mapping[str, VirtualFilter] | None = None,
+    ) -> None:
+        self._conn = connection
+        self._table = table
+        self._entity = entity
+        self._kind = kind
+        self._links = links
+        self._virtual = virtual or {}
+        self._columns = [f.name for f in fields(entity) if f.name in table.c and f.name != "id"]
+
+    # -- writing ---------------------------------------------------------------------------
+
+    async def add(self, entity: E) -> E:
+        values = {name: getattr(entity, name) for name in self._columns}
+        async with self._integrity():
+            result = await self._conn.execute(self._table.insert().values(values).returning(self._table.c.id))
+            entity.id = result.scalar_one()
+            await self._write_links(entity)
+        return entity
+
+    async def update(self, entity: E) -> None:
+        values = {name: getattr(entity, name) for name in self._columns}
+        async with self._integrity():
+            result = await self._conn.execute(
+                self._table.update().where(self._table.c.id == entity.id).values(values)
+            )
+            if result.rowcount == 0:
+                raise NotFound(self._kind, entity.id)
+            await self._write_links(entity)
+
+    async def delete(self, entity_id: int) -> None:
+        async with self._integrity():
+            await self._conn.execute(self._table.delete().where(self._table.c.id == entity_id))
+
+    # -- reading ---------------------------------------------------------------------------
+
+    async def get(self, entity_id: int) -> E | None:
+        found = await self._load(sa.select(self._table).where(self._table.c.id == entity_id))
+        return found[0] if found else None
+
+    async def get_many(self, ids: Iterable[int]) -> dict[int, E]:
+        wanted = list(set(ids))
+        if not wanted:
+            return {}
+        found = await self._load(sa.select(self._table).where(self._table.c.id.in_(wanted)))
+        return {e.id: e for e in found if e.id is not None}
+
+    async def find(self, query: Query) -> list[E]:
+        statement = (
+            sa.select(self._table)
+            .where(*self._where(query.criteria))
+            .order_by(*ordering(self._table, query.order_by))
+            .limit(query.limit)
+            .offset(query.offset)
+        )
+        return await self._load(statement)
+
+    async def first(self, *criteria: Criterion) -> E | None:
+        found = await self.find(Query(criteria, limit=1))
+        return found[0] if found else None
+
+    async def count(self, *criteria: Criterion) -> int:
+        statement = sa.select(sa.func.count()).select_from(self._table).where(*self._where(criteria))
+        return int((await self._conn.execute(statement)).scalar_one())
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _where(self, criteria: Iterable[Criterion]) -> list[sa.ColumnElement[bool]]:
+        return [where(self._table, c, self._virtual) for c in criteria]
+
+    async def _load(self, statement: sa.Select[Any]) -> list[E]:
+        rows = (await self._conn.execute(statement)).mappings().all()
+        linked = await self._read_links([row["id"] for row in rows])
+        return [self._hydrate(row, linked) for row in rows]
+
+    def _hydrate(self, row: Mapping[str, Any], linked: dict[str, dict[int, list[Any]]]) -> E:
+        # Stored rows were valid when written: rebuild without re-running today's validation,
+        # so that a tightened rule never makes old data unreadable.
+        entity = self._entity.__new__(self._entity)
+        entity.__dict__.update({name: row[name] for name in ("id", *self._columns)})
+        for link in self._links:
+            if link.loaded:
+                entity.__dict__[link.attribute] = linked[link.attribute].get(row["id"], [])
+        return entity
+
+    async def _read_links(self, ids: list[int]) -> dict[str, dict[int, list[Any]]]:
+        linked: dict[str, dict[int, list[Any]]] = {}
+        for link in self._links:
+            if not link.loaded or not ids:
+                linked[link.attribute] = {}
+                continue
+            owner, value = link.table.c[link.owner], link.table.c[link.value]
+            rows = await self._conn.execute(
+                sa.select(owner, value).where(owner.in_(ids)).order_by(owner, value)
+            )
+            by_owner: dict[int, list[Any]] = defaultdict(list)
+            for owner_id, item in rows:
+                by_owner[owner_id].append(item)
+            linked[link.attribute] = by_owner
+        return linked
+
+    async def _write_links(self, entity: E) -> None:
+        for link in self._links:
+            owner = link.table.c[link.owner]
+            await self._conn.execute(link.table.delete().where(owner == entity.id))
+            items = list(dict.fromkeys(getattr(entity, link.attribute)))
+            if items:
+                await self._conn.execute(
+                    link.table.insert(), [{link.owner: entity.id, link.value: item} for item in items]
+                )
+
+    def _integrity(self) -> _IntegrityGuard:
+        return _IntegrityGuard(self._kind)
+
+
+class _IntegrityGuard:
+    """Turns a constraint the database caught (a race past the use case's checks) into a Conflict."""
+
+    def __init__(self, kind: str) -> None:
+        self._kind = kind
+
+    async def __aenter__(self) -> None:
+        return None
+
+    async def __aexit__(self, exc_type: object, exc: BaseException | None, tb: object) -> bool:
+        if isinstance(exc, IntegrityError):
+            raise Conflict(f"the {self._kind} conflicts with stored data: {_constraint(exc)}") from exc
+        return False
+
+
+def _constraint(error: IntegrityError) -> str:
+    text = str(error.orig).splitlines()[0] if error.orig is not None else "constraint violated"
+    return text[:200]

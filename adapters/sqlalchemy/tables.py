@@ -1,0 +1,226 @@
+"""The schema, as SQLAlchemy Core tables. Alembic migrations are written from this metadata."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from adapters.sqlalchemy.types import (
+    EnumText,
+    Grants,
+    JsonDict,
+    JsonList,
+    QuietHoursType,
+    UtcDateTime,
+    WorkingHours,
+)
+from domain.catalog import ChannelKind, DocumentKind
+from domain.clients import BookingState
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+def _entity(name: str, *columns: sa.Column[object] | sa.Constraint | sa.Index) -> sa.Table:
+    return sa.Table(
+        name,
+        metadata,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        *columns,
+        sa.Column("create_time", UtcDateTime, nullable=False),
+        sa.Column("update_time", UtcDateTime, nullable=False),
+        # Never reuse the id of a deleted row on SQLite: other systems may still hold it.
+        sqlite_autoincrement=True,
+    )
+
+
+def _fk(table: str, *, cascade: bool = False) -> sa.ForeignKey:
+    return sa.ForeignKey(f"{table}.id", ondelete="CASCADE" if cascade else "RESTRICT")
+
+
+companies = _entity(
+    "companies",
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("code", sa.String(64), nullable=False, unique=True),
+)
+
+departments = _entity(
+    "departments",
+    sa.Column("company_id", sa.Integer, _fk("companies"), nullable=False, index=True),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("code", sa.String(64), nullable=False),
+    sa.Column("parent_id", sa.Integer, _fk("departments"), index=True),
+    sa.Column("time_zone", sa.String(64), nullable=False),
+    sa.Column("working_hours", WorkingHours(), nullable=False),
+    sa.UniqueConstraint("company_id", "code"),
+)
+
+roles = _entity(
+    "roles",
+    sa.Column("name", sa.String(255), nullable=False, unique=True),
+    sa.Column("description", sa.Text),
+    sa.Column("grants", Grants(), nullable=False),
+)
+
+
+def _user_columns() -> list[sa.Column[object]]:
+    return [
+        sa.Column("login", sa.String(128), nullable=False, unique=True),
+        sa.Column("password_hash", sa.String(255), nullable=False),
+        sa.Column("active", sa.Boolean, nullable=False),
+    ]
+
+
+employees = _entity(
+    "employees",
+    *_user_columns(),
+    sa.Column("department_id", sa.Integer, _fk("departments"), index=True),
+    sa.Column("first_name", sa.String(255), nullable=False),
+    sa.Column("last_name", sa.String(255), nullable=False),
+    sa.Column("middle_name", sa.String(255)),
+    sa.Column("email", sa.String(255)),
+    sa.Column("phone", sa.String(32)),
+)
+
+service_accounts = _entity(
+    "service_accounts",
+    *_user_columns(),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("description", sa.Text),
+)
+
+# Logins are unique across both kinds of user; each table's own unique index guards its half,
+# the use case checks the other table.
+employee_roles = sa.Table(
+    "employee_roles",
+    metadata,
+    sa.Column("employee_id", sa.Integer, _fk("employees", cascade=True), primary_key=True),
+    sa.Column("role_id", sa.Integer, _fk("roles"), primary_key=True, index=True),
+)
+
+service_account_roles = sa.Table(
+    "service_account_roles",
+    metadata,
+    sa.Column("service_account_id", sa.Integer, _fk("service_accounts", cascade=True), primary_key=True),
+    sa.Column("role_id", sa.Integer, _fk("roles"), primary_key=True, index=True),
+)
+
+projects = _entity(
+    "projects",
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("code", sa.String(64), nullable=False, unique=True),
+)
+
+clients = _entity(
+    "clients",
+    sa.Column("first_name", sa.String(255), index=True),
+    sa.Column("last_name", sa.String(255), index=True),
+    sa.Column("middle_name", sa.String(255)),
+    sa.Column("birth_date", sa.Date),
+    sa.Column("phones", JsonList(), nullable=False),
+    sa.Column("email", sa.String(255), index=True),
+    sa.Column("social_media", JsonDict()),
+    sa.Column("language", sa.String(16)),
+    sa.Column("time_zone", sa.String(64)),
+    sa.Column("available", sa.Boolean, nullable=False, index=True),
+    sa.Column("project_id", sa.Integer, _fk("projects"), index=True),
+    sa.Column("guid", sa.String(255)),
+    sa.Column("tags", JsonList(), nullable=False),
+    sa.UniqueConstraint("project_id", "guid"),
+)
+
+# Phones live in the client's JSON too; this table is the index that finds a client by number.
+client_phones = sa.Table(
+    "client_phones",
+    metadata,
+    sa.Column("client_id", sa.Integer, _fk("clients", cascade=True), primary_key=True),
+    sa.Column("phone", sa.String(32), primary_key=True, index=True),
+)
+
+client_groups = _entity(
+    "client_groups",
+    sa.Column("name", sa.String(255), nullable=False, unique=True),
+    sa.Column("description", sa.Text),
+)
+
+client_group_members = sa.Table(
+    "client_group_members",
+    metadata,
+    sa.Column("group_id", sa.Integer, _fk("client_groups", cascade=True), primary_key=True),
+    sa.Column("client_id", sa.Integer, _fk("clients", cascade=True), primary_key=True, index=True),
+)
+
+communication_types = _entity(
+    "communication_types",
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("code", sa.String(64), nullable=False, unique=True),
+    sa.Column("description", sa.Text),
+    sa.Column("active", sa.Boolean, nullable=False),
+)
+
+channels = _entity(
+    "channels",
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("code", sa.String(64), nullable=False, unique=True),
+    sa.Column("kind", EnumText(ChannelKind), nullable=False),
+    sa.Column("description", sa.Text),
+    sa.Column("dispatchable", sa.Boolean, nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False),
+)
+
+channel_blocks = _entity(
+    "channel_blocks",
+    sa.Column("client_id", sa.Integer, _fk("clients", cascade=True), nullable=False, index=True),
+    sa.Column("channel_id", sa.Integer, _fk("channels"), nullable=False, index=True),
+    sa.Column("until", UtcDateTime),
+    sa.Column("reason", sa.Text),
+)
+
+documents = _entity(
+    "documents",
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("kind", EnumText(DocumentKind), nullable=False),
+    sa.Column("subject", sa.String(1000)),
+    sa.Column("body", sa.Text),
+    sa.Column("media_url", sa.String(2000)),
+    sa.Column("locale", sa.String(16)),
+)
+
+rules = _entity(
+    "rules",
+    sa.Column("department_id", sa.Integer, _fk("departments"), nullable=False, index=True),
+    sa.Column("name", sa.String(255), nullable=False, unique=True),
+    sa.Column("allowed_type_ids", JsonList(), nullable=False),
+    sa.Column("allowed_channel_ids", JsonList(), nullable=False),
+    sa.Column("channel_priority", JsonList(), nullable=False),
+    sa.Column("quiet_hours", QuietHoursType()),
+    sa.Column("allowed_weekdays", JsonList(), nullable=False),
+    sa.Column("max_per_day", sa.Integer),
+    sa.Column("max_per_week", sa.Integer),
+    sa.Column("min_interval_minutes", sa.Integer),
+    sa.Column("auto_select", sa.Boolean, nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False),
+)
+
+booking_statuses = _entity(
+    "booking_statuses",
+    sa.Column("code", EnumText(BookingState), nullable=False, unique=True),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("description", sa.Text),
+)
+
+bookings = _entity(
+    "bookings",
+    sa.Column("client_id", sa.Integer, _fk("clients"), nullable=False, index=True),
+    sa.Column("before_date", UtcDateTime, nullable=False),
+    sa.Column("status", EnumText(BookingState), sa.ForeignKey("booking_statuses.code"), nullable=False),
+    sa.Column("name", sa.String(255)),
+    sa.Column("department_id", sa.Integer, _fk("departments"), index=True),
+    sa.Column("employee_id", sa.Integer, _fk("employees"), index=True),
+)

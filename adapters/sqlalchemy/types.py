@@ -1,0 +1,123 @@
+"""Column types that carry domain values: aware UTC times and small value objects as JSON."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, time
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+
+from domain.access import Grant, Permission
+from domain.organisation import WorkingDay
+from domain.rules import QuietHours
+
+
+class UtcDateTime(sa.TypeDecorator[datetime]):
+    """Stored as UTC; always read back timezone-aware, on SQLite as on PostgreSQL."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored: give a timezone")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class JsonValue(sa.TypeDecorator[Any]):
+    """A value object stored as JSON through a pair of plain conversion functions."""
+
+    impl = sa.JSON
+    cache_ok = True
+
+    def __init__(self, dump: Callable[[Any], Any], load: Callable[[Any], Any]) -> None:
+        super().__init__()
+        self._dump = dump
+        self._load = load
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        return None if value is None else self._dump(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
+        return None if value is None else self._load(value)
+
+
+def _grants_dump(grants: tuple[Grant, ...]) -> list[dict[str, Any]]:
+    return [
+        {"permission": g.permission.value, "typeIds": sorted(g.type_ids), "channelIds": sorted(g.channel_ids)}
+        for g in grants
+    ]
+
+
+def _grants_load(raw: list[dict[str, Any]]) -> tuple[Grant, ...]:
+    return tuple(
+        Grant(
+            permission=Permission(g["permission"]),
+            type_ids=frozenset(g.get("typeIds", ())),
+            channel_ids=frozenset(g.get("channelIds", ())),
+        )
+        for g in raw
+    )
+
+
+def _hours_dump(days: tuple[WorkingDay, ...]) -> list[list[Any]]:
+    return [[d.weekday, d.opens.isoformat("minutes"), d.closes.isoformat("minutes")] for d in days]
+
+
+def _hours_load(raw: list[list[Any]]) -> tuple[WorkingDay, ...]:
+    return tuple(WorkingDay(int(d[0]), time.fromisoformat(d[1]), time.fromisoformat(d[2])) for d in raw)
+
+
+def _quiet_dump(q: QuietHours) -> list[str]:
+    return [q.start.isoformat("minutes"), q.end.isoformat("minutes")]
+
+
+def _quiet_load(raw: list[str]) -> QuietHours:
+    return QuietHours(time.fromisoformat(raw[0]), time.fromisoformat(raw[1]))
+
+
+def Grants() -> JsonValue:  # noqa: N802 - reads like a column type
+    return JsonValue(_grants_dump, _grants_load)
+
+
+def WorkingHours() -> JsonValue:  # noqa: N802
+    return JsonValue(_hours_dump, _hours_load)
+
+
+def QuietHoursType() -> JsonValue:  # noqa: N802
+    return JsonValue(_quiet_dump, _quiet_load)
+
+
+def JsonList() -> JsonValue:  # noqa: N802
+    return JsonValue(list, list)
+
+
+def JsonDict() -> JsonValue:  # noqa: N802
+    return JsonValue(dict, dict)
+
+
+class EnumText(sa.TypeDecorator[Any]):
+    """A StrEnum stored as its plain value, so dictionaries of codes stay readable in SQL."""
+
+    impl = sa.String
+    cache_ok = True
+
+    def __init__(self, enum_cls: type[Any], length: int = 32) -> None:
+        super().__init__(length)
+        self._enum = enum_cls
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        return None if value is None else self._enum(value).value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
+        return None if value is None else self._enum(value)

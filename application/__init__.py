@@ -1,0 +1,1 @@
+"""Use cases, one module per business capability, and the ports they need."""

@@ -1,0 +1,152 @@
+"""Who is calling: Basic Auth credentials checked against employees and service accounts.
+
+A slow password hash is the point of argon2, and it would also cap the API at a few dozen
+requests a second if every call paid it. So a successful check is remembered for a short
+while, keyed by a digest of the credentials (never the password itself); failed checks are
+counted per source and a burst of them is refused outright.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+from collections import deque
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from application.ports import Clock, PasswordHasher, UnitOfWork, UnitOfWorkFactory
+from application.queries import eq
+from domain.access import Principal, PrincipalKind, merge_grants
+from domain.errors import DomainError
+from domain.organisation import Employee, ServiceAccount
+
+
+class AuthenticationFailed(DomainError):
+    """Unknown login, wrong password or inactive user (HTTP 401). Says no more than that."""
+
+    def __init__(self) -> None:
+        super().__init__("invalid login or password")
+
+
+class TooManyAttempts(DomainError):
+    """Too many failed logins from one source (HTTP 429)."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many failed logins; try again in {retry_after} s")
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class ThrottlePolicy:
+    max_failures: int = 10
+    window: timedelta = timedelta(minutes=1)
+
+
+class LoginThrottle:
+    """Counts failures per source in a sliding window. Per process: each API process counts its own."""
+
+    def __init__(self, clock: Clock, policy: ThrottlePolicy | None = None) -> None:
+        self._clock = clock
+        self._policy = policy or ThrottlePolicy()
+        self._failures: dict[str, deque[datetime]] = {}
+
+    def check(self, source: str) -> None:
+        recent = self._recent(source)
+        if len(recent) >= self._policy.max_failures:
+            wait = recent[0] + self._policy.window - self._clock.now()
+            raise TooManyAttempts(max(1, int(wait.total_seconds()) + 1))
+
+    def failed(self, source: str) -> None:
+        self._recent(source).append(self._clock.now())
+
+    def _recent(self, source: str) -> deque[datetime]:
+        recent = self._failures.setdefault(source, deque())
+        horizon = self._clock.now() - self._policy.window
+        while recent and recent[0] <= horizon:
+            recent.popleft()
+        if not recent:
+            # Forget quiet sources so the table cannot grow without bound.
+            self._failures.pop(source, None)
+            recent = self._failures.setdefault(source, deque())
+        return recent
+
+
+class CredentialCache:
+    def __init__(
+        self, clock: Clock, ttl: timedelta = timedelta(seconds=60), max_entries: int = 10_000
+    ) -> None:
+        self._clock = clock
+        self._ttl = ttl
+        self._max = max_entries
+        self._key = os.urandom(32)
+        self._entries: dict[bytes, tuple[datetime, Principal]] = {}
+
+    def digest(self, login: str, password: str) -> bytes:
+        return hmac.new(self._key, f"{login}\0{password}".encode(), hashlib.sha256).digest()
+
+    def get(self, digest: bytes) -> Principal | None:
+        entry = self._entries.get(digest)
+        if entry is None:
+            return None
+        if entry[0] <= self._clock.now():
+            del self._entries[digest]
+            return None
+        return entry[1]
+
+    def put(self, digest: bytes, principal: Principal) -> None:
+        if len(self._entries) >= self._max:
+            self._entries.clear()
+        self._entries[digest] = (self._clock.now() + self._ttl, principal)
+
+    def forget(self, login: str) -> None:
+        """Drops every cached check of a login, after its password, roles or status changed."""
+        self._entries = {k: v for k, v in self._entries.items() if v[1].login != login}
+
+
+class Authenticate:
+    """Checks Basic Auth credentials and returns the principal with its grants."""
+
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        hasher: PasswordHasher,
+        throttle: LoginThrottle,
+        cache: CredentialCache,
+    ) -> None:
+        self._uow_factory = uow_factory
+        self._hasher = hasher
+        self._throttle = throttle
+        self._cache = cache
+
+    async def __call__(self, login: str, password: str, source: str) -> Principal:
+        digest = self._cache.digest(login, password)
+        cached = self._cache.get(digest)
+        if cached is not None:
+            return cached
+        self._throttle.check(source)
+        async with self._uow_factory() as uow:
+            principal = await self._check(uow, login, password)
+        if principal is None:
+            self._throttle.failed(source)
+            raise AuthenticationFailed()
+        self._cache.put(digest, principal)
+        return principal
+
+    async def _check(self, uow: UnitOfWork, login: str, password: str) -> Principal | None:
+        user: Employee | ServiceAccount | None = await uow.employees.first(eq("login", login))
+        kind = PrincipalKind.EMPLOYEE
+        if user is None:
+            user = await uow.service_accounts.first(eq("login", login))
+            kind = PrincipalKind.SERVICE_ACCOUNT
+        if user is None or not user.active or not self._hasher.verify(user.password_hash, password):
+            return None
+        assert user.id is not None
+        roles = await uow.roles.get_many(user.role_ids)
+        return Principal(
+            kind=kind,
+            id=user.id,
+            login=user.login,
+            grants=merge_grants(role.grants for role in roles.values()),
+            department_id=user.department_id if isinstance(user, Employee) else None,
+        )

@@ -1,0 +1,229 @@
+"""The shared shape of managing one kind of entity: get, find, list, create, change, delete.
+
+Each resource declares what makes it special (which fields name it, which must be unique,
+which must point at something that exists, who refers to it); the checks themselves live here
+once, so every resource answers duplicates, dangling references and deletes-in-use alike.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar, Generic, TypeVar
+
+from application.ports import Clock, Repository, UnitOfWork, UnitOfWorkFactory
+from application.queries import MAX_PAGE_SIZE, AnyOf, Condition, Criterion, Op, Page, Query, eq
+from domain.entity import Entity
+from domain.errors import Conflict, FieldError, NotFound, ValidationFailed
+
+E = TypeVar("E", bound=Entity)
+
+
+@dataclass(frozen=True)
+class Unique:
+    """These attributes, together, are unique among the entities of a kind."""
+
+    fields: tuple[str, ...]
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class MustExist:
+    """The attribute holds the id (or a list of ids) of an entity in another repository."""
+
+    field: str
+    repository: str
+    kind: str
+    api_name: str
+
+
+@dataclass(frozen=True)
+class ReferencedBy:
+    """Entities of ``repository`` whose ``field`` holds this entity's id block its delete."""
+
+    repository: str
+    field: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Patch:
+    """A partial change: domain attribute names to their new values; absent means unchanged."""
+
+    changes: Mapping[str, Any]
+
+
+async def page_of(repo: Repository[E], query: Query) -> Page[E]:
+    items = await repo.find(query)
+    return Page(items=items, total=await repo.count(*query.criteria), limit=query.limit, offset=query.offset)
+
+
+def camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+class Catalog(Generic[E]):
+    """Use cases of one kind of entity. Subclasses set the class attributes below."""
+
+    kind: ClassVar[str]
+    repository: ClassVar[str]
+    """Attribute of the unit of work that stores this kind."""
+    key_fields: ClassVar[tuple[str, ...]] = ("name",)
+    """Fields a non-numeric key is looked up in (``get by id or by name``)."""
+    search_fields: ClassVar[tuple[str, ...]] = ("name",)
+    """Fields the free-text ``q`` of a list searches."""
+    unique: ClassVar[tuple[Unique, ...]] = ()
+    must_exist: ClassVar[tuple[MustExist, ...]] = ()
+    referenced_by: ClassVar[tuple[ReferencedBy, ...]] = ()
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
+        self._uow_factory = uow_factory
+        self._clock = clock
+
+    def repo(self, uow: UnitOfWork) -> Repository[E]:
+        repository: Repository[E] = getattr(uow, self.repository)
+        return repository
+
+    # -- reading -------------------------------------------------------------------------
+
+    async def get(self, entity_id: int) -> E:
+        async with self._uow_factory() as uow:
+            return await self.load(uow, entity_id)
+
+    async def find(self, key: str | int) -> E:
+        """By id when the key is a number, else by any of the key fields (exact, then case-blind)."""
+        async with self._uow_factory() as uow:
+            return await self.load_by_key(uow, key)
+
+    async def list(self, query: Query, text: str | None = None) -> Page[E]:
+        if not 1 <= query.limit <= MAX_PAGE_SIZE:
+            raise ValidationFailed.field("limit", f"must be between 1 and {MAX_PAGE_SIZE}")
+        if query.offset < 0:
+            raise ValidationFailed.field("offset", "must not be negative")
+        if text and text.strip():
+            query = query.where(
+                AnyOf(tuple(Condition(f, Op.CONTAINS, text.strip()) for f in self.search_fields))
+            )
+        async with self._uow_factory() as uow:
+            return await page_of(self.repo(uow), query)
+
+    async def load(self, uow: UnitOfWork, entity_id: int) -> E:
+        entity = await self.repo(uow).get(entity_id)
+        if entity is None:
+            raise NotFound(self.kind, entity_id)
+        return entity
+
+    async def load_by_key(self, uow: UnitOfWork, key: str | int) -> E:
+        if isinstance(key, int) or key.isdigit():
+            return await self.load(uow, int(key))
+        repo = self.repo(uow)
+        for field_name in self.key_fields:
+            found = await repo.first(eq(field_name, key))
+            if found is not None:
+                return found
+        for field_name in self.key_fields:
+            matches = await repo.find(Query((Condition(field_name, Op.CONTAINS, key),), limit=2))
+            exact = [m for m in matches if str(getattr(m, field_name, "")).casefold() == key.casefold()]
+            if len(exact) == 1:
+                return exact[0]
+        raise NotFound(self.kind, key)
+
+    # -- writing -------------------------------------------------------------------------
+
+    async def create(self, values: Mapping[str, Any]) -> E:
+        """Builds the entity from ``values`` (domain attribute names), checks it and stores it."""
+        async with self._uow_factory() as uow:
+            entity = await self.add(uow, values)
+            await uow.commit()
+        return entity
+
+    async def add(self, uow: UnitOfWork, values: Mapping[str, Any]) -> E:
+        now = self._clock.now()
+        entity = self.build({**values, "create_time": now, "update_time": now})
+        await self.check(uow, entity)
+        return await self.repo(uow).add(entity)
+
+    async def change(self, entity_id: int, patch: Patch) -> E:
+        async with self._uow_factory() as uow:
+            current = await self.load(uow, entity_id)
+            changed = await self.apply(uow, current, patch)
+            await uow.commit()
+        return changed
+
+    async def apply(self, uow: UnitOfWork, current: E, patch: Patch) -> E:
+        changed = self.rebuild(current, {**patch.changes, "update_time": self._clock.now()})
+        await self.check(uow, changed)
+        await self.repo(uow).update(changed)
+        return changed
+
+    async def delete(self, entity_id: int) -> None:
+        async with self._uow_factory() as uow:
+            await self.load(uow, entity_id)
+            await self.ensure_unreferenced(uow, entity_id)
+            await self.before_delete(uow, entity_id)
+            await self.repo(uow).delete(entity_id)
+            await uow.commit()
+
+    # -- hooks and checks ----------------------------------------------------------------
+
+    def build(self, values: Mapping[str, Any]) -> E:
+        """Constructs the entity; a subclass may fill in defaults first."""
+        raise NotImplementedError
+
+    def rebuild(self, current: E, changes: Mapping[str, Any]) -> E:
+        # replace() runs the entity's own validation again on the changed whole.
+        unknown = set(changes) - {f.name for f in dataclasses.fields(current)}
+        if unknown:
+            raise ValidationFailed([FieldError(camel(name), "cannot be changed") for name in sorted(unknown)])
+        return dataclasses.replace(current, **changes)
+
+    async def before_delete(self, uow: UnitOfWork, entity_id: int) -> None:
+        """Removes what belongs to the entity alone (memberships, links) before it goes."""
+
+    async def check(self, uow: UnitOfWork, entity: E) -> None:
+        await self.ensure_references_exist(uow, entity)
+        await self.ensure_unique(uow, entity)
+
+    async def ensure_unique(self, uow: UnitOfWork, entity: E) -> None:
+        repo = self.repo(uow)
+        for rule in self.unique:
+            values = [getattr(entity, name) for name in rule.fields]
+            if any(v is None for v in values):
+                continue
+            criteria: list[Criterion] = [
+                eq(name, value) for name, value in zip(rule.fields, values, strict=True)
+            ]
+            if entity.id is not None:
+                criteria.append(Condition("id", Op.NE, entity.id))
+            if await repo.count(*criteria):
+                described = ", ".join(f"{camel(n)} {v!r}" for n, v in zip(rule.fields, values, strict=True))
+                raise Conflict(f"a {self.kind} with {described} already exists")
+
+    async def ensure_references_exist(self, uow: UnitOfWork, entity: E) -> None:
+        problems: list[FieldError] = []
+        for ref in self.must_exist:
+            value = getattr(entity, ref.field)
+            ids = set(value) if isinstance(value, list | tuple | set | frozenset) else {value}
+            ids.discard(None)
+            if not ids:
+                continue
+            found = await getattr(uow, ref.repository).get_many(ids)
+            missing = sorted(ids - set(found))
+            if missing:
+                problems.append(
+                    FieldError(ref.api_name, f"no {ref.kind} with id {', '.join(map(str, missing))}")
+                )
+        if problems:
+            raise ValidationFailed(problems)
+
+    async def ensure_unreferenced(self, uow: UnitOfWork, entity_id: int) -> None:
+        in_use: dict[str, int] = {}
+        for ref in self.referenced_by:
+            count = await getattr(uow, ref.repository).count(eq(ref.field, entity_id))
+            if count:
+                in_use[ref.label] = count
+        if in_use:
+            listed = ", ".join(f"{count} {label}" for label, count in in_use.items())
+            raise Conflict(f"{self.kind} {entity_id} is still referenced by {listed}", references=in_use)

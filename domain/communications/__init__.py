@@ -1,0 +1,49 @@
+"""A communication with a client: the entity and its lifecycle and delivery state machines."""
+
+from domain.communications.communication import (
+    EDITABLE_FIELDS,
+    EDITABLE_WHEN_TERMINAL,
+    UNSET,
+    Communication,
+    StatusChange,
+)
+from domain.communications.statuses import (
+    DELIVERY_RANK,
+    DELIVERY_TRANSITIONS,
+    FACT_LIFECYCLE_TRANSITIONS,
+    FAILED_DELIVERY,
+    LIFECYCLE_TRANSITIONS,
+    LIFECYCLE_TRANSITIONS_BY_KIND,
+    SUCCESSFUL_DELIVERY,
+    TERMINAL_LIFECYCLE,
+    CommunicationKind,
+    DeliveryStatus,
+    Direction,
+    LifecycleStatus,
+    delivery_accepts,
+    initial_status,
+    lifecycle_allows,
+)
+
+__all__ = [
+    "DELIVERY_RANK",
+    "DELIVERY_TRANSITIONS",
+    "EDITABLE_FIELDS",
+    "EDITABLE_WHEN_TERMINAL",
+    "FACT_LIFECYCLE_TRANSITIONS",
+    "FAILED_DELIVERY",
+    "LIFECYCLE_TRANSITIONS",
+    "LIFECYCLE_TRANSITIONS_BY_KIND",
+    "SUCCESSFUL_DELIVERY",
+    "TERMINAL_LIFECYCLE",
+    "UNSET",
+    "Communication",
+    "CommunicationKind",
+    "DeliveryStatus",
+    "Direction",
+    "LifecycleStatus",
+    "StatusChange",
+    "delivery_accepts",
+    "initial_status",
+    "lifecycle_allows",
+]

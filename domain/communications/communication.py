@@ -1,0 +1,367 @@
+"""The Communication entity: one interaction with a client, and its two state machines.
+
+No method reads a clock or makes up an id: the caller passes `at` (when it happened),
+`actor` (who did it, e.g. "employee:5", "provider:twilio") and the uuid.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+from typing import Final, Literal
+from uuid import UUID
+
+from domain.communications.statuses import (
+    FAILED_DELIVERY,
+    SUCCESSFUL_DELIVERY,
+    TERMINAL_LIFECYCLE,
+    CommunicationKind,
+    DeliveryStatus,
+    Direction,
+    LifecycleStatus,
+    delivery_accepts,
+    initial_status,
+    lifecycle_allows,
+)
+from domain.errors import Conflict, InvalidTransition, ValidationFailed
+
+MACHINE: Final = "communication"
+
+
+class _Unset(Enum):
+    """Marks an `edit` argument that was not given (None is a value: it clears a field)."""
+
+    UNSET = "UNSET"
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Final = _Unset.UNSET
+
+# Fields `edit` may change. Everything else moves only through the state machines
+# (status, times, failure reason) or belongs to dispatch (provider, attempts, mailing).
+EDITABLE_FIELDS: Final = frozenset(
+    {
+        "type_id",
+        "channel_id",
+        "client_id",
+        "employee_id",
+        "department_id",
+        "project_id",
+        "document_id",
+        "subject",
+        "content",
+        "scheduled_at",
+        "result",
+    }
+)
+# The outcome of a finished communication may still be written up afterwards.
+EDITABLE_WHEN_TERMINAL: Final = frozenset({"result"})
+
+
+def _check_uuid(value: str) -> None:
+    # Only the canonical spelling, so that one communication has one key to be found by.
+    try:
+        canonical = str(UUID(value))
+    except (ValueError, TypeError, AttributeError):
+        canonical = None
+    if canonical != value:
+        raise ValidationFailed.field("uuid", f"not a canonical UUID string: {value!r}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class StatusChange:
+    """One accepted move of either machine, kept in the communication's history."""
+
+    field: Literal["status", "delivery_status"]
+    from_status: str | None
+    to_status: str
+    at: datetime
+    actor: str | None
+    note: str | None = None
+
+
+@dataclass(eq=False, kw_only=True)
+class Communication:
+    id: int | None = None
+    uuid: str
+    type_id: int
+    channel_id: int
+    direction: Direction
+    kind: CommunicationKind
+    status: LifecycleStatus
+    delivery_status: DeliveryStatus | None = None
+    client_id: int | None = None
+    employee_id: int | None = None
+    department_id: int | None = None
+    project_id: int | None = None
+    mailing_id: int | None = None
+    document_id: int | None = None
+    subject: str | None = None
+    content: str | None = None  # the rendered content, as sent or recorded
+    scheduled_at: datetime | None = None
+    started_at: datetime | None = None
+    # Set only by `done`: seed 002 defines "Выполнена" as `date_finish is not null`, so a
+    # failed or cancelled communication keeps it empty; when those happened is in history.
+    finished_at: datetime | None = None
+    result: str | None = None
+    failure_reason: str | None = None
+    provider: str | None = None
+    provider_message_id: str | None = None
+    attempts: int = 0
+    create_time: datetime
+    update_time: datetime
+    history: list[StatusChange] = field(default_factory=list)
+
+    # Identity: two objects are the same communication when they carry the same stored
+    # id; before it is stored, only the object itself. The hash uses the uuid, which never
+    # changes, so an entity stays findable in a set after storage assigns its id.
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Communication):
+            return NotImplemented
+        if self.id is None or other.id is None:
+            return self is other
+        return self.id == other.id
+
+    def __hash__(self) -> int:
+        return hash(self.uuid)
+
+    @classmethod
+    def open(
+        cls,
+        *,
+        uuid: str,
+        kind: CommunicationKind,
+        direction: Direction,
+        type_id: int,
+        channel_id: int,
+        at: datetime,
+        actor: str | None,
+        client_id: int | None = None,
+        employee_id: int | None = None,
+        department_id: int | None = None,
+        project_id: int | None = None,
+        mailing_id: int | None = None,
+        document_id: int | None = None,
+        subject: str | None = None,
+        content: str | None = None,
+        scheduled_at: datetime | None = None,
+    ) -> Communication:
+        """A new communication in its kind's start state, with that start in history."""
+        _check_uuid(uuid)
+        status = initial_status(kind)
+        communication = cls(
+            uuid=uuid,
+            type_id=type_id,
+            channel_id=channel_id,
+            direction=direction,
+            kind=kind,
+            status=status,
+            client_id=client_id,
+            employee_id=employee_id,
+            department_id=department_id,
+            project_id=project_id,
+            mailing_id=mailing_id,
+            document_id=document_id,
+            subject=subject,
+            content=content,
+            scheduled_at=scheduled_at,
+            # A fact is happening as it is recorded.
+            started_at=at if status is LifecycleStatus.IN_PROGRESS else None,
+            create_time=at,
+            update_time=at,
+        )
+        communication.history.append(
+            StatusChange(field="status", from_status=None, to_status=status.value, at=at, actor=actor)
+        )
+        return communication
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL_LIFECYCLE
+
+    # --- lifecycle ------------------------------------------------------------------
+
+    def start(self, *, at: datetime, actor: str | None) -> None:
+        self._move(LifecycleStatus.IN_PROGRESS, at=at, actor=actor)
+        if self.started_at is None:
+            self.started_at = at
+
+    def close(self, *, at: datetime, actor: str | None, result: str | None = None) -> None:
+        self._move(LifecycleStatus.DONE, at=at, actor=actor)
+        self.finished_at = at
+        if result is not None:
+            self.result = result
+
+    def fail(self, *, at: datetime, actor: str | None, reason: str) -> None:
+        self._check(LifecycleStatus.FAILED)
+        if not reason or not reason.strip():
+            raise ValidationFailed.field("reason", "a failed communication needs a reason")
+        self._move(LifecycleStatus.FAILED, at=at, actor=actor, note=reason)
+        self.failure_reason = reason
+
+    def cancel(self, *, at: datetime, actor: str | None, reason: str | None = None) -> None:
+        # The table refuses cancellation of a fact; the reason is kept in history only,
+        # since `failure_reason` is about attempts that did not work.
+        self._move(LifecycleStatus.CANCELLED, at=at, actor=actor, note=reason)
+
+    def set_status(
+        self,
+        target: LifecycleStatus,
+        *,
+        at: datetime,
+        actor: str | None,
+        reason: str | None = None,
+        result: str | None = None,
+    ) -> None:
+        """Move to `target` through the method that owns that move (bulk status updates).
+
+        `reason` is required for `failed` and noted for `cancelled`; `result` for `done`.
+        """
+        self._check(target)
+        if target is LifecycleStatus.IN_PROGRESS:
+            self.start(at=at, actor=actor)
+        elif target is LifecycleStatus.DONE:
+            self.close(at=at, actor=actor, result=result)
+        elif target is LifecycleStatus.CANCELLED:
+            self.cancel(at=at, actor=actor, reason=reason)
+        elif target is LifecycleStatus.FAILED:
+            self.fail(at=at, actor=actor, reason=reason or "")
+        else:  # pragma: no cover - `_check` refuses every move into `created`
+            raise InvalidTransition(MACHINE, self.status.value, target.value)
+
+    def _check(self, target: LifecycleStatus) -> None:
+        if not lifecycle_allows(self.kind, self.status, target):
+            raise InvalidTransition(MACHINE, self.status.value, target.value)
+
+    def _move(
+        self, target: LifecycleStatus, *, at: datetime, actor: str | None, note: str | None = None
+    ) -> None:
+        self._check(target)
+        self.history.append(
+            StatusChange(
+                field="status",
+                from_status=self.status.value,
+                to_status=target.value,
+                at=at,
+                actor=actor,
+                note=note,
+            )
+        )
+        self.status = target
+        self.update_time = at
+
+    # --- delivery -------------------------------------------------------------------
+
+    def record_delivery(
+        self, status: DeliveryStatus, *, at: datetime, actor: str | None, reason: str | None = None
+    ) -> bool:
+        """Apply a provider's report; returns False when it was late or contradictory.
+
+        Never raises for a report the delivery table does not accept: callbacks arrive
+        late and out of order, and refusing them would only make the provider retry.
+        Delivery drives the lifecycle while it is still open: a success closes it
+        (through `in_progress`, so that a planned one gets its start time), a final
+        failure fails it with the provider's reason. A terminal lifecycle is never
+        reopened, not even by a late success after `undelivered` (see statuses.py).
+        """
+        if not delivery_accepts(self.delivery_status, status):
+            return False
+        self.history.append(
+            StatusChange(
+                field="delivery_status",
+                from_status=None if self.delivery_status is None else self.delivery_status.value,
+                to_status=status.value,
+                at=at,
+                actor=actor,
+                note=reason,
+            )
+        )
+        self.delivery_status = status
+        self.update_time = at
+        if self.is_terminal:
+            return True
+        if status in SUCCESSFUL_DELIVERY:
+            if self.status is LifecycleStatus.CREATED:
+                self.start(at=at, actor=actor)
+            self.close(at=at, actor=actor)
+        elif status in FAILED_DELIVERY:
+            # A blank reason would make `fail` refuse after the delivery change was applied.
+            stated = reason if reason and reason.strip() else f"delivery {status}"
+            self.fail(at=at, actor=actor, reason=stated)
+        return True
+
+    def record_attempt(
+        self,
+        *,
+        at: datetime,
+        provider: str | None = None,
+        provider_message_id: str | None = None,
+    ) -> None:
+        """Count one dispatch attempt and remember which provider (and message) it made."""
+        if self.is_terminal:
+            raise Conflict(f"communication {self.uuid} is {self.status}; it cannot be sent again")
+        self.attempts += 1
+        if provider is not None:
+            self.provider = provider
+        if provider_message_id is not None:
+            self.provider_message_id = provider_message_id
+        self.update_time = at
+
+    # --- editing --------------------------------------------------------------------
+
+    def edit(
+        self,
+        *,
+        at: datetime,
+        actor: str | None,
+        type_id: int | _Unset = UNSET,
+        channel_id: int | _Unset = UNSET,
+        client_id: int | _Unset | None = UNSET,
+        employee_id: int | _Unset | None = UNSET,
+        department_id: int | _Unset | None = UNSET,
+        project_id: int | _Unset | None = UNSET,
+        document_id: int | _Unset | None = UNSET,
+        subject: str | _Unset | None = UNSET,
+        content: str | _Unset | None = UNSET,
+        scheduled_at: datetime | _Unset | None = UNSET,
+        result: str | _Unset | None = UNSET,
+    ) -> frozenset[str]:
+        """Change the given fields; returns the names of those whose value changed.
+
+        A terminal communication is a record of what happened: only its `result` may
+        still change. Re-sending a field's current value is not a change (PATCH bodies
+        often repeat the whole object), so it is never refused.
+        """
+        given: dict[str, object] = {
+            "type_id": type_id,
+            "channel_id": channel_id,
+            "client_id": client_id,
+            "employee_id": employee_id,
+            "department_id": department_id,
+            "project_id": project_id,
+            "document_id": document_id,
+            "subject": subject,
+            "content": content,
+            "scheduled_at": scheduled_at,
+            "result": result,
+        }
+        changes = {
+            name: value
+            for name, value in given.items()
+            if value is not UNSET and getattr(self, name) != value
+        }
+        if self.is_terminal:
+            frozen = sorted(set(changes) - EDITABLE_WHEN_TERMINAL)
+            if frozen:
+                raise Conflict(
+                    f"communication {self.uuid} is {self.status}; "
+                    f"only result may change, not {', '.join(frozen)}"
+                )
+        for name, value in changes.items():
+            setattr(self, name, value)
+        if changes:
+            self.update_time = at
+        return frozenset(changes)

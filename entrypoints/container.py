@@ -1,0 +1,86 @@
+"""The composition root: the only place where a port meets its adapter."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from dependency_injector import containers, providers
+
+from adapters.memory.unit_of_work import MemoryUnitOfWorkFactory
+from adapters.phones import LibPhoneNumberParser
+from adapters.security import Argon2PasswordHasher
+from adapters.sqlalchemy.engine import create_engine
+from adapters.sqlalchemy.unit_of_work import SqlUnitOfWorkFactory
+from adapters.system import SystemClock
+from application.authentication import Authenticate, CredentialCache, LoginThrottle, ThrottlePolicy
+from application.bootstrap import Bootstrap
+from application.organisation import Companies, Departments, Employees, Roles, ServiceAccounts
+from entrypoints.settings import Settings
+
+
+class Core(containers.DeclarativeContainer):
+    """Adapters that are not storage: clock, password hashing, phone numbers."""
+
+    config = providers.Configuration()
+    clock = providers.Singleton(SystemClock)
+    hasher = providers.Singleton(Argon2PasswordHasher)
+    phones = providers.Singleton(LibPhoneNumberParser, default_region=config.phone_region)
+
+
+class SqlStorage(containers.DeclarativeContainer):
+    config = providers.Configuration()
+    engine = providers.Singleton(create_engine, config.database_url)
+    uow_factory = providers.Singleton(SqlUnitOfWorkFactory, engine)
+
+
+class MemoryStorage(containers.DeclarativeContainer):
+    engine: providers.Provider[Any] = providers.Object(None)
+    uow_factory = providers.Singleton(MemoryUnitOfWorkFactory)
+
+
+class UseCases(containers.DeclarativeContainer):
+    config = providers.Configuration()
+    core = providers.DependenciesContainer()
+    storage = providers.DependenciesContainer()
+
+    uow = storage.uow_factory
+    clock = core.clock
+
+    credential_cache = providers.Singleton(CredentialCache, clock)
+    login_throttle = providers.Singleton(
+        LoginThrottle,
+        clock,
+        providers.Factory(
+            ThrottlePolicy, max_failures=config.login_failures_per_minute, window=timedelta(minutes=1)
+        ),
+    )
+    authenticate = providers.Singleton(Authenticate, uow, core.hasher, login_throttle, credential_cache)
+    bootstrap = providers.Singleton(Bootstrap, uow, clock, core.hasher)
+
+    companies = providers.Singleton(Companies, uow, clock)
+    departments = providers.Singleton(Departments, uow, clock)
+    roles = providers.Singleton(Roles, uow, clock, credential_cache)
+    employees = providers.Singleton(Employees, uow, clock, core.hasher, credential_cache)
+    service_accounts = providers.Singleton(ServiceAccounts, uow, clock, core.hasher, credential_cache)
+
+
+class Container(containers.DeclarativeContainer):
+    config = providers.Configuration()
+    core = providers.Container(Core, config=config)
+    storage = providers.Container(SqlStorage, config=config)
+    use_cases = providers.Container(UseCases, config=config, core=core, storage=storage)
+
+
+def build_container(settings: Settings) -> Container:
+    container = Container()
+    container.config.from_dict(
+        {
+            "database_url": settings.database_url,
+            "phone_region": settings.phone_region,
+            "login_failures_per_minute": settings.login_failures_per_minute,
+        }
+    )
+    if settings.storage == "memory":
+        container.storage.override(providers.Container(MemoryStorage))
+    return container

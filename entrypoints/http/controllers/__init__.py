@@ -1,0 +1,1 @@
+"""Thin controllers: decode a Struct, call a use case, encode the answer."""

@@ -1,0 +1,175 @@
+"""Routes of companies, departments, roles, employees and service accounts (/api/v1)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, get
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, QueryParameter
+
+from application.organisation import Departments, Employees, Roles
+from application.queries import Filters, eq
+from entrypoints.http.auth import manage_system
+from entrypoints.http.resource import Listing, Resource, list_query, resource_controller, use_case
+from entrypoints.http.schemas.common import page_struct, to_page
+from entrypoints.http.schemas.organisation import (
+    CompanyIn,
+    CompanyOut,
+    CompanyPatch,
+    DepartmentIn,
+    DepartmentOut,
+    DepartmentPatch,
+    EmployeeIn,
+    EmployeeOut,
+    EmployeePatch,
+    RoleIn,
+    RoleOut,
+    RolePatch,
+    ServiceAccountIn,
+    ServiceAccountOut,
+    ServiceAccountPatch,
+    company_out,
+    department_out,
+    employee_out,
+    role_out,
+    service_account_out,
+)
+
+
+def department_filters(
+    company_id: Annotated[int | None, QueryParameter(name="companyId", ge=1)] = None,
+    parent_id: Annotated[int | None, QueryParameter(name="parentId", ge=1)] = None,
+) -> Filters:
+    return given(company_id=company_id, parent_id=parent_id)
+
+
+def given(**values: Any) -> Filters:
+    """Equality criteria for the filters the caller gave (None means not given)."""
+    return Filters(*(eq(name, value) for name, value in values.items() if value is not None))
+
+
+def user_filters(
+    role_id: Annotated[int | None, QueryParameter(name="roleId", ge=1)] = None,
+    active: Annotated[bool | None, QueryParameter()] = None,
+) -> Filters:
+    return given(role_id=role_id, active=active)
+
+
+def employee_filters(
+    department_id: Annotated[int | None, QueryParameter(name="departmentId", ge=1)] = None,
+    role_id: Annotated[int | None, QueryParameter(name="roleId", ge=1)] = None,
+    active: Annotated[bool | None, QueryParameter()] = None,
+) -> Filters:
+    return given(department_id=department_id, role_id=role_id, active=active)
+
+
+CompaniesController = resource_controller(
+    Resource(
+        path="/api/v1/companies",
+        tag="companies",
+        use_case="companies",
+        create=CompanyIn,
+        change=CompanyPatch,
+        out=CompanyOut,
+        to_out=company_out,
+        write_guards=[manage_system],
+        sortable=("id", "name", "code", "create_time"),
+    )
+)
+DepartmentsController = resource_controller(
+    Resource(
+        path="/api/v1/departments",
+        tag="departments",
+        use_case="departments",
+        create=DepartmentIn,
+        change=DepartmentPatch,
+        out=DepartmentOut,
+        to_out=department_out,
+        write_guards=[manage_system],
+        filters=department_filters,
+        sortable=("id", "name", "code", "company_id"),
+    )
+)
+RolesController = resource_controller(
+    Resource(
+        path="/api/v1/roles",
+        tag="roles",
+        use_case="roles",
+        create=RoleIn,
+        change=RolePatch,
+        out=RoleOut,
+        to_out=role_out,
+        write_guards=[manage_system],
+    )
+)
+EmployeesController = resource_controller(
+    Resource(
+        path="/api/v1/employees",
+        tag="employees",
+        use_case="employees",
+        create=EmployeeIn,
+        change=EmployeePatch,
+        out=EmployeeOut,
+        to_out=employee_out,
+        write_guards=[manage_system],
+        filters=employee_filters,
+        sortable=("id", "login", "last_name", "first_name", "department_id", "create_time"),
+    )
+)
+ServiceAccountsController = resource_controller(
+    Resource(
+        path="/api/v1/service-accounts",
+        tag="service accounts",
+        use_case="service_accounts",
+        create=ServiceAccountIn,
+        change=ServiceAccountPatch,
+        out=ServiceAccountOut,
+        to_out=service_account_out,
+        write_guards=[manage_system],
+        filters=user_filters,
+        sortable=("id", "name", "login"),
+    )
+)
+
+EmployeePage = page_struct(EmployeeOut)
+
+
+class MembersController(Controller):
+    """Who belongs where: a department's employees, a role's employees (by id or name)."""
+
+    tags = ["employees"]  # noqa: RUF012
+    dependencies = {  # noqa: RUF012
+        "departments": use_case("departments"),
+        "roles": use_case("roles"),
+        "employees": use_case("employees"),
+        "listing": Provide(list_query, sync_to_thread=False),
+    }
+
+    @get("/api/v1/departments/{key:str}/employees", summary="A department's employees")
+    async def department_employees(
+        self, departments: NamedDependency[Departments], key: FromPath[str], listing: Listing
+    ) -> EmployeePage:
+        return to_page(await departments.employees(key, listing), employee_out, EmployeePage)
+
+    @get("/api/v1/roles/{key:str}/employees", summary="A role's employees, the role by id or name")
+    async def role_employees(
+        self,
+        roles: NamedDependency[Roles],
+        employees: NamedDependency[Employees],
+        key: FromPath[str],
+        listing: Listing,
+    ) -> EmployeePage:
+        role = await roles.find(key)
+        assert role.id is not None
+        return to_page(await employees.with_role(role.id, listing), employee_out, EmployeePage)
+
+
+CONTROLLERS = [
+    CompaniesController,
+    DepartmentsController,
+    RolesController,
+    EmployeesController,
+    ServiceAccountsController,
+    MembersController,
+]

@@ -1,0 +1,138 @@
+"""Builds the routes every managed resource has: list, get by id or name, create, change, delete.
+
+Each resource declares its Structs, converter, filters and guard (see controllers/); the routes
+themselves are written once here. Handlers stay thin: decode, call the catalog, encode.
+"""
+
+# No `from __future__ import annotations` here: the handlers below are annotated with the
+# resource's own Struct classes, and Litestar must see those objects, not their names.
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from litestar import Controller, delete, get, patch, post, put
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, JSONBody, QueryParameter, SkipValidation
+
+from application.catalog import Catalog, camel
+from application.queries import MAX_PAGE_SIZE, Filters, Query
+from domain.errors import ValidationFailed
+from entrypoints.http.schemas.common import In, Out, page_struct, to_page
+
+
+def no_filters() -> Filters:
+    return Filters()
+
+
+@dataclass(frozen=True)
+class Resource:
+    path: str
+    tag: str
+    use_case: str
+    """Name of the catalog among the container's use cases."""
+    create: type[In]
+    change: type[In]
+    out: type[Out]
+    to_out: Callable[[Any], Out]
+    write_guards: Sequence[Any]
+    filters: Callable[..., Filters] = no_filters
+    """A Litestar dependency whose parameters are the resource's query filters."""
+    sortable: tuple[str, ...] = ("id", "name")
+
+
+def list_query(
+    limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE, description="page size")] = 50,
+    offset: Annotated[int, QueryParameter(ge=0, description="items to skip")] = 0,
+    sort: Annotated[
+        str | None,
+        QueryParameter(description="fields to sort by, comma-separated; a leading '-' sorts descending"),
+    ] = None,
+) -> Query:
+    order = tuple(_snake(s.strip()) for s in (sort or "id").split(",") if s.strip())
+    return Query(order_by=order or ("id",), limit=limit, offset=offset)
+
+
+Listing = NamedDependency[SkipValidation[Query]]
+"""The page and order a list route was asked for (built by ``list_query``; no re-validation)."""
+
+
+def _snake(name: str) -> str:
+    sign = "-" if name.startswith("-") else ""
+    return sign + "".join(f"_{c.lower()}" if c.isupper() else c for c in name.lstrip("-"))
+
+
+def use_case(name: str) -> Provide:
+    """A dependency that hands a handler one use case from the container."""
+
+    def provide(state: State) -> Any:
+        return getattr(state.container.use_cases, name)()
+
+    return Provide(provide, sync_to_thread=False)
+
+
+def resource_controller(spec: Resource) -> type[Controller]:
+    page = page_struct(spec.out)
+    create_in, change_in, out = spec.create, spec.change, spec.out
+    write = list(spec.write_guards)
+    name = spec.tag.title().replace(" ", "")
+
+    def sorted_by_known_fields(query: Query) -> Query:
+        unknown = [camel(o) for o in query.order_by if o.lstrip("-") not in spec.sortable]
+        if unknown:
+            allowed = ", ".join(camel(s) for s in spec.sortable)
+            raise ValidationFailed.field("sort", f"cannot sort by {', '.join(unknown)}; use one of {allowed}")
+        return query
+
+    async def change(catalog: Catalog[Any], key: str, data: In) -> Any:
+        current = await catalog.find(key)
+        return spec.to_out(await catalog.change(current.id, data.patch()))
+
+    class ResourceController(Controller):
+        path = spec.path
+        tags = [spec.tag]  # noqa: RUF012 - Litestar reads this class attribute
+        dependencies = {  # noqa: RUF012
+            "catalog": use_case(spec.use_case),
+            "listing": Provide(list_query, sync_to_thread=False),
+            "criteria": Provide(spec.filters, sync_to_thread=False),
+        }
+
+        @get("", summary=f"List {spec.tag}", operation_id=f"list{name}")
+        async def list_items(
+            self,
+            catalog: NamedDependency[Catalog[Any]],
+            listing: Listing,
+            criteria: NamedDependency[SkipValidation[Filters]],
+            q: Annotated[str | None, QueryParameter(description="free-text search")] = None,
+        ) -> page:
+            found = await catalog.list(sorted_by_known_fields(listing).where(*criteria.criteria), text=q)
+            return to_page(found, spec.to_out, page)
+
+        @get("/{key:str}", summary=f"Get one of {spec.tag} by id or name", operation_id=f"get{name}")
+        async def get_item(self, catalog: NamedDependency[Catalog[Any]], key: FromPath[str]) -> out:
+            return spec.to_out(await catalog.find(key))
+
+        @post("", guards=write, summary=f"Create one of {spec.tag}", operation_id=f"create{name}")
+        async def create_item(self, catalog: NamedDependency[Catalog[Any]], data: JSONBody[create_in]) -> out:
+            return spec.to_out(await catalog.create(data.values()))  # type: ignore[attr-defined]
+
+        @put("/{key:str}", guards=write, summary=f"Change one of {spec.tag}", operation_id=f"replace{name}")
+        async def put_item(
+            self, catalog: NamedDependency[Catalog[Any]], key: FromPath[str], data: JSONBody[change_in]
+        ) -> out:
+            return await change(catalog, key, data)
+
+        @patch("/{key:str}", guards=write, summary=f"Change one of {spec.tag}", operation_id=f"change{name}")
+        async def patch_item(
+            self, catalog: NamedDependency[Catalog[Any]], key: FromPath[str], data: JSONBody[change_in]
+        ) -> out:
+            return await change(catalog, key, data)
+
+        @delete("/{key:str}", guards=write, summary=f"Delete one of {spec.tag}", operation_id=f"delete{name}")
+        async def delete_item(self, catalog: NamedDependency[Catalog[Any]], key: FromPath[str]) -> None:
+            current = await catalog.find(key)
+            await catalog.delete(current.id)
+
+    ResourceController.__name__ = ResourceController.__qualname__ = f"{name}Controller"
+    return ResourceController

@@ -1,0 +1,1 @@
+"""Request and answer shapes (msgspec Structs). They live at the edge only."""

@@ -1,0 +1,96 @@
+"""What every resource's schemas share: strictness, time format, partial changes, pages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, date, datetime, time
+from typing import Annotated, Any, ClassVar, TypeVar
+
+import msgspec
+
+from application.catalog import Patch
+from application.queries import Page
+
+T = TypeVar("T")
+
+Timestamp = Annotated[
+    str, msgspec.Meta(extra_json_schema={"format": "date-time"}, examples=["2023-04-12T23:13:48.363+00:00"])
+]
+ClockTime = Annotated[str, msgspec.Meta(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", examples=["09:00"])]
+Weekday = Annotated[int, msgspec.Meta(ge=0, le=6, description="0 = Monday … 6 = Sunday")]
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
+Code = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+Id = Annotated[int, msgspec.Meta(ge=1)]
+
+
+class In(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=True, rename="camel"):
+    """A request body: unknown fields are refused, JSON names are camelCase."""
+
+    renames: ClassVar[Mapping[str, str]] = {}
+    """Struct field -> domain attribute, where the API's name differs from the domain's."""
+    converters: ClassVar[Mapping[str, Callable[[Any], Any]]] = {}
+    """Struct field -> how its value becomes the domain's value object."""
+
+    def values(self) -> dict[str, Any]:
+        """The fields that were given, by domain attribute name; ``UNSET`` ones are left out."""
+        given = {}
+        for name in self.__struct_fields__:
+            value = getattr(self, name)
+            if value is msgspec.UNSET:
+                continue
+            if name in self.converters and value is not None:
+                value = self.converters[name](value)
+            given[self.renames.get(name, name)] = value
+        return given
+
+    def patch(self) -> Patch:
+        return Patch(self.values())
+
+
+class Out(msgspec.Struct, kw_only=True, rename="camel"):
+    """An answer body, camelCase."""
+
+
+def iso(moment: datetime | None) -> str | None:
+    """ISO 8601 in UTC with milliseconds, as the seeds show: ``2023-04-12T23:13:48.363+00:00``."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+def stamp(moment: datetime) -> str:
+    """Like ``iso`` for times that are always there (create and update times)."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+def iso_date(day: date | None) -> str | None:
+    """A date as the seeds show it: midnight UTC, ``1995-06-02T00:00:00.000+00:00``."""
+    return None if day is None else iso(datetime.combine(day, time(), UTC))
+
+
+def aware(moment: datetime) -> datetime:
+    """A time without an offset is read as UTC."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def clock_time(text: str) -> time:
+    return time.fromisoformat(text)
+
+
+def page_struct(item: type[Out]) -> type[msgspec.Struct]:
+    """The answer of a list route: one page of items, the total, and where the page starts."""
+    return msgspec.defstruct(
+        f"{item.__name__}Page",
+        [("items", list[item]), ("total", int), ("limit", int), ("offset", int)],
+        kw_only=True,
+    )
+
+
+def to_page(page: Page[Any], convert: Callable[[Any], T], struct: type[msgspec.Struct]) -> Any:
+    return struct(
+        items=[convert(i) for i in page.items], total=page.total, limit=page.limit, offset=page.offset
+    )
+
+
+def ids(values: Iterable[int] | None) -> list[int]:
+    return sorted(set(values or ()))

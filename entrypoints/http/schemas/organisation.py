@@ -1,0 +1,283 @@
+"""Companies, departments, roles, employees and service accounts at the edge."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+from msgspec import UNSET, UnsetType
+
+from domain.access import Grant, Permission
+from domain.organisation import Company, Department, Employee, Role, ServiceAccount, WorkingDay
+from entrypoints.http.schemas.common import (
+    ClockTime,
+    Code,
+    Id,
+    In,
+    Name,
+    Out,
+    Timestamp,
+    Weekday,
+    clock_time,
+    ids,
+    stamp,
+)
+
+Login = Annotated[str, msgspec.Meta(min_length=1, max_length=128, pattern=r"^[^:\s]+$")]
+Password = Annotated[str, msgspec.Meta(min_length=5, max_length=256)]
+Email = Annotated[str, msgspec.Meta(max_length=255, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+
+
+class CompanyIn(In):
+    name: Name
+    code: Code
+
+
+class CompanyPatch(In):
+    name: Name | UnsetType = UNSET
+    code: Code | UnsetType = UNSET
+
+
+class CompanyOut(Out):
+    id: int
+    name: str
+    code: str
+    create_time: Timestamp
+    update_time: Timestamp
+
+
+def company_out(c: Company) -> CompanyOut:
+    return CompanyOut(
+        id=c.id or 0,
+        name=c.name,
+        code=c.code,
+        create_time=stamp(c.create_time),
+        update_time=stamp(c.update_time),
+    )
+
+
+class WorkingDayIo(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, rename="camel"):
+    weekday: Weekday
+    opens: ClockTime
+    closes: ClockTime
+
+
+def working_days(days: list[WorkingDayIo]) -> tuple[WorkingDay, ...]:
+    return tuple(WorkingDay(d.weekday, clock_time(d.opens), clock_time(d.closes)) for d in days)
+
+
+class DepartmentIn(In):
+    company_id: Id
+    name: Name
+    code: Code
+    parent_id: Id | None = None
+    time_zone: str = "Europe/Moscow"
+    working_hours: list[WorkingDayIo] | UnsetType = UNSET
+
+    converters = {"working_hours": working_days}  # noqa: RUF012
+
+
+class DepartmentPatch(In):
+    company_id: Id | UnsetType = UNSET
+    name: Name | UnsetType = UNSET
+    code: Code | UnsetType = UNSET
+    parent_id: Id | None | UnsetType = UNSET
+    time_zone: str | UnsetType = UNSET
+    working_hours: list[WorkingDayIo] | UnsetType = UNSET
+
+    converters = {"working_hours": working_days}  # noqa: RUF012
+
+
+class DepartmentOut(Out):
+    id: int
+    company_id: int
+    name: str
+    code: str
+    parent_id: int | None
+    time_zone: str
+    working_hours: list[WorkingDayIo]
+    create_time: Timestamp
+    update_time: Timestamp
+
+
+def department_out(d: Department) -> DepartmentOut:
+    return DepartmentOut(
+        id=d.id or 0,
+        company_id=d.company_id,
+        name=d.name,
+        code=d.code,
+        parent_id=d.parent_id,
+        time_zone=d.time_zone,
+        working_hours=[
+            WorkingDayIo(
+                weekday=w.weekday, opens=w.opens.isoformat("minutes"), closes=w.closes.isoformat("minutes")
+            )
+            for w in d.working_hours
+        ],
+        create_time=stamp(d.create_time),
+        update_time=stamp(d.update_time),
+    )
+
+
+class GrantIo(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, rename="camel"):
+    permission: Permission
+    communication_type_ids: list[Id] = msgspec.field(default_factory=list)
+    """For send_communications: the types it allows; empty = all."""
+    channel_ids: list[Id] = msgspec.field(default_factory=list)
+    """For send_communications: the channels it allows; empty = all."""
+
+
+def grants(items: list[GrantIo]) -> tuple[Grant, ...]:
+    return tuple(
+        Grant(
+            permission=g.permission,
+            type_ids=frozenset(g.communication_type_ids),
+            channel_ids=frozenset(g.channel_ids),
+        )
+        for g in items
+    )
+
+
+class RoleIn(In):
+    name: Name
+    description: str | None = None
+    permissions: list[GrantIo] = msgspec.field(default_factory=list)
+
+    renames = {"permissions": "grants"}  # noqa: RUF012
+    converters = {"permissions": grants}  # noqa: RUF012
+
+
+class RolePatch(In):
+    name: Name | UnsetType = UNSET
+    description: str | None | UnsetType = UNSET
+    permissions: list[GrantIo] | UnsetType = UNSET
+
+    renames = {"permissions": "grants"}  # noqa: RUF012
+    converters = {"permissions": grants}  # noqa: RUF012
+
+
+class RoleOut(Out):
+    id: int
+    name: str
+    description: str | None
+    permissions: list[GrantIo]
+    create_time: Timestamp
+    update_time: Timestamp
+
+
+def role_out(r: Role) -> RoleOut:
+    return RoleOut(
+        id=r.id or 0,
+        name=r.name,
+        description=r.description,
+        permissions=[
+            GrantIo(
+                permission=g.permission,
+                communication_type_ids=ids(g.type_ids),
+                channel_ids=ids(g.channel_ids),
+            )
+            for g in r.grants
+        ],
+        create_time=stamp(r.create_time),
+        update_time=stamp(r.update_time),
+    )
+
+
+class EmployeeIn(In):
+    login: Login
+    password: Password
+    first_name: Name
+    last_name: Name
+    middle_name: str | None = None
+    department_id: Id | None = None
+    email: Email | None = None
+    phone: str | None = None
+    role_ids: list[Id] = msgspec.field(default_factory=list)
+    active: bool = True
+
+
+class EmployeePatch(In):
+    login: Login | UnsetType = UNSET
+    password: Password | UnsetType = UNSET
+    first_name: Name | UnsetType = UNSET
+    last_name: Name | UnsetType = UNSET
+    middle_name: str | None | UnsetType = UNSET
+    department_id: Id | None | UnsetType = UNSET
+    email: Email | None | UnsetType = UNSET
+    phone: str | None | UnsetType = UNSET
+    role_ids: list[Id] | UnsetType = UNSET
+    active: bool | UnsetType = UNSET
+
+
+class EmployeeOut(Out):
+    id: int
+    login: str
+    first_name: str
+    last_name: str
+    middle_name: str | None
+    department_id: int | None
+    email: str | None
+    phone: str | None
+    role_ids: list[int]
+    active: bool
+    create_time: Timestamp
+    update_time: Timestamp
+
+
+def employee_out(e: Employee) -> EmployeeOut:
+    return EmployeeOut(
+        id=e.id or 0,
+        login=e.login,
+        first_name=e.first_name,
+        last_name=e.last_name,
+        middle_name=e.middle_name,
+        department_id=e.department_id,
+        email=e.email,
+        phone=e.phone,
+        role_ids=list(e.role_ids),
+        active=e.active,
+        create_time=stamp(e.create_time),
+        update_time=stamp(e.update_time),
+    )
+
+
+class ServiceAccountIn(In):
+    name: Name
+    login: Login
+    password: Password
+    description: str | None = None
+    role_ids: list[Id] = msgspec.field(default_factory=list)
+    active: bool = True
+
+
+class ServiceAccountPatch(In):
+    name: Name | UnsetType = UNSET
+    login: Login | UnsetType = UNSET
+    password: Password | UnsetType = UNSET
+    description: str | None | UnsetType = UNSET
+    role_ids: list[Id] | UnsetType = UNSET
+    active: bool | UnsetType = UNSET
+
+
+class ServiceAccountOut(Out):
+    id: int
+    name: str
+    login: str
+    description: str | None
+    role_ids: list[int]
+    active: bool
+    create_time: Timestamp
+    update_time: Timestamp
+
+
+def service_account_out(s: ServiceAccount) -> ServiceAccountOut:
+    return ServiceAccountOut(
+        id=s.id or 0,
+        name=s.name,
+        login=s.login,
+        description=s.description,
+        role_ids=list(s.role_ids),
+        active=s.active,
+        create_time=stamp(s.create_time),
+        update_time=stamp(s.update_time),
+    )

@@ -1,0 +1,44 @@
+"""Settings from environment variables (12-factor). See .env.example for the list."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_DATABASE_URL = "sqlite:///./data/switchboard.db"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    host: str = "0.0.0.0"
+    port: int = 8181
+    admin_password: str | None = None
+    storage: str = "sql"
+    """``sql`` (SQLite or PostgreSQL by DATABASE_URL) or ``memory`` (nothing kept; for trials)."""
+    phone_region: str = "RU"
+    log_level: str = "INFO"
+    workers: int = 1
+    login_failures_per_minute: int = 10
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        return cls(
+            database_url=env.get("DATABASE_URL", DEFAULT_DATABASE_URL),
+            host=env.get("HOST", "0.0.0.0"),
+            port=int(env.get("PORT", "8181")),
+            admin_password=env.get("ADMIN_PASSWORD") or None,
+            storage=env.get("STORAGE", "sql"),
+            phone_region=env.get("PHONE_REGION", "RU"),
+            log_level=env.get("LOG_LEVEL", "INFO"),
+            workers=int(env.get("WEB_CONCURRENCY", "1")),
+            login_failures_per_minute=int(env.get("LOGIN_FAILURES_PER_MINUTE", "10")),
+        )
+
+    def ensure_data_dir(self) -> None:
+        """SQLite wants its folder to exist before it creates the file."""
+        prefix = "sqlite:///"
+        if self.database_url.startswith(prefix) and ":memory:" not in self.database_url:
+            Path(self.database_url[len(prefix) :]).parent.mkdir(parents=True, exist_ok=True)
