@@ -8,6 +8,7 @@ counted per source and a burst of them is refused outright.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import os
@@ -118,6 +119,7 @@ class Authenticate:
         self._hasher = hasher
         self._throttle = throttle
         self._cache = cache
+        self._pending: dict[bytes, asyncio.Future[Principal | None]] = {}
 
     async def __call__(self, login: str, password: str, source: str) -> Principal:
         digest = self._cache.digest(login, password)
@@ -125,25 +127,42 @@ class Authenticate:
         if cached is not None:
             return cached
         self._throttle.check(source)
-        async with self._uow_factory() as uow:
-            principal = await self._check(uow, login, password)
+        # Single flight: requests that arrive together with the same unproven credentials share one
+        # check, instead of each paying the slow hash (a client opening 64 connections at once).
+        pending = self._pending.get(digest)
+        if pending is None:
+            pending = asyncio.ensure_future(self._verify(digest, login, password))
+            self._pending[digest] = pending
+            pending.add_done_callback(lambda _: self._pending.pop(digest, None))
+        principal = await asyncio.shield(pending)
         if principal is None:
             self._throttle.failed(source)
             raise AuthenticationFailed()
+        return principal
+
+    async def _verify(self, digest: bytes, login: str, password: str) -> Principal | None:
+        async with self._uow_factory() as uow:
+            found = await self._load(uow, login)
+        if found is None:
+            return None
+        user, principal = found
+        # The hash is slow on purpose: run it beside the event loop, not on it.
+        if not await asyncio.to_thread(self._hasher.verify, user.password_hash, password):
+            return None
         self._cache.put(digest, principal)
         return principal
 
-    async def _check(self, uow: UnitOfWork, login: str, password: str) -> Principal | None:
+    async def _load(self, uow: UnitOfWork, login: str) -> tuple[Employee | ServiceAccount, Principal] | None:
         user: Employee | ServiceAccount | None = await uow.employees.first(eq("login", login))
         kind = PrincipalKind.EMPLOYEE
         if user is None:
             user = await uow.service_accounts.first(eq("login", login))
             kind = PrincipalKind.SERVICE_ACCOUNT
-        if user is None or not user.active or not self._hasher.verify(user.password_hash, password):
+        if user is None or not user.active:
             return None
         assert user.id is not None
         roles = await uow.roles.get_many(user.role_ids)
-        return Principal(
+        return user, Principal(
             kind=kind,
             id=user.id,
             login=user.login,

@@ -59,6 +59,19 @@ async def page_of(repo: Repository[E], query: Query) -> Page[E]:
     return Page(items=items, total=await repo.count(*query.criteria), limit=query.limit, offset=query.offset)
 
 
+async def case_blind_matches(repo: Repository[E], field_name: str, key: str) -> list[E]:
+    """Up to two entities whose field equals ``key`` but for case, among all that contain it."""
+    found: list[E] = []
+    offset = 0
+    while True:
+        query = Query((Condition(field_name, Op.CONTAINS, key),), limit=MAX_PAGE_SIZE, offset=offset)
+        batch = await repo.find(query)
+        found += [m for m in batch if str(getattr(m, field_name, "")).casefold() == key.casefold()]
+        if len(found) > 1 or len(batch) < MAX_PAGE_SIZE:
+            return found
+        offset += MAX_PAGE_SIZE
+
+
 def camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(part.title() for part in rest)
@@ -116,7 +129,8 @@ class Catalog(Generic[E]):
         return entity
 
     async def load_by_key(self, uow: UnitOfWork, key: str | int) -> E:
-        if isinstance(key, int) or key.isdigit():
+        # ASCII digits only: str.isdigit() also takes "²", which int() refuses.
+        if isinstance(key, int) or (key.isascii() and key.isdigit()):
             return await self.load(uow, int(key))
         repo = self.repo(uow)
         for field_name in self.key_fields:
@@ -124,8 +138,7 @@ class Catalog(Generic[E]):
             if found is not None:
                 return found
         for field_name in self.key_fields:
-            matches = await repo.find(Query((Condition(field_name, Op.CONTAINS, key),), limit=2))
-            exact = [m for m in matches if str(getattr(m, field_name, "")).casefold() == key.casefold()]
+            exact = await case_blind_matches(repo, field_name, key)
             if len(exact) == 1:
                 return exact[0]
         raise NotFound(self.kind, key)

@@ -42,6 +42,7 @@ class Departments(Catalog[Department]):
         ReferencedBy("employees", "department_id", "employees"),
         ReferencedBy("rules", "department_id", "rules"),
         ReferencedBy("bookings", "department_id", "bookings"),
+        ReferencedBy("communications", "department_id", "communications"),
     )
 
     def build(self, values: Mapping[str, Any]) -> Department:
@@ -131,7 +132,10 @@ class Employees(Users[Employee]):
     other_repository = "service_accounts"
     search_fields = ("login", "first_name", "last_name", "middle_name", "email", "phone")
     must_exist = (*Users.must_exist, MustExist("department_id", "departments", "department", "departmentId"))
-    referenced_by = (ReferencedBy("bookings", "employee_id", "bookings"),)
+    referenced_by = (
+        ReferencedBy("bookings", "employee_id", "bookings"),
+        ReferencedBy("communications", "employee_id", "communications"),
+    )
 
     def build(self, values: Mapping[str, Any]) -> Employee:
         return Employee(**values)

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Protocol, Self, TypeVar
 
+from application.communications.ports import CommunicationRepository
 from application.queries import Criterion, Query
 from domain.catalog import Channel, CommunicationType, Document
 from domain.clients import Booking, BookingStatusType, ChannelBlock, Client, ClientGroup, Project
@@ -64,6 +65,7 @@ class UnitOfWork(Protocol):
     rules: Repository[Rule]
     booking_statuses: Repository[BookingStatusType]
     bookings: Repository[Booking]
+    communications: CommunicationRepository
 
     async def __aenter__(self) -> Self: ...
 

@@ -43,6 +43,11 @@ class Rule(Entity):
         problems.text("name", self.name)
         if any(not 0 <= d <= 6 for d in self.allowed_weekdays):
             problems.add("allowedWeekdays", "weekdays are 0 (Monday) to 6 (Sunday)")
+        if not self.allowed_weekdays:
+            # Empty type and channel lists mean "all"; an empty week would silently mean "never".
+            problems.add("allowedWeekdays", "must list at least one day; deactivate the rule instead")
+        if self.quiet_hours is not None and self.quiet_hours.start == self.quiet_hours.end:
+            problems.add("quietHours", "start and end must differ")
         if len(set(self.channel_priority)) != len(self.channel_priority):
             problems.add("channelPriority", "a channel appears twice")
         if self.allowed_channel_ids and not set(self.channel_priority) <= set(self.allowed_channel_ids):

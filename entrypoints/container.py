@@ -15,6 +15,11 @@ from adapters.sqlalchemy.unit_of_work import SqlUnitOfWorkFactory
 from adapters.system import SystemClock
 from application.authentication import Authenticate, CredentialCache, LoginThrottle, ThrottlePolicy
 from application.bootstrap import Bootstrap
+from application.clients import Availability, Bookings, ChannelBlocks, ClientGroups, Clients, Projects
+from application.communications.bulk import BulkStatusUpdate
+from application.communications.records import Communications
+from application.communications.translations import IdTranslations
+from application.dictionaries import Channels, CommunicationTypes, Documents, Rules
 from application.organisation import Companies, Departments, Employees, Roles, ServiceAccounts
 from entrypoints.settings import Settings
 
@@ -63,6 +68,19 @@ class UseCases(containers.DeclarativeContainer):
     roles = providers.Singleton(Roles, uow, clock, credential_cache)
     employees = providers.Singleton(Employees, uow, clock, core.hasher, credential_cache)
     service_accounts = providers.Singleton(ServiceAccounts, uow, clock, core.hasher, credential_cache)
+    communications = providers.Singleton(Communications, uow, clock)
+    bulk_status_update = providers.Singleton(BulkStatusUpdate, uow, clock)
+    id_translations = providers.Singleton(IdTranslations, uow, clock)
+    projects = providers.Singleton(Projects, uow, clock)
+    clients = providers.Singleton(Clients, uow, clock, core.phones)
+    client_groups = providers.Singleton(ClientGroups, uow, clock)
+    channel_blocks = providers.Singleton(ChannelBlocks, uow, clock)
+    bookings = providers.Singleton(Bookings, uow, clock)
+    availability = providers.Singleton(Availability, uow, clock)
+    communication_types = providers.Singleton(CommunicationTypes, uow, clock)
+    channels = providers.Singleton(Channels, uow, clock)
+    documents = providers.Singleton(Documents, uow, clock)
+    rules = providers.Singleton(Rules, uow, clock)
 
 
 class Container(containers.DeclarativeContainer):

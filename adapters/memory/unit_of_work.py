@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Iterable
 from typing import Any, Self
 
+from adapters.memory.communications import CommunicationTables, MemoryCommunications
 from adapters.memory.repositories import MemoryRepository, Table
 from application.queries import Condition, Op
 from domain.catalog import Channel, CommunicationType, Document
@@ -38,6 +39,7 @@ class MemoryStore:
     def __init__(self) -> None:
         self.tables: dict[str, Table[Any]] = {name: Table() for name in KINDS}
         self.memberships: dict[int, frozenset[int]] = {}
+        self.communications = CommunicationTables()
         # One transaction at a time: the fake is serializable, which real storage approximates.
         self.lock = asyncio.Lock()
 
@@ -96,6 +98,7 @@ class MemoryUnitOfWork:
     rules: MemoryRepository[Rule]
     booking_statuses: MemoryRepository[BookingStatusType]
     bookings: MemoryRepository[Booking]
+    communications: MemoryCommunications
 
     def __init__(self, store: MemoryStore) -> None:
         self._store = store
@@ -107,6 +110,8 @@ class MemoryUnitOfWork:
         for name, kind in KINDS.items():
             setattr(self, name, MemoryRepository(self._tables[name], kind, self._virtual_fields(name)))
         self.client_groups = MemoryClientGroups(self._tables["client_groups"], self._memberships)
+        self._communications = self._store.communications.copy()
+        self.communications = MemoryCommunications(self._communications, lambda: self._memberships)
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -115,6 +120,7 @@ class MemoryUnitOfWork:
     async def commit(self) -> None:
         self._store.tables = {name: table.copy() for name, table in self._tables.items()}
         self._store.memberships = dict(self._memberships)
+        self._store.communications = self._communications.copy()
 
     def _virtual_fields(self, name: str) -> dict[str, Any]:
         """Fields that are relations rather than attributes; the SQL repositories mirror these."""
@@ -126,6 +132,9 @@ class MemoryUnitOfWork:
                 "group_id": lambda client, c: _Relation.holds(
                     (g for g, members in self._memberships.items() if client.id in members), c
                 ),
+                "tag": lambda client, c: _Relation.holds(client.tags, c),
+                # ``except_id in [ids]``: the client is none of them (queries have no "not in").
+                "except_id": lambda client, c: not _Relation.holds([client.id], c),
             }
         return {}
 

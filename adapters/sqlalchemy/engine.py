@@ -19,13 +19,28 @@ def async_url(database_url: str) -> str:
     return url.render_as_string(hide_password=False)
 
 
-def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
+def create_engine(database_url: str, *, echo: bool = False, pool_size: int = 20) -> AsyncEngine:
     url = async_url(database_url)
     if url.startswith("sqlite"):
         engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
         sa.event.listen(engine.sync_engine, "connect", _tune_sqlite)
         return engine
-    return create_async_engine(url, echo=echo, pool_size=20, max_overflow=10, pool_pre_ping=False)
+    # A fixed pool: overflow connections are closed on return and reopened under load, which costs
+    # a TCP (and TLS) handshake each time. Requests beyond the pool wait for a free connection.
+    return create_async_engine(
+        url, echo=echo, pool_size=pool_size, max_overflow=0, pool_timeout=30, connect_args=_postgres_args(url)
+    )
+
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1", None, ""}
+
+
+def _postgres_args(url: str) -> dict[str, Any]:
+    """No TLS to a server on this machine unless the URL asks for it: it only costs CPU on loopback."""
+    parsed = make_url(url)
+    if parsed.host in LOOPBACK and not {"ssl", "sslmode"} & set(parsed.query):
+        return {"ssl": False}
+    return {}
 
 
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:

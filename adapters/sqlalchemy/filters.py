@@ -33,15 +33,41 @@ def _fold_sqlite(element: fold, compiler: SQLCompiler, **kw: Any) -> str:
     return f"sb_fold({compiler.process(element.clauses, **kw)})"
 
 
+def int_range(column: sa.ColumnElement[Any]) -> tuple[int, int] | None:
+    """The integers a column can hold (PostgreSQL's widths; SQLite is held to the same)."""
+    for kind, bits in ((sa.BigInteger, 64), (sa.SmallInteger, 16), (sa.Integer, 32)):
+        if isinstance(column.type, kind):
+            return -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
+    return None
+
+
+def unstorable(column: sa.ColumnElement[Any], value: object) -> str | None:
+    """Why the column cannot hold ``value`` (the database would fail on it), or None if it can."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return "must not contain the NUL character"
+        length = getattr(column.type, "length", None)
+        if isinstance(length, int) and len(value) > length:
+            return f"must be at most {length} characters"
+    elif isinstance(value, int) and not isinstance(value, bool):
+        bounds = int_range(column)
+        if bounds is not None and not bounds[0] <= value <= bounds[1]:
+            return "is out of range"
+    return None
+
+
 def _condition(column: sa.ColumnElement[Any], condition: Condition) -> sa.ColumnElement[bool]:
     value = condition.value
+    if condition.op in (Op.EQ, Op.NE, Op.CONTAINS, Op.GTE, Op.LT, Op.LTE) and unstorable(column, value):
+        return _beyond_storage(column, condition)
     match condition.op:
         case Op.EQ:
             return column == value
         case Op.NE:
             return column != value
         case Op.IN:
-            return column.in_(list(value))  # type: ignore[call-overload]
+            storable = [v for v in value if not unstorable(column, v)]  # type: ignore[attr-defined]
+            return column.in_(storable) if storable else sa.false()
         case Op.GTE:
             return column >= value
         case Op.LT:
@@ -53,6 +79,19 @@ def _condition(column: sa.ColumnElement[Any], condition: Condition) -> sa.Column
         case Op.IS_NULL:
             return column.is_(None) if value else column.is_not(None)
     raise ValueError(f"unsupported operator {condition.op}")
+
+
+def _beyond_storage(column: sa.ColumnElement[Any], condition: Condition) -> sa.ColumnElement[bool]:
+    """A comparison with a value no row can hold, answered without sending it (NULL never matches)."""
+    if condition.op is Op.NE:
+        return column.is_not(None)
+    bounds, value = int_range(column), condition.value
+    if bounds is not None and isinstance(value, int):
+        below = value < bounds[0]
+        # Every stored number is above one below the range, and below one above it.
+        if (condition.op is Op.GTE and below) or (condition.op in (Op.LT, Op.LTE) and not below):
+            return column.is_not(None)
+    return sa.false()
 
 
 def where(

@@ -11,12 +11,16 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adapters.sqlalchemy.filters import VirtualFilter, ordering, where
+from adapters.sqlalchemy.filters import VirtualFilter, ordering, unstorable, where
+from application.catalog import camel
 from application.queries import Criterion, Query
 from domain.entity import Entity
-from domain.errors import Conflict, NotFound
+from domain.errors import Conflict, FieldError, NotFound, ValidationFailed
 
 E = TypeVar("E", bound=Entity)
+
+MAX_ROWS = 2**63 - 1
+"""LIMIT and OFFSET are 64-bit in SQL; a page beyond that is empty anyway."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,7 @@ class SqlRepository(Generic[E]):
     # -- writing ---------------------------------------------------------------------------
 
     async def add(self, entity: E) -> E:
+        self._refuse_unstorable(entity)
         values = {name: getattr(entity, name) for name in self._columns}
         async with self._integrity():
             result = await self._conn.execute(self._table.insert().values(values).returning(self._table.c.id))
@@ -63,6 +68,7 @@ class SqlRepository(Generic[E]):
         return entity
 
     async def update(self, entity: E) -> None:
+        self._refuse_unstorable(entity)
         values = {name: getattr(entity, name) for name in self._columns}
         async with self._integrity():
             result = await self._conn.execute(
@@ -79,11 +85,13 @@ class SqlRepository(Generic[E]):
     # -- reading ---------------------------------------------------------------------------
 
     async def get(self, entity_id: int) -> E | None:
+        if unstorable(self._table.c.id, entity_id):
+            return None
         found = await self._load(sa.select(self._table).where(self._table.c.id == entity_id))
         return found[0] if found else None
 
     async def get_many(self, ids: Iterable[int]) -> dict[int, E]:
-        wanted = list(set(ids))
+        wanted = [i for i in set(ids) if not unstorable(self._table.c.id, i)]
         if not wanted:
             return {}
         found = await self._load(sa.select(self._table).where(self._table.c.id.in_(wanted)))
@@ -94,8 +102,8 @@ class SqlRepository(Generic[E]):
             sa.select(self._table)
             .where(*self._where(query.criteria))
             .order_by(*ordering(self._table, query.order_by))
-            .limit(query.limit)
-            .offset(query.offset)
+            .limit(min(query.limit, MAX_ROWS))
+            .offset(min(query.offset, MAX_ROWS))
         )
         return await self._load(statement)
 
@@ -108,6 +116,22 @@ class SqlRepository(Generic[E]):
         return int((await self._conn.execute(statement)).scalar_one())
 
     # -- internals -------------------------------------------------------------------------
+
+    def _refuse_unstorable(self, entity: E) -> None:
+        """A value the database cannot hold (too long, NUL, out of range) is the caller's error, not ours."""
+        problems: list[FieldError] = []
+        for name in self._columns:
+            reason = unstorable(self._table.c[name], getattr(entity, name))
+            if reason:
+                problems.append(FieldError(camel(name), reason))
+        for link in self._links:
+            column = link.table.c[link.value]
+            reasons = (unstorable(column, v) for v in getattr(entity, link.attribute))
+            reason = next(filter(None, reasons), None)
+            if reason:
+                problems.append(FieldError(camel(link.attribute), reason))
+        if problems:
+            raise ValidationFailed(problems)
 
     def _where(self, criteria: Iterable[Criterion]) -> list[sa.ColumnElement[bool]]:
         return [where(self._table, c, self._virtual) for c in criteria]

@@ -2,18 +2,43 @@
 
 from __future__ import annotations
 
-from typing import Self
+from typing import Any, Self
 
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.sqlalchemy import tables as t
-from adapters.sqlalchemy.filters import related
+from adapters.sqlalchemy.communications import SqlCommunications
+from adapters.sqlalchemy.filters import VirtualFilter, related, where
 from adapters.sqlalchemy.groups import SqlClientGroups
 from adapters.sqlalchemy.repository import Link, SqlRepository
+from application.queries import Condition, Op
 from domain.catalog import Channel, CommunicationType, Document
 from domain.clients import Booking, BookingStatusType, ChannelBlock, Client, Project
 from domain.organisation import Company, Department, Employee, Role, ServiceAccount
 from domain.rules import Rule
+
+
+def _json_list_has(column: sa.Column[Any], dialect: str) -> VirtualFilter:
+    """A filter on a JSON list column (a client's tags): one of its items matches, as in memory."""
+    items_of = sa.func.json_each if dialect == "sqlite" else sa.func.json_array_elements_text
+
+    def build(condition: Condition) -> sa.ColumnElement[bool]:
+        items = items_of(column).table_valued("value")
+        if condition.op is Op.EQ:
+            match = items.c.value == condition.value
+        elif condition.op is Op.IN:
+            match = items.c.value.in_(list(condition.value))  # type: ignore[call-overload]
+        else:
+            raise ValueError(f"unsupported operator {condition.op} on a list")
+        return sa.exists(sa.select(sa.literal(1)).select_from(items).where(match))
+
+    return build
+
+
+def _none_of(table: sa.Table) -> VirtualFilter:
+    """``except_id in [ids]``: the row's id is none of them (queries have no "not in")."""
+    return lambda condition: sa.not_(where(table, Condition("id", condition.op, condition.value), {}))
 
 
 class SqlUnitOfWork:
@@ -65,6 +90,8 @@ class SqlUnitOfWork:
                 "group_id": related(
                     t.clients.c.id, t.client_group_members.c.client_id, t.client_group_members.c.group_id
                 ),
+                "tag": _json_list_has(t.clients.c.tags, conn.dialect.name),
+                "except_id": _none_of(t.clients),
             },
         )
         self.client_groups = SqlClientGroups(conn)
@@ -77,6 +104,7 @@ class SqlUnitOfWork:
         self.rules = SqlRepository(conn, t.rules, Rule, "rule")
         self.booking_statuses = SqlRepository(conn, t.booking_statuses, BookingStatusType, "booking status")
         self.bookings = SqlRepository(conn, t.bookings, Booking, "booking")
+        self.communications = SqlCommunications(conn)
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:

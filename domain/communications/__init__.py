@@ -24,6 +24,7 @@ from domain.communications.statuses import (
     initial_status,
     lifecycle_allows,
 )
+from domain.communications.translations import IdTranslation
 
 __all__ = [
     "DELIVERY_RANK",
@@ -41,6 +42,7 @@ __all__ = [
     "CommunicationKind",
     "DeliveryStatus",
     "Direction",
+    "IdTranslation",
     "LifecycleStatus",
     "StatusChange",
     "delivery_accepts",

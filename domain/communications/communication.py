@@ -6,6 +6,7 @@ No method reads a clock or makes up an id: the caller passes `at` (when it happe
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
@@ -75,7 +76,8 @@ def _check_uuid(value: str) -> None:
 class StatusChange:
     """One accepted move of either machine, kept in the communication's history."""
 
-    field: Literal["status", "delivery_status"]
+    field: Literal["status", "delivery_status", "edit"]
+    """Which machine moved; ``edit`` notes changed fields (named in ``note``), status unchanged."""
     from_status: str | None
     to_status: str
     at: datetime
@@ -365,3 +367,23 @@ class Communication:
         if changes:
             self.update_time = at
         return frozenset(changes)
+
+    def record_edit(self, changed: Iterable[str], *, at: datetime, actor: str | None) -> None:
+        """Notes in history who changed which fields and when (the values live in the record).
+
+        Kept apart from `edit`, which reports its changes, so that a caller decides whether
+        an edit is worth a history entry (a user's PATCH is; a dispatcher's bookkeeping is not).
+        """
+        names = sorted(changed)
+        if not names:
+            return
+        self.history.append(
+            StatusChange(
+                field="edit",
+                from_status=self.status.value,
+                to_status=self.status.value,
+                at=at,
+                actor=actor,
+                note=", ".join(names),
+            )
+        )

@@ -7,23 +7,66 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import msgspec
 from litestar import Litestar
 from litestar.datastructures import State
 from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
-from litestar.openapi.spec import Components, SecurityScheme
+from litestar.openapi.spec import Components, Schema, SecurityScheme
+from litestar.plugins import OpenAPISchemaPlugin
+from litestar.typing import FieldDefinition
 
 from entrypoints.container import Container
 from entrypoints.http.auth import PUBLIC_PATHS, BasicAuthMiddleware
+from entrypoints.http.controllers.clients import CONTROLLERS as CLIENTS
+from entrypoints.http.controllers.communications import CONTROLLERS as COMMUNICATIONS
+from entrypoints.http.controllers.communications_v2 import CONTROLLERS as COMMUNICATIONS_V2
+from entrypoints.http.controllers.dictionaries import CONTROLLERS as DICTIONARIES
 from entrypoints.http.controllers.organisation import CONTROLLERS as ORGANISATION
-from entrypoints.http.errors import EXCEPTION_HANDLERS
+from entrypoints.http.controllers.seed_000 import CONTROLLERS as SEED_000_CLIENTS
+from entrypoints.http.controllers.seed_001 import CONTROLLERS as SEED_001
+from entrypoints.http.errors import EXCEPTION_HANDLERS, document_errors
 from entrypoints.http.health import health, openapi_document
 from entrypoints.settings import Settings
 
 log = logging.getLogger("switchboard")
 
-ROUTES: list[Any] = [health, openapi_document, *ORGANISATION]
+ROUTES: list[Any] = [
+    health,
+    openapi_document,
+    *ORGANISATION,
+    *DICTIONARIES,
+    *CLIENTS,
+    *SEED_000_CLIENTS,
+    *SEED_001,
+    *COMMUNICATIONS,
+    *COMMUNICATIONS_V2,
+]
+
+
+class ClosedStructs(OpenAPISchemaPlugin):
+    """Says in the document what msgspec enforces: a request Struct refuses unknown fields."""
+
+    def is_plugin_supported_field(self, field_definition: FieldDefinition) -> bool:
+        return (
+            not field_definition.is_union
+            and field_definition.is_subclass_of(msgspec.Struct)
+            and bool(field_definition.type_.__struct_config__.forbid_unknown_fields)
+        )
+
+    def to_openapi_schema(self, field_definition: FieldDefinition, schema_creator: Any) -> Schema:
+        # Litestar's own Struct plugin (after this one in the list) builds the schema; this closes it.
+        builder = next(
+            plugin
+            for plugin in schema_creator.plugins
+            if plugin is not self
+            and isinstance(plugin, OpenAPISchemaPlugin)
+            and plugin.is_plugin_supported_field(field_definition)
+        )
+        schema: Schema = builder.to_openapi_schema(field_definition, schema_creator)
+        schema.additional_properties = False
+        return schema
 
 
 def create_app(container: Container, settings: Settings) -> Litestar:
@@ -45,12 +88,13 @@ def create_app(container: Container, settings: Settings) -> Litestar:
             if engine is not None:
                 await engine.dispose()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=ROUTES,
         state=State({"container": container, "settings": settings}),
         lifespan=[lifespan],
         middleware=[DefineMiddleware(BasicAuthMiddleware, exclude=PUBLIC_PATHS)],
         exception_handlers=EXCEPTION_HANDLERS,
+        plugins=[ClosedStructs()],
         openapi_config=OpenAPIConfig(
             title="Switchboard",
             version="1.0.0",
@@ -65,3 +109,5 @@ def create_app(container: Container, settings: Settings) -> Litestar:
         ),
         debug=False,
     )
+    document_errors(app)
+    return app

@@ -44,6 +44,10 @@ def requires(permission: Permission) -> Any:
     """A route guard: the caller must hold ``permission`` (or manage the system)."""
 
     def guard(connection: ASGIConnection[Any, Principal, Any, Any], _: BaseRouteHandler) -> None:
+        if connection.scope.get("method") == "OPTIONS":
+            return  # unauthenticated by design (CORS preflight); it only lists the allowed methods
+        if connection.scope.get("user") is None:
+            raise NotAuthorizedException("Basic Auth credentials are required")
         connection.user.require(permission)
 
     guard.__name__ = f"requires_{permission.value}"

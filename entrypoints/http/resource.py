@@ -58,6 +58,15 @@ Listing = NamedDependency[SkipValidation[Query]]
 """The page and order a list route was asked for (built by ``list_query``; no re-validation)."""
 
 
+def check_sort(query: Query, sortable: Sequence[str]) -> Query:
+    """Refuses to sort by fields outside ``sortable`` (storage would fail on them) with a 400."""
+    unknown = [camel(o) for o in query.order_by if o.lstrip("-") not in sortable]
+    if unknown:
+        allowed = ", ".join(camel(s) for s in sortable)
+        raise ValidationFailed.field("sort", f"cannot sort by {', '.join(unknown)}; use one of {allowed}")
+    return query
+
+
 def _snake(name: str) -> str:
     sign = "-" if name.startswith("-") else ""
     return sign + "".join(f"_{c.lower()}" if c.isupper() else c for c in name.lstrip("-"))
@@ -77,13 +86,6 @@ def resource_controller(spec: Resource) -> type[Controller]:
     create_in, change_in, out = spec.create, spec.change, spec.out
     write = list(spec.write_guards)
     name = spec.tag.title().replace(" ", "")
-
-    def sorted_by_known_fields(query: Query) -> Query:
-        unknown = [camel(o) for o in query.order_by if o.lstrip("-") not in spec.sortable]
-        if unknown:
-            allowed = ", ".join(camel(s) for s in spec.sortable)
-            raise ValidationFailed.field("sort", f"cannot sort by {', '.join(unknown)}; use one of {allowed}")
-        return query
 
     async def change(catalog: Catalog[Any], key: str, data: In) -> Any:
         current = await catalog.find(key)
@@ -106,7 +108,7 @@ def resource_controller(spec: Resource) -> type[Controller]:
             criteria: NamedDependency[SkipValidation[Filters]],
             q: Annotated[str | None, QueryParameter(description="free-text search")] = None,
         ) -> page:
-            found = await catalog.list(sorted_by_known_fields(listing).where(*criteria.criteria), text=q)
+            found = await catalog.list(check_sort(listing, spec.sortable).where(*criteria.criteria), text=q)
             return to_page(found, spec.to_out, page)
 
         @get("/{key:str}", summary=f"Get one of {spec.tag} by id or name", operation_id=f"get{name}")

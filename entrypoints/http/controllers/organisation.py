@@ -11,7 +11,14 @@ from litestar.params import FromPath, QueryParameter
 from application.organisation import Departments, Employees, Roles
 from application.queries import Filters, eq
 from entrypoints.http.auth import manage_system
-from entrypoints.http.resource import Listing, Resource, list_query, resource_controller, use_case
+from entrypoints.http.resource import (
+    Listing,
+    Resource,
+    check_sort,
+    list_query,
+    resource_controller,
+    use_case,
+)
 from entrypoints.http.schemas.common import page_struct, to_page
 from entrypoints.http.schemas.organisation import (
     CompanyIn,
@@ -64,6 +71,8 @@ def employee_filters(
     return given(department_id=department_id, role_id=role_id, active=active)
 
 
+EMPLOYEE_SORTABLE = ("id", "login", "last_name", "first_name", "department_id", "create_time")
+
 CompaniesController = resource_controller(
     Resource(
         path="/api/v1/companies",
@@ -114,7 +123,7 @@ EmployeesController = resource_controller(
         to_out=employee_out,
         write_guards=[manage_system],
         filters=employee_filters,
-        sortable=("id", "login", "last_name", "first_name", "department_id", "create_time"),
+        sortable=EMPLOYEE_SORTABLE,
     )
 )
 ServiceAccountsController = resource_controller(
@@ -150,7 +159,8 @@ class MembersController(Controller):
     async def department_employees(
         self, departments: NamedDependency[Departments], key: FromPath[str], listing: Listing
     ) -> EmployeePage:
-        return to_page(await departments.employees(key, listing), employee_out, EmployeePage)
+        page = await departments.employees(key, check_sort(listing, EMPLOYEE_SORTABLE))
+        return to_page(page, employee_out, EmployeePage)
 
     @get("/api/v1/roles/{key:str}/employees", summary="A role's employees, the role by id or name")
     async def role_employees(
@@ -162,7 +172,8 @@ class MembersController(Controller):
     ) -> EmployeePage:
         role = await roles.find(key)
         assert role.id is not None
-        return to_page(await employees.with_role(role.id, listing), employee_out, EmployeePage)
+        page = await employees.with_role(role.id, check_sort(listing, EMPLOYEE_SORTABLE))
+        return to_page(page, employee_out, EmployeePage)
 
 
 CONTROLLERS = [

@@ -1,0 +1,387 @@
+"""Communications in SQL: the tables, their indexes, and the repository.
+
+Indexes follow the list filters that must stay fast on millions of rows. Every list is
+ordered by a time and then by id in the same direction (see ``total_order``), so each
+``(filter columns…, create_time, id)`` index answers "filter + period, newest first, one page"
+by reading just that page from the index, forwards or backwards, with no sort step:
+
+* ``client_id + period``                      -> (client_id, create_time, id)
+* ``status + department_id + period``          -> (department_id, status, create_time, id)
+* ``status + period``, ``employee_id + period`` -> (status, create_time, id), (employee_id, create_time, id)
+* period alone, or no filter                   -> (create_time, id)
+
+The period filter is on ``create_time`` (when the communication was recorded: for a fact, when
+it happened; for a planned one, when it was planned), which is never NULL. The planned time has
+its own filter on ``scheduled_at`` and index (status, scheduled_at) for "planned and due".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import fields
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from adapters.sqlalchemy.filters import related, where
+from adapters.sqlalchemy.tables import client_group_members, metadata
+from adapters.sqlalchemy.types import EnumText, UtcDateTime
+from application.communications.ports import Keyset, total_order
+from application.queries import Criterion, Query
+from domain.communications import (
+    Communication,
+    CommunicationKind,
+    DeliveryStatus,
+    Direction,
+    IdTranslation,
+    LifecycleStatus,
+    StatusChange,
+)
+from domain.errors import Conflict, NotFound
+
+# Communications and their history outgrow 32-bit ids; SQLite's rowid alias must stay INTEGER.
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+def _ref(name: str, table: str, *, nullable: bool = True) -> sa.Column[Any]:
+    # RESTRICT: a type, channel, client… that communications name cannot be deleted under them.
+    return sa.Column(name, sa.Integer, sa.ForeignKey(f"{table}.id", ondelete="RESTRICT"), nullable=nullable)
+
+
+communications = sa.Table(
+    "communications",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("uuid", sa.String(36), nullable=False, unique=True),
+    _ref("type_id", "communication_types", nullable=False),
+    _ref("channel_id", "channels", nullable=False),
+    sa.Column("direction", EnumText(Direction, 16), nullable=False),
+    sa.Column("kind", EnumText(CommunicationKind, 16), nullable=False),
+    sa.Column("status", EnumText(LifecycleStatus, 16), nullable=False),
+    sa.Column("delivery_status", EnumText(DeliveryStatus, 16)),
+    _ref("client_id", "clients"),
+    _ref("employee_id", "employees"),
+    _ref("department_id", "departments"),
+    _ref("project_id", "projects"),
+    # Mailings arrive with the sending issue; the foreign key comes with their table.
+    sa.Column("mailing_id", sa.Integer),
+    _ref("document_id", "documents"),
+    sa.Column("subject", sa.String(1000)),
+    sa.Column("content", sa.Text),
+    sa.Column("scheduled_at", UtcDateTime),
+    sa.Column("started_at", UtcDateTime),
+    sa.Column("finished_at", UtcDateTime),
+    sa.Column("result", sa.Text),
+    sa.Column("failure_reason", sa.Text),
+    sa.Column("provider", sa.String(64)),
+    sa.Column("provider_message_id", sa.String(255)),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("create_time", UtcDateTime, nullable=False),
+    sa.Column("update_time", UtcDateTime, nullable=False),
+    sa.Index(None, "client_id", "create_time", "id"),
+    sa.Index(None, "department_id", "status", "create_time", "id"),
+    sa.Index(None, "status", "create_time", "id"),
+    sa.Index(None, "employee_id", "create_time", "id"),
+    sa.Index(None, "create_time", "id"),
+    sa.Index(None, "channel_id", "create_time"),
+    sa.Index(None, "type_id", "create_time"),
+    sa.Index(None, "status", "scheduled_at"),
+    sa.Index(None, "mailing_id", "status"),
+    # Deleting a project or document counts its communications first: those need an index too.
+    sa.Index(None, "project_id"),
+    sa.Index(None, "document_id"),
+    # Provider callbacks find their communication by the provider's message id.
+    sa.Index(None, "provider", "provider_message_id"),
+    sqlite_autoincrement=True,
+)
+
+communication_history = sa.Table(
+    "communication_history",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column(
+        "communication_id",
+        BigId,
+        sa.ForeignKey("communications.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("field", sa.String(32), nullable=False),
+    sa.Column("from_status", sa.String(32)),
+    sa.Column("to_status", sa.String(32), nullable=False),
+    sa.Column("at", UtcDateTime, nullable=False),
+    sa.Column("actor", sa.String(128)),
+    sa.Column("note", sa.Text),
+    sa.Index(None, "communication_id", "id"),
+    sqlite_autoincrement=True,
+)
+
+communication_external_ids = sa.Table(
+    "communication_external_ids",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column(
+        "communication_id",
+        BigId,
+        sa.ForeignKey("communications.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("system", sa.String(64), nullable=False),
+    sa.Column("external_id", sa.String(255), nullable=False),
+    sa.Column("create_time", UtcDateTime, nullable=False),
+    sa.UniqueConstraint("system", "external_id"),
+    sa.UniqueConstraint("communication_id", "system"),
+    sqlite_autoincrement=True,
+)
+
+_COLUMNS = [f.name for f in fields(Communication) if f.name not in ("id", "history")]
+_HISTORY = ("field", "from_status", "to_status", "at", "actor", "note")
+_c = communications.c
+_x = communication_external_ids.c
+
+
+class SqlCommunications:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._conn = connection
+        self._virtual = {
+            "client_group_id": related(
+                _c.client_id, client_group_members.c.client_id, client_group_members.c.group_id
+            )
+        }
+        self._x_virtual: Mapping[str, Any] = {}
+        # id(entity) -> (entity, how many of its history entries are stored): the identity
+        # map that lets `update` write only the entries appended since loading.
+        self._seen: dict[int, tuple[Communication, int]] = {}
+
+    # -- writing -----------------------------------------------------------------------------
+
+    async def add(self, communication: Communication) -> Communication:
+        return (await self.add_many([communication]))[0]
+
+    async def add_many(self, items: Sequence[Communication]) -> list[Communication]:
+        if not items:
+            return []
+        rows = [{name: getattr(c, name) for name in _COLUMNS} for c in items]
+        async with _conflicts("the communication conflicts with stored data"):
+            statement = communications.insert().returning(_c.id, sort_by_parameter_order=True)
+            ids = (await self._conn.execute(statement, rows)).scalars().all()
+        for communication, new_id in zip(items, ids, strict=True):
+            communication.id = new_id
+        await self._write_history([(c, c.history) for c in items])
+        for communication in items:
+            self._track(communication)
+        return list(items)
+
+    async def update(self, communication: Communication) -> None:
+        self._stored_history(communication)
+        values = {name: getattr(communication, name) for name in _COLUMNS if name != "uuid"}
+        async with _conflicts("the communication conflicts with stored data"):
+            statement = communications.update().where(_c.id == communication.id).values(values)
+            result = await self._conn.execute(statement)
+        if result.rowcount == 0:
+            raise NotFound("communication", communication.id)
+        await self._write_new_history([communication])
+
+    async def update_many(self, items: Sequence[Communication]) -> None:
+        if not items:
+            return
+        for communication in items:
+            self._stored_history(communication)
+        rows = [
+            {"row_id": c.id, **{name: getattr(c, name) for name in _COLUMNS if name != "uuid"}} for c in items
+        ]
+        async with _conflicts("a communication conflicts with stored data"):
+            await self._conn.execute(communications.update().where(_c.id == sa.bindparam("row_id")), rows)
+        await self._write_new_history(items)
+
+    async def delete(self, communication_id: int) -> None:
+        # The foreign keys cascade; deleting explicitly keeps that true wherever they are off.
+        for table in (communication_history, communication_external_ids):
+            await self._conn.execute(table.delete().where(table.c.communication_id == communication_id))
+        await self._conn.execute(communications.delete().where(_c.id == communication_id))
+
+    # -- reading -----------------------------------------------------------------------------
+
+    async def get(self, communication_id: int) -> Communication | None:
+        found = await self._load(sa.select(communications).where(_c.id == communication_id))
+        return found[0] if found else None
+
+    async def get_by_uuid(self, uuid: str) -> Communication | None:
+        found = await self._load(sa.select(communications).where(_c.uuid == uuid))
+        return found[0] if found else None
+
+    async def find(self, query: Query, after: Keyset | None = None) -> list[Communication]:
+        order = total_order(query.order_by)
+        statement = sa.select(communications).where(*self._where(query.criteria))
+        if after is not None:
+            statement = statement.where(_after(order, after))
+        statement = (
+            statement.order_by(*_ordering(communications, order)).limit(query.limit).offset(query.offset)
+        )
+        return await self._load(statement)
+
+    async def count(self, *criteria: Criterion) -> int:
+        statement = sa.select(sa.func.count()).select_from(communications).where(*self._where(criteria))
+        return int((await self._conn.execute(statement)).scalar_one())
+
+    async def history(self, communication_id: int) -> list[StatusChange]:
+        h = communication_history.c
+        rows = await self._conn.execute(
+            sa.select(*(h[name] for name in _HISTORY))
+            .where(h.communication_id == communication_id)
+            .order_by(h.id)
+        )
+        return [StatusChange(**row) for row in rows.mappings()]
+
+    # -- id translations ---------------------------------------------------------------------
+
+    async def add_translation(self, translation: IdTranslation) -> IdTranslation:
+        await self._refuse_taken(translation)
+        async with _conflicts("the id translation conflicts with a stored one"):
+            result = await self._conn.execute(
+                communication_external_ids.insert()
+                .values(
+                    communication_id=translation.communication_id,
+                    system=translation.system,
+                    external_id=translation.external_id,
+                    create_time=translation.create_time,
+                )
+                .returning(_x.id)
+            )
+        translation.id = result.scalar_one()
+        return translation
+
+    async def find_translations(self, query: Query) -> list[IdTranslation]:
+        statement = (
+            sa.select(communication_external_ids, _c.uuid.label("communication_uuid"))
+            .join(communications, _c.id == _x.communication_id)
+            .where(*(where(communication_external_ids, c, self._x_virtual) for c in query.criteria))
+            .order_by(*_ordering(communication_external_ids, total_order(query.order_by or ("id",))))
+            .limit(query.limit)
+            .offset(query.offset)
+        )
+        rows = (await self._conn.execute(statement)).mappings().all()
+        return [
+            IdTranslation(
+                id=row["id"],
+                communication_id=row["communication_id"],
+                communication_uuid=row["communication_uuid"],
+                system=row["system"],
+                external_id=row["external_id"],
+                create_time=row["create_time"],
+            )
+            for row in rows
+        ]
+
+    async def count_translations(self, *criteria: Criterion) -> int:
+        statement = (
+            sa.select(sa.func.count())
+            .select_from(communication_external_ids)
+            .where(*(where(communication_external_ids, c, self._x_virtual) for c in criteria))
+        )
+        return int((await self._conn.execute(statement)).scalar_one())
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _where(self, criteria: Iterable[Criterion]) -> list[sa.ColumnElement[bool]]:
+        return [where(communications, c, self._virtual) for c in criteria]
+
+    async def _load(self, statement: sa.Select[Any]) -> list[Communication]:
+        rows = (await self._conn.execute(statement)).mappings().all()
+        return [self._hydrate(row) for row in rows]
+
+    def _hydrate(self, row: Mapping[str, Any]) -> Communication:
+        # Stored rows were valid when written: rebuild without re-running today's checks.
+        communication = Communication.__new__(Communication)
+        communication.__dict__.update({name: row[name] for name in ("id", *_COLUMNS)})
+        communication.history = []
+        self._track(communication)
+        return communication
+
+    def _track(self, communication: Communication) -> None:
+        self._seen[id(communication)] = (communication, len(communication.history))
+
+    def _stored_history(self, communication: Communication) -> int:
+        tracked = self._seen.get(id(communication))
+        if tracked is None or tracked[0] is not communication:
+            raise ValueError("update a communication added or loaded through this unit of work")
+        return tracked[1]
+
+    async def _write_new_history(self, items: Sequence[Communication]) -> None:
+        await self._write_history([(c, c.history[self._stored_history(c) :]) for c in items])
+        for communication in items:
+            self._track(communication)
+
+    async def _write_history(self, changes: Sequence[tuple[Communication, Sequence[StatusChange]]]) -> None:
+        rows = [
+            {"communication_id": c.id, **{name: getattr(entry, name) for name in _HISTORY}}
+            for c, entries in changes
+            for entry in entries
+        ]
+        if rows:
+            await self._conn.execute(communication_history.insert(), rows)
+
+    async def _refuse_taken(self, translation: IdTranslation) -> None:
+        # Checked first for a message that names the holder; the unique indexes stay the guard.
+        holder = await self._conn.execute(
+            sa.select(_c.uuid, _x.external_id, _x.system, _x.communication_id)
+            .join(communications, _c.id == _x.communication_id)
+            .where(
+                sa.or_(
+                    sa.and_(_x.system == translation.system, _x.external_id == translation.external_id),
+                    sa.and_(
+                        _x.communication_id == translation.communication_id, _x.system == translation.system
+                    ),
+                )
+            )
+            .limit(1)
+        )
+        row = holder.first()
+        if row is None:
+            return
+        if row.external_id == translation.external_id:
+            raise Conflict(
+                f"{translation.system} id {translation.external_id!r} already names communication {row.uuid}"
+            )
+        raise Conflict(f"communication {row.uuid} already has a {translation.system} id: {row.external_id!r}")
+
+
+def _ordering(table: sa.Table, order: tuple[str, ...]) -> list[sa.ColumnElement[Any]]:
+    clauses: list[sa.ColumnElement[Any]] = []
+    for name in order:
+        column = table.c[name.lstrip("-")]
+        clause = column.desc() if name.startswith("-") else column.asc()
+        # NULLS LAST only where NULLs can be: on a NOT NULL column the plain order is what
+        # lets PostgreSQL walk an index backwards for a descending sort.
+        clauses.append(clause.nulls_last() if column.nullable else clause)
+    return clauses
+
+
+def _after(order: tuple[str, ...], after: Keyset) -> sa.ColumnElement[bool]:
+    first = order[0]
+    column = _c[first.lstrip("-")]
+    descending = first.startswith("-")
+    if column is _c.id:
+        return _c.id < after.id if descending else _c.id > after.id
+    # (column, id) beyond (value, id), spelt out so that both databases bound the index scan
+    # by the leading `column <= value` (or >=) and only filter the tie on id.
+    if descending:
+        return sa.and_(column <= after.value, sa.or_(column < after.value, _c.id < after.id))
+    return sa.and_(column >= after.value, sa.or_(column > after.value, _c.id > after.id))
+
+
+class _conflicts:  # noqa: N801 - used like a function: `async with _conflicts(...)`
+    """Turns a unique constraint the database caught into a Conflict with a readable message."""
+
+    def __init__(self, message: str) -> None:
+        self._message = message
+
+    async def __aenter__(self) -> None:
+        return None
+
+    async def __aexit__(self, exc_type: object, exc: BaseException | None, tb: object) -> bool:
+        if isinstance(exc, IntegrityError):
+            detail = str(exc.orig).splitlines()[0][:200] if exc.orig is not None else "constraint violated"
+            raise Conflict(f"{self._message}: {detail}") from exc
+        return False

@@ -1,0 +1,267 @@
+"""Bookings of clients for future communications, and whether a client may be contacted now."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from application.catalog import MustExist, Patch, page_of
+from application.clients.filtering import TICK, FilteredCatalog
+from application.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from application.queries import MAX_PAGE_SIZE, AnyOf, Condition, Op, Page, Query, eq
+from domain.availability import Owner, availability, blocking_bookings, describe_holder
+from domain.clients import Booking, BookingState, BookingStatusType, Client
+from domain.errors import Conflict, NotFound, ValidationFailed
+
+HELD_AT_ONCE = 100_000
+"""Upper bound of bookings holding clients at one moment that one question reads: bookings are
+deliberate acts of people, far fewer than clients."""
+
+EXPIRES_BY_ITSELF = "a booking expires by itself when its beforeDate passes"
+
+
+@dataclass(frozen=True)
+class BookedClient:
+    """A client with the booking holding it now (by anyone), as seed 000 shows clients."""
+
+    client: Client
+    booking: Booking | None
+    status: BookingStatusType | None
+
+
+@dataclass(frozen=True)
+class ClientAvailability:
+    client_id: int
+    available: bool
+    reasons: list[str]
+
+
+async def holding(uow: UnitOfWork, now: datetime, client_ids: Sequence[int] | None = None) -> list[Booking]:
+    """Bookings holding their clients at ``now``, of the given clients or of all."""
+    criteria: list[Condition] = [
+        eq("status", BookingState.BOOKED),
+        Condition("before_date", Op.GTE, now + TICK),
+    ]
+    if client_ids is not None:
+        criteria.append(Condition("client_id", Op.IN, list(client_ids)))
+    found = await uow.bookings.find(Query(tuple(criteria), order_by=("before_date",), limit=HELD_AT_ONCE))
+    return [b for b in found if b.holds(now)]
+
+
+class Bookings(FilteredCatalog[Booking]):
+    """A new booking is always Booked; one owner holds a client once (booking again extends the hold),
+    and a client held by one owner cannot be booked by another.
+
+    List filter beyond the entity's fields: ``active`` (true: holding its client now).
+    """
+
+    kind = "booking"
+    repository = "bookings"
+    key_fields = ("name",)
+    search_fields = ("name",)
+    must_exist = (
+        MustExist("client_id", "clients", "client", "clientId"),
+        MustExist("department_id", "departments", "department", "departmentId"),
+        MustExist("employee_id", "employees", "employee", "employeeId"),
+    )
+    pseudo_fields = ("active",)
+
+    def build(self, values: Mapping[str, Any]) -> Booking:
+        return Booking(**values)
+
+    # -- writing ---------------------------------------------------------------------------
+
+    async def add(self, uow: UnitOfWork, values: Mapping[str, Any]) -> Booking:
+        values = {k: v for k, v in values.items() if k != "status"}
+        self._refuse_past(values.get("before_date"))
+        if values.get("department_id") is None and values.get("employee_id") is not None:
+            employee = await uow.employees.get(values["employee_id"])
+            values["department_id"] = employee.department_id if employee else None
+        owner = Owner(values.get("department_id"), values.get("employee_id"))
+        if owner.anonymous:
+            raise ValidationFailed.field(
+                "departmentId", "a booking needs an owner: departmentId or employeeId"
+            )
+        now = self._clock.now()
+        own = [
+            b
+            for b in await holding(uow, now, [values["client_id"]])
+            if b.is_held_by(department_id=owner.department_id, employee_id=owner.employee_id)
+        ]
+        if own:
+            changes: dict[str, Any] = {"before_date": values["before_date"]}
+            if values.get("name") is not None:
+                changes["name"] = values["name"]
+            return await self.apply(uow, own[-1], Patch(changes))
+        return await super().add(uow, values)
+
+    async def apply(self, uow: UnitOfWork, current: Booking, patch: Patch) -> Booking:
+        changes = dict(patch.changes)
+        if "before_date" in changes:
+            self._refuse_past(changes["before_date"])
+        status = changes.pop("status", None)
+        if status is not None and status is not current.status:
+            now = self._clock.now()
+            if status is BookingState.RELEASED:
+                current.release(now)
+            elif status is BookingState.BOOKED:
+                before_date = changes.get("before_date", current.before_date)
+                if before_date <= now:
+                    raise ValidationFailed.field("beforeDate", "give a future beforeDate to book again")
+                current.rebook(before_date, now)
+            else:
+                raise ValidationFailed.field("status", EXPIRES_BY_ITSELF)
+        return await super().apply(uow, current, Patch(changes))
+
+    async def check(self, uow: UnitOfWork, entity: Booking) -> None:
+        await super().check(uow, entity)
+        now = self._clock.now()
+        if not entity.holds(now):
+            return
+        owner = Owner(entity.department_id, entity.employee_id)
+        blocking = blocking_bookings(await holding(uow, now, [entity.client_id]), now, owner)
+        taken = [b for b in blocking if b.id != entity.id]
+        if taken:
+            other = taken[0]
+            until = other.before_date.astimezone(UTC).isoformat(timespec="seconds")
+            raise Conflict(
+                f"client {entity.client_id} is booked by {describe_holder(other)} until {until}"
+                f" (booking {other.id})"
+            )
+
+    async def release(self, key: str | int) -> Booking:
+        async with self._uow_factory() as uow:
+            booking = await self.load_by_key(uow, key)
+            booking.release(self._clock.now())  # only a Booked booking can be released
+            await uow.bookings.update(booking)
+            await uow.commit()
+        return booking
+
+    async def expire_due(self, now: datetime | None = None) -> int:
+        """Marks Expired every Booked booking whose ``beforeDate`` has passed; returns how many."""
+        at = now or self._clock.now()
+        expired = 0
+        async with self._uow_factory() as uow:
+            while True:
+                due = await uow.bookings.find(
+                    Query(
+                        (eq("status", BookingState.BOOKED), Condition("before_date", Op.LTE, at)), limit=500
+                    )
+                )
+                if not due:
+                    break
+                for booking in due:
+                    booking.expire(at)
+                    await uow.bookings.update(booking)
+                expired += len(due)
+            await uow.commit()
+        return expired
+
+    def _refuse_past(self, before_date: datetime | None) -> None:
+        if before_date is not None and before_date <= self._clock.now():
+            raise ValidationFailed.field("beforeDate", "must be in the future")
+
+    # -- seed 000: booking through the client --------------------------------------------
+
+    async def book_client(
+        self, client_id: int, before_date: datetime, owner: Owner, status_name: str | None = None
+    ) -> BookedClient:
+        """Books the client for ``owner`` (or extends its hold); a Released status releases it."""
+        async with self._uow_factory() as uow:
+            client = await uow.clients.get(client_id)
+            if client is None:
+                raise NotFound("client", client_id)
+            state = BookingState.BOOKED
+            if status_name is not None:
+                state = (await self._status_named(uow, status_name)).code
+            if state is BookingState.BOOKED:
+                values = {
+                    "client_id": client_id,
+                    "before_date": before_date,
+                    "department_id": owner.department_id,
+                    "employee_id": owner.employee_id,
+                }
+                await self.add(uow, values)
+            elif state is BookingState.RELEASED:
+                await self._release_own(uow, client_id, owner)
+            else:
+                raise ValidationFailed.field("status.name", EXPIRES_BY_ITSELF)
+            await uow.commit()
+        return (await self.with_bookings([client]))[0]
+
+    async def _release_own(self, uow: UnitOfWork, client_id: int, owner: Owner) -> None:
+        now = self._clock.now()
+        own = [
+            b
+            for b in await holding(uow, now, [client_id])
+            if b.is_held_by(department_id=owner.department_id, employee_id=owner.employee_id)
+        ]
+        if not own:
+            raise NotFound("booking", f"of client {client_id} held by the caller")
+        for booking in own:
+            await self.apply(uow, booking, Patch({"status": BookingState.RELEASED}))
+
+    async def _status_named(self, uow: UnitOfWork, name: str) -> BookingStatusType:
+        statuses = await uow.booking_statuses.find(Query(limit=MAX_PAGE_SIZE))
+        wanted = name.strip().casefold()
+        for status in statuses:
+            if wanted in (status.name.casefold(), status.code.value):
+                return status
+        known = ", ".join(repr(s.name) for s in statuses)
+        raise ValidationFailed.field("status.name", f"no booking status named {name!r}; known: {known}")
+
+    async def with_bookings(self, clients: Sequence[Client]) -> list[BookedClient]:
+        """Each client with the booking holding it now (the longest one, if several)."""
+        ids = [c.id for c in clients if c.id is not None]
+        async with self._uow_factory() as uow:
+            current: dict[int, Booking] = {}
+            for booking in await holding(uow, self._clock.now(), ids) if ids else []:
+                current[booking.client_id] = booking  # ordered by before_date: the last one wins
+            statuses = {s.code: s for s in await uow.booking_statuses.find(Query(limit=MAX_PAGE_SIZE))}
+        result = []
+        for client in clients:
+            held = current.get(client.id or 0)
+            result.append(BookedClient(client, held, statuses.get(held.status) if held else None))
+        return result
+
+    # -- reading ---------------------------------------------------------------------------
+
+    async def resolve(self, uow: UnitOfWork, condition: Condition) -> Condition | AnyOf:
+        now = self._clock.now()
+        if condition.value:
+            return Condition("id", Op.IN, [b.id for b in await holding(uow, now)])
+        return AnyOf((Condition("status", Op.NE, BookingState.BOOKED), Condition("before_date", Op.LTE, now)))
+
+
+class Availability:
+    """Whether clients may be contacted now: their own opt-in, and bookings held by others."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
+        self._uow_factory = uow_factory
+        self._clock = clock
+
+    async def of_client(self, client_id: int, asking: Owner | None) -> ClientAvailability:
+        now = self._clock.now()
+        async with self._uow_factory() as uow:
+            client = await uow.clients.get(client_id)
+            if client is None:
+                raise NotFound("client", client_id)
+            bookings = await holding(uow, now, [client_id])
+        available, reasons = availability(client, bookings, now, asking)
+        return ClientAvailability(client_id, available, reasons)
+
+    async def available_clients(self, asking: Owner | None, query: Query) -> Page[Client]:
+        """Clients ``asking`` may contact now, a page at a time."""
+        if not 1 <= query.limit <= MAX_PAGE_SIZE:
+            raise ValidationFailed.field("limit", f"must be between 1 and {MAX_PAGE_SIZE}")
+        if query.offset < 0:
+            raise ValidationFailed.field("offset", "must not be negative")
+        now = self._clock.now()
+        async with self._uow_factory() as uow:
+            taken = sorted({b.client_id for b in blocking_bookings(await holding(uow, now), now, asking)})
+            query = query.where(eq("available", True))
+            if taken:
+                query = query.where(Condition("except_id", Op.IN, taken))
+            return await page_of(uow.clients, query)

@@ -1,0 +1,227 @@
+"""Projects, clients and client groups: the people communications go to, and how they are grouped."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from application.catalog import Catalog, MustExist, Patch, ReferencedBy, Unique, page_of
+from application.clients.filtering import NOTHING, FilteredCatalog
+from application.ports import Clock, PhoneNumberParser, UnitOfWork, UnitOfWorkFactory
+from application.queries import AnyOf, Condition, Op, Page, Query, eq
+from domain.clients import Client, ClientGroup, Project
+from domain.entity import Problems
+from domain.errors import FieldError, NotFound, ValidationFailed
+
+PHONE_LIKE = re.compile(r"^\+?[\d\s()\-.]{5,}$")
+"""A key that reads like a phone number rather than an email or a name."""
+
+
+class Projects(Catalog[Project]):
+    kind = "project"
+    repository = "projects"
+    key_fields = ("code", "name")
+    search_fields = ("name", "code")
+    unique = (Unique(("code",)),)
+    referenced_by = (
+        ReferencedBy("clients", "project_id", "clients"),
+        ReferencedBy("communications", "project_id", "communications"),
+    )
+
+    def build(self, values: Mapping[str, Any]) -> Project:
+        return Project(**values)
+
+    async def load_by_key(self, uow: UnitOfWork, key: str | int) -> Project:
+        try:
+            return await super().load_by_key(uow, key)
+        except NotFound:
+            # Seed 001's codes are digits ("010"): a numeric key that is no id may still be a code.
+            found = await uow.projects.first(eq("code", str(key)))
+            if found is None:
+                raise
+            return found
+
+    async def by_code(self, uow: UnitOfWork, code: str, field: str = "project") -> Project:
+        """The project with this code (or, failing that, this name), for a request that names it."""
+        for attribute in ("code", "name"):
+            found = await uow.projects.first(eq(attribute, code))
+            if found is not None:
+                return found
+        raise ValidationFailed.field(field, f"no project with code {code!r}")
+
+
+class Clients(FilteredCatalog[Client]):
+    """Clients with their phones in E.164, whatever notation they were typed in.
+
+    List filters beyond the entity's own fields: ``phone`` in any common notation, ``project`` by id
+    or code, ``email`` in any letter case.
+    """
+
+    kind = "client"
+    repository = "clients"
+    key_fields = ("email",)
+    search_fields = ("first_name", "last_name", "middle_name", "email")
+    unique = (Unique(("project_id", "guid")),)
+    must_exist = (MustExist("project_id", "projects", "project", "projectId"),)
+    referenced_by = (
+        ReferencedBy("bookings", "client_id", "bookings"),
+        ReferencedBy("communications", "client_id", "communications"),
+    )
+    pseudo_fields = ("phone", "project", "email")
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock, phones: PhoneNumberParser) -> None:
+        super().__init__(uow_factory, clock)
+        self._phones = phones
+        self._projects = Projects(uow_factory, clock)
+
+    # -- normalising what people type ------------------------------------------------------
+
+    def build(self, values: Mapping[str, Any]) -> Client:
+        return Client(**self.normalised(values))
+
+    def rebuild(self, current: Client, changes: Mapping[str, Any]) -> Client:
+        return super().rebuild(current, self.normalised(changes))
+
+    def normalised(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """Phones to E.164, email to lower case, tags trimmed; every unreadable value reported."""
+        result = dict(values)
+        problems = Problems()
+        if result.get("phones") is not None:
+            numbers = []
+            for index, raw in enumerate(result["phones"]):
+                number = self._phones.to_e164(raw)
+                if number is None:
+                    problems.add(f"phones[{index}]", f"{raw!r} is not a phone number")
+                numbers.append(number)
+            # "8 (495) 123-45-67" and "+74951234567" are one number: keep it once.
+            result["phones"] = list(dict.fromkeys(n for n in numbers if n is not None))
+        if isinstance(result.get("email"), str):
+            result["email"] = result["email"].strip().lower()
+        if result.get("tags") is not None:
+            tags = [str(tag).strip() for tag in result["tags"]]
+            for index, tag in enumerate(tags):
+                if not tag:
+                    problems.add(f"tags[{index}]", "must not be empty")
+            result["tags"] = list(dict.fromkeys(tags))
+        problems.raise_if_any()
+        return result
+
+    def phone(self, raw: str, field: str = "phone") -> str:
+        number = self._phones.to_e164(raw)
+        if number is None:
+            raise ValidationFailed.field(field, f"{raw!r} is not a phone number")
+        return number
+
+    # -- reading ---------------------------------------------------------------------------
+
+    async def resolve(self, uow: UnitOfWork, condition: Condition) -> Condition | AnyOf:
+        if condition.field == "phone":
+            value = condition.value
+            if isinstance(value, list | tuple | set | frozenset):
+                return Condition("phone", condition.op, [self.phone(str(v)) for v in value])
+            return Condition("phone", condition.op, self.phone(str(value)))
+        if condition.field == "email":
+            return Condition("email", condition.op, str(condition.value).strip().lower())
+        try:
+            project = await self._projects.load_by_key(uow, str(condition.value))
+        except NotFound:
+            return NOTHING
+        return eq("project_id", project.id)
+
+    async def load_by_key(self, uow: UnitOfWork, key: str | int) -> Client:
+        """By id, else by phone number in any notation, else by email."""
+        if isinstance(key, int) or (key.isascii() and key.isdigit()):
+            found = await uow.clients.get(int(key))
+            if found is not None:
+                return found
+        text = str(key).strip()
+        number = self._phones.to_e164(text) if PHONE_LIKE.match(text) else None
+        if number is not None:
+            found = await uow.clients.first(eq("phone", number))
+            if found is not None:
+                return found
+        if "@" in text:
+            found = await uow.clients.first(eq("email", text.lower()))
+            if found is not None:
+                return found
+        raise NotFound(self.kind, key)
+
+    # -- writing ---------------------------------------------------------------------------
+
+    async def create_in_project(self, project_code: str, values: Mapping[str, Any]) -> Client:
+        """Seed 001's ``/client/create``: the project is named by its code."""
+        async with self._uow_factory() as uow:
+            project = await self._projects.by_code(uow, project_code)
+            client = await self.add(uow, {**values, "project_id": project.id})
+            await uow.commit()
+        return client
+
+    async def before_delete(self, uow: UnitOfWork, entity_id: int) -> None:
+        # Memberships and blocks belong to the client alone; bookings are history and block the delete.
+        for group_id in await uow.client_groups.groups_of(entity_id):
+            await uow.client_groups.remove_members(group_id, [entity_id])
+        for block in await uow.channel_blocks.find(Query((eq("client_id", entity_id),), limit=10_000)):
+            assert block.id is not None
+            await uow.channel_blocks.delete(block.id)
+
+
+@dataclass(frozen=True)
+class Membership:
+    """What a change of members did: how many it changed, and how many members the group has now."""
+
+    group: ClientGroup
+    changed: int
+    members: int
+
+
+class ClientGroups(Catalog[ClientGroup]):
+    kind = "client group"
+    repository = "client_groups"
+    search_fields = ("name", "description")
+    unique = (Unique(("name",)),)
+
+    def build(self, values: Mapping[str, Any]) -> ClientGroup:
+        return ClientGroup(**values)
+
+    async def members(self, key: str | int, query: Query) -> Page[Client]:
+        async with self._uow_factory() as uow:
+            group = await self.load_by_key(uow, key)
+            return await page_of(uow.clients, query.where(eq("group_id", group.id)))
+
+    async def add_members(self, key: str | int, client_ids: Iterable[int]) -> Membership:
+        return await self._change_members(key, client_ids, adding=True)
+
+    async def remove_members(self, key: str | int, client_ids: Iterable[int]) -> Membership:
+        return await self._change_members(key, client_ids, adding=False)
+
+    async def of_client(self, client_id: int, query: Query) -> Page[ClientGroup]:
+        async with self._uow_factory() as uow:
+            if await uow.clients.get(client_id) is None:
+                raise NotFound("client", client_id)
+            group_ids = await uow.client_groups.groups_of(client_id)
+            return await page_of(uow.client_groups, query.where(Condition("id", Op.IN, group_ids)))
+
+    async def _change_members(self, key: str | int, client_ids: Iterable[int], *, adding: bool) -> Membership:
+        wanted = sorted(set(client_ids))
+        if not wanted:
+            raise ValidationFailed.field("clientIds", "give at least one client id")
+        async with self._uow_factory() as uow:
+            group = await self.load_by_key(uow, key)
+            assert group.id is not None
+            missing = sorted(set(wanted) - set(await uow.clients.get_many(wanted)))
+            if missing:
+                raise ValidationFailed(
+                    [FieldError("clientIds", f"no client with id {', '.join(map(str, missing))}")]
+                )
+            repo = uow.client_groups
+            if adding:
+                changed = await repo.add_members(group.id, wanted)
+            else:
+                changed = await repo.remove_members(group.id, wanted)
+            if changed:
+                group = await self.apply(uow, group, Patch({}))
+            members = await uow.clients.count(eq("group_id", group.id))
+            await uow.commit()
+        return Membership(group=group, changed=changed, members=members)

@@ -1,0 +1,1 @@
+"""Communications: recording, changing, finding and bulk-updating them, and their ids elsewhere."""

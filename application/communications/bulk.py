@@ -1,0 +1,149 @@
+"""Bulk status update (seed 000): one communication, a department's, a client's, a group's, or all.
+
+Each communication goes through its own state machine: those it refuses are reported with
+the reason, never skipped in silence. The work is bounded (``MAX_BULK`` matches per call) and
+committed in batches of ``BATCH_SIZE``, each batch one transaction: a failure part way keeps
+the batches before it, and a second call then finds those already in the target status.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from application.communications.ports import Keyset
+from application.communications.records import CommunicationKey, load
+from application.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from application.queries import Condition, Criterion, Op, Query, eq
+from domain.access import Principal
+from domain.communications import Communication, LifecycleStatus
+from domain.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
+
+MAX_BULK = 10_000
+BATCH_SIZE = 500
+
+
+@dataclass(frozen=True, kw_only=True)
+class BulkStatusChange:
+    """Move every communication of exactly one scope to ``status``."""
+
+    status: LifecycleStatus
+    communication: CommunicationKey | None = None
+    department_id: int | None = None
+    client_id: int | None = None
+    client_group_id: int | None = None
+    everything: bool = False
+    only_statuses: tuple[LifecycleStatus, ...] = ()
+    """Touch only communications now in one of these statuses (narrows a large scope)."""
+    reason: str | None = None
+    """Required to fail; noted when cancelling."""
+    result: str | None = None
+    """Written when closing (done)."""
+
+
+@dataclass(frozen=True)
+class Refusal:
+    communication_id: int
+    uuid: str
+    status: LifecycleStatus
+    reason: str
+
+
+@dataclass(frozen=True)
+class BulkOutcome:
+    matched: int
+    changed: int
+    unchanged: int
+    """Already in the requested status."""
+    refused: list[Refusal]
+
+
+class BulkStatusUpdate:
+    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
+        self._uow_factory = uow_factory
+        self._clock = clock
+
+    async def __call__(self, principal: Principal, command: BulkStatusChange) -> BulkOutcome:
+        if command.status is LifecycleStatus.CREATED:
+            raise ValidationFailed.field("status", "nothing moves back to created")
+        async with self._uow_factory() as uow:
+            criteria = await self._scope(uow, command)
+            matched = await uow.communications.count(*criteria)
+        if matched > MAX_BULK:
+            raise ValidationFailed.field(
+                "scope",
+                f"{matched} communications match; at most {MAX_BULK} per call: narrow it with onlyStatuses",
+            )
+        changed = unchanged = 0
+        refused: list[Refusal] = []
+        after: Keyset | None = None
+        while True:
+            async with self._uow_factory() as uow:
+                batch = await uow.communications.find(
+                    Query(criteria, order_by=("id",), limit=BATCH_SIZE), after
+                )
+                moved: list[Communication] = []
+                for communication in batch:
+                    if communication.status is command.status:
+                        unchanged += 1
+                        continue
+                    refusal = self._move(principal, communication, command)
+                    if refusal is None:
+                        moved.append(communication)
+                    else:
+                        refused.append(refusal)
+                await uow.communications.update_many(moved)
+                await uow.commit()
+            changed += len(moved)
+            if len(batch) < BATCH_SIZE:
+                break
+            last = batch[-1].id
+            assert last is not None
+            after = Keyset(value=last, id=last)
+        return BulkOutcome(
+            matched=changed + unchanged + len(refused), changed=changed, unchanged=unchanged, refused=refused
+        )
+
+    def _move(self, principal: Principal, c: Communication, command: BulkStatusChange) -> Refusal | None:
+        try:
+            principal.require_send(c.type_id, c.channel_id)
+            c.set_status(
+                command.status,
+                at=self._clock.now(),
+                actor=principal.actor,
+                reason=command.reason,
+                result=command.result,
+            )
+        except (InvalidTransition, ValidationFailed, PermissionDenied) as refusal:
+            assert c.id is not None
+            return Refusal(communication_id=c.id, uuid=c.uuid, status=c.status, reason=refusal.message)
+        return None
+
+    async def _scope(self, uow: UnitOfWork, command: BulkStatusChange) -> tuple[Criterion, ...]:
+        scopes = {
+            "communication": command.communication,
+            "departmentId": command.department_id,
+            "clientId": command.client_id,
+            "clientGroupId": command.client_group_id,
+            "all": command.everything or None,
+        }
+        given = [name for name, value in scopes.items() if value is not None]
+        if len(given) != 1:
+            raise ValidationFailed.field(
+                "scope", f"name exactly one of {', '.join(scopes)}; got {', '.join(given) or 'none'}"
+            )
+        criteria: list[Criterion] = []
+        if command.communication is not None:
+            criteria.append(eq("id", (await load(uow, command.communication)).id))
+        for field, repository, kind in (
+            ("department_id", "departments", "department"),
+            ("client_id", "clients", "client"),
+            ("client_group_id", "client_groups", "client group"),
+        ):
+            value = getattr(command, field)
+            if value is not None:
+                if await getattr(uow, repository).get(value) is None:
+                    raise NotFound(kind, value)
+                criteria.append(eq(field, value))
+        if command.only_statuses:
+            criteria.append(Condition("status", Op.IN, list(command.only_statuses)))
+        return tuple(criteria)

@@ -1,0 +1,311 @@
+"""Recording communications and moving them through their lifecycle (SPEC §1, §2; seed 002).
+
+Every change names its actor (the Principal) and lands in the communication's history in the
+same transaction. Writing needs the ``send_communications`` grant for the communication's
+type and channel (before and after a change of either); reading needs only a login.
+"""
+
+from __future__ import annotations
+
+import uuid as uuid_module
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from application.catalog import MustExist, Patch, camel
+from application.communications.listing import (
+    CommunicationFilter,
+    CommunicationPage,
+    PageRequest,
+    canonical_uuid,
+)
+from application.communications.ports import UuidGenerator
+from application.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from application.queries import Query, eq
+from domain.access import Principal, PrincipalKind
+from domain.catalog import Channel, CommunicationType
+from domain.clients import Client
+from domain.communications import (
+    EDITABLE_FIELDS,
+    Communication,
+    CommunicationKind,
+    Direction,
+    IdTranslation,
+    StatusChange,
+)
+from domain.errors import Conflict, FieldError, NotFound, ValidationFailed
+from domain.organisation import Employee
+
+CommunicationKey = int | str
+"""A communication's id, or its uuid in any common spelling."""
+
+REFERENCES: tuple[MustExist, ...] = (
+    MustExist("type_id", "communication_types", "communication type", "communicationTypeId"),
+    MustExist("channel_id", "channels", "channel", "channelId"),
+    MustExist("client_id", "clients", "client", "clientId"),
+    MustExist("employee_id", "employees", "employee", "employeeId"),
+    MustExist("department_id", "departments", "department", "departmentId"),
+    MustExist("project_id", "projects", "project", "projectId"),
+    MustExist("document_id", "documents", "document", "documentId"),
+)
+
+
+def random_uuid() -> str:
+    return str(uuid_module.uuid4())
+
+
+@dataclass(frozen=True, kw_only=True)
+class NewCommunication:
+    kind: CommunicationKind
+    direction: Direction
+    type_id: int
+    channel_id: int
+    uuid: str | None = None
+    """The caller's own uuid (an integrator's idempotency); a new one when not given."""
+    client_id: int | None = None
+    employee_id: int | None = None
+    department_id: int | None = None
+    project_id: int | None = None
+    document_id: int | None = None
+    subject: str | None = None
+    content: str | None = None
+    scheduled_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class CommunicationDetails:
+    communication: Communication
+    external_ids: list[IdTranslation]
+
+
+@dataclass(frozen=True)
+class CommunicationHistory:
+    communication: Communication
+    entries: list[StatusChange]
+    """Oldest first."""
+
+
+@dataclass(frozen=True)
+class PrimaryInfo:
+    """What a front end shows at a glance: the record with the names of what it points at."""
+
+    communication: Communication
+    type: CommunicationType | None
+    channel: Channel | None
+    client: Client | None
+    employee: Employee | None
+
+
+async def load(uow: UnitOfWork, key: CommunicationKey) -> Communication:
+    """By id, or by uuid when the key is text (400 when it is not a UUID, 404 when unknown)."""
+    if isinstance(key, int):
+        # Beyond the 64-bit ids storage hands out nothing can be found (nor asked of SQL).
+        found = await uow.communications.get(key) if 0 < key < 2**63 else None
+    else:
+        found = await uow.communications.get_by_uuid(canonical_uuid(key))
+    if found is None:
+        raise NotFound("communication", key)
+    return found
+
+
+async def ensure_references_exist(uow: UnitOfWork, values: Mapping[str, Any]) -> None:
+    """Each referenced id names a stored entity; types and channels must also be active."""
+    problems: list[FieldError] = []
+    for ref in REFERENCES:
+        value = values.get(ref.field)
+        if value is None:
+            continue
+        found = await getattr(uow, ref.repository).get(value)
+        if found is None:
+            problems.append(FieldError(ref.api_name, f"no {ref.kind} with id {value}"))
+        elif getattr(found, "active", True) is False and ref.field in ("type_id", "channel_id"):
+            problems.append(FieldError(ref.api_name, f"the {ref.kind} {value} is inactive"))
+    if problems:
+        raise ValidationFailed(problems)
+
+
+class Communications:
+    """Create, read, edit, delete and move one communication through its lifecycle."""
+
+    def __init__(
+        self, uow_factory: UnitOfWorkFactory, clock: Clock, new_uuid: UuidGenerator = random_uuid
+    ) -> None:
+        self._uow_factory = uow_factory
+        self._clock = clock
+        self._new_uuid = new_uuid
+
+    # -- reading -------------------------------------------------------------------------------
+
+    async def get(self, key: CommunicationKey) -> Communication:
+        async with self._uow_factory() as uow:
+            return await load(uow, key)
+
+    async def details(self, key: CommunicationKey) -> CommunicationDetails:
+        """The communication with its ids in other systems."""
+        async with self._uow_factory() as uow:
+            communication = await load(uow, key)
+            links = await uow.communications.find_translations(
+                Query(criteria=(eq("communication_id", communication.id),), order_by=("system",), limit=1000)
+            )
+            return CommunicationDetails(communication, links)
+
+    async def primary_info(self, key: CommunicationKey) -> PrimaryInfo:
+        async with self._uow_factory() as uow:
+            c = await load(uow, key)
+            return PrimaryInfo(
+                communication=c,
+                type=await uow.communication_types.get(c.type_id),
+                channel=await uow.channels.get(c.channel_id),
+                client=None if c.client_id is None else await uow.clients.get(c.client_id),
+                employee=None if c.employee_id is None else await uow.employees.get(c.employee_id),
+            )
+
+    async def history(self, key: CommunicationKey) -> CommunicationHistory:
+        async with self._uow_factory() as uow:
+            communication = await load(uow, key)
+            assert communication.id is not None
+            return CommunicationHistory(communication, await uow.communications.history(communication.id))
+
+    async def find(self, filters: CommunicationFilter, page: PageRequest) -> CommunicationPage:
+        page = page.checked()
+        criteria = filters.criteria()
+        after = page.after()
+        query = Query(criteria=criteria, order_by=page.order, limit=page.limit, offset=page.offset)
+        async with self._uow_factory() as uow:
+            items = await uow.communications.find(query, after)
+            total = await uow.communications.count(*criteria) if page.with_total else None
+        return CommunicationPage(
+            items=items,
+            total=total,
+            limit=page.limit,
+            offset=page.offset,
+            next_cursor=page.next_cursor(items),
+        )
+
+    async def methods(self) -> list[Channel]:
+        """The communication methods (channels) dictionary of seed 002, active and not."""
+        async with self._uow_factory() as uow:
+            return await uow.channels.find(Query(order_by=("id",), limit=10_000))
+
+    # -- writing -------------------------------------------------------------------------------
+
+    async def create(self, principal: Principal, command: NewCommunication) -> Communication:
+        principal.require_send(command.type_id, command.channel_id)
+        values = _with_sender(principal, command)
+        async with self._uow_factory() as uow:
+            if values["employee_id"] is not None and values["department_id"] is None:
+                employee = await uow.employees.get(values["employee_id"])
+                values["department_id"] = employee.department_id if employee else None
+            await ensure_references_exist(uow, values)
+            uuid = canonical_uuid(command.uuid) if command.uuid else self._new_uuid()
+            if await uow.communications.get_by_uuid(uuid) is not None:
+                raise Conflict(f"a communication with uuid {uuid} already exists")
+            communication = Communication.open(
+                uuid=uuid, at=self._clock.now(), actor=principal.actor, **values
+            )
+            await uow.communications.add(communication)
+            await uow.commit()
+        return communication
+
+    async def edit(self, principal: Principal, key: CommunicationKey, patch: Patch) -> Communication:
+        unknown = sorted(set(patch.changes) - EDITABLE_FIELDS)
+        if unknown:
+            raise ValidationFailed([FieldError(camel(name), "cannot be changed") for name in unknown])
+        cleared = [
+            name
+            for name in ("type_id", "channel_id")
+            if name in patch.changes and patch.changes[name] is None
+        ]
+        if cleared:
+            raise ValidationFailed(
+                [FieldError(REQUIRED_API_NAMES[name], "must not be null") for name in cleared]
+            )
+
+        changed: set[str] = set()
+
+        def apply(c: Communication, at: datetime, actor: str) -> None:
+            changed.update(c.edit(at=at, actor=actor, **patch.changes))
+            c.record_edit(changed, at=at, actor=actor)
+
+        async def check(uow: UnitOfWork, c: Communication) -> None:
+            # Only what changed: a PATCH repeating the whole record must not trip over a type
+            # made inactive since.
+            await ensure_references_exist(uow, {k: getattr(c, k) for k in changed & _REF_FIELDS})
+            principal.require_send(c.type_id, c.channel_id)  # the type and channel it now has
+
+        return await self._change(principal, key, apply, check)
+
+    async def start(self, principal: Principal, key: CommunicationKey) -> Communication:
+        return await self._change(principal, key, lambda c, at, actor: c.start(at=at, actor=actor))
+
+    async def close(
+        self, principal: Principal, key: CommunicationKey, result: str | None = None
+    ) -> Communication:
+        return await self._change(
+            principal, key, lambda c, at, actor: c.close(at=at, actor=actor, result=result)
+        )
+
+    async def fail(self, principal: Principal, key: CommunicationKey, reason: str) -> Communication:
+        return await self._change(
+            principal, key, lambda c, at, actor: c.fail(at=at, actor=actor, reason=reason)
+        )
+
+    async def cancel(
+        self, principal: Principal, key: CommunicationKey, reason: str | None = None
+    ) -> Communication:
+        return await self._change(
+            principal, key, lambda c, at, actor: c.cancel(at=at, actor=actor, reason=reason)
+        )
+
+    async def delete(self, principal: Principal, key: CommunicationKey) -> None:
+        async with self._uow_factory() as uow:
+            communication = await load(uow, key)
+            principal.require_send(communication.type_id, communication.channel_id)
+            assert communication.id is not None
+            await uow.communications.delete(communication.id)
+            await uow.commit()
+
+    async def _change(
+        self,
+        principal: Principal,
+        key: CommunicationKey,
+        apply: Callable[[Communication, datetime, str], None],
+        check: Callable[[UnitOfWork, Communication], Any] | None = None,
+    ) -> Communication:
+        async with self._uow_factory() as uow:
+            communication = await load(uow, key)
+            principal.require_send(communication.type_id, communication.channel_id)
+            apply(communication, self._clock.now(), principal.actor)
+            if check is not None:
+                await check(uow, communication)
+            await uow.communications.update(communication)
+            await uow.commit()
+        return communication
+
+
+_REF_FIELDS = frozenset(ref.field for ref in REFERENCES)
+REQUIRED_API_NAMES = {"type_id": "communicationTypeId", "channel_id": "channelId"}
+
+
+def _with_sender(principal: Principal, command: NewCommunication) -> dict[str, Any]:
+    """The command's fields; an employee who names no sender is the sender (and their department)."""
+    values = {
+        "kind": command.kind,
+        "direction": command.direction,
+        "type_id": command.type_id,
+        "channel_id": command.channel_id,
+        "client_id": command.client_id,
+        "employee_id": command.employee_id,
+        "department_id": command.department_id,
+        "project_id": command.project_id,
+        "document_id": command.document_id,
+        "subject": command.subject,
+        "content": command.content,
+        "scheduled_at": command.scheduled_at,
+    }
+    if command.employee_id is None and principal.kind is PrincipalKind.EMPLOYEE:
+        values["employee_id"] = principal.id
+        if command.department_id is None:
+            values["department_id"] = principal.department_id
+    return values

@@ -1,0 +1,1 @@
+"""Benchmarks: data generators, load generator, and the measurements behind bench/RESULTS.md."""

@@ -1,0 +1,277 @@
+"""Canonical communication routes (/api/v1/communications) and what the seed 002 routes share.
+
+Handlers are thin: decode, call a use case with the caller (``request.user``), encode. Reading
+needs a login only; every change is checked against the caller's send grant by the use case.
+"""
+
+# No `from __future__ import annotations`: Litestar must see the handlers' annotation objects.
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, JSONBody, QueryParameter, SkipValidation
+
+from application.communications.bulk import BulkStatusUpdate
+from application.communications.listing import CommunicationFilter, PageRequest
+from application.communications.records import CommunicationKey, Communications
+from application.queries import MAX_PAGE_SIZE
+from domain.access import Principal
+from domain.communications import CommunicationKind, DeliveryStatus, Direction, LifecycleStatus
+from domain.errors import InvalidTransition
+from entrypoints.http.errors import error_response
+from entrypoints.http.resource import use_case
+from entrypoints.http.schemas.communications import (
+    BulkOutcomeOut,
+    BulkStatusIn,
+    CancelIn,
+    CloseIn,
+    CommunicationIn,
+    CommunicationOut,
+    CommunicationPageOut,
+    CommunicationPatch,
+    FailIn,
+    FilterFields,
+    HistoryOut,
+    RefId,
+    bulk_out,
+    communication_out,
+    filters_of,
+    history_out,
+    page_out,
+    page_request,
+)
+
+MAX_REF_ID = 2_147_483_647
+
+
+def communication_filters(
+    type_ids: Annotated[
+        list[RefId] | None, QueryParameter(name="communicationTypeId", description="one or more type ids")
+    ] = None,
+    channel_ids: Annotated[
+        list[RefId] | None, QueryParameter(name="channelId", description="one or more channel (method) ids")
+    ] = None,
+    client_id: Annotated[int | None, QueryParameter(name="clientId", ge=1, le=MAX_REF_ID)] = None,
+    client_group_id: Annotated[int | None, QueryParameter(name="clientGroupId", ge=1, le=MAX_REF_ID)] = None,
+    status: Annotated[list[LifecycleStatus] | None, QueryParameter(description="lifecycle statuses")] = None,
+    delivery_status: Annotated[list[DeliveryStatus] | None, QueryParameter(name="deliveryStatus")] = None,
+    department_id: Annotated[int | None, QueryParameter(name="departmentId", ge=1, le=MAX_REF_ID)] = None,
+    employee_id: Annotated[int | None, QueryParameter(name="employeeId", ge=1, le=MAX_REF_ID)] = None,
+    project_id: Annotated[int | None, QueryParameter(name="projectId", ge=1, le=MAX_REF_ID)] = None,
+    mailing_id: Annotated[int | None, QueryParameter(name="mailingId", ge=1, le=MAX_REF_ID)] = None,
+    direction: Annotated[Direction | None, QueryParameter()] = None,
+    kind: Annotated[CommunicationKind | None, QueryParameter()] = None,
+    date_from: Annotated[
+        datetime | None, QueryParameter(name="from", description="created at or after (ISO 8601)")
+    ] = None,
+    date_to: Annotated[
+        datetime | None, QueryParameter(name="to", description="created before (ISO 8601)")
+    ] = None,
+    scheduled_from: Annotated[datetime | None, QueryParameter(name="scheduledFrom")] = None,
+    scheduled_to: Annotated[datetime | None, QueryParameter(name="scheduledTo")] = None,
+    q: Annotated[str | None, QueryParameter(max_length=255, description="words in the result")] = None,
+    uuid: Annotated[list[str] | None, QueryParameter(description="one or more uuids")] = None,
+) -> CommunicationFilter:
+    return filters_of(
+        FilterFields(
+            communication_type_id=list(type_ids or ()),
+            channel_id=list(channel_ids or ()),
+            client_id=client_id,
+            client_group_id=client_group_id,
+            status=list(status or ()),
+            delivery_status=list(delivery_status or ()),
+            department_id=department_id,
+            employee_id=employee_id,
+            project_id=project_id,
+            mailing_id=mailing_id,
+            direction=direction,
+            kind=kind,
+            date_from=date_from,
+            date_to=date_to,
+            scheduled_from=scheduled_from,
+            scheduled_to=scheduled_to,
+            q=q,
+            uuids=list(uuid or ()),
+        )
+    )
+
+
+def communication_page(
+    limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE, description="page size")] = 50,
+    offset: Annotated[int, QueryParameter(ge=0, description="items to skip")] = 0,
+    cursor: Annotated[
+        str | None, QueryParameter(max_length=512, description="nextCursor of the previous page")
+    ] = None,
+    sort: Annotated[
+        str | None,
+        QueryParameter(
+            max_length=255,
+            description="createTime (default -createTime), updateTime, scheduledAt, dateStart, dateFinish "
+            "or id; a leading '-' sorts descending",
+        ),
+    ] = None,
+    with_total: Annotated[bool, QueryParameter(name="withTotal", description="count all matches")] = True,
+) -> PageRequest:
+    return page_request(limit, offset, cursor, sort, with_total)
+
+
+Filtering = NamedDependency[SkipValidation[CommunicationFilter]]
+Paging = NamedDependency[SkipValidation[PageRequest]]
+
+LIST_DEPENDENCIES = {
+    "communications": use_case("communications"),
+    "filtering": Provide(communication_filters, sync_to_thread=False),
+    "paging": Provide(communication_page, sync_to_thread=False),
+}
+
+
+def invalid_transition(_: Request[Any, Any, Any], exc: InvalidTransition) -> Response[Any]:
+    """409 naming both statuses in fields too, so a client need not parse the message."""
+    return error_response(409, exc.message, currentStatus=exc.current, requestedStatus=exc.requested)
+
+
+TRANSITION_HANDLERS: dict[type[Exception] | int, Any] = {InvalidTransition: invalid_transition}
+
+
+def key_of(text: str) -> CommunicationKey:
+    """An id when the key is all digits, else a uuid."""
+    return int(text) if text.isdigit() and len(text) < 20 else text
+
+
+class CommunicationsController(Controller):
+    path = "/api/v1/communications"
+    tags = ["communications"]  # noqa: RUF012
+    dependencies = {**LIST_DEPENDENCIES, "bulk": use_case("bulk_status_update")}  # noqa: RUF012
+    exception_handlers = TRANSITION_HANDLERS
+
+    @get("", summary="List communications; filters combine", operation_id="listCommunications")
+    async def list_communications(
+        self, communications: NamedDependency[Communications], filtering: Filtering, paging: Paging
+    ) -> CommunicationPageOut:
+        return page_out(await communications.find(filtering, paging))
+
+    @post("", summary="Record a communication (fact or planned)", operation_id="createCommunication")
+    async def create_communication(
+        self,
+        request: Request[Principal, Any, Any],
+        communications: NamedDependency[Communications],
+        data: JSONBody[CommunicationIn],
+    ) -> CommunicationOut:
+        return communication_out(await communications.create(request.user, data.to_command()), [])
+
+    @post(
+        "/bulk-status",
+        status_code=200,
+        summary="Set the status of one communication, a department's, a client's, a group's or all",
+        operation_id="bulkCommunicationStatus",
+    )
+    async def bulk_status(
+        self,
+        request: Request[Principal, Any, Any],
+        bulk: NamedDependency[BulkStatusUpdate],
+        data: JSONBody[BulkStatusIn],
+    ) -> BulkOutcomeOut:
+        return bulk_out(await bulk(request.user, data.to_command()))
+
+    @get("/{key:str}", summary="One communication, by id or uuid", operation_id="getCommunication")
+    async def get_communication(
+        self, communications: NamedDependency[Communications], key: FromPath[str]
+    ) -> CommunicationOut:
+        details = await communications.details(key_of(key))
+        return communication_out(details.communication, details.external_ids)
+
+    @patch("/{key:str}", summary="Change a communication's fields", operation_id="changeCommunication")
+    async def change_communication(
+        self,
+        request: Request[Principal, Any, Any],
+        communications: NamedDependency[Communications],
+        key: FromPath[str],
+        data: JSONBody[CommunicationPatch],
+    ) -> CommunicationOut:
+        return communication_out(await communications.edit(request.user, key_of(key), data.patch()))
+
+    @delete(
+        "/{key:str}", summary="Delete a communication with its history", operation_id="deleteCommunication"
+    )
+    async def delete_communication(
+        self,
+        request: Request[Principal, Any, Any],
+        communications: NamedDependency[Communications],
+        key: FromPath[str],
+    ) -> None:
+        await communications.delete(request.user, key_of(key))
+
+    @post(
+        "/{key:str}/start",
+        status_code=200,
+        summary="created -> in_progress",
+        operation_id="startCommunication",
+    )
+    async def start(
+        self,
+        request: Request[Principal, Any, Any],
+        communications: NamedDependency[Communications],
+        key: FromPath[str],
+    ) -> CommunicationOut:
+        return communication_out(await communications.start(request.user, key_of(key)))
+
+    @post(
+        "/{key:str}/close",
+        status_code=200,
+        summary="-> done (finish time set)",
+        operation_id="closeCommunication",
+    )
+    async def close(
+        self,
+        request: Request[Principal, Any, Any],
+        communications: NamedDependency[Communications],
+        key: FromPath[str],
+        data: JSONBody[CloseIn | None] = None,
+    ) -> CommunicationOut:
+        result = data.result if data is not None else None
+        return communication_out(await communications.close(request.user, key_of(key), result))
+
+    @post(
+        "/{key:str}/fail",
+        status_code=200,
+        summary="-> failed ('out'), with a reason",
+        operation_id="failCommunication",
+    )
+    async def fail(
+        self,
+        request: Request[Principal, Any, Any],
+        communications: NamedDependency[Communications],
+        key: FromPath[str],
+        data: JSONBody[FailIn],
+    ) -> CommunicationOut:
+        return communication_out(await communications.fail(request.user, key_of(key), data.reason))
+
+    @post(
+        "/{key:str}/cancel",
+        status_code=200,
+        summary="-> cancelled (planned only)",
+        operation_id="cancelCommunication",
+    )
+    async def cancel(
+        self,
+        request: Request[Principal, Any, Any],
+        communications: NamedDependency[Communications],
+        key: FromPath[str],
+        data: JSONBody[CancelIn | None] = None,
+    ) -> CommunicationOut:
+        reason = data.reason if data is not None else None
+        return communication_out(await communications.cancel(request.user, key_of(key), reason))
+
+    @get(
+        "/{key:str}/history", summary="Every change: who, when, from, to", operation_id="communicationHistory"
+    )
+    async def history(
+        self, communications: NamedDependency[Communications], key: FromPath[str]
+    ) -> HistoryOut:
+        found = await communications.history(key_of(key))
+        return history_out(found.communication, found.entries)
+
+
+CONTROLLERS = [CommunicationsController]

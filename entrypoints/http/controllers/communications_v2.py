@@ -1,0 +1,207 @@
+"""Seed 002's routes, exactly as it names them (the click-to-call route comes with telephony)."""
+
+# No `from __future__ import annotations`: Litestar must see the handlers' annotation objects.
+
+from typing import Annotated, Any, Literal
+
+from litestar import Controller, Request, delete, get, patch, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, QueryParameter
+
+from application.communications.listing import PageRequest
+from application.communications.records import Communications
+from application.communications.translations import IdTranslations, TranslationFilter
+from application.queries import MAX_PAGE_SIZE
+from domain.access import Principal
+from domain.errors import ValidationFailed
+from entrypoints.http.controllers.communications import (
+    LIST_DEPENDENCIES,
+    TRANSITION_HANDLERS,
+    Filtering,
+    Paging,
+)
+from entrypoints.http.resource import use_case
+from entrypoints.http.schemas.common import page_struct, to_page
+from entrypoints.http.schemas.communications import (
+    CancelIn,
+    CloseIn,
+    CollectionQuery,
+    CommunicationIn,
+    CommunicationOut,
+    CommunicationPageOut,
+    CommunicationPatch,
+    CommunicationShortOut,
+    FailIn,
+    MethodsOut,
+    PrimaryInfoOut,
+    TranslationIn,
+    TranslationOut,
+    communication_out,
+    filters_of,
+    method_out,
+    page_out,
+    primary_info_out,
+    short_out,
+    translation_out,
+)
+
+TranslationPage = page_struct(TranslationOut)
+
+
+class CommunicationsV2Controller(Controller):
+    """A communication by its uuid, its actions, lists and the methods dictionary."""
+
+    tags = ["communications (seed 002)"]  # noqa: RUF012
+    dependencies = LIST_DEPENDENCIES
+    exception_handlers = TRANSITION_HANDLERS
+
+    @get("/v2/communications/{uuid:str}", summary="The full or short info model by uuid")
+    async def get_by_uuid(
+        self,
+        communications: NamedDependency[Communications],
+        uuid: FromPath[str],
+        model: Annotated[
+            Literal["full", "short"], QueryParameter(description="full (default) or short info model")
+        ] = "full",
+    ) -> CommunicationOut | CommunicationShortOut:
+        if model == "short":
+            return short_out(await communications.get(uuid))
+        details = await communications.details(uuid)
+        return communication_out(details.communication, details.external_ids)
+
+    @get("/v2/communications/{uuid:str}/primary-info", summary="What a front end shows at a glance")
+    async def primary_info(
+        self, communications: NamedDependency[Communications], uuid: FromPath[str]
+    ) -> PrimaryInfoOut:
+        return primary_info_out(await communications.primary_info(uuid))
+
+    @get("/v3/communications", summary="List communications; filters as query parameters")
+    async def list_v3(
+        self, communications: NamedDependency[Communications], filtering: Filtering, paging: Paging
+    ) -> CommunicationPageOut:
+        return page_out(await communications.find(filtering, paging))
+
+    @post(
+        "/v3/collections/communications",
+        status_code=200,
+        summary="List communications; filters and a list of uuids in the body",
+    )
+    async def collection(
+        self, communications: NamedDependency[Communications], data: JSONBody[CollectionQuery]
+    ) -> CommunicationPageOut:
+        page: PageRequest = data.page()
+        return page_out(await communications.find(filters_of(data), page))
+
+    @post("/v2/communications", summary="Record a communication (fact or planned)")
+    async def create(
+        self,
+        request: Request[Principal, Any, Any],
+        communications: NamedDependency[Communications],
+        data: JSONBody[CommunicationIn],
+    ) -> CommunicationOut:
+        return communication_out(await communications.create(request.user, data.to_command()), [])
+
+    @patch("/v2/communications/{uuid:str}", summary="Change a communication's fields")
+    async def change(
+        self,
+        request: Request[Principal, Any, Any],
+        communications: NamedDependency[Communications],
+        uuid: FromPath[str],
+        data: JSONBody[CommunicationPatch],
+    ) -> CommunicationOut:
+        return communication_out(await communications.edit(request.user, uuid, data.patch()))
+
+    @patch("/v2/communications/{uuid:str}/close", summary="Close an active communication (done)")
+    async def close(
+        self,
+        request: Request[Principal, Any, Any],
+        communications: NamedDependency[Communications],
+        uuid: FromPath[str],
+        data: JSONBody[CloseIn | None] = None,
+    ) -> CommunicationOut:
+        result = data.result if data is not None else None
+        return communication_out(await communications.close(request.user, uuid, result))
+
+    @patch("/v2/communications/{uuid:str}/failed", summary="Mark it as not having happened ('out')")
+    async def failed(
+        self,
+        request: Request[Principal, Any, Any],
+        communications: NamedDependency[Communications],
+        uuid: FromPath[str],
+        data: JSONBody[FailIn],
+    ) -> CommunicationOut:
+        return communication_out(await communications.fail(request.user, uuid, data.reason))
+
+    @post("/v2/communications/{uuid:str}/cancel", status_code=200, summary="Cancel a planned communication")
+    async def cancel(
+        self,
+        request: Request[Principal, Any, Any],
+        communications: NamedDependency[Communications],
+        uuid: FromPath[str],
+        data: JSONBody[CancelIn | None] = None,
+    ) -> CommunicationOut:
+        reason = data.reason if data is not None else None
+        return communication_out(await communications.cancel(request.user, uuid, reason))
+
+    @delete("/v2/communications/{uuid:str}", summary="Delete a communication with its history")
+    async def remove(
+        self,
+        request: Request[Principal, Any, Any],
+        communications: NamedDependency[Communications],
+        uuid: FromPath[str],
+    ) -> None:
+        await communications.delete(request.user, uuid)
+
+    @get("/v2/dicts/communications-methods", summary="The communication methods dictionary")
+    async def methods(self, communications: NamedDependency[Communications]) -> MethodsOut:
+        found = await communications.methods()
+        return MethodsOut(items=[method_out(c) for c in found], total=len(found))
+
+
+class IdTranslationsController(Controller):
+    """A communication's ids in other systems (e.g. Flora and Oracle), either way round."""
+
+    path = "/v1/communications/id-translations"
+    tags = ["communications (seed 002)"]  # noqa: RUF012
+    dependencies = {"translations": use_case("id_translations")}  # noqa: RUF012
+
+    @get("", summary="Look up links: by a communication (uuid or id), or by system and external id")
+    async def find(
+        self,
+        translations: NamedDependency[IdTranslations],
+        uuid: Annotated[
+            str | None, QueryParameter(max_length=64, description="the communication's uuid")
+        ] = None,
+        communication_id: Annotated[
+            int | None, QueryParameter(name="communicationId", ge=1, le=2**63 - 1)
+        ] = None,
+        system: Annotated[str | None, QueryParameter(min_length=1, max_length=64)] = None,
+        external_id: Annotated[
+            str | None, QueryParameter(name="externalId", min_length=1, max_length=255)
+        ] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE)] = 50,
+        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+    ) -> TranslationPage:
+        if uuid is not None and communication_id is not None:
+            raise ValidationFailed.field("uuid", "give uuid or communicationId, not both")
+        communication = communication_id if communication_id is not None else uuid
+        found = await translations.find(
+            TranslationFilter(communication=communication, system=system, external_id=external_id),
+            limit,
+            offset,
+        )
+        return to_page(found, translation_out, TranslationPage)
+
+    @post("", summary="Link a communication to its id in another system (unique both ways)")
+    async def link(
+        self,
+        request: Request[Principal, Any, Any],
+        translations: NamedDependency[IdTranslations],
+        data: JSONBody[TranslationIn],
+    ) -> TranslationOut:
+        return translation_out(
+            await translations.link(request.user, data.communication(), data.system, data.external_id)
+        )
+
+
+CONTROLLERS = [CommunicationsV2Controller, IdTranslationsController]

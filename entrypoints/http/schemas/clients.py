@@ -1,0 +1,466 @@
+"""Projects, clients, client groups, channel blocks and bookings at the edge (canonical /api/v1)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+import msgspec
+from msgspec import UNSET, UnsetType
+
+from application.clients import BookedClient, ClientAvailability, Membership
+from domain.clients import Booking, BookingState, ChannelBlock, Client, ClientGroup, Project
+from domain.errors import ValidationFailed
+from entrypoints.http.schemas.common import Code, Id, In, Name, Out, Timestamp, aware, iso, iso_date, stamp
+from entrypoints.http.schemas.organisation import Email
+
+Phone = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1,
+        max_length=64,
+        description="any common notation; stored in E.164",
+        examples=["8 (495) 123-45-67", "+74951234567"],
+    ),
+]
+Tag = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+Text = Annotated[str, msgspec.Meta(max_length=255)]
+LongText = Annotated[str, msgspec.Meta(max_length=2000)]
+Language = Annotated[str, msgspec.Meta(min_length=2, max_length=16, examples=["ru", "en-US"])]
+TimeZone = Annotated[str, msgspec.Meta(min_length=1, max_length=64, examples=["Europe/Moscow"])]
+Guid = Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
+SocialMedia = dict[Annotated[str, msgspec.Meta(max_length=64)], Annotated[str, msgspec.Meta(max_length=255)]]
+BirthDate = Annotated[
+    str,
+    msgspec.Meta(
+        description="a date, or a date-time whose calendar date is taken",
+        examples=["1995-06-02", "1995-06-02T00:00:00Z"],
+    ),
+]
+Moment = Annotated[datetime, msgspec.Meta(examples=["2026-06-02T00:00:00Z"])]
+
+
+def parse_birth_date(text: str) -> date:
+    """``1995-06-02`` or ``1995-06-02T00:00:00Z`` (the seed's form): the calendar date as written."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        pass
+    try:
+        return datetime.fromisoformat(text).date()
+    except ValueError:
+        raise ValidationFailed.field("birthDate", f"{text!r} is not a date") from None
+
+
+def day(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+# -- projects ------------------------------------------------------------------------------
+
+
+class ProjectIn(In):
+    name: Name
+    code: Code
+
+
+class ProjectPatch(In):
+    name: Name | UnsetType = UNSET
+    code: Code | UnsetType = UNSET
+
+
+class ProjectOut(Out):
+    id: int
+    name: str
+    code: str
+    create_time: Timestamp
+    update_time: Timestamp
+
+
+def project_out(p: Project) -> ProjectOut:
+    return ProjectOut(
+        id=p.id or 0,
+        name=p.name,
+        code=p.code,
+        create_time=stamp(p.create_time),
+        update_time=stamp(p.update_time),
+    )
+
+
+# -- clients -------------------------------------------------------------------------------
+
+
+class ClientIn(In):
+    first_name: Name | None = None
+    last_name: Name | None = None
+    middle_name: Name | None = None
+    birth_date: BirthDate | None = None
+    phones: list[Phone] = msgspec.field(default_factory=list)
+    email: Email | None = None
+    social_media: SocialMedia | None = None
+    language: Language | None = None
+    time_zone: TimeZone | None = None
+    available: bool = True
+    project_id: Id | None = None
+    guid: Guid | None = None
+    tags: list[Tag] = msgspec.field(default_factory=list)
+
+    converters = {"birth_date": parse_birth_date}  # noqa: RUF012
+
+
+class ClientPatch(In):
+    first_name: Name | None | UnsetType = UNSET
+    last_name: Name | None | UnsetType = UNSET
+    middle_name: Name | None | UnsetType = UNSET
+    birth_date: BirthDate | None | UnsetType = UNSET
+    phones: list[Phone] | UnsetType = UNSET
+    email: Email | None | UnsetType = UNSET
+    social_media: SocialMedia | None | UnsetType = UNSET
+    language: Language | None | UnsetType = UNSET
+    time_zone: TimeZone | None | UnsetType = UNSET
+    available: bool | UnsetType = UNSET
+    project_id: Id | None | UnsetType = UNSET
+    guid: Guid | None | UnsetType = UNSET
+    tags: list[Tag] | UnsetType = UNSET
+
+    converters = {"birth_date": parse_birth_date}  # noqa: RUF012
+
+
+class ClientOut(Out):
+    id: int
+    first_name: str | None
+    last_name: str | None
+    middle_name: str | None
+    birth_date: Annotated[str | None, msgspec.Meta(extra_json_schema={"format": "date"})]
+    phones: list[str]
+    email: str | None
+    social_media: dict[str, str] | None
+    language: str | None
+    time_zone: str | None
+    available: bool
+    project_id: int | None
+    guid: str | None
+    tags: list[str]
+    create_time: Timestamp
+    update_time: Timestamp
+
+
+def client_out(c: Client) -> ClientOut:
+    return ClientOut(
+        id=c.id or 0,
+        first_name=c.first_name,
+        last_name=c.last_name,
+        middle_name=c.middle_name,
+        birth_date=day(c.birth_date),
+        phones=list(c.phones),
+        email=c.email,
+        social_media=c.social_media,
+        language=c.language,
+        time_zone=c.time_zone,
+        available=c.available,
+        project_id=c.project_id,
+        guid=c.guid,
+        tags=list(c.tags),
+        create_time=stamp(c.create_time),
+        update_time=stamp(c.update_time),
+    )
+
+
+class AvailabilityOut(Out):
+    client_id: int
+    available: bool
+    reasons: list[str]
+    """Why not, when not: the client's opt-in, bookings held by others."""
+
+
+def availability_out(a: ClientAvailability) -> AvailabilityOut:
+    return AvailabilityOut(client_id=a.client_id, available=a.available, reasons=list(a.reasons))
+
+
+# -- client groups -------------------------------------------------------------------------
+
+
+class ClientGroupIn(In):
+    name: Name
+    description: LongText | None = None
+
+
+class ClientGroupPatch(In):
+    name: Name | UnsetType = UNSET
+    description: LongText | None | UnsetType = UNSET
+
+
+class ClientGroupOut(Out):
+    id: int
+    name: str
+    description: str | None
+    create_time: Timestamp
+    update_time: Timestamp
+
+
+def client_group_out(g: ClientGroup) -> ClientGroupOut:
+    return ClientGroupOut(
+        id=g.id or 0,
+        name=g.name,
+        description=g.description,
+        create_time=stamp(g.create_time),
+        update_time=stamp(g.update_time),
+    )
+
+
+class MembersIn(In):
+    client_ids: Annotated[list[Id], msgspec.Meta(min_length=1, max_length=10_000)]
+
+
+class MembersOut(Out):
+    group_id: int
+    changed: int
+    """How many clients were added (or removed) by this request."""
+    members: int
+    """How many members the group has now."""
+
+
+def members_out(m: Membership) -> MembersOut:
+    return MembersOut(group_id=m.group.id or 0, changed=m.changed, members=m.members)
+
+
+# -- channel blocks ------------------------------------------------------------------------
+
+
+class ChannelBlockIn(In):
+    client_id: Id
+    channel_id: Id
+    until: Moment | None = None
+    """Leave out (or null) to block for ever."""
+    reason: LongText | None = None
+
+    converters = {"until": aware}  # noqa: RUF012
+
+
+class ChannelBlockPatch(In):
+    until: Moment | None | UnsetType = UNSET
+    reason: LongText | None | UnsetType = UNSET
+
+    converters = {"until": aware}  # noqa: RUF012
+
+
+class ChannelBlockOut(Out):
+    id: int
+    client_id: int
+    channel_id: int
+    until: Timestamp | None
+    permanent: bool
+    reason: str | None
+    create_time: Timestamp
+    update_time: Timestamp
+
+
+def channel_block_out(b: ChannelBlock) -> ChannelBlockOut:
+    return ChannelBlockOut(
+        id=b.id or 0,
+        client_id=b.client_id,
+        channel_id=b.channel_id,
+        until=iso(b.until),
+        permanent=b.permanent,
+        reason=b.reason,
+        create_time=stamp(b.create_time),
+        update_time=stamp(b.update_time),
+    )
+
+
+# -- bookings ------------------------------------------------------------------------------
+
+
+class BookingIn(In):
+    client_id: Id
+    before_date: Moment
+    name: Text | None = None
+    department_id: Id | None = None
+    employee_id: Id | None = None
+    """The owner: an employee (their department is filled in), or a department alone."""
+
+    converters = {"before_date": aware}  # noqa: RUF012
+
+
+class BookingPatch(In):
+    before_date: Moment | UnsetType = UNSET
+    name: Text | None | UnsetType = UNSET
+    status: BookingState | UnsetType = UNSET
+    """``released`` releases the booking, ``booked`` takes it again; ``expired`` comes by itself."""
+
+    converters = {"before_date": aware}  # noqa: RUF012
+
+
+class BookingOut(Out):
+    id: int
+    client_id: int
+    name: str | None
+    before_date: Timestamp
+    status: BookingState
+    """Code of the booking status dictionary: booked, released or expired."""
+    department_id: int | None
+    employee_id: int | None
+    create_time: Timestamp
+    update_time: Timestamp
+
+
+def booking_out(b: Booking) -> BookingOut:
+    return BookingOut(
+        id=b.id or 0,
+        client_id=b.client_id,
+        name=b.name,
+        before_date=stamp(b.before_date),
+        status=b.status,
+        department_id=b.department_id,
+        employee_id=b.employee_id,
+        create_time=stamp(b.create_time),
+        update_time=stamp(b.update_time),
+    )
+
+
+class ExpiredOut(Out):
+    expired: int
+
+
+# -- seed 000: /clients as the seed's examples show them ------------------------------------
+
+
+class SeedClientIn(In):
+    """``POST /clients/add``: the seed's fields, plus the contact data a client needs to be reached."""
+
+    first_name: Name | None = None
+    last_name: Name | None = None
+    middle_name: Name | None = None
+    birth_date: BirthDate | None = None
+    available: bool = True
+    social_media: SocialMedia | None = None
+    phones: list[Phone] = msgspec.field(default_factory=list)
+    email: Email | None = None
+
+    converters = {"birth_date": parse_birth_date}  # noqa: RUF012
+
+
+class SeedClientEdit(In):
+    """``PUT /clients/edit/{id}``: the fields given change, the others stay."""
+
+    first_name: Name | None | UnsetType = UNSET
+    last_name: Name | None | UnsetType = UNSET
+    middle_name: Name | None | UnsetType = UNSET
+    birth_date: BirthDate | None | UnsetType = UNSET
+    available: bool | UnsetType = UNSET
+    social_media: SocialMedia | None | UnsetType = UNSET
+    phones: list[Phone] | UnsetType = UNSET
+    email: Email | None | UnsetType = UNSET
+
+    converters = {"birth_date": parse_birth_date}  # noqa: RUF012
+
+
+class SeedBookingStatusOut(Out):
+    booking_status_type_id: int
+    name: str
+    description: str | None
+
+
+class SeedBookingOut(Out):
+    booking_id: int
+    before_date: Timestamp
+    status: SeedBookingStatusOut | None
+
+
+class SeedClientOut(Out, kw_only=True):
+    client_id: int
+    first_name: str | None
+    last_name: str | None
+    birth_date: Timestamp | None
+    create_time: Timestamp
+    update_time: Timestamp
+    available: bool
+    social_media: dict[str, str] | None
+    communication: None = None
+    """Reserved by the seed; always null here (communications have their own routes)."""
+    booking: SeedBookingOut | None
+    """The booking holding the client now (by anyone), or null."""
+
+
+def seed_client_out(held: BookedClient) -> SeedClientOut:
+    c, b, s = held.client, held.booking, held.status
+    booking = None
+    if b is not None:
+        status = (
+            None
+            if s is None
+            else SeedBookingStatusOut(
+                booking_status_type_id=s.id or 0, name=s.name, description=s.description
+            )
+        )
+        booking = SeedBookingOut(booking_id=b.id or 0, before_date=stamp(b.before_date), status=status)
+    return SeedClientOut(
+        client_id=c.id or 0,
+        first_name=c.first_name,
+        last_name=c.last_name,
+        birth_date=iso_date(c.birth_date),
+        create_time=stamp(c.create_time),
+        update_time=stamp(c.update_time),
+        available=c.available,
+        social_media=c.social_media,
+        booking=booking,
+    )
+
+
+class SeedStatusIn(In):
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=255, examples=["Забронирован"])]
+
+
+class SeedBookingIn(In):
+    """``PUT /clients/{id}/bookings``. The owner is the calling employee unless named here."""
+
+    before_date: Moment
+    status: SeedStatusIn | UnsetType = UNSET
+    """A status of the booking dictionary by name: Booked (the default) books, Released releases."""
+    department_id: Id | None = None
+    employee_id: Id | None = None
+
+    converters = {"before_date": aware}  # noqa: RUF012
+
+
+class SeedAvailabilityOut(Out):
+    """The seed answers with strings: ``{"clientId": "1", "available": "true"}``."""
+
+    client_id: str
+    available: Annotated[str, msgspec.Meta(examples=["true", "false"])]
+    reasons: list[str]
+
+
+def seed_availability_out(a: ClientAvailability) -> SeedAvailabilityOut:
+    return SeedAvailabilityOut(
+        client_id=str(a.client_id), available="true" if a.available else "false", reasons=list(a.reasons)
+    )
+
+
+# -- seed 001: snake_case bodies, answered with {"status": 201, "message": "Ok"} -------------
+
+
+class Seed001ProjectIn(In, rename=None):
+    name: Name
+    code: Code
+
+
+class Seed001ProjectUpdate(In, rename=None, kw_only=True):
+    primary_key: (
+        Annotated[int | str, msgspec.Meta(description="the project's id; must match the path")] | UnsetType
+    ) = msgspec.field(default=UNSET, name="primary key")
+    name: Name
+    code: Code | UnsetType = UNSET
+
+
+class Seed001ClientIn(In, rename=None):
+    project: Annotated[str, msgspec.Meta(min_length=1, max_length=64, description="the project's code")]
+    guid: Guid
+    first_name: Name
+    last_name: Name
+    middle_name: Name
+
+
+class Seed001Ok(msgspec.Struct, kw_only=True):
+    status: int = 201
+    message: str = "Ok"
