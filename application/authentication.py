@@ -141,7 +141,7 @@ class Authenticate:
         return principal
 
     async def _verify(self, digest: bytes, login: str, password: str) -> Principal | None:
-        async with self._uow_factory() as uow:
+        async with self._uow_factory(read_only=True) as uow:
             found = await self._load(uow, login)
         if found is None:
             return None

@@ -102,12 +102,12 @@ class Catalog(Generic[E]):
     # -- reading -------------------------------------------------------------------------
 
     async def get(self, entity_id: int) -> E:
-        async with self._uow_factory() as uow:
+        async with self._uow_factory(read_only=True) as uow:
             return await self.load(uow, entity_id)
 
     async def find(self, key: str | int) -> E:
         """By id when the key is a number, else by any of the key fields (exact, then case-blind)."""
-        async with self._uow_factory() as uow:
+        async with self._uow_factory(read_only=True) as uow:
             return await self.load_by_key(uow, key)
 
     async def list(self, query: Query, text: str | None = None) -> Page[E]:
@@ -119,7 +119,7 @@ class Catalog(Generic[E]):
             query = query.where(
                 AnyOf(tuple(Condition(f, Op.CONTAINS, text.strip()) for f in self.search_fields))
             )
-        async with self._uow_factory() as uow:
+        async with self._uow_factory(read_only=True) as uow:
             return await page_of(self.repo(uow), query)
 
     async def load(self, uow: UnitOfWork, entity_id: int) -> E:

@@ -104,7 +104,7 @@ class Dictionary(Catalog[E]):
 
     async def _active(self, *criteria: Any) -> list[E]:
         # Dictionaries hold tens of entries: one page of the maximum size is all of them.
-        async with self._uow_factory() as uow:
+        async with self._uow_factory(read_only=True) as uow:
             return await self.repo(uow).find(Query((eq("active", True), *criteria), limit=MAX_PAGE_SIZE))
 
 

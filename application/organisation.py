@@ -63,7 +63,7 @@ class Departments(Catalog[Department]):
             parent_id = parent.parent_id if parent else None
 
     async def employees(self, key: str | int, query: Query) -> Page[Employee]:
-        async with self._uow_factory() as uow:
+        async with self._uow_factory(read_only=True) as uow:
             department = await self.load_by_key(uow, key)
             return await page_of(uow.employees, query.where(eq("department_id", department.id)))
 
@@ -122,7 +122,7 @@ class Users(Catalog[U]):
             raise Conflict(f"the login {entity.login!r} is taken")
 
     async def with_role(self, role_id: int, query: Query) -> Page[U]:
-        async with self._uow_factory() as uow:
+        async with self._uow_factory(read_only=True) as uow:
             return await page_of(self.repo(uow), query.where(eq("role_id", role_id)))
 
 

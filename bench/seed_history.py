@@ -15,7 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sqlalchemy.communications import communications
 from adapters.sqlalchemy.engine import create_engine
-from adapters.sqlalchemy.tables import channels, communication_types, companies, departments, employees
+from adapters.sqlalchemy.tables import (
+    channels,
+    clients,
+    communication_types,
+    companies,
+    departments,
+    employees,
+)
 from bench.history import World, year_end
 from bench.history import communications as history_rows
 from bench.seed_clients import seed as seed_clients
@@ -25,10 +32,10 @@ EMPLOYEES = 200
 
 
 async def seed(database_url: str, *, clients: int, count: int, batch: int = 20_000) -> World:
-    await seed_clients(database_url, clients)
+    await seed_clients(database_url, clients)  # ids 1…clients in a fresh database
     engine = create_engine(database_url)
     async with engine.begin() as connection:
-        world = await _organisation(connection, clients)
+        world = await _organisation(connection)
         started = time.perf_counter()
         rows = history_rows(world, count, end=year_end())
         columns = [c.name for c in communications.columns if c.name != "id"]
@@ -51,7 +58,7 @@ async def _insert(connection: AsyncConnection, columns: list[str], chunk: list[d
         await connection.execute(communications.insert(), chunk)
 
 
-async def _organisation(connection: AsyncConnection, clients: int) -> World:
+async def _organisation(connection: AsyncConnection) -> World:
     """Departments and employees to spread the history over; types and channels are the defaults."""
     now = datetime(2025, 1, 1, tzinfo=UTC)
     stamp = {"create_time": now, "update_time": now}
@@ -91,16 +98,30 @@ async def _organisation(connection: AsyncConnection, clients: int) -> World:
         for n in range(EMPLOYEES)
     ]
     await connection.execute(employees.insert(), employee_rows)
+    return await load_world(connection)
+
+
+async def load_world(connection: AsyncConnection) -> World:
+    """The ids a seeded database holds, to draw a history or query parameters from."""
+    company = (
+        await connection.execute(sa.select(companies.c.id).where(companies.c.code == "bench"))
+    ).scalar_one()
+    department_ids = list(
+        (
+            await connection.execute(sa.select(departments.c.id).where(departments.c.company_id == company))
+        ).scalars()
+    )
     employee_ids = list(
         (
             await connection.execute(sa.select(employees.c.id).where(employees.c.login.like("bench%")))
         ).scalars()
     )
+    clients_count = (await connection.execute(sa.select(sa.func.count()).select_from(clients))).scalar_one()
     type_ids = list((await connection.execute(sa.select(communication_types.c.id))).scalars())
     channel_ids = dict((await connection.execute(sa.select(channels.c.code, channels.c.id))).tuples().all())
     wanted = ("sms", "messenger", "email", "push", "call", "visit")
     return World(
-        client_ids=range(1, clients + 1),
+        client_ids=range(1, clients_count + 1),
         channel_ids_by_code={code: channel_ids[code] for code in wanted},
         type_ids=type_ids,
         department_ids=department_ids,

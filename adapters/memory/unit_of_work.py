@@ -100,8 +100,9 @@ class MemoryUnitOfWork:
     bookings: MemoryRepository[Booking]
     communications: MemoryCommunications
 
-    def __init__(self, store: MemoryStore) -> None:
+    def __init__(self, store: MemoryStore, *, read_only: bool = False) -> None:
         self._store = store
+        self._read_only = read_only
 
     async def __aenter__(self) -> Self:
         await self._store.lock.acquire()
@@ -118,6 +119,8 @@ class MemoryUnitOfWork:
         self._store.lock.release()
 
     async def commit(self) -> None:
+        if self._read_only:
+            raise RuntimeError("a read-only unit of work cannot commit")
         self._store.tables = {name: table.copy() for name, table in self._tables.items()}
         self._store.memberships = dict(self._memberships)
         self._store.communications = self._communications.copy()
@@ -143,5 +146,5 @@ class MemoryUnitOfWorkFactory:
     def __init__(self, store: MemoryStore | None = None) -> None:
         self.store = store or MemoryStore()
 
-    def __call__(self) -> MemoryUnitOfWork:
-        return MemoryUnitOfWork(self.store)
+    def __call__(self, *, read_only: bool = False) -> MemoryUnitOfWork:
+        return MemoryUnitOfWork(self.store, read_only=read_only)

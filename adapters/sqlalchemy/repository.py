@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adapters.sqlalchemy.fastpath import row_by_id
 from adapters.sqlalchemy.filters import VirtualFilter, ordering, unstorable, where
 from application.catalog import camel
 from application.queries import Criterion, Query
@@ -38,6 +39,42 @@ class Link:
     loaded: bool = True
 
 
+_COLUMNS: dict[tuple[str, str], tuple[str, ...]] = {}
+
+
+def columns_of(entity: type[Entity], table: sa.Table) -> tuple[str, ...]:
+    """The entity's attributes that are columns of its table (computed once per pair)."""
+    key = (entity.__qualname__, table.name)
+    if key not in _COLUMNS:
+        _COLUMNS[key] = tuple(f.name for f in fields(entity) if f.name in table.c and f.name != "id")
+    return _COLUMNS[key]
+
+
+ROW_ID = "row_id_"
+"""Name of the id parameter in the shared statements; no column is called that."""
+
+
+@dataclass(frozen=True)
+class Statements:
+    insert: sa.Insert
+    update: sa.Update
+    delete: sa.Delete
+
+
+_STATEMENTS: dict[str, Statements] = {}
+
+
+def statements(table: sa.Table) -> Statements:
+    """Built once per table and run with parameters, so SQLAlchemy compiles each shape only once."""
+    if table.name not in _STATEMENTS:
+        _STATEMENTS[table.name] = Statements(
+            insert=table.insert().returning(table.c.id),
+            update=table.update().where(table.c.id == sa.bindparam(ROW_ID)),
+            delete=table.delete().where(table.c.id == sa.bindparam(ROW_ID)),
+        )
+    return _STATEMENTS[table.name]
+
+
 class SqlRepository(Generic[E]):
     def __init__(
         self,
@@ -54,7 +91,7 @@ class SqlRepository(Generic[E]):
         self._kind = kind
         self._links = links
         self._virtual = virtual or {}
-        self._columns = [f.name for f in fields(entity) if f.name in table.c and f.name != "id"]
+        self._columns = columns_of(entity, table)
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -62,33 +99,33 @@ class SqlRepository(Generic[E]):
         self._refuse_unstorable(entity)
         values = {name: getattr(entity, name) for name in self._columns}
         async with self._integrity():
-            result = await self._conn.execute(self._table.insert().values(values).returning(self._table.c.id))
+            result = await self._conn.execute(statements(self._table).insert, values)
             entity.id = result.scalar_one()
-            await self._write_links(entity)
+            await self._write_links(entity, replace=False)
         return entity
 
     async def update(self, entity: E) -> None:
         self._refuse_unstorable(entity)
         values = {name: getattr(entity, name) for name in self._columns}
         async with self._integrity():
-            result = await self._conn.execute(
-                self._table.update().where(self._table.c.id == entity.id).values(values)
-            )
+            result = await self._conn.execute(statements(self._table).update, {**values, ROW_ID: entity.id})
             if result.rowcount == 0:
                 raise NotFound(self._kind, entity.id)
-            await self._write_links(entity)
+            await self._write_links(entity, replace=True)
 
     async def delete(self, entity_id: int) -> None:
         async with self._integrity():
-            await self._conn.execute(self._table.delete().where(self._table.c.id == entity_id))
+            await self._conn.execute(statements(self._table).delete, {ROW_ID: entity_id})
 
     # -- reading ---------------------------------------------------------------------------
 
     async def get(self, entity_id: int) -> E | None:
         if unstorable(self._table.c.id, entity_id):
             return None
-        found = await self._load(sa.select(self._table).where(self._table.c.id == entity_id))
-        return found[0] if found else None
+        row = await row_by_id(self._conn, self._table, entity_id)
+        if row is None:
+            return None
+        return self._hydrate(row, await self._read_links([entity_id]))
 
     async def get_many(self, ids: Iterable[int]) -> dict[int, E]:
         wanted = [i for i in set(ids) if not unstorable(self._table.c.id, i)]
@@ -167,10 +204,11 @@ class SqlRepository(Generic[E]):
             linked[link.attribute] = by_owner
         return linked
 
-    async def _write_links(self, entity: E) -> None:
+    async def _write_links(self, entity: E, *, replace: bool) -> None:
         for link in self._links:
-            owner = link.table.c[link.owner]
-            await self._conn.execute(link.table.delete().where(owner == entity.id))
+            if replace:
+                owner = link.table.c[link.owner]
+                await self._conn.execute(link.table.delete().where(owner == entity.id))
             items = list(dict.fromkeys(getattr(entity, link.attribute)))
             if items:
                 await self._conn.execute(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Self
 
 import sqlalchemy as sa
@@ -41,70 +42,106 @@ def _none_of(table: sa.Table) -> VirtualFilter:
     return lambda condition: sa.not_(where(table, Condition("id", condition.op, condition.value), {}))
 
 
+def _employees(conn: AsyncConnection) -> SqlRepository[Employee]:
+    link = t.employee_roles
+    return SqlRepository(
+        conn,
+        t.employees,
+        Employee,
+        "employee",
+        links=[Link("role_ids", link, "employee_id", "role_id")],
+        virtual={"role_id": related(t.employees.c.id, link.c.employee_id, link.c.role_id)},
+    )
+
+
+def _service_accounts(conn: AsyncConnection) -> SqlRepository[ServiceAccount]:
+    link = t.service_account_roles
+    return SqlRepository(
+        conn,
+        t.service_accounts,
+        ServiceAccount,
+        "service account",
+        links=[Link("role_ids", link, "service_account_id", "role_id")],
+        virtual={"role_id": related(t.service_accounts.c.id, link.c.service_account_id, link.c.role_id)},
+    )
+
+
+_CLIENT_FILTERS: dict[str, dict[str, VirtualFilter]] = {}
+
+
+def _client_filters(dialect: str) -> dict[str, VirtualFilter]:
+    """Built once per dialect: the tag filter's SQL differs between SQLite and PostgreSQL."""
+    if dialect not in _CLIENT_FILTERS:
+        members = t.client_group_members
+        _CLIENT_FILTERS[dialect] = {
+            "phone": related(t.clients.c.id, t.client_phones.c.client_id, t.client_phones.c.phone),
+            "group_id": related(t.clients.c.id, members.c.client_id, members.c.group_id),
+            "tag": _json_list_has(t.clients.c.tags, dialect),
+            "except_id": _none_of(t.clients),
+        }
+    return _CLIENT_FILTERS[dialect]
+
+
+def _clients(conn: AsyncConnection) -> SqlRepository[Client]:
+    phones = Link("phones", t.client_phones, "client_id", "phone", loaded=False)
+    return SqlRepository(
+        conn, t.clients, Client, "client", links=[phones], virtual=_client_filters(conn.dialect.name)
+    )
+
+
+def _plain(table: sa.Table, entity: type[Any], kind: str) -> Callable[[AsyncConnection], SqlRepository[Any]]:
+    return lambda conn: SqlRepository(conn, table, entity, kind)
+
+
+REPOSITORIES: dict[str, Callable[[AsyncConnection], Any]] = {
+    "companies": _plain(t.companies, Company, "company"),
+    "departments": _plain(t.departments, Department, "department"),
+    "roles": _plain(t.roles, Role, "role"),
+    "employees": _employees,
+    "service_accounts": _service_accounts,
+    "projects": _plain(t.projects, Project, "project"),
+    "clients": _clients,
+    "client_groups": SqlClientGroups,
+    "communication_types": _plain(t.communication_types, CommunicationType, "communication type"),
+    "channels": _plain(t.channels, Channel, "channel"),
+    "channel_blocks": _plain(t.channel_blocks, ChannelBlock, "channel block"),
+    "documents": _plain(t.documents, Document, "document"),
+    "rules": _plain(t.rules, Rule, "rule"),
+    "booking_statuses": _plain(t.booking_statuses, BookingStatusType, "booking status"),
+    "bookings": _plain(t.bookings, Booking, "booking"),
+    "communications": SqlCommunications,
+}
+
+
 class SqlUnitOfWork:
-    def __init__(self, engine: AsyncEngine) -> None:
+    """One connection and, unless read-only, one transaction.
+
+    Repositories are made on first use: a request that reads one client builds one repository.
+    A read-only unit of work runs in autocommit, saving the BEGIN and ROLLBACK round trips that a
+    single SELECT does not need; it refuses to commit.
+    """
+
+    def __init__(self, engine: AsyncEngine, *, read_only: bool = False) -> None:
         self._engine = engine
+        self._read_only = read_only
         self._conn: AsyncConnection | None = None
+        self._repositories: dict[str, Any] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        make = REPOSITORIES.get(name)
+        if make is None or self._conn is None:
+            raise AttributeError(name)
+        repository = self._repositories[name] = make(self._conn)
+        setattr(self, name, repository)
+        return repository
 
     async def __aenter__(self) -> Self:
-        conn = self._conn = await self._engine.connect()
-        await conn.begin()
-        self.companies = SqlRepository(conn, t.companies, Company, "company")
-        self.departments = SqlRepository(conn, t.departments, Department, "department")
-        self.roles = SqlRepository(conn, t.roles, Role, "role")
-        self.employees = SqlRepository(
-            conn,
-            t.employees,
-            Employee,
-            "employee",
-            links=[Link("role_ids", t.employee_roles, "employee_id", "role_id")],
-            virtual={
-                "role_id": related(
-                    t.employees.c.id, t.employee_roles.c.employee_id, t.employee_roles.c.role_id
-                )
-            },
-        )
-        self.service_accounts = SqlRepository(
-            conn,
-            t.service_accounts,
-            ServiceAccount,
-            "service account",
-            links=[Link("role_ids", t.service_account_roles, "service_account_id", "role_id")],
-            virtual={
-                "role_id": related(
-                    t.service_accounts.c.id,
-                    t.service_account_roles.c.service_account_id,
-                    t.service_account_roles.c.role_id,
-                )
-            },
-        )
-        self.projects = SqlRepository(conn, t.projects, Project, "project")
-        self.clients = SqlRepository(
-            conn,
-            t.clients,
-            Client,
-            "client",
-            links=[Link("phones", t.client_phones, "client_id", "phone", loaded=False)],
-            virtual={
-                "phone": related(t.clients.c.id, t.client_phones.c.client_id, t.client_phones.c.phone),
-                "group_id": related(
-                    t.clients.c.id, t.client_group_members.c.client_id, t.client_group_members.c.group_id
-                ),
-                "tag": _json_list_has(t.clients.c.tags, conn.dialect.name),
-                "except_id": _none_of(t.clients),
-            },
-        )
-        self.client_groups = SqlClientGroups(conn)
-        self.communication_types = SqlRepository(
-            conn, t.communication_types, CommunicationType, "communication type"
-        )
-        self.channels = SqlRepository(conn, t.channels, Channel, "channel")
-        self.channel_blocks = SqlRepository(conn, t.channel_blocks, ChannelBlock, "channel block")
-        self.documents = SqlRepository(conn, t.documents, Document, "document")
-        self.rules = SqlRepository(conn, t.rules, Rule, "rule")
-        self.booking_statuses = SqlRepository(conn, t.booking_statuses, BookingStatusType, "booking status")
-        self.bookings = SqlRepository(conn, t.bookings, Booking, "booking")
-        self.communications = SqlCommunications(conn)
+        conn = await self._engine.connect()
+        if self._read_only:
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        else:
+            await conn.begin()
+        self._conn = conn
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -115,9 +152,14 @@ class SqlUnitOfWork:
         finally:
             await self._conn.close()
             self._conn = None
+            for name in self._repositories:
+                delattr(self, name)
+            self._repositories.clear()
 
     async def commit(self) -> None:
         assert self._conn is not None
+        if self._read_only:
+            raise RuntimeError("a read-only unit of work cannot commit")
         await self._conn.commit()
 
 
@@ -125,5 +167,5 @@ class SqlUnitOfWorkFactory:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
 
-    def __call__(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine)
+    def __call__(self, *, read_only: bool = False) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.engine, read_only=read_only)

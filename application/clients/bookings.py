@@ -215,7 +215,7 @@ class Bookings(FilteredCatalog[Booking]):
     async def with_bookings(self, clients: Sequence[Client]) -> list[BookedClient]:
         """Each client with the booking holding it now (the longest one, if several)."""
         ids = [c.id for c in clients if c.id is not None]
-        async with self._uow_factory() as uow:
+        async with self._uow_factory(read_only=True) as uow:
             current: dict[int, Booking] = {}
             for booking in await holding(uow, self._clock.now(), ids) if ids else []:
                 current[booking.client_id] = booking  # ordered by before_date: the last one wins
@@ -244,7 +244,7 @@ class Availability:
 
     async def of_client(self, client_id: int, asking: Owner | None) -> ClientAvailability:
         now = self._clock.now()
-        async with self._uow_factory() as uow:
+        async with self._uow_factory(read_only=True) as uow:
             client = await uow.clients.get(client_id)
             if client is None:
                 raise NotFound("client", client_id)
@@ -259,7 +259,7 @@ class Availability:
         if query.offset < 0:
             raise ValidationFailed.field("offset", "must not be negative")
         now = self._clock.now()
-        async with self._uow_factory() as uow:
+        async with self._uow_factory(read_only=True) as uow:
             taken = sorted({b.client_id for b in blocking_bookings(await holding(uow, now), now, asking)})
             query = query.where(eq("available", True))
             if taken:

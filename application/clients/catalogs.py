@@ -186,7 +186,7 @@ class ClientGroups(Catalog[ClientGroup]):
         return ClientGroup(**values)
 
     async def members(self, key: str | int, query: Query) -> Page[Client]:
-        async with self._uow_factory() as uow:
+        async with self._uow_factory(read_only=True) as uow:
             group = await self.load_by_key(uow, key)
             return await page_of(uow.clients, query.where(eq("group_id", group.id)))
 
@@ -197,7 +197,7 @@ class ClientGroups(Catalog[ClientGroup]):
         return await self._change_members(key, client_ids, adding=False)
 
     async def of_client(self, client_id: int, query: Query) -> Page[ClientGroup]:
-        async with self._uow_factory() as uow:
+        async with self._uow_factory(read_only=True) as uow:
             if await uow.clients.get(client_id) is None:
                 raise NotFound("client", client_id)
             group_ids = await uow.client_groups.groups_of(client_id)

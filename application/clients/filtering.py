@@ -31,7 +31,7 @@ class FilteredCatalog(Catalog[E]):
 
     async def list(self, query: Query, text: str | None = None) -> Page[E]:
         if any(isinstance(c, Condition) and c.field in self.pseudo_fields for c in query.criteria):
-            async with self._uow_factory() as uow:
+            async with self._uow_factory(read_only=True) as uow:
                 criteria = [await self._resolve_any(uow, c) for c in query.criteria]
             query = dataclasses.replace(query, criteria=tuple(criteria))
         return await super().list(query, text)

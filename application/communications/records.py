@@ -138,12 +138,12 @@ class Communications:
     # -- reading -------------------------------------------------------------------------------
 
     async def get(self, key: CommunicationKey) -> Communication:
-        async with self._uow_factory() as uow:
+        async with self._uow_factory(read_only=True) as uow:
             return await load(uow, key)
 
     async def details(self, key: CommunicationKey) -> CommunicationDetails:
         """The communication with its ids in other systems."""
-        async with self._uow_factory() as uow:
+        async with self._uow_factory(read_only=True) as uow:
             communication = await load(uow, key)
             links = await uow.communications.find_translations(
                 Query(criteria=(eq("communication_id", communication.id),), order_by=("system",), limit=1000)
@@ -151,7 +151,7 @@ class Communications:
             return CommunicationDetails(communication, links)
 
     async def primary_info(self, key: CommunicationKey) -> PrimaryInfo:
-        async with self._uow_factory() as uow:
+        async with self._uow_factory(read_only=True) as uow:
             c = await load(uow, key)
             return PrimaryInfo(
                 communication=c,
@@ -162,7 +162,7 @@ class Communications:
             )
 
     async def history(self, key: CommunicationKey) -> CommunicationHistory:
-        async with self._uow_factory() as uow:
+        async with self._uow_factory(read_only=True) as uow:
             communication = await load(uow, key)
             assert communication.id is not None
             return CommunicationHistory(communication, await uow.communications.history(communication.id))
@@ -172,7 +172,7 @@ class Communications:
         criteria = filters.criteria()
         after = page.after()
         query = Query(criteria=criteria, order_by=page.order, limit=page.limit, offset=page.offset)
-        async with self._uow_factory() as uow:
+        async with self._uow_factory(read_only=True) as uow:
             items = await uow.communications.find(query, after)
             total = await uow.communications.count(*criteria) if page.with_total else None
         return CommunicationPage(
@@ -185,7 +185,7 @@ class Communications:
 
     async def methods(self) -> list[Channel]:
         """The communication methods (channels) dictionary of seed 002, active and not."""
-        async with self._uow_factory() as uow:
+        async with self._uow_factory(read_only=True) as uow:
             return await uow.channels.find(Query(order_by=("id",), limit=10_000))
 
     # -- writing -------------------------------------------------------------------------------

@@ -58,7 +58,7 @@ class IdTranslations:
         if filters.external_id is not None and filters.system is None:
             # An external id means nothing without the system that issued it.
             raise ValidationFailed.field("system", "is required with externalId")
-        async with self._uow_factory() as uow:
+        async with self._uow_factory(read_only=True) as uow:
             criteria: list[Criterion] = []
             if filters.communication is not None:
                 found = await load(uow, filters.communication)

@@ -43,7 +43,8 @@ class BasicAuthMiddleware(AbstractAuthenticationMiddleware):
 def requires(permission: Permission) -> Any:
     """A route guard: the caller must hold ``permission`` (or manage the system)."""
 
-    def guard(connection: ASGIConnection[Any, Principal, Any, Any], _: BaseRouteHandler) -> None:
+    # Async on purpose: Litestar runs a sync guard in a worker thread, a costly hop per request.
+    async def guard(connection: ASGIConnection[Any, Principal, Any, Any], _: BaseRouteHandler) -> None:
         if connection.scope.get("method") == "OPTIONS":
             return  # unauthenticated by design (CORS preflight); it only lists the allowed methods
         if connection.scope.get("user") is None:

@@ -7,12 +7,18 @@ repeats the essentials on SQLite and PostgreSQL, with values those databases can
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException
 
+from domain.access import Grant, Permission, Principal, PrincipalKind
+from domain.errors import PermissionDenied
+from entrypoints.http.auth import manage_system
 from tests.http.conftest import basic
 from tests.http.organisation_support import (
     COMPANIES,
@@ -164,6 +170,30 @@ def test_reading_needs_only_a_login(client: Client, kind: Kind) -> None:
     nobody = user_with(client, "nobody")
     assert client.get(kind.path, headers=nobody).status_code == 200
     assert client.get(f"{kind.path}/{item['id']}", headers=nobody).json() == item
+
+
+async def guarded(method: str, user: Principal | None) -> None:
+    scope: dict[str, Any] = {"type": "http", "method": method, "path": "/", "headers": []}
+    if user is not None:
+        scope["user"] = user
+    outcome = manage_system(ASGIConnection(scope), None)
+    if inspect.isawaitable(outcome):
+        await outcome
+
+
+async def test_the_manage_system_guard_refuses_anonymous_calls_and_lets_preflights_through() -> None:
+    # A guard on a whole controller also guards Litestar's automatic OPTIONS answer, which the
+    # authentication middleware lets through unauthenticated: it must not fail there with a 500.
+    await guarded("OPTIONS", None)
+    with pytest.raises(NotAuthorizedException):
+        await guarded("POST", None)
+    clerk = Principal(kind=PrincipalKind.EMPLOYEE, id=2, login="clerk", grants=())
+    with pytest.raises(PermissionDenied):
+        await guarded("POST", clerk)
+    boss = Principal(
+        kind=PrincipalKind.EMPLOYEE, id=3, login="boss", grants=(Grant(permission=Permission.MANAGE_SYSTEM),)
+    )
+    await guarded("DELETE", boss)
 
 
 # -- input checks ----------------------------------------------------------------------------
