@@ -32,6 +32,11 @@ NEW_CLIENT = json.dumps(
 )
 
 
+def pool_env() -> dict[str, str]:
+    size = os.environ.get("DATABASE_POOL_SIZE")
+    return {"DATABASE_POOL_SIZE": size} if size else {}
+
+
 def prepare_database(kind: str, clients: int) -> str:
     if kind == "sqlite":
         path = ROOT / "bench" / "data" / "api.db"
@@ -93,7 +98,7 @@ def main() -> None:
 
     os.sched_setaffinity(0, {0})  # the load generator keeps to core 0; servers get core 1
     url = prepare_database(args.database, args.clients)
-    env = {"DATABASE_URL": url, "LOG_LEVEL": "WARNING", "ADMIN_PASSWORD": "admin"}
+    env = {"DATABASE_URL": url, "LOG_LEVEL": "WARNING", "ADMIN_PASSWORD": "admin", **pool_env()}
     results: dict[str, dict[str, loadgen.Result]] = {}
     with uvicorn("entrypoints.asgi:app", env, core=1) as port:
         request = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/clients/1", headers=ADMIN)

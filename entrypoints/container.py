@@ -35,7 +35,7 @@ class Core(containers.DeclarativeContainer):
 
 class SqlStorage(containers.DeclarativeContainer):
     config = providers.Configuration()
-    engine = providers.Singleton(create_engine, config.database_url)
+    engine = providers.Singleton(create_engine, config.database_url, pool_size=config.database_pool_size)
     uow_factory = providers.Singleton(SqlUnitOfWorkFactory, engine)
 
 
@@ -97,6 +97,7 @@ def build_container(settings: Settings) -> Container:
             "database_url": settings.database_url,
             "phone_region": settings.phone_region,
             "login_failures_per_minute": settings.login_failures_per_minute,
+            "database_pool_size": settings.database_pool_size,
         }
     )
     if settings.storage == "memory":

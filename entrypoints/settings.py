@@ -21,6 +21,8 @@ class Settings:
     log_level: str = "INFO"
     workers: int = 1
     login_failures_per_minute: int = 10
+    database_pool_size: int = 20
+    """Connections each process keeps to PostgreSQL; requests beyond it wait for a free one."""
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -35,6 +37,7 @@ class Settings:
             log_level=env.get("LOG_LEVEL", "INFO"),
             workers=int(env.get("WEB_CONCURRENCY", "1")),
             login_failures_per_minute=int(env.get("LOGIN_FAILURES_PER_MINUTE", "10")),
+            database_pool_size=int(env.get("DATABASE_POOL_SIZE", "20")),
         )
 
     def ensure_data_dir(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -365,3 +366,20 @@ async def test_an_employee_login_wins_over_a_service_account_with_the_same_login
     await world.account("shared")
     who = await world.authenticate("shared", "token", SOURCE)
     assert (who.kind, who.id) == (PrincipalKind.EMPLOYEE, employee.id)
+
+
+async def test_simultaneous_checks_of_the_same_credentials_share_one_hash(world: World) -> None:
+    await world.employee()
+    results = await asyncio.gather(*(world.authenticate("ivanov", "secret", SOURCE) for _ in range(5)))
+    assert {r.login for r in results} == {"ivanov"}
+    assert world.hasher.verified == 1
+
+
+async def test_simultaneous_wrong_guesses_each_count_as_a_failure(world: World) -> None:
+    await world.employee()
+    outcomes = await asyncio.gather(
+        *(world.authenticate("ivanov", "guess", SOURCE) for _ in range(3)), return_exceptions=True
+    )
+    assert all(isinstance(o, AuthenticationFailed) for o in outcomes)
+    with pytest.raises(TooManyAttempts):
+        await world.authenticate("ivanov", "secret", SOURCE)
