@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import math
 import os
 from collections import deque
 from dataclasses import dataclass
@@ -55,7 +56,7 @@ class LoginThrottle:
         recent = self._recent(source)
         if len(recent) >= self._policy.max_failures:
             wait = recent[0] + self._policy.window - self._clock.now()
-            raise TooManyAttempts(max(1, int(wait.total_seconds()) + 1))
+            raise TooManyAttempts(max(1, math.ceil(wait.total_seconds())))
 
     def failed(self, source: str) -> None:
         self._recent(source).append(self._clock.now())
@@ -81,6 +82,7 @@ class CredentialCache:
         self._max = max_entries
         self._key = os.urandom(32)
         self._entries: dict[bytes, tuple[datetime, Principal]] = {}
+        self._generations: dict[str, int] = {}
 
     def digest(self, login: str, password: str) -> bytes:
         # Keyed BLAKE2b: a MAC in one call, so the per-request cache lookup stays cheap.
@@ -95,13 +97,20 @@ class CredentialCache:
             return None
         return entry[1]
 
-    def put(self, digest: bytes, principal: Principal) -> None:
+    def generation(self, login: str) -> int:
+        """How many times the login was forgotten: a check read before a change must not be cached."""
+        return self._generations.get(login, 0)
+
+    def put(self, digest: bytes, principal: Principal, generation: int) -> None:
+        if generation != self.generation(principal.login):
+            return  # the user changed while we were checking: the next request checks again
         if len(self._entries) >= self._max:
             self._entries.clear()
         self._entries[digest] = (self._clock.now() + self._ttl, principal)
 
     def forget(self, login: str) -> None:
         """Drops every cached check of a login, after its password, roles or status changed."""
+        self._generations[login] = self.generation(login) + 1
         self._entries = {k: v for k, v in self._entries.items() if v[1].login != login}
 
 
@@ -141,6 +150,7 @@ class Authenticate:
         return principal
 
     async def _verify(self, digest: bytes, login: str, password: str) -> Principal | None:
+        generation = self._cache.generation(login)
         async with self._uow_factory(read_only=True) as uow:
             found = await self._load(uow, login)
         if found is None:
@@ -149,7 +159,7 @@ class Authenticate:
         # The hash is slow on purpose: run it beside the event loop, not on it.
         if not await asyncio.to_thread(self._hasher.verify, user.password_hash, password):
             return None
-        self._cache.put(digest, principal)
+        self._cache.put(digest, principal, generation)
         return principal
 
     async def _load(self, uow: UnitOfWork, login: str) -> tuple[Employee | ServiceAccount, Principal] | None:

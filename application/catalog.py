@@ -212,7 +212,8 @@ class Catalog(Generic[E]):
                 criteria.append(Condition("id", Op.NE, entity.id))
             if await repo.count(*criteria):
                 described = ", ".join(f"{camel(n)} {v!r}" for n, v in zip(rule.fields, values, strict=True))
-                raise Conflict(f"a {self.kind} with {described} already exists")
+                article = "an" if self.kind[0] in "aeiou" else "a"
+                raise Conflict(f"{article} {self.kind} with {described} already exists")
 
     async def ensure_references_exist(self, uow: UnitOfWork, entity: E) -> None:
         problems: list[FieldError] = []

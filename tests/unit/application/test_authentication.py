@@ -60,7 +60,7 @@ def test_a_source_is_refused_after_a_burst_of_failures(throttle: LoginThrottle) 
     throttle.failed(SOURCE)
     with pytest.raises(TooManyAttempts) as refused:
         throttle.check(SOURCE)
-    assert refused.value.retry_after == 61
+    assert refused.value.retry_after == 60
 
 
 def test_the_retry_hint_counts_down_to_when_the_oldest_failure_leaves_the_window(
@@ -71,7 +71,7 @@ def test_the_retry_hint_counts_down_to_when_the_oldest_failure_leaves_the_window
     clock.advance(seconds=45)
     with pytest.raises(TooManyAttempts) as refused:
         throttle.check(SOURCE)
-    assert refused.value.retry_after == 16
+    assert refused.value.retry_after == 15
     clock.advance(seconds=14.5)
     with pytest.raises(TooManyAttempts) as refused:
         throttle.check(SOURCE)
@@ -92,7 +92,7 @@ def test_the_window_slides_failures_leave_it_one_by_one(throttle: LoginThrottle,
     throttle.failed(SOURCE)  # t = 60: three again
     with pytest.raises(TooManyAttempts) as refused:
         throttle.check(SOURCE)
-    assert refused.value.retry_after == 21  # until t = 80, when the one of t = 20 leaves
+    assert refused.value.retry_after == 20  # until t = 80, when the one of t = 20 leaves
     clock.advance(seconds=20)
     throttle.check(SOURCE)
 
@@ -135,7 +135,7 @@ def cache(clock: ManualClock) -> CredentialCache:
 
 def test_a_remembered_check_is_found_until_its_time_is_up(cache: CredentialCache, clock: ManualClock) -> None:
     digest = cache.digest("ivanov", "secret")
-    cache.put(digest, principal())
+    cache.put(digest, principal(), cache.generation("ivanov"))
     clock.advance(seconds=59)
     assert cache.get(digest) == principal()
     clock.advance(seconds=1)
@@ -164,9 +164,9 @@ def test_forget_drops_every_check_of_one_login_only(cache: CredentialCache) -> N
         cache.digest("ivanov", "new"),
         cache.digest("petrov", "x"),
     )
-    cache.put(old, principal())
-    cache.put(new, principal())
-    cache.put(other, principal("petrov"))
+    cache.put(old, principal(), cache.generation("ivanov"))
+    cache.put(new, principal(), cache.generation("ivanov"))
+    cache.put(other, principal("petrov"), cache.generation("petrov"))
     cache.forget("ivanov")
     assert cache.get(old) is None and cache.get(new) is None
     assert cache.get(other) == principal("petrov")
@@ -175,9 +175,9 @@ def test_forget_drops_every_check_of_one_login_only(cache: CredentialCache) -> N
 def test_a_full_cache_starts_over_rather_than_growing(clock: ManualClock) -> None:
     cache = CredentialCache(clock, max_entries=2)
     first, second, third = (cache.digest(f"user{i}", "pw") for i in range(3))
-    cache.put(first, principal("user0"))
-    cache.put(second, principal("user1"))
-    cache.put(third, principal("user2"))
+    cache.put(first, principal("user0"), cache.generation("user0"))
+    cache.put(second, principal("user1"), cache.generation("user1"))
+    cache.put(third, principal("user2"), cache.generation("user2"))
     assert cache.get(first) is None and cache.get(second) is None
     assert cache.get(third) == principal("user2")
 
@@ -383,3 +383,11 @@ async def test_simultaneous_wrong_guesses_each_count_as_a_failure(world: World) 
     assert all(isinstance(o, AuthenticationFailed) for o in outcomes)
     with pytest.raises(TooManyAttempts):
         await world.authenticate("ivanov", "secret", SOURCE)
+
+
+def test_a_check_that_raced_a_password_change_is_not_cached(cache: CredentialCache) -> None:
+    digest = cache.digest("ivanov", "old")
+    seen = cache.generation("ivanov")  # the login's check read the user here ...
+    cache.forget("ivanov")  # ... the password changed meanwhile ...
+    cache.put(digest, principal(), seen)  # ... and the check finished with the old password
+    assert cache.get(digest) is None

@@ -427,7 +427,7 @@ def cached(cache: CredentialCache, login: str, password: str) -> Principal | Non
 
 def remember(cache: CredentialCache, user: Employee, password: str) -> None:
     principal = Principal(kind=PrincipalKind.EMPLOYEE, id=user.id or 0, login=user.login, grants=())
-    cache.put(cache.digest(user.login, password), principal)
+    cache.put(cache.digest(user.login, password), principal, cache.generation(user.login))
 
 
 async def test_changing_or_deleting_a_user_forgets_its_cached_logins(
