@@ -8,7 +8,7 @@ once, so every resource answers duplicates, dangling references and deletes-in-u
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -52,6 +52,31 @@ class Patch:
     """A partial change: domain attribute names to their new values; absent means unchanged."""
 
     changes: Mapping[str, Any]
+
+
+async def check_references(
+    uow: UnitOfWork, references: Iterable[MustExist], values: Mapping[str, Any]
+) -> dict[str, dict[int, Any]]:
+    """Every id in ``values`` (one id or a list, by attribute) must name a stored entity.
+
+    Raises ValidationFailed naming each field that points at nothing; returns what was found,
+    by attribute, for checks of its own a caller may add (an inactive channel, say).
+    """
+    problems: list[FieldError] = []
+    found: dict[str, dict[int, Any]] = {}
+    for ref in references:
+        value = values.get(ref.field)
+        items = value if isinstance(value, list | tuple | set | frozenset) else [value]
+        ids: set[int] = {i for i in items if i is not None}
+        if not ids:
+            continue
+        found[ref.field] = await getattr(uow, ref.repository).get_many(ids)
+        missing = sorted(ids - set(found[ref.field]))
+        if missing:
+            problems.append(FieldError(ref.api_name, f"no {ref.kind} with id {', '.join(map(str, missing))}"))
+    if problems:
+        raise ValidationFailed(problems)
+    return found
 
 
 async def page_of(repo: Repository[E], query: Query) -> Page[E]:
@@ -216,21 +241,9 @@ class Catalog(Generic[E]):
                 raise Conflict(f"{article} {self.kind} with {described} already exists")
 
     async def ensure_references_exist(self, uow: UnitOfWork, entity: E) -> None:
-        problems: list[FieldError] = []
-        for ref in self.must_exist:
-            value = getattr(entity, ref.field)
-            ids = set(value) if isinstance(value, list | tuple | set | frozenset) else {value}
-            ids.discard(None)
-            if not ids:
-                continue
-            found = await getattr(uow, ref.repository).get_many(ids)
-            missing = sorted(ids - set(found))
-            if missing:
-                problems.append(
-                    FieldError(ref.api_name, f"no {ref.kind} with id {', '.join(map(str, missing))}")
-                )
-        if problems:
-            raise ValidationFailed(problems)
+        await check_references(
+            uow, self.must_exist, {ref.field: getattr(entity, ref.field) for ref in self.must_exist}
+        )
 
     async def ensure_unreferenced(self, uow: UnitOfWork, entity_id: int) -> None:
         in_use: dict[str, int] = {}

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
-from domain.entity import Entity, Problems
+from domain.entity import Entity, Problems, full_name
 from domain.errors import InvalidTransition
 from domain.organisation import check_time_zone
 
@@ -72,7 +72,7 @@ class Client(Entity):
 
     @property
     def full_name(self) -> str:
-        return " ".join(p for p in (self.last_name, self.first_name, self.middle_name) if p)
+        return full_name(self.last_name, self.first_name, self.middle_name)
 
 
 @dataclass(eq=False, kw_only=True)

@@ -28,6 +28,11 @@ class Entity:
         return hash((type(self).__name__, self.id)) if self.id is not None else id(self)
 
 
+def full_name(*parts: str | None) -> str:
+    """Last, first and middle name as people write them, skipping the missing ones."""
+    return " ".join(p for p in parts if p)
+
+
 class Problems:
     """Collects field errors so that one request hears about all of them at once."""
 

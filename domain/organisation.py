@@ -7,7 +7,7 @@ from datetime import time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from domain.access import Grant
-from domain.entity import Entity, Problems
+from domain.entity import Entity, Problems, full_name
 
 
 @dataclass(eq=False, kw_only=True)
@@ -116,7 +116,7 @@ class Employee(User):
 
     @property
     def full_name(self) -> str:
-        return " ".join(p for p in (self.last_name, self.first_name, self.middle_name) if p)
+        return full_name(self.last_name, self.first_name, self.middle_name)
 
 
 @dataclass(eq=False, kw_only=True)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from application.catalog import MustExist, Patch, camel
+from application.catalog import MustExist, Patch, camel, check_references
 from application.communications.listing import (
     CommunicationFilter,
     CommunicationPage,
@@ -111,16 +111,14 @@ async def load(uow: UnitOfWork, key: CommunicationKey) -> Communication:
 
 async def ensure_references_exist(uow: UnitOfWork, values: Mapping[str, Any]) -> None:
     """Each referenced id names a stored entity; types and channels must also be active."""
-    problems: list[FieldError] = []
-    for ref in REFERENCES:
-        value = values.get(ref.field)
-        if value is None:
-            continue
-        found = await getattr(uow, ref.repository).get(value)
-        if found is None:
-            problems.append(FieldError(ref.api_name, f"no {ref.kind} with id {value}"))
-        elif getattr(found, "active", True) is False and ref.field in ("type_id", "channel_id"):
-            problems.append(FieldError(ref.api_name, f"the {ref.kind} {value} is inactive"))
+    found = await check_references(uow, REFERENCES, values)
+    problems = [
+        FieldError(ref.api_name, f"the {ref.kind} {entity.id} is inactive")
+        for ref in REFERENCES
+        if ref.field in ("type_id", "channel_id")
+        for entity in found.get(ref.field, {}).values()
+        if not entity.active
+    ]
     if problems:
         raise ValidationFailed(problems)
 

@@ -19,7 +19,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter, SkipValidation
 from application.catalog import Catalog, camel
 from application.queries import MAX_PAGE_SIZE, Filters, Query
 from domain.errors import ValidationFailed
-from entrypoints.http.schemas.common import In, Out, page_struct, to_page
+from entrypoints.http.schemas.common import In, Out, page_struct, sort_field, to_page
 
 
 def no_filters() -> Filters:
@@ -50,7 +50,7 @@ def list_query(
         QueryParameter(description="fields to sort by, comma-separated; a leading '-' sorts descending"),
     ] = None,
 ) -> Query:
-    order = tuple(_snake(s.strip()) for s in (sort or "id").split(",") if s.strip())
+    order = tuple(sort_field(s.strip()) for s in (sort or "id").split(",") if s.strip())
     return Query(order_by=order or ("id",), limit=limit, offset=offset)
 
 
@@ -65,11 +65,6 @@ def check_sort(query: Query, sortable: Sequence[str]) -> Query:
         allowed = ", ".join(camel(s) for s in sortable)
         raise ValidationFailed.field("sort", f"cannot sort by {', '.join(unknown)}; use one of {allowed}")
     return query
-
-
-def _snake(name: str) -> str:
-    sign = "-" if name.startswith("-") else ""
-    return sign + "".join(f"_{c.lower()}" if c.isupper() else c for c in name.lstrip("-"))
 
 
 def use_case(name: str) -> Provide:

@@ -23,6 +23,7 @@ from domain.errors import InvalidTransition
 from entrypoints.http.errors import error_response
 from entrypoints.http.resource import use_case
 from entrypoints.http.schemas.communications import (
+    MAX_REF_ID,
     BulkOutcomeOut,
     BulkStatusIn,
     CancelIn,
@@ -42,8 +43,6 @@ from entrypoints.http.schemas.communications import (
     page_out,
     page_request,
 )
-
-MAX_REF_ID = 2_147_483_647
 
 
 def communication_filters(

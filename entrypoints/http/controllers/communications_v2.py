@@ -23,6 +23,7 @@ from entrypoints.http.controllers.communications import (
 from entrypoints.http.resource import use_case
 from entrypoints.http.schemas.common import page_struct, to_page
 from entrypoints.http.schemas.communications import (
+    MAX_COMMUNICATION_ID,
     CancelIn,
     CloseIn,
     CollectionQuery,
@@ -173,7 +174,7 @@ class IdTranslationsController(Controller):
             str | None, QueryParameter(max_length=64, description="the communication's uuid")
         ] = None,
         communication_id: Annotated[
-            int | None, QueryParameter(name="communicationId", ge=1, le=2**63 - 1)
+            int | None, QueryParameter(name="communicationId", ge=1, le=MAX_COMMUNICATION_ID)
         ] = None,
         system: Annotated[str | None, QueryParameter(min_length=1, max_length=64)] = None,
         external_id: Annotated[

@@ -12,7 +12,7 @@ from application.clients import Clients, Projects
 from domain.errors import ValidationFailed
 from entrypoints.http.auth import manage_clients
 from entrypoints.http.resource import use_case
-from entrypoints.http.schemas.clients import (
+from entrypoints.http.schemas.seed_001 import (
     Seed001ClientIn,
     Seed001Ok,
     Seed001ProjectIn,

@@ -77,6 +77,12 @@ def clock_time(text: str) -> time:
     return time.fromisoformat(text)
 
 
+def sort_field(name: str) -> str:
+    """A sort field as the API names it (``-createTime``) to the domain's name (``-create_time``)."""
+    sign = "-" if name.startswith("-") else ""
+    return sign + "".join(f"_{c.lower()}" if c.isupper() else c for c in name.lstrip("-"))
+
+
 def page_struct(item: type[Out]) -> type[msgspec.Struct]:
     """The answer of a list route: one page of items, the total, and where the page starts."""
     return msgspec.defstruct(

@@ -1,0 +1,199 @@
+"""One communication: recording it, changing it, moving its status, and its full and short answers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from msgspec import UNSET, UnsetType
+
+from application.communications.records import NewCommunication
+from domain.communications import (
+    Communication,
+    CommunicationKind,
+    DeliveryStatus,
+    Direction,
+    IdTranslation,
+    LifecycleStatus,
+)
+from entrypoints.http.schemas.common import In, Out, Timestamp, aware, iso, stamp
+from entrypoints.http.schemas.communications.fields import Reason, RefId, Subject, Text, Uuid, moment
+
+# --- requests -------------------------------------------------------------------------------
+
+
+class CommunicationIn(In):
+    kind: CommunicationKind
+    """fact: happening now (starts in_progress); planned: to happen later (starts created)."""
+    direction: Direction
+    communication_type_id: RefId
+    channel_id: RefId
+    """The communication method: any channel, calls and visits included."""
+    uuid: Uuid | None = None
+    """Your own uuid for it; one is generated when absent."""
+    client_id: RefId | None = None
+    employee_id: RefId | None = None
+    """Defaults to the calling employee."""
+    department_id: RefId | None = None
+    """Defaults to the employee's department."""
+    project_id: RefId | None = None
+    document_id: RefId | None = None
+    subject: Subject | None = None
+    content: Text | None = None
+    scheduled_at: datetime | None = None
+
+    def to_command(self) -> NewCommunication:
+        return NewCommunication(
+            kind=self.kind,
+            direction=self.direction,
+            type_id=self.communication_type_id,
+            channel_id=self.channel_id,
+            uuid=self.uuid,
+            client_id=self.client_id,
+            employee_id=self.employee_id,
+            department_id=self.department_id,
+            project_id=self.project_id,
+            document_id=self.document_id,
+            subject=self.subject,
+            content=self.content,
+            scheduled_at=moment(self.scheduled_at),
+        )
+
+
+class CommunicationPatch(In):
+    """The fields to change; absent ones stay, null clears. Status moves through the actions."""
+
+    communication_type_id: RefId | UnsetType = UNSET
+    channel_id: RefId | UnsetType = UNSET
+    client_id: RefId | None | UnsetType = UNSET
+    employee_id: RefId | None | UnsetType = UNSET
+    department_id: RefId | None | UnsetType = UNSET
+    project_id: RefId | None | UnsetType = UNSET
+    document_id: RefId | None | UnsetType = UNSET
+    subject: Subject | None | UnsetType = UNSET
+    content: Text | None | UnsetType = UNSET
+    scheduled_at: datetime | None | UnsetType = UNSET
+    result: Text | None | UnsetType = UNSET
+
+    renames = {"communication_type_id": "type_id"}  # noqa: RUF012
+    converters = {"scheduled_at": aware}  # noqa: RUF012
+
+
+class CloseIn(In):
+    result: Text | None = None
+
+
+class FailIn(In):
+    reason: Reason
+    """What was attempted and why it did not happen (e.g. "no answer after 3 calls")."""
+
+
+class CancelIn(In):
+    reason: Reason | None = None
+
+
+# --- answers --------------------------------------------------------------------------------
+
+
+class ExternalIdOut(Out):
+    system: str
+    external_id: str
+
+
+class CommunicationOut(Out):
+    """The full info model of a communication."""
+
+    id: int
+    uuid: str
+    kind: CommunicationKind
+    direction: Direction
+    status: LifecycleStatus
+    delivery_status: DeliveryStatus | None
+    communication_type_id: int
+    channel_id: int
+    client_id: int | None
+    employee_id: int | None
+    department_id: int | None
+    project_id: int | None
+    mailing_id: int | None
+    document_id: int | None
+    subject: str | None
+    content: str | None
+    scheduled_at: Timestamp | None
+    date_start: Timestamp | None
+    date_finish: Timestamp | None
+    """Set when done (seed 002: "Выполнена" is `date_finish is not null`)."""
+    is_cancelled: bool
+    is_failed: bool
+    result: str | None
+    failure_reason: str | None
+    provider: str | None
+    provider_message_id: str | None
+    attempts: int
+    create_time: Timestamp
+    update_time: Timestamp
+    external_ids: list[ExternalIdOut] | UnsetType = UNSET
+    """Its ids in other systems (single-communication answers only)."""
+
+
+def communication_out(c: Communication, external_ids: list[IdTranslation] | None = None) -> CommunicationOut:
+    return CommunicationOut(
+        id=c.id or 0,
+        uuid=c.uuid,
+        kind=c.kind,
+        direction=c.direction,
+        status=c.status,
+        delivery_status=c.delivery_status,
+        communication_type_id=c.type_id,
+        channel_id=c.channel_id,
+        client_id=c.client_id,
+        employee_id=c.employee_id,
+        department_id=c.department_id,
+        project_id=c.project_id,
+        mailing_id=c.mailing_id,
+        document_id=c.document_id,
+        subject=c.subject,
+        content=c.content,
+        scheduled_at=iso(c.scheduled_at),
+        date_start=iso(c.started_at),
+        date_finish=iso(c.finished_at),
+        is_cancelled=c.status is LifecycleStatus.CANCELLED,
+        is_failed=c.status is LifecycleStatus.FAILED,
+        result=c.result,
+        failure_reason=c.failure_reason,
+        provider=c.provider,
+        provider_message_id=c.provider_message_id,
+        attempts=c.attempts,
+        create_time=stamp(c.create_time),
+        update_time=stamp(c.update_time),
+        external_ids=UNSET
+        if external_ids is None
+        else [ExternalIdOut(system=t.system, external_id=t.external_id) for t in external_ids],
+    )
+
+
+class CommunicationShortOut(Out):
+    """The short info model (``GET /v2/communications/{uuid}?model=short``)."""
+
+    id: int
+    uuid: str
+    kind: CommunicationKind
+    direction: Direction
+    status: LifecycleStatus
+    communication_type_id: int
+    channel_id: int
+    client_id: int | None
+    create_time: Timestamp
+
+
+def short_out(c: Communication) -> CommunicationShortOut:
+    return CommunicationShortOut(
+        id=c.id or 0,
+        uuid=c.uuid,
+        kind=c.kind,
+        direction=c.direction,
+        status=c.status,
+        communication_type_id=c.type_id,
+        channel_id=c.channel_id,
+        client_id=c.client_id,
+        create_time=stamp(c.create_time),
+    )
