@@ -22,7 +22,9 @@ def async_url(database_url: str) -> str:
 def create_engine(database_url: str, *, echo: bool = False, pool_size: int = 20) -> AsyncEngine:
     url = async_url(database_url)
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+        # Units of work end their own transactions; the pool's extra rollback on return would be
+        # one more trip to the driver's thread for every request.
+        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30}, pool_reset_on_return=None)
         sa.event.listen(engine.sync_engine, "connect", _tune_sqlite)
         return engine
     # A fixed pool: overflow connections are closed on return and reopened under load, which costs

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any, Self
 
@@ -121,9 +122,12 @@ class SqlUnitOfWork:
     single SELECT does not need; it refuses to commit.
     """
 
-    def __init__(self, engine: AsyncEngine, *, read_only: bool = False) -> None:
+    def __init__(
+        self, engine: AsyncEngine, *, read_only: bool = False, write_lock: asyncio.Lock | None = None
+    ) -> None:
         self._engine = engine
         self._read_only = read_only
+        self._write_lock = None if read_only else write_lock
         self._conn: AsyncConnection | None = None
         self._repositories: dict[str, Any] = {}
 
@@ -136,11 +140,19 @@ class SqlUnitOfWork:
         return repository
 
     async def __aenter__(self) -> Self:
-        conn = await self._engine.connect()
-        if self._read_only:
-            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-        else:
+        if self._write_lock is not None:
+            await self._write_lock.acquire()
+        try:
+            conn = await self._engine.connect()
+        except BaseException:
+            self._release()
+            raise
+        if not self._read_only:
             await conn.begin()
+        elif conn.dialect.name != "sqlite":
+            # SQLite's driver opens no transaction for a SELECT; elsewhere autocommit spares the
+            # BEGIN and ROLLBACK round trips a read does not need.
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
         self._conn = conn
         return self
 
@@ -152,9 +164,14 @@ class SqlUnitOfWork:
         finally:
             await self._conn.close()
             self._conn = None
+            self._release()
             for name in self._repositories:
                 delattr(self, name)
             self._repositories.clear()
+
+    def _release(self) -> None:
+        if self._write_lock is not None and self._write_lock.locked():
+            self._write_lock.release()
 
     async def commit(self) -> None:
         assert self._conn is not None
@@ -166,6 +183,10 @@ class SqlUnitOfWork:
 class SqlUnitOfWorkFactory:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        # SQLite has one writer at a time. Writers of this process queue here instead of racing
+        # for the file lock and sleeping in SQLite's busy handler; other processes still wait
+        # on busy_timeout.
+        self._write_lock = asyncio.Lock() if engine.dialect.name == "sqlite" else None
 
     def __call__(self, *, read_only: bool = False) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, read_only=read_only)
+        return SqlUnitOfWork(self.engine, read_only=read_only, write_lock=self._write_lock)
