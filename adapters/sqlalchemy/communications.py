@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import fields
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -152,7 +153,7 @@ class SqlCommunications:
         self._x_virtual: Mapping[str, Any] = {}
         # id(entity) -> (entity, how many of its history entries are stored): the identity
         # map that lets `update` write only the entries appended since loading.
-        self._seen: dict[int, tuple[Communication, int]] = {}
+        self._seen: dict[int, tuple[Communication, int, datetime]] = {}
 
     # -- writing -----------------------------------------------------------------------------
 
@@ -174,13 +175,22 @@ class SqlCommunications:
         return list(items)
 
     async def update(self, communication: Communication) -> None:
-        self._stored_history(communication)
+        self._stored_history(communication)  # refuses one this unit of work did not load
+        loaded_at = self._seen[id(communication)][2]
         values = {name: getattr(communication, name) for name in _COLUMNS if name != "uuid"}
         async with _conflicts("the communication conflicts with stored data"):
-            statement = communications.update().where(_c.id == communication.id).values(values)
+            # Compare and set: a communication someone else changed since we loaded it is not
+            # overwritten (two operators closing and failing one call at the same moment).
+            statement = (
+                communications.update()
+                .where(_c.id == communication.id, _c.update_time == loaded_at)
+                .values(values)
+            )
             result = await self._conn.execute(statement)
         if result.rowcount == 0:
-            raise NotFound("communication", communication.id)
+            if await self.get(communication.id or 0) is None:
+                raise NotFound("communication", communication.id)
+            raise Conflict(f"communication {communication.uuid} was changed meanwhile; load it again")
         await self._write_new_history([communication])
 
     async def update_many(self, items: Sequence[Communication]) -> None:
@@ -300,7 +310,7 @@ class SqlCommunications:
         return communication
 
     def _track(self, communication: Communication) -> None:
-        self._seen[id(communication)] = (communication, len(communication.history))
+        self._seen[id(communication)] = (communication, len(communication.history), communication.update_time)
 
     def _stored_history(self, communication: Communication) -> int:
         tracked = self._seen.get(id(communication))

@@ -65,7 +65,7 @@ class BulkStatusUpdate:
     async def __call__(self, principal: Principal, command: BulkStatusChange) -> BulkOutcome:
         if command.status is LifecycleStatus.CREATED:
             raise ValidationFailed.field("status", "nothing moves back to created")
-        async with self._uow_factory() as uow:
+        async with self._uow_factory(read_only=True) as uow:
             criteria = await self._scope(uow, command)
             matched = await uow.communications.count(*criteria)
         if matched > MAX_BULK:
