@@ -74,3 +74,10 @@ async def sql_uow_factory(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
     url = request.getfixturevalue(f"{request.param}_url")
     async for factory in _sql_storage(url):
         yield factory
+
+
+@pytest.fixture
+async def postgres_uow_factory(postgres_url: str) -> AsyncIterator[Any]:
+    """For interleavings only PostgreSQL allows (several writers at once)."""
+    async for factory in _sql_storage(postgres_url):
+        yield factory

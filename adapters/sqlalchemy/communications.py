@@ -199,10 +199,27 @@ class SqlCommunications:
         for communication in items:
             self._stored_history(communication)
         rows = [
-            {"row_id": c.id, **{name: getattr(c, name) for name in _COLUMNS if name != "uuid"}} for c in items
+            {
+                "row_id": c.id,
+                "loaded_at": self._seen[id(c)][2],
+                **{name: getattr(c, name) for name in _COLUMNS if name != "uuid"},
+            }
+            for c in items
         ]
         async with _conflicts("a communication conflicts with stored data"):
-            await self._conn.execute(communications.update().where(_c.id == sa.bindparam("row_id")), rows)
+            await self._conn.execute(
+                communications.update().where(
+                    _c.id == sa.bindparam("row_id"), _c.update_time == sa.bindparam("loaded_at")
+                ),
+                rows,
+            )
+        # Compare and set, checked afterwards: not every driver counts the rows of each statement
+        # in a batch. A row without our new time was changed by someone else since we loaded it.
+        expected = {c.id: c.update_time for c in items}
+        stored = await self._conn.execute(sa.select(_c.id, _c.update_time).where(_c.id.in_(list(expected))))
+        stale = sorted(row_id for row_id, at in stored if expected[row_id] != at)
+        if stale:
+            raise Conflict(f"communications {stale[:10]} were changed meanwhile; run the change again")
         await self._write_new_history(items)
 
     async def delete(self, communication_id: int) -> None:
