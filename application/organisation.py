@@ -8,7 +8,7 @@ from typing import Any, ClassVar, TypeVar
 from application.authentication import CredentialCache
 from application.catalog import Catalog, MustExist, Patch, ReferencedBy, Unique, page_of
 from application.ports import Clock, PasswordHasher, UnitOfWork, UnitOfWorkFactory
-from application.queries import Page, Query, eq
+from application.queries import MAX_PAGE_SIZE, Condition, Op, Page, Query, eq
 from domain.errors import Conflict, ValidationFailed
 from domain.organisation import Company, Department, Employee, Role, ServiceAccount, User
 
@@ -75,7 +75,6 @@ class Users(Catalog[U]):
     """Employees and service accounts: logins unique across both, passwords hashed, roles checked."""
 
     key_fields: ClassVar[tuple[str, ...]] = ("login",)
-    unique = (Unique(("login",)),)
     must_exist: ClassVar[tuple[MustExist, ...]] = (MustExist("role_ids", "roles", "role", "roleIds"),)
     other_repository: ClassVar[str]
 
@@ -118,8 +117,20 @@ class Users(Catalog[U]):
 
     async def check(self, uow: UnitOfWork, entity: U) -> None:
         await super().check(uow, entity)
-        if await getattr(uow, self.other_repository).count(eq("login", entity.login)):
-            raise Conflict(f"the login {entity.login!r} is taken")
+        await self._refuse_taken_login(uow, entity)
+
+    async def _refuse_taken_login(self, uow: UnitOfWork, entity: U) -> None:
+        """Logins are unique across employees and service accounts, ignoring case: "Admin" and
+        "admin" would be two people whom a lookup by name could not tell apart."""
+        wanted = entity.login.casefold()
+        for name in (self.repository, self.other_repository):
+            candidates = await getattr(uow, name).find(
+                Query((Condition("login", Op.CONTAINS, entity.login),), limit=MAX_PAGE_SIZE)
+            )
+            for user in candidates:
+                same_user = name == self.repository and user.id == entity.id
+                if user.login.casefold() == wanted and not same_user:
+                    raise Conflict(f"the login {entity.login!r} is taken")
 
     async def with_role(self, role_id: int, query: Query) -> Page[U]:
         async with self._uow_factory(read_only=True) as uow:

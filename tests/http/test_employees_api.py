@@ -251,3 +251,15 @@ def test_employees_sort_by_names_and_login(client: Client) -> None:
     assert ids(client.get(f"{EMPLOYEES}?sort=lastName")) == [b["id"], a["id"], admin["id"]]
     assert ids(client.get(f"{EMPLOYEES}?sort=-firstName")) == [b["id"], a["id"], admin["id"]]
     assert ids(client.get(f"{EMPLOYEES}?sort=login")) == [admin["id"], a["id"], b["id"]]
+
+
+def test_a_login_differing_only_in_case_is_taken_across_employees_and_service_accounts(client: Any) -> None:
+    person = {"password": "secret1", "firstName": "A", "lastName": "B"}
+    assert client.post("/api/v1/employees", json={"login": "ADMIN", **person}).status_code == 409
+    machine = {"name": "Portal", "password": "secret1"}
+    assert client.post("/api/v1/service-accounts", json={"login": "admin", **machine}).status_code == 409
+    # Changing the case of one's own login is no clash with oneself.
+    admin = client.get("/api/v1/employees/Admin").json()
+    renamed = client.patch(f"/api/v1/employees/{admin['id']}", json={"login": "ADMIN"})
+    assert renamed.status_code == 200, renamed.text
+    assert client.get("/api/v1/companies", headers=basic("ADMIN", "admin")).status_code == 200
