@@ -89,8 +89,6 @@ class PasswordHasher(Protocol):
 
     def verify(self, password_hash: str, password: str) -> bool: ...
 
-    def needs_rehash(self, password_hash: str) -> bool: ...
-
 
 class PhoneNumberParser(Protocol):
     def to_e164(self, raw: str) -> str | None:

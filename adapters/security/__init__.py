@@ -19,6 +19,3 @@ class Argon2PasswordHasher:
             return self._argon2.verify(password_hash, password)
         except (VerificationError, InvalidHashError):
             return False
-
-    def needs_rehash(self, password_hash: str) -> bool:
-        return self._argon2.check_needs_rehash(password_hash)

@@ -37,9 +37,6 @@ class CountingHasher:
         self.verified += 1
         return password_hash == f"hashed:{password}"
 
-    def needs_rehash(self, password_hash: str) -> bool:
-        return False
-
 
 def principal(login: str = "ivanov", kind: PrincipalKind = PrincipalKind.EMPLOYEE) -> Principal:
     return Principal(kind=kind, id=1, login=login, grants=())

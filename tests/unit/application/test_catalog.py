@@ -61,9 +61,6 @@ class PlainHasher:
     def verify(self, password_hash: str, password: str) -> bool:
         return password_hash == f"hashed:{password}"
 
-    def needs_rehash(self, password_hash: str) -> bool:
-        return False
-
 
 @pytest.fixture
 def storage() -> MemoryUnitOfWorkFactory:
