@@ -118,4 +118,13 @@ class Bootstrap:
                 )
             )
             created.append(f"user {ADMIN_LOGIN}")
+        elif password != DEFAULT_ADMIN_PASSWORD and self._hasher.verify(
+            admin.password_hash, DEFAULT_ADMIN_PASSWORD
+        ):
+            # ADMIN_PASSWORD set after the first start replaces the default password, and only that:
+            # a password someone chose is never overwritten from the environment.
+            admin.password_hash = self._hasher.hash(password)
+            admin.touch(now)
+            await uow.employees.update(admin)
+            created.append(f"password of {ADMIN_LOGIN} from ADMIN_PASSWORD")
         return admin
