@@ -53,6 +53,24 @@ def sql_client(
         yield from make_client(Settings(database_url=migrated(url)), hasher)
 
 
+def user_with(client: TestClient[Any], login: str, *permissions: str) -> dict[str, str]:
+    """An employee holding a new role with these permissions; returns its Basic Auth header."""
+    granted = create(
+        client,
+        "/api/v1/roles",
+        {"name": f"role of {login}", "permissions": [{"permission": p} for p in permissions]},
+    )
+    body = {
+        "login": login,
+        "password": "secret1",
+        "firstName": login,
+        "lastName": login,
+        "roleIds": [granted["id"]],
+    }
+    create(client, "/api/v1/employees", body)
+    return basic(login, "secret1")
+
+
 def create(client: TestClient[Any], path: str, body: dict[str, Any]) -> dict[str, Any]:
     """POSTs and insists on 201: for arranging a test's data."""
     response = client.post(path, json=body)

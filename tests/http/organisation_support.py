@@ -6,7 +6,7 @@ from typing import Any
 
 from litestar.testing import TestClient
 
-from tests.http.conftest import basic, create
+from tests.http.conftest import create
 
 Client = TestClient[Any]
 
@@ -39,13 +39,6 @@ def employee(client: Client, login: str = "ivanov", **fields: Any) -> dict[str, 
 
 def service_account(client: Client, login: str = "crm", **fields: Any) -> dict[str, Any]:
     return create(client, SERVICE_ACCOUNTS, {"name": "CRM", "login": login, "password": "token1", **fields})
-
-
-def user_with(client: Client, login: str, *permissions: str) -> dict[str, str]:
-    """An employee holding a new role with these permissions; returns its Basic Auth header."""
-    granted = role(client, f"role of {login}", *permissions)
-    employee(client, login, password="secret1", roleIds=[granted["id"]])
-    return basic(login, "secret1")
 
 
 def error(response: Any, status: int) -> dict[str, Any]:

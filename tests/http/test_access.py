@@ -6,7 +6,7 @@ from typing import Any
 
 from litestar.testing import TestClient
 
-from tests.http.conftest import basic, create
+from tests.http.conftest import basic, create, user_with
 
 
 def test_every_api_route_needs_credentials(client: TestClient[Any]) -> None:
@@ -55,20 +55,7 @@ def test_a_burst_of_failed_logins_from_one_source_is_throttled(client: TestClien
 
 
 def test_a_missing_permission_is_named_in_the_403(client: TestClient[Any]) -> None:
-    reader = create(
-        client, "/api/v1/roles", {"name": "Reader", "permissions": [{"permission": "read_statistics"}]}
-    )
-    create(
-        client,
-        "/api/v1/employees",
-        {
-            "login": "reader",
-            "password": "secret1",
-            "firstName": "R",
-            "lastName": "R",
-            "roleIds": [reader["id"]],
-        },
-    )
+    user_with(client, "reader", "read_statistics")
     response = client.post(
         "/api/v1/companies", json={"name": "X", "code": "x"}, headers=basic("reader", "secret1")
     )

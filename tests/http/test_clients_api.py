@@ -8,7 +8,7 @@ import pytest
 from dependency_injector import providers
 from litestar.testing import TestClient
 
-from tests.http.conftest import basic, create
+from tests.http.conftest import basic, create, user_with
 from tests.support.clock import ManualClock
 
 TOMORROW = "2026-03-03T09:00:00Z"  # the ManualClock starts at 2026-03-02 09:00 UTC
@@ -24,18 +24,7 @@ def api(client: TestClient[Any], clock: ManualClock) -> TestClient[Any]:
 
 def reader(api: TestClient[Any]) -> dict[str, str]:
     """Credentials of an employee who may read statistics but not manage clients."""
-    role = create(
-        api, "/api/v1/roles", {"name": "Reader", "permissions": [{"permission": "read_statistics"}]}
-    )
-    body = {
-        "login": "reader",
-        "password": "secret1",
-        "firstName": "R",
-        "lastName": "R",
-        "roleIds": [role["id"]],
-    }
-    create(api, "/api/v1/employees", body)
-    return basic("reader", "secret1")
+    return user_with(api, "reader", "read_statistics")
 
 
 def employee(api: TestClient[Any], login: str, *permissions: str) -> tuple[int, dict[str, str]]:

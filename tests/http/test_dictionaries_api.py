@@ -9,28 +9,14 @@ import pytest
 from litestar.testing import TestClient
 
 from domain.clients import ChannelBlock, Client
-from tests.http.conftest import basic, create
+from tests.http.conftest import basic, create, user_with
 
 READER = basic("reader", "secret1")
 
 
 def make_reader(client: TestClient[Any]) -> dict[str, str]:
     """An employee whose role lacks manage_system; returns their credentials."""
-    role = create(
-        client, "/api/v1/roles", {"name": "Reader", "permissions": [{"permission": "read_statistics"}]}
-    )
-    create(
-        client,
-        "/api/v1/employees",
-        {
-            "login": "reader",
-            "password": "secret1",
-            "firstName": "R",
-            "lastName": "R",
-            "roleIds": [role["id"]],
-        },
-    )
-    return READER
+    return user_with(client, "reader", "read_statistics")
 
 
 def block_channel(client: TestClient[Any], channel_id: int) -> None:

@@ -19,7 +19,7 @@ from litestar.exceptions import NotAuthorizedException
 from domain.access import Grant, Permission, Principal, PrincipalKind
 from domain.errors import PermissionDenied
 from entrypoints.http.auth import manage_system
-from tests.http.conftest import basic
+from tests.http.conftest import basic, user_with
 from tests.http.organisation_support import (
     COMPANIES,
     DEPARTMENTS,
@@ -31,7 +31,6 @@ from tests.http.organisation_support import (
     error,
     ids,
     invalid_fields,
-    user_with,
 )
 
 

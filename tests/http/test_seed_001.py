@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
-from tests.http.conftest import basic, create
+from tests.http.conftest import basic, create, user_with
 
 OK = {"status": 201, "message": "Ok"}
 CLIENT = {
@@ -130,20 +130,7 @@ def test_seed_001_routes_need_credentials_and_manage_clients(
     client: TestClient[Any], method: str, path: str, body: dict[str, Any]
 ) -> None:
     create(client, "/api/v1/projects", {"name": "OCM", "code": "010"})
-    role = create(
-        client, "/api/v1/roles", {"name": "Reader", "permissions": [{"permission": "read_statistics"}]}
-    )
-    create(
-        client,
-        "/api/v1/employees",
-        {
-            "login": "reader",
-            "password": "secret1",
-            "firstName": "R",
-            "lastName": "R",
-            "roleIds": [role["id"]],
-        },
-    )
+    user_with(client, "reader", "read_statistics")
     assert client.request(method, path, json=body, headers={"Authorization": ""}).status_code == 401
     assert client.request(method, path, json=body, headers=basic("Admin", "wrong")).status_code == 401
     refused = client.request(method, path, json=body, headers=basic("reader", "secret1"))
