@@ -17,7 +17,13 @@ class NotFound(DomainError):
     """The named thing does not exist (HTTP 404)."""
 
     def __init__(self, kind: str, key: object) -> None:
-        super().__init__(f"{kind} {key!r} not found")
+        # Ids read as numbers whichever way they arrived (path text or int); names keep their quotes.
+        shown = (
+            key
+            if isinstance(key, int) or (isinstance(key, str) and key.isascii() and key.isdigit())
+            else repr(key)
+        )
+        super().__init__(f"{kind} {shown} not found")
         self.kind = kind
         self.key = key
 

@@ -124,7 +124,7 @@ def test_a_client_is_fetched_by_id_phone_or_email(api: TestClient[Any]) -> None:
         assert api.get(f"/api/v1/clients/{key}").status_code == 404, key
     missing = api.get("/api/v1/clients/999")
     assert missing.status_code == 404
-    assert missing.json() == {"code": 404, "error": {"message": "client '999' not found", "status": 404}}
+    assert missing.json() == {"code": 404, "error": {"message": "client 999 not found", "status": 404}}
 
 
 def test_client_changes_apply_only_the_given_fields(api: TestClient[Any]) -> None:
