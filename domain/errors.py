@@ -18,11 +18,8 @@ class NotFound(DomainError):
 
     def __init__(self, kind: str, key: object) -> None:
         # Ids read as numbers whichever way they arrived (path text or int); names keep their quotes.
-        shown = (
-            key
-            if isinstance(key, int) or (isinstance(key, str) and key.isascii() and key.isdigit())
-            else repr(key)
-        )
+        numeric = isinstance(key, int) or (isinstance(key, str) and key.isascii() and key.isdigit())
+        shown = key if numeric else repr(key)
         super().__init__(f"{kind} {shown} not found")
         self.kind = kind
         self.key = key
