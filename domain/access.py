@@ -35,6 +35,18 @@ class Grant:
 class PrincipalKind(StrEnum):
     EMPLOYEE = "employee"
     SERVICE_ACCOUNT = "service_account"
+    PROCESS = "process"
+    """Switchboard itself acting with no logged-in user: the dispatcher, a provider callback, the PBX."""
+
+
+class Process(StrEnum):
+    """The processes that act on their own; history names them ``process:<name>``."""
+
+    DISPATCHER = "dispatcher"
+    PROVIDER = "provider"
+    PBX = "pbx"
+    CALL_CENTER = "call_center"
+    SCHEDULER = "scheduler"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -47,9 +59,21 @@ class Principal:
     grants: tuple[Grant, ...]
     department_id: int | None = None
 
+    @classmethod
+    def process(cls, process: Process, *permissions: Permission) -> Principal:
+        """A process acting on its own behalf, with only the permissions its job needs."""
+        return cls(
+            kind=PrincipalKind.PROCESS,
+            id=0,
+            login=process.value,
+            grants=tuple(Grant(permission=p) for p in permissions),
+        )
+
     @property
     def actor(self) -> str:
-        """How history entries name this principal, e.g. ``employee:5``."""
+        """How history entries name this principal, e.g. ``employee:5`` or ``process:dispatcher``."""
+        if self.kind is PrincipalKind.PROCESS:
+            return f"{self.kind.value}:{self.login}"
         return f"{self.kind.value}:{self.id}"
 
     def has(self, permission: Permission) -> bool:

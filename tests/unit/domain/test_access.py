@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from domain.access import Grant, Permission, Principal, PrincipalKind, merge_grants
+from domain.access import Grant, Permission, Principal, PrincipalKind, Process, merge_grants
 from domain.errors import PermissionDenied
 
 P = Permission
@@ -121,3 +121,13 @@ def test_merged_grants_drop_duplicates_and_keep_first_seen_order() -> None:
     merged = merge_grants([[scoped, admin], [send(types={MASS}), Grant(permission=P.READ_STATISTICS)], []])
     assert merged == (scoped, admin, Grant(permission=P.READ_STATISTICS))
     assert merge_grants([]) == ()
+
+
+def test_a_process_is_named_in_history_by_its_name_and_holds_only_the_permissions_it_was_given() -> None:
+    dispatcher = Principal.process(Process.DISPATCHER, Permission.SEND_COMMUNICATIONS)
+    assert dispatcher.kind is PrincipalKind.PROCESS
+    assert dispatcher.actor == "process:dispatcher"
+    assert dispatcher.has(Permission.SEND_COMMUNICATIONS)
+    assert not dispatcher.has(Permission.MANAGE_CLIENTS)
+    with pytest.raises(PermissionDenied):
+        dispatcher.require(Permission.MANAGE_SYSTEM)
