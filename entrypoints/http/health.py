@@ -18,7 +18,8 @@ class Health(Out):
 @get("/health", tags=["operations"], summary="Health: the process answers and its storage works")
 async def health(state: State) -> Health:
     uow_factory: Any = state.container.storage.uow_factory()
-    async with uow_factory() as uow:
+    # Read-only: a probe must not queue behind writers (on SQLite, the one writer at a time).
+    async with uow_factory(read_only=True) as uow:
         await uow.communication_types.count()
     return Health(status="ok", storage="ok")
 
