@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 PYTEST_WORKERS ?= 2
 
-.PHONY: install run test lint typecheck unit lock bench clean
+.PHONY: install run test lint typecheck unit lock bench clean docs-offline
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,11 @@ run: install
 ## The whole suite: lint, format, types, the dependency rule, then every test.
 test: install lint typecheck
 	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadgroup
+	scripts/check-docs-offline
+
+## Swagger UI renders in headless Chromium with no host but Switchboard reachable (~20 s).
+docs-offline: install
+	scripts/check-docs-offline
 
 lint: install
 	$(BIN)/ruff check .

@@ -12,12 +12,13 @@ from litestar import Litestar
 from litestar.datastructures import State
 from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, Schema, SecurityScheme
 from litestar.plugins import OpenAPISchemaPlugin
 from litestar.typing import FieldDefinition
 
 from entrypoints.container import Container
+from entrypoints.http.api_docs import swagger_ui_assets, swagger_ui_page
 from entrypoints.http.auth import PUBLIC_PATHS, BasicAuthMiddleware
 from entrypoints.http.controllers.clients import CONTROLLERS as CLIENTS
 from entrypoints.http.controllers.communications import CONTROLLERS as COMMUNICATIONS
@@ -89,7 +90,7 @@ def create_app(container: Container, settings: Settings) -> Litestar:
                 await engine.dispose()
 
     app = Litestar(
-        route_handlers=ROUTES,
+        route_handlers=[*ROUTES, swagger_ui_assets()],
         state=State({"container": container, "settings": settings}),
         lifespan=[lifespan],
         middleware=[DefineMiddleware(BasicAuthMiddleware, exclude=PUBLIC_PATHS)],
@@ -101,7 +102,7 @@ def create_app(container: Container, settings: Settings) -> Litestar:
             description="Communications integration platform: clients, channels, communications, statistics.",
             # Mounted under /swagger-ui: at "/" its catch-all would answer unknown routes with HTML.
             path="/swagger-ui",
-            render_plugins=[SwaggerRenderPlugin(path="/index.html"), JsonRenderPlugin(path="/openapi.json")],
+            render_plugins=[swagger_ui_page(), JsonRenderPlugin(path="/openapi.json")],
             components=Components(
                 security_schemes={"basicAuth": SecurityScheme(type="http", scheme="basic")}
             ),
