@@ -33,12 +33,23 @@ def _fold_sqlite(element: fold, compiler: SQLCompiler, **kw: Any) -> str:
     return f"sb_fold({compiler.process(element.clauses, **kw)})"
 
 
+_INT_RANGES: dict[type[Any], tuple[int, int] | None] = {}
+
+
 def int_range(column: sa.ColumnElement[Any]) -> tuple[int, int] | None:
     """The integers a column can hold (PostgreSQL's widths; SQLite is held to the same)."""
-    for kind, bits in ((sa.BigInteger, 64), (sa.SmallInteger, 16), (sa.Integer, 32)):
-        if isinstance(column.type, kind):
-            return -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
-    return None
+    # Known per type class: every read by id and every write asks, and the isinstance walk is slow.
+    type_class = type(column.type)
+    if type_class not in _INT_RANGES:
+        _INT_RANGES[type_class] = next(
+            (
+                (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1)
+                for kind, bits in ((sa.BigInteger, 64), (sa.SmallInteger, 16), (sa.Integer, 32))
+                if isinstance(column.type, kind)
+            ),
+            None,
+        )
+    return _INT_RANGES[type_class]
 
 
 def unstorable(column: sa.ColumnElement[Any], value: object) -> str | None:

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adapters.sqlalchemy.fastpath import row_by_id
+from adapters.sqlalchemy.fastpath import insert_returning_id, row_by_id
 from adapters.sqlalchemy.filters import VirtualFilter, ordering, unstorable, where
 from application.catalog import camel
 from application.queries import Criterion, Query
@@ -99,8 +99,8 @@ class SqlRepository(Generic[E]):
         self._refuse_unstorable(entity)
         values = {name: getattr(entity, name) for name in self._columns}
         async with self._integrity():
-            result = await self._conn.execute(statements(self._table).insert, values)
-            entity.id = result.scalar_one()
+            insert = statements(self._table).insert
+            entity.id = await insert_returning_id(self._conn, self._table, values, insert)
             await self._write_links(entity, replace=False)
         return entity
 
