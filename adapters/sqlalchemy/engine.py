@@ -29,9 +29,18 @@ def create_engine(database_url: str, *, echo: bool = False, pool_size: int = 20)
         return engine
     # A fixed pool: overflow connections are closed on return and reopened under load, which costs
     # a TCP (and TLS) handshake each time. Requests beyond the pool wait for a free connection.
-    return create_async_engine(
+    engine = create_async_engine(
         url, echo=echo, pool_size=pool_size, max_overflow=0, pool_timeout=30, connect_args=_postgres_args(url)
     )
+    sa.event.listen(engine.sync_engine.pool, "checkin", _end_autocommit)
+    return engine
+
+
+def _end_autocommit(dbapi_connection: Any, _record: Any) -> None:
+    # Read-only units of work switch asyncpg's adapter to autocommit; the next user of the
+    # connection, maybe a writer, must get its transactions back.
+    if dbapi_connection is not None and getattr(dbapi_connection, "autocommit", False):
+        dbapi_connection.autocommit = False
 
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1", None, ""}

@@ -97,3 +97,23 @@ async def test_a_constraint_the_database_catches_is_a_conflict(engine: AsyncEngi
             )
     async with engine.connect() as connection:
         assert (await connection.execute(sa.select(sa.func.count()).select_from(clients))).scalar_one() == 0
+
+
+@pytest.mark.postgres
+async def test_a_writer_after_a_reader_on_the_same_connection_gets_its_transaction_back(
+    postgres_url: str,
+) -> None:
+    # One pooled connection: the reader's autocommit switch must not outlive the reader.
+    engine = create_engine(postgres_url, pool_size=1)
+    await empty_all_tables(engine)
+    factory = SqlUnitOfWorkFactory(engine)
+    try:
+        async with factory(read_only=True) as uow:
+            assert await uow.clients.count() == 0
+        async with factory() as uow:
+            await uow.clients.add(Client(first_name="Gone", create_time=NOW, update_time=NOW))
+            # no commit: the row must vanish with the transaction
+        async with factory(read_only=True) as uow:
+            assert await uow.clients.count() == 0
+    finally:
+        await engine.dispose()
