@@ -24,9 +24,9 @@ run: install
 ## The whole suite: lint, format, types, the dependency rule, then every test.
 test: install lint typecheck
 	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadgroup
-	scripts/check-docs-offline
 
-## Swagger UI renders in headless Chromium with no host but Switchboard reachable (~20 s).
+## Swagger UI renders in headless Chromium with no host but Switchboard reachable. Not part of
+## `make test`: 18-24 s on a quiet machine, but 51 s under a shared machine's load (limit 60 s).
 docs-offline: install
 	scripts/check-docs-offline
 
