@@ -28,6 +28,7 @@ from entrypoints.http.controllers.seed_000 import CONTROLLERS as SEED_000_CLIENT
 from entrypoints.http.controllers.seed_001 import CONTROLLERS as SEED_001
 from entrypoints.http.errors import EXCEPTION_HANDLERS, document_errors
 from entrypoints.http.health import health, openapi_document
+from entrypoints.http.security.path_keys import PathKeyMiddleware
 from entrypoints.settings import Settings
 
 log = logging.getLogger("switchboard")
@@ -92,7 +93,7 @@ def create_app(container: Container, settings: Settings) -> Litestar:
         route_handlers=ROUTES,
         state=State({"container": container, "settings": settings}),
         lifespan=[lifespan],
-        middleware=[DefineMiddleware(BasicAuthMiddleware, exclude=PUBLIC_PATHS)],
+        middleware=[DefineMiddleware(BasicAuthMiddleware, exclude=PUBLIC_PATHS), PathKeyMiddleware()],
         exception_handlers=EXCEPTION_HANDLERS,
         plugins=[ClosedStructs()],
         openapi_config=OpenAPIConfig(

@@ -20,6 +20,7 @@ from application.queries import MAX_PAGE_SIZE
 from domain.access import Principal
 from domain.communications import CommunicationKind, DeliveryStatus, Direction, LifecycleStatus
 from domain.errors import InvalidTransition
+from domain.keys import id_or_name
 from entrypoints.http.errors import error_response
 from entrypoints.http.resource import use_case
 from entrypoints.http.schemas.communications import (
@@ -135,8 +136,8 @@ TRANSITION_HANDLERS: dict[type[Exception] | int, Any] = {InvalidTransition: inva
 
 
 def key_of(text: str) -> CommunicationKey:
-    """An id when the key is all digits, else a uuid."""
-    return int(text) if text.isdigit() and len(text) < 20 else text
+    """An id when the key is ASCII digits, else a uuid."""
+    return id_or_name(text)
 
 
 class CommunicationsController(Controller):
