@@ -57,7 +57,11 @@ class UseCases(containers.DeclarativeContainer):
         LoginThrottle,
         clock,
         providers.Factory(
-            ThrottlePolicy, max_failures=config.login_failures_per_minute, window=timedelta(minutes=1)
+            ThrottlePolicy,
+            max_failures=config.login_failures_per_minute,
+            max_failures_per_source=config.login_failures_per_source_per_minute,
+            max_failures_per_login=config.login_failures_per_login_per_minute,
+            window=timedelta(minutes=1),
         ),
     )
     authenticate = providers.Singleton(Authenticate, uow, core.hasher, login_throttle, credential_cache)
@@ -97,6 +101,8 @@ def build_container(settings: Settings) -> Container:
             "database_url": settings.database_url,
             "phone_region": settings.phone_region,
             "login_failures_per_minute": settings.login_failures_per_minute,
+            "login_failures_per_source_per_minute": settings.login_failures_per_source_per_minute,
+            "login_failures_per_login_per_minute": settings.login_failures_per_login_per_minute,
             "database_pool_size": settings.database_pool_size,
         }
     )

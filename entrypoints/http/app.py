@@ -28,6 +28,7 @@ from entrypoints.http.controllers.seed_000 import CONTROLLERS as SEED_000_CLIENT
 from entrypoints.http.controllers.seed_001 import CONTROLLERS as SEED_001
 from entrypoints.http.errors import EXCEPTION_HANDLERS, document_errors
 from entrypoints.http.health import health, openapi_document
+from entrypoints.http.security.client_address import trusted_networks
 from entrypoints.http.security.path_keys import PathKeyMiddleware
 from entrypoints.settings import Settings
 
@@ -91,7 +92,13 @@ def create_app(container: Container, settings: Settings) -> Litestar:
 
     app = Litestar(
         route_handlers=ROUTES,
-        state=State({"container": container, "settings": settings}),
+        state=State(
+            {
+                "container": container,
+                "settings": settings,
+                "trusted_networks": trusted_networks(settings.trusted_proxies),
+            }
+        ),
         lifespan=[lifespan],
         middleware=[DefineMiddleware(BasicAuthMiddleware, exclude=PUBLIC_PATHS), PathKeyMiddleware()],
         exception_handlers=EXCEPTION_HANDLERS,
