@@ -7,6 +7,7 @@ from typing import Any
 
 from dependency_injector import containers, providers
 
+from adapters.logins import PrecisLoginRules
 from adapters.memory.unit_of_work import MemoryUnitOfWorkFactory
 from adapters.phones import LibPhoneNumberParser
 from adapters.security import Argon2PasswordHasher
@@ -31,6 +32,7 @@ class Core(containers.DeclarativeContainer):
     clock = providers.Singleton(SystemClock)
     hasher = providers.Singleton(Argon2PasswordHasher)
     phones = providers.Singleton(LibPhoneNumberParser, default_region=config.phone_region)
+    logins = providers.Singleton(PrecisLoginRules)
 
 
 class SqlStorage(containers.DeclarativeContainer):
@@ -70,8 +72,10 @@ class UseCases(containers.DeclarativeContainer):
     companies = providers.Singleton(Companies, uow, clock)
     departments = providers.Singleton(Departments, uow, clock)
     roles = providers.Singleton(Roles, uow, clock, credential_cache)
-    employees = providers.Singleton(Employees, uow, clock, core.hasher, credential_cache)
-    service_accounts = providers.Singleton(ServiceAccounts, uow, clock, core.hasher, credential_cache)
+    employees = providers.Singleton(Employees, uow, clock, core.hasher, credential_cache, core.logins)
+    service_accounts = providers.Singleton(
+        ServiceAccounts, uow, clock, core.hasher, credential_cache, core.logins
+    )
     communications = providers.Singleton(Communications, uow, clock)
     bulk_status_update = providers.Singleton(BulkStatusUpdate, uow, clock)
     id_translations = providers.Singleton(IdTranslations, uow, clock)
