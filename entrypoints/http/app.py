@@ -29,6 +29,7 @@ from entrypoints.http.controllers.seed_000 import CONTROLLERS as SEED_000_CLIENT
 from entrypoints.http.controllers.seed_001 import CONTROLLERS as SEED_001
 from entrypoints.http.errors import EXCEPTION_HANDLERS, document_errors
 from entrypoints.http.health import health, openapi_document
+from entrypoints.http.security.allow_header import AllowHeaderMiddleware
 from entrypoints.http.security.client_address import trusted_networks
 from entrypoints.http.security.path_keys import PathKeyMiddleware
 from entrypoints.http.security.request_guard import RequestGuardMiddleware
@@ -103,6 +104,7 @@ def create_app(container: Container, settings: Settings) -> Litestar:
         ),
         lifespan=[lifespan],
         middleware=[
+            AllowHeaderMiddleware(),
             RequestGuardMiddleware(settings.cors_origins, settings.json_max_depth),
             DefineMiddleware(BasicAuthMiddleware, exclude=PUBLIC_PATHS),
             PathKeyMiddleware(),
