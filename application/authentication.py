@@ -3,19 +3,19 @@
 A slow password hash is the point of argon2, and it would also cap the API at a few dozen
 requests a second if every call paid it. So a successful check is remembered for a short
 while, keyed by a digest of the credentials (never the password itself); failed checks are
-counted per source and a burst of them is refused outright.
+counted by the login throttle (``application.login_throttle``) and a burst of them is refused
+before any hash runs. An unknown or inactive login costs one hash too, so that timing does not
+tell which logins exist.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-import math
 import os
-from collections import deque
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from application.login_throttle import Attempt, LoginThrottle, ThrottlePolicy, TooManyAttempts
 from application.ports import Clock, PasswordHasher, UnitOfWork, UnitOfWorkFactory
 from application.queries import eq
 from domain.access import Principal, PrincipalKind, merge_grants
@@ -28,49 +28,6 @@ class AuthenticationFailed(DomainError):
 
     def __init__(self) -> None:
         super().__init__("invalid login or password")
-
-
-class TooManyAttempts(DomainError):
-    """Too many failed logins from one source (HTTP 429)."""
-
-    def __init__(self, retry_after: int) -> None:
-        super().__init__(f"too many failed logins; try again in {retry_after} s")
-        self.retry_after = retry_after
-
-
-@dataclass(frozen=True)
-class ThrottlePolicy:
-    max_failures: int = 10
-    window: timedelta = timedelta(minutes=1)
-
-
-class LoginThrottle:
-    """Counts failures per source in a sliding window. Per process: each API process counts its own."""
-
-    def __init__(self, clock: Clock, policy: ThrottlePolicy | None = None) -> None:
-        self._clock = clock
-        self._policy = policy or ThrottlePolicy()
-        self._failures: dict[str, deque[datetime]] = {}
-
-    def check(self, source: str) -> None:
-        recent = self._recent(source)
-        if len(recent) >= self._policy.max_failures:
-            wait = recent[0] + self._policy.window - self._clock.now()
-            raise TooManyAttempts(max(1, math.ceil(wait.total_seconds())))
-
-    def failed(self, source: str) -> None:
-        self._recent(source).append(self._clock.now())
-
-    def _recent(self, source: str) -> deque[datetime]:
-        recent = self._failures.setdefault(source, deque())
-        horizon = self._clock.now() - self._policy.window
-        while recent and recent[0] <= horizon:
-            recent.popleft()
-        if not recent:
-            # Forget quiet sources so the table cannot grow without bound.
-            self._failures.pop(source, None)
-            recent = self._failures.setdefault(source, deque())
-        return recent
 
 
 class CredentialCache:
@@ -129,31 +86,41 @@ class Authenticate:
         self._throttle = throttle
         self._cache = cache
         self._pending: dict[bytes, asyncio.Future[Principal | None]] = {}
+        # A hash of a password nobody knows: verified against when the login is unknown or inactive.
+        self._decoy_hash = hasher.hash(os.urandom(16).hex())
 
     async def __call__(self, login: str, password: str, source: str) -> Principal:
         digest = self._cache.digest(login, password)
         cached = self._cache.get(digest)
         if cached is not None:
             return cached
-        self._throttle.check(source)
         # Single flight: requests that arrive together with the same unproven credentials share one
-        # check, instead of each paying the slow hash (a client opening 64 connections at once).
+        # check, instead of each paying the slow hash (a client opening 64 connections at once). The
+        # throttle counts that one check, in flight from its start: a repeated guess tells nothing new.
         pending = self._pending.get(digest)
         if pending is None:
+            attempt = self._throttle.begin(source, login)
             pending = asyncio.ensure_future(self._verify(digest, login, password))
             self._pending[digest] = pending
-            pending.add_done_callback(lambda _: self._pending.pop(digest, None))
+            pending.add_done_callback(lambda done: self._settle(digest, attempt, done))
         principal = await asyncio.shield(pending)
         if principal is None:
-            self._throttle.failed(source)
             raise AuthenticationFailed()
         return principal
+
+    def _settle(self, digest: bytes, attempt: Attempt, done: asyncio.Future[Principal | None]) -> None:
+        self._pending.pop(digest, None)
+        if not done.cancelled() and done.exception() is None and done.result() is not None:
+            attempt.succeeded()
+        else:
+            attempt.failed()  # a check that did not prove the password counts against it
 
     async def _verify(self, digest: bytes, login: str, password: str) -> Principal | None:
         generation = self._cache.generation(login)
         async with self._uow_factory(read_only=True) as uow:
             found = await self._load(uow, login)
         if found is None:
+            await asyncio.to_thread(self._hasher.verify, self._decoy_hash, password)
             return None
         user, principal = found
         # The hash is slow on purpose: run it beside the event loop, not on it.
@@ -179,3 +146,13 @@ class Authenticate:
             grants=merge_grants(role.grants for role in roles.values()),
             department_id=user.department_id if isinstance(user, Employee) else None,
         )
+
+
+__all__ = [
+    "Authenticate",
+    "AuthenticationFailed",
+    "CredentialCache",
+    "LoginThrottle",
+    "ThrottlePolicy",
+    "TooManyAttempts",
+]

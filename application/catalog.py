@@ -16,6 +16,7 @@ from application.ports import Clock, Repository, UnitOfWork, UnitOfWorkFactory
 from application.queries import MAX_PAGE_SIZE, AnyOf, Condition, Criterion, Op, Page, Query, eq
 from domain.entity import Entity
 from domain.errors import Conflict, FieldError, NotFound, ValidationFailed
+from domain.keys import id_or_name
 
 E = TypeVar("E", bound=Entity)
 
@@ -154,16 +155,16 @@ class Catalog(Generic[E]):
         return entity
 
     async def load_by_key(self, uow: UnitOfWork, key: str | int) -> E:
-        # ASCII digits only: str.isdigit() also takes "²", which int() refuses.
-        if isinstance(key, int) or (key.isascii() and key.isdigit()):
-            return await self.load(uow, int(key))
+        name = id_or_name(key)
+        if isinstance(name, int):
+            return await self.load(uow, name)
         repo = self.repo(uow)
         for field_name in self.key_fields:
-            found = await repo.first(eq(field_name, key))
+            found = await repo.first(eq(field_name, name))
             if found is not None:
                 return found
         for field_name in self.key_fields:
-            exact = await case_blind_matches(repo, field_name, key)
+            exact = await case_blind_matches(repo, field_name, name)
             if len(exact) == 1:
                 return exact[0]
         raise NotFound(self.kind, key)

@@ -7,9 +7,10 @@ from typing import Any, ClassVar, TypeVar
 
 from application.authentication import CredentialCache
 from application.catalog import Catalog, MustExist, Patch, ReferencedBy, Unique, page_of
+from application.logins import CaseFoldedLogins, LoginRules, all_users, refuse_taken_or_lookalike
 from application.ports import Clock, PasswordHasher, UnitOfWork, UnitOfWorkFactory
-from application.queries import MAX_PAGE_SIZE, Condition, Op, Page, Query, eq
-from domain.errors import Conflict, ValidationFailed
+from application.queries import Page, Query, eq
+from domain.errors import ValidationFailed
 from domain.organisation import Company, Department, Employee, Role, ServiceAccount, User
 
 MIN_PASSWORD_LENGTH = 5
@@ -84,10 +85,12 @@ class Users(Catalog[U]):
         clock: Clock,
         hasher: PasswordHasher,
         credentials: CredentialCache,
+        logins: LoginRules | None = None,
     ) -> None:
         super().__init__(uow_factory, clock)
         self._hasher = hasher
         self._credentials = credentials
+        self._logins = logins or CaseFoldedLogins()
 
     def _secure(self, values: Mapping[str, Any]) -> dict[str, Any]:
         secured = dict(values)
@@ -120,17 +123,14 @@ class Users(Catalog[U]):
         await self._refuse_taken_login(uow, entity)
 
     async def _refuse_taken_login(self, uow: UnitOfWork, entity: U) -> None:
-        """Logins are unique across employees and service accounts, ignoring case: "Admin" and
-        "admin" would be two people whom a lookup by name could not tell apart."""
-        wanted = entity.login.casefold()
+        """Logins are unique across employees and service accounts by the login rules (case, width,
+        lookalikes): "Admin" and "ａdmin" would be two people whom a lookup by name could not tell apart."""
+        others = []
         for name in (self.repository, self.other_repository):
-            candidates = await getattr(uow, name).find(
-                Query((Condition("login", Op.CONTAINS, entity.login),), limit=MAX_PAGE_SIZE)
-            )
-            for user in candidates:
-                same_user = name == self.repository and user.id == entity.id
-                if user.login.casefold() == wanted and not same_user:
-                    raise Conflict(f"the login {entity.login!r} is taken")
+            for user in await all_users(getattr(uow, name)):
+                if not (name == self.repository and user.id == entity.id):
+                    others.append(user)
+        refuse_taken_or_lookalike(self._logins, entity.login, others)
 
     async def with_role(self, role_id: int, query: Query) -> Page[U]:
         async with self._uow_factory(read_only=True) as uow:

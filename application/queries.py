@@ -10,6 +10,10 @@ from typing import Generic, TypeVar
 T = TypeVar("T")
 
 MAX_PAGE_SIZE = 1000
+MAX_OFFSET = 2**63 - 1
+"""Storage takes a signed 64-bit OFFSET; beyond it the database fails instead of finding nothing."""
+MAX_SORT_TERMS = 8
+"""Sort terms a list takes (SQLite refuses an ORDER BY of 2,000 or more; nobody needs a dozen)."""
 
 
 class Op(StrEnum):

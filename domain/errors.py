@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from domain.keys import is_id_text
+
 
 class DomainError(Exception):
     """Base of every error the core raises on purpose."""
@@ -18,7 +20,7 @@ class NotFound(DomainError):
 
     def __init__(self, kind: str, key: object) -> None:
         # Ids read as numbers whichever way they arrived (path text or int); names keep their quotes.
-        numeric = isinstance(key, int) or (isinstance(key, str) and key.isascii() and key.isdigit())
+        numeric = isinstance(key, int) or (isinstance(key, str) and is_id_text(key))
         shown = key if numeric else repr(key)
         super().__init__(f"{kind} {shown} not found")
         self.kind = kind

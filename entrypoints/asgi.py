@@ -1,4 +1,9 @@
-"""The ASGI application as servers import it: ``uvicorn entrypoints.asgi:app``."""
+"""The ASGI application as servers import it: ``uvicorn entrypoints.asgi:app``.
+
+Started this way, pass uvicorn ``--no-proxy-headers``, or ``--forwarded-allow-ips "$TRUSTED_PROXIES"``
+behind a proxy: uvicorn's default believes X-Forwarded-For from any loopback peer. The app believes
+the header only from TRUSTED_PROXIES either way (see entrypoints/http/security/client_address.py).
+"""
 
 from __future__ import annotations
 

@@ -7,6 +7,7 @@ import asyncio
 import getpass
 import logging
 import sys
+from typing import Any
 
 from entrypoints.settings import Settings
 
@@ -41,7 +42,16 @@ def serve(settings: Settings) -> None:
         http="httptools",
         log_level=settings.log_level.lower(),
         access_log=False,
+        # Proxy headers only from TRUSTED_PROXIES (uvicorn's default believes any loopback peer).
+        **uvicorn_proxy_options(settings),
     )
+
+
+def uvicorn_proxy_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's proxy flags for TRUSTED_PROXIES: off when it is empty."""
+    if not settings.trusted_proxies:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": ",".join(settings.trusted_proxies)}
 
 
 def create_user(settings: Settings, login: str, role: str, password: str | None) -> None:

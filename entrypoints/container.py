@@ -7,6 +7,7 @@ from typing import Any
 
 from dependency_injector import containers, providers
 
+from adapters.logins import PrecisLoginRules
 from adapters.memory.unit_of_work import MemoryUnitOfWorkFactory
 from adapters.phones import LibPhoneNumberParser
 from adapters.security import Argon2PasswordHasher
@@ -31,6 +32,7 @@ class Core(containers.DeclarativeContainer):
     clock = providers.Singleton(SystemClock)
     hasher = providers.Singleton(Argon2PasswordHasher)
     phones = providers.Singleton(LibPhoneNumberParser, default_region=config.phone_region)
+    logins = providers.Singleton(PrecisLoginRules)
 
 
 class SqlStorage(containers.DeclarativeContainer):
@@ -57,7 +59,11 @@ class UseCases(containers.DeclarativeContainer):
         LoginThrottle,
         clock,
         providers.Factory(
-            ThrottlePolicy, max_failures=config.login_failures_per_minute, window=timedelta(minutes=1)
+            ThrottlePolicy,
+            max_failures=config.login_failures_per_minute,
+            max_failures_per_source=config.login_failures_per_source_per_minute,
+            max_failures_per_login=config.login_failures_per_login_per_minute,
+            window=timedelta(minutes=1),
         ),
     )
     authenticate = providers.Singleton(Authenticate, uow, core.hasher, login_throttle, credential_cache)
@@ -66,8 +72,10 @@ class UseCases(containers.DeclarativeContainer):
     companies = providers.Singleton(Companies, uow, clock)
     departments = providers.Singleton(Departments, uow, clock)
     roles = providers.Singleton(Roles, uow, clock, credential_cache)
-    employees = providers.Singleton(Employees, uow, clock, core.hasher, credential_cache)
-    service_accounts = providers.Singleton(ServiceAccounts, uow, clock, core.hasher, credential_cache)
+    employees = providers.Singleton(Employees, uow, clock, core.hasher, credential_cache, core.logins)
+    service_accounts = providers.Singleton(
+        ServiceAccounts, uow, clock, core.hasher, credential_cache, core.logins
+    )
     communications = providers.Singleton(Communications, uow, clock)
     bulk_status_update = providers.Singleton(BulkStatusUpdate, uow, clock)
     id_translations = providers.Singleton(IdTranslations, uow, clock)
@@ -97,6 +105,8 @@ def build_container(settings: Settings) -> Container:
             "database_url": settings.database_url,
             "phone_region": settings.phone_region,
             "login_failures_per_minute": settings.login_failures_per_minute,
+            "login_failures_per_source_per_minute": settings.login_failures_per_source_per_minute,
+            "login_failures_per_login_per_minute": settings.login_failures_per_login_per_minute,
             "database_pool_size": settings.database_pool_size,
         }
     )

@@ -21,6 +21,17 @@ class Settings:
     log_level: str = "INFO"
     workers: int = 1
     login_failures_per_minute: int = 10
+    """Failed logins a minute for one login from one source."""
+    login_failures_per_source_per_minute: int = 100
+    """Failed logins a minute from one source across every login (password spraying)."""
+    login_failures_per_login_per_minute: int = 50
+    """Failed logins a minute for one login across every source (distributed guessing)."""
+    trusted_proxies: tuple[str, ...] = ()
+    """Addresses or networks of reverse proxies whose X-Forwarded-For is believed; none by default."""
+    cors_origins: tuple[str, ...] = ()
+    """Origins besides the server's own that may send state-changing requests from a browser."""
+    json_max_depth: int = 32
+    """How deeply a JSON body may nest arrays and objects; deeper answers 400."""
     database_pool_size: int = 20
     """Connections each process keeps to PostgreSQL; requests beyond it wait for a free one."""
 
@@ -37,6 +48,11 @@ class Settings:
             log_level=env.get("LOG_LEVEL", "INFO"),
             workers=int(env.get("WEB_CONCURRENCY", "1")),
             login_failures_per_minute=int(env.get("LOGIN_FAILURES_PER_MINUTE", "10")),
+            login_failures_per_source_per_minute=int(env.get("LOGIN_FAILURES_PER_SOURCE_PER_MINUTE", "100")),
+            login_failures_per_login_per_minute=int(env.get("LOGIN_FAILURES_PER_LOGIN_PER_MINUTE", "50")),
+            trusted_proxies=_list(env.get("TRUSTED_PROXIES", "")),
+            cors_origins=_list(env.get("CORS_ORIGINS", "")),
+            json_max_depth=int(env.get("JSON_MAX_DEPTH", "32")),
             database_pool_size=int(env.get("DATABASE_POOL_SIZE", "20")),
         )
 
@@ -45,3 +61,7 @@ class Settings:
         prefix = "sqlite:///"
         if self.database_url.startswith(prefix) and ":memory:" not in self.database_url:
             Path(self.database_url[len(prefix) :]).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _list(text: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in text.split(",") if item.strip())

@@ -14,6 +14,7 @@ from application.queries import AnyOf, Condition, Op, Page, Query, eq
 from domain.clients import Client, ClientGroup, Project
 from domain.entity import Problems
 from domain.errors import FieldError, NotFound, ValidationFailed
+from domain.keys import id_or_name
 
 PHONE_LIKE = re.compile(r"^\+?[\d\s()\-.]{5,}$")
 """A key that reads like a phone number rather than an email or a name."""
@@ -132,8 +133,9 @@ class Clients(FilteredCatalog[Client]):
 
     async def load_by_key(self, uow: UnitOfWork, key: str | int) -> Client:
         """By id, else by phone number in any notation, else by email."""
-        if isinstance(key, int) or (key.isascii() and key.isdigit()):
-            found = await uow.clients.get(int(key))
+        client_id = id_or_name(key)
+        if isinstance(client_id, int):
+            found = await uow.clients.get(client_id)
             if found is not None:
                 return found
         text = str(key).strip()

@@ -12,7 +12,7 @@ from uuid import UUID
 
 from application.catalog import camel
 from application.communications.ports import NOT_NULL_SORTABLE, SORTABLE, Keyset, total_order
-from application.queries import MAX_PAGE_SIZE, Condition, Criterion, Op, eq
+from application.queries import MAX_OFFSET, MAX_PAGE_SIZE, MAX_SORT_TERMS, Condition, Criterion, Op, eq
 from domain.communications import Communication, CommunicationKind, DeliveryStatus, Direction, LifecycleStatus
 from domain.entity import Problems
 from domain.errors import FieldError, ValidationFailed
@@ -127,6 +127,10 @@ class PageRequest:
             problems.add("limit", f"must be between 1 and {MAX_PAGE_SIZE}")
         if self.offset < 0:
             problems.add("offset", "must not be negative")
+        if self.offset > MAX_OFFSET:
+            problems.add("offset", f"must be at most {MAX_OFFSET}")
+        if len(self.order_by) > MAX_SORT_TERMS:
+            problems.add("sort", f"at most {MAX_SORT_TERMS} sort terms")
         unknown = [camel(name) for name in self.order_by if name.lstrip("-") not in SORTABLE]
         if unknown:
             known = ", ".join(camel(name) for name in SORTABLE)

@@ -9,6 +9,7 @@ from typing import Any
 
 import msgspec
 from litestar import Litestar
+from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
@@ -29,6 +30,10 @@ from entrypoints.http.controllers.seed_000 import CONTROLLERS as SEED_000_CLIENT
 from entrypoints.http.controllers.seed_001 import CONTROLLERS as SEED_001
 from entrypoints.http.errors import EXCEPTION_HANDLERS, document_errors
 from entrypoints.http.health import health, openapi_document
+from entrypoints.http.security.allow_header import AllowHeaderMiddleware
+from entrypoints.http.security.client_address import trusted_networks
+from entrypoints.http.security.path_keys import PathKeyMiddleware
+from entrypoints.http.security.request_guard import RequestGuardMiddleware
 from entrypoints.settings import Settings
 
 log = logging.getLogger("switchboard")
@@ -91,9 +96,21 @@ def create_app(container: Container, settings: Settings) -> Litestar:
 
     app = Litestar(
         route_handlers=[*ROUTES, swagger_ui_assets()],
-        state=State({"container": container, "settings": settings}),
+        state=State(
+            {
+                "container": container,
+                "settings": settings,
+                "trusted_networks": trusted_networks(settings.trusted_proxies),
+            }
+        ),
         lifespan=[lifespan],
-        middleware=[DefineMiddleware(BasicAuthMiddleware, exclude=PUBLIC_PATHS)],
+        middleware=[
+            AllowHeaderMiddleware(),
+            RequestGuardMiddleware(settings.cors_origins, settings.json_max_depth),
+            DefineMiddleware(BasicAuthMiddleware, exclude=PUBLIC_PATHS),
+            PathKeyMiddleware(),
+        ],
+        cors_config=CORSConfig(allow_origins=list(settings.cors_origins)) if settings.cors_origins else None,
         exception_handlers=EXCEPTION_HANDLERS,
         plugins=[ClosedStructs()],
         openapi_config=OpenAPIConfig(

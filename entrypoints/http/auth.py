@@ -12,6 +12,7 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
 from domain.access import Permission, Principal
+from entrypoints.http.security.client_address import client_source
 
 PUBLIC_PATHS = [r"^/health", r"^/swagger-ui", r"^/openapi\.json", r"^/schema", r"^/hooks/"]
 
@@ -35,7 +36,9 @@ class BasicAuthMiddleware(AbstractAuthenticationMiddleware):
     ) -> AuthenticationResult:
         login, password = parse_basic(connection.headers.get("authorization"))
         authenticate = connection.app.state.container.use_cases.authenticate()
-        source = connection.client.host if connection.client else "unknown"
+        peer = connection.client.host if connection.client else "unknown"
+        networks = connection.app.state.get("trusted_networks", ())
+        source = client_source(peer, connection.headers.get("x-forwarded-for"), networks)
         principal = await authenticate(login, password, source)
         return AuthenticationResult(user=principal, auth=None)
 

@@ -153,7 +153,12 @@ def test_types_refuse_bad_bodies(client: TestClient[Any]) -> None:
     unknown = client.post("/api/v1/communication-types", json={"name": "P", "code": "p", "colour": "red"})
     assert unknown.status_code == 400 and "colour" in unknown.text
     assert client.post("/api/v1/communication-types", json={"name": "", "code": "p"}).status_code == 400
-    assert client.post("/api/v1/communication-types", content=b"{not json").status_code == 400
+    assert (
+        client.post(
+            "/api/v1/communication-types", content=b"{not json", headers={"Content-Type": "application/json"}
+        ).status_code
+        == 400
+    )
     assert client.patch("/api/v1/communication-types/mass", json={"active": "yes"}).status_code == 400
 
 

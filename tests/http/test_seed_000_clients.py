@@ -189,7 +189,12 @@ def test_unknown_fields_and_ids(api: TestClient[Any]) -> None:
     assert missing.status_code == 404
     assert missing.json()["error"] == {"message": "client 999 not found", "status": 404}
     assert api.put("/clients/edit/abc", json={"firstName": "X"}).status_code == 404
-    assert api.post("/clients/add", content=b"{not json").status_code == 400
+    assert (
+        api.post(
+            "/clients/add", content=b"{not json", headers={"Content-Type": "application/json"}
+        ).status_code
+        == 400
+    )
 
 
 def test_editing_changes_only_the_fields_given(api: TestClient[Any]) -> None:

@@ -59,7 +59,10 @@ def test_project_create_errors_come_in_the_envelope(client: TestClient[Any]) -> 
     assert details(client.post("/project/create", json={"name": "OCM", "code": 10})) == ["code"]
     assert client.post("/project/create", json={"name": "", "code": "x"}).status_code == 400
     assert client.post("/project/create", json={"name": "X", "code": "x", "Name": "X"}).status_code == 400
-    assert client.post("/project/create", content=b"[").status_code == 400
+    assert (
+        client.post("/project/create", content=b"[", headers={"Content-Type": "application/json"}).status_code
+        == 400
+    )
 
 
 # -- PUT /project/{id}/update ---------------------------------------------------------------

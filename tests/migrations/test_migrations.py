@@ -75,3 +75,14 @@ def test_every_migration_can_be_undone_and_redone(empty_database: str) -> None:
     assert tables(empty_database) == set()
     off_loop(lambda: command.upgrade(config, "head"))
     assert tables(empty_database) == set(metadata.tables)
+
+
+def test_the_login_report_names_colliding_pairs() -> None:
+    from importlib import import_module
+
+    report = import_module("adapters.sqlalchemy.migrations.versions.0003_login_collisions")
+    pairs = report.colliding_pairs(["Admin", "x_straße", "X_STRASSE", "\u0410dmin", "ivan"])
+    assert [(a, b, how) for a, b, how in pairs] == [
+        ("Admin", "\u0410dmin", "lookalikes"),
+        ("x_straße", "X_STRASSE", "the same login"),
+    ]

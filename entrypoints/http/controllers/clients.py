@@ -16,7 +16,7 @@ from domain.clients import BookingState
 from domain.errors import ValidationFailed
 from entrypoints.http.auth import manage_clients
 from entrypoints.http.controllers.organisation import given
-from entrypoints.http.resource import Listing, Resource, list_query, resource_controller, use_case
+from entrypoints.http.resource import Listing, Resource, check_sort, list_query, resource_controller, use_case
 from entrypoints.http.schemas.clients import (
     AvailabilityOut,
     BookingIn,
@@ -46,6 +46,9 @@ from entrypoints.http.schemas.clients import (
     project_out,
 )
 from entrypoints.http.schemas.common import page_struct, to_page
+
+CLIENT_SORTABLE = ("id", "last_name", "first_name", "birth_date", "email", "create_time", "update_time")
+GROUP_SORTABLE = ("id", "name", "create_time")
 
 
 def owner_of(user: Principal) -> Owner:
@@ -117,7 +120,7 @@ ClientsController = resource_controller(
         to_out=client_out,
         write_guards=[manage_clients],
         filters=client_filters,
-        sortable=("id", "last_name", "first_name", "birth_date", "email", "create_time", "update_time"),
+        sortable=CLIENT_SORTABLE,
     )
 )
 ClientGroupsController = resource_controller(
@@ -130,7 +133,7 @@ ClientGroupsController = resource_controller(
         out=ClientGroupOut,
         to_out=client_group_out,
         write_guards=[manage_clients],
-        sortable=("id", "name", "create_time"),
+        sortable=GROUP_SORTABLE,
     )
 )
 ChannelBlocksController = resource_controller(
@@ -182,7 +185,8 @@ class ClientRelationsController(Controller):
     async def members(
         self, client_groups: NamedDependency[ClientGroups], key: FromPath[str], listing: Listing
     ) -> ClientPage:
-        return to_page(await client_groups.members(key, listing), client_out, ClientPage)
+        found = await client_groups.members(key, check_sort(listing, CLIENT_SORTABLE))
+        return to_page(found, client_out, ClientPage)
 
     @post(
         "/api/v1/client-groups/{key:str}/members",
@@ -227,7 +231,8 @@ class ClientRelationsController(Controller):
     ) -> ClientGroupPage:
         client = await clients.find(key)
         assert client.id is not None
-        return to_page(await client_groups.of_client(client.id, listing), client_group_out, ClientGroupPage)
+        found = await client_groups.of_client(client.id, check_sort(listing, GROUP_SORTABLE))
+        return to_page(found, client_group_out, ClientGroupPage)
 
     @get("/api/v1/clients/{key:str}/availability", summary="Whether the client may be contacted now")
     async def availability(

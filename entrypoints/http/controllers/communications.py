@@ -16,10 +16,11 @@ from litestar.params import FromPath, JSONBody, QueryParameter, SkipValidation
 from application.communications.bulk import BulkStatusUpdate
 from application.communications.listing import CommunicationFilter, PageRequest
 from application.communications.records import CommunicationKey, Communications
-from application.queries import MAX_PAGE_SIZE
+from application.queries import MAX_OFFSET, MAX_PAGE_SIZE
 from domain.access import Principal
 from domain.communications import CommunicationKind, DeliveryStatus, Direction, LifecycleStatus
 from domain.errors import InvalidTransition
+from domain.keys import id_or_name
 from entrypoints.http.errors import error_response
 from entrypoints.http.resource import use_case
 from entrypoints.http.schemas.communications import (
@@ -99,7 +100,7 @@ def communication_filters(
 
 def communication_page(
     limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE, description="page size")] = 50,
-    offset: Annotated[int, QueryParameter(ge=0, description="items to skip")] = 0,
+    offset: Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET, description="items to skip")] = 0,
     cursor: Annotated[
         str | None, QueryParameter(max_length=512, description="nextCursor of the previous page")
     ] = None,
@@ -135,8 +136,8 @@ TRANSITION_HANDLERS: dict[type[Exception] | int, Any] = {InvalidTransition: inva
 
 
 def key_of(text: str) -> CommunicationKey:
-    """An id when the key is all digits, else a uuid."""
-    return int(text) if text.isdigit() and len(text) < 20 else text
+    """An id when the key is ASCII digits, else a uuid."""
+    return id_or_name(text)
 
 
 class CommunicationsController(Controller):

@@ -11,7 +11,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from application.communications.listing import PageRequest
 from application.communications.records import Communications
 from application.communications.translations import IdTranslations, TranslationFilter
-from application.queries import MAX_PAGE_SIZE
+from application.queries import MAX_OFFSET, MAX_PAGE_SIZE
 from domain.access import Principal
 from domain.errors import ValidationFailed
 from entrypoints.http.controllers.communications import (
@@ -181,7 +181,7 @@ class IdTranslationsController(Controller):
             str | None, QueryParameter(name="externalId", min_length=1, max_length=255)
         ] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE)] = 50,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        offset: Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET)] = 0,
     ) -> TranslationPage:
         if uuid is not None and communication_id is not None:
             raise ValidationFailed.field("uuid", "give uuid or communicationId, not both")

@@ -44,82 +44,105 @@ def principal(login: str = "ivanov", kind: PrincipalKind = PrincipalKind.EMPLOYE
 
 # -- the throttle ----------------------------------------------------------------------------
 
+LOGIN = "ivanov"
+
 
 @pytest.fixture
 def throttle(clock: ManualClock) -> LoginThrottle:
-    return LoginThrottle(clock, ThrottlePolicy(max_failures=3, window=timedelta(minutes=1)))
+    return LoginThrottle(
+        clock,
+        ThrottlePolicy(
+            max_failures=3, max_failures_per_source=5, max_failures_per_login=4, window=timedelta(minutes=1)
+        ),
+    )
 
 
-def test_a_source_is_refused_after_a_burst_of_failures(throttle: LoginThrottle) -> None:
-    for _ in range(2):
-        throttle.failed(SOURCE)
-        throttle.check(SOURCE)
-    throttle.failed(SOURCE)
+def fail(throttle: LoginThrottle, times: int, source: str = SOURCE, login: str = LOGIN) -> None:
+    for _ in range(times):
+        throttle.begin(source, login).failed()
+
+
+def test_a_source_and_login_are_refused_after_a_burst_of_failures(throttle: LoginThrottle) -> None:
+    fail(throttle, 3)
     with pytest.raises(TooManyAttempts) as refused:
-        throttle.check(SOURCE)
-    assert refused.value.retry_after == 60
+        throttle.begin(SOURCE, LOGIN)
+    assert 1 <= refused.value.retry_after <= 60
 
 
-def test_the_retry_hint_counts_down_to_when_the_oldest_failure_leaves_the_window(
-    throttle: LoginThrottle, clock: ManualClock
-) -> None:
-    for _ in range(3):
-        throttle.failed(SOURCE)
-    clock.advance(seconds=45)
-    with pytest.raises(TooManyAttempts) as refused:
-        throttle.check(SOURCE)
-    assert refused.value.retry_after == 15
-    clock.advance(seconds=14.5)
-    with pytest.raises(TooManyAttempts) as refused:
-        throttle.check(SOURCE)
-    assert refused.value.retry_after == 1
+def test_checks_in_flight_count_before_they_end(throttle: LoginThrottle) -> None:
+    in_flight = [throttle.begin(SOURCE, LOGIN) for _ in range(3)]
+    with pytest.raises(TooManyAttempts):
+        throttle.begin(SOURCE, LOGIN)
+    in_flight[0].succeeded()
+    throttle.begin(SOURCE, LOGIN).succeeded()  # a success frees its place at once
+
+
+def test_a_success_records_no_failure(throttle: LoginThrottle) -> None:
+    for _ in range(10):
+        throttle.begin(SOURCE, LOGIN).succeeded()
+    throttle.begin(SOURCE, LOGIN)
+
+
+def test_a_source_throttled_for_one_login_may_try_another(throttle: LoginThrottle) -> None:
+    fail(throttle, 3)
+    throttle.begin(SOURCE, "petrov").succeeded()
+
+
+def test_a_source_spraying_many_logins_meets_the_looser_source_cap(throttle: LoginThrottle) -> None:
+    for n in range(5):
+        fail(throttle, 1, login=f"user{n}")
+    with pytest.raises(TooManyAttempts):
+        throttle.begin(SOURCE, "somebody-else")
+    throttle.begin("10.0.0.2", "somebody-else")
+
+
+def test_one_login_guessed_from_many_sources_meets_the_login_cap(throttle: LoginThrottle) -> None:
+    for n in range(4):
+        fail(throttle, 1, source=f"10.1.0.{n}")
+    with pytest.raises(TooManyAttempts):
+        throttle.begin("10.2.0.1", LOGIN)
+    throttle.begin("10.2.0.1", "petrov")
 
 
 def test_the_window_slides_failures_leave_it_one_by_one(throttle: LoginThrottle, clock: ManualClock) -> None:
-    throttle.failed(SOURCE)  # t = 0
+    fail(throttle, 1)  # t = 0
     clock.advance(seconds=20)
-    throttle.failed(SOURCE)  # t = 20
+    fail(throttle, 1)  # t = 20
     clock.advance(seconds=20)
-    throttle.failed(SOURCE)  # t = 40
-    clock.advance(seconds=19)  # t = 59: all three still count
-    with pytest.raises(TooManyAttempts):
-        throttle.check(SOURCE)
-    clock.advance(seconds=1)  # t = 60: the first one has left
-    throttle.check(SOURCE)
-    throttle.failed(SOURCE)  # t = 60: three again
+    fail(throttle, 1)  # t = 40
+    clock.advance(seconds=19)
     with pytest.raises(TooManyAttempts) as refused:
-        throttle.check(SOURCE)
-    assert refused.value.retry_after == 20  # until t = 80, when the one of t = 20 leaves
-    clock.advance(seconds=20)
-    throttle.check(SOURCE)
-
-
-def test_sources_are_counted_apart(throttle: LoginThrottle) -> None:
-    for _ in range(3):
-        throttle.failed(SOURCE)
+        throttle.begin(SOURCE, LOGIN)
+    assert refused.value.retry_after == 1
+    clock.advance(seconds=1)  # t = 60: the first failure has left the window
+    fail(throttle, 1)
     with pytest.raises(TooManyAttempts):
-        throttle.check(SOURCE)
-    throttle.check("10.0.0.2")
+        throttle.begin(SOURCE, LOGIN)
 
 
-def test_a_quiet_source_starts_afresh(throttle: LoginThrottle, clock: ManualClock) -> None:
-    for _ in range(3):
-        throttle.failed(SOURCE)
-    clock.advance(minutes=5)
-    throttle.check(SOURCE)
-    throttle.failed(SOURCE)
-    throttle.failed(SOURCE)
-    throttle.check(SOURCE)
+def test_an_attempt_ends_once(throttle: LoginThrottle) -> None:
+    attempt = throttle.begin(SOURCE, LOGIN)
+    attempt.failed()
+    attempt.failed()
+    attempt.succeeded()
+    fail(throttle, 2)
+    with pytest.raises(TooManyAttempts):
+        throttle.begin(SOURCE, LOGIN)
+
+
+def test_a_quiet_key_is_forgotten(throttle: LoginThrottle, clock: ManualClock) -> None:
+    fail(throttle, 2)
+    clock.advance(minutes=1)
+    throttle.begin(SOURCE, LOGIN).succeeded()
+    assert throttle._windows == {}
 
 
 def test_the_default_policy_allows_ten_failures_a_minute(clock: ManualClock) -> None:
     throttle = LoginThrottle(clock)
-    for _ in range(9):
-        throttle.failed(SOURCE)
-    throttle.check(SOURCE)
-    throttle.failed(SOURCE)
+    fail(throttle, 9)
+    throttle.begin(SOURCE, LOGIN).failed()
     with pytest.raises(TooManyAttempts):
-        throttle.check(SOURCE)
+        throttle.begin(SOURCE, LOGIN)
 
 
 # -- the credential cache --------------------------------------------------------------------
@@ -331,21 +354,44 @@ async def test_failures_are_not_remembered(world: World) -> None:
     assert world.hasher.verified == 2
 
 
-async def test_a_burst_of_failures_blocks_new_checks_from_that_source(world: World) -> None:
+async def test_a_burst_of_failures_blocks_that_login_from_that_source_only(world: World) -> None:
     await world.employee()
     await world.employee("petrov")
     for _ in range(3):
         with pytest.raises(AuthenticationFailed):
             await world.authenticate("ivanov", "guess", SOURCE)
-    with pytest.raises(TooManyAttempts):
-        await world.authenticate("petrov", "secret", SOURCE)
     verified = world.hasher.verified
     with pytest.raises(TooManyAttempts):
         await world.authenticate("ivanov", "guess again", SOURCE)
-    assert world.hasher.verified == verified, "a throttled source does not even reach the hash"
-    assert (await world.authenticate("petrov", "secret", "10.0.0.2")).login == "petrov"
-    world.clock.advance(minutes=1)
+    with pytest.raises(TooManyAttempts):
+        await world.authenticate("ivanov", "secret", SOURCE)
+    assert world.hasher.verified == verified, "a throttled check does not even reach the hash"
+    # The real petrov behind the same address is not locked out by somebody guessing at ivanov.
     assert (await world.authenticate("petrov", "secret", SOURCE)).login == "petrov"
+    assert (await world.authenticate("ivanov", "secret", "10.0.0.2")).login == "ivanov"
+    world.clock.advance(minutes=1)
+    assert (await world.authenticate("ivanov", "secret", SOURCE)).login == "ivanov"
+
+
+async def test_an_unknown_or_inactive_login_costs_a_hash_like_a_wrong_password(world: World) -> None:
+    await world.employee("gone", active=False)
+    for login in ("nobody", "gone"):
+        before = world.hasher.verified
+        with pytest.raises(AuthenticationFailed):
+            await world.authenticate(login, "secret", SOURCE)
+        assert world.hasher.verified == before + 1, login
+
+
+async def test_a_parallel_burst_of_different_guesses_reaches_the_hash_only_up_to_the_limit(
+    world: World,
+) -> None:
+    await world.employee()
+    outcomes = await asyncio.gather(
+        *(world.authenticate("ivanov", f"guess{n}", SOURCE) for n in range(20)), return_exceptions=True
+    )
+    assert sum(isinstance(o, AuthenticationFailed) for o in outcomes) == 3
+    assert sum(isinstance(o, TooManyAttempts) for o in outcomes) == 17
+    assert world.hasher.verified == 3
 
 
 async def test_credentials_already_proven_pass_while_their_source_is_throttled(world: World) -> None:
@@ -372,12 +418,16 @@ async def test_simultaneous_checks_of_the_same_credentials_share_one_hash(world:
     assert world.hasher.verified == 1
 
 
-async def test_simultaneous_wrong_guesses_each_count_as_a_failure(world: World) -> None:
+async def test_simultaneous_identical_guesses_share_one_check_and_count_once(world: World) -> None:
     await world.employee()
     outcomes = await asyncio.gather(
-        *(world.authenticate("ivanov", "guess", SOURCE) for _ in range(3)), return_exceptions=True
+        *(world.authenticate("ivanov", "guess", SOURCE) for _ in range(30)), return_exceptions=True
     )
     assert all(isinstance(o, AuthenticationFailed) for o in outcomes)
+    assert world.hasher.verified == 1
+    for _ in range(2):
+        with pytest.raises(AuthenticationFailed):
+            await world.authenticate("ivanov", "other guess", SOURCE)
     with pytest.raises(TooManyAttempts):
         await world.authenticate("ivanov", "secret", SOURCE)
 

@@ -8,7 +8,7 @@ from typing import Annotated
 import msgspec
 
 from application.communications.listing import CommunicationFilter, CommunicationPage, PageRequest
-from application.queries import MAX_PAGE_SIZE
+from application.queries import MAX_OFFSET, MAX_PAGE_SIZE
 from domain.communications import CommunicationKind, DeliveryStatus, Direction, LifecycleStatus
 from entrypoints.http.schemas.common import In, Out, sort_field
 from entrypoints.http.schemas.communications.fields import RefId, moment
@@ -43,7 +43,7 @@ class FilterFields(In):
 
 class CollectionQuery(FilterFields):
     limit: Annotated[int, msgspec.Meta(ge=1, le=MAX_PAGE_SIZE)] = 50
-    offset: Annotated[int, msgspec.Meta(ge=0)] = 0
+    offset: Annotated[int, msgspec.Meta(ge=0, le=MAX_OFFSET)] = 0
     cursor: Annotated[str, msgspec.Meta(max_length=512)] | None = None
     sort: Annotated[str, msgspec.Meta(max_length=255)] | None = None
     with_total: bool = True

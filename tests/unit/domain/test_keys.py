@@ -1,0 +1,32 @@
+"""The one rule for path keys: an id is ASCII digits within the 64-bit range; anything else is a name."""
+
+from __future__ import annotations
+
+import pytest
+
+from domain.errors import ValidationFailed
+from domain.keys import MAX_ID, id_or_name, is_id_text, require_id_text
+
+
+@pytest.mark.parametrize("text", ["1", "0012", str(MAX_ID)])
+def test_ascii_digits_are_an_id(text: str) -> None:
+    assert id_or_name(text) == int(text)
+    require_id_text(text)
+
+
+@pytest.mark.parametrize("text", ["²", "١٢", "१२", "１２", "12a", "", " 12", "-1", "+1"])
+def test_other_digits_are_a_name_not_an_id(text: str) -> None:
+    assert not is_id_text(text)
+    assert id_or_name(text) == text
+    with pytest.raises(ValidationFailed) as refused:
+        require_id_text(text, field="id")
+    assert refused.value.errors[0].field == "id"
+
+
+@pytest.mark.parametrize("text", [str(MAX_ID + 1), "9" * 25, "9" * 4_301, "1" * 100_000])
+def test_digits_beyond_64_bits_stay_text_without_being_converted(text: str) -> None:
+    assert id_or_name(text) == text
+
+
+def test_leading_zeros_do_not_count_against_the_range() -> None:
+    assert id_or_name("0" * 30 + "7") == 7
