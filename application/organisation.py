@@ -7,8 +7,18 @@ from typing import Any, ClassVar, TypeVar
 
 from application.authentication import CredentialCache
 from application.catalog import Catalog, MustExist, Patch, ReferencedBy, Unique, page_of
-from application.ports import Clock, PasswordHasher, UnitOfWork, UnitOfWorkFactory
-from application.queries import MAX_PAGE_SIZE, Condition, Op, Page, Query, eq
+from application.ports import Clock, PasswordHasher, Repository, UnitOfWork, UnitOfWorkFactory
+from application.queries import MAX_PAGE_SIZE, Field, Page, Query
+from application.searches import (
+    BookingFields,
+    CommunicationFields,
+    CompanyFields,
+    DepartmentFields,
+    EmployeeFields,
+    RoleFields,
+    RuleFields,
+    ServiceAccountFields,
+)
 from domain.errors import Conflict, ValidationFailed
 from domain.organisation import Company, Department, Employee, Role, ServiceAccount, User
 
@@ -16,34 +26,44 @@ MIN_PASSWORD_LENGTH = 5
 
 
 class Companies(Catalog[Company]):
+    """Managing companies, the top of the organisation."""
+
     kind = "company"
-    repository = "companies"
-    key_fields = ("code", "name")
-    search_fields = ("name", "code")
-    unique = (Unique(("code",)),)
-    referenced_by = (ReferencedBy("departments", "company_id", "departments"),)
+    fields = CompanyFields
+    key_fields = (CompanyFields.code, CompanyFields.name)
+    search_fields = (CompanyFields.name, CompanyFields.code)
+    unique = (Unique((CompanyFields.code,)),)
+    referenced_by = (ReferencedBy(lambda uow: uow.departments, DepartmentFields.company_id, "departments"),)
+
+    def repo(self, uow: UnitOfWork) -> Repository[Company]:
+        return uow.companies
 
     def build(self, values: Mapping[str, Any]) -> Company:
         return Company(**values)
 
 
 class Departments(Catalog[Department]):
+    """Managing departments: a tree inside a company, each with its working hours."""
+
     kind = "department"
-    repository = "departments"
-    key_fields = ("code", "name")
-    search_fields = ("name", "code")
-    unique = (Unique(("company_id", "code")),)
+    fields = DepartmentFields
+    key_fields = (DepartmentFields.code, DepartmentFields.name)
+    search_fields = (DepartmentFields.name, DepartmentFields.code)
+    unique = (Unique((DepartmentFields.company_id, DepartmentFields.code)),)
     must_exist = (
-        MustExist("company_id", "companies", "company", "companyId"),
-        MustExist("parent_id", "departments", "department", "parentId"),
+        MustExist("company_id", lambda uow: uow.companies, "company", "companyId"),
+        MustExist("parent_id", lambda uow: uow.departments, "department", "parentId"),
     )
     referenced_by = (
-        ReferencedBy("departments", "parent_id", "child departments"),
-        ReferencedBy("employees", "department_id", "employees"),
-        ReferencedBy("rules", "department_id", "rules"),
-        ReferencedBy("bookings", "department_id", "bookings"),
-        ReferencedBy("communications", "department_id", "communications"),
+        ReferencedBy(lambda uow: uow.departments, DepartmentFields.parent_id, "child departments"),
+        ReferencedBy(lambda uow: uow.employees, EmployeeFields.department_id, "employees"),
+        ReferencedBy(lambda uow: uow.rules, RuleFields.department_id, "rules"),
+        ReferencedBy(lambda uow: uow.bookings, BookingFields.department_id, "bookings"),
+        ReferencedBy(lambda uow: uow.communications, CommunicationFields.department_id, "communications"),
     )
+
+    def repo(self, uow: UnitOfWork) -> Repository[Department]:
+        return uow.departments
 
     def build(self, values: Mapping[str, Any]) -> Department:
         return Department(**values)
@@ -65,7 +85,8 @@ class Departments(Catalog[Department]):
     async def employees(self, key: str | int, query: Query) -> Page[Employee]:
         async with self._uow_factory(read_only=True) as uow:
             department = await self.load_by_key(uow, key)
-            return await page_of(uow.employees, query.where(eq("department_id", department.id)))
+            assert department.id is not None
+            return await page_of(uow.employees, query.where(EmployeeFields.department_id.eq(department.id)))
 
 
 U = TypeVar("U", bound=User)
@@ -74,9 +95,18 @@ U = TypeVar("U", bound=User)
 class Users(Catalog[U]):
     """Employees and service accounts: logins unique across both, passwords hashed, roles checked."""
 
-    key_fields: ClassVar[tuple[str, ...]] = ("login",)
-    must_exist: ClassVar[tuple[MustExist, ...]] = (MustExist("role_ids", "roles", "role", "roleIds"),)
-    other_repository: ClassVar[str]
+    must_exist: ClassVar[tuple[MustExist, ...]] = (
+        MustExist("role_ids", lambda uow: uow.roles, "role", "roleIds"),
+    )
+    login_field: ClassVar[Field[str]]
+    role_field: ClassVar[Field[int]]
+
+    def other_users(self, uow: UnitOfWork) -> Repository[Any]:
+        """The other kind of user, whose logins these must not take."""
+        raise NotImplementedError
+
+    def other_login(self) -> Field[str]:
+        raise NotImplementedError
 
     def __init__(
         self,
@@ -123,59 +153,101 @@ class Users(Catalog[U]):
         """Logins are unique across employees and service accounts, ignoring case: "Admin" and
         "admin" would be two people whom a lookup by name could not tell apart."""
         wanted = entity.login.casefold()
-        for name in (self.repository, self.other_repository):
-            candidates = await getattr(uow, name).find(
-                Query((Condition("login", Op.CONTAINS, entity.login),), limit=MAX_PAGE_SIZE)
-            )
+        for repo, login, same_kind in (
+            (self.repo(uow), self.login_field, True),
+            (self.other_users(uow), self.other_login(), False),
+        ):
+            candidates = await repo.find(Query((login.contains(entity.login),), limit=MAX_PAGE_SIZE))
             for user in candidates:
-                same_user = name == self.repository and user.id == entity.id
+                same_user = same_kind and user.id == entity.id
                 if user.login.casefold() == wanted and not same_user:
                     raise Conflict(f"the login {entity.login!r} is taken")
 
     async def with_role(self, role_id: int, query: Query) -> Page[U]:
         async with self._uow_factory(read_only=True) as uow:
-            return await page_of(self.repo(uow), query.where(eq("role_id", role_id)))
+            return await page_of(self.repo(uow), query.where(self.role_field.eq(role_id)))
 
 
 class Employees(Users[Employee]):
+    """Managing employees: the people who sign in."""
+
     kind = "employee"
-    repository = "employees"
-    other_repository = "service_accounts"
-    search_fields = ("login", "first_name", "last_name", "middle_name", "email", "phone")
-    must_exist = (*Users.must_exist, MustExist("department_id", "departments", "department", "departmentId"))
-    referenced_by = (
-        ReferencedBy("bookings", "employee_id", "bookings"),
-        ReferencedBy("communications", "employee_id", "communications"),
+    fields = EmployeeFields
+    login_field = EmployeeFields.login
+    role_field = EmployeeFields.role_id
+    key_fields = (EmployeeFields.login,)
+    search_fields = (
+        EmployeeFields.login,
+        EmployeeFields.first_name,
+        EmployeeFields.last_name,
+        EmployeeFields.middle_name,
+        EmployeeFields.email,
+        EmployeeFields.phone,
     )
+    must_exist = (
+        *Users.must_exist,
+        MustExist("department_id", lambda uow: uow.departments, "department", "departmentId"),
+    )
+    referenced_by = (
+        ReferencedBy(lambda uow: uow.bookings, BookingFields.employee_id, "bookings"),
+        ReferencedBy(lambda uow: uow.communications, CommunicationFields.employee_id, "communications"),
+    )
+
+    def repo(self, uow: UnitOfWork) -> Repository[Employee]:
+        return uow.employees
+
+    def other_users(self, uow: UnitOfWork) -> Repository[Any]:
+        return uow.service_accounts
+
+    def other_login(self) -> Field[str]:
+        return ServiceAccountFields.login
 
     def build(self, values: Mapping[str, Any]) -> Employee:
         return Employee(**values)
 
 
 class ServiceAccounts(Users[ServiceAccount]):
+    """Managing service accounts: the systems that call the API."""
+
     kind = "service account"
-    repository = "service_accounts"
-    other_repository = "employees"
-    key_fields = ("login", "name")
-    search_fields = ("login", "name")
+    fields = ServiceAccountFields
+    login_field = ServiceAccountFields.login
+    role_field = ServiceAccountFields.role_id
+    key_fields = (ServiceAccountFields.login, ServiceAccountFields.name)
+    search_fields = (ServiceAccountFields.login, ServiceAccountFields.name)
+
+    def repo(self, uow: UnitOfWork) -> Repository[ServiceAccount]:
+        return uow.service_accounts
+
+    def other_users(self, uow: UnitOfWork) -> Repository[Any]:
+        return uow.employees
+
+    def other_login(self) -> Field[str]:
+        return EmployeeFields.login
 
     def build(self, values: Mapping[str, Any]) -> ServiceAccount:
         return ServiceAccount(**values)
 
 
 class Roles(Catalog[Role]):
+    """Managing roles: the permissions and grants users hold."""
+
     kind = "role"
-    repository = "roles"
-    unique = (Unique(("name",)),)
-    search_fields = ("name", "description")
+    fields = RoleFields
+    key_fields = (RoleFields.name,)
+    unique = (Unique((RoleFields.name,)),)
+    search_fields = (RoleFields.name, RoleFields.description)
     referenced_by = (
-        ReferencedBy("employees", "role_id", "employees"),
-        ReferencedBy("service_accounts", "role_id", "service accounts"),
+        ReferencedBy(lambda uow: uow.employees, EmployeeFields.role_id, "employees"),
+        ReferencedBy(lambda uow: uow.service_accounts, ServiceAccountFields.role_id, "service accounts"),
     )
 
     def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock, credentials: CredentialCache) -> None:
         super().__init__(uow_factory, clock)
         self._credentials = credentials
+
+    def repo(self, uow: UnitOfWork) -> Repository[Role]:
+        return uow.roles
 
     def build(self, values: Mapping[str, Any]) -> Role:
         return Role(**values)
@@ -183,7 +255,11 @@ class Roles(Catalog[Role]):
     async def apply(self, uow: UnitOfWork, current: Role, patch: Patch) -> Role:
         changed = await super().apply(uow, current, patch)
         # Cached logins carry the old grants; a role change must take effect at once.
-        for repo in (uow.employees, uow.service_accounts):
-            for user in await repo.find(Query((eq("role_id", current.id),), limit=100_000)):
+        assert current.id is not None
+        for repo, role_id in (
+            (uow.employees, EmployeeFields.role_id),
+            (uow.service_accounts, ServiceAccountFields.role_id),
+        ):
+            for user in await repo.find(Query((role_id.eq(current.id),), limit=100_000)):
                 self._credentials.forget(user.login)
         return changed

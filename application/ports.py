@@ -50,22 +50,55 @@ class ClientGroupRepository(Repository[ClientGroup], Protocol):
 class UnitOfWork(Protocol):
     """One transaction over every repository. Nothing is stored until ``commit``."""
 
-    companies: Repository[Company]
-    departments: Repository[Department]
-    employees: Repository[Employee]
-    service_accounts: Repository[ServiceAccount]
-    roles: Repository[Role]
-    projects: Repository[Project]
-    clients: Repository[Client]
-    client_groups: ClientGroupRepository
-    communication_types: Repository[CommunicationType]
-    channels: Repository[Channel]
-    channel_blocks: Repository[ChannelBlock]
-    documents: Repository[Document]
-    rules: Repository[Rule]
-    booking_statuses: Repository[BookingStatusType]
-    bookings: Repository[Booking]
-    communications: CommunicationRepository
+    # Repositories are read-only properties so that each adapter may give its own repository
+    # class (a subtype of the port); mypy holds every adapter to this list.
+    @property
+    def companies(self) -> Repository[Company]: ...
+
+    @property
+    def departments(self) -> Repository[Department]: ...
+
+    @property
+    def employees(self) -> Repository[Employee]: ...
+
+    @property
+    def service_accounts(self) -> Repository[ServiceAccount]: ...
+
+    @property
+    def roles(self) -> Repository[Role]: ...
+
+    @property
+    def projects(self) -> Repository[Project]: ...
+
+    @property
+    def clients(self) -> Repository[Client]: ...
+
+    @property
+    def client_groups(self) -> ClientGroupRepository: ...
+
+    @property
+    def communication_types(self) -> Repository[CommunicationType]: ...
+
+    @property
+    def channels(self) -> Repository[Channel]: ...
+
+    @property
+    def channel_blocks(self) -> Repository[ChannelBlock]: ...
+
+    @property
+    def documents(self) -> Repository[Document]: ...
+
+    @property
+    def rules(self) -> Repository[Rule]: ...
+
+    @property
+    def booking_statuses(self) -> Repository[BookingStatusType]: ...
+
+    @property
+    def bookings(self) -> Repository[Booking]: ...
+
+    @property
+    def communications(self) -> CommunicationRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sqlalchemy.fastpath import row_by_id
-from adapters.sqlalchemy.filters import VirtualFilter, ordering, unstorable, where
+from adapters.sqlalchemy.filters import RelationFilter, ordering, unstorable, where
 from application.catalog import camel
 from application.queries import Criterion, Query
 from domain.entity import Entity
@@ -83,14 +83,14 @@ class SqlRepository(Generic[E]):
         entity: type[E],
         kind: str,
         links: Sequence[Link] = (),
-        virtual: Mapping[str, VirtualFilter] | None = None,
+        relations: Mapping[str, RelationFilter] | None = None,
     ) -> None:
         self._conn = connection
         self._table = table
         self._entity = entity
         self._kind = kind
         self._links = links
-        self._virtual = virtual or {}
+        self._relations = relations or {}
         self._columns = columns_of(entity, table)
 
     # -- writing ---------------------------------------------------------------------------
@@ -171,7 +171,7 @@ class SqlRepository(Generic[E]):
             raise ValidationFailed(problems)
 
     def _where(self, criteria: Iterable[Criterion]) -> list[sa.ColumnElement[bool]]:
-        return [where(self._table, c, self._virtual) for c in criteria]
+        return [where(self._table, c, self._relations) for c in criteria]
 
     async def _load(self, statement: sa.Select[Any]) -> list[E]:
         rows = (await self._conn.execute(statement)).mappings().all()

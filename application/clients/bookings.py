@@ -8,9 +8,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from application.catalog import MustExist, Patch, page_of
-from application.clients.filtering import TICK, FilteredCatalog
-from application.ports import Clock, UnitOfWork, UnitOfWorkFactory
-from application.queries import MAX_PAGE_SIZE, AnyOf, Condition, Op, Page, Query, eq
+from application.clients.filtering import FilteredCatalog
+from application.ports import Clock, Repository, UnitOfWork, UnitOfWorkFactory
+from application.queries import MAX_PAGE_SIZE, AnyOf, Condition, Page, Query
+from application.searches import BookingFields, ClientFields
 from domain.availability import Owner, availability, blocking_bookings, describe_holder
 from domain.clients import Booking, BookingState, BookingStatusType, Client
 from domain.errors import Conflict, NotFound, ValidationFailed
@@ -41,11 +42,11 @@ class ClientAvailability:
 async def holding(uow: UnitOfWork, now: datetime, client_ids: Sequence[int] | None = None) -> list[Booking]:
     """Bookings holding their clients at ``now``, of the given clients or of all."""
     criteria: list[Condition] = [
-        eq("status", BookingState.BOOKED),
-        Condition("before_date", Op.GTE, now + TICK),
+        BookingFields.status.eq(BookingState.BOOKED),
+        BookingFields.before_date.gt(now),
     ]
     if client_ids is not None:
-        criteria.append(Condition("client_id", Op.IN, list(client_ids)))
+        criteria.append(BookingFields.client_id.in_(client_ids))
     found = await uow.bookings.find(Query(tuple(criteria), order_by=("before_date",), limit=HELD_AT_ONCE))
     return [b for b in found if b.holds(now)]
 
@@ -58,15 +59,18 @@ class Bookings(FilteredCatalog[Booking]):
     """
 
     kind = "booking"
-    repository = "bookings"
-    key_fields = ("name",)
-    search_fields = ("name",)
+    fields = BookingFields
+    key_fields = (BookingFields.name,)
+    search_fields = (BookingFields.name,)
     must_exist = (
-        MustExist("client_id", "clients", "client", "clientId"),
-        MustExist("department_id", "departments", "department", "departmentId"),
-        MustExist("employee_id", "employees", "employee", "employeeId"),
+        MustExist("client_id", lambda uow: uow.clients, "client", "clientId"),
+        MustExist("department_id", lambda uow: uow.departments, "department", "departmentId"),
+        MustExist("employee_id", lambda uow: uow.employees, "employee", "employeeId"),
     )
-    pseudo_fields = ("active",)
+    resolved_fields = (BookingFields.active,)
+
+    def repo(self, uow: UnitOfWork) -> Repository[Booking]:
+        return uow.bookings
 
     def build(self, values: Mapping[str, Any]) -> Booking:
         return Booking(**values)
@@ -147,7 +151,8 @@ class Bookings(FilteredCatalog[Booking]):
             while True:
                 due = await uow.bookings.find(
                     Query(
-                        (eq("status", BookingState.BOOKED), Condition("before_date", Op.LTE, at)), limit=500
+                        (BookingFields.status.eq(BookingState.BOOKED), BookingFields.before_date.lte(at)),
+                        limit=500,
                     )
                 )
                 if not due:
@@ -231,8 +236,8 @@ class Bookings(FilteredCatalog[Booking]):
     async def resolve(self, uow: UnitOfWork, condition: Condition) -> Condition | AnyOf:
         now = self._clock.now()
         if condition.value:
-            return Condition("id", Op.IN, [b.id for b in await holding(uow, now)])
-        return AnyOf((Condition("status", Op.NE, BookingState.BOOKED), Condition("before_date", Op.LTE, now)))
+            return BookingFields.id.in_(b.id for b in await holding(uow, now) if b.id is not None)
+        return AnyOf((BookingFields.status.ne(BookingState.BOOKED), BookingFields.before_date.lte(now)))
 
 
 class Availability:
@@ -261,7 +266,7 @@ class Availability:
         now = self._clock.now()
         async with self._uow_factory(read_only=True) as uow:
             taken = sorted({b.client_id for b in blocking_bookings(await holding(uow, now), now, asking)})
-            query = query.where(eq("available", True))
+            query = query.where(ClientFields.available.eq(True))
             if taken:
-                query = query.where(Condition("except_id", Op.IN, taken))
+                query = query.where(ClientFields.id.not_in(taken))
             return await page_of(uow.clients, query)

@@ -22,7 +22,8 @@ from application.communications.listing import (
 )
 from application.communications.ports import UuidGenerator
 from application.ports import Clock, UnitOfWork, UnitOfWorkFactory
-from application.queries import Query, eq
+from application.queries import Query
+from application.searches import IdTranslationFields
 from domain.access import Principal, PrincipalKind
 from domain.catalog import Channel, CommunicationType
 from domain.clients import Client
@@ -41,13 +42,13 @@ CommunicationKey = int | str
 """A communication's id, or its uuid in any common spelling."""
 
 REFERENCES: tuple[MustExist, ...] = (
-    MustExist("type_id", "communication_types", "communication type", "communicationTypeId"),
-    MustExist("channel_id", "channels", "channel", "channelId"),
-    MustExist("client_id", "clients", "client", "clientId"),
-    MustExist("employee_id", "employees", "employee", "employeeId"),
-    MustExist("department_id", "departments", "department", "departmentId"),
-    MustExist("project_id", "projects", "project", "projectId"),
-    MustExist("document_id", "documents", "document", "documentId"),
+    MustExist("type_id", lambda uow: uow.communication_types, "communication type", "communicationTypeId"),
+    MustExist("channel_id", lambda uow: uow.channels, "channel", "channelId"),
+    MustExist("client_id", lambda uow: uow.clients, "client", "clientId"),
+    MustExist("employee_id", lambda uow: uow.employees, "employee", "employeeId"),
+    MustExist("department_id", lambda uow: uow.departments, "department", "departmentId"),
+    MustExist("project_id", lambda uow: uow.projects, "project", "projectId"),
+    MustExist("document_id", lambda uow: uow.documents, "document", "documentId"),
 )
 
 
@@ -143,8 +144,13 @@ class Communications:
         """The communication with its ids in other systems."""
         async with self._uow_factory(read_only=True) as uow:
             communication = await load(uow, key)
+            assert communication.id is not None
             links = await uow.communications.find_translations(
-                Query(criteria=(eq("communication_id", communication.id),), order_by=("system",), limit=1000)
+                Query(
+                    criteria=(IdTranslationFields.communication_id.eq(communication.id),),
+                    order_by=("system",),
+                    limit=1000,
+                )
             )
             return CommunicationDetails(communication, links)
 

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from application.communications.records import CommunicationKey, load
 from application.ports import Clock, UnitOfWorkFactory
-from application.queries import MAX_PAGE_SIZE, Criterion, Page, Query, eq
+from application.queries import MAX_PAGE_SIZE, Criterion, Page, Query
+from application.searches import IdTranslationFields
 from domain.access import Principal
 from domain.communications import IdTranslation
 from domain.errors import ValidationFailed
@@ -62,11 +63,12 @@ class IdTranslations:
             criteria: list[Criterion] = []
             if filters.communication is not None:
                 found = await load(uow, filters.communication)
-                criteria.append(eq("communication_id", found.id))
+                assert found.id is not None
+                criteria.append(IdTranslationFields.communication_id.eq(found.id))
             if filters.system is not None:
-                criteria.append(eq("system", filters.system))
+                criteria.append(IdTranslationFields.system.eq(filters.system))
             if filters.external_id is not None:
-                criteria.append(eq("external_id", filters.external_id))
+                criteria.append(IdTranslationFields.external_id.eq(filters.external_id))
             repo = uow.communications
             items = await repo.find_translations(
                 Query(tuple(criteria), order_by=("id",), limit=limit, offset=offset)

@@ -14,7 +14,8 @@ from application.bootstrap import Bootstrap
 from application.catalog import Patch
 from application.clients import Availability, Bookings, ChannelBlocks, ClientGroups, Clients, Projects
 from application.organisation import Companies, Departments
-from application.queries import Query, eq
+from application.queries import Query
+from application.searches import BookingFields, ChannelBlockFields, ChannelFields, ClientFields
 from domain.availability import Owner
 from domain.clients import BookingState
 from domain.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
@@ -42,7 +43,7 @@ class World:
 
     async def channel_id(self, code: str = "sms") -> int:
         async with self.uow() as uow:
-            channel = await uow.channels.first(eq("code", code))
+            channel = await uow.channels.first(ChannelFields.code.eq(code))
         assert channel is not None and channel.id is not None
         return channel.id
 
@@ -175,12 +176,12 @@ async def test_clients_are_searched_by_name_and_email_and_filtered_by_phone_in_a
     assert [c.id for c in (await world.clients.list(Query(), text="petr")).items] == [ivan]
     assert [c.id for c in (await world.clients.list(Query(), text="EXAMPLE.com")).items] == [ivan]
     for notation in ("8 (495) 123-45-67", "+7 495 1234567", "74951234567"):
-        found = await world.clients.list(Query((eq("phone", notation),)))
+        found = await world.clients.list(Query((ClientFields.phone.eq(notation),)))
         assert [c.id for c in found.items] == [ivan], notation
-    by_email = await world.clients.list(Query((eq("email", "IVAN@example.com"),)))
+    by_email = await world.clients.list(Query((ClientFields.email.eq("IVAN@example.com"),)))
     assert [c.id for c in by_email.items] == [ivan]
     with pytest.raises(ValidationFailed) as refused:
-        await world.clients.list(Query((eq("phone", "call me"),)))
+        await world.clients.list(Query((ClientFields.phone.eq("call me"),)))
     assert fields_of(refused.value) == ["phone"]
 
 
@@ -190,10 +191,10 @@ async def test_clients_are_filtered_by_project_id_or_code_and_guid(world: World)
     await world.client(project_id=project.id, guid="b")
     await world.client()
     for key in ("010", str(project.id)):
-        found = await world.clients.list(Query((eq("project", key), eq("guid", "a"))))
+        found = await world.clients.list(Query((ClientFields.project.eq(key), ClientFields.guid.eq("a"))))
         assert [c.id for c in found.items] == [wanted]
-    assert (await world.clients.list(Query((eq("project", "010"),)))).total == 2
-    assert (await world.clients.list(Query((eq("project", "nope"),)))).total == 0
+    assert (await world.clients.list(Query((ClientFields.project.eq("010"),)))).total == 2
+    assert (await world.clients.list(Query((ClientFields.project.eq("nope"),)))).total == 0
 
 
 async def test_clients_are_filtered_by_tag_group_and_opt_in(world: World) -> None:
@@ -205,10 +206,10 @@ async def test_clients_are_filtered_by_tag_group_and_opt_in(world: World) -> Non
     async def ids(*criteria: Any) -> list[int | None]:
         return [c.id for c in (await world.clients.list(Query(tuple(criteria)))).items]
 
-    assert await ids(eq("tag", "vip")) == [vip]
-    assert await ids(eq("tag", "moscow")) == [vip, opted_out]
-    assert await ids(eq("group_id", group.id)) == [opted_out]
-    assert await ids(eq("available", True), eq("tag", "moscow")) == [vip]
+    assert await ids(ClientFields.tag.eq("vip")) == [vip]
+    assert await ids(ClientFields.tag.eq("moscow")) == [vip, opted_out]
+    assert await ids(ClientFields.group_id.eq(group.id)) == [opted_out]
+    assert await ids(ClientFields.available.eq(True), ClientFields.tag.eq("moscow")) == [vip]
 
 
 async def test_a_client_is_found_by_id_phone_or_email(world: World) -> None:
@@ -339,11 +340,14 @@ async def test_blocks_are_listed_by_client_channel_and_whether_in_force(world: W
     async def ids(*criteria: Any) -> list[int | None]:
         return [b.id for b in (await world.blocks.list(Query(tuple(criteria)))).items]
 
-    assert await ids(eq("channel_id", sms)) == [forever.id]
-    assert await ids(eq("client_id", client_id), eq("active", True)) == [forever.id, for_a_day.id]
+    assert await ids(ChannelBlockFields.channel_id.eq(sms)) == [forever.id]
+    assert await ids(ChannelBlockFields.client_id.eq(client_id), ChannelBlockFields.active.eq(True)) == [
+        forever.id,
+        for_a_day.id,
+    ]
     world.clock.advance(days=1)  # the day block ends exactly now
-    assert await ids(eq("active", True)) == [forever.id]
-    assert await ids(eq("active", False)) == [for_a_day.id]
+    assert await ids(ChannelBlockFields.active.eq(True)) == [forever.id]
+    assert await ids(ChannelBlockFields.active.eq(False)) == [for_a_day.id]
 
 
 # -- bookings ------------------------------------------------------------------------------
@@ -450,11 +454,11 @@ async def test_bookings_are_listed_by_whether_they_hold_now(world: World) -> Non
         {"client_id": await world.client(), "before_date": world.later(days=1), "employee_id": boss}
     )
     await world.bookings.release(later.id or 0)
-    active = await world.bookings.list(Query((eq("active", True),)))
+    active = await world.bookings.list(Query((BookingFields.active.eq(True),)))
     assert [b.id for b in active.items] == [soon.id]
     world.clock.advance(hours=1)
-    assert (await world.bookings.list(Query((eq("active", True),)))).total == 0
-    assert (await world.bookings.list(Query((eq("active", False),)))).total == 2
+    assert (await world.bookings.list(Query((BookingFields.active.eq(True),)))).total == 0
+    assert (await world.bookings.list(Query((BookingFields.active.eq(False),)))).total == 2
 
 
 async def test_booking_through_the_client_by_status_name(world: World) -> None:

@@ -13,7 +13,8 @@ from application.bootstrap import Bootstrap
 from application.catalog import Patch
 from application.dictionaries import Channels, CommunicationTypes, Documents, Rules
 from application.organisation import Companies, Departments
-from application.queries import Query, eq
+from application.queries import Query
+from application.searches import RuleFields
 from domain.access import Grant, Permission
 from domain.catalog import ChannelKind, DocumentKind
 from domain.clients import ChannelBlock, Client
@@ -319,5 +320,5 @@ async def test_a_department_with_rules_cannot_be_deleted_but_a_rule_can(world: W
     await world.rules.delete(rule.id)
     await world.departments.delete(department)
     async with world.uow() as uow:
-        assert await uow.rules.count(eq("department_id", department)) == 0
+        assert await uow.rules.count(RuleFields.department_id.eq(department)) == 0
         assert await uow.rules.find(Query()) == []
