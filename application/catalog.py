@@ -48,7 +48,6 @@ class MustExist:
     """The entity attribute holding the id or ids."""
     repository: RepositoryOf
     kind: str
-    api_name: str
 
 
 @dataclass(frozen=True)
@@ -86,7 +85,7 @@ async def check_references(
         found[ref.field] = await ref.repository(uow).get_many(ids)
         missing = sorted(ids - set(found[ref.field]))
         if missing:
-            problems.append(FieldError(ref.api_name, f"no {ref.kind} with id {', '.join(map(str, missing))}"))
+            problems.append(FieldError(ref.field, f"no {ref.kind} with id {', '.join(map(str, missing))}"))
     if problems:
         raise ValidationFailed(problems)
     return found
@@ -108,11 +107,6 @@ async def case_blind_matches(repo: Repository[E], field: Field[str], key: str) -
         if len(found) > 1 or len(batch) < MAX_PAGE_SIZE:
             return found
         offset += MAX_PAGE_SIZE
-
-
-def camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
 
 
 class Catalog(Generic[E]):
@@ -225,7 +219,7 @@ class Catalog(Generic[E]):
         # replace() runs the entity's own validation again on the changed whole.
         unknown = set(changes) - {f.name for f in dataclasses.fields(current)}
         if unknown:
-            raise ValidationFailed([FieldError(camel(name), "cannot be changed") for name in sorted(unknown)])
+            raise ValidationFailed([FieldError(name, "cannot be changed") for name in sorted(unknown)])
         return dataclasses.replace(current, **changes)
 
     async def before_delete(self, uow: UnitOfWork, entity_id: int) -> None:
@@ -247,9 +241,7 @@ class Catalog(Generic[E]):
             if entity.id is not None:
                 criteria.append(self.fields.id.ne(entity.id))
             if await repo.count(*criteria):
-                described = ", ".join(
-                    f"{camel(f.name)} {v!r}" for f, v in zip(rule.fields, values, strict=True)
-                )
+                described = ", ".join(f"{f.name} {v!r}" for f, v in zip(rule.fields, values, strict=True))
                 article = "an" if self.kind[0] in "aeiou" else "a"
                 raise Conflict(f"{article} {self.kind} with {described} already exists")
 

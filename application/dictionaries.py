@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
-from application.catalog import Catalog, MustExist, Patch, ReferencedBy, RepositoryOf, Unique, camel
+from application.catalog import Catalog, MustExist, Patch, ReferencedBy, RepositoryOf, Unique
 from application.ports import Repository, UnitOfWork
 from application.queries import MAX_PAGE_SIZE, Criterion, Field, Query
 from application.searches import (
@@ -99,7 +99,7 @@ class Dictionary(Catalog[E]):
     async def apply(self, uow: UnitOfWork, current: E, patch: Patch) -> E:
         if self._is_default(current):
             fixed = [
-                FieldError(camel(name), f"a default {self.kind} keeps its {camel(name)}")
+                FieldError(name, f"a default {self.kind} keeps its {name}")
                 for name in self.fixed_for_defaults
                 if name in patch.changes and patch.changes[name] != getattr(current, name)
             ]
@@ -217,12 +217,10 @@ class Rules(Catalog[Rule]):
     search_fields = (RuleFields.name,)
     unique = (Unique((RuleFields.name,)),)
     must_exist = (
-        MustExist("department_id", lambda uow: uow.departments, "department", "departmentId"),
-        MustExist(
-            "allowed_type_ids", lambda uow: uow.communication_types, "communication type", "allowedTypeIds"
-        ),
-        MustExist("allowed_channel_ids", lambda uow: uow.channels, "channel", "allowedChannelIds"),
-        MustExist("channel_priority", lambda uow: uow.channels, "channel", "channelPriority"),
+        MustExist("department_id", lambda uow: uow.departments, "department"),
+        MustExist("allowed_type_ids", lambda uow: uow.communication_types, "communication type"),
+        MustExist("allowed_channel_ids", lambda uow: uow.channels, "channel"),
+        MustExist("channel_priority", lambda uow: uow.channels, "channel"),
     )
 
     def repo(self, uow: UnitOfWork) -> Repository[Rule]:

@@ -51,8 +51,8 @@ class Departments(Catalog[Department]):
     search_fields = (DepartmentFields.name, DepartmentFields.code)
     unique = (Unique((DepartmentFields.company_id, DepartmentFields.code)),)
     must_exist = (
-        MustExist("company_id", lambda uow: uow.companies, "company", "companyId"),
-        MustExist("parent_id", lambda uow: uow.departments, "department", "parentId"),
+        MustExist("company_id", lambda uow: uow.companies, "company"),
+        MustExist("parent_id", lambda uow: uow.departments, "department"),
     )
     referenced_by = (
         ReferencedBy(lambda uow: uow.departments, DepartmentFields.parent_id, "child departments"),
@@ -77,7 +77,7 @@ class Departments(Catalog[Department]):
         parent_id = department.parent_id
         while parent_id is not None:
             if parent_id in seen:
-                raise ValidationFailed.field("parentId", "would make the department its own ancestor")
+                raise ValidationFailed.field("parent_id", "would make the department its own ancestor")
             seen.add(parent_id)
             parent = await uow.departments.get(parent_id)
             parent_id = parent.parent_id if parent else None
@@ -95,9 +95,7 @@ U = TypeVar("U", bound=User)
 class Users(Catalog[U]):
     """Employees and service accounts: logins unique across both, passwords hashed, roles checked."""
 
-    must_exist: ClassVar[tuple[MustExist, ...]] = (
-        MustExist("role_ids", lambda uow: uow.roles, "role", "roleIds"),
-    )
+    must_exist: ClassVar[tuple[MustExist, ...]] = (MustExist("role_ids", lambda uow: uow.roles, "role"),)
     login_field: ClassVar[Field[str]]
     role_field: ClassVar[Field[int]]
 
@@ -186,7 +184,7 @@ class Employees(Users[Employee]):
     )
     must_exist = (
         *Users.must_exist,
-        MustExist("department_id", lambda uow: uow.departments, "department", "departmentId"),
+        MustExist("department_id", lambda uow: uow.departments, "department"),
     )
     referenced_by = (
         ReferencedBy(lambda uow: uow.bookings, BookingFields.employee_id, "bookings"),

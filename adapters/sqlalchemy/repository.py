@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sqlalchemy.fastpath import row_by_id
 from adapters.sqlalchemy.filters import RelationFilter, ordering, unstorable, where
-from application.catalog import camel
 from application.queries import Criterion, Query
 from domain.entity import Entity
 from domain.errors import Conflict, FieldError, NotFound, ValidationFailed
@@ -160,13 +159,13 @@ class SqlRepository(Generic[E]):
         for name in self._columns:
             reason = unstorable(self._table.c[name], getattr(entity, name))
             if reason:
-                problems.append(FieldError(camel(name), reason))
+                problems.append(FieldError(name, reason))
         for link in self._links:
             column = link.table.c[link.value]
             reasons = (unstorable(column, v) for v in getattr(entity, link.attribute))
             reason = next(filter(None, reasons), None)
             if reason:
-                problems.append(FieldError(camel(link.attribute), reason))
+                problems.append(FieldError(link.attribute, reason))
         if problems:
             raise ValidationFailed(problems)
 

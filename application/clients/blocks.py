@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from application.catalog import MustExist, Patch, camel
+from application.catalog import MustExist, Patch
 from application.clients.filtering import FilteredCatalog
 from application.ports import Repository, UnitOfWork
 from application.queries import AnyOf, Condition
@@ -26,8 +26,8 @@ class ChannelBlocks(FilteredCatalog[ChannelBlock]):
     key_fields = ()
     search_fields = (ChannelBlockFields.reason,)
     must_exist = (
-        MustExist("client_id", lambda uow: uow.clients, "client", "clientId"),
-        MustExist("channel_id", lambda uow: uow.channels, "channel", "channelId"),
+        MustExist("client_id", lambda uow: uow.clients, "client"),
+        MustExist("channel_id", lambda uow: uow.channels, "channel"),
     )
     resolved_fields = (ChannelBlockFields.active,)
 
@@ -56,9 +56,7 @@ class ChannelBlocks(FilteredCatalog[ChannelBlock]):
         # Moving a block to another client or channel would make it a different block.
         fixed = {"client_id", "channel_id"} & set(changes)
         if fixed:
-            raise ValidationFailed.field(
-                camel(sorted(fixed)[0]), "cannot be changed: unblock and block again"
-            )
+            raise ValidationFailed.field(sorted(fixed)[0], "cannot be changed: unblock and block again")
         return super().rebuild(current, changes)
 
     def _refuse_past(self, until: datetime | None) -> None:

@@ -20,7 +20,7 @@ HELD_AT_ONCE = 100_000
 """Upper bound of bookings holding clients at one moment that one question reads: bookings are
 deliberate acts of people, far fewer than clients."""
 
-EXPIRES_BY_ITSELF = "a booking expires by itself when its beforeDate passes"
+EXPIRES_BY_ITSELF = "a booking expires by itself when its before_date passes"
 
 
 @dataclass(frozen=True)
@@ -63,9 +63,9 @@ class Bookings(FilteredCatalog[Booking]):
     key_fields = (BookingFields.name,)
     search_fields = (BookingFields.name,)
     must_exist = (
-        MustExist("client_id", lambda uow: uow.clients, "client", "clientId"),
-        MustExist("department_id", lambda uow: uow.departments, "department", "departmentId"),
-        MustExist("employee_id", lambda uow: uow.employees, "employee", "employeeId"),
+        MustExist("client_id", lambda uow: uow.clients, "client"),
+        MustExist("department_id", lambda uow: uow.departments, "department"),
+        MustExist("employee_id", lambda uow: uow.employees, "employee"),
     )
     resolved_fields = (BookingFields.active,)
 
@@ -86,7 +86,7 @@ class Bookings(FilteredCatalog[Booking]):
         owner = Owner(values.get("department_id"), values.get("employee_id"))
         if owner.anonymous:
             raise ValidationFailed.field(
-                "departmentId", "a booking needs an owner: departmentId or employeeId"
+                "department_id", "a booking needs an owner: department_id or employee_id"
             )
         now = self._clock.now()
         own = [
@@ -113,7 +113,7 @@ class Bookings(FilteredCatalog[Booking]):
             elif status is BookingState.BOOKED:
                 before_date = changes.get("before_date", current.before_date)
                 if before_date <= now:
-                    raise ValidationFailed.field("beforeDate", "give a future beforeDate to book again")
+                    raise ValidationFailed.field("before_date", "give a future before_date to book again")
                 current.rebook(before_date, now)
             else:
                 raise ValidationFailed.field("status", EXPIRES_BY_ITSELF)
@@ -144,7 +144,7 @@ class Bookings(FilteredCatalog[Booking]):
         return booking
 
     async def expire_due(self, now: datetime | None = None) -> int:
-        """Marks Expired every Booked booking whose ``beforeDate`` has passed; returns how many."""
+        """Marks Expired every Booked booking whose ``before_date`` has passed; returns how many."""
         at = now or self._clock.now()
         expired = 0
         async with self._uow_factory() as uow:
@@ -166,7 +166,7 @@ class Bookings(FilteredCatalog[Booking]):
 
     def _refuse_past(self, before_date: datetime | None) -> None:
         if before_date is not None and before_date <= self._clock.now():
-            raise ValidationFailed.field("beforeDate", "must be in the future")
+            raise ValidationFailed.field("before_date", "must be in the future")
 
     # -- seed 000: booking through the client --------------------------------------------
 

@@ -82,7 +82,7 @@ class Clients(FilteredCatalog[Client]):
         ClientFields.email,
     )
     unique = (Unique((ClientFields.project_id, ClientFields.guid)),)
-    must_exist = (MustExist("project_id", lambda uow: uow.projects, "project", "projectId"),)
+    must_exist = (MustExist("project_id", lambda uow: uow.projects, "project"),)
     referenced_by = (
         ReferencedBy(lambda uow: uow.bookings, BookingFields.client_id, "bookings"),
         ReferencedBy(lambda uow: uow.communications, CommunicationFields.client_id, "communications"),
@@ -236,14 +236,14 @@ class ClientGroups(Catalog[ClientGroup]):
     async def _change_members(self, key: str | int, client_ids: Iterable[int], *, adding: bool) -> Membership:
         wanted = sorted(set(client_ids))
         if not wanted:
-            raise ValidationFailed.field("clientIds", "give at least one client id")
+            raise ValidationFailed.field("client_ids", "give at least one client id")
         async with self._uow_factory() as uow:
             group = await self.load_by_key(uow, key)
             assert group.id is not None
             missing = sorted(set(wanted) - set(await uow.clients.get_many(wanted)))
             if missing:
                 raise ValidationFailed(
-                    [FieldError("clientIds", f"no client with id {', '.join(map(str, missing))}")]
+                    [FieldError("client_ids", f"no client with id {', '.join(map(str, missing))}")]
                 )
             repo = uow.client_groups
             if adding:

@@ -73,7 +73,7 @@ class BulkStatusUpdate:
         if matched > MAX_BULK:
             raise ValidationFailed.field(
                 "scope",
-                f"{matched} communications match; at most {MAX_BULK} per call: narrow it with onlyStatuses",
+                f"{matched} communications match; at most {MAX_BULK} per call: narrow it with only_statuses",
             )
         changed = unchanged = 0
         refused: list[Refusal] = []
@@ -123,9 +123,9 @@ class BulkStatusUpdate:
     async def _scope(self, uow: UnitOfWork, command: BulkStatusChange) -> tuple[Criterion, ...]:
         scopes = {
             "communication": command.communication,
-            "departmentId": command.department_id,
-            "clientId": command.client_id,
-            "clientGroupId": command.client_group_id,
+            "department_id": command.department_id,
+            "client_id": command.client_id,
+            "client_group_id": command.client_group_id,
             "all": command.everything or None,
         }
         given = [name for name, value in scopes.items() if value is not None]

@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from application.catalog import camel
 from application.communications.ports import NOT_NULL_SORTABLE, SORTABLE, Keyset, total_order
 from application.queries import MAX_PAGE_SIZE, Criterion, Field
 from application.searches import CommunicationFields
@@ -61,7 +60,7 @@ class CommunicationFilter:
         problems = Problems()
         for low, high, name in (
             (self.created_from, self.created_to, "to"),
-            (self.scheduled_from, self.scheduled_to, "scheduledTo"),
+            (self.scheduled_from, self.scheduled_to, "scheduled_to"),
         ):
             if low is not None and high is not None and high <= low:
                 problems.add(name, "must be later than the start of the period")
@@ -123,9 +122,9 @@ class PageRequest:
             problems.add("limit", f"must be between 1 and {MAX_PAGE_SIZE}")
         if self.offset < 0:
             problems.add("offset", "must not be negative")
-        unknown = [camel(name) for name in self.order_by if name.lstrip("-") not in SORTABLE]
+        unknown = [name for name in self.order_by if name.lstrip("-") not in SORTABLE]
         if unknown:
-            known = ", ".join(camel(name) for name in SORTABLE)
+            known = ", ".join(SORTABLE)
             problems.add("sort", f"cannot sort by {', '.join(unknown)}; use one of {known}")
         problems.raise_if_any()
         return self

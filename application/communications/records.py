@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from application.catalog import MustExist, Patch, camel, check_references
+from application.catalog import MustExist, Patch, check_references
 from application.communications.listing import (
     CommunicationFilter,
     CommunicationPage,
@@ -42,13 +42,13 @@ CommunicationKey = int | str
 """A communication's id, or its uuid in any common spelling."""
 
 REFERENCES: tuple[MustExist, ...] = (
-    MustExist("type_id", lambda uow: uow.communication_types, "communication type", "communicationTypeId"),
-    MustExist("channel_id", lambda uow: uow.channels, "channel", "channelId"),
-    MustExist("client_id", lambda uow: uow.clients, "client", "clientId"),
-    MustExist("employee_id", lambda uow: uow.employees, "employee", "employeeId"),
-    MustExist("department_id", lambda uow: uow.departments, "department", "departmentId"),
-    MustExist("project_id", lambda uow: uow.projects, "project", "projectId"),
-    MustExist("document_id", lambda uow: uow.documents, "document", "documentId"),
+    MustExist("type_id", lambda uow: uow.communication_types, "communication type"),
+    MustExist("channel_id", lambda uow: uow.channels, "channel"),
+    MustExist("client_id", lambda uow: uow.clients, "client"),
+    MustExist("employee_id", lambda uow: uow.employees, "employee"),
+    MustExist("department_id", lambda uow: uow.departments, "department"),
+    MustExist("project_id", lambda uow: uow.projects, "project"),
+    MustExist("document_id", lambda uow: uow.documents, "document"),
 )
 
 
@@ -114,7 +114,7 @@ async def ensure_references_exist(uow: UnitOfWork, values: Mapping[str, Any]) ->
     """Each referenced id names a stored entity; types and channels must also be active."""
     found = await check_references(uow, REFERENCES, values)
     problems = [
-        FieldError(ref.api_name, f"the {ref.kind} {entity.id} is inactive")
+        FieldError(ref.field, f"the {ref.kind} {entity.id} is inactive")
         for ref in REFERENCES
         if ref.field in ("type_id", "channel_id")
         for entity in found.get(ref.field, {}).values()
@@ -215,16 +215,14 @@ class Communications:
     async def edit(self, principal: Principal, key: CommunicationKey, patch: Patch) -> Communication:
         unknown = sorted(set(patch.changes) - EDITABLE_FIELDS)
         if unknown:
-            raise ValidationFailed([FieldError(camel(name), "cannot be changed") for name in unknown])
+            raise ValidationFailed([FieldError(name, "cannot be changed") for name in unknown])
         cleared = [
             name
             for name in ("type_id", "channel_id")
             if name in patch.changes and patch.changes[name] is None
         ]
         if cleared:
-            raise ValidationFailed(
-                [FieldError(REQUIRED_API_NAMES[name], "must not be null") for name in cleared]
-            )
+            raise ValidationFailed([FieldError(name, "must not be null") for name in cleared])
 
         changed: set[str] = set()
 
@@ -289,7 +287,6 @@ class Communications:
 
 
 _REF_FIELDS = frozenset(ref.field for ref in REFERENCES)
-REQUIRED_API_NAMES = {"type_id": "communicationTypeId", "channel_id": "channelId"}
 
 
 def _with_sender(principal: Principal, command: NewCommunication) -> dict[str, Any]:

@@ -58,7 +58,7 @@ class IdTranslations:
             raise ValidationFailed.field("offset", "must not be negative")
         if filters.external_id is not None and filters.system is None:
             # An external id means nothing without the system that issued it.
-            raise ValidationFailed.field("system", "is required with externalId")
+            raise ValidationFailed.field("system", "is required with external_id")
         async with self._uow_factory(read_only=True) as uow:
             criteria: list[Criterion] = []
             if filters.communication is not None:

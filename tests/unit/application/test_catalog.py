@@ -166,7 +166,7 @@ async def test_unique_fields_may_be_unique_together(companies: Companies, depart
     await departments.create({"company_id": second.id, "name": "Sales", "code": "sales"})
     with pytest.raises(Conflict) as duplicate:
         await departments.create({"company_id": first.id, "name": "Sales 2", "code": "sales"})
-    assert "companyId 1, code 'sales'" in duplicate.value.message
+    assert "company_id 1, code 'sales'" in duplicate.value.message
 
 
 async def test_an_entity_does_not_conflict_with_itself_when_changed(companies: Companies) -> None:
@@ -187,8 +187,8 @@ async def test_references_must_point_at_something_that_exists(
     with pytest.raises(ValidationFailed) as dangling:
         await departments.create({"company_id": 5, "parent_id": 9, "name": "Sales", "code": "s"})
     assert dangling.value.errors == [
-        FieldError("companyId", "no company with id 5"),
-        FieldError("parentId", "no department with id 9"),
+        FieldError("company_id", "no company with id 5"),
+        FieldError("parent_id", "no department with id 9"),
     ]
     [acme] = await make_companies(companies, "Acme")
     built = await departments.create({"company_id": acme.id, "parent_id": None, "name": "S", "code": "s"})
@@ -201,7 +201,7 @@ async def test_a_list_of_references_names_every_missing_id(storage: MemoryUnitOf
     role = await roles.create({"name": "Operator"})
     with pytest.raises(ValidationFailed) as dangling:
         await users.create(employee_values(role_ids=[8, role.id, 3, 3]))
-    assert dangling.value.errors == [FieldError("roleIds", "no role with id 3, 8")]
+    assert dangling.value.errors == [FieldError("role_ids", "no role with id 3, 8")]
 
 
 async def test_a_referenced_entity_cannot_be_deleted_and_says_by_what(
@@ -256,7 +256,7 @@ async def test_a_change_of_fields_the_entity_does_not_have_is_refused_by_api_nam
         await companies.change(acme.id or 0, Patch({"name": "X", "parent_company_id": 1, "colour": "red"}))
     assert refused.value.errors == [
         FieldError("colour", "cannot be changed"),
-        FieldError("parentCompanyId", "cannot be changed"),
+        FieldError("parent_company_id", "cannot be changed"),
     ]
     assert (await companies.get(acme.id or 0)).name == "Acme"
 
@@ -321,10 +321,10 @@ async def test_a_department_cannot_become_its_own_ancestor(
     leaf = await real.create({"company_id": acme.id, "parent_id": middle.id, "name": "Leaf", "code": "leaf"})
     with pytest.raises(ValidationFailed) as cycle:
         await real.change(top.id or 0, Patch({"parent_id": leaf.id}))
-    assert cycle.value.errors == [FieldError("parentId", "would make the department its own ancestor")]
+    assert cycle.value.errors == [FieldError("parent_id", "would make the department its own ancestor")]
     with pytest.raises(ValidationFailed) as own:
         await real.change(top.id or 0, Patch({"parent_id": top.id}))
-    assert [e.field for e in own.value.errors] == ["parentId"]
+    assert [e.field for e in own.value.errors] == ["parent_id"]
     moved = await real.change(leaf.id or 0, Patch({"parent_id": top.id}))
     assert moved.parent_id == top.id
 

@@ -146,7 +146,7 @@ async def test_a_client_project_must_exist_and_a_guid_is_unique_within_its_proje
     second = await world.projects.create({"name": "Two", "code": "two"})
     with pytest.raises(ValidationFailed) as refused:
         await world.clients.create({"project_id": 99, "guid": "g"})
-    assert fields_of(refused.value) == ["projectId"]
+    assert fields_of(refused.value) == ["project_id"]
     await world.client(project_id=first.id, guid="g")
     with pytest.raises(Conflict, match="guid 'g'"):
         await world.client(project_id=first.id, guid="g")
@@ -287,7 +287,7 @@ async def test_adding_or_removing_unknown_clients_lists_the_missing_ids_and_chan
         with pytest.raises(ValidationFailed) as refused:
             await change(group.id or 0, [a, 98, 99])
         assert [(e.field, e.message) for e in refused.value.errors] == [
-            ("clientIds", "no client with id 98, 99")
+            ("client_ids", "no client with id 98, 99")
         ]
     assert (await world.groups.members(group.id or 0, Query())).total == 0
     with pytest.raises(NotFound):
@@ -314,7 +314,7 @@ async def test_a_block_needs_an_existing_client_and_channel_and_a_future_until(w
     client_id = await world.client()
     with pytest.raises(ValidationFailed) as refused:
         await world.blocks.create({"client_id": 404, "channel_id": 405})
-    assert fields_of(refused.value) == ["clientId", "channelId"]
+    assert fields_of(refused.value) == ["client_id", "channel_id"]
     with pytest.raises(ValidationFailed) as refused:
         await world.blocks.create(
             {"client_id": client_id, "channel_id": await world.channel_id(), "until": world.clock.now()}
@@ -327,7 +327,7 @@ async def test_a_block_stays_with_its_client_and_channel(world: World) -> None:
     block = await world.blocks.create({"client_id": client_id, "channel_id": await world.channel_id()})
     with pytest.raises(ValidationFailed) as refused:
         await world.blocks.change(block.id or 0, Patch({"client_id": other}))
-    assert fields_of(refused.value) == ["clientId"]
+    assert fields_of(refused.value) == ["client_id"]
 
 
 async def test_blocks_are_listed_by_client_channel_and_whether_in_force(world: World) -> None:
@@ -360,15 +360,15 @@ async def test_a_booking_needs_a_future_date_an_owner_and_existing_references(wo
         await world.bookings.create(
             {"client_id": client_id, "before_date": world.clock.now(), "employee_id": owner}
         )
-    assert fields_of(refused.value) == ["beforeDate"]
+    assert fields_of(refused.value) == ["before_date"]
     with pytest.raises(ValidationFailed) as refused:
         await world.bookings.create({"client_id": client_id, "before_date": world.later(days=1)})
-    assert fields_of(refused.value) == ["departmentId"]
+    assert fields_of(refused.value) == ["department_id"]
     with pytest.raises(ValidationFailed) as refused:
         await world.bookings.create(
             {"client_id": 404, "before_date": world.later(days=1), "employee_id": 405}
         )
-    assert fields_of(refused.value) == ["clientId", "employeeId"]
+    assert fields_of(refused.value) == ["client_id", "employee_id"]
 
 
 async def test_an_employee_booking_carries_the_employee_department(world: World) -> None:
