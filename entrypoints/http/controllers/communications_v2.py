@@ -17,8 +17,6 @@ from domain.errors import ValidationFailed
 from entrypoints.http.controllers.communications import (
     LIST_DEPENDENCIES,
     TRANSITION_HANDLERS,
-    Filtering,
-    Paging,
 )
 from entrypoints.http.resource import use_case
 from entrypoints.http.schemas.common import page_struct, to_page
@@ -27,7 +25,6 @@ from entrypoints.http.schemas.communications import (
     CancelIn,
     CloseIn,
     CollectionQuery,
-    CommunicationIn,
     CommunicationOut,
     CommunicationPageOut,
     CommunicationPatch,
@@ -76,12 +73,6 @@ class CommunicationsV2Controller(Controller):
     ) -> PrimaryInfoOut:
         return primary_info_out(await communications.primary_info(uuid))
 
-    @get("/v3/communications", summary="List communications; filters as query parameters")
-    async def list_v3(
-        self, communications: NamedDependency[Communications], filtering: Filtering, paging: Paging
-    ) -> CommunicationPageOut:
-        return page_out(await communications.find(filtering, paging))
-
     @post(
         "/v3/collections/communications",
         status_code=200,
@@ -92,15 +83,6 @@ class CommunicationsV2Controller(Controller):
     ) -> CommunicationPageOut:
         page: PageRequest = data.page()
         return page_out(await communications.find(filters_of(data), page))
-
-    @post("/v2/communications", summary="Record a communication (fact or planned)")
-    async def create(
-        self,
-        request: Request[Principal, Any, Any],
-        communications: NamedDependency[Communications],
-        data: JSONBody[CommunicationIn],
-    ) -> CommunicationOut:
-        return communication_out(await communications.create(request.user, data.to_command()), [])
 
     @patch("/v2/communications/{uuid:str}", summary="Change a communication's fields")
     async def change(
