@@ -13,14 +13,14 @@ from application.searches import (
     RoleFields,
 )
 from domain.access import Grant, Permission
-from domain.catalog import (
+from domain.clients import BookingState, BookingStatusType
+from domain.dictionaries import (
     DEFAULT_BOOKING_STATUSES,
     DEFAULT_CHANNELS,
     DEFAULT_COMMUNICATION_TYPES,
     Channel,
     CommunicationType,
 )
-from domain.clients import BookingState, BookingStatusType
 from domain.organisation import Employee, Role
 
 ADMIN_LOGIN = "Admin"

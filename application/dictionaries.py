@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
-from application.catalog import Catalog, MustExist, Patch, ReferencedBy, RepositoryOf, Unique
+from application.managed_entities import Catalog, MustExist, Patch, ReferencedBy, RepositoryOf, Unique
 from application.ports import Repository, UnitOfWork
 from application.queries import MAX_PAGE_SIZE, Criterion, Field, Query
 from application.searches import (
@@ -22,7 +22,7 @@ from application.searches import (
     DocumentFields,
     RuleFields,
 )
-from domain.catalog import (
+from domain.dictionaries import (
     DEFAULT_CHANNELS,
     DEFAULT_COMMUNICATION_TYPES,
     Channel,

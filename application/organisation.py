@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar, TypeVar
 
 from application.authentication import CredentialCache
-from application.catalog import Catalog, MustExist, Patch, ReferencedBy, Unique, page_of
+from application.managed_entities import Catalog, MustExist, Patch, ReferencedBy, Unique, page_of
 from application.ports import Clock, PasswordHasher, Repository, UnitOfWork, UnitOfWorkFactory
 from application.queries import MAX_PAGE_SIZE, Field, Page, Query
 from application.searches import (

@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from application.queries import Field, Fields, Relation
-from domain.catalog import Channel, ChannelKind, CommunicationType, Document, DocumentKind
 from domain.clients import (
     Booking,
     BookingState,
@@ -29,6 +28,7 @@ from domain.communications import (
     IdTranslation,
     LifecycleStatus,
 )
+from domain.dictionaries import Channel, ChannelKind, CommunicationType, Document, DocumentKind
 from domain.organisation import Company, Department, Employee, Role, ServiceAccount
 from domain.rules import Rule
 

@@ -11,8 +11,8 @@ from adapters.memory.matching import RelationTest
 from adapters.memory.repositories import MemoryRepository, Table
 from application.ports import UnitOfWork, UnitOfWorkFactory
 from application.queries import Condition, Op
-from domain.catalog import Channel, CommunicationType, Document
 from domain.clients import Booking, BookingStatusType, ChannelBlock, Client, ClientGroup, Project
+from domain.dictionaries import Channel, CommunicationType, Document
 from domain.organisation import Company, Department, Employee, Role, ServiceAccount
 from domain.rules import Rule
 

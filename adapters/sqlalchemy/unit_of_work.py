@@ -16,8 +16,8 @@ from adapters.sqlalchemy.groups import SqlClientGroups
 from adapters.sqlalchemy.repository import Link, SqlRepository
 from application.ports import UnitOfWork, UnitOfWorkFactory
 from application.queries import Condition, Op
-from domain.catalog import Channel, CommunicationType, Document
 from domain.clients import Booking, BookingStatusType, ChannelBlock, Client, Project
+from domain.dictionaries import Channel, CommunicationType, Document
 from domain.entity import Entity
 from domain.organisation import Company, Department, Employee, Role, ServiceAccount
 from domain.rules import Rule

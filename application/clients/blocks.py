@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from application.catalog import MustExist, Patch
 from application.clients.filtering import FilteredCatalog
+from application.managed_entities import MustExist, Patch
 from application.ports import Repository, UnitOfWork
 from application.queries import AnyOf, Condition
 from application.searches import ChannelBlockFields

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from application.catalog import MustExist, Patch, page_of
 from application.clients.filtering import FilteredCatalog
+from application.managed_entities import MustExist, Patch, page_of
 from application.ports import Clock, Repository, UnitOfWork, UnitOfWorkFactory
 from application.queries import MAX_PAGE_SIZE, AnyOf, Condition, Page, Query
 from application.searches import BookingFields, ClientFields

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, ClassVar, TypeVar
 
-from application.catalog import Catalog
+from application.managed_entities import Catalog
 from application.ports import UnitOfWork
 from application.queries import AnyOf, Condition, Criterion, Field, Page, Query
 from domain.entity import Entity

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from application.catalog import MustExist, Patch, check_references
 from application.communications.listing import (
     CommunicationFilter,
     CommunicationPage,
@@ -21,11 +20,11 @@ from application.communications.listing import (
     canonical_uuid,
 )
 from application.communications.ports import UuidGenerator
+from application.managed_entities import MustExist, Patch, check_references
 from application.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from application.queries import Query
 from application.searches import IdTranslationFields
 from domain.access import Principal, PrincipalKind
-from domain.catalog import Channel, CommunicationType
 from domain.clients import Client
 from domain.communications import (
     EDITABLE_FIELDS,
@@ -35,6 +34,7 @@ from domain.communications import (
     IdTranslation,
     StatusChange,
 )
+from domain.dictionaries import Channel, CommunicationType
 from domain.errors import Conflict, FieldError, NotFound, ValidationFailed
 from domain.organisation import Employee
 

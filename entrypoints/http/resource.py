@@ -16,7 +16,7 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody, QueryParameter, SkipValidation
 
-from application.catalog import Catalog
+from application.managed_entities import Catalog
 from application.queries import MAX_PAGE_SIZE, Filters, Query
 from domain.errors import ValidationFailed
 from entrypoints.http.schemas.common import In, Out, page_struct, sort_field, to_page

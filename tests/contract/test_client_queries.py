@@ -14,13 +14,13 @@ import pytest
 from adapters.phones import LibPhoneNumberParser
 from adapters.security import Argon2PasswordHasher
 from application.bootstrap import Bootstrap
-from application.catalog import Patch
 from application.clients import Availability, Bookings, ChannelBlocks, ClientGroups, Clients, Projects
+from application.managed_entities import Patch
 from application.queries import Query
 from application.searches import BookingFields, ChannelBlockFields, ClientFields
 from domain.availability import Owner
-from domain.catalog import Channel, ChannelKind
 from domain.clients import BookingState
+from domain.dictionaries import Channel, ChannelKind
 from domain.errors import Conflict
 from domain.organisation import Employee
 from tests.support.clock import ManualClock

@@ -13,7 +13,6 @@ import pytest
 from application.communications.ports import Keyset
 from application.queries import AnyOf, Criterion, Query
 from application.searches import CommunicationFields, IdTranslationFields
-from domain.catalog import Channel, ChannelKind, CommunicationType, Document
 from domain.clients import Client, ClientGroup, Project
 from domain.communications import (
     Communication,
@@ -24,6 +23,7 @@ from domain.communications import (
     LifecycleStatus,
     StatusChange,
 )
+from domain.dictionaries import Channel, ChannelKind, CommunicationType, Document
 from domain.errors import Conflict
 from domain.organisation import Company, Department, Employee
 from tests.support.clock import ManualClock

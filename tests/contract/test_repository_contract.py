@@ -11,8 +11,8 @@ import pytest
 from application.queries import AnyOf, Query
 from application.searches import ChannelFields, ClientFields, CompanyFields, EmployeeFields
 from domain.access import Grant, Permission
-from domain.catalog import Channel, ChannelKind
 from domain.clients import Client, ClientGroup, Project
+from domain.dictionaries import Channel, ChannelKind
 from domain.errors import Conflict
 from domain.organisation import Company, Employee, Role
 from tests.support.clock import ManualClock

@@ -11,7 +11,7 @@ from litestar.params import QueryParameter
 from application.dictionaries import Channels, CommunicationTypes
 from application.queries import Filters
 from application.searches import ChannelFields, CommunicationTypeFields, DocumentFields, RuleFields
-from domain.catalog import ChannelKind, DocumentKind
+from domain.dictionaries import ChannelKind, DocumentKind
 from entrypoints.http.auth import manage_system
 from entrypoints.http.controllers.organisation import given
 from entrypoints.http.resource import Resource, resource_controller, use_case

@@ -11,8 +11,8 @@ from adapters.memory.unit_of_work import MemoryUnitOfWorkFactory
 from adapters.phones import LibPhoneNumberParser
 from adapters.security import Argon2PasswordHasher
 from application.bootstrap import Bootstrap
-from application.catalog import Patch
 from application.clients import Availability, Bookings, ChannelBlocks, ClientGroups, Clients, Projects
+from application.managed_entities import Patch
 from application.organisation import Companies, Departments
 from application.queries import Query
 from application.searches import BookingFields, ChannelBlockFields, ChannelFields, ClientFields

@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 
 from adapters.memory.unit_of_work import MemoryUnitOfWorkFactory
-from application.catalog import Patch
 from application.communications import bulk
 from application.communications.bulk import BulkStatusChange, BulkStatusUpdate
 from application.communications.listing import CommunicationFilter, PageRequest
 from application.communications.records import Communications, NewCommunication
 from application.communications.translations import IdTranslations, TranslationFilter
+from application.managed_entities import Patch
 from application.organisation import Departments, Employees
 from domain.access import Grant, Permission, Principal, PrincipalKind
 from domain.communications import CommunicationKind, Direction, LifecycleStatus

@@ -10,14 +10,14 @@ import pytest
 from adapters.memory.unit_of_work import MemoryUnitOfWorkFactory
 from adapters.security import Argon2PasswordHasher
 from application.bootstrap import Bootstrap
-from application.catalog import Patch
 from application.dictionaries import Channels, CommunicationTypes, Documents, Rules
+from application.managed_entities import Patch
 from application.organisation import Companies, Departments
 from application.queries import Query
 from application.searches import RuleFields
 from domain.access import Grant, Permission
-from domain.catalog import ChannelKind, DocumentKind
 from domain.clients import ChannelBlock, Client
+from domain.dictionaries import ChannelKind, DocumentKind
 from domain.errors import Conflict, ValidationFailed
 from domain.organisation import Role
 from domain.rules import QuietHours

@@ -13,7 +13,7 @@ import pytest
 
 from adapters.memory.unit_of_work import MemoryUnitOfWorkFactory
 from application.authentication import CredentialCache
-from application.catalog import Patch
+from application.managed_entities import Patch
 from application.organisation import Companies, Departments, Employees, Roles, ServiceAccounts
 from application.queries import MAX_PAGE_SIZE, Query
 from application.searches import CompanyFields

@@ -7,8 +7,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from application.catalog import Catalog, MustExist, Patch, ReferencedBy, Unique, page_of
 from application.clients.filtering import FilteredCatalog
+from application.managed_entities import Catalog, MustExist, Patch, ReferencedBy, Unique, page_of
 from application.ports import Clock, PhoneNumberParser, Repository, UnitOfWork, UnitOfWorkFactory
 from application.queries import AnyOf, Condition, Page, Query
 from application.searches import (

@@ -16,7 +16,7 @@ from domain.availability import Owner
 from entrypoints.http.auth import manage_clients
 from entrypoints.http.controllers.clients import owner_of
 from entrypoints.http.resource import use_case
-from entrypoints.http.schemas.seed_000 import (
+from entrypoints.http.schemas.crm_prototype import (
     SeedAvailabilityOut,
     SeedBookingIn,
     SeedClientEdit,

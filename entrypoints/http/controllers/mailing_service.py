@@ -7,12 +7,12 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 from msgspec import UNSET
 
-from application.catalog import Patch
 from application.clients import Clients, Projects
+from application.managed_entities import Patch
 from domain.errors import ValidationFailed
 from entrypoints.http.auth import manage_clients
 from entrypoints.http.resource import use_case
-from entrypoints.http.schemas.seed_001 import (
+from entrypoints.http.schemas.mailing_service import (
     Seed001ClientIn,
     Seed001Ok,
     Seed001ProjectIn,
