@@ -24,6 +24,8 @@ RepositoryOf = Callable[[UnitOfWork], Repository[Any]]
 
 
 class Counting(Protocol):
+    """A repository that can count what meets criteria."""
+
     async def count(self, *criteria: Criterion) -> int:
         """How many stored entities meet every criterion."""
 

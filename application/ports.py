@@ -39,6 +39,8 @@ class Repository(Protocol[E]):
 
 
 class ClientGroupRepository(Repository[ClientGroup], Protocol):
+    """Storage of client groups and of their members."""
+
     async def add_members(self, group_id: int, client_ids: Iterable[int]) -> int:
         """Adds clients to the group; returns how many were not members before."""
 
@@ -108,21 +110,29 @@ class UnitOfWork(Protocol):
 
 
 class UnitOfWorkFactory(Protocol):
+    """Opens units of work, one per use-case call."""
+
     def __call__(self, *, read_only: bool = False) -> UnitOfWork:
         """A new unit of work. ``read_only`` ones may skip the transaction and cannot commit."""
 
 
 class Clock(Protocol):
+    """The time, injected so that tests set it."""
+
     def now(self) -> datetime:
         """The current time, timezone-aware (UTC)."""
 
 
 class PasswordHasher(Protocol):
+    """Hashes passwords and checks a password against its hash."""
+
     def hash(self, password: str) -> str: ...
 
     def verify(self, password_hash: str, password: str) -> bool: ...
 
 
 class PhoneNumberParser(Protocol):
+    """Reads phone numbers in any common notation."""
+
     def to_e164(self, raw: str) -> str | None:
         """The number in E.164 (``+74951234567``), or None when it is not a phone number."""

@@ -20,6 +20,8 @@ MAX_PAGE_SIZE = 1000
 
 
 class Op(StrEnum):
+    """The comparisons a condition may make."""
+
     EQ = "eq"
     NE = "ne"
     IN = "in"
@@ -144,6 +146,8 @@ class Filters:
 
 @dataclass(frozen=True)
 class Query:
+    """Criteria, an order and a page: what a list asks storage for."""
+
     criteria: tuple[Criterion, ...] = ()
     order_by: tuple[str, ...] = ("id",)
     """Attribute names; a leading ``-`` sorts descending. ``id`` is appended to keep pages stable."""
@@ -156,6 +160,8 @@ class Query:
 
 @dataclass(frozen=True)
 class Page(Generic[T]):
+    """One page of a list, with the total of all matches."""
+
     items: Sequence[T]
     total: int
     limit: int

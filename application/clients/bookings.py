@@ -34,6 +34,8 @@ class BookedClient:
 
 @dataclass(frozen=True)
 class ClientAvailability:
+    """Whether a client may be contacted now, and why not."""
+
     client_id: int
     available: bool
     reasons: list[str]

@@ -19,6 +19,8 @@ E = TypeVar("E", bound=Entity)
 
 
 class FilteredCatalog(Catalog[E]):
+    """A catalog whose list filters its use case resolves before storage sees them."""
+
     resolved_fields: ClassVar[tuple[Field[Any], ...]] = ()
     """Condition fields that ``resolve`` rewrites."""
 

@@ -44,6 +44,8 @@ class BulkStatusChange:
 
 @dataclass(frozen=True)
 class Refusal:
+    """A communication the bulk change left as it was, and why."""
+
     communication_id: int
     uuid: str
     status: LifecycleStatus
@@ -52,6 +54,8 @@ class Refusal:
 
 @dataclass(frozen=True)
 class BulkOutcome:
+    """What a bulk status change did: matched, changed, unchanged, refused."""
+
     matched: int
     changed: int
     unchanged: int
@@ -60,6 +64,8 @@ class BulkOutcome:
 
 
 class BulkStatusUpdate:
+    """Moves every communication of one scope to a status, in bounded batches."""
+
     def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
         self._uow_factory = uow_factory
         self._clock = clock

@@ -190,6 +190,8 @@ def decode_cursor(cursor: str, key: str) -> Keyset:
 
 @dataclass(frozen=True)
 class CommunicationPage:
+    """One page of communications, with the cursor to the next."""
+
     items: list[Communication]
     total: int | None
     limit: int

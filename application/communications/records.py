@@ -58,6 +58,8 @@ def random_uuid() -> str:
 
 @dataclass(frozen=True, kw_only=True)
 class NewCommunication:
+    """The command to record a communication, fact or planned."""
+
     kind: CommunicationKind
     direction: Direction
     type_id: int
@@ -76,12 +78,16 @@ class NewCommunication:
 
 @dataclass(frozen=True)
 class CommunicationDetails:
+    """A communication with its ids in other systems."""
+
     communication: Communication
     external_ids: list[IdTranslation]
 
 
 @dataclass(frozen=True)
 class CommunicationHistory:
+    """A communication with every recorded change."""
+
     communication: Communication
     entries: list[StatusChange]
     """Oldest first."""

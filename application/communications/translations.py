@@ -23,6 +23,8 @@ class TranslationFilter:
 
 
 class IdTranslations:
+    """Links communications to their ids in other systems, and looks them up either way."""
+
     def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
         self._uow_factory = uow_factory
         self._clock = clock

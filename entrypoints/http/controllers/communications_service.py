@@ -1,4 +1,7 @@
-"""Seed 002's routes, exactly as it names them (the click-to-call route comes with telephony)."""
+"""The communications-service routes (seed 002, docs/contracts.md), exactly as it names them.
+
+The click-to-call route comes with telephony.
+"""
 
 # No `from __future__ import annotations`: Litestar must see the handlers' annotation objects.
 

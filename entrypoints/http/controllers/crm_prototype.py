@@ -1,4 +1,4 @@
-"""Seed 000's client contracts, exactly as its examples show them (no /api/v1 prefix)."""
+"""The CRM prototype contract (seed 000, see docs/contracts.md): its /clients routes."""
 
 # No `from __future__ import annotations`: Litestar reads the handlers' annotations at start-up.
 

@@ -1,4 +1,4 @@
-"""Seed 001's project and client contracts: snake_case bodies, ``{"status": 201, "message": "Ok"}``."""
+"""The mailing-service contract (seed 001, see docs/contracts.md): projects and clients, snake_case."""
 
 # No `from __future__ import annotations`: Litestar reads the handlers' annotations at start-up.
 
