@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from application.login_throttle import Attempt, LoginThrottle, ThrottlePolicy, TooManyAttempts
 from application.ports import Clock, PasswordHasher, UnitOfWork, UnitOfWorkFactory
-from application.queries import eq
+from application.searches import EmployeeFields, ServiceAccountFields
 from domain.access import Principal, PrincipalKind, merge_grants
 from domain.errors import DomainError
 from domain.organisation import Employee, ServiceAccount
@@ -130,10 +130,10 @@ class Authenticate:
         return principal
 
     async def _load(self, uow: UnitOfWork, login: str) -> tuple[Employee | ServiceAccount, Principal] | None:
-        user: Employee | ServiceAccount | None = await uow.employees.first(eq("login", login))
+        user: Employee | ServiceAccount | None = await uow.employees.first(EmployeeFields.login.eq(login))
         kind = PrincipalKind.EMPLOYEE
         if user is None:
-            user = await uow.service_accounts.first(eq("login", login))
+            user = await uow.service_accounts.first(ServiceAccountFields.login.eq(login))
             kind = PrincipalKind.SERVICE_ACCOUNT
         if user is None or not user.active:
             return None

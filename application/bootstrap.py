@@ -5,16 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from application.ports import Clock, PasswordHasher, UnitOfWork, UnitOfWorkFactory
-from application.queries import eq
+from application.searches import (
+    BookingStatusFields,
+    ChannelFields,
+    CommunicationTypeFields,
+    EmployeeFields,
+    RoleFields,
+)
 from domain.access import Grant, Permission
-from domain.catalog import (
+from domain.clients import BookingState, BookingStatusType
+from domain.dictionaries import (
     DEFAULT_BOOKING_STATUSES,
     DEFAULT_CHANNELS,
     DEFAULT_COMMUNICATION_TYPES,
     Channel,
     CommunicationType,
 )
-from domain.clients import BookingState, BookingStatusType
 from domain.organisation import Employee, Role
 
 ADMIN_LOGIN = "Admin"
@@ -51,7 +57,7 @@ class Bootstrap:
     async def _dictionaries(self, uow: UnitOfWork, created: list[str]) -> None:
         now = self._clock.now()
         for entry in DEFAULT_COMMUNICATION_TYPES:
-            if not await uow.communication_types.count(eq("code", entry.code)):
+            if not await uow.communication_types.count(CommunicationTypeFields.code.eq(entry.code)):
                 await uow.communication_types.add(
                     CommunicationType(
                         name=entry.name,
@@ -63,7 +69,7 @@ class Bootstrap:
                 )
                 created.append(f"communication type {entry.code}")
         for channel in DEFAULT_CHANNELS:
-            if not await uow.channels.count(eq("code", channel.entry.code)):
+            if not await uow.channels.count(ChannelFields.code.eq(channel.entry.code)):
                 await uow.channels.add(
                     Channel(
                         name=channel.entry.name,
@@ -77,7 +83,7 @@ class Bootstrap:
                 )
                 created.append(f"channel {channel.entry.code}")
         for entry in DEFAULT_BOOKING_STATUSES:
-            if not await uow.booking_statuses.count(eq("code", entry.code)):
+            if not await uow.booking_statuses.count(BookingStatusFields.code.eq(BookingState(entry.code))):
                 await uow.booking_statuses.add(
                     BookingStatusType(
                         code=BookingState(entry.code),
@@ -91,7 +97,7 @@ class Bootstrap:
 
     async def _admin(self, uow: UnitOfWork, password: str, created: list[str]) -> Employee:
         now = self._clock.now()
-        role = await uow.roles.first(eq("name", ADMIN_ROLE))
+        role = await uow.roles.first(RoleFields.name.eq(ADMIN_ROLE))
         if role is None:
             role = await uow.roles.add(
                 Role(
@@ -103,7 +109,7 @@ class Bootstrap:
                 )
             )
             created.append(f"role {ADMIN_ROLE}")
-        admin = await uow.employees.first(eq("login", ADMIN_LOGIN))
+        admin = await uow.employees.first(EmployeeFields.login.eq(ADMIN_LOGIN))
         if admin is None:
             assert role.id is not None
             admin = await uow.employees.add(

@@ -11,10 +11,18 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
-from application.catalog import Catalog, MustExist, Patch, ReferencedBy, Unique, camel
-from application.ports import UnitOfWork
-from application.queries import MAX_PAGE_SIZE, Query, eq
-from domain.catalog import (
+from application.managed_entities import Catalog, MustExist, Patch, ReferencedBy, RepositoryOf, Unique
+from application.ports import Repository, UnitOfWork
+from application.queries import MAX_PAGE_SIZE, Criterion, Field, Query
+from application.searches import (
+    ChannelBlockFields,
+    ChannelFields,
+    CommunicationFields,
+    CommunicationTypeFields,
+    DocumentFields,
+    RuleFields,
+)
+from domain.dictionaries import (
     DEFAULT_CHANNELS,
     DEFAULT_COMMUNICATION_TYPES,
     Channel,
@@ -39,7 +47,7 @@ class ListedIn:
     Such lists cannot be counted with a query on every storage, so the (few) rows are scanned.
     """
 
-    repository: str
+    repository: RepositoryOf
     label: str
     ids_of: Callable[[Any], Iterable[int]]
 
@@ -75,7 +83,7 @@ class Dictionary(Catalog[E]):
         except Conflict as conflict:
             in_use.update(conflict.references)
         for listing in self.listed_in:
-            holders = await getattr(uow, listing.repository).find(Query(limit=SCAN_LIMIT))
+            holders = await listing.repository(uow).find(Query(limit=SCAN_LIMIT))
             count = sum(1 for holder in holders if entity_id in set(listing.ids_of(holder)))
             if count:
                 in_use[listing.label] = count
@@ -91,7 +99,7 @@ class Dictionary(Catalog[E]):
     async def apply(self, uow: UnitOfWork, current: E, patch: Patch) -> E:
         if self._is_default(current):
             fixed = [
-                FieldError(camel(name), f"a default {self.kind} keeps its {camel(name)}")
+                FieldError(name, f"a default {self.kind} keeps its {name}")
                 for name in self.fixed_for_defaults
                 if name in patch.changes and patch.changes[name] != getattr(current, name)
             ]
@@ -102,25 +110,42 @@ class Dictionary(Catalog[E]):
     def _is_default(self, entity: E) -> bool:
         return getattr(entity, "code", None) in self.default_codes
 
-    async def _active(self, *criteria: Any) -> list[E]:
+    active_field: ClassVar[Field[bool]]
+
+    async def _active(self, *criteria: Criterion) -> list[E]:
         # Dictionaries hold tens of entries: one page of the maximum size is all of them.
         async with self._uow_factory(read_only=True) as uow:
-            return await self.repo(uow).find(Query((eq("active", True), *criteria), limit=MAX_PAGE_SIZE))
+            return await self.repo(uow).find(
+                Query((self.active_field.eq(True), *criteria), limit=MAX_PAGE_SIZE)
+            )
 
 
 class CommunicationTypes(Dictionary[CommunicationType]):
+    """Managing the communication types (SPEC §1), seeded with defaults."""
+
     kind = "communication type"
-    repository = "communication_types"
-    key_fields = ("code", "name")
-    search_fields = ("name", "code", "description")
-    # Names are unique too: "get by name" must name one entry.
-    unique = (Unique(("code",)), Unique(("name",)))
-    referenced_by: ClassVar[tuple[ReferencedBy, ...]] = (
-        ReferencedBy("communications", "type_id", "communications"),
+    fields = CommunicationTypeFields
+    active_field = CommunicationTypeFields.active
+    key_fields = (CommunicationTypeFields.code, CommunicationTypeFields.name)
+    search_fields = (
+        CommunicationTypeFields.name,
+        CommunicationTypeFields.code,
+        CommunicationTypeFields.description,
     )
-    listed_in = (ListedIn("rules", "rules", _rule_types), ListedIn("roles", "roles", _role_types))
+    # Names are unique too: "get by name" must name one entry.
+    unique = (Unique((CommunicationTypeFields.code,)), Unique((CommunicationTypeFields.name,)))
+    referenced_by: ClassVar[tuple[ReferencedBy, ...]] = (
+        ReferencedBy(lambda uow: uow.communications, CommunicationFields.type_id, "communications"),
+    )
+    listed_in = (
+        ListedIn(lambda uow: uow.rules, "rules", _rule_types),
+        ListedIn(lambda uow: uow.roles, "roles", _role_types),
+    )
     default_codes = frozenset(entry.code for entry in DEFAULT_COMMUNICATION_TYPES)
     fixed_for_defaults = ("code",)
+
+    def repo(self, uow: UnitOfWork) -> Repository[CommunicationType]:
+        return uow.communication_types
 
     def build(self, values: Mapping[str, Any]) -> CommunicationType:
         return CommunicationType(**values)
@@ -131,18 +156,27 @@ class CommunicationTypes(Dictionary[CommunicationType]):
 
 
 class Channels(Dictionary[Channel]):
+    """Managing the channels communications go through, seeded with defaults."""
+
     kind = "channel"
-    repository = "channels"
-    key_fields = ("code", "name")
-    search_fields = ("name", "code", "description")
-    unique = (Unique(("code",)), Unique(("name",)))
+    fields = ChannelFields
+    active_field = ChannelFields.active
+    key_fields = (ChannelFields.code, ChannelFields.name)
+    search_fields = (ChannelFields.name, ChannelFields.code, ChannelFields.description)
+    unique = (Unique((ChannelFields.code,)), Unique((ChannelFields.name,)))
     referenced_by: ClassVar[tuple[ReferencedBy, ...]] = (
-        ReferencedBy("channel_blocks", "channel_id", "channel blocks"),
-        ReferencedBy("communications", "channel_id", "communications"),
+        ReferencedBy(lambda uow: uow.channel_blocks, ChannelBlockFields.channel_id, "channel blocks"),
+        ReferencedBy(lambda uow: uow.communications, CommunicationFields.channel_id, "communications"),
     )
-    listed_in = (ListedIn("rules", "rules", _rule_channels), ListedIn("roles", "roles", _role_channels))
+    listed_in = (
+        ListedIn(lambda uow: uow.rules, "rules", _rule_channels),
+        ListedIn(lambda uow: uow.roles, "roles", _role_channels),
+    )
     default_codes = frozenset(channel.entry.code for channel in DEFAULT_CHANNELS)
     fixed_for_defaults = ("code", "kind")
+
+    def repo(self, uow: UnitOfWork) -> Repository[Channel]:
+        return uow.channels
 
     def build(self, values: Mapping[str, Any]) -> Channel:
         return Channel(**values)
@@ -152,33 +186,45 @@ class Channels(Dictionary[Channel]):
 
         Calls, visits and requests are recorded, not sent, so they are not offered here.
         """
-        return await self._active(eq("dispatchable", True))
+        return await self._active(ChannelFields.dispatchable.eq(True))
 
 
 class Documents(Catalog[Document]):
+    """Managing documents: the texts and media communications are rendered from."""
+
     kind = "document"
-    repository = "documents"
-    search_fields = ("name", "subject")
-    unique = (Unique(("name",)),)
+    fields = DocumentFields
+    key_fields = (DocumentFields.name,)
+    search_fields = (DocumentFields.name, DocumentFields.subject)
+    unique = (Unique((DocumentFields.name,)),)
     referenced_by: ClassVar[tuple[ReferencedBy, ...]] = (
-        ReferencedBy("communications", "document_id", "communications"),
+        ReferencedBy(lambda uow: uow.communications, CommunicationFields.document_id, "communications"),
     )
+
+    def repo(self, uow: UnitOfWork) -> Repository[Document]:
+        return uow.documents
 
     def build(self, values: Mapping[str, Any]) -> Document:
         return Document(**values)
 
 
 class Rules(Catalog[Rule]):
+    """Managing departments' rules: which types and channels, when, and how often."""
+
     kind = "rule"
-    repository = "rules"
-    search_fields = ("name",)
-    unique = (Unique(("name",)),)
+    fields = RuleFields
+    key_fields = (RuleFields.name,)
+    search_fields = (RuleFields.name,)
+    unique = (Unique((RuleFields.name,)),)
     must_exist = (
-        MustExist("department_id", "departments", "department", "departmentId"),
-        MustExist("allowed_type_ids", "communication_types", "communication type", "allowedTypeIds"),
-        MustExist("allowed_channel_ids", "channels", "channel", "allowedChannelIds"),
-        MustExist("channel_priority", "channels", "channel", "channelPriority"),
+        MustExist("department_id", lambda uow: uow.departments, "department"),
+        MustExist("allowed_type_ids", lambda uow: uow.communication_types, "communication type"),
+        MustExist("allowed_channel_ids", lambda uow: uow.channels, "channel"),
+        MustExist("channel_priority", lambda uow: uow.channels, "channel"),
     )
+
+    def repo(self, uow: UnitOfWork) -> Repository[Rule]:
+        return uow.rules
 
     def build(self, values: Mapping[str, Any]) -> Rule:
         return Rule(**_normalised(values))

@@ -6,10 +6,20 @@ from collections.abc import Mapping
 from typing import Any, ClassVar, TypeVar
 
 from application.authentication import CredentialCache
-from application.catalog import Catalog, MustExist, Patch, ReferencedBy, Unique, page_of
 from application.logins import CaseFoldedLogins, LoginRules, all_users, refuse_taken_or_lookalike
-from application.ports import Clock, PasswordHasher, UnitOfWork, UnitOfWorkFactory
-from application.queries import Page, Query, eq
+from application.managed_entities import Catalog, MustExist, Patch, ReferencedBy, Unique, page_of
+from application.ports import Clock, PasswordHasher, Repository, UnitOfWork, UnitOfWorkFactory
+from application.queries import Field, Page, Query
+from application.searches import (
+    BookingFields,
+    CommunicationFields,
+    CompanyFields,
+    DepartmentFields,
+    EmployeeFields,
+    RoleFields,
+    RuleFields,
+    ServiceAccountFields,
+)
 from domain.errors import ValidationFailed
 from domain.organisation import Company, Department, Employee, Role, ServiceAccount, User
 
@@ -17,34 +27,44 @@ MIN_PASSWORD_LENGTH = 5
 
 
 class Companies(Catalog[Company]):
+    """Managing companies, the top of the organisation."""
+
     kind = "company"
-    repository = "companies"
-    key_fields = ("code", "name")
-    search_fields = ("name", "code")
-    unique = (Unique(("code",)),)
-    referenced_by = (ReferencedBy("departments", "company_id", "departments"),)
+    fields = CompanyFields
+    key_fields = (CompanyFields.code, CompanyFields.name)
+    search_fields = (CompanyFields.name, CompanyFields.code)
+    unique = (Unique((CompanyFields.code,)),)
+    referenced_by = (ReferencedBy(lambda uow: uow.departments, DepartmentFields.company_id, "departments"),)
+
+    def repo(self, uow: UnitOfWork) -> Repository[Company]:
+        return uow.companies
 
     def build(self, values: Mapping[str, Any]) -> Company:
         return Company(**values)
 
 
 class Departments(Catalog[Department]):
+    """Managing departments: a tree inside a company, each with its working hours."""
+
     kind = "department"
-    repository = "departments"
-    key_fields = ("code", "name")
-    search_fields = ("name", "code")
-    unique = (Unique(("company_id", "code")),)
+    fields = DepartmentFields
+    key_fields = (DepartmentFields.code, DepartmentFields.name)
+    search_fields = (DepartmentFields.name, DepartmentFields.code)
+    unique = (Unique((DepartmentFields.company_id, DepartmentFields.code)),)
     must_exist = (
-        MustExist("company_id", "companies", "company", "companyId"),
-        MustExist("parent_id", "departments", "department", "parentId"),
+        MustExist("company_id", lambda uow: uow.companies, "company"),
+        MustExist("parent_id", lambda uow: uow.departments, "department"),
     )
     referenced_by = (
-        ReferencedBy("departments", "parent_id", "child departments"),
-        ReferencedBy("employees", "department_id", "employees"),
-        ReferencedBy("rules", "department_id", "rules"),
-        ReferencedBy("bookings", "department_id", "bookings"),
-        ReferencedBy("communications", "department_id", "communications"),
+        ReferencedBy(lambda uow: uow.departments, DepartmentFields.parent_id, "child departments"),
+        ReferencedBy(lambda uow: uow.employees, EmployeeFields.department_id, "employees"),
+        ReferencedBy(lambda uow: uow.rules, RuleFields.department_id, "rules"),
+        ReferencedBy(lambda uow: uow.bookings, BookingFields.department_id, "bookings"),
+        ReferencedBy(lambda uow: uow.communications, CommunicationFields.department_id, "communications"),
     )
+
+    def repo(self, uow: UnitOfWork) -> Repository[Department]:
+        return uow.departments
 
     def build(self, values: Mapping[str, Any]) -> Department:
         return Department(**values)
@@ -58,7 +78,7 @@ class Departments(Catalog[Department]):
         parent_id = department.parent_id
         while parent_id is not None:
             if parent_id in seen:
-                raise ValidationFailed.field("parentId", "would make the department its own ancestor")
+                raise ValidationFailed.field("parent_id", "would make the department its own ancestor")
             seen.add(parent_id)
             parent = await uow.departments.get(parent_id)
             parent_id = parent.parent_id if parent else None
@@ -66,7 +86,8 @@ class Departments(Catalog[Department]):
     async def employees(self, key: str | int, query: Query) -> Page[Employee]:
         async with self._uow_factory(read_only=True) as uow:
             department = await self.load_by_key(uow, key)
-            return await page_of(uow.employees, query.where(eq("department_id", department.id)))
+            assert department.id is not None
+            return await page_of(uow.employees, query.where(EmployeeFields.department_id.eq(department.id)))
 
 
 U = TypeVar("U", bound=User)
@@ -75,9 +96,16 @@ U = TypeVar("U", bound=User)
 class Users(Catalog[U]):
     """Employees and service accounts: logins unique across both, passwords hashed, roles checked."""
 
-    key_fields: ClassVar[tuple[str, ...]] = ("login",)
-    must_exist: ClassVar[tuple[MustExist, ...]] = (MustExist("role_ids", "roles", "role", "roleIds"),)
-    other_repository: ClassVar[str]
+    must_exist: ClassVar[tuple[MustExist, ...]] = (MustExist("role_ids", lambda uow: uow.roles, "role"),)
+    login_field: ClassVar[Field[str]]
+    role_field: ClassVar[Field[int]]
+
+    def other_users(self, uow: UnitOfWork) -> Repository[Any]:
+        """The other kind of user, whose logins these must not take."""
+        raise NotImplementedError
+
+    def other_login(self) -> Field[str]:
+        raise NotImplementedError
 
     def __init__(
         self,
@@ -126,56 +154,97 @@ class Users(Catalog[U]):
         """Logins are unique across employees and service accounts by the login rules (case, width,
         lookalikes): "Admin" and "ａdmin" would be two people whom a lookup by name could not tell apart."""
         others = []
-        for name in (self.repository, self.other_repository):
-            for user in await all_users(getattr(uow, name)):
-                if not (name == self.repository and user.id == entity.id):
+        for repo, same_kind in ((self.repo(uow), True), (self.other_users(uow), False)):
+            for user in await all_users(repo):
+                if not (same_kind and user.id == entity.id):
                     others.append(user)
         refuse_taken_or_lookalike(self._logins, entity.login, others)
 
     async def with_role(self, role_id: int, query: Query) -> Page[U]:
         async with self._uow_factory(read_only=True) as uow:
-            return await page_of(self.repo(uow), query.where(eq("role_id", role_id)))
+            return await page_of(self.repo(uow), query.where(self.role_field.eq(role_id)))
 
 
 class Employees(Users[Employee]):
+    """Managing employees: the people who sign in."""
+
     kind = "employee"
-    repository = "employees"
-    other_repository = "service_accounts"
-    search_fields = ("login", "first_name", "last_name", "middle_name", "email", "phone")
-    must_exist = (*Users.must_exist, MustExist("department_id", "departments", "department", "departmentId"))
-    referenced_by = (
-        ReferencedBy("bookings", "employee_id", "bookings"),
-        ReferencedBy("communications", "employee_id", "communications"),
+    fields = EmployeeFields
+    login_field = EmployeeFields.login
+    role_field = EmployeeFields.role_id
+    key_fields = (EmployeeFields.login,)
+    search_fields = (
+        EmployeeFields.login,
+        EmployeeFields.first_name,
+        EmployeeFields.last_name,
+        EmployeeFields.middle_name,
+        EmployeeFields.email,
+        EmployeeFields.phone,
     )
+    must_exist = (
+        *Users.must_exist,
+        MustExist("department_id", lambda uow: uow.departments, "department"),
+    )
+    referenced_by = (
+        ReferencedBy(lambda uow: uow.bookings, BookingFields.employee_id, "bookings"),
+        ReferencedBy(lambda uow: uow.communications, CommunicationFields.employee_id, "communications"),
+    )
+
+    def repo(self, uow: UnitOfWork) -> Repository[Employee]:
+        return uow.employees
+
+    def other_users(self, uow: UnitOfWork) -> Repository[Any]:
+        return uow.service_accounts
+
+    def other_login(self) -> Field[str]:
+        return ServiceAccountFields.login
 
     def build(self, values: Mapping[str, Any]) -> Employee:
         return Employee(**values)
 
 
 class ServiceAccounts(Users[ServiceAccount]):
+    """Managing service accounts: the systems that call the API."""
+
     kind = "service account"
-    repository = "service_accounts"
-    other_repository = "employees"
-    key_fields = ("login", "name")
-    search_fields = ("login", "name")
+    fields = ServiceAccountFields
+    login_field = ServiceAccountFields.login
+    role_field = ServiceAccountFields.role_id
+    key_fields = (ServiceAccountFields.login, ServiceAccountFields.name)
+    search_fields = (ServiceAccountFields.login, ServiceAccountFields.name)
+
+    def repo(self, uow: UnitOfWork) -> Repository[ServiceAccount]:
+        return uow.service_accounts
+
+    def other_users(self, uow: UnitOfWork) -> Repository[Any]:
+        return uow.employees
+
+    def other_login(self) -> Field[str]:
+        return EmployeeFields.login
 
     def build(self, values: Mapping[str, Any]) -> ServiceAccount:
         return ServiceAccount(**values)
 
 
 class Roles(Catalog[Role]):
+    """Managing roles: the permissions and grants users hold."""
+
     kind = "role"
-    repository = "roles"
-    unique = (Unique(("name",)),)
-    search_fields = ("name", "description")
+    fields = RoleFields
+    key_fields = (RoleFields.name,)
+    unique = (Unique((RoleFields.name,)),)
+    search_fields = (RoleFields.name, RoleFields.description)
     referenced_by = (
-        ReferencedBy("employees", "role_id", "employees"),
-        ReferencedBy("service_accounts", "role_id", "service accounts"),
+        ReferencedBy(lambda uow: uow.employees, EmployeeFields.role_id, "employees"),
+        ReferencedBy(lambda uow: uow.service_accounts, ServiceAccountFields.role_id, "service accounts"),
     )
 
     def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock, credentials: CredentialCache) -> None:
         super().__init__(uow_factory, clock)
         self._credentials = credentials
+
+    def repo(self, uow: UnitOfWork) -> Repository[Role]:
+        return uow.roles
 
     def build(self, values: Mapping[str, Any]) -> Role:
         return Role(**values)
@@ -183,7 +252,11 @@ class Roles(Catalog[Role]):
     async def apply(self, uow: UnitOfWork, current: Role, patch: Patch) -> Role:
         changed = await super().apply(uow, current, patch)
         # Cached logins carry the old grants; a role change must take effect at once.
-        for repo in (uow.employees, uow.service_accounts):
-            for user in await repo.find(Query((eq("role_id", current.id),), limit=100_000)):
+        assert current.id is not None
+        for repo, role_id in (
+            (uow.employees, EmployeeFields.role_id),
+            (uow.service_accounts, ServiceAccountFields.role_id),
+        ):
+            for user in await repo.find(Query((role_id.eq(current.id),), limit=100_000)):
                 self._credentials.forget(user.login)
         return changed

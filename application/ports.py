@@ -8,8 +8,8 @@ from typing import Protocol, Self, TypeVar
 
 from application.communications.ports import CommunicationRepository
 from application.queries import Criterion, Query
-from domain.catalog import Channel, CommunicationType, Document
 from domain.clients import Booking, BookingStatusType, ChannelBlock, Client, ClientGroup, Project
+from domain.dictionaries import Channel, CommunicationType, Document
 from domain.entity import Entity
 from domain.organisation import Company, Department, Employee, Role, ServiceAccount
 from domain.rules import Rule
@@ -39,6 +39,8 @@ class Repository(Protocol[E]):
 
 
 class ClientGroupRepository(Repository[ClientGroup], Protocol):
+    """Storage of client groups and of their members."""
+
     async def add_members(self, group_id: int, client_ids: Iterable[int]) -> int:
         """Adds clients to the group; returns how many were not members before."""
 
@@ -50,22 +52,55 @@ class ClientGroupRepository(Repository[ClientGroup], Protocol):
 class UnitOfWork(Protocol):
     """One transaction over every repository. Nothing is stored until ``commit``."""
 
-    companies: Repository[Company]
-    departments: Repository[Department]
-    employees: Repository[Employee]
-    service_accounts: Repository[ServiceAccount]
-    roles: Repository[Role]
-    projects: Repository[Project]
-    clients: Repository[Client]
-    client_groups: ClientGroupRepository
-    communication_types: Repository[CommunicationType]
-    channels: Repository[Channel]
-    channel_blocks: Repository[ChannelBlock]
-    documents: Repository[Document]
-    rules: Repository[Rule]
-    booking_statuses: Repository[BookingStatusType]
-    bookings: Repository[Booking]
-    communications: CommunicationRepository
+    # Repositories are read-only properties so that each adapter may give its own repository
+    # class (a subtype of the port); mypy holds every adapter to this list.
+    @property
+    def companies(self) -> Repository[Company]: ...
+
+    @property
+    def departments(self) -> Repository[Department]: ...
+
+    @property
+    def employees(self) -> Repository[Employee]: ...
+
+    @property
+    def service_accounts(self) -> Repository[ServiceAccount]: ...
+
+    @property
+    def roles(self) -> Repository[Role]: ...
+
+    @property
+    def projects(self) -> Repository[Project]: ...
+
+    @property
+    def clients(self) -> Repository[Client]: ...
+
+    @property
+    def client_groups(self) -> ClientGroupRepository: ...
+
+    @property
+    def communication_types(self) -> Repository[CommunicationType]: ...
+
+    @property
+    def channels(self) -> Repository[Channel]: ...
+
+    @property
+    def channel_blocks(self) -> Repository[ChannelBlock]: ...
+
+    @property
+    def documents(self) -> Repository[Document]: ...
+
+    @property
+    def rules(self) -> Repository[Rule]: ...
+
+    @property
+    def booking_statuses(self) -> Repository[BookingStatusType]: ...
+
+    @property
+    def bookings(self) -> Repository[Booking]: ...
+
+    @property
+    def communications(self) -> CommunicationRepository: ...
 
     async def __aenter__(self) -> Self: ...
 
@@ -75,21 +110,29 @@ class UnitOfWork(Protocol):
 
 
 class UnitOfWorkFactory(Protocol):
+    """Opens units of work, one per use-case call."""
+
     def __call__(self, *, read_only: bool = False) -> UnitOfWork:
         """A new unit of work. ``read_only`` ones may skip the transaction and cannot commit."""
 
 
 class Clock(Protocol):
+    """The time, injected so that tests set it."""
+
     def now(self) -> datetime:
         """The current time, timezone-aware (UTC)."""
 
 
 class PasswordHasher(Protocol):
+    """Hashes passwords and checks a password against its hash."""
+
     def hash(self, password: str) -> str: ...
 
     def verify(self, password_hash: str, password: str) -> bool: ...
 
 
 class PhoneNumberParser(Protocol):
+    """Reads phone numbers in any common notation."""
+
     def to_e164(self, raw: str) -> str | None:
         """The number in E.164 (``+74951234567``), or None when it is not a phone number."""

@@ -1,13 +1,20 @@
-"""How use cases ask storage for lists: conditions, ordering and a page. Storage-neutral."""
+"""How use cases ask storage for lists: typed conditions, ordering and a page. Storage-neutral.
+
+A condition names its attribute through a typed ``Field`` declared once per aggregate (see
+``application/searches.py``): a misspelt field is a mypy error, or an import-time error when the
+declaration names no attribute of the entity.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 T = TypeVar("T")
+V = TypeVar("V")
 
 MAX_PAGE_SIZE = 1000
 MAX_OFFSET = 2**63 - 1
@@ -17,9 +24,13 @@ MAX_SORT_TERMS = 8
 
 
 class Op(StrEnum):
+    """The comparisons a condition may make."""
+
     EQ = "eq"
     NE = "ne"
     IN = "in"
+    NOT_IN = "not_in"
+    GT = "gt"
     GTE = "gte"
     LT = "lt"
     LTE = "lte"
@@ -28,11 +39,92 @@ class Op(StrEnum):
     IS_NULL = "is_null"
 
 
+class Field(Generic[V]):
+    """A typed reference to one searchable attribute of an aggregate; builds its conditions.
+
+    Declared as a class attribute of a ``Fields`` set, which gives it its name.
+    """
+
+    __slots__ = ("name", "owner")
+    relation: ClassVar[bool] = False
+
+    def __init__(self) -> None:
+        self.name = ""
+        self.owner = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        # Only the declaration names the field: a use case that keeps it in a class attribute
+        # of its own (``login_field = EmployeeFields.login``) must not rename it.
+        if not self.name:
+            self.name = name
+            self.owner = owner.__name__
+
+    def __repr__(self) -> str:
+        return f"{self.owner}.{self.name}"
+
+    def eq(self, value: V) -> Condition:
+        return Condition(self, Op.EQ, value)
+
+    def ne(self, value: V) -> Condition:
+        return Condition(self, Op.NE, value)
+
+    def in_(self, values: Iterable[V]) -> Condition:
+        return Condition(self, Op.IN, tuple(values))
+
+    def not_in(self, values: Iterable[V]) -> Condition:
+        return Condition(self, Op.NOT_IN, tuple(values))
+
+    def one_of(self, values: Sequence[V]) -> Condition:
+        """Equality for one value (the form every index and planner handles best), else ``in``."""
+        return self.eq(values[0]) if len(values) == 1 else self.in_(values)
+
+    def gt(self, value: V) -> Condition:
+        return Condition(self, Op.GT, value)
+
+    def gte(self, value: V) -> Condition:
+        return Condition(self, Op.GTE, value)
+
+    def lt(self, value: V) -> Condition:
+        return Condition(self, Op.LT, value)
+
+    def lte(self, value: V) -> Condition:
+        return Condition(self, Op.LTE, value)
+
+    def contains(self, text: str) -> Condition:
+        return Condition(self, Op.CONTAINS, text)
+
+    def is_null(self, null: bool = True) -> Condition:
+        return Condition(self, Op.IS_NULL, null)
+
+
+class Relation(Field[V]):
+    """A field that is no attribute of the entity but a relation storage keeps beside it
+    (a client's phones, its groups): only ``eq`` and ``in`` apply."""
+
+    __slots__ = ()
+    relation: ClassVar[bool] = True
+
+
+class Fields:
+    """The searchable fields of one aggregate. Subclasses set ``entity`` and declare ``Field``s;
+    each plain ``Field`` must name an attribute of the entity, checked when the module loads."""
+
+    entity: ClassVar[type]
+    id: ClassVar[Field[int]]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        attributes = {f.name for f in dataclasses.fields(cls.entity)}
+        for name, value in vars(cls).items():
+            if isinstance(value, Field) and not value.relation and name not in attributes:
+                raise TypeError(f"{cls.__name__}.{name}: {cls.entity.__name__} has no attribute {name!r}")
+
+
 @dataclass(frozen=True)
 class Condition:
-    """``field op value`` on an entity attribute, or on a virtual field a repository documents."""
+    """``field op value``; built through the field (``ClientFields.project_id.eq(3)``)."""
 
-    field: str
+    field: Field[Any]
     op: Op
     value: object = None
 
@@ -56,12 +148,10 @@ class Filters:
         self.criteria = criteria
 
 
-def eq(field_name: str, value: object) -> Condition:
-    return Condition(field_name, Op.EQ, value)
-
-
 @dataclass(frozen=True)
 class Query:
+    """Criteria, an order and a page: what a list asks storage for."""
+
     criteria: tuple[Criterion, ...] = ()
     order_by: tuple[str, ...] = ("id",)
     """Attribute names; a leading ``-`` sorts descending. ``id`` is appended to keep pages stable."""
@@ -74,6 +164,8 @@ class Query:
 
 @dataclass(frozen=True)
 class Page(Generic[T]):
+    """One page of a list, with the total of all matches."""
+
     items: Sequence[T]
     total: int
     limit: int

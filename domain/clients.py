@@ -52,9 +52,9 @@ class Client(Entity):
     def __post_init__(self) -> None:
         problems = Problems()
         for name, value in (
-            ("firstName", self.first_name),
-            ("lastName", self.last_name),
-            ("middleName", self.middle_name),
+            ("first_name", self.first_name),
+            ("last_name", self.last_name),
+            ("middle_name", self.middle_name),
         ):
             problems.text(name, value, required=False)
         for index, phone in enumerate(self.phones):
@@ -64,7 +64,7 @@ class Client(Entity):
             problems.add("phones", "a number appears twice")
         if self.email is not None and not EMAIL.match(self.email):
             problems.add("email", f"{self.email!r} is not an email address")
-        check_time_zone(problems, "timeZone", self.time_zone)
+        check_time_zone(problems, "time_zone", self.time_zone)
         if self.guid is not None and self.project_id is None:
             problems.add("guid", "a guid belongs to a project: give the project too")
         problems.text("guid", self.guid, required=False)

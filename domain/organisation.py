@@ -56,17 +56,17 @@ class Department(Entity):
         problems = Problems()
         problems.text("name", self.name)
         problems.text("code", self.code, max_length=64)
-        check_time_zone(problems, "timeZone", self.time_zone)
+        check_time_zone(problems, "time_zone", self.time_zone)
         weekdays = [day.weekday for day in self.working_hours]
         if len(weekdays) != len(set(weekdays)):
-            problems.add("workingHours", "a weekday appears twice")
+            problems.add("working_hours", "a weekday appears twice")
         for index, day in enumerate(self.working_hours):
             if not 0 <= day.weekday <= 6:
-                problems.add(f"workingHours[{index}].weekday", "must be 0 (Monday) to 6 (Sunday)")
+                problems.add(f"working_hours[{index}].weekday", "must be 0 (Monday) to 6 (Sunday)")
             if day.opens >= day.closes:
-                problems.add(f"workingHours[{index}]", "must open before it closes")
+                problems.add(f"working_hours[{index}]", "must open before it closes")
         if self.parent_id is not None and self.parent_id == self.id:
-            problems.add("parentId", "a department cannot be its own parent")
+            problems.add("parent_id", "a department cannot be its own parent")
         problems.raise_if_any()
 
 
@@ -109,8 +109,8 @@ class Employee(User):
 
     def __post_init__(self) -> None:
         problems = Problems()
-        problems.text("firstName", self.first_name)
-        problems.text("lastName", self.last_name)
+        problems.text("first_name", self.first_name)
+        problems.text("last_name", self.last_name)
         self.check_login(problems)
         problems.raise_if_any()
 

@@ -42,20 +42,20 @@ class Rule(Entity):
         problems = Problems()
         problems.text("name", self.name)
         if any(not 0 <= d <= 6 for d in self.allowed_weekdays):
-            problems.add("allowedWeekdays", "weekdays are 0 (Monday) to 6 (Sunday)")
+            problems.add("allowed_weekdays", "weekdays are 0 (Monday) to 6 (Sunday)")
         if not self.allowed_weekdays:
             # Empty type and channel lists mean "all"; an empty week would silently mean "never".
-            problems.add("allowedWeekdays", "must list at least one day; deactivate the rule instead")
+            problems.add("allowed_weekdays", "must list at least one day; deactivate the rule instead")
         if self.quiet_hours is not None and self.quiet_hours.start == self.quiet_hours.end:
-            problems.add("quietHours", "start and end must differ")
+            problems.add("quiet_hours", "start and end must differ")
         if len(set(self.channel_priority)) != len(self.channel_priority):
-            problems.add("channelPriority", "a channel appears twice")
+            problems.add("channel_priority", "a channel appears twice")
         if self.allowed_channel_ids and not set(self.channel_priority) <= set(self.allowed_channel_ids):
-            problems.add("channelPriority", "lists a channel that the rule does not allow")
+            problems.add("channel_priority", "lists a channel that the rule does not allow")
         for name, value in (
-            ("maxPerDay", self.max_per_day),
-            ("maxPerWeek", self.max_per_week),
-            ("minIntervalMinutes", self.min_interval_minutes),
+            ("max_per_day", self.max_per_day),
+            ("max_per_week", self.max_per_week),
+            ("min_interval_minutes", self.min_interval_minutes),
         ):
             if value is not None and value < 0:
                 problems.add(name, "must not be negative")
@@ -64,7 +64,7 @@ class Rule(Entity):
             and self.max_per_week is not None
             and self.max_per_day > self.max_per_week
         ):
-            problems.add("maxPerDay", "cannot exceed maxPerWeek")
+            problems.add("max_per_day", "cannot exceed max_per_week")
         problems.raise_if_any()
 
     def allows(self, *, type_id: int, channel_id: int) -> bool:

@@ -53,7 +53,7 @@ class MemoryCommunications:
     def __init__(self, tables: CommunicationTables, memberships: Memberships) -> None:
         self._t = tables
         self._memberships = memberships
-        self._virtual = {"client_group_id": self._in_group}
+        self._relations = {"client_group_id": self._in_group}
         # id(entity) -> (entity, how many of its history entries are stored): the identity
         # map that lets `update` write only the entries appended since loading.
         self._seen: dict[int, tuple[Communication, int]] = {}
@@ -170,7 +170,7 @@ class MemoryCommunications:
         return tracked[1]
 
     def _matches_all(self, item: Any, criteria: Iterable[Criterion]) -> bool:
-        return all(matches(item, c, self._virtual) for c in criteria)
+        return all(matches(item, c, self._relations) for c in criteria)
 
     def _in_group(self, communication: Communication, condition: Condition) -> bool:
         if condition.op not in (Op.EQ, Op.IN):

@@ -13,7 +13,8 @@ from application.queries import AnyOf, Condition, Criterion, Op, Query
 
 T = TypeVar("T")
 
-VirtualField = Callable[[Any, Condition], bool]
+RelationTest = Callable[[Any, Condition], bool]
+"""Whether an item meets a condition on a ``Relation`` field (its groups, its phones)."""
 
 
 def _compare(actual: Any, condition: Condition) -> bool:
@@ -29,6 +30,10 @@ def _compare(actual: Any, condition: Condition) -> bool:
             return bool(actual != expected)
         case Op.IN:
             return actual in set(expected)  # type: ignore[call-overload]
+        case Op.NOT_IN:
+            return actual not in set(expected)  # type: ignore[call-overload]
+        case Op.GT:
+            return bool(actual > expected)
         case Op.GTE:
             return bool(actual >= expected)
         case Op.LT:
@@ -40,18 +45,21 @@ def _compare(actual: Any, condition: Condition) -> bool:
     raise ValueError(f"unsupported operator {op}")
 
 
-def matches(item: Any, criterion: Criterion, virtual: Mapping[str, VirtualField]) -> bool:
+def matches(item: Any, criterion: Criterion, relations: Mapping[str, RelationTest]) -> bool:
     if isinstance(criterion, AnyOf):
-        return any(matches(item, c, virtual) for c in criterion.conditions)
-    if criterion.field in virtual:
-        return virtual[criterion.field](item, criterion)
-    if not hasattr(item, criterion.field):
+        return any(matches(item, c, relations) for c in criterion.conditions)
+    name = criterion.field.name
+    if criterion.field.relation:
+        if name not in relations:
+            raise ValueError(f"{type(item).__name__} keeps no relation {criterion.field!r}")
+        return relations[name](item, criterion)
+    if not hasattr(item, name):
         raise ValueError(f"{type(item).__name__} has no field {criterion.field!r}")
-    return _compare(getattr(item, criterion.field), criterion)
+    return _compare(getattr(item, name), criterion)
 
 
-def select(items: Iterable[T], query: Query, virtual: Mapping[str, VirtualField]) -> list[T]:
-    found = [item for item in items if all(matches(item, c, virtual) for c in query.criteria)]
+def select(items: Iterable[T], query: Query, relations: Mapping[str, RelationTest]) -> list[T]:
+    found = [item for item in items if all(matches(item, c, relations) for c in query.criteria)]
     order = [*query.order_by, *(["id"] if "id" not in {o.lstrip("-") for o in query.order_by} else [])]
     for name in reversed(order):
         descending = name.startswith("-")

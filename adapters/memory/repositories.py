@@ -6,7 +6,7 @@ import copy
 from collections.abc import Iterable, Mapping
 from typing import Generic, TypeVar
 
-from adapters.memory.matching import VirtualField, matches, select
+from adapters.memory.matching import RelationTest, matches, select
 from application.queries import Criterion, Query
 from domain.entity import Entity
 from domain.errors import NotFound
@@ -29,10 +29,12 @@ class Table(Generic[E]):
 
 
 class MemoryRepository(Generic[E]):
-    def __init__(self, table: Table[E], kind: str, virtual: Mapping[str, VirtualField] | None = None) -> None:
+    def __init__(
+        self, table: Table[E], kind: str, relations: Mapping[str, RelationTest] | None = None
+    ) -> None:
         self._table = table
         self._kind = kind
-        self._virtual = virtual or {}
+        self._relations = relations or {}
 
     async def add(self, entity: E) -> E:
         entity.id = self._table.next_id
@@ -57,7 +59,7 @@ class MemoryRepository(Generic[E]):
         self._table.rows.pop(entity_id, None)
 
     async def find(self, query: Query) -> list[E]:
-        return [copy.deepcopy(e) for e in select(self._table.rows.values(), query, self._virtual)]
+        return [copy.deepcopy(e) for e in select(self._table.rows.values(), query, self._relations)]
 
     async def first(self, *criteria: Criterion) -> E | None:
         found = await self.find(Query(criteria, limit=1))
@@ -65,5 +67,5 @@ class MemoryRepository(Generic[E]):
 
     async def count(self, *criteria: Criterion) -> int:
         return sum(
-            1 for e in self._table.rows.values() if all(matches(e, c, self._virtual) for c in criteria)
+            1 for e in self._table.rows.values() if all(matches(e, c, self._relations) for c in criteria)
         )

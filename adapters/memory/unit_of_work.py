@@ -7,10 +7,12 @@ from collections.abc import Iterable
 from typing import Any, Self
 
 from adapters.memory.communications import CommunicationTables, MemoryCommunications
+from adapters.memory.matching import RelationTest
 from adapters.memory.repositories import MemoryRepository, Table
+from application.ports import UnitOfWork, UnitOfWorkFactory
 from application.queries import Condition, Op
-from domain.catalog import Channel, CommunicationType, Document
 from domain.clients import Booking, BookingStatusType, ChannelBlock, Client, ClientGroup, Project
+from domain.dictionaries import Channel, CommunicationType, Document
 from domain.organisation import Company, Department, Employee, Role, ServiceAccount
 from domain.rules import Rule
 
@@ -106,11 +108,24 @@ class MemoryUnitOfWork:
 
     async def __aenter__(self) -> Self:
         await self._store.lock.acquire()
-        self._tables = {name: table.copy() for name, table in self._store.tables.items()}
+        self._tables = tables = {name: table.copy() for name, table in self._store.tables.items()}
         self._memberships = dict(self._store.memberships)
-        for name, kind in KINDS.items():
-            setattr(self, name, MemoryRepository(self._tables[name], kind, self._virtual_fields(name)))
-        self.client_groups = MemoryClientGroups(self._tables["client_groups"], self._memberships)
+        users = {"role_id": _role_holds}
+        self.companies = MemoryRepository(tables["companies"], "company")
+        self.departments = MemoryRepository(tables["departments"], "department")
+        self.employees = MemoryRepository(tables["employees"], "employee", users)
+        self.service_accounts = MemoryRepository(tables["service_accounts"], "service account", users)
+        self.roles = MemoryRepository(tables["roles"], "role")
+        self.projects = MemoryRepository(tables["projects"], "project")
+        self.clients = MemoryRepository(tables["clients"], "client", self._client_relations())
+        self.client_groups = MemoryClientGroups(tables["client_groups"], self._memberships)
+        self.communication_types = MemoryRepository(tables["communication_types"], "communication type")
+        self.channels = MemoryRepository(tables["channels"], "channel")
+        self.channel_blocks = MemoryRepository(tables["channel_blocks"], "channel block")
+        self.documents = MemoryRepository(tables["documents"], "document")
+        self.rules = MemoryRepository(tables["rules"], "rule")
+        self.booking_statuses = MemoryRepository(tables["booking_statuses"], "booking status")
+        self.bookings = MemoryRepository(tables["bookings"], "booking")
         self._communications = self._store.communications.copy()
         self.communications = MemoryCommunications(self._communications, lambda: self._memberships)
         return self
@@ -125,21 +140,19 @@ class MemoryUnitOfWork:
         self._store.memberships = dict(self._memberships)
         self._store.communications = self._communications.copy()
 
-    def _virtual_fields(self, name: str) -> dict[str, Any]:
-        """Fields that are relations rather than attributes; the SQL repositories mirror these."""
-        if name in ("employees", "service_accounts"):
-            return {"role_id": lambda user, c: _Relation.holds(user.role_ids, c)}
-        if name == "clients":
-            return {
-                "phone": lambda client, c: _Relation.holds(client.phones, c),
-                "group_id": lambda client, c: _Relation.holds(
-                    (g for g, members in self._memberships.items() if client.id in members), c
-                ),
-                "tag": lambda client, c: _Relation.holds(client.tags, c),
-                # ``except_id in [ids]``: the client is none of them (queries have no "not in").
-                "except_id": lambda client, c: not _Relation.holds([client.id], c),
-            }
-        return {}
+    def _client_relations(self) -> dict[str, RelationTest]:
+        """What a client is related to beside its own row; the SQL repository mirrors these."""
+        return {
+            "phone": lambda client, c: _Relation.holds(client.phones, c),
+            "group_id": lambda client, c: _Relation.holds(
+                (g for g, members in self._memberships.items() if client.id in members), c
+            ),
+            "tag": lambda client, c: _Relation.holds(client.tags, c),
+        }
+
+
+def _role_holds(user: Any, condition: Condition) -> bool:
+    return _Relation.holds(user.role_ids, condition)
 
 
 class MemoryUnitOfWorkFactory:
@@ -148,3 +161,8 @@ class MemoryUnitOfWorkFactory:
 
     def __call__(self, *, read_only: bool = False) -> MemoryUnitOfWork:
         return MemoryUnitOfWork(self.store, read_only=read_only)
+
+
+# mypy holds the fake to its port here: a missing or mistyped repository fails the type check.
+_checked_unit_of_work: type[UnitOfWork] = MemoryUnitOfWork
+_checked_factory: type[UnitOfWorkFactory] = MemoryUnitOfWorkFactory

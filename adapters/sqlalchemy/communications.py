@@ -145,12 +145,12 @@ _x = communication_external_ids.c
 class SqlCommunications:
     def __init__(self, connection: AsyncConnection) -> None:
         self._conn = connection
-        self._virtual = {
+        self._relations = {
             "client_group_id": related(
                 _c.client_id, client_group_members.c.client_id, client_group_members.c.group_id
             )
         }
-        self._x_virtual: Mapping[str, Any] = {}
+        self._x_relations: Mapping[str, Any] = {}
         # id(entity) -> (entity, how many of its history entries are stored): the identity
         # map that lets `update` write only the entries appended since loading.
         self._seen: dict[int, tuple[Communication, int, datetime]] = {}
@@ -283,7 +283,7 @@ class SqlCommunications:
         statement = (
             sa.select(communication_external_ids, _c.uuid.label("communication_uuid"))
             .join(communications, _c.id == _x.communication_id)
-            .where(*(where(communication_external_ids, c, self._x_virtual) for c in query.criteria))
+            .where(*(where(communication_external_ids, c, self._x_relations) for c in query.criteria))
             .order_by(*_ordering(communication_external_ids, total_order(query.order_by or ("id",))))
             .limit(query.limit)
             .offset(query.offset)
@@ -305,14 +305,14 @@ class SqlCommunications:
         statement = (
             sa.select(sa.func.count())
             .select_from(communication_external_ids)
-            .where(*(where(communication_external_ids, c, self._x_virtual) for c in criteria))
+            .where(*(where(communication_external_ids, c, self._x_relations) for c in criteria))
         )
         return int((await self._conn.execute(statement)).scalar_one())
 
     # -- internals ---------------------------------------------------------------------------
 
     def _where(self, criteria: Iterable[Criterion]) -> list[sa.ColumnElement[bool]]:
-        return [where(communications, c, self._virtual) for c in criteria]
+        return [where(communications, c, self._relations) for c in criteria]
 
     async def _load(self, statement: sa.Select[Any]) -> list[Communication]:
         rows = (await self._conn.execute(statement)).mappings().all()

@@ -12,7 +12,8 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from application.queries import AnyOf, Condition, Criterion, Op
 
-VirtualFilter = Callable[[Condition], sa.ColumnElement[bool]]
+RelationFilter = Callable[[Condition], sa.ColumnElement[bool]]
+"""The SQL of a condition on a ``Relation`` field (kept in another table or inside a JSON list)."""
 
 
 class fold(FunctionElement[str]):  # noqa: N801 - an SQL function name
@@ -69,7 +70,9 @@ def unstorable(column: sa.ColumnElement[Any], value: object) -> str | None:
 
 def _condition(column: sa.ColumnElement[Any], condition: Condition) -> sa.ColumnElement[bool]:
     value = condition.value
-    if condition.op in (Op.EQ, Op.NE, Op.CONTAINS, Op.GTE, Op.LT, Op.LTE) and unstorable(column, value):
+    if condition.op in (Op.EQ, Op.NE, Op.CONTAINS, Op.GT, Op.GTE, Op.LT, Op.LTE) and unstorable(
+        column, value
+    ):
         return _beyond_storage(column, condition)
     match condition.op:
         case Op.EQ:
@@ -79,6 +82,12 @@ def _condition(column: sa.ColumnElement[Any], condition: Condition) -> sa.Column
         case Op.IN:
             storable = [v for v in value if not unstorable(column, v)]  # type: ignore[attr-defined]
             return column.in_(storable) if storable else sa.false()
+        case Op.NOT_IN:
+            # No row holds an unstorable value; NULL is in no list and outside none (as in memory).
+            kept = [v for v in value if not unstorable(column, v)]  # type: ignore[attr-defined]
+            return column.not_in(kept) if kept else column.is_not(None)
+        case Op.GT:
+            return column > value
         case Op.GTE:
             return column >= value
         case Op.LT:
@@ -100,26 +109,29 @@ def _beyond_storage(column: sa.ColumnElement[Any], condition: Condition) -> sa.C
     if bounds is not None and isinstance(value, int):
         below = value < bounds[0]
         # Every stored number is above one below the range, and below one above it.
-        if (condition.op is Op.GTE and below) or (condition.op in (Op.LT, Op.LTE) and not below):
+        if (condition.op in (Op.GT, Op.GTE) and below) or (condition.op in (Op.LT, Op.LTE) and not below):
             return column.is_not(None)
     return sa.false()
 
 
 def where(
-    table: sa.Table, criterion: Criterion, virtual: Mapping[str, VirtualFilter]
+    table: sa.Table, criterion: Criterion, relations: Mapping[str, RelationFilter]
 ) -> sa.ColumnElement[bool]:
     if isinstance(criterion, AnyOf):
-        return sa.or_(*(where(table, c, virtual) for c in criterion.conditions))
-    if criterion.field in virtual:
-        return virtual[criterion.field](criterion)
-    if criterion.field not in table.c:
+        return sa.or_(*(where(table, c, relations) for c in criterion.conditions))
+    name = criterion.field.name
+    if criterion.field.relation:
+        if name not in relations:
+            raise ValueError(f"{table.name} keeps no relation {criterion.field!r}")
+        return relations[name](criterion)
+    if name not in table.c:
         raise ValueError(f"{table.name} has no field {criterion.field!r}")
-    return _condition(table.c[criterion.field], criterion)
+    return _condition(table.c[name], criterion)
 
 
 def related(
     owner: sa.ColumnElement[Any], link_owner: sa.Column[Any], link_value: sa.Column[Any]
-) -> VirtualFilter:
+) -> RelationFilter:
     """A filter on a many-to-many relation: ``owner`` has a link row whose value matches."""
 
     def build(condition: Condition) -> sa.ColumnElement[bool]:

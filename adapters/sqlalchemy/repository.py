@@ -12,8 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sqlalchemy.fastpath import insert_returning_id, row_by_id
-from adapters.sqlalchemy.filters import VirtualFilter, ordering, unstorable, where
-from application.catalog import camel
+from adapters.sqlalchemy.filters import RelationFilter, ordering, unstorable, where
 from application.queries import Criterion, Query
 from domain.entity import Entity
 from domain.errors import Conflict, FieldError, NotFound, ValidationFailed
@@ -83,14 +82,14 @@ class SqlRepository(Generic[E]):
         entity: type[E],
         kind: str,
         links: Sequence[Link] = (),
-        virtual: Mapping[str, VirtualFilter] | None = None,
+        relations: Mapping[str, RelationFilter] | None = None,
     ) -> None:
         self._conn = connection
         self._table = table
         self._entity = entity
         self._kind = kind
         self._links = links
-        self._virtual = virtual or {}
+        self._relations = relations or {}
         self._columns = columns_of(entity, table)
 
     # -- writing ---------------------------------------------------------------------------
@@ -160,18 +159,18 @@ class SqlRepository(Generic[E]):
         for name in self._columns:
             reason = unstorable(self._table.c[name], getattr(entity, name))
             if reason:
-                problems.append(FieldError(camel(name), reason))
+                problems.append(FieldError(name, reason))
         for link in self._links:
             column = link.table.c[link.value]
             reasons = (unstorable(column, v) for v in getattr(entity, link.attribute))
             reason = next(filter(None, reasons), None)
             if reason:
-                problems.append(FieldError(camel(link.attribute), reason))
+                problems.append(FieldError(link.attribute, reason))
         if problems:
             raise ValidationFailed(problems)
 
     def _where(self, criteria: Iterable[Criterion]) -> list[sa.ColumnElement[bool]]:
-        return [where(self._table, c, self._virtual) for c in criteria]
+        return [where(self._table, c, self._relations) for c in criteria]
 
     async def _load(self, statement: sa.Select[Any]) -> list[E]:
         rows = (await self._conn.execute(statement)).mappings().all()

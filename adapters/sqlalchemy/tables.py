@@ -13,8 +13,8 @@ from adapters.sqlalchemy.types import (
     UtcDateTime,
     WorkingHours,
 )
-from domain.catalog import ChannelKind, DocumentKind
 from domain.clients import BookingState
+from domain.dictionaries import ChannelKind, DocumentKind
 
 metadata = sa.MetaData(
     naming_convention={

@@ -54,7 +54,11 @@ class JsonValue(sa.TypeDecorator[Any]):
 
 def _grants_dump(grants: tuple[Grant, ...]) -> list[dict[str, Any]]:
     return [
-        {"permission": g.permission.value, "typeIds": sorted(g.type_ids), "channelIds": sorted(g.channel_ids)}
+        {
+            "permission": g.permission.value,
+            "type_ids": sorted(g.type_ids),
+            "channel_ids": sorted(g.channel_ids),
+        }
         for g in grants
     ]
 
@@ -63,8 +67,9 @@ def _grants_load(raw: list[dict[str, Any]]) -> tuple[Grant, ...]:
     return tuple(
         Grant(
             permission=Permission(g["permission"]),
-            type_ids=frozenset(g.get("typeIds", ())),
-            channel_ids=frozenset(g.get("channelIds", ())),
+            # Rows written before the keys were snake_case spell them in camelCase.
+            type_ids=frozenset(g.get("type_ids", g.get("typeIds", ()))),
+            channel_ids=frozenset(g.get("channel_ids", g.get("channelIds", ()))),
         )
         for g in raw
     )

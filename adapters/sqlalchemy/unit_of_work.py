@@ -4,24 +4,28 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Any, Self
+from typing import Any, Generic, Self, TypeVar, overload
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.sqlalchemy import tables as t
 from adapters.sqlalchemy.communications import SqlCommunications
-from adapters.sqlalchemy.filters import VirtualFilter, related, where
+from adapters.sqlalchemy.filters import RelationFilter, related
 from adapters.sqlalchemy.groups import SqlClientGroups
 from adapters.sqlalchemy.repository import Link, SqlRepository
+from application.ports import UnitOfWork, UnitOfWorkFactory
 from application.queries import Condition, Op
-from domain.catalog import Channel, CommunicationType, Document
 from domain.clients import Booking, BookingStatusType, ChannelBlock, Client, Project
+from domain.dictionaries import Channel, CommunicationType, Document
+from domain.entity import Entity
 from domain.organisation import Company, Department, Employee, Role, ServiceAccount
 from domain.rules import Rule
 
+E = TypeVar("E", bound=Entity)
 
-def _json_list_has(column: sa.Column[Any], dialect: str) -> VirtualFilter:
+
+def _json_list_has(column: sa.Column[Any], dialect: str) -> RelationFilter:
     """A filter on a JSON list column (a client's tags): one of its items matches, as in memory."""
     items_of = sa.func.json_each if dialect == "sqlite" else sa.func.json_array_elements_text
 
@@ -38,11 +42,6 @@ def _json_list_has(column: sa.Column[Any], dialect: str) -> VirtualFilter:
     return build
 
 
-def _none_of(table: sa.Table) -> VirtualFilter:
-    """``except_id in [ids]``: the row's id is none of them (queries have no "not in")."""
-    return lambda condition: sa.not_(where(table, Condition("id", condition.op, condition.value), {}))
-
-
 def _employees(conn: AsyncConnection) -> SqlRepository[Employee]:
     link = t.employee_roles
     return SqlRepository(
@@ -51,7 +50,7 @@ def _employees(conn: AsyncConnection) -> SqlRepository[Employee]:
         Employee,
         "employee",
         links=[Link("role_ids", link, "employee_id", "role_id")],
-        virtual={"role_id": related(t.employees.c.id, link.c.employee_id, link.c.role_id)},
+        relations={"role_id": related(t.employees.c.id, link.c.employee_id, link.c.role_id)},
     )
 
 
@@ -63,14 +62,14 @@ def _service_accounts(conn: AsyncConnection) -> SqlRepository[ServiceAccount]:
         ServiceAccount,
         "service account",
         links=[Link("role_ids", link, "service_account_id", "role_id")],
-        virtual={"role_id": related(t.service_accounts.c.id, link.c.service_account_id, link.c.role_id)},
+        relations={"role_id": related(t.service_accounts.c.id, link.c.service_account_id, link.c.role_id)},
     )
 
 
-_CLIENT_FILTERS: dict[str, dict[str, VirtualFilter]] = {}
+_CLIENT_FILTERS: dict[str, dict[str, RelationFilter]] = {}
 
 
-def _client_filters(dialect: str) -> dict[str, VirtualFilter]:
+def _client_filters(dialect: str) -> dict[str, RelationFilter]:
     """Built once per dialect: the tag filter's SQL differs between SQLite and PostgreSQL."""
     if dialect not in _CLIENT_FILTERS:
         members = t.client_group_members
@@ -78,7 +77,6 @@ def _client_filters(dialect: str) -> dict[str, VirtualFilter]:
             "phone": related(t.clients.c.id, t.client_phones.c.client_id, t.client_phones.c.phone),
             "group_id": related(t.clients.c.id, members.c.client_id, members.c.group_id),
             "tag": _json_list_has(t.clients.c.tags, dialect),
-            "except_id": _none_of(t.clients),
         }
     return _CLIENT_FILTERS[dialect]
 
@@ -86,32 +84,48 @@ def _client_filters(dialect: str) -> dict[str, VirtualFilter]:
 def _clients(conn: AsyncConnection) -> SqlRepository[Client]:
     phones = Link("phones", t.client_phones, "client_id", "phone", loaded=False)
     return SqlRepository(
-        conn, t.clients, Client, "client", links=[phones], virtual=_client_filters(conn.dialect.name)
+        conn, t.clients, Client, "client", links=[phones], relations=_client_filters(conn.dialect.name)
     )
 
 
-def _plain(table: sa.Table, entity: type[Any], kind: str) -> Callable[[AsyncConnection], SqlRepository[Any]]:
+R = TypeVar("R")
+
+
+class _Repository(Generic[R]):
+    """A repository attribute of the unit of work, made on first use from the open connection.
+
+    A request that reads one client builds one repository. The made repository is cached in
+    the unit of work's ``_repositories`` until the unit of work closes.
+    """
+
+    def __init__(self, make: Callable[[AsyncConnection], R]) -> None:
+        self._make = make
+        self._name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    @overload
+    def __get__(self, uow: None, owner: type) -> Self: ...
+
+    @overload
+    def __get__(self, uow: SqlUnitOfWork, owner: type) -> R: ...
+
+    def __get__(self, uow: SqlUnitOfWork | None, owner: type) -> R | Self:
+        if uow is None:
+            return self
+        made: R | None = uow._repositories.get(self._name)
+        if made is None:
+            made = uow._repositories[self._name] = self._make(uow.connection)
+        return made
+
+    def __set__(self, uow: SqlUnitOfWork, repository: R) -> None:
+        # Lets a test or a decorator stand another repository in for this one, as the port allows.
+        uow._repositories[self._name] = repository
+
+
+def _plain(table: sa.Table, entity: type[E], kind: str) -> Callable[[AsyncConnection], SqlRepository[E]]:
     return lambda conn: SqlRepository(conn, table, entity, kind)
-
-
-REPOSITORIES: dict[str, Callable[[AsyncConnection], Any]] = {
-    "companies": _plain(t.companies, Company, "company"),
-    "departments": _plain(t.departments, Department, "department"),
-    "roles": _plain(t.roles, Role, "role"),
-    "employees": _employees,
-    "service_accounts": _service_accounts,
-    "projects": _plain(t.projects, Project, "project"),
-    "clients": _clients,
-    "client_groups": SqlClientGroups,
-    "communication_types": _plain(t.communication_types, CommunicationType, "communication type"),
-    "channels": _plain(t.channels, Channel, "channel"),
-    "channel_blocks": _plain(t.channel_blocks, ChannelBlock, "channel block"),
-    "documents": _plain(t.documents, Document, "document"),
-    "rules": _plain(t.rules, Rule, "rule"),
-    "booking_statuses": _plain(t.booking_statuses, BookingStatusType, "booking status"),
-    "bookings": _plain(t.bookings, Booking, "booking"),
-    "communications": SqlCommunications,
-}
 
 
 class SqlUnitOfWork:
@@ -131,13 +145,28 @@ class SqlUnitOfWork:
         self._conn: AsyncConnection | None = None
         self._repositories: dict[str, Any] = {}
 
-    def __getattr__(self, name: str) -> Any:
-        make = REPOSITORIES.get(name)
-        if make is None or self._conn is None:
-            raise AttributeError(name)
-        repository = self._repositories[name] = make(self._conn)
-        setattr(self, name, repository)
-        return repository
+    companies = _Repository(_plain(t.companies, Company, "company"))
+    departments = _Repository(_plain(t.departments, Department, "department"))
+    roles = _Repository(_plain(t.roles, Role, "role"))
+    employees = _Repository(_employees)
+    service_accounts = _Repository(_service_accounts)
+    projects = _Repository(_plain(t.projects, Project, "project"))
+    clients = _Repository(_clients)
+    client_groups = _Repository(SqlClientGroups)
+    communication_types = _Repository(_plain(t.communication_types, CommunicationType, "communication type"))
+    channels = _Repository(_plain(t.channels, Channel, "channel"))
+    channel_blocks = _Repository(_plain(t.channel_blocks, ChannelBlock, "channel block"))
+    documents = _Repository(_plain(t.documents, Document, "document"))
+    rules = _Repository(_plain(t.rules, Rule, "rule"))
+    booking_statuses = _Repository(_plain(t.booking_statuses, BookingStatusType, "booking status"))
+    bookings = _Repository(_plain(t.bookings, Booking, "booking"))
+    communications = _Repository(SqlCommunications)
+
+    @property
+    def connection(self) -> AsyncConnection:
+        if self._conn is None:
+            raise RuntimeError("the unit of work is not open: use it in `async with`")
+        return self._conn
 
     async def __aenter__(self) -> Self:
         if self._write_lock is not None:
@@ -167,8 +196,6 @@ class SqlUnitOfWork:
             await self._conn.close()
             self._conn = None
             self._release()
-            for name in self._repositories:
-                delattr(self, name)
             self._repositories.clear()
 
     def _release(self) -> None:
@@ -192,3 +219,8 @@ class SqlUnitOfWorkFactory:
 
     def __call__(self, *, read_only: bool = False) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine, read_only=read_only, write_lock=self._write_lock)
+
+
+# mypy holds the adapter to its port here: a missing or mistyped repository fails the type check.
+_checked_unit_of_work: type[UnitOfWork] = SqlUnitOfWork
+_checked_factory: type[UnitOfWorkFactory] = SqlUnitOfWorkFactory

@@ -2,7 +2,7 @@
 
 from application.clients.blocks import ChannelBlocks
 from application.clients.bookings import Availability, BookedClient, Bookings, ClientAvailability
-from application.clients.catalogs import ClientGroups, Clients, Membership, Projects
+from application.clients.projects_and_clients import ClientGroups, Clients, Membership, Projects
 
 __all__ = [
     "Availability",

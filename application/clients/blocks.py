@@ -6,10 +6,11 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from application.catalog import MustExist, Patch, camel
-from application.clients.filtering import TICK, FilteredCatalog
-from application.ports import UnitOfWork
-from application.queries import AnyOf, Condition, Op, eq
+from application.clients.filtering import FilteredCatalog
+from application.managed_entities import MustExist, Patch
+from application.ports import Repository, UnitOfWork
+from application.queries import AnyOf, Condition
+from application.searches import ChannelBlockFields
 from domain.clients import ChannelBlock
 from domain.errors import ValidationFailed
 
@@ -21,14 +22,17 @@ class ChannelBlocks(FilteredCatalog[ChannelBlock]):
     """
 
     kind = "channel block"
-    repository = "channel_blocks"
+    fields = ChannelBlockFields
     key_fields = ()
-    search_fields = ("reason",)
+    search_fields = (ChannelBlockFields.reason,)
     must_exist = (
-        MustExist("client_id", "clients", "client", "clientId"),
-        MustExist("channel_id", "channels", "channel", "channelId"),
+        MustExist("client_id", lambda uow: uow.clients, "client"),
+        MustExist("channel_id", lambda uow: uow.channels, "channel"),
     )
-    pseudo_fields = ("active",)
+    resolved_fields = (ChannelBlockFields.active,)
+
+    def repo(self, uow: UnitOfWork) -> Repository[ChannelBlock]:
+        return uow.channel_blocks
 
     def build(self, values: Mapping[str, Any]) -> ChannelBlock:
         return ChannelBlock(**values)
@@ -36,7 +40,8 @@ class ChannelBlocks(FilteredCatalog[ChannelBlock]):
     async def add(self, uow: UnitOfWork, values: Mapping[str, Any]) -> ChannelBlock:
         self._refuse_past(values.get("until"))
         existing = await uow.channel_blocks.first(
-            eq("client_id", values.get("client_id")), eq("channel_id", values.get("channel_id"))
+            ChannelBlockFields.client_id.eq(values["client_id"]),
+            ChannelBlockFields.channel_id.eq(values["channel_id"]),
         )
         if existing is not None:
             changes = {"until": values.get("until"), "reason": values.get("reason")}
@@ -51,9 +56,7 @@ class ChannelBlocks(FilteredCatalog[ChannelBlock]):
         # Moving a block to another client or channel would make it a different block.
         fixed = {"client_id", "channel_id"} & set(changes)
         if fixed:
-            raise ValidationFailed.field(
-                camel(sorted(fixed)[0]), "cannot be changed: unblock and block again"
-            )
+            raise ValidationFailed.field(sorted(fixed)[0], "cannot be changed: unblock and block again")
         return super().rebuild(current, changes)
 
     def _refuse_past(self, until: datetime | None) -> None:
@@ -63,5 +66,5 @@ class ChannelBlocks(FilteredCatalog[ChannelBlock]):
     async def resolve(self, uow: UnitOfWork, condition: Condition) -> Condition | AnyOf:
         now = self._clock.now()
         if condition.value:
-            return AnyOf((Condition("until", Op.IS_NULL, True), Condition("until", Op.GTE, now + TICK)))
-        return Condition("until", Op.LTE, now)
+            return AnyOf((ChannelBlockFields.until.is_null(), ChannelBlockFields.until.gt(now)))
+        return ChannelBlockFields.until.lte(now)

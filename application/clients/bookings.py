@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from application.catalog import MustExist, Patch, page_of
-from application.clients.filtering import TICK, FilteredCatalog
-from application.ports import Clock, UnitOfWork, UnitOfWorkFactory
-from application.queries import MAX_PAGE_SIZE, AnyOf, Condition, Op, Page, Query, eq
+from application.clients.filtering import FilteredCatalog
+from application.managed_entities import MustExist, Patch, page_of
+from application.ports import Clock, Repository, UnitOfWork, UnitOfWorkFactory
+from application.queries import MAX_PAGE_SIZE, AnyOf, Condition, Page, Query
+from application.searches import BookingFields, ClientFields
 from domain.availability import Owner, availability, blocking_bookings, describe_holder
 from domain.clients import Booking, BookingState, BookingStatusType, Client
 from domain.errors import Conflict, NotFound, ValidationFailed
@@ -19,7 +20,7 @@ HELD_AT_ONCE = 100_000
 """Upper bound of bookings holding clients at one moment that one question reads: bookings are
 deliberate acts of people, far fewer than clients."""
 
-EXPIRES_BY_ITSELF = "a booking expires by itself when its beforeDate passes"
+EXPIRES_BY_ITSELF = "a booking expires by itself when its before_date passes"
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,8 @@ class BookedClient:
 
 @dataclass(frozen=True)
 class ClientAvailability:
+    """Whether a client may be contacted now, and why not."""
+
     client_id: int
     available: bool
     reasons: list[str]
@@ -41,11 +44,11 @@ class ClientAvailability:
 async def holding(uow: UnitOfWork, now: datetime, client_ids: Sequence[int] | None = None) -> list[Booking]:
     """Bookings holding their clients at ``now``, of the given clients or of all."""
     criteria: list[Condition] = [
-        eq("status", BookingState.BOOKED),
-        Condition("before_date", Op.GTE, now + TICK),
+        BookingFields.status.eq(BookingState.BOOKED),
+        BookingFields.before_date.gt(now),
     ]
     if client_ids is not None:
-        criteria.append(Condition("client_id", Op.IN, list(client_ids)))
+        criteria.append(BookingFields.client_id.in_(client_ids))
     found = await uow.bookings.find(Query(tuple(criteria), order_by=("before_date",), limit=HELD_AT_ONCE))
     return [b for b in found if b.holds(now)]
 
@@ -58,15 +61,18 @@ class Bookings(FilteredCatalog[Booking]):
     """
 
     kind = "booking"
-    repository = "bookings"
-    key_fields = ("name",)
-    search_fields = ("name",)
+    fields = BookingFields
+    key_fields = (BookingFields.name,)
+    search_fields = (BookingFields.name,)
     must_exist = (
-        MustExist("client_id", "clients", "client", "clientId"),
-        MustExist("department_id", "departments", "department", "departmentId"),
-        MustExist("employee_id", "employees", "employee", "employeeId"),
+        MustExist("client_id", lambda uow: uow.clients, "client"),
+        MustExist("department_id", lambda uow: uow.departments, "department"),
+        MustExist("employee_id", lambda uow: uow.employees, "employee"),
     )
-    pseudo_fields = ("active",)
+    resolved_fields = (BookingFields.active,)
+
+    def repo(self, uow: UnitOfWork) -> Repository[Booking]:
+        return uow.bookings
 
     def build(self, values: Mapping[str, Any]) -> Booking:
         return Booking(**values)
@@ -82,7 +88,7 @@ class Bookings(FilteredCatalog[Booking]):
         owner = Owner(values.get("department_id"), values.get("employee_id"))
         if owner.anonymous:
             raise ValidationFailed.field(
-                "departmentId", "a booking needs an owner: departmentId or employeeId"
+                "department_id", "a booking needs an owner: department_id or employee_id"
             )
         now = self._clock.now()
         own = [
@@ -109,7 +115,7 @@ class Bookings(FilteredCatalog[Booking]):
             elif status is BookingState.BOOKED:
                 before_date = changes.get("before_date", current.before_date)
                 if before_date <= now:
-                    raise ValidationFailed.field("beforeDate", "give a future beforeDate to book again")
+                    raise ValidationFailed.field("before_date", "give a future before_date to book again")
                 current.rebook(before_date, now)
             else:
                 raise ValidationFailed.field("status", EXPIRES_BY_ITSELF)
@@ -140,14 +146,15 @@ class Bookings(FilteredCatalog[Booking]):
         return booking
 
     async def expire_due(self, now: datetime | None = None) -> int:
-        """Marks Expired every Booked booking whose ``beforeDate`` has passed; returns how many."""
+        """Marks Expired every Booked booking whose ``before_date`` has passed; returns how many."""
         at = now or self._clock.now()
         expired = 0
         async with self._uow_factory() as uow:
             while True:
                 due = await uow.bookings.find(
                     Query(
-                        (eq("status", BookingState.BOOKED), Condition("before_date", Op.LTE, at)), limit=500
+                        (BookingFields.status.eq(BookingState.BOOKED), BookingFields.before_date.lte(at)),
+                        limit=500,
                     )
                 )
                 if not due:
@@ -161,7 +168,7 @@ class Bookings(FilteredCatalog[Booking]):
 
     def _refuse_past(self, before_date: datetime | None) -> None:
         if before_date is not None and before_date <= self._clock.now():
-            raise ValidationFailed.field("beforeDate", "must be in the future")
+            raise ValidationFailed.field("before_date", "must be in the future")
 
     # -- seed 000: booking through the client --------------------------------------------
 
@@ -231,8 +238,8 @@ class Bookings(FilteredCatalog[Booking]):
     async def resolve(self, uow: UnitOfWork, condition: Condition) -> Condition | AnyOf:
         now = self._clock.now()
         if condition.value:
-            return Condition("id", Op.IN, [b.id for b in await holding(uow, now)])
-        return AnyOf((Condition("status", Op.NE, BookingState.BOOKED), Condition("before_date", Op.LTE, now)))
+            return BookingFields.id.in_(b.id for b in await holding(uow, now) if b.id is not None)
+        return AnyOf((BookingFields.status.ne(BookingState.BOOKED), BookingFields.before_date.lte(now)))
 
 
 class Availability:
@@ -261,7 +268,7 @@ class Availability:
         now = self._clock.now()
         async with self._uow_factory(read_only=True) as uow:
             taken = sorted({b.client_id for b in blocking_bookings(await holding(uow, now), now, asking)})
-            query = query.where(eq("available", True))
+            query = query.where(ClientFields.available.eq(True))
             if taken:
-                query = query.where(Condition("except_id", Op.IN, taken))
+                query = query.where(ClientFields.id.not_in(taken))
             return await page_of(uow.clients, query)

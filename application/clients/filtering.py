@@ -1,46 +1,41 @@
 """Catalogs whose list filters need the use case: a value to normalise, a name to look up, a clock.
 
-The HTTP edge turns query parameters into plain conditions; a condition on a *pseudo field* (one the
-entity does not have, such as a client's ``project`` given by code) is rewritten here, inside the
-use case that knows how, before storage sees it.
+The HTTP edge turns query parameters into plain conditions; a condition on a ``Derived`` field (one
+the entity does not have, such as a client's ``project`` given by code), or on a field whose value
+needs normalising first, is rewritten here, inside the use case that knows how, before storage sees it.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from datetime import timedelta
-from typing import ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar
 
-from application.catalog import Catalog
+from application.managed_entities import Catalog
 from application.ports import UnitOfWork
-from application.queries import AnyOf, Condition, Criterion, Op, Page, Query
+from application.queries import AnyOf, Condition, Criterion, Field, Page, Query
 from domain.entity import Entity
 
 E = TypeVar("E", bound=Entity)
 
-TICK = timedelta(microseconds=1)
-"""Stored times have microsecond resolution: ``t > now`` (queries have no ``gt``) is ``t >= now + TICK``."""
-
-NOTHING = Condition("id", Op.EQ, 0)
-"""Matches no entity (ids start at 1): what a filter naming something unknown resolves to."""
-
 
 class FilteredCatalog(Catalog[E]):
-    pseudo_fields: ClassVar[tuple[str, ...]] = ()
+    """A catalog whose list filters its use case resolves before storage sees them."""
+
+    resolved_fields: ClassVar[tuple[Field[Any], ...]] = ()
     """Condition fields that ``resolve`` rewrites."""
 
     async def list(self, query: Query, text: str | None = None) -> Page[E]:
-        if any(isinstance(c, Condition) and c.field in self.pseudo_fields for c in query.criteria):
+        if any(isinstance(c, Condition) and c.field in self.resolved_fields for c in query.criteria):
             async with self._uow_factory(read_only=True) as uow:
                 criteria = [await self._resolve_any(uow, c) for c in query.criteria]
             query = dataclasses.replace(query, criteria=tuple(criteria))
         return await super().list(query, text)
 
     async def _resolve_any(self, uow: UnitOfWork, criterion: Criterion) -> Criterion:
-        if isinstance(criterion, Condition) and criterion.field in self.pseudo_fields:
+        if isinstance(criterion, Condition) and criterion.field in self.resolved_fields:
             return await self.resolve(uow, criterion)
         return criterion
 
     async def resolve(self, uow: UnitOfWork, condition: Condition) -> Condition | AnyOf:
-        """The storage condition a pseudo-field condition means."""
+        """The storage condition a resolved field's condition means."""
         raise NotImplementedError

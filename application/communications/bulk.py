@@ -9,11 +9,13 @@ the batches before it, and a second call then finds those already in the target 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from application.communications.ports import Keyset
 from application.communications.records import CommunicationKey, load
-from application.ports import Clock, UnitOfWork, UnitOfWorkFactory
-from application.queries import Condition, Criterion, Op, Query, eq
+from application.ports import Clock, Repository, UnitOfWork, UnitOfWorkFactory
+from application.queries import Criterion, Field, Query
+from application.searches import CommunicationFields
 from domain.access import Principal
 from domain.communications import Communication, LifecycleStatus
 from domain.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
@@ -42,6 +44,8 @@ class BulkStatusChange:
 
 @dataclass(frozen=True)
 class Refusal:
+    """A communication the bulk change left as it was, and why."""
+
     communication_id: int
     uuid: str
     status: LifecycleStatus
@@ -50,6 +54,8 @@ class Refusal:
 
 @dataclass(frozen=True)
 class BulkOutcome:
+    """What a bulk status change did: matched, changed, unchanged, refused."""
+
     matched: int
     changed: int
     unchanged: int
@@ -58,6 +64,8 @@ class BulkOutcome:
 
 
 class BulkStatusUpdate:
+    """Moves every communication of one scope to a status, in bounded batches."""
+
     def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
         self._uow_factory = uow_factory
         self._clock = clock
@@ -71,7 +79,7 @@ class BulkStatusUpdate:
         if matched > MAX_BULK:
             raise ValidationFailed.field(
                 "scope",
-                f"{matched} communications match; at most {MAX_BULK} per call: narrow it with onlyStatuses",
+                f"{matched} communications match; at most {MAX_BULK} per call: narrow it with only_statuses",
             )
         changed = unchanged = 0
         refused: list[Refusal] = []
@@ -121,9 +129,9 @@ class BulkStatusUpdate:
     async def _scope(self, uow: UnitOfWork, command: BulkStatusChange) -> tuple[Criterion, ...]:
         scopes = {
             "communication": command.communication,
-            "departmentId": command.department_id,
-            "clientId": command.client_id,
-            "clientGroupId": command.client_group_id,
+            "department_id": command.department_id,
+            "client_id": command.client_id,
+            "client_group_id": command.client_group_id,
             "all": command.everything or None,
         }
         given = [name for name, value in scopes.items() if value is not None]
@@ -133,17 +141,19 @@ class BulkStatusUpdate:
             )
         criteria: list[Criterion] = []
         if command.communication is not None:
-            criteria.append(eq("id", (await load(uow, command.communication)).id))
-        for field, repository, kind in (
-            ("department_id", "departments", "department"),
-            ("client_id", "clients", "client"),
-            ("client_group_id", "client_groups", "client group"),
-        ):
-            value = getattr(command, field)
+            found = await load(uow, command.communication)
+            assert found.id is not None
+            criteria.append(CommunicationFields.id.eq(found.id))
+        scoped: tuple[tuple[int | None, Repository[Any], str, Field[int]], ...] = (
+            (command.department_id, uow.departments, "department", CommunicationFields.department_id),
+            (command.client_id, uow.clients, "client", CommunicationFields.client_id),
+            (command.client_group_id, uow.client_groups, "client group", CommunicationFields.client_group_id),
+        )
+        for value, repository, kind, field in scoped:
             if value is not None:
-                if await getattr(uow, repository).get(value) is None:
+                if await repository.get(value) is None:
                     raise NotFound(kind, value)
-                criteria.append(eq(field, value))
+                criteria.append(field.eq(value))
         if command.only_statuses:
-            criteria.append(Condition("status", Op.IN, list(command.only_statuses)))
+            criteria.append(CommunicationFields.status.in_(command.only_statuses))
         return tuple(criteria)

@@ -8,11 +8,12 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
-from application.catalog import camel
 from application.communications.ports import NOT_NULL_SORTABLE, SORTABLE, Keyset, total_order
-from application.queries import MAX_OFFSET, MAX_PAGE_SIZE, MAX_SORT_TERMS, Condition, Criterion, Op, eq
+from application.queries import MAX_OFFSET, MAX_PAGE_SIZE, MAX_SORT_TERMS, Criterion, Field
+from application.searches import CommunicationFields
 from domain.communications import Communication, CommunicationKind, DeliveryStatus, Direction, LifecycleStatus
 from domain.entity import Problems
 from domain.errors import FieldError, ValidationFailed
@@ -24,11 +25,6 @@ def canonical_uuid(value: str, field: str = "uuid") -> str:
         return str(UUID(value.strip()))
     except (ValueError, AttributeError):
         raise ValidationFailed.field(field, f"not a UUID: {value!r}") from None
-
-
-def _one_or_many(field: str, values: Sequence[object]) -> Criterion:
-    # A single value as equality: the form every index and planner handles best.
-    return eq(field, values[0]) if len(values) == 1 else Condition(field, Op.IN, list(values))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -64,7 +60,7 @@ class CommunicationFilter:
         problems = Problems()
         for low, high, name in (
             (self.created_from, self.created_to, "to"),
-            (self.scheduled_from, self.scheduled_to, "scheduledTo"),
+            (self.scheduled_from, self.scheduled_to, "scheduled_to"),
         ):
             if low is not None and high is not None and high <= low:
                 problems.add(name, "must be later than the start of the period")
@@ -76,37 +72,36 @@ class CommunicationFilter:
                 problems.add(f"uuids[{index}]", f"not a UUID: {value!r}")
         problems.raise_if_any()
 
+        f = CommunicationFields
         found: list[Criterion] = []
-        for field, values in (
-            ("type_id", self.type_ids),
-            ("channel_id", self.channel_ids),
-            ("status", self.statuses),
-            ("delivery_status", self.delivery_statuses),
-            ("uuid", uuids),
-        ):
-            if values:
-                found.append(_one_or_many(field, values))
-        singles: tuple[tuple[str, object], ...] = (
-            ("client_id", self.client_id),
-            ("client_group_id", self.client_group_id),
-            ("department_id", self.department_id),
-            ("employee_id", self.employee_id),
-            ("project_id", self.project_id),
-            ("mailing_id", self.mailing_id),
-            ("direction", self.direction),
-            ("kind", self.kind),
+        many: tuple[tuple[Field[Any], Sequence[object]], ...] = (
+            (f.type_id, self.type_ids),
+            (f.channel_id, self.channel_ids),
+            (f.status, self.statuses),
+            (f.delivery_status, self.delivery_statuses),
+            (f.uuid, uuids),
         )
-        found.extend(eq(field, value) for field, value in singles if value is not None)
-        for field, op, moment in (
-            ("create_time", Op.GTE, self.created_from),
-            ("create_time", Op.LT, self.created_to),
-            ("scheduled_at", Op.GTE, self.scheduled_from),
-            ("scheduled_at", Op.LT, self.scheduled_to),
-        ):
-            if moment is not None:
-                found.append(Condition(field, op, moment))
+        found.extend(field.one_of(values) for field, values in many if values)
+        singles: tuple[tuple[Field[Any], object], ...] = (
+            (f.client_id, self.client_id),
+            (f.client_group_id, self.client_group_id),
+            (f.department_id, self.department_id),
+            (f.employee_id, self.employee_id),
+            (f.project_id, self.project_id),
+            (f.mailing_id, self.mailing_id),
+            (f.direction, self.direction),
+            (f.kind, self.kind),
+        )
+        found.extend(field.eq(value) for field, value in singles if value is not None)
+        periods = (
+            (f.create_time.gte, self.created_from),
+            (f.create_time.lt, self.created_to),
+            (f.scheduled_at.gte, self.scheduled_from),
+            (f.scheduled_at.lt, self.scheduled_to),
+        )
+        found.extend(bound(moment) for bound, moment in periods if moment is not None)
         if self.text and self.text.strip():
-            found.append(Condition("result", Op.CONTAINS, self.text.strip()))
+            found.append(f.result.contains(self.text.strip()))
         return tuple(found)
 
 
@@ -131,9 +126,9 @@ class PageRequest:
             problems.add("offset", f"must be at most {MAX_OFFSET}")
         if len(self.order_by) > MAX_SORT_TERMS:
             problems.add("sort", f"at most {MAX_SORT_TERMS} sort terms")
-        unknown = [camel(name) for name in self.order_by if name.lstrip("-") not in SORTABLE]
+        unknown = [name for name in self.order_by if name.lstrip("-") not in SORTABLE]
         if unknown:
-            known = ", ".join(camel(name) for name in SORTABLE)
+            known = ", ".join(SORTABLE)
             problems.add("sort", f"cannot sort by {', '.join(unknown)}; use one of {known}")
         problems.raise_if_any()
         return self
@@ -199,6 +194,8 @@ def decode_cursor(cursor: str, key: str) -> Keyset:
 
 @dataclass(frozen=True)
 class CommunicationPage:
+    """One page of communications, with the cursor to the next."""
+
     items: list[Communication]
     total: int | None
     limit: int

@@ -97,5 +97,7 @@ class CommunicationRepository(Protocol):
 
 
 class UuidGenerator(Protocol):
+    """Makes new communication uuids (random in production, predictable in tests)."""
+
     def __call__(self) -> str:
         """A new random UUID in canonical form (lowercase, with dashes)."""

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from application.catalog import MustExist, Patch, camel, check_references
 from application.communications.listing import (
     CommunicationFilter,
     CommunicationPage,
@@ -21,10 +20,11 @@ from application.communications.listing import (
     canonical_uuid,
 )
 from application.communications.ports import UuidGenerator
+from application.managed_entities import MustExist, Patch, check_references
 from application.ports import Clock, UnitOfWork, UnitOfWorkFactory
-from application.queries import Query, eq
+from application.queries import Query
+from application.searches import IdTranslationFields
 from domain.access import Principal, PrincipalKind
-from domain.catalog import Channel, CommunicationType
 from domain.clients import Client
 from domain.communications import (
     EDITABLE_FIELDS,
@@ -34,6 +34,7 @@ from domain.communications import (
     IdTranslation,
     StatusChange,
 )
+from domain.dictionaries import Channel, CommunicationType
 from domain.errors import Conflict, FieldError, NotFound, ValidationFailed
 from domain.organisation import Employee
 
@@ -41,13 +42,13 @@ CommunicationKey = int | str
 """A communication's id, or its uuid in any common spelling."""
 
 REFERENCES: tuple[MustExist, ...] = (
-    MustExist("type_id", "communication_types", "communication type", "communicationTypeId"),
-    MustExist("channel_id", "channels", "channel", "channelId"),
-    MustExist("client_id", "clients", "client", "clientId"),
-    MustExist("employee_id", "employees", "employee", "employeeId"),
-    MustExist("department_id", "departments", "department", "departmentId"),
-    MustExist("project_id", "projects", "project", "projectId"),
-    MustExist("document_id", "documents", "document", "documentId"),
+    MustExist("type_id", lambda uow: uow.communication_types, "communication type"),
+    MustExist("channel_id", lambda uow: uow.channels, "channel"),
+    MustExist("client_id", lambda uow: uow.clients, "client"),
+    MustExist("employee_id", lambda uow: uow.employees, "employee"),
+    MustExist("department_id", lambda uow: uow.departments, "department"),
+    MustExist("project_id", lambda uow: uow.projects, "project"),
+    MustExist("document_id", lambda uow: uow.documents, "document"),
 )
 
 
@@ -57,6 +58,8 @@ def random_uuid() -> str:
 
 @dataclass(frozen=True, kw_only=True)
 class NewCommunication:
+    """The command to record a communication, fact or planned."""
+
     kind: CommunicationKind
     direction: Direction
     type_id: int
@@ -75,12 +78,16 @@ class NewCommunication:
 
 @dataclass(frozen=True)
 class CommunicationDetails:
+    """A communication with its ids in other systems."""
+
     communication: Communication
     external_ids: list[IdTranslation]
 
 
 @dataclass(frozen=True)
 class CommunicationHistory:
+    """A communication with every recorded change."""
+
     communication: Communication
     entries: list[StatusChange]
     """Oldest first."""
@@ -113,7 +120,7 @@ async def ensure_references_exist(uow: UnitOfWork, values: Mapping[str, Any]) ->
     """Each referenced id names a stored entity; types and channels must also be active."""
     found = await check_references(uow, REFERENCES, values)
     problems = [
-        FieldError(ref.api_name, f"the {ref.kind} {entity.id} is inactive")
+        FieldError(ref.field, f"the {ref.kind} {entity.id} is inactive")
         for ref in REFERENCES
         if ref.field in ("type_id", "channel_id")
         for entity in found.get(ref.field, {}).values()
@@ -143,8 +150,13 @@ class Communications:
         """The communication with its ids in other systems."""
         async with self._uow_factory(read_only=True) as uow:
             communication = await load(uow, key)
+            assert communication.id is not None
             links = await uow.communications.find_translations(
-                Query(criteria=(eq("communication_id", communication.id),), order_by=("system",), limit=1000)
+                Query(
+                    criteria=(IdTranslationFields.communication_id.eq(communication.id),),
+                    order_by=("system",),
+                    limit=1000,
+                )
             )
             return CommunicationDetails(communication, links)
 
@@ -209,16 +221,14 @@ class Communications:
     async def edit(self, principal: Principal, key: CommunicationKey, patch: Patch) -> Communication:
         unknown = sorted(set(patch.changes) - EDITABLE_FIELDS)
         if unknown:
-            raise ValidationFailed([FieldError(camel(name), "cannot be changed") for name in unknown])
+            raise ValidationFailed([FieldError(name, "cannot be changed") for name in unknown])
         cleared = [
             name
             for name in ("type_id", "channel_id")
             if name in patch.changes and patch.changes[name] is None
         ]
         if cleared:
-            raise ValidationFailed(
-                [FieldError(REQUIRED_API_NAMES[name], "must not be null") for name in cleared]
-            )
+            raise ValidationFailed([FieldError(name, "must not be null") for name in cleared])
 
         changed: set[str] = set()
 
@@ -283,7 +293,6 @@ class Communications:
 
 
 _REF_FIELDS = frozenset(ref.field for ref in REFERENCES)
-REQUIRED_API_NAMES = {"type_id": "communicationTypeId", "channel_id": "channelId"}
 
 
 def _with_sender(principal: Principal, command: NewCommunication) -> dict[str, Any]:

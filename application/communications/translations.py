@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from application.communications.records import CommunicationKey, load
 from application.ports import Clock, UnitOfWorkFactory
-from application.queries import MAX_PAGE_SIZE, Criterion, Page, Query, eq
+from application.queries import MAX_PAGE_SIZE, Criterion, Page, Query
+from application.searches import IdTranslationFields
 from domain.access import Principal
 from domain.communications import IdTranslation
 from domain.errors import ValidationFailed
@@ -22,6 +23,8 @@ class TranslationFilter:
 
 
 class IdTranslations:
+    """Links communications to their ids in other systems, and looks them up either way."""
+
     def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
         self._uow_factory = uow_factory
         self._clock = clock
@@ -57,16 +60,17 @@ class IdTranslations:
             raise ValidationFailed.field("offset", "must not be negative")
         if filters.external_id is not None and filters.system is None:
             # An external id means nothing without the system that issued it.
-            raise ValidationFailed.field("system", "is required with externalId")
+            raise ValidationFailed.field("system", "is required with external_id")
         async with self._uow_factory(read_only=True) as uow:
             criteria: list[Criterion] = []
             if filters.communication is not None:
                 found = await load(uow, filters.communication)
-                criteria.append(eq("communication_id", found.id))
+                assert found.id is not None
+                criteria.append(IdTranslationFields.communication_id.eq(found.id))
             if filters.system is not None:
-                criteria.append(eq("system", filters.system))
+                criteria.append(IdTranslationFields.system.eq(filters.system))
             if filters.external_id is not None:
-                criteria.append(eq("external_id", filters.external_id))
+                criteria.append(IdTranslationFields.external_id.eq(filters.external_id))
             repo = uow.communications
             items = await repo.find_translations(
                 Query(tuple(criteria), order_by=("id",), limit=limit, offset=offset)

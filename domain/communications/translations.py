@@ -30,8 +30,8 @@ class IdTranslation:
     def __post_init__(self) -> None:
         problems = Problems()
         problems.text("system", self.system, max_length=SYSTEM_MAX_LENGTH)
-        problems.text("externalId", self.external_id, max_length=EXTERNAL_ID_MAX_LENGTH)
-        for name, value in (("system", self.system), ("externalId", self.external_id)):
+        problems.text("external_id", self.external_id, max_length=EXTERNAL_ID_MAX_LENGTH)
+        for name, value in (("system", self.system), ("external_id", self.external_id)):
             if value and value != value.strip():
                 problems.add(name, "must not start or end with spaces")
         problems.raise_if_any()

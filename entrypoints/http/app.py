@@ -23,11 +23,11 @@ from entrypoints.http.api_docs import swagger_ui_assets, swagger_ui_page
 from entrypoints.http.auth import PUBLIC_PATHS, BasicAuthMiddleware
 from entrypoints.http.controllers.clients import CONTROLLERS as CLIENTS
 from entrypoints.http.controllers.communications import CONTROLLERS as COMMUNICATIONS
-from entrypoints.http.controllers.communications_v2 import CONTROLLERS as COMMUNICATIONS_V2
+from entrypoints.http.controllers.communications_service import CONTROLLERS as COMMUNICATIONS_V2
+from entrypoints.http.controllers.crm_prototype import CONTROLLERS as SEED_000_CLIENTS
 from entrypoints.http.controllers.dictionaries import CONTROLLERS as DICTIONARIES
+from entrypoints.http.controllers.mailing_service import CONTROLLERS as SEED_001
 from entrypoints.http.controllers.organisation import CONTROLLERS as ORGANISATION
-from entrypoints.http.controllers.seed_000 import CONTROLLERS as SEED_000_CLIENTS
-from entrypoints.http.controllers.seed_001 import CONTROLLERS as SEED_001
 from entrypoints.http.errors import EXCEPTION_HANDLERS, document_errors
 from entrypoints.http.health import health, openapi_document
 from entrypoints.http.security.allow_header import AllowHeaderMiddleware

@@ -15,9 +15,9 @@ from litestar.routes import HTTPRoute
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from application.authentication import AuthenticationFailed, TooManyAttempts
-from application.catalog import camel
 from domain.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
 from entrypoints.http.auth import PUBLIC_PATHS
+from entrypoints.http.wire_names import camel, field_path, in_message, names_of
 
 log = logging.getLogger("switchboard.http")
 
@@ -45,12 +45,20 @@ def error_response(
     )
 
 
-def domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+def domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
     status = next((code for kind, code in STATUS_OF if isinstance(exc, kind)), 400)
     extra: dict[str, Any] = {}
     headers: dict[str, str] = {}
+    # The domain names its attributes; the called route's contract decides how they are spelt.
+    rename = names_of(request.url.path)
+    message = in_message(exc.message, rename)
     if isinstance(exc, ValidationFailed):
-        extra["details"] = [{"field": e.field, "message": e.message} for e in exc.errors]
+        details = [
+            {"field": field_path(e.field, rename), "message": in_message(e.message, rename)}
+            for e in exc.errors
+        ]
+        extra["details"] = details
+        message = "; ".join(f"{d['field']}: {d['message']}" if d["field"] else d["message"] for d in details)
     if isinstance(exc, Conflict) and exc.references:
         extra["references"] = exc.references
     if isinstance(exc, PermissionDenied):
@@ -59,7 +67,7 @@ def domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
         headers["WWW-Authenticate"] = BASIC_CHALLENGE
     if isinstance(exc, TooManyAttempts):
         headers["Retry-After"] = str(exc.retry_after)
-    return error_response(status, exc.message, headers or None, **extra)
+    return error_response(status, message, headers or None, **extra)
 
 
 NAMED_FIELD = re.compile(r"^Object (?:missing required|contains unknown) field `([^`]+)`")

@@ -16,10 +16,11 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody, QueryParameter, SkipValidation
 
-from application.catalog import Catalog, camel
+from application.managed_entities import Catalog
 from application.queries import MAX_OFFSET, MAX_PAGE_SIZE, MAX_SORT_TERMS, Filters, Query
 from domain.errors import ValidationFailed
 from entrypoints.http.schemas.common import In, Out, page_struct, sort_field, to_page
+from entrypoints.http.wire_names import camel
 
 
 def no_filters() -> Filters:

@@ -14,12 +14,13 @@ import pytest
 from adapters.phones import LibPhoneNumberParser
 from adapters.security import Argon2PasswordHasher
 from application.bootstrap import Bootstrap
-from application.catalog import Patch
 from application.clients import Availability, Bookings, ChannelBlocks, ClientGroups, Clients, Projects
-from application.queries import Condition, Op, Query, eq
+from application.managed_entities import Patch
+from application.queries import Query
+from application.searches import BookingFields, ChannelBlockFields, ClientFields
 from domain.availability import Owner
-from domain.catalog import Channel, ChannelKind
 from domain.clients import BookingState
+from domain.dictionaries import Channel, ChannelKind
 from domain.errors import Conflict
 from domain.organisation import Employee
 from tests.support.clock import ManualClock
@@ -90,24 +91,24 @@ async def installed(side: Side, hasher: Argon2PasswordHasher) -> Side:
 async def test_phone_filter_finds_a_client_by_any_of_its_numbers_in_any_notation(side: Side) -> None:
     ivan = await side.client(first_name="Ivan", phones=["8 (495) 123-45-67", "+7 916 123 45 67"])
     anna = await side.client(first_name="Anna", phones=["+79990000000"])
-    assert await side.ids(eq("phone", "+7 (916) 123-45-67")) == [ivan]
-    assert await side.ids(eq("phone", "84951234567")) == [ivan]
-    assert await side.ids(Condition("phone", Op.IN, ["+79990000000", "+74951234567"])) == [ivan, anna]
+    assert await side.ids(ClientFields.phone.eq("+7 (916) 123-45-67")) == [ivan]
+    assert await side.ids(ClientFields.phone.eq("84951234567")) == [ivan]
+    assert await side.ids(ClientFields.phone.in_(["+79990000000", "+74951234567"])) == [ivan, anna]
     await side.clients.change(ivan, Patch({"phones": ["+74950000000"]}))
-    assert await side.ids(eq("phone", "+74951234567")) == []
-    assert await side.ids(eq("phone", "8 495 000-00-00")) == [ivan]
+    assert await side.ids(ClientFields.phone.eq("+74951234567")) == []
+    assert await side.ids(ClientFields.phone.eq("8 495 000-00-00")) == [ivan]
 
 
 async def test_tag_filter_matches_one_item_of_the_list_exactly(side: Side) -> None:
     vip = await side.client(tags=["vip", "москва"])
     other = await side.client(tags=["vip-candidate", "spb"])
     untagged = await side.client()
-    assert await side.ids(eq("tag", "vip")) == [vip]
-    assert await side.ids(eq("tag", "москва")) == [vip]
-    assert await side.ids(eq("tag", "VIP")) == []
-    assert await side.ids(Condition("tag", Op.IN, ["spb", "москва"])) == [vip, other]
-    assert untagged not in await side.ids(Condition("tag", Op.IN, ["", "vip"]))
-    assert (await side.clients.list(Query((eq("tag", "vip"),)))).total == 1
+    assert await side.ids(ClientFields.tag.eq("vip")) == [vip]
+    assert await side.ids(ClientFields.tag.eq("москва")) == [vip]
+    assert await side.ids(ClientFields.tag.eq("VIP")) == []
+    assert await side.ids(ClientFields.tag.in_(["spb", "москва"])) == [vip, other]
+    assert untagged not in await side.ids(ClientFields.tag.in_(["", "vip"]))
+    assert (await side.clients.list(Query((ClientFields.tag.eq("vip"),)))).total == 1
 
 
 async def test_group_filter_and_membership_pages(side: Side) -> None:
@@ -115,12 +116,12 @@ async def test_group_filter_and_membership_pages(side: Side) -> None:
     outsider = await side.client(first_name="Out")
     group = await side.groups.create({"name": "Лояльные"})
     await side.groups.add_members(group.id or 0, members)
-    assert await side.ids(eq("group_id", group.id)) == members
+    assert await side.ids(ClientFields.group_id.eq(group.id)) == members
     page = await side.groups.members("Лояльные", Query(limit=2, offset=2))
     assert ([c.id for c in page.items], page.total) == ([members[2]], 3)
     assert (await side.groups.of_client(outsider, Query())).total == 0
     await side.groups.remove_members(group.id or 0, members[:2])
-    assert await side.ids(eq("group_id", group.id)) == members[2:]
+    assert await side.ids(ClientFields.group_id.eq(group.id)) == members[2:]
 
 
 async def test_project_and_guid_filters_and_the_unique_pair(side: Side) -> None:
@@ -128,9 +129,9 @@ async def test_project_and_guid_filters_and_the_unique_pair(side: Side) -> None:
     crm = await side.projects.create({"name": "CRM", "code": "crm"})
     wanted = await side.client(project_id=ocm.id, guid="abc")
     same_guid = await side.client(project_id=crm.id, guid="abc")
-    assert await side.ids(eq("project", "010"), eq("guid", "abc")) == [wanted]
-    assert await side.ids(eq("project", str(crm.id)), eq("guid", "abc")) == [same_guid]
-    assert await side.ids(eq("guid", "abc")) == [wanted, same_guid]
+    assert await side.ids(ClientFields.project.eq("010"), ClientFields.guid.eq("abc")) == [wanted]
+    assert await side.ids(ClientFields.project.eq(str(crm.id)), ClientFields.guid.eq("abc")) == [same_guid]
+    assert await side.ids(ClientFields.guid.eq("abc")) == [wanted, same_guid]
     with pytest.raises(Conflict):
         await side.client(project_id=ocm.id, guid="abc")
 
@@ -140,13 +141,13 @@ async def test_search_ignores_case_in_cyrillic_and_finds_email(side: Side) -> No
     await side.client(last_name="Сидоров")
     assert await side.ids(text="пЕТР") == [petrov]
     assert await side.ids(text="EXAMPLE") == [petrov]
-    assert await side.ids(eq("email", "Ivan@Example.com")) == [petrov]
+    assert await side.ids(ClientFields.email.eq("Ivan@Example.com")) == [petrov]
 
 
 async def test_excluded_ids_leave_those_clients_out(side: Side) -> None:
     ids = [await side.client(first_name=f"C{i}") for i in range(4)]
-    assert await side.ids(Condition("except_id", Op.IN, [ids[1], ids[3]])) == [ids[0], ids[2]]
-    assert await side.ids(Condition("except_id", Op.EQ, ids[0])) == ids[1:]
+    assert await side.ids(ClientFields.id.not_in([ids[1], ids[3]])) == [ids[0], ids[2]]
+    assert await side.ids(ClientFields.id.ne(ids[0])) == ids[1:]
 
 
 async def test_deleting_a_client_takes_its_blocks_and_memberships_along(side: Side) -> None:
@@ -157,7 +158,7 @@ async def test_deleting_a_client_takes_its_blocks_and_memberships_along(side: Si
     await side.blocks.create({"client_id": gone, "channel_id": sms})
     await side.blocks.create({"client_id": kept, "channel_id": sms})
     await side.clients.delete(gone)
-    assert await side.ids(eq("group_id", group.id)) == [kept]
+    assert await side.ids(ClientFields.group_id.eq(group.id)) == [kept]
     assert [b.client_id for b in (await side.blocks.list(Query())).items] == [kept]
 
 
@@ -169,11 +170,13 @@ async def test_blocks_in_force_now(side: Side) -> None:
         {"client_id": client_id, "channel_id": email, "until": side.later(hours=1)}
     )
     day = await side.blocks.create({"client_id": client_id, "channel_id": push, "until": side.later(days=1)})
-    active = Query((eq("active", True),))
+    active = Query((ChannelBlockFields.active.eq(True),))
     assert [b.id for b in (await side.blocks.list(active)).items] == [forever.id, hour.id, day.id]
     side.clock.advance(hours=1)
     assert [b.id for b in (await side.blocks.list(active)).items] == [forever.id, day.id]
-    assert [b.id for b in (await side.blocks.list(Query((eq("active", False),)))).items] == [hour.id]
+    assert [b.id for b in (await side.blocks.list(Query((ChannelBlockFields.active.eq(False),)))).items] == [
+        hour.id
+    ]
 
 
 async def test_booking_queries_holding_expiry_and_availability(installed: Side) -> None:
@@ -195,14 +198,15 @@ async def test_booking_queries_holding_expiry_and_availability(installed: Side) 
     held = await side.bookings.with_bookings((await side.clients.list(Query())).items)
     assert [h.status.name if h.status else None for h in held] == ["Забронирован", "Забронирован", None]
 
-    status_booked = Query((eq("status", BookingState.BOOKED), eq("active", True)))
+    status_booked = Query((BookingFields.status.eq(BookingState.BOOKED), BookingFields.active.eq(True)))
     assert (await side.bookings.list(status_booked)).total == 2
     side.clock.advance(hours=1)
-    assert (await side.bookings.list(Query((eq("active", True),)))).total == 1
+    assert (await side.bookings.list(Query((BookingFields.active.eq(True),)))).total == 1
     assert await side.bookings.expire_due() == 1
     assert (await side.bookings.get(short.id or 0)).status is BookingState.EXPIRED
     assert [
-        b.client_id for b in (await side.bookings.list(Query((eq("status", BookingState.EXPIRED),)))).items
+        b.client_id
+        for b in (await side.bookings.list(Query((BookingFields.status.eq(BookingState.EXPIRED),)))).items
     ] == [mine]
     with pytest.raises(Conflict) as refused:
         await side.clients.delete(mine)

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from application.communications.ports import Keyset
-from application.queries import AnyOf, Condition, Criterion, Op, Query, eq
-from domain.catalog import Channel, ChannelKind, CommunicationType, Document
+from application.queries import AnyOf, Criterion, Query
+from application.searches import CommunicationFields, IdTranslationFields
 from domain.clients import Client, ClientGroup, Project
 from domain.communications import (
     Communication,
@@ -23,6 +23,7 @@ from domain.communications import (
     LifecycleStatus,
     StatusChange,
 )
+from domain.dictionaries import Channel, ChannelKind, CommunicationType, Document
 from domain.errors import Conflict
 from domain.organisation import Company, Department, Employee
 from tests.support.clock import ManualClock
@@ -376,91 +377,103 @@ def _expect(spread: list[Communication], predicate: Any) -> list[int]:
     ("criteria", "predicate"),
     [
         pytest.param(
-            lambda r, t0: [eq("type_id", r.types[1])], lambda c, r, t0: c.type_id == r.types[1], id="type"
+            lambda r, t0: [CommunicationFields.type_id.eq(r.types[1])],
+            lambda c, r, t0: c.type_id == r.types[1],
+            id="type",
         ),
         pytest.param(
-            lambda r, t0: [eq("channel_id", r.channels[0])],
+            lambda r, t0: [CommunicationFields.channel_id.eq(r.channels[0])],
             lambda c, r, t0: c.channel_id == r.channels[0],
             id="channel",
         ),
         pytest.param(
-            lambda r, t0: [eq("client_id", r.clients[1])],
+            lambda r, t0: [CommunicationFields.client_id.eq(r.clients[1])],
             lambda c, r, t0: c.client_id == r.clients[1],
             id="client",
         ),
         pytest.param(
-            lambda r, t0: [eq("client_group_id", r.group)],
+            lambda r, t0: [CommunicationFields.client_group_id.eq(r.group)],
             lambda c, r, t0: c.client_id == r.clients[0],
             id="group",
         ),
         pytest.param(
-            lambda r, t0: [Condition("client_group_id", Op.IN, [r.group, 999])],
+            lambda r, t0: [CommunicationFields.client_group_id.in_([r.group, 999])],
             lambda c, r, t0: c.client_id == r.clients[0],
             id="groups",
         ),
         pytest.param(
-            lambda r, t0: [eq("status", LifecycleStatus.DONE)],
+            lambda r, t0: [CommunicationFields.status.eq(LifecycleStatus.DONE)],
             lambda c, r, t0: c.status is LifecycleStatus.DONE,
             id="status",
         ),
         pytest.param(
-            lambda r, t0: [Condition("status", Op.IN, [LifecycleStatus.CANCELLED, LifecycleStatus.FAILED])],
+            lambda r, t0: [
+                CommunicationFields.status.in_([LifecycleStatus.CANCELLED, LifecycleStatus.FAILED])
+            ],
             lambda c, r, t0: c.status in (LifecycleStatus.CANCELLED, LifecycleStatus.FAILED),
             id="statuses",
         ),
         pytest.param(
-            lambda r, t0: [eq("delivery_status", DeliveryStatus.SENT)],
+            lambda r, t0: [CommunicationFields.delivery_status.eq(DeliveryStatus.SENT)],
             lambda c, r, t0: c.delivery_status is DeliveryStatus.SENT,
             id="delivery",
         ),
         pytest.param(
-            lambda r, t0: [Condition("delivery_status", Op.IS_NULL, True)],
+            lambda r, t0: [CommunicationFields.delivery_status.is_null(True)],
             lambda c, r, t0: c.delivery_status is None,
             id="no-delivery",
         ),
         pytest.param(
-            lambda r, t0: [eq("department_id", r.departments[1])],
+            lambda r, t0: [CommunicationFields.department_id.eq(r.departments[1])],
             lambda c, r, t0: c.department_id == r.departments[1],
             id="department",
         ),
         pytest.param(
-            lambda r, t0: [eq("employee_id", r.employees[0])],
+            lambda r, t0: [CommunicationFields.employee_id.eq(r.employees[0])],
             lambda c, r, t0: c.employee_id == r.employees[0],
             id="employee",
         ),
         pytest.param(
-            lambda r, t0: [eq("direction", INBOUND)], lambda c, r, t0: c.direction is INBOUND, id="direction"
+            lambda r, t0: [CommunicationFields.direction.eq(INBOUND)],
+            lambda c, r, t0: c.direction is INBOUND,
+            id="direction",
         ),
-        pytest.param(lambda r, t0: [eq("kind", FACT)], lambda c, r, t0: c.kind is FACT, id="kind"),
         pytest.param(
-            lambda r, t0: [eq("project_id", r.projects[0])],
+            lambda r, t0: [CommunicationFields.kind.eq(FACT)], lambda c, r, t0: c.kind is FACT, id="kind"
+        ),
+        pytest.param(
+            lambda r, t0: [CommunicationFields.project_id.eq(r.projects[0])],
             lambda c, r, t0: c.project_id == r.projects[0],
             id="project",
         ),
-        pytest.param(lambda r, t0: [eq("mailing_id", 5)], lambda c, r, t0: c.mailing_id == 5, id="mailing"),
+        pytest.param(
+            lambda r, t0: [CommunicationFields.mailing_id.eq(5)],
+            lambda c, r, t0: c.mailing_id == 5,
+            id="mailing",
+        ),
         pytest.param(
             lambda r, t0: [
-                Condition("create_time", Op.GTE, t0 + timedelta(hours=3)),
-                Condition("create_time", Op.LT, t0 + timedelta(hours=9)),
+                CommunicationFields.create_time.gte(t0 + timedelta(hours=3)),
+                CommunicationFields.create_time.lt(t0 + timedelta(hours=9)),
             ],
             lambda c, r, t0: t0 + timedelta(hours=3) <= c.create_time < t0 + timedelta(hours=9),
             id="period",
         ),
         pytest.param(
-            lambda r, t0: [Condition("scheduled_at", Op.LT, t0 + timedelta(days=2))],
+            lambda r, t0: [CommunicationFields.scheduled_at.lt(t0 + timedelta(days=2))],
             lambda c, r, t0: c.scheduled_at is not None and c.scheduled_at < t0 + timedelta(days=2),
             id="scheduled",
         ),
         pytest.param(
-            lambda r, t0: [Condition("result", Op.CONTAINS, "записан")],
+            lambda r, t0: [CommunicationFields.result.contains("записан")],
             lambda c, r, t0: c.result is not None and "записан" in c.result.lower(),
             id="text-in-result",
         ),
         pytest.param(
             lambda r, t0: [
-                eq("client_id", r.clients[0]),
-                Condition("create_time", Op.GTE, t0 + timedelta(hours=2)),
-                Condition("create_time", Op.LT, t0 + timedelta(hours=16)),
+                CommunicationFields.client_id.eq(r.clients[0]),
+                CommunicationFields.create_time.gte(t0 + timedelta(hours=2)),
+                CommunicationFields.create_time.lt(t0 + timedelta(hours=16)),
             ],
             lambda c, r, t0: (
                 c.client_id == r.clients[0]
@@ -470,10 +483,10 @@ def _expect(spread: list[Communication], predicate: Any) -> list[int]:
         ),
         pytest.param(
             lambda r, t0: [
-                eq("status", LifecycleStatus.CREATED),
-                eq("department_id", r.departments[0]),
-                Condition("create_time", Op.GTE, t0),
-                Condition("create_time", Op.LT, t0 + timedelta(hours=12)),
+                CommunicationFields.status.eq(LifecycleStatus.CREATED),
+                CommunicationFields.department_id.eq(r.departments[0]),
+                CommunicationFields.create_time.gte(t0),
+                CommunicationFields.create_time.lt(t0 + timedelta(hours=12)),
             ],
             lambda c, r, t0: (
                 c.status is LifecycleStatus.CREATED
@@ -484,11 +497,11 @@ def _expect(spread: list[Communication], predicate: Any) -> list[int]:
         ),
         pytest.param(
             lambda r, t0: [
-                eq("type_id", r.types[0]),
-                eq("channel_id", r.channels[1]),
-                eq("kind", PLANNED),
-                eq("direction", OUTBOUND),
-                eq("employee_id", r.employees[1]),
+                CommunicationFields.type_id.eq(r.types[0]),
+                CommunicationFields.channel_id.eq(r.channels[1]),
+                CommunicationFields.kind.eq(PLANNED),
+                CommunicationFields.direction.eq(OUTBOUND),
+                CommunicationFields.employee_id.eq(r.employees[1]),
             ],
             lambda c, r, t0: (
                 (c.type_id, c.channel_id, c.kind, c.direction, c.employee_id)
@@ -497,7 +510,9 @@ def _expect(spread: list[Communication], predicate: Any) -> list[int]:
             id="five-at-once",
         ),
         pytest.param(
-            lambda r, t0: [AnyOf((eq("client_id", r.clients[1]), eq("mailing_id", 5)))],
+            lambda r, t0: [
+                AnyOf((CommunicationFields.client_id.eq(r.clients[1]), CommunicationFields.mailing_id.eq(5)))
+            ],
             lambda c, r, t0: c.client_id == r.clients[1] or c.mailing_id == 5,
             id="any-of",
         ),
@@ -525,7 +540,9 @@ async def test_every_filter_and_combination_finds_exactly_the_matching_communica
 async def test_uuids_filter_finds_those_communications(uow_factory: Any, spread: list[Communication]) -> None:
     wanted = [spread[3].uuid, spread[11].uuid, new_uuid(10**9)]
     async with uow_factory() as uow:
-        found = await uow.communications.find(Query((Condition("uuid", Op.IN, wanted),), order_by=("id",)))
+        found = await uow.communications.find(
+            Query((CommunicationFields.uuid.in_(wanted),), order_by=("id",))
+        )
     assert [c.id for c in found] == [spread[3].id, spread[11].id]
 
 
@@ -581,7 +598,7 @@ async def test_offset_and_keyset_pages_walk_the_same_total_order(
 async def test_keyset_pages_keep_the_filters(
     uow_factory: Any, refs: Refs, spread: list[Communication]
 ) -> None:
-    query = Query((eq("client_id", refs.clients[0]),), order_by=("-create_time",), limit=3)
+    query = Query((CommunicationFields.client_id.eq(refs.clients[0]),), order_by=("-create_time",), limit=3)
     async with uow_factory() as uow:
         first = await uow.communications.find(query)
         second = await uow.communications.find(query, Keyset(first[-1].create_time, first[-1].id))
@@ -634,10 +651,14 @@ async def test_translations_are_found_both_ways(uow_factory: Any, refs: Refs, cl
         await uow.commit()
     async with uow_factory() as uow:
         repo = uow.communications
-        of_a = await repo.find_translations(Query((eq("communication_id", a.id),), order_by=("system",)))
-        holder = await repo.find_translations(Query((eq("system", "oracle"), eq("external_id", "43"))))
-        assert await repo.count_translations(eq("system", "oracle")) == 2
-        assert await repo.find_translations(Query((eq("system", "ORACLE"),))) == []
+        of_a = await repo.find_translations(
+            Query((IdTranslationFields.communication_id.eq(a.id),), order_by=("system",))
+        )
+        holder = await repo.find_translations(
+            Query((IdTranslationFields.system.eq("oracle"), IdTranslationFields.external_id.eq("43")))
+        )
+        assert await repo.count_translations(IdTranslationFields.system.eq("oracle")) == 2
+        assert await repo.find_translations(Query((IdTranslationFields.system.eq("ORACLE"),))) == []
     assert [(t.system, t.external_id, t.communication_uuid) for t in of_a] == [
         ("flora", "F-1", a.uuid),
         ("oracle", "42", a.uuid),

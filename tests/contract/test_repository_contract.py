@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 
-from application.queries import AnyOf, Condition, Op, Query, eq
+from application.queries import AnyOf, Query
+from application.searches import ChannelFields, ClientFields, CompanyFields, EmployeeFields
 from domain.access import Grant, Permission
-from domain.catalog import Channel, ChannelKind
 from domain.clients import Client, ClientGroup, Project
+from domain.dictionaries import Channel, ChannelKind
 from domain.errors import Conflict
 from domain.organisation import Company, Employee, Role
 from tests.support.clock import ManualClock
@@ -90,16 +91,16 @@ async def test_filters_sorting_and_pages(uow_factory: Any, clock: ManualClock) -
         assert [c.code for c in by_code] == ["a", "b", "c", "d"]
         assert [c.code for c in await repo.find(Query(order_by=("-code",), limit=2))] == ["d", "c"]
         assert [c.code for c in await repo.find(Query(order_by=("code",), limit=2, offset=2))] == ["c", "d"]
-        assert [c.code for c in await repo.find(Query((Condition("code", Op.IN, ["a", "c"]),)))] == ["a", "c"]
-        assert await repo.count(Condition("code", Op.NE, "a")) == 3
+        assert [c.code for c in await repo.find(Query((CompanyFields.code.in_(["a", "c"]),)))] == ["a", "c"]
+        assert await repo.count(CompanyFields.code.ne("a")) == 3
         # Case-blind substring search, Cyrillic included.
-        assert [c.code for c in await repo.find(Query((Condition("name", Op.CONTAINS, "ALPH"),)))] == ["a"]
-        assert [c.code for c in await repo.find(Query((Condition("name", Op.CONTAINS, "ИВАН"),)))] == ["d"]
-        assert await repo.count(Condition("name", Op.CONTAINS, "%")) == 0
-        either = AnyOf((eq("code", "b"), Condition("name", Op.CONTAINS, "gam")))
+        assert [c.code for c in await repo.find(Query((CompanyFields.name.contains("ALPH"),)))] == ["a"]
+        assert [c.code for c in await repo.find(Query((CompanyFields.name.contains("ИВАН"),)))] == ["d"]
+        assert await repo.count(CompanyFields.name.contains("%")) == 0
+        either = AnyOf((CompanyFields.code.eq("b"), CompanyFields.name.contains("gam")))
         assert [c.code for c in await repo.find(Query((either,), order_by=("code",)))] == ["b", "c"]
-        assert (await repo.first(eq("code", "c"))).name == "Gamma"
-        assert await repo.first(eq("code", "none")) is None
+        assert (await repo.first(CompanyFields.code.eq("c"))).name == "Gamma"
+        assert await repo.first(CompanyFields.code.eq("none")) is None
 
 
 async def test_null_never_matches_a_comparison_and_sorts_last(uow_factory: Any, clock: ManualClock) -> None:
@@ -110,9 +111,9 @@ async def test_null_never_matches_a_comparison_and_sorts_last(uow_factory: Any, 
         await uow.commit()
     async with uow_factory() as uow:
         repo = uow.clients
-        assert await repo.count(Condition("email", Op.NE, "anna@example.com")) == 1
-        assert await repo.count(Condition("email", Op.IS_NULL, True)) == 1
-        assert await repo.count(Condition("email", Op.IS_NULL, False)) == 2
+        assert await repo.count(ClientFields.email.ne("anna@example.com")) == 1
+        assert await repo.count(ClientFields.email.is_null(True)) == 1
+        assert await repo.count(ClientFields.email.is_null(False)) == 2
         ordered = await repo.find(Query(order_by=("email",)))
         assert [c.first_name for c in ordered] == ["Anna", "Clara", "Boris"]
         ordered = await repo.find(Query(order_by=("-email",)))
@@ -128,11 +129,11 @@ async def test_time_and_date_comparisons(uow_factory: Any, clock: ManualClock) -
         await uow.commit()
     async with uow_factory() as uow:
         repo = uow.clients
-        late = await repo.find(Query((Condition("create_time", Op.GTE, early + timedelta(minutes=1)),)))
+        late = await repo.find(Query((ClientFields.create_time.gte(early + timedelta(minutes=1)),)))
         assert [c.first_name for c in late] == ["Late"]
-        assert await repo.count(Condition("create_time", Op.LT, early + timedelta(minutes=1))) == 1
-        assert await repo.count(Condition("birth_date", Op.LTE, date(1995, 1, 1))) == 1
-        loaded = await repo.first(eq("first_name", "Late"))
+        assert await repo.count(ClientFields.create_time.lt(early + timedelta(minutes=1))) == 1
+        assert await repo.count(ClientFields.birth_date.lte(date(1995, 1, 1))) == 1
+        loaded = await repo.first(ClientFields.first_name.eq("Late"))
         assert loaded.birth_date == date(2001, 5, 6)
 
 
@@ -158,14 +159,16 @@ async def test_client_lists_json_and_phone_lookup(uow_factory: Any, clock: Manua
         loaded = await uow.clients.get(stored.id)
         assert loaded.phones == ["+74951234567", "+79161234567"]
         assert loaded.social_media == {"telegram": "@ivan"} and loaded.tags == ["vip"]
-        assert [c.id for c in await uow.clients.find(Query((eq("phone", "+79161234567"),)))] == [stored.id]
-        assert await uow.clients.count(Condition("phone", Op.IN, ["+79990000000", "+74951234567"])) == 2
+        assert [c.id for c in await uow.clients.find(Query((ClientFields.phone.eq("+79161234567"),)))] == [
+            stored.id
+        ]
+        assert await uow.clients.count(ClientFields.phone.in_(["+79990000000", "+74951234567"])) == 2
         loaded.phones = ["+70000000001"]
         await uow.clients.update(loaded)
         await uow.commit()
     async with uow_factory() as uow:
-        assert await uow.clients.count(eq("phone", "+79161234567")) == 0
-        assert await uow.clients.count(eq("phone", "+70000000001")) == 1
+        assert await uow.clients.count(ClientFields.phone.eq("+79161234567")) == 0
+        assert await uow.clients.count(ClientFields.phone.eq("+70000000001")) == 1
 
 
 async def test_group_membership(uow_factory: Any, clock: ManualClock) -> None:
@@ -178,13 +181,13 @@ async def test_group_membership(uow_factory: Any, clock: ManualClock) -> None:
         assert await uow.client_groups.remove_members(group.id, [ids[0], 999]) == 1
         await uow.commit()
     async with uow_factory() as uow:
-        members = await uow.clients.find(Query((eq("group_id", group.id),)))
+        members = await uow.clients.find(Query((ClientFields.group_id.eq(group.id),)))
         assert [c.first_name for c in members] == ["B", "C"]
         assert await uow.client_groups.groups_of(ids[1]) == [group.id]
         await uow.client_groups.delete(group.id)
         await uow.commit()
     async with uow_factory() as uow:
-        assert await uow.clients.count(eq("group_id", group.id)) == 0
+        assert await uow.clients.count(ClientFields.group_id.eq(group.id)) == 0
         assert await uow.clients.count() == 3
 
 
@@ -214,8 +217,10 @@ async def test_role_links_and_value_objects_round_trip(uow_factory: Any, clock: 
     async with uow_factory() as uow:
         assert (await uow.roles.get(role.id)).grants == (grant,)
         assert (await uow.employees.get(employee.id)).role_ids == sorted([role.id, other.id])
-        assert [e.login for e in await uow.employees.find(Query((eq("role_id", other.id),)))] == ["ivan"]
-        assert (await uow.channels.first(eq("code", "sms"))).kind is ChannelKind.SMS
+        assert [e.login for e in await uow.employees.find(Query((EmployeeFields.role_id.eq(other.id),)))] == [
+            "ivan"
+        ]
+        assert (await uow.channels.first(ChannelFields.code.eq("sms"))).kind is ChannelKind.SMS
 
 
 async def test_a_duplicate_past_the_use_case_checks_is_a_conflict(

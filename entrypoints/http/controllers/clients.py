@@ -10,6 +10,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from application.clients import Availability, Bookings, ClientGroups, Clients
 from application.queries import Filters
+from application.searches import BookingFields, ChannelBlockFields, ClientFields
 from domain.access import Principal, PrincipalKind
 from domain.availability import Owner
 from domain.clients import BookingState
@@ -67,8 +68,15 @@ def client_filters(
     available: Annotated[bool | None, QueryParameter(description="the client's own opt-in flag")] = None,
     tag: Annotated[str | None, QueryParameter(max_length=64)] = None,
 ) -> Filters:
+    f = ClientFields
     return given(
-        phone=phone, email=email, project=project, guid=guid, group_id=group_id, available=available, tag=tag
+        (f.phone, phone),
+        (f.email, email),
+        (f.project, project),
+        (f.guid, guid),
+        (f.group_id, group_id),
+        (f.available, available),
+        (f.tag, tag),
     )
 
 
@@ -77,7 +85,8 @@ def channel_block_filters(
     channel_id: Annotated[int | None, QueryParameter(name="channelId", ge=1)] = None,
     active: Annotated[bool | None, QueryParameter(description="true: in force now; false: run out")] = None,
 ) -> Filters:
-    return given(client_id=client_id, channel_id=channel_id, active=active)
+    f = ChannelBlockFields
+    return given((f.client_id, client_id), (f.channel_id, channel_id), (f.active, active))
 
 
 def booking_filters(
@@ -87,12 +96,13 @@ def booking_filters(
     employee_id: Annotated[int | None, QueryParameter(name="employeeId", ge=1)] = None,
     active: Annotated[bool | None, QueryParameter(description="true: holding its client now")] = None,
 ) -> Filters:
+    f = BookingFields
     return given(
-        client_id=client_id,
-        status=status,
-        department_id=department_id,
-        employee_id=employee_id,
-        active=active,
+        (f.client_id, client_id),
+        (f.status, status),
+        (f.department_id, department_id),
+        (f.employee_id, employee_id),
+        (f.active, active),
     )
 
 

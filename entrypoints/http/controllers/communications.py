@@ -140,26 +140,53 @@ def key_of(text: str) -> CommunicationKey:
     return id_or_name(text)
 
 
+def operation_ids(v1_id: str, service_id: str) -> Any:
+    """Each path of a shared handler keeps the OpenAPI operation id it had on its own."""
+
+    def operation_id(handler: Any, method: Any, components: list[Any]) -> str:
+        return v1_id if components and components[0] == "api" else service_id
+
+    return operation_id
+
+
+# One handler per behaviour, registered under the /api/v1 path and the communications-service one.
+BOTH_TAGS = ["communications", "communications (seed 002)"]
+
+
+@get(
+    ["/api/v1/communications", "/v3/communications"],
+    summary="List communications; filters as query parameters, combined",
+    operation_id=operation_ids("listCommunications", "V3CommunicationsListV3"),
+    dependencies=LIST_DEPENDENCIES,
+    tags=BOTH_TAGS,
+)
+async def list_communications(
+    communications: NamedDependency[Communications], filtering: Filtering, paging: Paging
+) -> CommunicationPageOut:
+    return page_out(await communications.find(filtering, paging))
+
+
+@post(
+    ["/api/v1/communications", "/v2/communications"],
+    summary="Record a communication (fact or planned)",
+    operation_id=operation_ids("createCommunication", "V2CommunicationsCreate"),
+    dependencies={"communications": use_case("communications")},
+    exception_handlers=TRANSITION_HANDLERS,
+    tags=BOTH_TAGS,
+)
+async def create_communication(
+    request: Request[Principal, Any, Any],
+    communications: NamedDependency[Communications],
+    data: JSONBody[CommunicationIn],
+) -> CommunicationOut:
+    return communication_out(await communications.create(request.user, data.to_command()), [])
+
+
 class CommunicationsController(Controller):
     path = "/api/v1/communications"
     tags = ["communications"]  # noqa: RUF012
     dependencies = {**LIST_DEPENDENCIES, "bulk": use_case("bulk_status_update")}  # noqa: RUF012
     exception_handlers = TRANSITION_HANDLERS
-
-    @get("", summary="List communications; filters combine", operation_id="listCommunications")
-    async def list_communications(
-        self, communications: NamedDependency[Communications], filtering: Filtering, paging: Paging
-    ) -> CommunicationPageOut:
-        return page_out(await communications.find(filtering, paging))
-
-    @post("", summary="Record a communication (fact or planned)", operation_id="createCommunication")
-    async def create_communication(
-        self,
-        request: Request[Principal, Any, Any],
-        communications: NamedDependency[Communications],
-        data: JSONBody[CommunicationIn],
-    ) -> CommunicationOut:
-        return communication_out(await communications.create(request.user, data.to_command()), [])
 
     @post(
         "/bulk-status",
@@ -274,4 +301,4 @@ class CommunicationsController(Controller):
         return history_out(found.communication, found.entries)
 
 
-CONTROLLERS = [CommunicationsController]
+CONTROLLERS = [CommunicationsController, list_communications, create_communication]

@@ -10,7 +10,8 @@ from litestar.params import QueryParameter
 
 from application.dictionaries import Channels, CommunicationTypes
 from application.queries import Filters
-from domain.catalog import ChannelKind, DocumentKind
+from application.searches import ChannelFields, CommunicationTypeFields, DocumentFields, RuleFields
+from domain.dictionaries import ChannelKind, DocumentKind
 from entrypoints.http.auth import manage_system
 from entrypoints.http.controllers.organisation import given
 from entrypoints.http.resource import Resource, resource_controller, use_case
@@ -39,7 +40,7 @@ from entrypoints.http.schemas.dictionaries import (
 
 
 def communication_type_filters(active: Annotated[bool | None, QueryParameter()] = None) -> Filters:
-    return given(active=active)
+    return given((CommunicationTypeFields.active, active))
 
 
 def channel_filters(
@@ -47,21 +48,22 @@ def channel_filters(
     kind: Annotated[ChannelKind | None, QueryParameter()] = None,
     dispatchable: Annotated[bool | None, QueryParameter()] = None,
 ) -> Filters:
-    return given(active=active, kind=kind, dispatchable=dispatchable)
+    f = ChannelFields
+    return given((f.active, active), (f.kind, kind), (f.dispatchable, dispatchable))
 
 
 def document_filters(
     kind: Annotated[DocumentKind | None, QueryParameter()] = None,
     locale: Annotated[str | None, QueryParameter(max_length=16)] = None,
 ) -> Filters:
-    return given(kind=kind, locale=locale)
+    return given((DocumentFields.kind, kind), (DocumentFields.locale, locale))
 
 
 def rule_filters(
     department_id: Annotated[int | None, QueryParameter(name="departmentId", ge=1)] = None,
     active: Annotated[bool | None, QueryParameter()] = None,
 ) -> Filters:
-    return given(department_id=department_id, active=active)
+    return given((RuleFields.department_id, department_id), (RuleFields.active, active))
 
 
 CommunicationTypesController = resource_controller(

@@ -9,7 +9,8 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, QueryParameter
 
 from application.organisation import Departments, Employees, Roles
-from application.queries import Filters, eq
+from application.queries import Field, Filters
+from application.searches import DepartmentFields, EmployeeFields, ServiceAccountFields
 from entrypoints.http.auth import manage_system
 from entrypoints.http.resource import (
     Listing,
@@ -48,19 +49,19 @@ def department_filters(
     company_id: Annotated[int | None, QueryParameter(name="companyId", ge=1)] = None,
     parent_id: Annotated[int | None, QueryParameter(name="parentId", ge=1)] = None,
 ) -> Filters:
-    return given(company_id=company_id, parent_id=parent_id)
+    return given((DepartmentFields.company_id, company_id), (DepartmentFields.parent_id, parent_id))
 
 
-def given(**values: Any) -> Filters:
+def given(*filters: tuple[Field[Any], object]) -> Filters:
     """Equality criteria for the filters the caller gave (None means not given)."""
-    return Filters(*(eq(name, value) for name, value in values.items() if value is not None))
+    return Filters(*(field.eq(value) for field, value in filters if value is not None))
 
 
 def user_filters(
     role_id: Annotated[int | None, QueryParameter(name="roleId", ge=1)] = None,
     active: Annotated[bool | None, QueryParameter()] = None,
 ) -> Filters:
-    return given(role_id=role_id, active=active)
+    return given((ServiceAccountFields.role_id, role_id), (ServiceAccountFields.active, active))
 
 
 def employee_filters(
@@ -68,7 +69,11 @@ def employee_filters(
     role_id: Annotated[int | None, QueryParameter(name="roleId", ge=1)] = None,
     active: Annotated[bool | None, QueryParameter()] = None,
 ) -> Filters:
-    return given(department_id=department_id, role_id=role_id, active=active)
+    return given(
+        (EmployeeFields.department_id, department_id),
+        (EmployeeFields.role_id, role_id),
+        (EmployeeFields.active, active),
+    )
 
 
 EMPLOYEE_SORTABLE = ("id", "login", "last_name", "first_name", "department_id", "create_time")

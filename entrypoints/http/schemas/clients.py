@@ -1,7 +1,7 @@
 """Projects, clients, client groups, channel blocks and bookings at the edge (canonical /api/v1).
 
-The seeds' own shapes of the same resources are in ``seed_000`` and ``seed_001``; they reuse the field
-types declared here.
+The legacy contracts' shapes of the same resources are in ``crm_prototype`` and
+``mailing_service``; they reuse the field types declared here.
 """
 
 from __future__ import annotations

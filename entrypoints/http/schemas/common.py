@@ -8,7 +8,7 @@ from typing import Annotated, Any, ClassVar, TypeVar
 
 import msgspec
 
-from application.catalog import Patch
+from application.managed_entities import Patch
 from application.queries import Page
 
 T = TypeVar("T")

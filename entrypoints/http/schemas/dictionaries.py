@@ -7,7 +7,7 @@ from typing import Annotated
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from domain.catalog import Channel, ChannelKind, CommunicationType, Document, DocumentKind
+from domain.dictionaries import Channel, ChannelKind, CommunicationType, Document, DocumentKind
 from domain.rules import QuietHours, Rule
 from entrypoints.http.schemas.common import (
     ClockTime,

@@ -5,13 +5,13 @@ from __future__ import annotations
 from adapters.memory.unit_of_work import MemoryUnitOfWorkFactory
 from adapters.security import Argon2PasswordHasher
 from application.bootstrap import Bootstrap
-from application.queries import eq
+from application.searches import EmployeeFields
 from tests.support.clock import ManualClock
 
 
 async def admin_hash(uow_factory: MemoryUnitOfWorkFactory) -> str:
     async with uow_factory(read_only=True) as uow:
-        admin = await uow.employees.first(eq("login", "Admin"))
+        admin = await uow.employees.first(EmployeeFields.login.eq("Admin"))
     return admin.password_hash
 
 

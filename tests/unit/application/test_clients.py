@@ -11,10 +11,11 @@ from adapters.memory.unit_of_work import MemoryUnitOfWorkFactory
 from adapters.phones import LibPhoneNumberParser
 from adapters.security import Argon2PasswordHasher
 from application.bootstrap import Bootstrap
-from application.catalog import Patch
 from application.clients import Availability, Bookings, ChannelBlocks, ClientGroups, Clients, Projects
+from application.managed_entities import Patch
 from application.organisation import Companies, Departments
-from application.queries import Query, eq
+from application.queries import Query
+from application.searches import BookingFields, ChannelBlockFields, ChannelFields, ClientFields
 from domain.availability import Owner
 from domain.clients import BookingState
 from domain.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
@@ -42,7 +43,7 @@ class World:
 
     async def channel_id(self, code: str = "sms") -> int:
         async with self.uow() as uow:
-            channel = await uow.channels.first(eq("code", code))
+            channel = await uow.channels.first(ChannelFields.code.eq(code))
         assert channel is not None and channel.id is not None
         return channel.id
 
@@ -145,7 +146,7 @@ async def test_a_client_project_must_exist_and_a_guid_is_unique_within_its_proje
     second = await world.projects.create({"name": "Two", "code": "two"})
     with pytest.raises(ValidationFailed) as refused:
         await world.clients.create({"project_id": 99, "guid": "g"})
-    assert fields_of(refused.value) == ["projectId"]
+    assert fields_of(refused.value) == ["project_id"]
     await world.client(project_id=first.id, guid="g")
     with pytest.raises(Conflict, match="guid 'g'"):
         await world.client(project_id=first.id, guid="g")
@@ -175,12 +176,12 @@ async def test_clients_are_searched_by_name_and_email_and_filtered_by_phone_in_a
     assert [c.id for c in (await world.clients.list(Query(), text="petr")).items] == [ivan]
     assert [c.id for c in (await world.clients.list(Query(), text="EXAMPLE.com")).items] == [ivan]
     for notation in ("8 (495) 123-45-67", "+7 495 1234567", "74951234567"):
-        found = await world.clients.list(Query((eq("phone", notation),)))
+        found = await world.clients.list(Query((ClientFields.phone.eq(notation),)))
         assert [c.id for c in found.items] == [ivan], notation
-    by_email = await world.clients.list(Query((eq("email", "IVAN@example.com"),)))
+    by_email = await world.clients.list(Query((ClientFields.email.eq("IVAN@example.com"),)))
     assert [c.id for c in by_email.items] == [ivan]
     with pytest.raises(ValidationFailed) as refused:
-        await world.clients.list(Query((eq("phone", "call me"),)))
+        await world.clients.list(Query((ClientFields.phone.eq("call me"),)))
     assert fields_of(refused.value) == ["phone"]
 
 
@@ -190,10 +191,10 @@ async def test_clients_are_filtered_by_project_id_or_code_and_guid(world: World)
     await world.client(project_id=project.id, guid="b")
     await world.client()
     for key in ("010", str(project.id)):
-        found = await world.clients.list(Query((eq("project", key), eq("guid", "a"))))
+        found = await world.clients.list(Query((ClientFields.project.eq(key), ClientFields.guid.eq("a"))))
         assert [c.id for c in found.items] == [wanted]
-    assert (await world.clients.list(Query((eq("project", "010"),)))).total == 2
-    assert (await world.clients.list(Query((eq("project", "nope"),)))).total == 0
+    assert (await world.clients.list(Query((ClientFields.project.eq("010"),)))).total == 2
+    assert (await world.clients.list(Query((ClientFields.project.eq("nope"),)))).total == 0
 
 
 async def test_clients_are_filtered_by_tag_group_and_opt_in(world: World) -> None:
@@ -205,10 +206,10 @@ async def test_clients_are_filtered_by_tag_group_and_opt_in(world: World) -> Non
     async def ids(*criteria: Any) -> list[int | None]:
         return [c.id for c in (await world.clients.list(Query(tuple(criteria)))).items]
 
-    assert await ids(eq("tag", "vip")) == [vip]
-    assert await ids(eq("tag", "moscow")) == [vip, opted_out]
-    assert await ids(eq("group_id", group.id)) == [opted_out]
-    assert await ids(eq("available", True), eq("tag", "moscow")) == [vip]
+    assert await ids(ClientFields.tag.eq("vip")) == [vip]
+    assert await ids(ClientFields.tag.eq("moscow")) == [vip, opted_out]
+    assert await ids(ClientFields.group_id.eq(group.id)) == [opted_out]
+    assert await ids(ClientFields.available.eq(True), ClientFields.tag.eq("moscow")) == [vip]
 
 
 async def test_a_client_is_found_by_id_phone_or_email(world: World) -> None:
@@ -286,7 +287,7 @@ async def test_adding_or_removing_unknown_clients_lists_the_missing_ids_and_chan
         with pytest.raises(ValidationFailed) as refused:
             await change(group.id or 0, [a, 98, 99])
         assert [(e.field, e.message) for e in refused.value.errors] == [
-            ("clientIds", "no client with id 98, 99")
+            ("client_ids", "no client with id 98, 99")
         ]
     assert (await world.groups.members(group.id or 0, Query())).total == 0
     with pytest.raises(NotFound):
@@ -313,7 +314,7 @@ async def test_a_block_needs_an_existing_client_and_channel_and_a_future_until(w
     client_id = await world.client()
     with pytest.raises(ValidationFailed) as refused:
         await world.blocks.create({"client_id": 404, "channel_id": 405})
-    assert fields_of(refused.value) == ["clientId", "channelId"]
+    assert fields_of(refused.value) == ["client_id", "channel_id"]
     with pytest.raises(ValidationFailed) as refused:
         await world.blocks.create(
             {"client_id": client_id, "channel_id": await world.channel_id(), "until": world.clock.now()}
@@ -326,7 +327,7 @@ async def test_a_block_stays_with_its_client_and_channel(world: World) -> None:
     block = await world.blocks.create({"client_id": client_id, "channel_id": await world.channel_id()})
     with pytest.raises(ValidationFailed) as refused:
         await world.blocks.change(block.id or 0, Patch({"client_id": other}))
-    assert fields_of(refused.value) == ["clientId"]
+    assert fields_of(refused.value) == ["client_id"]
 
 
 async def test_blocks_are_listed_by_client_channel_and_whether_in_force(world: World) -> None:
@@ -339,11 +340,14 @@ async def test_blocks_are_listed_by_client_channel_and_whether_in_force(world: W
     async def ids(*criteria: Any) -> list[int | None]:
         return [b.id for b in (await world.blocks.list(Query(tuple(criteria)))).items]
 
-    assert await ids(eq("channel_id", sms)) == [forever.id]
-    assert await ids(eq("client_id", client_id), eq("active", True)) == [forever.id, for_a_day.id]
+    assert await ids(ChannelBlockFields.channel_id.eq(sms)) == [forever.id]
+    assert await ids(ChannelBlockFields.client_id.eq(client_id), ChannelBlockFields.active.eq(True)) == [
+        forever.id,
+        for_a_day.id,
+    ]
     world.clock.advance(days=1)  # the day block ends exactly now
-    assert await ids(eq("active", True)) == [forever.id]
-    assert await ids(eq("active", False)) == [for_a_day.id]
+    assert await ids(ChannelBlockFields.active.eq(True)) == [forever.id]
+    assert await ids(ChannelBlockFields.active.eq(False)) == [for_a_day.id]
 
 
 # -- bookings ------------------------------------------------------------------------------
@@ -356,15 +360,15 @@ async def test_a_booking_needs_a_future_date_an_owner_and_existing_references(wo
         await world.bookings.create(
             {"client_id": client_id, "before_date": world.clock.now(), "employee_id": owner}
         )
-    assert fields_of(refused.value) == ["beforeDate"]
+    assert fields_of(refused.value) == ["before_date"]
     with pytest.raises(ValidationFailed) as refused:
         await world.bookings.create({"client_id": client_id, "before_date": world.later(days=1)})
-    assert fields_of(refused.value) == ["departmentId"]
+    assert fields_of(refused.value) == ["department_id"]
     with pytest.raises(ValidationFailed) as refused:
         await world.bookings.create(
             {"client_id": 404, "before_date": world.later(days=1), "employee_id": 405}
         )
-    assert fields_of(refused.value) == ["clientId", "employeeId"]
+    assert fields_of(refused.value) == ["client_id", "employee_id"]
 
 
 async def test_an_employee_booking_carries_the_employee_department(world: World) -> None:
@@ -450,11 +454,11 @@ async def test_bookings_are_listed_by_whether_they_hold_now(world: World) -> Non
         {"client_id": await world.client(), "before_date": world.later(days=1), "employee_id": boss}
     )
     await world.bookings.release(later.id or 0)
-    active = await world.bookings.list(Query((eq("active", True),)))
+    active = await world.bookings.list(Query((BookingFields.active.eq(True),)))
     assert [b.id for b in active.items] == [soon.id]
     world.clock.advance(hours=1)
-    assert (await world.bookings.list(Query((eq("active", True),)))).total == 0
-    assert (await world.bookings.list(Query((eq("active", False),)))).total == 2
+    assert (await world.bookings.list(Query((BookingFields.active.eq(True),)))).total == 0
+    assert (await world.bookings.list(Query((BookingFields.active.eq(False),)))).total == 2
 
 
 async def test_booking_through_the_client_by_status_name(world: World) -> None:

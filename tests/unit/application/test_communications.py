@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 
 from adapters.memory.unit_of_work import MemoryUnitOfWorkFactory
-from application.catalog import Patch
 from application.communications import bulk
 from application.communications.bulk import BulkStatusChange, BulkStatusUpdate
 from application.communications.listing import CommunicationFilter, PageRequest
 from application.communications.records import Communications, NewCommunication
 from application.communications.translations import IdTranslations, TranslationFilter
+from application.managed_entities import Patch
 from application.organisation import Departments, Employees
 from domain.access import Grant, Permission, Principal, PrincipalKind
 from domain.communications import CommunicationKind, Direction, LifecycleStatus
@@ -143,11 +143,11 @@ async def test_create_names_every_reference_that_does_not_exist(
             command(refs, type_id=999, client_id=998, document_id=997, project_id=996, department_id=995),
         )
     assert {e.field for e in refused.value.errors} == {
-        "communicationTypeId",
-        "clientId",
-        "documentId",
-        "projectId",
-        "departmentId",
+        "type_id",
+        "client_id",
+        "document_id",
+        "project_id",
+        "department_id",
     }
 
 
@@ -275,11 +275,11 @@ async def test_edit_changes_fields_checks_references_and_notes_who_edited(
         "client_id, scheduled_at, subject",
         "service_account:7",
     )
-    with pytest.raises(ValidationFailed, match="clientId"):
+    with pytest.raises(ValidationFailed, match="client_id"):
         await communications.edit(ADMIN, c.id, Patch({"client_id": 999}))
     with pytest.raises(ValidationFailed, match="status"):
         await communications.edit(ADMIN, c.id, Patch({"status": L.DONE}))
-    with pytest.raises(ValidationFailed, match="channelId"):
+    with pytest.raises(ValidationFailed, match="channel_id"):
         await communications.edit(ADMIN, c.id, Patch({"channel_id": None}))
     # Repeating current values changes nothing and notes nothing.
     await communications.edit(ADMIN, c.id, Patch({"subject": "New"}))

@@ -10,13 +10,14 @@ import pytest
 from adapters.memory.unit_of_work import MemoryUnitOfWorkFactory
 from adapters.security import Argon2PasswordHasher
 from application.bootstrap import Bootstrap
-from application.catalog import Patch
 from application.dictionaries import Channels, CommunicationTypes, Documents, Rules
+from application.managed_entities import Patch
 from application.organisation import Companies, Departments
-from application.queries import Query, eq
+from application.queries import Query
+from application.searches import RuleFields
 from domain.access import Grant, Permission
-from domain.catalog import ChannelKind, DocumentKind
 from domain.clients import ChannelBlock, Client
+from domain.dictionaries import ChannelKind, DocumentKind
 from domain.errors import Conflict, ValidationFailed
 from domain.organisation import Role
 from domain.rules import QuietHours
@@ -230,7 +231,7 @@ async def test_a_document_has_the_content_its_kind_needs(world: World) -> None:
     assert [e.field for e in no_body.value.errors] == ["body"]
     with pytest.raises(ValidationFailed) as no_media:
         await world.documents.create({"name": "Clip", "kind": DocumentKind.VIDEO})
-    assert [e.field for e in no_media.value.errors] == ["mediaUrl"]
+    assert [e.field for e in no_media.value.errors] == ["media_url"]
     clip = await world.documents.create(
         {"name": "Clip", "kind": DocumentKind.VIDEO, "media_url": "https://cdn.example.com/clip.mp4"}
     )
@@ -279,10 +280,10 @@ async def test_a_rule_refers_only_to_things_that_exist_and_names_each_wrong_fiel
             }
         )
     assert {e.field: e.message for e in error.value.errors} == {
-        "departmentId": "no department with id 404",
-        "allowedTypeIds": "no communication type with id 77",
-        "allowedChannelIds": "no channel with id 88",
-        "channelPriority": "no channel with id 88",
+        "department_id": "no department with id 404",
+        "allowed_type_ids": "no communication type with id 77",
+        "allowed_channel_ids": "no channel with id 88",
+        "channel_priority": "no channel with id 88",
     }
 
 
@@ -301,10 +302,10 @@ async def test_a_change_to_a_rule_is_checked_as_a_whole(world: World) -> None:
     assert rule.id is not None
     with pytest.raises(ValidationFailed) as error:
         await world.rules.change(rule.id, Patch({"allowed_channel_ids": [1]}))
-    assert [e.field for e in error.value.errors] == ["channelPriority"]
+    assert [e.field for e in error.value.errors] == ["channel_priority"]
     with pytest.raises(ValidationFailed) as dangling:
         await world.rules.change(rule.id, Patch({"department_id": 999}))
-    assert [e.field for e in dangling.value.errors] == ["departmentId"]
+    assert [e.field for e in dangling.value.errors] == ["department_id"]
     changed = await world.rules.change(rule.id, Patch({"active": False, "allowed_weekdays": [5, 6, 5]}))
     assert (changed.active, changed.allowed_weekdays) == (False, [5, 6])
 
@@ -319,5 +320,5 @@ async def test_a_department_with_rules_cannot_be_deleted_but_a_rule_can(world: W
     await world.rules.delete(rule.id)
     await world.departments.delete(department)
     async with world.uow() as uow:
-        assert await uow.rules.count(eq("department_id", department)) == 0
+        assert await uow.rules.count(RuleFields.department_id.eq(department)) == 0
         assert await uow.rules.find(Query()) == []

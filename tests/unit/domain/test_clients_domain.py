@@ -92,13 +92,13 @@ def test_a_client_time_zone_must_exist() -> None:
     assert client(time_zone="Asia/Novosibirsk").time_zone == "Asia/Novosibirsk"
     with pytest.raises(ValidationFailed) as error:
         client(time_zone="Asia/Atlantis")
-    assert fields_of(error) == ["timeZone"]
+    assert fields_of(error) == ["time_zone"]
 
 
 def test_every_problem_of_a_client_is_reported_at_once() -> None:
     with pytest.raises(ValidationFailed) as error:
         client(first_name="x" * 256, middle_name="y" * 300, phones=["1"], email="@", guid="g", time_zone="X")
-    assert fields_of(error) == ["firstName", "middleName", "phones[0]", "email", "timeZone", "guid"]
+    assert fields_of(error) == ["first_name", "middle_name", "phones[0]", "email", "time_zone", "guid"]
 
 
 def test_a_client_full_name_reads_last_first_middle() -> None:

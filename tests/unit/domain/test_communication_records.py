@@ -55,16 +55,16 @@ def test_record_edit_of_nothing_notes_nothing() -> None:
 def test_an_id_translation_needs_a_system_and_an_external_id() -> None:
     with pytest.raises(ValidationFailed) as refused:
         IdTranslation(communication_id=1, communication_uuid=UUID, system="", external_id=" ", create_time=T0)
-    assert {e.field for e in refused.value.errors} == {"system", "externalId"}
+    assert {e.field for e in refused.value.errors} == {"system", "external_id"}
 
 
 @pytest.mark.parametrize(
     ("system", "external_id", "field"),
     [
         ("x" * 65, "1", "system"),
-        ("oracle", "1" * 256, "externalId"),
+        ("oracle", "1" * 256, "external_id"),
         (" oracle", "1", "system"),
-        ("s", "1 ", "externalId"),
+        ("s", "1 ", "external_id"),
     ],
 )
 def test_an_id_translation_refuses_overlong_or_padded_names(

@@ -114,14 +114,14 @@ def test_a_department_works_monday_to_friday_nine_to_six_in_moscow_by_default() 
 def test_a_department_refuses_an_unknown_time_zone() -> None:
     with pytest.raises(ValidationFailed) as error:
         department(time_zone="Mars/Olympus")
-    assert error.value.errors == [FieldError("timeZone", "unknown time zone 'Mars/Olympus'")]
+    assert error.value.errors == [FieldError("time_zone", "unknown time zone 'Mars/Olympus'")]
 
 
 @pytest.mark.parametrize("zone", ["", "../etc/passwd", "Europe/"])
 def test_a_department_refuses_time_zone_names_that_are_not_zones(zone: str) -> None:
     with pytest.raises(ValidationFailed) as error:
         department(time_zone=zone)
-    assert fields_of(error) == ["timeZone"]
+    assert fields_of(error) == ["time_zone"]
 
 
 def test_working_hours_must_open_before_they_close_on_a_real_weekday_once() -> None:
@@ -135,10 +135,10 @@ def test_working_hours_must_open_before_they_close_on_a_real_weekday_once() -> N
     with pytest.raises(ValidationFailed) as error:
         department(working_hours=hours)
     assert fields_of(error) == [
-        "workingHours",
-        "workingHours[2].weekday",
-        "workingHours[3]",
-        "workingHours[4]",
+        "working_hours",
+        "working_hours[2].weekday",
+        "working_hours[3]",
+        "working_hours[4]",
     ]
 
 
@@ -150,7 +150,7 @@ def test_a_department_may_have_no_working_hours_and_sunday_hours() -> None:
 def test_a_department_cannot_be_its_own_parent() -> None:
     with pytest.raises(ValidationFailed) as error:
         department(id=4, parent_id=4)
-    assert error.value.errors == [FieldError("parentId", "a department cannot be its own parent")]
+    assert error.value.errors == [FieldError("parent_id", "a department cannot be its own parent")]
     assert department(id=4, parent_id=3).parent_id == 3
 
 
@@ -158,7 +158,7 @@ def test_changing_a_department_checks_the_whole_again() -> None:
     built = department(id=1)
     with pytest.raises(ValidationFailed) as error:
         dataclasses.replace(built, name="", time_zone="Nowhere/Land")
-    assert fields_of(error) == ["name", "timeZone"]
+    assert fields_of(error) == ["name", "time_zone"]
 
 
 # -- roles -----------------------------------------------------------------------------------
@@ -178,7 +178,7 @@ def test_a_role_needs_a_name_and_at_most_a_long_description() -> None:
 def test_an_employee_needs_first_and_last_names_and_a_login() -> None:
     with pytest.raises(ValidationFailed) as error:
         employee(first_name="", last_name=" ", login="")
-    assert fields_of(error) == ["firstName", "lastName", "login"]
+    assert fields_of(error) == ["first_name", "last_name", "login"]
 
 
 @pytest.mark.parametrize("login", ["ivan ivanov", "ivan:ivanov", "ivan\tivanov", "tab\n"])

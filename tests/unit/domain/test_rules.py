@@ -72,42 +72,42 @@ def test_a_rule_needs_a_name() -> None:
 def test_weekdays_are_monday_zero_to_sunday_six() -> None:
     with pytest.raises(ValidationFailed) as error:
         rule(allowed_weekdays=[0, 7])
-    assert fields_of(error) == ["allowedWeekdays"]
+    assert fields_of(error) == ["allowed_weekdays"]
 
 
 def test_an_empty_week_is_refused_rather_than_meaning_never() -> None:
     with pytest.raises(ValidationFailed) as error:
         rule(allowed_weekdays=[])
-    assert fields_of(error) == ["allowedWeekdays"]
+    assert fields_of(error) == ["allowed_weekdays"]
 
 
 def test_quiet_hours_that_start_when_they_end_are_refused() -> None:
     with pytest.raises(ValidationFailed) as error:
         rule(quiet_hours=QuietHours(time(22, 0), time(22, 0)))
-    assert fields_of(error) == ["quietHours"]
+    assert fields_of(error) == ["quiet_hours"]
 
 
 def test_the_channel_priority_lists_each_channel_once_and_only_allowed_ones() -> None:
     with pytest.raises(ValidationFailed) as twice:
         rule(channel_priority=[1, 2, 1])
-    assert fields_of(twice) == ["channelPriority"]
+    assert fields_of(twice) == ["channel_priority"]
     with pytest.raises(ValidationFailed) as outside:
         rule(allowed_channel_ids=[1, 2], channel_priority=[2, 3])
-    assert fields_of(outside) == ["channelPriority"]
+    assert fields_of(outside) == ["channel_priority"]
     assert rule(allowed_channel_ids=[1, 2], channel_priority=[2, 1]).channel_priority == [2, 1]
 
 
 def test_caps_are_not_negative_and_the_daily_cap_fits_in_the_weekly_one() -> None:
     with pytest.raises(ValidationFailed) as negative:
         rule(max_per_day=-1, max_per_week=-1, min_interval_minutes=-5)
-    assert set(fields_of(negative)) == {"maxPerDay", "maxPerWeek", "minIntervalMinutes"}
+    assert set(fields_of(negative)) == {"max_per_day", "max_per_week", "min_interval_minutes"}
     with pytest.raises(ValidationFailed) as daily:
         rule(max_per_day=8, max_per_week=7)
-    assert fields_of(daily) == ["maxPerDay"]
+    assert fields_of(daily) == ["max_per_day"]
     assert rule(max_per_day=7, max_per_week=7, min_interval_minutes=0).max_per_week == 7
 
 
 def test_every_problem_of_a_rule_is_reported_at_once() -> None:
     with pytest.raises(ValidationFailed) as error:
         rule(name="", allowed_weekdays=[9], max_per_day=-1)
-    assert fields_of(error) == ["name", "allowedWeekdays", "maxPerDay"]
+    assert fields_of(error) == ["name", "allowed_weekdays", "max_per_day"]

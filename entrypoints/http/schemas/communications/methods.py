@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from domain.catalog import Channel, ChannelKind
+from domain.dictionaries import Channel, ChannelKind
 from entrypoints.http.schemas.common import Out
 
 

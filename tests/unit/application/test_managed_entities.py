@@ -1,12 +1,11 @@
 """The generic catalog rules on in-memory storage: naming, uniqueness, references, paging, changes.
 
-Small catalogs declared here exercise each rule alone; the organisation's catalogs at the end
-show the rules they add on top (department cycles, logins across users, hashed passwords).
+The real companies and departments exercise each rule; the organisation's other catalogs at the
+end show the rules they add on top (department cycles, logins across users, hashed passwords).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -14,42 +13,14 @@ import pytest
 
 from adapters.memory.unit_of_work import MemoryUnitOfWorkFactory
 from application.authentication import CredentialCache
-from application.catalog import Catalog, MustExist, Patch, ReferencedBy, Unique
-from application.organisation import Departments, Employees, Roles, ServiceAccounts
-from application.queries import MAX_PAGE_SIZE, Query, eq
+from application.managed_entities import Patch
+from application.organisation import Companies, Departments, Employees, Roles, ServiceAccounts
+from application.queries import MAX_PAGE_SIZE, Query
+from application.searches import CompanyFields
 from domain.access import Grant, Permission, Principal, PrincipalKind
 from domain.errors import Conflict, FieldError, NotFound, ValidationFailed
-from domain.organisation import Company, Department, Employee, Role
+from domain.organisation import Company, Employee, Role
 from tests.support.clock import ManualClock
-
-
-class CompanyCatalog(Catalog[Company]):
-    kind = "company"
-    repository = "companies"
-    key_fields = ("code", "name")
-    search_fields = ("name", "code")
-    unique = (Unique(("code",)),)
-    referenced_by = (ReferencedBy("departments", "company_id", "departments"),)
-
-    def build(self, values: Mapping[str, Any]) -> Company:
-        return Company(**values)
-
-
-class DepartmentCatalog(Catalog[Department]):
-    kind = "department"
-    repository = "departments"
-    unique = (Unique(("company_id", "code")),)
-    must_exist = (
-        MustExist("company_id", "companies", "company", "companyId"),
-        MustExist("parent_id", "departments", "department", "parentId"),
-    )
-    referenced_by = (
-        ReferencedBy("departments", "parent_id", "child departments"),
-        ReferencedBy("employees", "department_id", "employees"),
-    )
-
-    def build(self, values: Mapping[str, Any]) -> Department:
-        return Department(**values)
 
 
 class PlainHasher:
@@ -68,29 +39,29 @@ def storage() -> MemoryUnitOfWorkFactory:
 
 
 @pytest.fixture
-def companies(storage: MemoryUnitOfWorkFactory, clock: ManualClock) -> CompanyCatalog:
-    return CompanyCatalog(storage, clock)
+def companies(storage: MemoryUnitOfWorkFactory, clock: ManualClock) -> Companies:
+    return Companies(storage, clock)
 
 
 @pytest.fixture
-def departments(storage: MemoryUnitOfWorkFactory, clock: ManualClock) -> DepartmentCatalog:
-    return DepartmentCatalog(storage, clock)
+def departments(storage: MemoryUnitOfWorkFactory, clock: ManualClock) -> Departments:
+    return Departments(storage, clock)
 
 
-async def make_companies(companies: CompanyCatalog, *names: str) -> list[Company]:
+async def make_companies(companies: Companies, *names: str) -> list[Company]:
     return [await companies.create({"name": name, "code": f"c{i}"}) for i, name in enumerate(names)]
 
 
 # -- reading ---------------------------------------------------------------------------------
 
 
-async def test_get_answers_not_found_naming_the_kind_and_id(companies: CompanyCatalog) -> None:
+async def test_get_answers_not_found_naming_the_kind_and_id(companies: Companies) -> None:
     with pytest.raises(NotFound) as missing:
         await companies.get(42)
     assert (missing.value.kind, missing.value.key) == ("company", 42)
 
 
-async def test_a_numeric_key_is_always_an_id(companies: CompanyCatalog) -> None:
+async def test_a_numeric_key_is_always_an_id(companies: Companies) -> None:
     first = await companies.create({"name": "Acme", "code": "7"})
     assert (await companies.find(str(first.id))).name == "Acme"
     assert (await companies.find(first.id or 0)).name == "Acme"
@@ -99,13 +70,13 @@ async def test_a_numeric_key_is_always_an_id(companies: CompanyCatalog) -> None:
 
 
 @pytest.mark.parametrize("key", ["²", "¹²", "٣", "99999999999999999999999999"])
-async def test_keys_that_only_look_numeric_answer_not_found(companies: CompanyCatalog, key: str) -> None:
+async def test_keys_that_only_look_numeric_answer_not_found(companies: Companies, key: str) -> None:
     await make_companies(companies, "Acme")
     with pytest.raises(NotFound):
         await companies.find(key)
 
 
-async def test_find_tries_each_key_field_exactly_in_order(companies: CompanyCatalog) -> None:
+async def test_find_tries_each_key_field_exactly_in_order(companies: Companies) -> None:
     by_name = await companies.create({"name": "north", "code": "n1"})
     by_code = await companies.create({"name": "North Holding", "code": "north"})
     # Both are "north" in some field; the code is the first key field, so it wins.
@@ -114,19 +85,19 @@ async def test_find_tries_each_key_field_exactly_in_order(companies: CompanyCata
     assert (await companies.find("North Holding")).id == by_code.id
 
 
-async def test_find_falls_back_to_a_case_blind_match(companies: CompanyCatalog) -> None:
+async def test_find_falls_back_to_a_case_blind_match(companies: Companies) -> None:
     acme = await companies.create({"name": "Acme Trading", "code": "ACME"})
     assert (await companies.find("acme")).id == acme.id
     assert (await companies.find("ACME trading")).id == acme.id
 
 
-async def test_a_case_blind_match_is_found_among_many_similar_names(companies: CompanyCatalog) -> None:
+async def test_a_case_blind_match_is_found_among_many_similar_names(companies: Companies) -> None:
     await make_companies(companies, "Big Acme", "Acme Group", "Acme Labs")
     acme = await companies.create({"name": "ACME", "code": "a"})
     assert (await companies.find("acme")).id == acme.id
 
 
-async def test_an_ambiguous_case_blind_key_is_not_found(companies: CompanyCatalog) -> None:
+async def test_an_ambiguous_case_blind_key_is_not_found(companies: Companies) -> None:
     await make_companies(companies, "Acme", "ACME")
     assert (await companies.find("Acme")).name == "Acme"
     with pytest.raises(NotFound) as missing:
@@ -136,20 +107,20 @@ async def test_an_ambiguous_case_blind_key_is_not_found(companies: CompanyCatalo
 
 @pytest.mark.parametrize(("limit", "offset", "field"), [(0, 0, "limit"), (MAX_PAGE_SIZE + 1, 0, "limit")])
 async def test_list_refuses_a_page_size_out_of_bounds(
-    companies: CompanyCatalog, limit: int, offset: int, field: str
+    companies: Companies, limit: int, offset: int, field: str
 ) -> None:
     with pytest.raises(ValidationFailed) as error:
         await companies.list(Query(limit=limit, offset=offset))
     assert error.value.errors == [FieldError(field, f"must be between 1 and {MAX_PAGE_SIZE}")]
 
 
-async def test_list_refuses_a_negative_offset(companies: CompanyCatalog) -> None:
+async def test_list_refuses_a_negative_offset(companies: Companies) -> None:
     with pytest.raises(ValidationFailed) as error:
         await companies.list(Query(offset=-1))
     assert error.value.errors == [FieldError("offset", "must not be negative")]
 
 
-async def test_list_pages_in_order_and_counts_everything(companies: CompanyCatalog) -> None:
+async def test_list_pages_in_order_and_counts_everything(companies: Companies) -> None:
     await make_companies(companies, "Delta", "Alpha", "Charlie", "Bravo")
     page = await companies.list(Query(order_by=("name",), limit=2, offset=1))
     assert [c.name for c in page.items] == ["Bravo", "Charlie"]
@@ -161,7 +132,7 @@ async def test_list_pages_in_order_and_counts_everything(companies: CompanyCatal
 
 
 async def test_the_free_text_search_looks_in_every_search_field_ignoring_case(
-    companies: CompanyCatalog,
+    companies: Companies,
 ) -> None:
     await companies.create({"name": "Northwind", "code": "nw"})
     await companies.create({"name": "Contoso", "code": "north-2"})
@@ -172,16 +143,16 @@ async def test_the_free_text_search_looks_in_every_search_field_ignoring_case(
     assert (await companies.list(Query(), text="   ")).total == 3
 
 
-async def test_search_combines_with_filters(companies: CompanyCatalog) -> None:
+async def test_search_combines_with_filters(companies: Companies) -> None:
     [north, _] = await make_companies(companies, "North", "North Two")
-    found = await companies.list(Query().where(eq("code", north.code)), text="north")
+    found = await companies.list(Query().where(CompanyFields.code.eq(north.code)), text="north")
     assert [c.id for c in found.items] == [north.id]
 
 
 # -- uniqueness ------------------------------------------------------------------------------
 
 
-async def test_a_duplicate_unique_field_is_a_conflict_naming_it(companies: CompanyCatalog) -> None:
+async def test_a_duplicate_unique_field_is_a_conflict_naming_it(companies: Companies) -> None:
     await companies.create({"name": "Acme", "code": "acme"})
     with pytest.raises(Conflict) as duplicate:
         await companies.create({"name": "Other", "code": "acme"})
@@ -189,18 +160,16 @@ async def test_a_duplicate_unique_field_is_a_conflict_naming_it(companies: Compa
     assert (await companies.list(Query())).total == 1
 
 
-async def test_unique_fields_may_be_unique_together(
-    companies: CompanyCatalog, departments: DepartmentCatalog
-) -> None:
+async def test_unique_fields_may_be_unique_together(companies: Companies, departments: Departments) -> None:
     first, second = await make_companies(companies, "A", "B")
     await departments.create({"company_id": first.id, "name": "Sales", "code": "sales"})
     await departments.create({"company_id": second.id, "name": "Sales", "code": "sales"})
     with pytest.raises(Conflict) as duplicate:
         await departments.create({"company_id": first.id, "name": "Sales 2", "code": "sales"})
-    assert "companyId 1, code 'sales'" in duplicate.value.message
+    assert "company_id 1, code 'sales'" in duplicate.value.message
 
 
-async def test_an_entity_does_not_conflict_with_itself_when_changed(companies: CompanyCatalog) -> None:
+async def test_an_entity_does_not_conflict_with_itself_when_changed(companies: Companies) -> None:
     acme = await companies.create({"name": "Acme", "code": "acme"})
     other = await companies.create({"name": "Other", "code": "other"})
     assert (await companies.change(acme.id or 0, Patch({"code": "acme", "name": "Acme 2"}))).name == "Acme 2"
@@ -213,13 +182,13 @@ async def test_an_entity_does_not_conflict_with_itself_when_changed(companies: C
 
 
 async def test_references_must_point_at_something_that_exists(
-    companies: CompanyCatalog, departments: DepartmentCatalog
+    companies: Companies, departments: Departments
 ) -> None:
     with pytest.raises(ValidationFailed) as dangling:
         await departments.create({"company_id": 5, "parent_id": 9, "name": "Sales", "code": "s"})
     assert dangling.value.errors == [
-        FieldError("companyId", "no company with id 5"),
-        FieldError("parentId", "no department with id 9"),
+        FieldError("company_id", "no company with id 5"),
+        FieldError("parent_id", "no department with id 9"),
     ]
     [acme] = await make_companies(companies, "Acme")
     built = await departments.create({"company_id": acme.id, "parent_id": None, "name": "S", "code": "s"})
@@ -232,11 +201,11 @@ async def test_a_list_of_references_names_every_missing_id(storage: MemoryUnitOf
     role = await roles.create({"name": "Operator"})
     with pytest.raises(ValidationFailed) as dangling:
         await users.create(employee_values(role_ids=[8, role.id, 3, 3]))
-    assert dangling.value.errors == [FieldError("roleIds", "no role with id 3, 8")]
+    assert dangling.value.errors == [FieldError("role_ids", "no role with id 3, 8")]
 
 
 async def test_a_referenced_entity_cannot_be_deleted_and_says_by_what(
-    companies: CompanyCatalog, departments: DepartmentCatalog
+    companies: Companies, departments: Departments
 ) -> None:
     [acme] = await make_companies(companies, "Acme")
     parent = await departments.create({"company_id": acme.id, "name": "HQ", "code": "hq"})
@@ -252,9 +221,7 @@ async def test_a_referenced_entity_cannot_be_deleted_and_says_by_what(
     assert (await departments.get(parent.id or 0)).name == "HQ"
 
 
-async def test_an_unreferenced_entity_is_deleted(
-    companies: CompanyCatalog, departments: DepartmentCatalog
-) -> None:
+async def test_an_unreferenced_entity_is_deleted(companies: Companies, departments: Departments) -> None:
     [acme] = await make_companies(companies, "Acme")
     sales = await departments.create({"company_id": acme.id, "name": "Sales", "code": "s"})
     await departments.delete(sales.id or 0)
@@ -269,7 +236,7 @@ async def test_an_unreferenced_entity_is_deleted(
 
 
 async def test_a_change_keeps_the_creation_time_and_stamps_the_update(
-    companies: CompanyCatalog, clock: ManualClock
+    companies: Companies, clock: ManualClock
 ) -> None:
     created_at = clock.now()
     acme = await companies.create({"name": "Acme", "code": "acme"})
@@ -282,20 +249,20 @@ async def test_a_change_keeps_the_creation_time_and_stamps_the_update(
 
 
 async def test_a_change_of_fields_the_entity_does_not_have_is_refused_by_api_name(
-    companies: CompanyCatalog,
+    companies: Companies,
 ) -> None:
     acme = await companies.create({"name": "Acme", "code": "acme"})
     with pytest.raises(ValidationFailed) as refused:
         await companies.change(acme.id or 0, Patch({"name": "X", "parent_company_id": 1, "colour": "red"}))
     assert refused.value.errors == [
         FieldError("colour", "cannot be changed"),
-        FieldError("parentCompanyId", "cannot be changed"),
+        FieldError("parent_company_id", "cannot be changed"),
     ]
     assert (await companies.get(acme.id or 0)).name == "Acme"
 
 
 async def test_a_change_is_validated_as_a_whole_and_stores_nothing_when_invalid(
-    companies: CompanyCatalog,
+    companies: Companies,
 ) -> None:
     acme = await companies.create({"name": "Acme", "code": "acme"})
     with pytest.raises(ValidationFailed) as refused:
@@ -304,21 +271,19 @@ async def test_a_change_is_validated_as_a_whole_and_stores_nothing_when_invalid(
     assert (await companies.get(acme.id or 0)).name == "Acme"
 
 
-async def test_changing_something_unknown_is_not_found(companies: CompanyCatalog) -> None:
+async def test_changing_something_unknown_is_not_found(companies: Companies) -> None:
     with pytest.raises(NotFound):
         await companies.change(3, Patch({"name": "X"}))
 
 
-async def test_an_empty_patch_changes_only_the_update_time(
-    companies: CompanyCatalog, clock: ManualClock
-) -> None:
+async def test_an_empty_patch_changes_only_the_update_time(companies: Companies, clock: ManualClock) -> None:
     acme = await companies.create({"name": "Acme", "code": "acme"})
     clock.advance(minutes=1)
     changed = await companies.change(acme.id or 0, Patch({}))
     assert (changed.name, changed.code, changed.update_time) == ("Acme", "acme", clock.now())
 
 
-async def test_an_invalid_new_entity_is_not_stored(companies: CompanyCatalog) -> None:
+async def test_an_invalid_new_entity_is_not_stored(companies: Companies) -> None:
     with pytest.raises(ValidationFailed):
         await companies.create({"name": "", "code": "x"})
     assert (await companies.list(Query())).total == 0
@@ -347,7 +312,7 @@ def accounts(storage: MemoryUnitOfWorkFactory, clock: ManualClock, cache: Creden
 
 
 async def test_a_department_cannot_become_its_own_ancestor(
-    storage: MemoryUnitOfWorkFactory, clock: ManualClock, companies: CompanyCatalog
+    storage: MemoryUnitOfWorkFactory, clock: ManualClock, companies: Companies
 ) -> None:
     real = Departments(storage, clock)
     [acme] = await make_companies(companies, "Acme")
@@ -356,16 +321,16 @@ async def test_a_department_cannot_become_its_own_ancestor(
     leaf = await real.create({"company_id": acme.id, "parent_id": middle.id, "name": "Leaf", "code": "leaf"})
     with pytest.raises(ValidationFailed) as cycle:
         await real.change(top.id or 0, Patch({"parent_id": leaf.id}))
-    assert cycle.value.errors == [FieldError("parentId", "would make the department its own ancestor")]
+    assert cycle.value.errors == [FieldError("parent_id", "would make the department its own ancestor")]
     with pytest.raises(ValidationFailed) as own:
         await real.change(top.id or 0, Patch({"parent_id": top.id}))
-    assert [e.field for e in own.value.errors] == ["parentId"]
+    assert [e.field for e in own.value.errors] == ["parent_id"]
     moved = await real.change(leaf.id or 0, Patch({"parent_id": top.id}))
     assert moved.parent_id == top.id
 
 
 async def test_a_department_lists_its_own_employees_only(
-    storage: MemoryUnitOfWorkFactory, clock: ManualClock, companies: CompanyCatalog, employees: Employees
+    storage: MemoryUnitOfWorkFactory, clock: ManualClock, companies: Companies, employees: Employees
 ) -> None:
     real = Departments(storage, clock)
     [acme] = await make_companies(companies, "Acme")

@@ -1,4 +1,4 @@
-"""Seed 000's client contracts, exactly as its examples show them (no /api/v1 prefix)."""
+"""The CRM prototype contract (seed 000, see docs/contracts.md): its /clients routes."""
 
 # No `from __future__ import annotations`: Litestar reads the handlers' annotations at start-up.
 
@@ -16,7 +16,7 @@ from domain.availability import Owner
 from entrypoints.http.auth import manage_clients
 from entrypoints.http.controllers.clients import owner_of
 from entrypoints.http.resource import use_case
-from entrypoints.http.schemas.seed_000 import (
+from entrypoints.http.schemas.crm_prototype import (
     SeedAvailabilityOut,
     SeedBookingIn,
     SeedClientEdit,

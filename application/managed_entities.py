@@ -8,24 +8,38 @@ once, so every resource answers duplicates, dangling references and deletes-in-u
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from application.ports import Clock, Repository, UnitOfWork, UnitOfWorkFactory
-from application.queries import MAX_PAGE_SIZE, AnyOf, Condition, Criterion, Op, Page, Query, eq
+from application.queries import MAX_PAGE_SIZE, AnyOf, Criterion, Field, Fields, Page, Query
 from domain.entity import Entity
 from domain.errors import Conflict, FieldError, NotFound, ValidationFailed
 from domain.keys import id_or_name
 
 E = TypeVar("E", bound=Entity)
 
+RepositoryOf = Callable[[UnitOfWork], Repository[Any]]
+"""Which repository of a unit of work: ``lambda uow: uow.projects``, checked by mypy."""
+
+
+class Counting(Protocol):
+    """A repository that can count what meets criteria."""
+
+    async def count(self, *criteria: Criterion) -> int:
+        """How many stored entities meet every criterion."""
+
+
+CountingOf = Callable[[UnitOfWork], Counting]
+"""A repository that can count, such as the communications that block a delete."""
+
 
 @dataclass(frozen=True)
 class Unique:
     """These attributes, together, are unique among the entities of a kind."""
 
-    fields: tuple[str, ...]
+    fields: tuple[Field[Any], ...]
     label: str = ""
 
 
@@ -34,17 +48,17 @@ class MustExist:
     """The attribute holds the id (or a list of ids) of an entity in another repository."""
 
     field: str
-    repository: str
+    """The entity attribute holding the id or ids."""
+    repository: RepositoryOf
     kind: str
-    api_name: str
 
 
 @dataclass(frozen=True)
 class ReferencedBy:
     """Entities of ``repository`` whose ``field`` holds this entity's id block its delete."""
 
-    repository: str
-    field: str
+    repository: CountingOf
+    field: Field[int]
     label: str
 
 
@@ -71,10 +85,10 @@ async def check_references(
         ids: set[int] = {i for i in items if i is not None}
         if not ids:
             continue
-        found[ref.field] = await getattr(uow, ref.repository).get_many(ids)
+        found[ref.field] = await ref.repository(uow).get_many(ids)
         missing = sorted(ids - set(found[ref.field]))
         if missing:
-            problems.append(FieldError(ref.api_name, f"no {ref.kind} with id {', '.join(map(str, missing))}"))
+            problems.append(FieldError(ref.field, f"no {ref.kind} with id {', '.join(map(str, missing))}"))
     if problems:
         raise ValidationFailed(problems)
     return found
@@ -85,33 +99,28 @@ async def page_of(repo: Repository[E], query: Query) -> Page[E]:
     return Page(items=items, total=await repo.count(*query.criteria), limit=query.limit, offset=query.offset)
 
 
-async def case_blind_matches(repo: Repository[E], field_name: str, key: str) -> list[E]:
+async def case_blind_matches(repo: Repository[E], field: Field[str], key: str) -> list[E]:
     """Up to two entities whose field equals ``key`` but for case, among all that contain it."""
     found: list[E] = []
     offset = 0
     while True:
-        query = Query((Condition(field_name, Op.CONTAINS, key),), limit=MAX_PAGE_SIZE, offset=offset)
+        query = Query((field.contains(key),), limit=MAX_PAGE_SIZE, offset=offset)
         batch = await repo.find(query)
-        found += [m for m in batch if str(getattr(m, field_name, "")).casefold() == key.casefold()]
+        found += [m for m in batch if str(getattr(m, field.name, "")).casefold() == key.casefold()]
         if len(found) > 1 or len(batch) < MAX_PAGE_SIZE:
             return found
         offset += MAX_PAGE_SIZE
-
-
-def camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
 
 
 class Catalog(Generic[E]):
     """Use cases of one kind of entity. Subclasses set the class attributes below."""
 
     kind: ClassVar[str]
-    repository: ClassVar[str]
-    """Attribute of the unit of work that stores this kind."""
-    key_fields: ClassVar[tuple[str, ...]] = ("name",)
+    fields: ClassVar[type[Fields]]
+    """The searchable fields of this kind."""
+    key_fields: ClassVar[tuple[Field[str], ...]]
     """Fields a non-numeric key is looked up in (``get by id or by name``)."""
-    search_fields: ClassVar[tuple[str, ...]] = ("name",)
+    search_fields: ClassVar[tuple[Field[str], ...]]
     """Fields the free-text ``q`` of a list searches."""
     unique: ClassVar[tuple[Unique, ...]] = ()
     must_exist: ClassVar[tuple[MustExist, ...]] = ()
@@ -122,8 +131,8 @@ class Catalog(Generic[E]):
         self._clock = clock
 
     def repo(self, uow: UnitOfWork) -> Repository[E]:
-        repository: Repository[E] = getattr(uow, self.repository)
-        return repository
+        """The unit of work's repository of this kind."""
+        raise NotImplementedError
 
     # -- reading -------------------------------------------------------------------------
 
@@ -142,9 +151,7 @@ class Catalog(Generic[E]):
         if query.offset < 0:
             raise ValidationFailed.field("offset", "must not be negative")
         if text and text.strip():
-            query = query.where(
-                AnyOf(tuple(Condition(f, Op.CONTAINS, text.strip()) for f in self.search_fields))
-            )
+            query = query.where(AnyOf(tuple(f.contains(text.strip()) for f in self.search_fields)))
         async with self._uow_factory(read_only=True) as uow:
             return await page_of(self.repo(uow), query)
 
@@ -159,12 +166,12 @@ class Catalog(Generic[E]):
         if isinstance(name, int):
             return await self.load(uow, name)
         repo = self.repo(uow)
-        for field_name in self.key_fields:
-            found = await repo.first(eq(field_name, name))
+        for field in self.key_fields:
+            found = await repo.first(field.eq(name))
             if found is not None:
                 return found
-        for field_name in self.key_fields:
-            exact = await case_blind_matches(repo, field_name, name)
+        for field in self.key_fields:
+            exact = await case_blind_matches(repo, field, name)
             if len(exact) == 1:
                 return exact[0]
         raise NotFound(self.kind, key)
@@ -215,7 +222,7 @@ class Catalog(Generic[E]):
         # replace() runs the entity's own validation again on the changed whole.
         unknown = set(changes) - {f.name for f in dataclasses.fields(current)}
         if unknown:
-            raise ValidationFailed([FieldError(camel(name), "cannot be changed") for name in sorted(unknown)])
+            raise ValidationFailed([FieldError(name, "cannot be changed") for name in sorted(unknown)])
         return dataclasses.replace(current, **changes)
 
     async def before_delete(self, uow: UnitOfWork, entity_id: int) -> None:
@@ -228,16 +235,16 @@ class Catalog(Generic[E]):
     async def ensure_unique(self, uow: UnitOfWork, entity: E) -> None:
         repo = self.repo(uow)
         for rule in self.unique:
-            values = [getattr(entity, name) for name in rule.fields]
+            values = [getattr(entity, field.name) for field in rule.fields]
             if any(v is None for v in values):
                 continue
             criteria: list[Criterion] = [
-                eq(name, value) for name, value in zip(rule.fields, values, strict=True)
+                field.eq(value) for field, value in zip(rule.fields, values, strict=True)
             ]
             if entity.id is not None:
-                criteria.append(Condition("id", Op.NE, entity.id))
+                criteria.append(self.fields.id.ne(entity.id))
             if await repo.count(*criteria):
-                described = ", ".join(f"{camel(n)} {v!r}" for n, v in zip(rule.fields, values, strict=True))
+                described = ", ".join(f"{f.name} {v!r}" for f, v in zip(rule.fields, values, strict=True))
                 article = "an" if self.kind[0] in "aeiou" else "a"
                 raise Conflict(f"{article} {self.kind} with {described} already exists")
 
@@ -249,7 +256,7 @@ class Catalog(Generic[E]):
     async def ensure_unreferenced(self, uow: UnitOfWork, entity_id: int) -> None:
         in_use: dict[str, int] = {}
         for ref in self.referenced_by:
-            count = await getattr(uow, ref.repository).count(eq(ref.field, entity_id))
+            count = await ref.repository(uow).count(ref.field.eq(entity_id))
             if count:
                 in_use[ref.label] = count
         if in_use:

@@ -80,7 +80,7 @@ class Document(Entity):
         if self.kind in (DocumentKind.TEXT, DocumentKind.EMAIL_TEMPLATE) and not (self.body or "").strip():
             problems.add("body", f"a {self.kind.value} document needs a body")
         if self.kind in (DocumentKind.AUDIO, DocumentKind.VIDEO, DocumentKind.FILE) and not self.media_url:
-            problems.add("mediaUrl", f"a {self.kind.value} document needs a media URL")
+            problems.add("media_url", f"a {self.kind.value} document needs a media URL")
         problems.raise_if_any()
 
 

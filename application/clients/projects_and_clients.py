@@ -7,10 +7,18 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from application.catalog import Catalog, MustExist, Patch, ReferencedBy, Unique, page_of
-from application.clients.filtering import NOTHING, FilteredCatalog
-from application.ports import Clock, PhoneNumberParser, UnitOfWork, UnitOfWorkFactory
-from application.queries import AnyOf, Condition, Op, Page, Query, eq
+from application.clients.filtering import FilteredCatalog
+from application.managed_entities import Catalog, MustExist, Patch, ReferencedBy, Unique, page_of
+from application.ports import Clock, PhoneNumberParser, Repository, UnitOfWork, UnitOfWorkFactory
+from application.queries import AnyOf, Condition, Page, Query
+from application.searches import (
+    BookingFields,
+    ChannelBlockFields,
+    ClientFields,
+    ClientGroupFields,
+    CommunicationFields,
+    ProjectFields,
+)
 from domain.clients import Client, ClientGroup, Project
 from domain.entity import Problems
 from domain.errors import FieldError, NotFound, ValidationFailed
@@ -21,15 +29,20 @@ PHONE_LIKE = re.compile(r"^\+?[\d\s()\-.]{5,}$")
 
 
 class Projects(Catalog[Project]):
+    """Managing projects: the businesses clients belong to."""
+
     kind = "project"
-    repository = "projects"
-    key_fields = ("code", "name")
-    search_fields = ("name", "code")
-    unique = (Unique(("code",)),)
+    fields = ProjectFields
+    key_fields = (ProjectFields.code, ProjectFields.name)
+    search_fields = (ProjectFields.name, ProjectFields.code)
+    unique = (Unique((ProjectFields.code,)),)
     referenced_by = (
-        ReferencedBy("clients", "project_id", "clients"),
-        ReferencedBy("communications", "project_id", "communications"),
+        ReferencedBy(lambda uow: uow.clients, ClientFields.project_id, "clients"),
+        ReferencedBy(lambda uow: uow.communications, CommunicationFields.project_id, "communications"),
     )
+
+    def repo(self, uow: UnitOfWork) -> Repository[Project]:
+        return uow.projects
 
     def build(self, values: Mapping[str, Any]) -> Project:
         return Project(**values)
@@ -39,15 +52,15 @@ class Projects(Catalog[Project]):
             return await super().load_by_key(uow, key)
         except NotFound:
             # Seed 001's codes are digits ("010"): a numeric key that is no id may still be a code.
-            found = await uow.projects.first(eq("code", str(key)))
+            found = await uow.projects.first(ProjectFields.code.eq(str(key)))
             if found is None:
                 raise
             return found
 
     async def by_code(self, uow: UnitOfWork, code: str, field: str = "project") -> Project:
         """The project with this code (or, failing that, this name), for a request that names it."""
-        for attribute in ("code", "name"):
-            found = await uow.projects.first(eq(attribute, code))
+        for attribute in (ProjectFields.code, ProjectFields.name):
+            found = await uow.projects.first(attribute.eq(code))
             if found is not None:
                 return found
         raise ValidationFailed.field(field, f"no project with code {code!r}")
@@ -61,21 +74,29 @@ class Clients(FilteredCatalog[Client]):
     """
 
     kind = "client"
-    repository = "clients"
-    key_fields = ("email",)
-    search_fields = ("first_name", "last_name", "middle_name", "email")
-    unique = (Unique(("project_id", "guid")),)
-    must_exist = (MustExist("project_id", "projects", "project", "projectId"),)
-    referenced_by = (
-        ReferencedBy("bookings", "client_id", "bookings"),
-        ReferencedBy("communications", "client_id", "communications"),
+    fields = ClientFields
+    key_fields = (ClientFields.email,)
+    search_fields = (
+        ClientFields.first_name,
+        ClientFields.last_name,
+        ClientFields.middle_name,
+        ClientFields.email,
     )
-    pseudo_fields = ("phone", "project", "email")
+    unique = (Unique((ClientFields.project_id, ClientFields.guid)),)
+    must_exist = (MustExist("project_id", lambda uow: uow.projects, "project"),)
+    referenced_by = (
+        ReferencedBy(lambda uow: uow.bookings, BookingFields.client_id, "bookings"),
+        ReferencedBy(lambda uow: uow.communications, CommunicationFields.client_id, "communications"),
+    )
+    resolved_fields = (ClientFields.phone, ClientFields.project, ClientFields.email)
 
     def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock, phones: PhoneNumberParser) -> None:
         super().__init__(uow_factory, clock)
         self._phones = phones
         self._projects = Projects(uow_factory, clock)
+
+    def repo(self, uow: UnitOfWork) -> Repository[Client]:
+        return uow.clients
 
     # -- normalising what people type ------------------------------------------------------
 
@@ -118,18 +139,19 @@ class Clients(FilteredCatalog[Client]):
     # -- reading ---------------------------------------------------------------------------
 
     async def resolve(self, uow: UnitOfWork, condition: Condition) -> Condition | AnyOf:
-        if condition.field == "phone":
+        if condition.field is ClientFields.phone:
             value = condition.value
             if isinstance(value, list | tuple | set | frozenset):
-                return Condition("phone", condition.op, [self.phone(str(v)) for v in value])
-            return Condition("phone", condition.op, self.phone(str(value)))
-        if condition.field == "email":
-            return Condition("email", condition.op, str(condition.value).strip().lower())
+                return Condition(ClientFields.phone, condition.op, tuple(self.phone(str(v)) for v in value))
+            return Condition(ClientFields.phone, condition.op, self.phone(str(value)))
+        if condition.field is ClientFields.email:
+            return Condition(ClientFields.email, condition.op, str(condition.value).strip().lower())
         try:
             project = await self._projects.load_by_key(uow, str(condition.value))
         except NotFound:
-            return NOTHING
-        return eq("project_id", project.id)
+            return ClientFields.id.in_(())  # a project that does not exist has no clients
+        assert project.id is not None
+        return ClientFields.project_id.eq(project.id)
 
     async def load_by_key(self, uow: UnitOfWork, key: str | int) -> Client:
         """By id, else by phone number in any notation, else by email."""
@@ -141,11 +163,11 @@ class Clients(FilteredCatalog[Client]):
         text = str(key).strip()
         number = self._phones.to_e164(text) if PHONE_LIKE.match(text) else None
         if number is not None:
-            found = await uow.clients.first(eq("phone", number))
+            found = await uow.clients.first(ClientFields.phone.eq(number))
             if found is not None:
                 return found
         if "@" in text:
-            found = await uow.clients.first(eq("email", text.lower()))
+            found = await uow.clients.first(ClientFields.email.eq(text.lower()))
             if found is not None:
                 return found
         raise NotFound(self.kind, key)
@@ -164,7 +186,8 @@ class Clients(FilteredCatalog[Client]):
         # Memberships and blocks belong to the client alone; bookings are history and block the delete.
         for group_id in await uow.client_groups.groups_of(entity_id):
             await uow.client_groups.remove_members(group_id, [entity_id])
-        for block in await uow.channel_blocks.find(Query((eq("client_id", entity_id),), limit=10_000)):
+        blocks = Query((ChannelBlockFields.client_id.eq(entity_id),), limit=10_000)
+        for block in await uow.channel_blocks.find(blocks):
             assert block.id is not None
             await uow.channel_blocks.delete(block.id)
 
@@ -179,10 +202,16 @@ class Membership:
 
 
 class ClientGroups(Catalog[ClientGroup]):
+    """Managing client groups and their members."""
+
     kind = "client group"
-    repository = "client_groups"
-    search_fields = ("name", "description")
-    unique = (Unique(("name",)),)
+    fields = ClientGroupFields
+    key_fields = (ClientGroupFields.name,)
+    search_fields = (ClientGroupFields.name, ClientGroupFields.description)
+    unique = (Unique((ClientGroupFields.name,)),)
+
+    def repo(self, uow: UnitOfWork) -> Repository[ClientGroup]:
+        return uow.client_groups
 
     def build(self, values: Mapping[str, Any]) -> ClientGroup:
         return ClientGroup(**values)
@@ -190,7 +219,8 @@ class ClientGroups(Catalog[ClientGroup]):
     async def members(self, key: str | int, query: Query) -> Page[Client]:
         async with self._uow_factory(read_only=True) as uow:
             group = await self.load_by_key(uow, key)
-            return await page_of(uow.clients, query.where(eq("group_id", group.id)))
+            assert group.id is not None
+            return await page_of(uow.clients, query.where(ClientFields.group_id.eq(group.id)))
 
     async def add_members(self, key: str | int, client_ids: Iterable[int]) -> Membership:
         return await self._change_members(key, client_ids, adding=True)
@@ -203,19 +233,19 @@ class ClientGroups(Catalog[ClientGroup]):
             if await uow.clients.get(client_id) is None:
                 raise NotFound("client", client_id)
             group_ids = await uow.client_groups.groups_of(client_id)
-            return await page_of(uow.client_groups, query.where(Condition("id", Op.IN, group_ids)))
+            return await page_of(uow.client_groups, query.where(ClientGroupFields.id.in_(group_ids)))
 
     async def _change_members(self, key: str | int, client_ids: Iterable[int], *, adding: bool) -> Membership:
         wanted = sorted(set(client_ids))
         if not wanted:
-            raise ValidationFailed.field("clientIds", "give at least one client id")
+            raise ValidationFailed.field("client_ids", "give at least one client id")
         async with self._uow_factory() as uow:
             group = await self.load_by_key(uow, key)
             assert group.id is not None
             missing = sorted(set(wanted) - set(await uow.clients.get_many(wanted)))
             if missing:
                 raise ValidationFailed(
-                    [FieldError("clientIds", f"no client with id {', '.join(map(str, missing))}")]
+                    [FieldError("client_ids", f"no client with id {', '.join(map(str, missing))}")]
                 )
             repo = uow.client_groups
             if adding:
@@ -224,6 +254,7 @@ class ClientGroups(Catalog[ClientGroup]):
                 changed = await repo.remove_members(group.id, wanted)
             if changed:
                 group = await self.apply(uow, group, Patch({}))
-            members = await uow.clients.count(eq("group_id", group.id))
+            assert group.id is not None
+            members = await uow.clients.count(ClientFields.group_id.eq(group.id))
             await uow.commit()
         return Membership(group=group, changed=changed, members=members)

@@ -1,4 +1,4 @@
-"""Seed 001's project and client bodies: snake_case, answered with ``{"status": 201, "message": "Ok"}``."""
+"""The mailing-service contract's bodies (seed 001): snake_case, answered with a status envelope."""
 
 from __future__ import annotations
 

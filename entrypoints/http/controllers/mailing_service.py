@@ -1,4 +1,4 @@
-"""Seed 001's project and client contracts: snake_case bodies, ``{"status": 201, "message": "Ok"}``."""
+"""The mailing-service contract (seed 001, see docs/contracts.md): projects and clients, snake_case."""
 
 # No `from __future__ import annotations`: Litestar reads the handlers' annotations at start-up.
 
@@ -7,12 +7,12 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 from msgspec import UNSET
 
-from application.catalog import Patch
 from application.clients import Clients, Projects
+from application.managed_entities import Patch
 from domain.errors import ValidationFailed
 from entrypoints.http.auth import manage_clients
 from entrypoints.http.resource import use_case
-from entrypoints.http.schemas.seed_001 import (
+from entrypoints.http.schemas.mailing_service import (
     Seed001ClientIn,
     Seed001Ok,
     Seed001ProjectIn,

@@ -1,4 +1,7 @@
-"""Seed 002's routes, exactly as it names them (the click-to-call route comes with telephony)."""
+"""The communications-service routes (seed 002, docs/contracts.md), exactly as it names them.
+
+The click-to-call route comes with telephony.
+"""
 
 # No `from __future__ import annotations`: Litestar must see the handlers' annotation objects.
 
@@ -17,8 +20,6 @@ from domain.errors import ValidationFailed
 from entrypoints.http.controllers.communications import (
     LIST_DEPENDENCIES,
     TRANSITION_HANDLERS,
-    Filtering,
-    Paging,
 )
 from entrypoints.http.resource import use_case
 from entrypoints.http.schemas.common import page_struct, to_page
@@ -27,7 +28,6 @@ from entrypoints.http.schemas.communications import (
     CancelIn,
     CloseIn,
     CollectionQuery,
-    CommunicationIn,
     CommunicationOut,
     CommunicationPageOut,
     CommunicationPatch,
@@ -76,12 +76,6 @@ class CommunicationsV2Controller(Controller):
     ) -> PrimaryInfoOut:
         return primary_info_out(await communications.primary_info(uuid))
 
-    @get("/v3/communications", summary="List communications; filters as query parameters")
-    async def list_v3(
-        self, communications: NamedDependency[Communications], filtering: Filtering, paging: Paging
-    ) -> CommunicationPageOut:
-        return page_out(await communications.find(filtering, paging))
-
     @post(
         "/v3/collections/communications",
         status_code=200,
@@ -92,15 +86,6 @@ class CommunicationsV2Controller(Controller):
     ) -> CommunicationPageOut:
         page: PageRequest = data.page()
         return page_out(await communications.find(filters_of(data), page))
-
-    @post("/v2/communications", summary="Record a communication (fact or planned)")
-    async def create(
-        self,
-        request: Request[Principal, Any, Any],
-        communications: NamedDependency[Communications],
-        data: JSONBody[CommunicationIn],
-    ) -> CommunicationOut:
-        return communication_out(await communications.create(request.user, data.to_command()), [])
 
     @patch("/v2/communications/{uuid:str}", summary="Change a communication's fields")
     async def change(

@@ -1,4 +1,4 @@
-"""Seed 000's /clients bodies, as the seed's examples show them (the canonical ones are in ``clients``)."""
+"""The CRM prototype contract's /clients bodies (seed 000); the canonical ones are in ``clients``."""
 
 from __future__ import annotations
 
