@@ -17,7 +17,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody, QueryParameter, SkipValidation
 
 from application.managed_entities import Catalog
-from application.queries import MAX_OFFSET, MAX_PAGE_SIZE, MAX_SORT_TERMS, Filters, Query
+from application.queries import MAX_PAGE_SIZE, MAX_SORT_TERMS, Filters, Query
 from domain.errors import ValidationFailed
 from entrypoints.http.schemas.common import In, Out, page_struct, sort_field, to_page
 from entrypoints.http.wire_names import camel
@@ -45,7 +45,7 @@ class Resource:
 
 def list_query(
     limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE, description="page size")] = 50,
-    offset: Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET, description="items to skip")] = 0,
+    offset: Annotated[int, QueryParameter(ge=0, description="items to skip")] = 0,
     sort: Annotated[
         str | None,
         QueryParameter(description="fields to sort by, comma-separated; a leading '-' sorts descending"),

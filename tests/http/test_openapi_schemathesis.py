@@ -44,7 +44,12 @@ SKIPPED_CHECKS = ("positive_data_acceptance", "negative_data_rejection", "allow_
 
 def build_app() -> tuple[Any, Any]:
     # Probes send wrong credentials on purpose: the login throttle must not answer them with 429.
-    app_settings = Settings(storage="memory", login_failures_per_minute=1_000_000_000)
+    app_settings = Settings(
+        storage="memory",
+        login_failures_per_minute=1_000_000_000,
+        login_failures_per_source_per_minute=1_000_000_000,
+        login_failures_per_login_per_minute=1_000_000_000,
+    )
     container = build_container(app_settings)
     container.core.hasher.override(
         providers.Object(Argon2PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
