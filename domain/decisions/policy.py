@@ -82,14 +82,20 @@ def decide(
     slot_evidence: Mapping[int, Mapping[Cell, Evidence]],
     settings: DecisionSettings,
     seed: int,
+    slots: Sequence[Slot] | None = None,
 ) -> Decision | None:
     """Channel and time for one client; None when no channel or no slot in the horizon is allowed.
 
-    ``slot_evidence`` gives, per channel id, the counts by local weekday x hour.
+    ``slot_evidence`` gives, per channel id, the counts by local weekday x hour; ``slots`` the
+    allowed slots when the caller has already listed them (``allowed_slots``). The greedy choice is
+    the ranked channel whose best allowed slot has the best smoothed rate: a channel that is second
+    overall may be the best at the hours the client can be reached.
     """
     if not ranking.ranked:
         return None
-    slots = tuple(allowed_slots(window, start, _horizon(settings)))
+    if slots is None:
+        slots = allowed_slots(window, start, _horizon(settings))
+    slots = tuple(slots)
     if not slots:
         return None
     grids = {
@@ -98,7 +104,7 @@ def decide(
     }
     options = _Options(ranking.ranked, slots, grids)
     rule = Action(min(ranking.ranked, key=lambda c: c.priority).channel_id, slots[0].at)
-    greedy = Action(ranking.ranked[0].channel_id, best_slot(slots, grids[ranking.ranked[0].channel_id]).at)
+    greedy = _greedy(ranking.ranked, slots, grids)
     rng = random.Random(seed)
     draw = rng.random()
     if draw < settings.holdout_share:
@@ -116,6 +122,18 @@ def decide(
 
 def _horizon(settings: DecisionSettings) -> timedelta:
     return timedelta(days=settings.horizon_days)
+
+
+def _greedy(channels: Sequence[RankedChannel], slots: Sequence[Slot], grids: Mapping[int, Grid]) -> Action:
+    # Strictly better only: ties go to the better-ranked channel, then to the earliest slot.
+    best: tuple[float, Action] | None = None
+    for channel in channels:
+        slot = best_slot(slots, grids[channel.channel_id])
+        rate = grids[channel.channel_id][slot.weekday][slot.hour].rate
+        if best is None or rate > best[0]:
+            best = (rate, Action(channel.channel_id, slot.at))
+    assert best is not None
+    return best[1]
 
 
 def _thompson(options: _Options, rng: random.Random) -> Action:

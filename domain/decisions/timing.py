@@ -111,7 +111,8 @@ class SendingWindow:
         """Moments in [start, end) where the answer of ``allows`` may change (besides ``start``)."""
         local_start = self.local(start)
         for day in self.working_hours:
-            yield _at(local_start.date(), day.opens, self._zone)
+            if day.weekday == local_start.weekday():
+                yield _at(local_start.date(), day.opens, self._zone)
         if self.quiet_hours is not None:
             yield _at(local_start.date(), self.quiet_hours.end, self._zone)
         for _, until in self.holds:
