@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Protocol, Self, TypeVar
 
 from application.communications.ports import CommunicationRepository
+from application.decisions.ports import StatsReadModel
 from application.queries import Criterion, Query
 from domain.catalog import Channel, CommunicationType, Document
 from domain.clients import Booking, BookingStatusType, ChannelBlock, Client, ClientGroup, Project
@@ -66,6 +67,7 @@ class UnitOfWork(Protocol):
     booking_statuses: Repository[BookingStatusType]
     bookings: Repository[Booking]
     communications: CommunicationRepository
+    stats: StatsReadModel
 
     async def __aenter__(self) -> Self: ...
 
