@@ -19,6 +19,7 @@ from application.clients import Availability, Bookings, ChannelBlocks, ClientGro
 from application.communications.bulk import BulkStatusUpdate
 from application.communications.records import Communications
 from application.communications.translations import IdTranslations
+from application.decisions.recommend import Recommendations
 from application.dictionaries import Channels, CommunicationTypes, Documents, Rules
 from application.organisation import Companies, Departments, Employees, Roles, ServiceAccounts
 from entrypoints.settings import Settings
@@ -81,6 +82,7 @@ class UseCases(containers.DeclarativeContainer):
     channels = providers.Singleton(Channels, uow, clock)
     documents = providers.Singleton(Documents, uow, clock)
     rules = providers.Singleton(Rules, uow, clock)
+    recommendations = providers.Singleton(Recommendations, uow, clock)
 
 
 class Container(containers.DeclarativeContainer):

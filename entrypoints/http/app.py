@@ -22,6 +22,7 @@ from entrypoints.http.auth import PUBLIC_PATHS, BasicAuthMiddleware
 from entrypoints.http.controllers.clients import CONTROLLERS as CLIENTS
 from entrypoints.http.controllers.communications import CONTROLLERS as COMMUNICATIONS
 from entrypoints.http.controllers.communications_v2 import CONTROLLERS as COMMUNICATIONS_V2
+from entrypoints.http.controllers.decisions import DECISIONS
 from entrypoints.http.controllers.dictionaries import CONTROLLERS as DICTIONARIES
 from entrypoints.http.controllers.organisation import CONTROLLERS as ORGANISATION
 from entrypoints.http.controllers.seed_000 import CONTROLLERS as SEED_000_CLIENTS
@@ -42,6 +43,7 @@ ROUTES: list[Any] = [
     *SEED_001,
     *COMMUNICATIONS,
     *COMMUNICATIONS_V2,
+    *DECISIONS,
 ]
 
 
