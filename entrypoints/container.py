@@ -19,6 +19,7 @@ from application.clients import Availability, Bookings, ChannelBlocks, ClientGro
 from application.communications.bulk import BulkStatusUpdate
 from application.communications.records import Communications
 from application.communications.translations import IdTranslations
+from application.decisions.importing import ImportHistory
 from application.decisions.recommend import Recommendations
 from application.dictionaries import Channels, CommunicationTypes, Documents, Rules
 from application.organisation import Companies, Departments, Employees, Roles, ServiceAccounts
@@ -83,6 +84,7 @@ class UseCases(containers.DeclarativeContainer):
     documents = providers.Singleton(Documents, uow, clock)
     rules = providers.Singleton(Rules, uow, clock)
     recommendations = providers.Singleton(Recommendations, uow, clock)
+    import_history = providers.Singleton(ImportHistory, uow, clock)
 
 
 class Container(containers.DeclarativeContainer):

@@ -14,6 +14,7 @@ from application.decisions.recommend import GroupRecommendationRequest, Recommen
 from domain.access import Principal
 from entrypoints.http.auth import read_statistics
 from entrypoints.http.controllers.clients import owner_of
+from entrypoints.http.controllers.importing import CONTROLLERS as IMPORT
 from entrypoints.http.resource import use_case
 from entrypoints.http.schemas.common import aware
 from entrypoints.http.schemas.decisions import (
@@ -86,4 +87,4 @@ class RecommendationsController(Controller):
         return group_recommendation_out(await recommendations.for_group(asked))
 
 
-DECISIONS = [RecommendationsController]
+DECISIONS = [RecommendationsController, *IMPORT]
