@@ -75,7 +75,7 @@ class MemoryStats:
         self._memberships = memberships
 
     async def slot_counts(self, scope: StatsScope) -> list[SlotCounts]:
-        sums: dict[tuple[int, int, int], Values] = defaultdict(_empty)
+        sums: dict[tuple[int, int, int, int], Values] = defaultdict(_empty)
         counters = self._counters()
         members: set[int] | None = None
         if scope.group_ids:
@@ -97,12 +97,12 @@ class MemoryStats:
                 continue
             if scope.channel_id is not None and channel_id != scope.channel_id:
                 continue
-            total = sums[(channel_id, weekday, hour)]
+            total = sums[(channel_id, type_id, weekday, hour)]
             for index, value in enumerate(values):
                 total[index] += value
         return [
-            SlotCounts(c, d, h, round(v[0]), round(v[1]), round(v[2]), v[3], v[4], v[5])
-            for (c, d, h), v in sorted(sums.items())
+            SlotCounts(c, t, d, h, round(v[0]), round(v[1]), round(v[2]), v[3], v[4], v[5])
+            for (c, t, d, h), v in sorted(sums.items())
         ]
 
     async def rebuild(self) -> int:

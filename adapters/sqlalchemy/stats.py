@@ -174,10 +174,11 @@ class SqlStats:
         c = table.c
         statement = sa.select(
             c.channel_id,
+            c.type_id,
             c.weekday,
             c.hour,
             *(sa.func.sum(c[name]).label(name) for name in (*_COUNTS, *_WEIGHTED)),
-        ).group_by(c.channel_id, c.weekday, c.hour)
+        ).group_by(c.channel_id, c.type_id, c.weekday, c.hour)
         if scope.client_id is not None:
             statement = statement.where(c.client_id == scope.client_id)
         if scope.group_ids:
@@ -199,6 +200,7 @@ class SqlStats:
         return [
             SlotCounts(
                 row.channel_id,
+                row.type_id,
                 row.weekday,
                 row.hour,
                 int(row.attempts),

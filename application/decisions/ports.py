@@ -31,13 +31,14 @@ class StatsScope:
 
 @dataclass(frozen=True)
 class SlotCounts:
-    """The counters of one channel at one local weekday x hour, summed over a scope.
+    """The counters of one channel and type at one local weekday x hour, summed over a scope.
 
     The ``weighted_`` sums carry epoch weights (see domain.decisions.counting): multiply by
     ``decay_factor(now)`` for recency weights as of now. Periods have none (zeros).
     """
 
     channel_id: int
+    type_id: int
     weekday: int
     hour: int
     attempts: int
@@ -79,7 +80,7 @@ class StatsReadModel(Protocol):
     """Counters kept with the writes of communications, so that no request scans the history."""
 
     async def slot_counts(self, scope: StatsScope) -> list[SlotCounts]:
-        """The counters of the scope, summed by channel x local weekday x hour."""
+        """The counters of the scope, summed by channel x type x local weekday x hour."""
 
     async def rebuild(self) -> int:
         """Recomputes every counter from the stored communications; returns how many counted."""

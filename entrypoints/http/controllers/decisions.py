@@ -15,6 +15,7 @@ from domain.access import Principal
 from entrypoints.http.auth import read_statistics
 from entrypoints.http.controllers.clients import owner_of
 from entrypoints.http.controllers.importing import CONTROLLERS as IMPORT
+from entrypoints.http.controllers.statistics import CONTROLLERS as STATISTICS
 from entrypoints.http.resource import use_case
 from entrypoints.http.schemas.common import aware
 from entrypoints.http.schemas.decisions import (
@@ -87,4 +88,4 @@ class RecommendationsController(Controller):
         return group_recommendation_out(await recommendations.for_group(asked))
 
 
-DECISIONS = [RecommendationsController, *IMPORT]
+DECISIONS = [RecommendationsController, *IMPORT, *STATISTICS]
