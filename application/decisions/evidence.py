@@ -21,15 +21,14 @@ class EvidenceSet:
 def _tallies(
     rows: Sequence[SlotCounts], measure: Measure, factor: float
 ) -> dict[tuple[int, int, int], Tally]:
-    found: dict[tuple[int, int, int], Tally] = {}
-    for row in rows:
+    sums: dict[tuple[int, int, int], tuple[float, float]] = {}
+    for row in rows:  # summed over types when the scope names none
         successes = row.weighted_responses if measure is Measure.RESPONSE else row.weighted_delivered
-        # Clamped: float sums of added and removed weights may leave a hair below zero.
-        attempts = max(row.weighted_attempts * factor, 0.0)
-        found[(row.channel_id, row.weekday, row.hour)] = Tally(
-            min(max(successes * factor, 0.0), attempts), attempts
-        )
-    return found
+        key = (row.channel_id, row.weekday, row.hour)
+        before = sums.get(key, (0.0, 0.0))
+        sums[key] = (before[0] + successes * factor, before[1] + row.weighted_attempts * factor)
+    # Clamped: float sums of added and removed weights may leave a hair below zero.
+    return {key: Tally(min(max(s, 0.0), max(a, 0.0)), max(a, 0.0)) for key, (s, a) in sums.items()}
 
 
 async def load_evidence(
