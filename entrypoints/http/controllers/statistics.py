@@ -2,11 +2,13 @@
 
 # No `from __future__ import annotations`: Litestar must see the answer Structs.
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency, Provide
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, Schema
 from litestar.params import QueryParameter
 
 from application.decisions.statistics import Statistics, StatsQuery
@@ -38,10 +40,25 @@ def stats_query(
     return StatsQuery(client_id, group_id, type_id, channel_id, since, until)
 
 
+@dataclass
+class AlsoCsv(Operation):
+    """Documents the CSV form of a statistic beside its JSON."""
+
+    def __post_init__(self) -> None:
+        ok = (self.responses or {}).get("200")
+        content = getattr(ok, "content", None)
+        if content is not None:
+            content["text/csv"] = OpenAPIMediaType(
+                schema=Schema(
+                    type=OpenAPIType.STRING, description="the same rows, a header of their JSON names"
+                )
+            )
+
+
 def _answer(request: Request[Any, Any, Any], fmt: str | None, body: Any) -> Any:
     wants_csv = fmt == "csv" or (fmt is None and "text/csv" in request.headers.get("accept", ""))
     if wants_csv:
-        return Response(to_csv(body), media_type="text/csv; charset=utf-8")
+        return Response(to_csv(body), media_type="text/csv")
     return body
 
 
@@ -54,7 +71,11 @@ class StatisticsController(Controller):
         "asked": Provide(stats_query, sync_to_thread=False),
     }
 
-    @get("/channels", summary="Channels ranked by delivered count and rate, with response rates")
+    @get(
+        "/channels",
+        operation_class=AlsoCsv,
+        summary="Channels ranked by delivered count and rate, with response rates",
+    )
     async def channels(
         self,
         request: Request[Any, Any, Any],
@@ -64,7 +85,7 @@ class StatisticsController(Controller):
     ) -> list[ChannelStatOut]:
         return _answer(request, format, channel_stats(await statistics.channels(asked)))
 
-    @get("/types", summary="Communication types that ended successfully (delivered)")
+    @get("/types", operation_class=AlsoCsv, summary="Communication types that ended successfully (delivered)")
     async def types(
         self,
         request: Request[Any, Any, Any],
@@ -74,7 +95,7 @@ class StatisticsController(Controller):
     ) -> list[TypeStatOut]:
         return _answer(request, format, type_stats(await statistics.types(asked)))
 
-    @get("/responses", summary="Response vs ignore")
+    @get("/responses", operation_class=AlsoCsv, summary="Response vs ignore")
     async def responses(
         self,
         request: Request[Any, Any, Any],
@@ -84,7 +105,11 @@ class StatisticsController(Controller):
     ) -> ResponsesOut:
         return _answer(request, format, responses_out(await statistics.responses(asked)))
 
-    @get("/best-time", summary="The 7 x 24 success matrix by weekday and hour, in client local time")
+    @get(
+        "/best-time",
+        operation_class=AlsoCsv,
+        summary="The 7 x 24 success matrix by weekday and hour, in client local time",
+    )
     async def best_time(
         self,
         request: Request[Any, Any, Any],
