@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Protocol, Self, TypeVar
 
 from application.communications.ports import CommunicationRepository
+from application.decisions.ports import StatsReadModel
 from application.queries import Criterion, Query
 from domain.clients import Booking, BookingStatusType, ChannelBlock, Client, ClientGroup, Project
 from domain.dictionaries import Channel, CommunicationType, Document
@@ -101,6 +102,9 @@ class UnitOfWork(Protocol):
 
     @property
     def communications(self) -> CommunicationRepository: ...
+
+    @property
+    def stats(self) -> StatsReadModel: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -79,6 +79,23 @@ def create_user(settings: Settings, login: str, role: str, password: str | None)
     asyncio.run(run())
 
 
+def rebuild_stats(settings: Settings) -> None:
+    """Recomputes the statistics counters from the history (after an import, or a new half-life)."""
+    from entrypoints.container import build_container
+
+    async def run() -> None:
+        container = build_container(settings)
+        async with container.storage.uow_factory()() as uow:
+            counted = await uow.stats.rebuild()
+            await uow.commit()
+        print(f"rebuilt the statistics counters from {counted:,} communications")
+        engine = container.storage.engine()
+        if engine is not None:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="switchboard", description="Switchboard communications platform")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -88,6 +105,7 @@ def main(argv: list[str] | None = None) -> None:
     user.add_argument("login")
     user.add_argument("--role", default="Administrator", help="role id or name (default Administrator)")
     user.add_argument("--password", help="read from the terminal when omitted")
+    commands.add_parser("rebuild-stats", help="recompute the statistics counters from the history")
     args = parser.parse_args(argv)
 
     settings = Settings.from_env()
@@ -99,6 +117,9 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "create-user":
         migrate(settings)
         create_user(settings, args.login, args.role, args.password)
+    elif args.command == "rebuild-stats":
+        migrate(settings)
+        rebuild_stats(settings)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,9 @@ from application.clients import Availability, Bookings, ChannelBlocks, ClientGro
 from application.communications.bulk import BulkStatusUpdate
 from application.communications.records import Communications
 from application.communications.translations import IdTranslations
+from application.decisions.importing import ImportHistory
+from application.decisions.recommend import Recommendations
+from application.decisions.statistics import Statistics
 from application.dictionaries import Channels, CommunicationTypes, Documents, Rules
 from application.organisation import Companies, Departments, Employees, Roles, ServiceAccounts
 from entrypoints.settings import Settings
@@ -89,6 +92,9 @@ class UseCases(containers.DeclarativeContainer):
     channels = providers.Singleton(Channels, uow, clock)
     documents = providers.Singleton(Documents, uow, clock)
     rules = providers.Singleton(Rules, uow, clock)
+    recommendations = providers.Singleton(Recommendations, uow, clock)
+    import_history = providers.Singleton(ImportHistory, uow, clock)
+    statistics = providers.Singleton(Statistics, uow)
 
 
 class Container(containers.DeclarativeContainer):

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from adapters.memory.matching import matches
+from adapters.memory.stats import Counters, ZoneOf, contributions
 from application.communications.ports import Keyset, total_order
 from application.queries import Condition, Criterion, Op, Query
 from domain.communications import Communication, IdTranslation, StatusChange
@@ -29,6 +30,7 @@ class CommunicationTables:
         self.translations: dict[int, IdTranslation] = {}
         self.next_id = 1
         self.next_translation_id = 1
+        self.counters = Counters()
 
     def copy(self) -> CommunicationTables:
         # Shallow copies suffice: rows are replaced, never changed in place, and history
@@ -40,6 +42,7 @@ class CommunicationTables:
         clone.translations = dict(self.translations)
         clone.next_id = self.next_id
         clone.next_translation_id = self.next_translation_id
+        clone.counters = self.counters.copy()
         return clone
 
 
@@ -50,8 +53,11 @@ def _detached(communication: Communication) -> Communication:
 
 
 class MemoryCommunications:
-    def __init__(self, tables: CommunicationTables, memberships: Memberships) -> None:
+    def __init__(
+        self, tables: CommunicationTables, memberships: Memberships, zone_of: ZoneOf = lambda _: None
+    ) -> None:
         self._t = tables
+        self._zone_of = zone_of
         self._memberships = memberships
         self._relations = {"client_group_id": self._in_group}
         # id(entity) -> (entity, how many of its history entries are stored): the identity
@@ -68,6 +74,7 @@ class MemoryCommunications:
         self._t.rows[communication.id] = _detached(communication)
         self._t.by_uuid[communication.uuid] = communication.id
         self._t.history[communication.id] = tuple(communication.history)
+        self._t.counters.apply([], contributions([communication], self._zone_of))
         self._track(communication)
         return communication
 
@@ -82,6 +89,10 @@ class MemoryCommunications:
         stored = self._stored_history(communication)
         if communication.id not in self._t.rows:
             raise NotFound("communication", communication.id)
+        self._t.counters.apply(
+            contributions([self._t.rows[communication.id]], self._zone_of),
+            contributions([communication], self._zone_of),
+        )
         self._t.rows[communication.id] = _detached(communication)
         self._t.history[communication.id] += tuple(communication.history[stored:])
         self._track(communication)
@@ -94,6 +105,7 @@ class MemoryCommunications:
         row = self._t.rows.pop(communication_id, None)
         if row is None:
             return
+        self._t.counters.apply(contributions([row], self._zone_of), [])
         del self._t.by_uuid[row.uuid]
         del self._t.history[communication_id]
         for key in [k for k, v in self._t.translations.items() if v.communication_id == communication_id]:

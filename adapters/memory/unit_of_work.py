@@ -9,9 +9,11 @@ from typing import Any, Self
 from adapters.memory.communications import CommunicationTables, MemoryCommunications
 from adapters.memory.matching import RelationTest
 from adapters.memory.repositories import MemoryRepository, Table
+from adapters.memory.stats import MemoryStats
 from application.ports import UnitOfWork, UnitOfWorkFactory
 from application.queries import Condition, Op
 from domain.clients import Booking, BookingStatusType, ChannelBlock, Client, ClientGroup, Project
+from domain.communications import Communication
 from domain.dictionaries import Channel, CommunicationType, Document
 from domain.organisation import Company, Department, Employee, Role, ServiceAccount
 from domain.rules import Rule
@@ -101,6 +103,7 @@ class MemoryUnitOfWork:
     booking_statuses: MemoryRepository[BookingStatusType]
     bookings: MemoryRepository[Booking]
     communications: MemoryCommunications
+    stats: MemoryStats
 
     def __init__(self, store: MemoryStore, *, read_only: bool = False) -> None:
         self._store = store
@@ -127,8 +130,22 @@ class MemoryUnitOfWork:
         self.booking_statuses = MemoryRepository(tables["booking_statuses"], "booking status")
         self.bookings = MemoryRepository(tables["bookings"], "booking")
         self._communications = self._store.communications.copy()
-        self.communications = MemoryCommunications(self._communications, lambda: self._memberships)
+        self.communications = MemoryCommunications(
+            self._communications, lambda: self._memberships, self._zone_of
+        )
+        self.stats = MemoryStats(
+            lambda: self._communications.counters,
+            lambda: self._communications.rows,
+            self._zone_of,
+            lambda: self._memberships,
+        )
         return self
+
+    def _zone_of(self, communication: Communication) -> str | None:
+        # The client's time zone, else the department's: what the SQL adapter looks up.
+        client = self._tables["clients"].rows.get(communication.client_id or 0)
+        department = self._tables["departments"].rows.get(communication.department_id or 0)
+        return (client.time_zone if client else None) or (department.time_zone if department else None)
 
     async def __aexit__(self, *exc_info: object) -> None:
         self._store.lock.release()

@@ -17,6 +17,7 @@ its own filter on ``scheduled_at`` and index (status, scheduled_at) for "planned
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import fields
 from datetime import datetime
@@ -26,6 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adapters.sqlalchemy import stats
 from adapters.sqlalchemy.filters import related, where
 from adapters.sqlalchemy.tables import client_group_members, metadata
 from adapters.sqlalchemy.types import EnumText, UtcDateTime
@@ -153,7 +155,7 @@ class SqlCommunications:
         self._x_relations: Mapping[str, Any] = {}
         # id(entity) -> (entity, how many of its history entries are stored): the identity
         # map that lets `update` write only the entries appended since loading.
-        self._seen: dict[int, tuple[Communication, int, datetime]] = {}
+        self._seen: dict[int, tuple[Communication, int, datetime, Communication]] = {}
 
     # -- writing -----------------------------------------------------------------------------
 
@@ -170,6 +172,7 @@ class SqlCommunications:
         for communication, new_id in zip(items, ids, strict=True):
             communication.id = new_id
         await self._write_history([(c, c.history) for c in items])
+        await stats.apply(self._conn, [], await stats.contributions(self._conn, items))
         for communication in items:
             self._track(communication)
         return list(items)
@@ -191,6 +194,7 @@ class SqlCommunications:
             if await self.get(communication.id or 0) is None:
                 raise NotFound("communication", communication.id)
             raise Conflict(f"communication {communication.uuid} was changed meanwhile; load it again")
+        await self._count_changes([communication])
         await self._write_new_history([communication])
 
     async def update_many(self, items: Sequence[Communication]) -> None:
@@ -220,10 +224,13 @@ class SqlCommunications:
         stale = sorted(row_id for row_id, at in stored if expected[row_id] != at)
         if stale:
             raise Conflict(f"communications {stale[:10]} were changed meanwhile; run the change again")
+        await self._count_changes(items)
         await self._write_new_history(items)
 
     async def delete(self, communication_id: int) -> None:
         # The foreign keys cascade; deleting explicitly keeps that true wherever they are off.
+        stored = await self._load(sa.select(communications).where(_c.id == communication_id))
+        await stats.apply(self._conn, await stats.contributions(self._conn, stored), [])
         for table in (communication_history, communication_external_ids):
             await self._conn.execute(table.delete().where(table.c.communication_id == communication_id))
         await self._conn.execute(communications.delete().where(_c.id == communication_id))
@@ -327,13 +334,33 @@ class SqlCommunications:
         return communication
 
     def _track(self, communication: Communication) -> None:
-        self._seen[id(communication)] = (communication, len(communication.history), communication.update_time)
+        # The last stored state, shallow, so that an update can take back what it counted.
+        stored = copy.copy(communication)
+        self._seen[id(communication)] = (
+            communication,
+            len(communication.history),
+            communication.update_time,
+            stored,
+        )
 
     def _stored_history(self, communication: Communication) -> int:
         tracked = self._seen.get(id(communication))
         if tracked is None or tracked[0] is not communication:
             raise ValueError("update a communication added or loaded through this unit of work")
         return tracked[1]
+
+    async def _count_changes(self, items: Sequence[Communication]) -> None:
+        before = [self._seen[id(c)][3] for c in items]
+        changed = [
+            (old, new) for old, new in zip(before, items, strict=True) if _counted(old) != _counted(new)
+        ]
+        if changed:
+            olds, news = [old for old, _ in changed], [new for _, new in changed]
+            await stats.apply(
+                self._conn,
+                await stats.contributions(self._conn, olds),
+                await stats.contributions(self._conn, news),
+            )
 
     async def _write_new_history(self, items: Sequence[Communication]) -> None:
         await self._write_history([(c, c.history[self._stored_history(c) :]) for c in items])
@@ -372,6 +399,21 @@ class SqlCommunications:
                 f"{translation.system} id {translation.external_id!r} already names communication {row.uuid}"
             )
         raise Conflict(f"communication {row.uuid} already has a {translation.system} id: {row.external_id!r}")
+
+
+def _counted(c: Communication) -> tuple[object, ...]:
+    # What the statistics counters depend on; other edits leave them alone.
+    return (
+        c.status,
+        c.delivery_status,
+        c.client_id,
+        c.channel_id,
+        c.type_id,
+        c.department_id,
+        c.started_at,
+        c.scheduled_at,
+        c.create_time,
+    )
 
 
 def _ordering(table: sa.Table, order: tuple[str, ...]) -> list[sa.ColumnElement[Any]]:

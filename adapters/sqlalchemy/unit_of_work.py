@@ -14,6 +14,7 @@ from adapters.sqlalchemy.communications import SqlCommunications
 from adapters.sqlalchemy.filters import RelationFilter, related
 from adapters.sqlalchemy.groups import SqlClientGroups
 from adapters.sqlalchemy.repository import Link, SqlRepository
+from adapters.sqlalchemy.stats import SqlStats
 from application.ports import UnitOfWork, UnitOfWorkFactory
 from application.queries import Condition, Op
 from domain.clients import Booking, BookingStatusType, ChannelBlock, Client, Project
@@ -161,6 +162,7 @@ class SqlUnitOfWork:
     booking_statuses = _Repository(_plain(t.booking_statuses, BookingStatusType, "booking status"))
     bookings = _Repository(_plain(t.bookings, Booking, "booking"))
     communications = _Repository(SqlCommunications)
+    stats = _Repository(SqlStats)
 
     @property
     def connection(self) -> AsyncConnection:

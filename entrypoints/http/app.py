@@ -25,6 +25,7 @@ from entrypoints.http.controllers.clients import CONTROLLERS as CLIENTS
 from entrypoints.http.controllers.communications import CONTROLLERS as COMMUNICATIONS
 from entrypoints.http.controllers.communications_service import CONTROLLERS as COMMUNICATIONS_V2
 from entrypoints.http.controllers.crm_prototype import CONTROLLERS as SEED_000_CLIENTS
+from entrypoints.http.controllers.decisions import DECISIONS
 from entrypoints.http.controllers.dictionaries import CONTROLLERS as DICTIONARIES
 from entrypoints.http.controllers.mailing_service import CONTROLLERS as SEED_001
 from entrypoints.http.controllers.organisation import CONTROLLERS as ORGANISATION
@@ -48,6 +49,7 @@ ROUTES: list[Any] = [
     *SEED_001,
     *COMMUNICATIONS,
     *COMMUNICATIONS_V2,
+    *DECISIONS,
 ]
 
 

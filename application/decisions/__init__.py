@@ -1,0 +1,1 @@
+"""Use cases of decisions and statistics: evidence from the counters, recommendations."""

@@ -1,0 +1,69 @@
+"""Evidence for decisions, read from the counters: client, group and all-clients tallies."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from application.decisions.ports import SlotCounts, StatsReadModel, StatsScope
+from domain.decisions import Cell, DecisionSettings, Evidence, Measure, Tally
+from domain.decisions.counting import decay_factor
+
+
+@dataclass(frozen=True)
+class EvidenceSet:
+    by_channel: dict[int, Evidence]
+    by_slot: dict[int, dict[Cell, Evidence]]
+
+
+def _tallies(
+    rows: Sequence[SlotCounts], measure: Measure, factor: float
+) -> dict[tuple[int, int, int], Tally]:
+    sums: dict[tuple[int, int, int], tuple[float, float]] = {}
+    for row in rows:  # summed over types when the scope names none
+        successes = row.weighted_responses if measure is Measure.RESPONSE else row.weighted_delivered
+        key = (row.channel_id, row.weekday, row.hour)
+        before = sums.get(key, (0.0, 0.0))
+        sums[key] = (before[0] + successes * factor, before[1] + row.weighted_attempts * factor)
+    # Clamped: float sums of added and removed weights may leave a hair below zero.
+    return {key: Tally(min(max(s, 0.0), max(a, 0.0)), max(a, 0.0)) for key, (s, a) in sums.items()}
+
+
+async def load_evidence(
+    stats: StatsReadModel,
+    *,
+    client_id: int | None,
+    group_ids: Sequence[int],
+    type_id: int | None,
+    now: datetime,
+    settings: DecisionSettings,
+) -> EvidenceSet:
+    """Three reads of the counters (the client, its groups, everybody), recency-weighted as of now."""
+    factor = decay_factor(now, settings.half_life_days)
+    levels: dict[str, dict[tuple[int, int, int], Tally]] = {}
+    scopes = {
+        "client": StatsScope(client_id=client_id, type_id=type_id) if client_id is not None else None,
+        "group": StatsScope(group_ids=tuple(group_ids), type_id=type_id) if group_ids else None,
+        "all": StatsScope(type_id=type_id),
+    }
+    for level, scope in scopes.items():
+        levels[level] = (
+            {} if scope is None else _tallies(await stats.slot_counts(scope), settings.objective, factor)
+        )
+    cells = set().union(*levels.values())
+    by_slot: dict[int, dict[Cell, Evidence]] = defaultdict(dict)
+    sums: dict[int, dict[str, Tally]] = defaultdict(
+        lambda: {"client": Tally(), "group": Tally(), "all": Tally()}
+    )
+    for channel_id, weekday, hour in cells:
+        key = (channel_id, weekday, hour)
+        parts = {level: levels[level].get(key, Tally()) for level in levels}
+        by_slot[channel_id][(weekday, hour)] = Evidence(
+            client=parts["client"], group=parts["group"], all=parts["all"]
+        )
+        for level, tally in parts.items():
+            sums[channel_id][level] = sums[channel_id][level] + tally
+    by_channel = {c: Evidence(client=s["client"], group=s["group"], all=s["all"]) for c, s in sums.items()}
+    return EvidenceSet(by_channel, dict(by_slot))

@@ -1,0 +1,102 @@
+"""History import speed: rows per second through the import use case on a real database.
+
+python -m bench.importing --database postgres|sqlite [--rows 10000] [--requests 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import random
+import time
+from datetime import UTC, datetime, timedelta
+
+from adapters.sqlalchemy.engine import create_engine
+from adapters.sqlalchemy.unit_of_work import SqlUnitOfWorkFactory
+from application.decisions.importing import ImportedCommunication, ImportHistory
+from domain.access import Permission, Principal, Process
+from domain.clients import Client
+from domain.communications import DeliveryStatus, Direction, LifecycleStatus
+from domain.dictionaries import Channel, ChannelKind, CommunicationType
+from tests.support.databases import migrated, temporary_postgres_database
+
+T0 = datetime(2025, 1, 1, tzinfo=UTC)
+
+
+class _Clock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+async def run(url: str, rows: int, requests: int) -> list[float]:
+    engine = create_engine(url)
+    factory = SqlUnitOfWorkFactory(engine)
+    stamp = {"create_time": T0, "update_time": T0}
+    async with factory() as uow:
+        type_id = (await uow.communication_types.add(CommunicationType(name="T", code="t", **stamp))).id
+        channels = [
+            (await uow.channels.add(Channel(name=f"C{i}", code=f"c{i}", kind=ChannelKind.SMS, **stamp))).id
+            for i in range(4)
+        ]
+        zones = ["Europe/Moscow", "Asia/Vladivostok", None]
+        client_ids = [
+            (await uow.clients.add(Client(first_name=f"C{i}", time_zone=zones[i % 3], **stamp))).id
+            for i in range(2000)
+        ]
+        await uow.commit()
+    importer = ImportHistory(factory, _Clock())
+    actor = Principal.process(Process.DISPATCHER, Permission.MANAGE_SYSTEM)
+    rng = random.Random(3)
+    rates = []
+    for _ in range(requests):
+        batch = []
+        for index in range(rows):
+            start = T0 + timedelta(minutes=rng.randrange(600_000))
+            done = rng.random() < 0.6
+            batch.append(
+                ImportedCommunication(
+                    index=index,
+                    type_id=type_id or 0,
+                    channel_id=rng.choice(channels) or 0,
+                    direction=Direction.OUTBOUND,
+                    started_at=start,
+                    status=LifecycleStatus.DONE if done else LifecycleStatus.FAILED,
+                    client_id=rng.choice(client_ids),
+                    delivery_status=DeliveryStatus.DELIVERED if done else DeliveryStatus.UNDELIVERED,
+                    finished_at=start + timedelta(minutes=2),
+                )
+            )
+        started = time.perf_counter()
+        report = await importer(batch, actor)
+        rates.append(report.imported / (time.perf_counter() - started))
+        assert not report.rejected, report.rejected[:3]
+    await engine.dispose()
+    return rates
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--database", choices=["postgres", "sqlite"], default="postgres")
+    parser.add_argument("--rows", type=int, default=10_000)
+    parser.add_argument("--requests", type=int, default=5)
+    args = parser.parse_args()
+    if args.database == "postgres":
+        os.environ.setdefault("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+        with temporary_postgres_database() as url:
+            rates = asyncio.run(run(migrated(url), args.rows, args.requests))
+    else:
+        path = f"/tmp/switchboard-import-{os.getpid()}.db"
+        rates = asyncio.run(run(migrated(f"sqlite:///{path}"), args.rows, args.requests))
+        os.remove(path)
+    load = os.getloadavg()[0]
+    print(
+        f"import on {args.database}: {args.requests} requests of {args.rows:,} rows, "
+        f"rows/s per request: {', '.join(f'{r:,.0f}' for r in rates)} "
+        f"({os.cpu_count()} cores, load average {load:.1f}, shared; Python {platform.python_version()})"
+    )
+
+
+if __name__ == "__main__":
+    main()

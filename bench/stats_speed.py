@@ -1,0 +1,134 @@
+"""Statistics from the counters against the raw GROUP BY over the history, in the same run.
+
+    python -m bench.stats_speed [--count 1000000] [--clients 100000] [--samples 20]
+
+Seeds PostgreSQL with the bench history (COPY, bypassing the counters, as a bulk load would), runs
+the rebuild, then times the read model's answers: everybody over a period, a group of 10,000
+clients, one client; beside the GROUP BY over ``communications`` that each replaces.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+
+from adapters.sqlalchemy.communications import communications
+from adapters.sqlalchemy.engine import create_engine
+from adapters.sqlalchemy.migrate import upgrade
+from adapters.sqlalchemy.tables import client_group_members, client_groups
+from adapters.sqlalchemy.unit_of_work import SqlUnitOfWorkFactory
+from application.decisions.ports import StatsScope
+from bench.seed_history import seed
+from entrypoints.container import build_container
+from entrypoints.settings import Settings
+from tests.support.databases import temporary_postgres_database
+
+PERIOD = (date(2026, 8, 1), date(2026, 10, 31))
+GROUP = 10_000
+
+
+async def _timed(samples: int, call: Callable[[], Awaitable[Any]]) -> float:
+    await call()
+    runs = []
+    for _ in range(samples):
+        started = time.perf_counter()
+        await call()
+        runs.append((time.perf_counter() - started) * 1000)
+    return statistics.median(runs)
+
+
+async def measure(url: str, samples: int) -> tuple[float, list[tuple[str, float, float]]]:
+    engine = create_engine(url)
+    factory = SqlUnitOfWorkFactory(engine)
+    started = time.perf_counter()
+    async with factory() as uow:
+        await uow.stats.rebuild()
+        await uow.commit()
+    rebuild = time.perf_counter() - started
+    async with engine.begin() as connection:
+        stamp = {"create_time": sa.func.now(), "update_time": sa.func.now()}
+        group = (
+            await connection.execute(
+                client_groups.insert().values(name="bench", **stamp).returning(client_groups.c.id)
+            )
+        ).scalar_one()
+        await connection.execute(
+            client_group_members.insert(), [{"group_id": group, "client_id": i} for i in range(1, GROUP + 1)]
+        )
+        await connection.execute(sa.text("ANALYZE"))
+    c = communications.c
+    success = sa.func.sum(sa.case((c.status == "done", 1), else_=0))
+    hour = sa.func.extract("hour", c.started_at)
+    raw_base = sa.select(c.channel_id, sa.func.extract("dow", c.started_at), hour, sa.func.count(), success)
+
+    async def model(scope: StatsScope) -> Any:
+        async with factory(read_only=True) as uow:
+            return await uow.stats.slot_counts(scope)
+
+    async def raw(*where: Any) -> Any:
+        async with engine.connect() as connection:
+            statement = raw_base.where(*where).group_by(c.channel_id, sa.text("2"), sa.text("3"))
+            return (await connection.execute(statement)).all()
+
+    since, until = PERIOD
+    members = sa.select(client_group_members.c.client_id).where(client_group_members.c.group_id == group)
+    cases = [
+        (
+            "everybody, a 3-month period",
+            lambda: model(StatsScope(since=since, until=until)),
+            lambda: raw(c.started_at >= since, c.started_at < until),
+        ),
+        ("everybody, all time", lambda: model(StatsScope()), raw),
+        (
+            f"a group of {GROUP:,} clients",
+            lambda: model(StatsScope(group_ids=(group,))),
+            lambda: raw(c.client_id.in_(members)),
+        ),
+        ("one client", lambda: model(StatsScope(client_id=4242)), lambda: raw(c.client_id == 4242)),
+    ]
+    figures = [
+        (name, await _timed(samples, fast), await _timed(max(3, samples // 5), slow))
+        for name, fast, slow in cases
+    ]
+    await engine.dispose()
+    return rebuild, figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--count", type=int, default=1_000_000)
+    parser.add_argument("--clients", type=int, default=100_000)
+    parser.add_argument("--samples", type=int, default=20)
+    args = parser.parse_args()
+    os.environ.setdefault("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    with temporary_postgres_database() as url:
+        upgrade(url)
+        asyncio.run(build_container(Settings(database_url=url)).use_cases.bootstrap()(None))
+        started = time.perf_counter()
+        asyncio.run(seed(url, clients=args.clients, count=args.count))
+        seeding = time.perf_counter() - started
+        rebuild, figures = asyncio.run(measure(url, args.samples))
+    load = os.getloadavg()[0]
+    print(
+        f"`python -m bench.stats_speed --count {args.count} --clients {args.clients} "
+        f"--samples {args.samples}` on {platform.node()}: {os.cpu_count()} cores "
+        f"(load average {load:.1f}, shared with other engineers' runs), PostgreSQL. "
+        f"Seeded {args.count:,} communications in {seeding:.0f} s; rebuild-stats took {rebuild:.0f} s.\n"
+    )
+    print("| scope | counters p50 ms | raw GROUP BY p50 ms |")
+    print("|---|---:|---:|")
+    for name, fast, slow in figures:
+        print(f"| {name} | {fast:.1f} | {slow:.1f} |")
+
+
+if __name__ == "__main__":
+    main()

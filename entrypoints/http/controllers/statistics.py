@@ -1,0 +1,123 @@
+"""Statistics routes (/api/v1/stats/…), JSON or CSV (``format=csv`` or ``Accept: text/csv``)."""
+
+# No `from __future__ import annotations`: Litestar must see the answer Structs.
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from litestar import Controller, Request, Response, get
+from litestar.di import NamedDependency, Provide
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, Schema
+from litestar.params import QueryParameter
+
+from application.decisions.statistics import Statistics, StatsQuery
+from entrypoints.http.auth import read_statistics
+from entrypoints.http.resource import use_case
+from entrypoints.http.schemas.statistics import (
+    BestTimeCellOut,
+    ChannelStatOut,
+    ResponsesOut,
+    TypeStatOut,
+    best_time_out,
+    channel_stats,
+    responses_out,
+    to_csv,
+    type_stats,
+)
+
+Format = Annotated[Literal["json", "csv"] | None, QueryParameter(description="csv: the same rows as CSV")]
+
+
+def stats_query(
+    since: Annotated[date | None, QueryParameter(name="from", description="first local day")] = None,
+    until: Annotated[date | None, QueryParameter(name="to", description="last local day")] = None,
+    client_id: Annotated[int | None, QueryParameter(name="clientId", ge=1)] = None,
+    group_id: Annotated[int | None, QueryParameter(name="groupId", ge=1)] = None,
+    type_id: Annotated[int | None, QueryParameter(name="communicationTypeId", ge=1)] = None,
+    channel_id: Annotated[int | None, QueryParameter(name="channelId", ge=1)] = None,
+) -> StatsQuery:
+    return StatsQuery(client_id, group_id, type_id, channel_id, since, until)
+
+
+@dataclass
+class AlsoCsv(Operation):
+    """Documents the CSV form of a statistic beside its JSON."""
+
+    def __post_init__(self) -> None:
+        ok = (self.responses or {}).get("200")
+        content = getattr(ok, "content", None)
+        if content is not None:
+            content["text/csv"] = OpenAPIMediaType(
+                schema=Schema(
+                    type=OpenAPIType.STRING, description="the same rows, a header of their JSON names"
+                )
+            )
+
+
+def _answer(request: Request[Any, Any, Any], fmt: str | None, body: Any) -> Any:
+    wants_csv = fmt == "csv" or (fmt is None and "text/csv" in request.headers.get("accept", ""))
+    if wants_csv:
+        return Response(to_csv(body), media_type="text/csv")
+    return body
+
+
+class StatisticsController(Controller):
+    path = "/api/v1/stats"
+    tags = ["statistics"]  # noqa: RUF012
+    guards = [read_statistics]  # noqa: RUF012
+    dependencies = {  # noqa: RUF012
+        "statistics": use_case("statistics"),
+        "asked": Provide(stats_query, sync_to_thread=False),
+    }
+
+    @get(
+        "/channels",
+        operation_class=AlsoCsv,
+        summary="Channels ranked by delivered count and rate, with response rates",
+    )
+    async def channels(
+        self,
+        request: Request[Any, Any, Any],
+        statistics: NamedDependency[Statistics],
+        asked: NamedDependency[StatsQuery],
+        format: Format = None,
+    ) -> list[ChannelStatOut]:
+        return _answer(request, format, channel_stats(await statistics.channels(asked)))
+
+    @get("/types", operation_class=AlsoCsv, summary="Communication types that ended successfully (delivered)")
+    async def types(
+        self,
+        request: Request[Any, Any, Any],
+        statistics: NamedDependency[Statistics],
+        asked: NamedDependency[StatsQuery],
+        format: Format = None,
+    ) -> list[TypeStatOut]:
+        return _answer(request, format, type_stats(await statistics.types(asked)))
+
+    @get("/responses", operation_class=AlsoCsv, summary="Response vs ignore")
+    async def responses(
+        self,
+        request: Request[Any, Any, Any],
+        statistics: NamedDependency[Statistics],
+        asked: NamedDependency[StatsQuery],
+        format: Format = None,
+    ) -> ResponsesOut:
+        return _answer(request, format, responses_out(await statistics.responses(asked)))
+
+    @get(
+        "/best-time",
+        operation_class=AlsoCsv,
+        summary="The 7 x 24 success matrix by weekday and hour, in client local time",
+    )
+    async def best_time(
+        self,
+        request: Request[Any, Any, Any],
+        statistics: NamedDependency[Statistics],
+        asked: NamedDependency[StatsQuery],
+        format: Format = None,
+    ) -> list[BestTimeCellOut]:
+        return _answer(request, format, best_time_out(await statistics.best_time(asked)))
+
+
+CONTROLLERS = [StatisticsController]

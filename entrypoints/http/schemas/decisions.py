@@ -1,0 +1,118 @@
+"""Answers of the recommendation routes: ranked channels, excluded ones, and the chosen time."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+
+from application.decisions.recommend import Recommendation
+from entrypoints.http.schemas.common import Out
+
+Level = Annotated[
+    str,
+    msgspec.Meta(description="which level's data decided: client, group, all or rule", examples=["group"]),
+]
+
+
+class ChannelFigureOut(Out):
+    channel_id: int
+    rank: int
+    successes: float
+    """Recency-weighted successes at the deciding level."""
+    attempts: float
+    prior: float
+    """The rate of the level above, toward which these counts were shrunk."""
+    rate: float
+    level: Level
+
+
+class ExcludedChannelOut(Out):
+    channel_id: int
+    reason: Annotated[
+        str,
+        msgspec.Meta(
+            examples=["blocked"], description="blocked, no_contact_data, not_allowed, not_permitted"
+        ),
+    ]
+
+
+class TimeOut(Out):
+    at: Annotated[
+        str,
+        msgspec.Meta(description="ISO time with the client's offset", examples=["2026-12-02T19:00:00+03:00"]),
+    ]
+    weekday: Annotated[int, msgspec.Meta(description="0 = Monday, in the client's time zone")]
+    hour: int
+    rate: float
+    level: Level
+    time_zone: str
+    grid: Annotated[
+        list[list[float]], msgspec.Meta(description="7 x 24 smoothed rates by local weekday and hour")
+    ]
+
+
+class RecommendationOut(Out):
+    client_id: int
+    channel_id: int | None
+    """The channel chosen together with the time (the ranked channel whose best hour is best)."""
+    channels: list[ChannelFigureOut]
+    excluded: list[ExcludedChannelOut]
+    time: TimeOut | None
+    explanation: str
+
+
+class GroupRecommendationOut(Out):
+    group_id: int
+    channel_id: int | None
+    channels: list[ChannelFigureOut]
+    excluded: list[ExcludedChannelOut]
+    time: TimeOut | None
+    explanation: str
+
+
+def _parts(r: Recommendation) -> dict[str, object]:
+    channels = [
+        ChannelFigureOut(
+            channel_id=c.channel_id,
+            rank=c.rank,
+            successes=round(c.estimate.successes, 4),
+            attempts=round(c.estimate.attempts, 4),
+            prior=round(c.estimate.prior, 6),
+            rate=round(c.estimate.rate, 6),
+            level=c.estimate.level.value,
+        )
+        for c in r.ranking.ranked
+    ]
+    excluded = [
+        ExcludedChannelOut(channel_id=e.channel_id, reason=e.reason.value) for e in r.ranking.excluded
+    ]
+    time = None
+    if r.decision is not None:
+        chosen = r.decision.time
+        time = TimeOut(
+            at=chosen.at.isoformat(timespec="seconds"),
+            weekday=chosen.weekday,
+            hour=chosen.hour,
+            rate=round(chosen.rate, 6),
+            level=chosen.estimate.level.value,
+            time_zone=r.time_zone,
+            grid=[[round(cell.rate, 4) for cell in row] for row in chosen.grid],
+        )
+    return {
+        "channel_id": None if r.decision is None else r.decision.channel_id,
+        "channels": channels,
+        "excluded": excluded,
+        "time": time,
+        "explanation": r.explanation,
+    }
+
+
+def recommendation_out(r: Recommendation) -> RecommendationOut:
+    assert r.client_id is not None
+    return RecommendationOut(client_id=r.client_id, **_parts(r))  # type: ignore[arg-type]
+
+
+def group_recommendation_out(r: Recommendation) -> GroupRecommendationOut:
+    assert r.group_id is not None
+    return GroupRecommendationOut(group_id=r.group_id, **_parts(r))  # type: ignore[arg-type]
