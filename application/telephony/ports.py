@@ -1,0 +1,112 @@
+"""What the telephony use cases need from the PBX, the call center and storage."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from domain.telephony.call_records import CallRecord
+from domain.telephony.missed_calls import MissedCall, MissedCallStatus
+from domain.telephony.subscriptions import PbxSubscription, SubscriptionType
+
+
+class TelephonyUnavailable(Exception):
+    """The PBX, the call center or the telephony server refused or did not answer in time."""
+
+    def __init__(self, system: str, message: str) -> None:
+        super().__init__(f"{system}: {message}")
+        self.system = system
+        self.message = message
+
+
+@dataclass(frozen=True, kw_only=True)
+class GrantedSubscription:
+    subscription_id: str
+    expires: int
+    """Seconds granted; may be fewer than asked."""
+
+
+class PbxSubscriptions(Protocol):
+    """The PBX's event subscriptions (Beeline: ``/subscription``)."""
+
+    async def create(
+        self, *, pattern: str | None, expires: int, subscription_type: SubscriptionType, url: str
+    ) -> GrantedSubscription:
+        """Subscribes ``url`` to the PBX's call events; raises TelephonyUnavailable."""
+
+    async def exists(self, subscription_id: str) -> bool:
+        """Whether the PBX still knows the subscription; raises TelephonyUnavailable."""
+
+    async def delete(self, subscription_id: str) -> None:
+        """Ends a subscription; one the PBX does not know counts as ended."""
+
+
+class Telephony(Protocol):
+    """Starts a call between an employee's extension and a number (click-to-call)."""
+
+    name: str
+
+    async def call(self, *, extension: str, phone: str) -> str | None:
+        """Rings ``extension``, then dials ``phone``; returns the system's call id if it gives one."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class MissedCallSearch:
+    """The filters a missed-call list or report supports."""
+
+    status: MissedCallStatus | None = MissedCallStatus.MISSED
+    phone: str | None = None
+    client_id: int | None = None
+    employee_id: int | None = None
+    called_back_by: int | None = None
+    since: datetime | None = None
+    """Cards whose last call is at or after this time."""
+    until: datetime | None = None
+    """Cards whose first call is before this time."""
+    limit: int | None = None
+    offset: int = 0
+
+
+class MissedCallRepository(Protocol):
+    async def add(self, card: MissedCall) -> MissedCall: ...
+
+    async def get(self, card_id: int) -> MissedCall | None: ...
+
+    async def update(self, card: MissedCall) -> None: ...
+
+    async def open_for(self, phone: str) -> MissedCall | None:
+        """The card of this number still in ``missed``, if any."""
+
+    async def find(self, search: MissedCallSearch) -> list[MissedCall]:
+        """Newest last call first."""
+
+    async def count(self, search: MissedCallSearch) -> int: ...
+
+
+class CallRecordRepository(Protocol):
+    async def add(self, record: CallRecord) -> CallRecord: ...
+
+    async def by_tracking_id(self, ext_tracking_id: str) -> CallRecord | None: ...
+
+    async def update(self, record: CallRecord) -> None: ...
+
+
+class SeenEvents(Protocol):
+    """The PBX's event ids already handled: repeated delivery changes nothing."""
+
+    async def first_time(self, event_id: str, at: datetime) -> bool:
+        """Records the id; False when it was recorded before."""
+
+
+class PbxSubscriptionRepository(Protocol):
+    async def add(self, subscription: PbxSubscription) -> PbxSubscription: ...
+
+    async def get(self, subscription_id: int) -> PbxSubscription | None: ...
+
+    async def all(self) -> Sequence[PbxSubscription]: ...
+
+    async def update(self, subscription: PbxSubscription) -> None: ...
+
+    async def delete(self, subscription_id: int) -> None: ...
