@@ -110,3 +110,38 @@ class PbxSubscriptionRepository(Protocol):
     async def update(self, subscription: PbxSubscription) -> None: ...
 
     async def delete(self, subscription_id: int) -> None: ...
+
+
+class CallCenterRefused(Exception):
+    """The call center answered ``status: 0``; ``error_msg`` says why (seed 003)."""
+
+    def __init__(self, error_msg: str) -> None:
+        super().__init__(f"call center refused: {error_msg}")
+        self.error_msg = error_msg
+
+
+@dataclass(frozen=True, kw_only=True)
+class CampaignContact:
+    id: int
+    phone: str
+    link: str | None = None
+    """Where an agent opens the contact in Switchboard (seed 003 ``linkedit``)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class CampaignOrder:
+    campaign_id: int
+    start: datetime
+    end: datetime
+    type_id: int | None
+    contacts: Sequence[CampaignContact]
+
+
+class CallCenter(Protocol):
+    """An outbound calling service (seed 003's CCS)."""
+
+    async def send_campaign(self, order: CampaignOrder) -> None:
+        """Hands the campaign over; raises CallCenterRefused or TelephonyUnavailable."""
+
+    async def close_campaign(self, campaign_id: int) -> None:
+        """Ends the campaign before its time; raises CallCenterRefused or TelephonyUnavailable."""
