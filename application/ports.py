@@ -8,6 +8,12 @@ from typing import Protocol, Self, TypeVar
 
 from application.communications.ports import CommunicationRepository
 from application.queries import Criterion, Query
+from application.telephony.ports import (
+    CallRecordRepository,
+    MissedCallRepository,
+    PbxSubscriptionRepository,
+    SeenEvents,
+)
 from domain.catalog import Channel, CommunicationType, Document
 from domain.clients import Booking, BookingStatusType, ChannelBlock, Client, ClientGroup, Project
 from domain.entity import Entity
@@ -66,6 +72,10 @@ class UnitOfWork(Protocol):
     booking_statuses: Repository[BookingStatusType]
     bookings: Repository[Booking]
     communications: CommunicationRepository
+    missed_calls: MissedCallRepository
+    call_records: CallRecordRepository
+    seen_call_events: SeenEvents
+    pbx_subscriptions: PbxSubscriptionRepository
 
     async def __aenter__(self) -> Self: ...
 

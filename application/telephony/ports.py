@@ -76,6 +76,8 @@ class MissedCallRepository(Protocol):
 
     async def update(self, card: MissedCall) -> None: ...
 
+    async def delete(self, card_id: int) -> None: ...
+
     async def open_for(self, phone: str) -> MissedCall | None:
         """The card of this number still in ``missed``, if any."""
 
@@ -88,7 +90,8 @@ class MissedCallRepository(Protocol):
 class CallRecordRepository(Protocol):
     async def add(self, record: CallRecord) -> CallRecord: ...
 
-    async def by_tracking_id(self, ext_tracking_id: str) -> CallRecord | None: ...
+    async def by_tracking_id(self, call_key: str) -> CallRecord | None:
+        """The call with this key (the PBX's extTrackingId, or a call-center key)."""
 
     async def update(self, record: CallRecord) -> None: ...
 

@@ -35,8 +35,12 @@ class CallOutcome(StrEnum):
 
 @dataclass(eq=False, kw_only=True)
 class CallRecord(Entity):
-    ext_tracking_id: str
+    call_key: str
+    """What identifies the call at its source: the PBX's ``extTrackingId``, or the call center's
+    campaign and contact (``ccs:<campaign>:<contact>``)."""
     direction: Direction
+    communication_id: int | None = None
+    """The Call communication that records this call."""
     remote_number: str | None = None
     target_id: str | None = None
     """The abonent (employee) who answered, or the first one the call reached."""
@@ -47,12 +51,19 @@ class CallRecord(Entity):
     missed: bool = False
     missed_call_id: int | None = None
     """The missed-call card this call was counted in."""
+    ring_seconds: int | None = None
+    talk_seconds: int | None = None
+    """As the source reported it (the call center does); else derived from the times."""
+    agent: str | None = None
+    station: str | None = None
+    recording_url: str | None = None
+    external_call_id: str | None = None
 
     @classmethod
     def first_seen(cls, event: XsiEvent, *, at: datetime) -> CallRecord:
         assert event.call is not None
         return cls(
-            ext_tracking_id=event.call.ext_tracking_id,
+            call_key=event.call.ext_tracking_id,
             direction=direction_of(event.call.personality),
             create_time=at,
             update_time=at,
@@ -65,6 +76,8 @@ class CallRecord(Entity):
     @property
     def duration_seconds(self) -> int:
         """Talk time: from the answer to the release; zero for a call nobody answered."""
+        if self.talk_seconds is not None:
+            return self.talk_seconds
         if self.answered_at is None or self.released_at is None:
             return 0
         return max(0, round((self.released_at - self.answered_at).total_seconds()))
@@ -72,7 +85,7 @@ class CallRecord(Entity):
     def apply(self, event: XsiEvent, *, at: datetime) -> CallOutcome:
         """Folds one call event of this call in; says whether the call became (un)missed."""
         call = event.call
-        assert call is not None and call.ext_tracking_id == self.ext_tracking_id
+        assert call is not None and call.ext_tracking_id == self.call_key
         self.update_time = at
         self.remote_number = self.remote_number or remote_number(call.remote_address)
         self.target_id = self.target_id or event.target_id
@@ -96,6 +109,10 @@ class CallRecord(Entity):
                 self.release_cause = call.release_cause
                 return CallOutcome.MISSED
         return CallOutcome.NOTHING
+
+    @property
+    def finished(self) -> bool:
+        return self.released_at is not None
 
     def _released(self, event: XsiEvent) -> None:
         assert event.call is not None

@@ -89,6 +89,14 @@ class MissedCall(Entity):
         self.last_call_at = max(self.last_call_at, at)
         self.update_time = at
 
+    def forget_call(self, *, at: datetime) -> bool:
+        """A call counted here turned out answered (a late event); True when no call is left."""
+        if not self.is_open:
+            return False
+        self.calls -= 1
+        self.update_time = at
+        return self.calls <= 0
+
     def edit(self, *, status: MissedCallStatus, result: str | None, employee_id: int, at: datetime) -> None:
         """The card form's Save: only a called-back card with a result is kept."""
         if status is MissedCallStatus.MISSED:
