@@ -12,6 +12,7 @@ from application.telephony.ports import (
     CallRecordRepository,
     MissedCallRepository,
     PbxSubscriptionRepository,
+    SecretStore,
     SeenEvents,
 )
 from domain.catalog import Channel, CommunicationType, Document
@@ -76,6 +77,7 @@ class UnitOfWork(Protocol):
     call_records: CallRecordRepository
     seen_call_events: SeenEvents
     pbx_subscriptions: PbxSubscriptionRepository
+    telephony_secrets: SecretStore
 
     async def __aenter__(self) -> Self: ...
 

@@ -19,6 +19,7 @@ class TelephonyTables:
         self.call_records: Table[CallRecord] = Table()
         self.subscriptions: Table[PbxSubscription] = Table()
         self.seen_events: dict[str, datetime] = {}
+        self.secrets: dict[str, str] = {}
 
     def copy(self) -> TelephonyTables:
         clone = TelephonyTables()
@@ -26,6 +27,7 @@ class TelephonyTables:
         clone.call_records = self.call_records.copy()
         clone.subscriptions = self.subscriptions.copy()
         clone.seen_events = dict(self.seen_events)
+        clone.secrets = dict(self.secrets)
         return clone
 
 
@@ -92,3 +94,11 @@ class MemorySeenEvents:
             return False
         self._seen[event_id] = at
         return True
+
+
+class MemorySecrets:
+    def __init__(self, secrets: dict[str, str]) -> None:
+        self._secrets = secrets
+
+    async def get_or_create(self, name: str, value: str) -> str:
+        return self._secrets.setdefault(name, value)

@@ -11,6 +11,7 @@ from adapters.memory.repositories import MemoryRepository, Table
 from adapters.memory.telephony import (
     MemoryCallRecords,
     MemoryMissedCalls,
+    MemorySecrets,
     MemorySeenEvents,
     MemorySubscriptions,
     TelephonyTables,
@@ -111,6 +112,7 @@ class MemoryUnitOfWork:
     call_records: MemoryCallRecords
     seen_call_events: MemorySeenEvents
     pbx_subscriptions: MemorySubscriptions
+    telephony_secrets: MemorySecrets
 
     def __init__(self, store: MemoryStore, *, read_only: bool = False) -> None:
         self._store = store
@@ -130,6 +132,7 @@ class MemoryUnitOfWork:
         self.call_records = MemoryCallRecords(telephony.call_records)
         self.seen_call_events = MemorySeenEvents(telephony.seen_events)
         self.pbx_subscriptions = MemorySubscriptions(telephony.subscriptions)
+        self.telephony_secrets = MemorySecrets(telephony.secrets)
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:

@@ -288,3 +288,10 @@ pbx_subscriptions = _entity(
     sa.Column("state", EnumText(SubscriptionState, 16), nullable=False),
     sa.Column("last_error", sa.Text),
 )
+
+telephony_secrets = sa.Table(
+    "telephony_secrets",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)

@@ -95,3 +95,18 @@ class SqlSeenEvents:
         statement = insert(t.seen_call_events).values(event_id=event_id, seen_at=at).on_conflict_do_nothing()
         result = await self._conn.execute(statement)
         return bool(result.rowcount)
+
+
+class SqlSecrets:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def get_or_create(self, name: str, value: str) -> str:
+        insert: Any = postgresql.insert if self._conn.dialect.name == "postgresql" else sqlite.insert
+        await self._conn.execute(
+            insert(t.telephony_secrets).values(name=name, value=value).on_conflict_do_nothing()
+        )
+        stored = await self._conn.execute(
+            sa.select(t.telephony_secrets.c.value).where(t.telephony_secrets.c.name == name)
+        )
+        return str(stored.scalar_one())

@@ -14,7 +14,13 @@ from adapters.sqlalchemy.communications import SqlCommunications
 from adapters.sqlalchemy.filters import VirtualFilter, related, where
 from adapters.sqlalchemy.groups import SqlClientGroups
 from adapters.sqlalchemy.repository import Link, SqlRepository
-from adapters.sqlalchemy.telephony import SqlCallRecords, SqlMissedCalls, SqlPbxSubscriptions, SqlSeenEvents
+from adapters.sqlalchemy.telephony import (
+    SqlCallRecords,
+    SqlMissedCalls,
+    SqlPbxSubscriptions,
+    SqlSecrets,
+    SqlSeenEvents,
+)
 from application.queries import Condition, Op
 from domain.catalog import Channel, CommunicationType, Document
 from domain.clients import Booking, BookingStatusType, ChannelBlock, Client, Project
@@ -116,6 +122,7 @@ REPOSITORIES: dict[str, Callable[[AsyncConnection], Any]] = {
     "call_records": SqlCallRecords,
     "seen_call_events": SqlSeenEvents,
     "pbx_subscriptions": SqlPbxSubscriptions,
+    "telephony_secrets": SqlSecrets,
 }
 
 

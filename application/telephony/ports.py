@@ -148,3 +148,10 @@ class CallCenter(Protocol):
 
     async def close_campaign(self, campaign_id: int) -> None:
         """Ends the campaign before its time; raises CallCenterRefused or TelephonyUnavailable."""
+
+
+class SecretStore(Protocol):
+    """Values Switchboard makes up once and keeps (the PBX webhook token)."""
+
+    async def get_or_create(self, name: str, value: str) -> str:
+        """The stored value of ``name``; stores ``value`` first when there is none."""

@@ -23,7 +23,9 @@ from entrypoints.http.controllers.clients import CONTROLLERS as CLIENTS
 from entrypoints.http.controllers.communications import CONTROLLERS as COMMUNICATIONS
 from entrypoints.http.controllers.communications_v2 import CONTROLLERS as COMMUNICATIONS_V2
 from entrypoints.http.controllers.dictionaries import CONTROLLERS as DICTIONARIES
+from entrypoints.http.controllers.missed_calls import CONTROLLERS as MISSED_CALLS
 from entrypoints.http.controllers.organisation import CONTROLLERS as ORGANISATION
+from entrypoints.http.controllers.pbx import CONTROLLERS as PBX
 from entrypoints.http.controllers.seed_000 import CONTROLLERS as SEED_000_CLIENTS
 from entrypoints.http.controllers.seed_001 import CONTROLLERS as SEED_001
 from entrypoints.http.errors import EXCEPTION_HANDLERS, document_errors
@@ -42,6 +44,8 @@ ROUTES: list[Any] = [
     *SEED_001,
     *COMMUNICATIONS,
     *COMMUNICATIONS_V2,
+    *PBX,
+    *MISSED_CALLS,
 ]
 
 
@@ -81,9 +85,17 @@ def create_app(container: Container, settings: Settings) -> Litestar:
                 "The user Admin still has the default password 'admin'. Set ADMIN_PASSWORD or change it."
             )
             log.warning("!" * 72)
+        worker = None
+        if settings.in_process_worker:
+            from entrypoints.worker import Worker, all_jobs
+
+            worker = Worker(all_jobs(container))
+            worker.start()
         try:
             yield
         finally:
+            if worker is not None:
+                await worker.stop()
             engine = container.storage.engine()
             if engine is not None:
                 await engine.dispose()

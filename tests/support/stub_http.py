@@ -87,22 +87,30 @@ def _asgi(stub: StubServer) -> Any:
 
 
 @contextmanager
-def stub_server() -> Iterator[StubServer]:
+def serving(app: Any) -> Iterator[str]:
+    """Serves an ASGI app with uvicorn on 127.0.0.1 and a free port; yields its base URL."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    stub = StubServer(url=f"http://127.0.0.1:{port}")
-    server = uvicorn.Server(uvicorn.Config(_asgi(stub), log_level="warning", lifespan="on"))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
     while not server.started:
         if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the stub server did not start")
+            raise RuntimeError("the server did not start")
         time.sleep(0.01)
     try:
-        yield stub
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+
+
+@contextmanager
+def stub_server() -> Iterator[StubServer]:
+    stub = StubServer(url="")
+    with serving(_asgi(stub)) as url:
+        stub.url = url
+        yield stub

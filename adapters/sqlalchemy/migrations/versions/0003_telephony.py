@@ -2,7 +2,7 @@
 
 Revision ID: 0003_telephony
 Revises: 0002
-Create Date: 2026-12-01 10:00:12.041963
+Create Date: 2026-12-01 10:25:08.654368
 """
 
 from __future__ import annotations
@@ -109,6 +109,12 @@ def upgrade() -> None:
     with op.batch_alter_table("seen_call_events", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_seen_call_events_seen_at"), ["seen_at"], unique=False)
 
+    op.create_table(
+        "telephony_secrets",
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("value", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_telephony_secrets")),
+    )
     with op.batch_alter_table("employees", schema=None) as batch_op:
         batch_op.add_column(sa.Column("extension", sa.String(length=128), nullable=True))
         batch_op.create_index(batch_op.f("ix_employees_extension"), ["extension"], unique=False)
@@ -122,6 +128,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_employees_extension"))
         batch_op.drop_column("extension")
 
+    op.drop_table("telephony_secrets")
     with op.batch_alter_table("seen_call_events", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_seen_call_events_seen_at"))
 
