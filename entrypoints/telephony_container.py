@@ -11,6 +11,7 @@ from adapters.asterisk.ari import AsteriskAri
 from adapters.beeline.api import BeelinePbx
 from adapters.callcenter.ccs import CallCenterService
 from adapters.memory.live_feed import Doorbell, InProcessFeed
+from application.telephony.click_to_call import ClickToCall
 from application.telephony.missed_call_report import MissedCallReports
 from application.telephony.missed_calls import MissedCalls
 from application.telephony.pbx_events import PbxEvents
@@ -64,6 +65,7 @@ class TelephonyContainer(containers.DeclarativeContainer):
     pbx_events = providers.Singleton(PbxEvents, uow, clock, core.phones, feed, doorbell)
     missed_calls = providers.Singleton(MissedCalls, uow, clock, feed)
     missed_call_reports = providers.Singleton(MissedCallReports, uow)
+    click_to_call = providers.Singleton(ClickToCall, uow, clock, telephony)
     pbx_subscriptions = providers.Singleton(
         PbxSubscriptionService, uow, clock, pbx, webhook_token, settings.provided.public_url
     )
