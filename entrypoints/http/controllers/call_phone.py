@@ -13,20 +13,7 @@ from application.telephony.click_to_call import CallPhone, ClickToCall
 from domain.access import Principal
 from entrypoints.http.controllers.communications import key_of
 from entrypoints.http.controllers.telephony_support import telephony
-from entrypoints.http.schemas.common import Id, In, Out
-
-
-class CallPhoneIn(In):
-    employee_id: Id | None = None
-
-
-class CallPlacedOut(Out):
-    communication_uuid: str
-    employee_id: int
-    extension: str
-    phone: str
-    adapter: str
-    call_id: str | None
+from entrypoints.http.schemas.telephony import CallPhoneIn, CallPlacedOut
 
 
 class CallPhoneController(Controller):

@@ -11,7 +11,7 @@ from application.telephony.missed_calls import EditMissedCall, MissedCallPage, M
 from application.telephony.subscriptions import MAX_EXPIRES, MIN_EXPIRES, NewSubscription, SubscriptionList
 from domain.telephony.missed_calls import MissedCallStatus
 from domain.telephony.subscriptions import PbxSubscription, SubscriptionType
-from entrypoints.http.schemas.common import In, Out, Timestamp, iso, stamp
+from entrypoints.http.schemas.common import Id, In, Out, Timestamp, iso, stamp
 
 
 class MissedCallOut(Out):
@@ -157,3 +157,16 @@ def subscriptions_out(listing: SubscriptionList) -> SubscriptionsOut:
         webhook_token=listing.webhook_token,
         items=[subscription_out(s) for s in listing.items],
     )
+
+
+class CallPhoneIn(In):
+    employee_id: Id | None = None
+
+
+class CallPlacedOut(Out):
+    communication_uuid: str
+    employee_id: int
+    extension: str
+    phone: str
+    adapter: str
+    call_id: str | None
