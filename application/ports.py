@@ -9,7 +9,9 @@ from typing import Protocol, Self, TypeVar
 from application.communications.ports import CommunicationRepository
 from application.queries import Criterion, Query
 from application.telephony.ports import (
+    CallCampaignRepository,
     CallRecordRepository,
+    CampaignContactRepository,
     MissedCallRepository,
     PbxSubscriptionRepository,
     SecretStore,
@@ -78,6 +80,8 @@ class UnitOfWork(Protocol):
     seen_call_events: SeenEvents
     pbx_subscriptions: PbxSubscriptionRepository
     telephony_secrets: SecretStore
+    call_campaigns: CallCampaignRepository
+    campaign_contacts: CampaignContactRepository
 
     async def __aenter__(self) -> Self: ...
 

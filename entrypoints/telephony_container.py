@@ -11,6 +11,7 @@ from adapters.asterisk.ari import AsteriskAri
 from adapters.beeline.api import BeelinePbx
 from adapters.callcenter.ccs import CallCenterService
 from adapters.memory.live_feed import Doorbell, InProcessFeed
+from application.telephony.campaigns import CallCampaigns
 from application.telephony.click_to_call import ClickToCall
 from application.telephony.missed_call_report import MissedCallReports
 from application.telephony.missed_calls import MissedCalls
@@ -66,6 +67,7 @@ class TelephonyContainer(containers.DeclarativeContainer):
     missed_calls = providers.Singleton(MissedCalls, uow, clock, feed)
     missed_call_reports = providers.Singleton(MissedCallReports, uow)
     click_to_call = providers.Singleton(ClickToCall, uow, clock, telephony)
+    call_campaigns = providers.Singleton(CallCampaigns, uow, clock, call_center, settings.provided.public_url)
     pbx_subscriptions = providers.Singleton(
         PbxSubscriptionService, uow, clock, pbx, webhook_token, settings.provided.public_url
     )

@@ -9,6 +9,7 @@ from datetime import datetime
 from adapters.memory.repositories import MemoryRepository, Table
 from application.telephony.ports import MissedCallSearch
 from domain.telephony.call_records import CallRecord
+from domain.telephony.campaigns import CallCampaign, CampaignContact
 from domain.telephony.missed_calls import MissedCall
 from domain.telephony.subscriptions import PbxSubscription
 
@@ -20,6 +21,8 @@ class TelephonyTables:
         self.subscriptions: Table[PbxSubscription] = Table()
         self.seen_events: dict[str, datetime] = {}
         self.secrets: dict[str, str] = {}
+        self.campaigns: Table[CallCampaign] = Table()
+        self.campaign_contacts: Table[CampaignContact] = Table()
 
     def copy(self) -> TelephonyTables:
         clone = TelephonyTables()
@@ -28,6 +31,8 @@ class TelephonyTables:
         clone.subscriptions = self.subscriptions.copy()
         clone.seen_events = dict(self.seen_events)
         clone.secrets = dict(self.secrets)
+        clone.campaigns = self.campaigns.copy()
+        clone.campaign_contacts = self.campaign_contacts.copy()
         return clone
 
 
@@ -102,3 +107,26 @@ class MemorySecrets:
 
     async def get_or_create(self, name: str, value: str) -> str:
         return self._secrets.setdefault(name, value)
+
+
+class MemoryCampaigns(MemoryRepository[CallCampaign]):
+    def __init__(self, table: Table[CallCampaign]) -> None:
+        super().__init__(table, "call campaign")
+
+    async def page(self, limit: int, offset: int) -> list[CallCampaign]:
+        rows = sorted(self._table.rows.values(), key=lambda c: c.id or 0, reverse=True)
+        return [copy.deepcopy(c) for c in rows[offset : offset + limit]]
+
+    async def total(self) -> int:
+        return len(self._table.rows)
+
+
+class MemoryCampaignContacts(MemoryRepository[CampaignContact]):
+    def __init__(self, table: Table[CampaignContact]) -> None:
+        super().__init__(table, "campaign contact")
+
+    async def add_many(self, contacts: Sequence[CampaignContact]) -> list[CampaignContact]:
+        return [await self.add(c) for c in contacts]
+
+    async def of_campaign(self, campaign_id: int) -> list[CampaignContact]:
+        return [copy.deepcopy(c) for _, c in sorted(self._table.rows.items()) if c.campaign_id == campaign_id]

@@ -10,6 +10,8 @@ from adapters.memory.communications import CommunicationTables, MemoryCommunicat
 from adapters.memory.repositories import MemoryRepository, Table
 from adapters.memory.telephony import (
     MemoryCallRecords,
+    MemoryCampaignContacts,
+    MemoryCampaigns,
     MemoryMissedCalls,
     MemorySecrets,
     MemorySeenEvents,
@@ -113,6 +115,8 @@ class MemoryUnitOfWork:
     seen_call_events: MemorySeenEvents
     pbx_subscriptions: MemorySubscriptions
     telephony_secrets: MemorySecrets
+    call_campaigns: MemoryCampaigns
+    campaign_contacts: MemoryCampaignContacts
 
     def __init__(self, store: MemoryStore, *, read_only: bool = False) -> None:
         self._store = store
@@ -133,6 +137,8 @@ class MemoryUnitOfWork:
         self.seen_call_events = MemorySeenEvents(telephony.seen_events)
         self.pbx_subscriptions = MemorySubscriptions(telephony.subscriptions)
         self.telephony_secrets = MemorySecrets(telephony.secrets)
+        self.call_campaigns = MemoryCampaigns(telephony.campaigns)
+        self.campaign_contacts = MemoryCampaignContacts(telephony.campaign_contacts)
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:

@@ -16,6 +16,7 @@ from adapters.sqlalchemy.types import (
 from domain.catalog import ChannelKind, DocumentKind
 from domain.clients import BookingState
 from domain.communications.statuses import Direction
+from domain.telephony.campaigns import CampaignStatus
 from domain.telephony.missed_calls import MissedCallStatus
 from domain.telephony.subscriptions import SubscriptionState, SubscriptionType
 
@@ -294,4 +295,34 @@ telephony_secrets = sa.Table(
     metadata,
     sa.Column("name", sa.String(64), primary_key=True),
     sa.Column("value", sa.Text, nullable=False),
+)
+
+call_campaigns = _entity(
+    "call_campaigns",
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("status", EnumText(CampaignStatus, 16), nullable=False),
+    sa.Column("start_at", UtcDateTime, nullable=False),
+    sa.Column("end_at", UtcDateTime, nullable=False),
+    sa.Column("type_id", sa.Integer),
+    sa.Column("client_group_id", sa.Integer),
+    sa.Column("contacts_total", sa.Integer, nullable=False),
+    sa.Column("contacts_called", sa.Integer, nullable=False),
+    sa.Column("contacts_successful", sa.Integer, nullable=False),
+    sa.Column("finish_status", sa.String(64)),
+    sa.Column("reported_total", sa.Integer),
+    sa.Column("reported_successful", sa.Integer),
+    sa.Column("sent_at", UtcDateTime),
+    sa.Column("closed_at", UtcDateTime),
+    sa.Column("last_error", sa.Text),
+)
+
+campaign_contacts = _entity(
+    "campaign_contacts",
+    sa.Column("campaign_id", sa.Integer, _fk("call_campaigns", cascade=True), nullable=False, index=True),
+    sa.Column("client_id", sa.Integer),
+    sa.Column("phone", sa.String(64), nullable=False),
+    sa.Column("communication_id", sa.BigInteger),
+    sa.Column("last_status", sa.String(64)),
+    sa.Column("called", sa.Boolean, nullable=False),
+    sa.Column("successful", sa.Boolean, nullable=False),
 )

@@ -14,6 +14,7 @@ from adapters.sqlalchemy import tables as t
 from adapters.sqlalchemy.repository import SqlRepository
 from application.telephony.ports import MissedCallSearch
 from domain.telephony.call_records import CallRecord
+from domain.telephony.campaigns import CallCampaign, CampaignContact
 from domain.telephony.missed_calls import MissedCall
 from domain.telephony.subscriptions import PbxSubscription
 
@@ -110,3 +111,40 @@ class SqlSecrets:
             sa.select(t.telephony_secrets.c.value).where(t.telephony_secrets.c.name == name)
         )
         return str(stored.scalar_one())
+
+
+class SqlCampaigns(SqlRepository[CallCampaign]):
+    def __init__(self, conn: AsyncConnection) -> None:
+        super().__init__(conn, t.call_campaigns, CallCampaign, "call campaign")
+
+    async def page(self, limit: int, offset: int) -> list[CallCampaign]:
+        table = t.call_campaigns
+        return await self._load(sa.select(table).order_by(table.c.id.desc()).limit(limit).offset(offset))
+
+    async def total(self) -> int:
+        statement = sa.select(sa.func.count()).select_from(t.call_campaigns)
+        return int((await self._conn.execute(statement)).scalar_one())
+
+
+class SqlCampaignContacts(SqlRepository[CampaignContact]):
+    def __init__(self, conn: AsyncConnection) -> None:
+        super().__init__(conn, t.campaign_contacts, CampaignContact, "campaign contact")
+
+    async def add_many(self, contacts: Sequence[CampaignContact]) -> list[CampaignContact]:
+        # Multi-row INSERT ... RETURNING in batches ("insertmanyvalues"), ids in the rows' order.
+        if not contacts:
+            return []
+        table = t.campaign_contacts
+        columns = [c.name for c in table.c if c.name != "id"]
+        rows = [{name: getattr(contact, name) for name in columns} for contact in contacts]
+        statement = sa.insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        result = await self._conn.execute(statement, rows)
+        for contact, new_id in zip(contacts, result.scalars().all(), strict=True):
+            contact.id = new_id
+        return list(contacts)
+
+    async def of_campaign(self, campaign_id: int) -> list[CampaignContact]:
+        table = t.campaign_contacts
+        return await self._load(
+            sa.select(table).where(table.c.campaign_id == campaign_id).order_by(table.c.id)
+        )

@@ -16,6 +16,8 @@ from adapters.sqlalchemy.groups import SqlClientGroups
 from adapters.sqlalchemy.repository import Link, SqlRepository
 from adapters.sqlalchemy.telephony import (
     SqlCallRecords,
+    SqlCampaignContacts,
+    SqlCampaigns,
     SqlMissedCalls,
     SqlPbxSubscriptions,
     SqlSecrets,
@@ -123,6 +125,8 @@ REPOSITORIES: dict[str, Callable[[AsyncConnection], Any]] = {
     "seen_call_events": SqlSeenEvents,
     "pbx_subscriptions": SqlPbxSubscriptions,
     "telephony_secrets": SqlSecrets,
+    "call_campaigns": SqlCampaigns,
+    "campaign_contacts": SqlCampaignContacts,
 }
 
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Protocol
 
 from domain.telephony.call_records import CallRecord
+from domain.telephony.campaigns import CallCampaign, CampaignContact
 from domain.telephony.missed_calls import MissedCall, MissedCallStatus
 from domain.telephony.subscriptions import PbxSubscription, SubscriptionType
 
@@ -124,7 +125,7 @@ class CallCenterRefused(Exception):
 
 
 @dataclass(frozen=True, kw_only=True)
-class CampaignContact:
+class ContactToCall:
     id: int
     phone: str
     link: str | None = None
@@ -137,7 +138,7 @@ class CampaignOrder:
     start: datetime
     end: datetime
     type_id: int | None
-    contacts: Sequence[CampaignContact]
+    contacts: Sequence[ContactToCall]
 
 
 class CallCenter(Protocol):
@@ -155,3 +156,26 @@ class SecretStore(Protocol):
 
     async def get_or_create(self, name: str, value: str) -> str:
         """The stored value of ``name``; stores ``value`` first when there is none."""
+
+
+class CallCampaignRepository(Protocol):
+    async def add(self, campaign: CallCampaign) -> CallCampaign: ...
+
+    async def get(self, campaign_id: int) -> CallCampaign | None: ...
+
+    async def update(self, campaign: CallCampaign) -> None: ...
+
+    async def page(self, limit: int, offset: int) -> list[CallCampaign]:
+        """Newest first."""
+
+    async def total(self) -> int: ...
+
+
+class CampaignContactRepository(Protocol):
+    async def add_many(self, contacts: Sequence[CampaignContact]) -> list[CampaignContact]: ...
+
+    async def get(self, contact_id: int) -> CampaignContact | None: ...
+
+    async def of_campaign(self, campaign_id: int) -> list[CampaignContact]: ...
+
+    async def update(self, contact: CampaignContact) -> None: ...

@@ -19,6 +19,7 @@ from litestar.typing import FieldDefinition
 
 from entrypoints.container import Container
 from entrypoints.http.auth import PUBLIC_PATHS, BasicAuthMiddleware
+from entrypoints.http.controllers.call_center import CONTROLLERS as CALL_CENTER
 from entrypoints.http.controllers.call_phone import CONTROLLERS as CALL_PHONE
 from entrypoints.http.controllers.clients import CONTROLLERS as CLIENTS
 from entrypoints.http.controllers.communications import CONTROLLERS as COMMUNICATIONS
@@ -47,6 +48,7 @@ ROUTES: list[Any] = [
     *COMMUNICATIONS_V2,
     *PBX,
     *CALL_PHONE,
+    *CALL_CENTER,
     *MISSED_CALLS,
 ]
 

@@ -11,8 +11,8 @@ import pytest
 from adapters.callcenter.ccs import CallCenterService
 from application.telephony.ports import (
     CallCenterRefused,
-    CampaignContact,
     CampaignOrder,
+    ContactToCall,
     TelephonyUnavailable,
 )
 from tests.support.stub_http import Recorded, Reply, stub_server
@@ -46,8 +46,8 @@ def order(campaign_id: int = 1) -> CampaignOrder:
         end=datetime(2018, 7, 20, 16, 40, tzinfo=UTC),
         type_id=2,
         contacts=[
-            CampaignContact(id=1, phone="0987654321", link="http://crm.vn/admin/ContactLevelInfo/EditL3/1"),
-            CampaignContact(id=2, phone="0897654123", link="http://crm.vn/admin/ContactLevelInfo/EditL3/2"),
+            ContactToCall(id=1, phone="0987654321", link="http://crm.vn/admin/ContactLevelInfo/EditL3/1"),
+            ContactToCall(id=2, phone="0897654123", link="http://crm.vn/admin/ContactLevelInfo/EditL3/2"),
         ],
     )
 

@@ -17,7 +17,7 @@ from application.telephony.missed_call_report import GroupBy, MissedCallReports,
 from application.telephony.missed_calls import EditMissedCall, MissedCalls
 from application.telephony.pbx_events import PbxEvents
 from application.telephony.ports import MissedCallSearch
-from domain.access import Principal, PrincipalKind
+from domain.access import Permission, Principal, PrincipalKind, Process
 from domain.clients import Client
 from domain.communications import Direction, LifecycleStatus
 from domain.errors import InvalidTransition, ValidationFailed
@@ -219,3 +219,57 @@ async def test_the_report_groups_by_status_and_phone(telephony: Telephony) -> No
     ]
     flat = await telephony.reports.report(ReportQuery(since=since, until=until, search=MissedCallSearch()))
     assert flat.total_cards == 1 and flat.total_calls == 2 and len(flat.items) == 1
+
+
+class RecordingCallCenter:
+    def __init__(self) -> None:
+        self.orders: list[Any] = []
+
+    async def send_campaign(self, order: Any) -> None:
+        self.orders.append(order)
+
+    async def close_campaign(self, campaign_id: int) -> None:
+        self.orders.append(campaign_id)
+
+
+async def test_a_campaign_over_a_group_its_calls_and_its_progress(telephony: Telephony) -> None:
+    from datetime import timedelta
+
+    from application.telephony.campaigns import CallCampaigns, CallUpdate, CampaignFinish, NewCampaign
+    from domain.clients import ClientGroup
+
+    center = RecordingCallCenter()
+    campaigns = CallCampaigns(telephony.uow, telephony.clock, center, "https://sb.example")
+    ids = [await add_client(telephony, f"+7495000000{i}") for i in range(2)]
+    async with telephony.uow() as uow:
+        now = telephony.clock.now()
+        group = await uow.client_groups.add(ClientGroup(name="g", create_time=now, update_time=now))
+        assert group.id is not None
+        await uow.client_groups.add_members(group.id, ids)
+        await uow.commit()
+    admin = Principal.process(Process.SCHEDULER, Permission.SEND_COMMUNICATIONS)
+    created = await campaigns.create(
+        admin, NewCampaign(name="c", start_at=now, end_at=now + timedelta(days=1), client_group_id=group.id)
+    )
+    assert created.id is not None and created.contacts_total == 2
+    await campaigns.send(admin, created.id)
+    contacts = center.orders[0].contacts
+    assert [c.phone for c in contacts] == ["+74950000000", "+74950000001"] and contacts[0].id != contacts[
+        1
+    ].id
+    call = CallUpdate(
+        campaign_id=created.id, contact_id=contacts[0].id, phone="+74950000000", agent="Agent/1", station="1",
+        started_at=now, answered_at=now + timedelta(seconds=5), ended_at=now + timedelta(seconds=65),
+        duration=60, ring_time=5, recording_url="http://rec/1", status="ANSWERED", call_id="1.1",
+    )  # fmt: skip
+    assert await campaigns.record_call(call) is True
+    assert await campaigns.record_call(call) is False
+    finished = await campaigns.finish(
+        CampaignFinish(campaign_id=created.id, status="COMPLETED", contact_total=2, contact_success=1)
+    )
+    assert (finished.status.value, finished.contacts_called, finished.contacts_successful) == ("closed", 1, 1)
+    async with telephony.uow(read_only=True) as uow:
+        [communication] = await uow.communications.find(Query())
+        stored = await uow.call_campaigns.get(created.id)
+    assert communication.status is LifecycleStatus.DONE and communication.client_id == ids[0]
+    assert stored is not None and stored.reported_successful == 1

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 import msgspec
 
+from application.telephony.campaigns import NewCampaign
 from application.telephony.missed_call_report import MissedCallReport
 from application.telephony.missed_calls import EditMissedCall, MissedCallPage, MissedCallView
 from application.telephony.subscriptions import MAX_EXPIRES, MIN_EXPIRES, NewSubscription, SubscriptionList
+from domain.telephony.campaigns import CallCampaign
 from domain.telephony.missed_calls import MissedCallStatus
 from domain.telephony.subscriptions import PbxSubscription, SubscriptionType
-from entrypoints.http.schemas.common import Id, In, Out, Timestamp, iso, stamp
+from entrypoints.http.schemas.common import Id, In, Out, Timestamp, aware, iso, stamp
 
 
 class MissedCallOut(Out):
@@ -170,3 +173,98 @@ class CallPlacedOut(Out):
     phone: str
     adapter: str
     call_id: str | None
+
+
+class FinishCampaignIn(msgspec.Struct, kw_only=True, frozen=True):
+    """Seed 003 ``finishCampaign``, field for field."""
+
+    campaignid: int
+    status: str
+    contact_total: int
+    contact_success: int
+
+
+class UpdateCampaignIn(msgspec.Struct, kw_only=True, frozen=True):
+    """Seed 003 ``updateCampaign``, field for field; times are ``%Y-%m-%d %H:%M:%S``."""
+
+    campaignid: int
+    contact_id: int
+    phonenumber: str
+    status: str
+    starttime: str
+    agentcode: str | None = None
+    station_id: str | None = None
+    answertime: str | None = None
+    endtime: str | None = None
+    duration: int | None = None
+    ringtime: int | None = None
+    link_down_record: str | None = None
+    callid: str | None = None
+
+
+class CampaignIn(In):
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
+    start_at: datetime
+    end_at: datetime
+    type_id: Id | None = None
+    client_group_id: Id | None = None
+    client_ids: list[Id] = msgspec.field(default_factory=list)
+
+    def to_command(self) -> NewCampaign:
+        return NewCampaign(
+            name=self.name,
+            start_at=aware(self.start_at),
+            end_at=aware(self.end_at),
+            type_id=self.type_id,
+            client_group_id=self.client_group_id,
+            client_ids=tuple(self.client_ids),
+        )
+
+
+class CampaignOut(Out):
+    id: int
+    name: str
+    status: str
+    start_at: Timestamp
+    end_at: Timestamp
+    type_id: int | None
+    client_group_id: int | None
+    contacts_total: int
+    contacts_called: int
+    contacts_successful: int
+    finish_status: str | None
+    reported_total: int | None
+    reported_successful: int | None
+    sent_at: Timestamp | None
+    closed_at: Timestamp | None
+    last_error: str | None
+    create_time: Timestamp
+    update_time: Timestamp
+
+
+def campaign_out(c: CallCampaign) -> CampaignOut:
+    return CampaignOut(
+        id=c.id or 0,
+        name=c.name,
+        status=c.status.value,
+        start_at=stamp(c.start_at),
+        end_at=stamp(c.end_at),
+        type_id=c.type_id,
+        client_group_id=c.client_group_id,
+        contacts_total=c.contacts_total,
+        contacts_called=c.contacts_called,
+        contacts_successful=c.contacts_successful,
+        finish_status=c.finish_status,
+        reported_total=c.reported_total,
+        reported_successful=c.reported_successful,
+        sent_at=iso(c.sent_at),
+        closed_at=iso(c.closed_at),
+        last_error=c.last_error,
+        create_time=stamp(c.create_time),
+        update_time=stamp(c.update_time),
+    )
+
+
+class CampaignPageOut(Out):
+    items: list[CampaignOut]
+    total: int
