@@ -11,6 +11,7 @@ from adapters.asterisk.ari import AsteriskAri
 from adapters.beeline.api import BeelinePbx
 from adapters.callcenter.ccs import CallCenterService
 from adapters.memory.live_feed import Doorbell, InProcessFeed
+from application.telephony.batching import EventBatcher
 from application.telephony.campaigns import CallCampaigns
 from application.telephony.click_to_call import ClickToCall
 from application.telephony.missed_call_report import MissedCallReports
@@ -64,6 +65,7 @@ class TelephonyContainer(containers.DeclarativeContainer):
 
     webhook_token = providers.Singleton(WebhookToken, uow, settings.provided.beeline_webhook_token)
     pbx_events = providers.Singleton(PbxEvents, uow, clock, core.phones, feed, doorbell)
+    event_batcher = providers.Singleton(EventBatcher, pbx_events)
     missed_calls = providers.Singleton(MissedCalls, uow, clock, feed)
     missed_call_reports = providers.Singleton(MissedCallReports, uow)
     click_to_call = providers.Singleton(ClickToCall, uow, clock, telephony)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -59,23 +60,30 @@ class PbxEvents:
 
     async def ingest(self, event: XsiEvent) -> Ingested:
         """Applies the event once; a repeated eventID changes nothing."""
-        now = self._clock.now()
+        return (await self.ingest_many([event]))[0]
+
+    async def ingest_many(self, events: Sequence[XsiEvent]) -> list[Ingested]:
+        """Applies events in order in one transaction (one commit for a burst of deliveries)."""
         async with self._uow_factory() as uow:
-            if not await uow.seen_call_events.first_time(event.event_id, now):
-                return Ingested(duplicate=True)
-            result = Ingested()
-            if event.known_type is EventType.SUBSCRIPTION_TERMINATED:
-                result = Ingested(resubscribe=await self._terminated(uow, event))
-            elif event.call is not None and event.known_type is not None:
-                result = await self._call_event(uow, event)
+            results = [await self._apply(uow, event) for event in events]
             await uow.commit()
-        if result.resubscribe:
-            self._doorbell.ring()
-        if result.missed_call_id is not None:
-            self._feed.publish(
-                MISSED_CALLS_TOPIC, {"id": result.missed_call_id, "change": result.outcome.value}
-            )
-        return result
+        for result in results:
+            if result.resubscribe:
+                self._doorbell.ring()
+            if result.missed_call_id is not None:
+                self._feed.publish(
+                    MISSED_CALLS_TOPIC, {"id": result.missed_call_id, "change": result.outcome.value}
+                )
+        return results
+
+    async def _apply(self, uow: UnitOfWork, event: XsiEvent) -> Ingested:
+        if not await uow.seen_call_events.first_time(event.event_id, self._clock.now()):
+            return Ingested(duplicate=True)
+        if event.known_type is EventType.SUBSCRIPTION_TERMINATED:
+            return Ingested(resubscribe=await self._terminated(uow, event))
+        if event.call is not None and event.known_type is not None:
+            return await self._call_event(uow, event)
+        return Ingested()
 
     async def _terminated(self, uow: UnitOfWork, event: XsiEvent) -> bool:
         now = self._clock.now()
@@ -93,8 +101,10 @@ class PbxEvents:
         if record is None:
             record = CallRecord.first_seen(event, at=now)
         outcome = record.apply(event, at=now)
-        phone, client_id = await client_of(uow, self._phones, record.remote_number)
-        employee_id = await employee_of(uow, record.target_id)
+        phone, client_id, employee_id = None, None, None
+        if new or outcome is CallOutcome.MISSED:
+            phone, client_id = await client_of(uow, self._phones, record.remote_number)
+            employee_id = await employee_of(uow, record.target_id)
         if new:
             record.communication_id = await self._open_communication(uow, record, client_id, employee_id)
             record = await uow.call_records.add(record)

@@ -15,7 +15,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, JSONBody
 
 from adapters.beeline.xsi import parse_event
-from application.telephony.pbx_events import PbxEvents
+from application.telephony.batching import EventBatcher
 from application.telephony.subscriptions import PbxSubscriptionService, WebhookToken
 from entrypoints.http.auth import manage_system
 from entrypoints.http.controllers.telephony_support import telephony
@@ -30,7 +30,7 @@ from entrypoints.http.schemas.telephony import (
 
 class BeelineWebhookController(Controller):
     tags = ["PBX (seed 004)"]  # noqa: RUF012
-    dependencies = {"events": telephony("pbx_events"), "webhook": telephony("webhook_token")}  # noqa: RUF012
+    dependencies = {"events": telephony("event_batcher"), "webhook": telephony("webhook_token")}  # noqa: RUF012
 
     @post(
         "/webhooks/beeline/{token:str}",
@@ -42,7 +42,7 @@ class BeelineWebhookController(Controller):
         self,
         request: Request[Any, Any, Any],
         token: FromPath[str],
-        events: NamedDependency[PbxEvents],
+        events: NamedDependency[EventBatcher],
         webhook: NamedDependency[WebhookToken],
     ) -> Response[bytes]:
         if not await webhook.accepts(token):
