@@ -17,6 +17,7 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from application.telephony.campaigns import CallCampaigns, CallUpdate, CampaignFinish
@@ -34,6 +35,22 @@ from entrypoints.http.schemas.telephony import (
 )
 
 CCS_TIME = "%Y-%m-%d %H:%M:%S"
+
+
+class CallbackAnswer(msgspec.Struct):
+    """The CCS protocol's answer: ``status`` 1, or 0 with ``error_msg``."""
+
+    campaignid: Any
+    status: int
+    error_msg: str | None = None
+
+
+CALLBACK_RESPONSES = {
+    400: ResponseSpec(CallbackAnswer, description="unknown campaign or malformed body (status 0, error_msg)"),
+    401: ResponseSpec(
+        CallbackAnswer, description="missing or wrong CCS_CALLBACK_TOKEN (status 0, error_msg)"
+    ),
+}
 send_communications = requires(Permission.SEND_COMMUNICATIONS)
 
 
@@ -92,10 +109,15 @@ class CallCenterCallbacks(Controller):
         except CallbackRefused as refused:
             return _answer(refused.campaign_id, refused.status, refused.error_msg)
 
-    @post("/api/finishCampaign", status_code=200, summary="The call center finished a campaign: its totals")
+    @post(
+        "/api/finishCampaign",
+        status_code=200,
+        summary="The call center finished a campaign: its totals",
+        responses=CALLBACK_RESPONSES,
+    )
     async def finish_campaign(
         self, request: Request[Any, Any, Any], state: State, campaigns: NamedDependency[CallCampaigns]
-    ) -> Response[Any]:
+    ) -> Response[CallbackAnswer]:
         async def work(body: bytes, _: ZoneInfo) -> Response[Any]:
             data: FinishCampaignIn = _decode(body, FinishCampaignIn)
             try:
@@ -113,10 +135,15 @@ class CallCenterCallbacks(Controller):
 
         return await self._handle(request, state, work)
 
-    @post("/api/updateCampaign", status_code=200, summary="The call center dialled a contact: the call's CDR")
+    @post(
+        "/api/updateCampaign",
+        status_code=200,
+        summary="The call center dialled a contact: the call's CDR",
+        responses=CALLBACK_RESPONSES,
+    )
     async def update_campaign(
         self, request: Request[Any, Any, Any], state: State, campaigns: NamedDependency[CallCampaigns]
-    ) -> Response[Any]:
+    ) -> Response[CallbackAnswer]:
         async def work(body: bytes, zone: ZoneInfo) -> Response[Any]:
             data: UpdateCampaignIn = _decode(body, UpdateCampaignIn)
             started = _time(data.starttime, "starttime", zone, data.campaignid)
