@@ -9,6 +9,15 @@ from typing import Protocol, Self, TypeVar
 from application.communications.ports import CommunicationRepository
 from application.decisions.ports import StatsReadModel
 from application.queries import Criterion, Query
+from application.telephony.ports import (
+    CallCampaignRepository,
+    CallRecordRepository,
+    CampaignContactRepository,
+    MissedCallRepository,
+    PbxSubscriptionRepository,
+    SecretStore,
+    SeenEvents,
+)
 from domain.clients import Booking, BookingStatusType, ChannelBlock, Client, ClientGroup, Project
 from domain.dictionaries import Channel, CommunicationType, Document
 from domain.entity import Entity
@@ -105,6 +114,27 @@ class UnitOfWork(Protocol):
 
     @property
     def stats(self) -> StatsReadModel: ...
+
+    @property
+    def missed_calls(self) -> MissedCallRepository: ...
+
+    @property
+    def call_records(self) -> CallRecordRepository: ...
+
+    @property
+    def seen_call_events(self) -> SeenEvents: ...
+
+    @property
+    def pbx_subscriptions(self) -> PbxSubscriptionRepository: ...
+
+    @property
+    def telephony_secrets(self) -> SecretStore: ...
+
+    @property
+    def call_campaigns(self) -> CallCampaignRepository: ...
+
+    @property
+    def campaign_contacts(self) -> CampaignContactRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

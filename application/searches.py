@@ -73,6 +73,7 @@ class EmployeeFields(Fields):
     email = Field[str]()
     phone = Field[str]()
     department_id = Field[int]()
+    extension = Field[str]()
     role_id = Relation[int]()
     """The employee holds this role."""
 

@@ -106,6 +106,8 @@ class Employee(User):
     middle_name: str | None = None
     email: str | None = None
     phone: str | None = None
+    extension: str | None = None
+    """The employee's PBX abonent (extension, phone or PBX user id) for click-to-call and call events."""
 
     def __post_init__(self) -> None:
         problems = Problems()

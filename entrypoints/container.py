@@ -26,6 +26,7 @@ from application.decisions.statistics import Statistics
 from application.dictionaries import Channels, CommunicationTypes, Documents, Rules
 from application.organisation import Companies, Departments, Employees, Roles, ServiceAccounts
 from entrypoints.settings import Settings
+from entrypoints.telephony_container import TelephonyContainer
 
 
 class Core(containers.DeclarativeContainer):
@@ -102,6 +103,10 @@ class Container(containers.DeclarativeContainer):
     core = providers.Container(Core, config=config)
     storage = providers.Container(SqlStorage, config=config)
     use_cases = providers.Container(UseCases, config=config, core=core, storage=storage)
+    telephony_settings: providers.Provider[Any] = providers.Object(None)
+    telephony = providers.Container(
+        TelephonyContainer, settings=telephony_settings, core=core, storage=storage
+    )
 
 
 def build_container(settings: Settings) -> Container:
@@ -116,6 +121,7 @@ def build_container(settings: Settings) -> Container:
             "database_pool_size": settings.database_pool_size,
         }
     )
+    container.telephony_settings.override(providers.Object(settings.telephony))
     if settings.storage == "memory":
         container.storage.override(providers.Container(MemoryStorage))
     return container

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from entrypoints.telephony_settings import TelephonySettings
 
 DEFAULT_DATABASE_URL = "sqlite:///./data/switchboard.db"
 
@@ -34,6 +36,9 @@ class Settings:
     """How deeply a JSON body may nest arrays and objects; deeper answers 400."""
     database_pool_size: int = 20
     """Connections each process keeps to PostgreSQL; requests beyond it wait for a free one."""
+    telephony: TelephonySettings = field(default_factory=TelephonySettings)
+    in_process_worker: bool = False
+    """Run the background jobs inside the server process (``IN_PROCESS_WORKER``, on by default)."""
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -54,6 +59,8 @@ class Settings:
             cors_origins=_list(env.get("CORS_ORIGINS", "")),
             json_max_depth=int(env.get("JSON_MAX_DEPTH", "32")),
             database_pool_size=int(env.get("DATABASE_POOL_SIZE", "20")),
+            telephony=TelephonySettings.from_env(env),
+            in_process_worker=env.get("IN_PROCESS_WORKER", "1").lower() not in ("0", "false", "no", ""),
         )
 
     def ensure_data_dir(self) -> None:

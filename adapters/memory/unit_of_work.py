@@ -10,6 +10,16 @@ from adapters.memory.communications import CommunicationTables, MemoryCommunicat
 from adapters.memory.matching import RelationTest
 from adapters.memory.repositories import MemoryRepository, Table
 from adapters.memory.stats import MemoryStats
+from adapters.memory.telephony import (
+    MemoryCallRecords,
+    MemoryCampaignContacts,
+    MemoryCampaigns,
+    MemoryMissedCalls,
+    MemorySecrets,
+    MemorySeenEvents,
+    MemorySubscriptions,
+    TelephonyTables,
+)
 from application.ports import UnitOfWork, UnitOfWorkFactory
 from application.queries import Condition, Op
 from domain.clients import Booking, BookingStatusType, ChannelBlock, Client, ClientGroup, Project
@@ -44,6 +54,7 @@ class MemoryStore:
         self.tables: dict[str, Table[Any]] = {name: Table() for name in KINDS}
         self.memberships: dict[int, frozenset[int]] = {}
         self.communications = CommunicationTables()
+        self.telephony = TelephonyTables()
         # One transaction at a time: the fake is serializable, which real storage approximates.
         self.lock = asyncio.Lock()
 
@@ -104,6 +115,13 @@ class MemoryUnitOfWork:
     bookings: MemoryRepository[Booking]
     communications: MemoryCommunications
     stats: MemoryStats
+    missed_calls: MemoryMissedCalls
+    call_records: MemoryCallRecords
+    seen_call_events: MemorySeenEvents
+    pbx_subscriptions: MemorySubscriptions
+    telephony_secrets: MemorySecrets
+    call_campaigns: MemoryCampaigns
+    campaign_contacts: MemoryCampaignContacts
 
     def __init__(self, store: MemoryStore, *, read_only: bool = False) -> None:
         self._store = store
@@ -139,6 +157,14 @@ class MemoryUnitOfWork:
             self._zone_of,
             lambda: self._memberships,
         )
+        self._telephony = telephony = self._store.telephony.copy()
+        self.missed_calls = MemoryMissedCalls(telephony.missed_calls)
+        self.call_records = MemoryCallRecords(telephony.call_records)
+        self.seen_call_events = MemorySeenEvents(telephony.seen_events)
+        self.pbx_subscriptions = MemorySubscriptions(telephony.subscriptions)
+        self.telephony_secrets = MemorySecrets(telephony.secrets)
+        self.call_campaigns = MemoryCampaigns(telephony.campaigns)
+        self.campaign_contacts = MemoryCampaignContacts(telephony.campaign_contacts)
         return self
 
     def _zone_of(self, communication: Communication) -> str | None:
@@ -156,6 +182,7 @@ class MemoryUnitOfWork:
         self._store.tables = {name: table.copy() for name, table in self._tables.items()}
         self._store.memberships = dict(self._memberships)
         self._store.communications = self._communications.copy()
+        self._store.telephony = self._telephony.copy()
 
     def _client_relations(self) -> dict[str, RelationTest]:
         """What a client is related to beside its own row; the SQL repository mirrors these."""

@@ -14,7 +14,11 @@ from adapters.sqlalchemy.types import (
     WorkingHours,
 )
 from domain.clients import BookingState
+from domain.communications.statuses import Direction
 from domain.dictionaries import ChannelKind, DocumentKind
+from domain.telephony.campaigns import CampaignStatus
+from domain.telephony.missed_calls import MissedCallStatus
+from domain.telephony.subscriptions import SubscriptionState, SubscriptionType
 
 metadata = sa.MetaData(
     naming_convention={
@@ -86,6 +90,7 @@ employees = _entity(
     sa.Column("middle_name", sa.String(255)),
     sa.Column("email", sa.String(255)),
     sa.Column("phone", sa.String(32)),
+    sa.Column("extension", sa.String(128), index=True),
 )
 
 service_accounts = _entity(
@@ -223,4 +228,101 @@ bookings = _entity(
     sa.Column("name", sa.String(255)),
     sa.Column("department_id", sa.Integer, _fk("departments"), index=True),
     sa.Column("employee_id", sa.Integer, _fk("employees"), index=True),
+)
+
+# --- telephony (SPEC §5) ----------------------------------------------------------------------
+
+missed_calls = _entity(
+    "missed_calls",
+    sa.Column("phone", sa.String(64), nullable=False),
+    sa.Column("client_id", sa.Integer, index=True),
+    sa.Column("employee_id", sa.Integer, index=True),
+    sa.Column("status", EnumText(MissedCallStatus, 16), nullable=False),
+    sa.Column("result", sa.Text),
+    sa.Column("calls", sa.Integer, nullable=False),
+    sa.Column("first_call_at", UtcDateTime, nullable=False),
+    sa.Column("last_call_at", UtcDateTime, nullable=False),
+    sa.Column("called_back_by", sa.Integer, index=True),
+    sa.Column("called_back_at", UtcDateTime),
+    # The queue (status, newest first) and "the open card of this number".
+    sa.Index(None, "status", "last_call_at"),
+    sa.Index(None, "phone", "status"),
+)
+
+call_records = _entity(
+    "call_records",
+    sa.Column("call_key", sa.String(160), nullable=False, unique=True),
+    sa.Column("direction", EnumText(Direction, 16), nullable=False),
+    sa.Column("communication_id", sa.BigInteger, index=True),
+    sa.Column("remote_number", sa.String(64)),
+    sa.Column("target_id", sa.String(255)),
+    sa.Column("started_at", UtcDateTime),
+    sa.Column("answered_at", UtcDateTime),
+    sa.Column("released_at", UtcDateTime),
+    sa.Column("release_cause", sa.String(64)),
+    sa.Column("missed", sa.Boolean, nullable=False),
+    sa.Column("missed_call_id", sa.Integer),
+    sa.Column("ring_seconds", sa.Integer),
+    sa.Column("talk_seconds", sa.Integer),
+    sa.Column("agent", sa.String(128)),
+    sa.Column("station", sa.String(128)),
+    sa.Column("recording_url", sa.Text),
+    sa.Column("external_call_id", sa.String(128)),
+)
+
+seen_call_events = sa.Table(
+    "seen_call_events",
+    metadata,
+    sa.Column("event_id", sa.String(128), primary_key=True),
+    sa.Column("seen_at", UtcDateTime, nullable=False, index=True),
+)
+
+pbx_subscriptions = _entity(
+    "pbx_subscriptions",
+    sa.Column("pattern", sa.String(255)),
+    sa.Column("subscription_type", EnumText(SubscriptionType, 16), nullable=False),
+    sa.Column("requested_expires", sa.Integer, nullable=False),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("subscription_id", sa.String(255), index=True),
+    sa.Column("granted_expires", sa.Integer),
+    sa.Column("expires_at", UtcDateTime),
+    sa.Column("state", EnumText(SubscriptionState, 16), nullable=False),
+    sa.Column("last_error", sa.Text),
+)
+
+telephony_secrets = sa.Table(
+    "telephony_secrets",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+call_campaigns = _entity(
+    "call_campaigns",
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("status", EnumText(CampaignStatus, 16), nullable=False),
+    sa.Column("start_at", UtcDateTime, nullable=False),
+    sa.Column("end_at", UtcDateTime, nullable=False),
+    sa.Column("type_id", sa.Integer),
+    sa.Column("client_group_id", sa.Integer),
+    sa.Column("contacts_total", sa.Integer, nullable=False),
+    sa.Column("contacts_called", sa.Integer, nullable=False),
+    sa.Column("contacts_successful", sa.Integer, nullable=False),
+    sa.Column("finish_status", sa.String(64)),
+    sa.Column("reported_total", sa.Integer),
+    sa.Column("reported_successful", sa.Integer),
+    sa.Column("sent_at", UtcDateTime),
+    sa.Column("closed_at", UtcDateTime),
+    sa.Column("last_error", sa.Text),
+)
+
+campaign_contacts = _entity(
+    "campaign_contacts",
+    sa.Column("campaign_id", sa.Integer, _fk("call_campaigns", cascade=True), nullable=False, index=True),
+    sa.Column("client_id", sa.Integer),
+    sa.Column("phone", sa.String(64), nullable=False),
+    sa.Column("communication_id", sa.BigInteger),
+    sa.Column("last_status", sa.String(64)),
+    sa.Column("called", sa.Boolean, nullable=False),
+    sa.Column("successful", sa.Boolean, nullable=False),
 )

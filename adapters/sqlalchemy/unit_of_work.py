@@ -15,6 +15,15 @@ from adapters.sqlalchemy.filters import RelationFilter, related
 from adapters.sqlalchemy.groups import SqlClientGroups
 from adapters.sqlalchemy.repository import Link, SqlRepository
 from adapters.sqlalchemy.stats import SqlStats
+from adapters.sqlalchemy.telephony import (
+    SqlCallRecords,
+    SqlCampaignContacts,
+    SqlCampaigns,
+    SqlMissedCalls,
+    SqlPbxSubscriptions,
+    SqlSecrets,
+    SqlSeenEvents,
+)
 from application.ports import UnitOfWork, UnitOfWorkFactory
 from application.queries import Condition, Op
 from domain.clients import Booking, BookingStatusType, ChannelBlock, Client, Project
@@ -163,6 +172,13 @@ class SqlUnitOfWork:
     bookings = _Repository(_plain(t.bookings, Booking, "booking"))
     communications = _Repository(SqlCommunications)
     stats = _Repository(SqlStats)
+    missed_calls = _Repository(SqlMissedCalls)
+    call_records = _Repository(SqlCallRecords)
+    seen_call_events = _Repository(SqlSeenEvents)
+    pbx_subscriptions = _Repository(SqlPbxSubscriptions)
+    telephony_secrets = _Repository(SqlSecrets)
+    call_campaigns = _Repository(SqlCampaigns)
+    campaign_contacts = _Repository(SqlCampaignContacts)
 
     @property
     def connection(self) -> AsyncConnection:

@@ -387,3 +387,17 @@ class Communication:
                 note=", ".join(names),
             )
         )
+
+    def record_note(self, note: str, *, at: datetime, actor: str | None) -> None:
+        """Notes in history something done about the communication that changes none of its fields
+        (a click-to-call placed from it)."""
+        self.history.append(
+            StatusChange(
+                field="edit",
+                from_status=self.status.value,
+                to_status=self.status.value,
+                at=at,
+                actor=actor,
+                note=note,
+            )
+        )

@@ -21,6 +21,8 @@ from litestar.typing import FieldDefinition
 from entrypoints.container import Container
 from entrypoints.http.api_docs import swagger_ui_assets, swagger_ui_page
 from entrypoints.http.auth import PUBLIC_PATHS, BasicAuthMiddleware
+from entrypoints.http.controllers.call_center import CONTROLLERS as CALL_CENTER
+from entrypoints.http.controllers.call_phone import CONTROLLERS as CALL_PHONE
 from entrypoints.http.controllers.clients import CONTROLLERS as CLIENTS
 from entrypoints.http.controllers.communications import CONTROLLERS as COMMUNICATIONS
 from entrypoints.http.controllers.communications_service import CONTROLLERS as COMMUNICATIONS_V2
@@ -28,7 +30,9 @@ from entrypoints.http.controllers.crm_prototype import CONTROLLERS as SEED_000_C
 from entrypoints.http.controllers.decisions import DECISIONS
 from entrypoints.http.controllers.dictionaries import CONTROLLERS as DICTIONARIES
 from entrypoints.http.controllers.mailing_service import CONTROLLERS as SEED_001
+from entrypoints.http.controllers.missed_calls import CONTROLLERS as MISSED_CALLS
 from entrypoints.http.controllers.organisation import CONTROLLERS as ORGANISATION
+from entrypoints.http.controllers.pbx import CONTROLLERS as PBX
 from entrypoints.http.errors import EXCEPTION_HANDLERS, document_errors
 from entrypoints.http.health import health, openapi_document
 from entrypoints.http.security.allow_header import AllowHeaderMiddleware
@@ -50,6 +54,10 @@ ROUTES: list[Any] = [
     *COMMUNICATIONS,
     *COMMUNICATIONS_V2,
     *DECISIONS,
+    *PBX,
+    *CALL_PHONE,
+    *CALL_CENTER,
+    *MISSED_CALLS,
 ]
 
 
@@ -89,9 +97,17 @@ def create_app(container: Container, settings: Settings) -> Litestar:
                 "The user Admin still has the default password 'admin'. Set ADMIN_PASSWORD or change it."
             )
             log.warning("!" * 72)
+        worker = None
+        if settings.in_process_worker:
+            from entrypoints.worker import Worker, all_jobs
+
+            worker = Worker(all_jobs(container))
+            worker.start()
         try:
             yield
         finally:
+            if worker is not None:
+                await worker.stop()
             engine = container.storage.engine()
             if engine is not None:
                 await engine.dispose()

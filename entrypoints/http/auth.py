@@ -14,7 +14,16 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 from domain.access import Permission, Principal
 from entrypoints.http.security.client_address import client_source
 
-PUBLIC_PATHS = [r"^/health", r"^/swagger-ui", r"^/openapi\.json", r"^/schema", r"^/hooks/"]
+PUBLIC_PATHS = [
+    r"^/health",
+    r"^/swagger-ui",
+    r"^/openapi\.json",
+    r"^/schema",
+    r"^/hooks/",
+    # Telephony callbacks authenticate by a secret: in the path (PBX) or a token (call center).
+    r"^/webhooks/",
+    r"^/api/(finish|update)Campaign$",
+]
 
 
 def parse_basic(header: str | None) -> tuple[str, str]:

@@ -15,6 +15,7 @@ from litestar.routes import HTTPRoute
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from application.authentication import AuthenticationFailed, TooManyAttempts
+from application.telephony.ports import CallCenterRefused, TelephonyUnavailable
 from domain.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
 from entrypoints.http.auth import PUBLIC_PATHS
 from entrypoints.http.wire_names import camel, field_path, in_message, names_of
@@ -109,8 +110,18 @@ def unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Respons
     return error_response(HTTP_500_INTERNAL_SERVER_ERROR, "internal server error")
 
 
+def telephony_error(
+    _: Request[Any, Any, Any], exc: TelephonyUnavailable | CallCenterRefused
+) -> Response[Any]:
+    """The PBX or call center refused or did not answer: 502 saying what it said."""
+    log.warning("%s", exc)
+    return error_response(502, str(exc))
+
+
 EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     DomainError: domain_error,
+    TelephonyUnavailable: telephony_error,
+    CallCenterRefused: telephony_error,
     ValidationException: validation_error,
     HTTPException: http_error,
     Exception: unexpected_error,

@@ -29,6 +29,7 @@ FIELDS = {
     "departmentId",
     "email",
     "phone",
+    "extension",
     "roleIds",
     "active",
     "createTime",

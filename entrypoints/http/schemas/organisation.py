@@ -183,6 +183,10 @@ def role_out(r: Role) -> RoleOut:
     )
 
 
+# The employee's PBX abonent: an extension, a phone or a PBX user id (click-to-call, call events).
+Extension = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
+
+
 class EmployeeIn(In):
     login: Login
     password: Password
@@ -192,6 +196,7 @@ class EmployeeIn(In):
     department_id: Id | None = None
     email: Email | None = None
     phone: str | None = None
+    extension: Extension | None = None
     role_ids: list[Id] = msgspec.field(default_factory=list)
     active: bool = True
 
@@ -205,6 +210,7 @@ class EmployeePatch(In):
     department_id: Id | None | UnsetType = UNSET
     email: Email | None | UnsetType = UNSET
     phone: str | None | UnsetType = UNSET
+    extension: Extension | None | UnsetType = UNSET
     role_ids: list[Id] | UnsetType = UNSET
     active: bool | UnsetType = UNSET
 
@@ -218,6 +224,7 @@ class EmployeeOut(Out):
     department_id: int | None
     email: str | None
     phone: str | None
+    extension: str | None
     role_ids: list[int]
     active: bool
     create_time: Timestamp
@@ -234,6 +241,7 @@ def employee_out(e: Employee) -> EmployeeOut:
         department_id=e.department_id,
         email=e.email,
         phone=e.phone,
+        extension=e.extension,
         role_ids=list(e.role_ids),
         active=e.active,
         create_time=stamp(e.create_time),

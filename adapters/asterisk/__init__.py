@@ -1,0 +1,1 @@
+"""Asterisk: click-to-call through the REST Interface (ARI)."""

@@ -1,0 +1,151 @@
+"""Issue 11's webhook benchmark: BroadWorks XSI events into POST /webhooks/beeline/{token}.
+
+    .venv/bin/python -m bench.telephony [--database sqlite|postgres] [--seconds 10] [--connections 32]
+                                        [--record]
+
+Starts Switchboard (one process, core 1) on a fresh database and drives the webhook from a closed-loop
+load generator on loopback (core 0). Every call is a real XSI sequence with its own extTrackingId and
+caller: CallReceivedEvent, HookStatusEvent, CallReleasedEvent without answerTime (a missed call).
+Afterwards it counts the missed-call cards stored, which must equal the missed calls sent, and
+measures GET /health on the same server for comparison. Prints a Markdown table; --record appends it
+to bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from adapters.sqlalchemy.engine import create_engine
+from adapters.sqlalchemy.migrate import upgrade
+from bench import loadgen
+from bench.api import _recreate_postgres_database
+from bench.communications import machine
+from bench.servers import ROOT, uvicorn
+from tests.support.xsi_events import START_MS, xsi_event
+
+TOKEN = "bench-webhook-token"
+XML = {"Content-Type": "application/xml; charset=UTF-8"}
+
+
+class MissedCalls:
+    """An endless stream of webhook requests, three per missed call; counts the calls it handed out."""
+
+    def __init__(self, host: str) -> None:
+        self._host = host
+        self.calls_sent = 0
+        self.events_sent = 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        for n in itertools.count():
+            track = f"bench-{n:08d}-0000-4000-8000-000000000000"
+            remote = f"tel:+7495{n % 10_000_000:07d}"
+            start = START_MS + n * 1000
+            bodies = (
+                xsi_event("CallReceivedEvent", track=track, remote=remote, start=start),
+                xsi_event("HookStatusEvent"),
+                xsi_event(
+                    "CallReleasedEvent", track=track, remote=remote, start=start, release=start + 20_000
+                ),
+            )
+            for index, body in enumerate(bodies):
+                self.events_sent += 1
+                if index == 2:
+                    self.calls_sent += 1
+                yield loadgen.request_bytes("POST", f"/webhooks/beeline/{TOKEN}", self._host, XML, body)
+
+
+def database(kind: str) -> str:
+    if kind == "sqlite":
+        path = ROOT / "bench" / "data" / "telephony.db"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        url = f"sqlite:///{path}"
+    else:
+        server = os.environ.get("BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
+        _recreate_postgres_database(server, "switchboard_bench_telephony")
+        url = f"{server}/switchboard_bench_telephony"
+    upgrade(url)
+    return url
+
+
+async def stored(url: str) -> tuple[int, int, int]:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            cards = (
+                await conn.execute(sa.text("SELECT count(*), coalesce(sum(calls), 0) FROM missed_calls"))
+            ).one()
+            calls = (await conn.execute(sa.text("SELECT count(*) FROM communications"))).scalar_one()
+        return int(cards[0]), int(cards[1]), int(calls)
+    finally:
+        await engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--record", action="store_true")
+    args = parser.parse_args()
+
+    url = database(args.database)
+    env = {
+        "DATABASE_URL": url,
+        "BEELINE_WEBHOOK_TOKEN": TOKEN,
+        "IN_PROCESS_WORKER": "0",
+        "LOG_LEVEL": "WARNING",
+    }
+    with uvicorn("entrypoints.asgi:app", env, core=1) as port:
+        host = f"127.0.0.1:{port}"
+        calls = MissedCalls(host)
+        events = asyncio.run(
+            loadgen.run("127.0.0.1", port, iter(calls), connections=args.connections, seconds=args.seconds)
+        )
+        health_request = loadgen.request_bytes("GET", "/health", host, {})
+        health = asyncio.run(
+            loadgen.run(
+                "127.0.0.1", port, loadgen.cycle([health_request]), connections=args.connections, seconds=5
+            )
+        )
+    cards, card_calls, communications = asyncio.run(stored(url))
+    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [
+        f"### Telephony webhook ({args.database}), {now}",
+        "",
+        f"`.venv/bin/python -m bench.telephony --database {args.database} --seconds {args.seconds:g} "
+        f"--connections {args.connections}`; {machine()}; one server process (core 1), the load generator on "
+        "core 0, loopback. The machine is shared with other engineers' work: figures vary between runs.",
+        "",
+        "| route | requests/s | p50 ms | p99 ms | errors |",
+        "|---|---:|---:|---:|---:|",
+        f"| POST /webhooks/beeline/{{token}} (XSI events) | {events.rps:,.0f} | {events.p50:.1f} | "
+        f"{events.p99:.1f} | {events.errors} |",
+        f"| GET /health | {health.rps:,.0f} | {health.p50:.1f} | {health.p99:.1f} | {health.errors} |",
+        "",
+        f"Missed calls sent: {calls.calls_sent:,} ({calls.events_sent:,} events, warm-up included); "
+        f"missed calls registered: {card_calls:,} on {cards:,} cards; "
+        f"Call communications: {communications:,}. "
+        f"{'Equal.' if card_calls == calls.calls_sent else 'NOT EQUAL.'}",
+        "",
+    ]
+    text = "\n".join(lines)
+    print(text)
+    if args.record:
+        with (ROOT / "bench" / "RESULTS.md").open("a", encoding="utf-8") as results:
+            results.write("\n" + text)
+    if card_calls != calls.calls_sent:
+        raise SystemExit("missed calls registered differ from those sent")
+
+
+if __name__ == "__main__":
+    main()
