@@ -8,6 +8,7 @@ from typing import Protocol, Self, TypeVar
 
 from application.communications.ports import CommunicationRepository
 from application.queries import Criterion, Query
+from application.sending.store import SendRepository
 from domain.catalog import Channel, CommunicationType, Document
 from domain.clients import Booking, BookingStatusType, ChannelBlock, Client, ClientGroup, Project
 from domain.entity import Entity
@@ -66,6 +67,7 @@ class UnitOfWork(Protocol):
     booking_statuses: Repository[BookingStatusType]
     bookings: Repository[Booking]
     communications: CommunicationRepository
+    sends: SendRepository
 
     async def __aenter__(self) -> Self: ...
 

@@ -13,14 +13,18 @@ from adapters.security import Argon2PasswordHasher
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWorkFactory
 from adapters.system import SystemClock
+from adapters.templates.jinja import JinjaRenderer
 from application.authentication import Authenticate, CredentialCache, LoginThrottle, ThrottlePolicy
 from application.bootstrap import Bootstrap
 from application.clients import Availability, Bookings, ChannelBlocks, ClientGroups, Clients, Projects
 from application.communications.bulk import BulkStatusUpdate
-from application.communications.records import Communications
+from application.communications.records import Communications, random_uuid
 from application.communications.translations import IdTranslations
 from application.dictionaries import Channels, CommunicationTypes, Documents, Rules
 from application.organisation import Companies, Departments, Employees, Roles, ServiceAccounts
+from application.sending.send import EmailIdentity, SendMessages
+from application.sending.unsubscribe import UnsubscribeTokens
+from entrypoints.secrets import secret_key
 from entrypoints.settings import Settings
 
 
@@ -31,6 +35,7 @@ class Core(containers.DeclarativeContainer):
     clock = providers.Singleton(SystemClock)
     hasher = providers.Singleton(Argon2PasswordHasher)
     phones = providers.Singleton(LibPhoneNumberParser, default_region=config.phone_region)
+    renderer = providers.Singleton(JinjaRenderer)
 
 
 class SqlStorage(containers.DeclarativeContainer):
@@ -81,6 +86,13 @@ class UseCases(containers.DeclarativeContainer):
     channels = providers.Singleton(Channels, uow, clock)
     documents = providers.Singleton(Documents, uow, clock)
     rules = providers.Singleton(Rules, uow, clock)
+    email_identity = providers.Singleton(
+        EmailIdentity,
+        public_url=config.public_url,
+        message_id_domain=config.message_id_domain,
+        tokens=providers.Singleton(UnsubscribeTokens, config.secret_key),
+    )
+    send_messages = providers.Singleton(SendMessages, uow, clock, core.renderer, email_identity, random_uuid)
 
 
 class Container(containers.DeclarativeContainer):
@@ -98,6 +110,9 @@ def build_container(settings: Settings) -> Container:
             "phone_region": settings.phone_region,
             "login_failures_per_minute": settings.login_failures_per_minute,
             "database_pool_size": settings.database_pool_size,
+            "public_url": settings.base_url,
+            "message_id_domain": settings.message_id_domain,
+            "secret_key": secret_key(settings),
         }
     )
     if settings.storage == "memory":

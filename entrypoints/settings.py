@@ -23,6 +23,16 @@ class Settings:
     login_failures_per_minute: int = 10
     database_pool_size: int = 20
     """Connections each process keeps to PostgreSQL; requests beyond it wait for a free one."""
+    public_url: str | None = None
+    """The server's public base address, for every link it hands out; default http://localhost:<PORT>."""
+    secret_key: str | None = None
+    """Signs unsubscribe links; without it a key is kept in ``data/secret.key`` (made on first start)."""
+    message_id_domain: str = "switchboard.local"
+    """The right-hand side of every email's Message-ID."""
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or f"http://localhost:{self.port}").rstrip("/")
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -38,6 +48,9 @@ class Settings:
             workers=int(env.get("WEB_CONCURRENCY", "1")),
             login_failures_per_minute=int(env.get("LOGIN_FAILURES_PER_MINUTE", "10")),
             database_pool_size=int(env.get("DATABASE_POOL_SIZE", "20")),
+            public_url=env.get("PUBLIC_URL") or None,
+            secret_key=env.get("SECRET_KEY") or None,
+            message_id_domain=env.get("MESSAGE_ID_DOMAIN", "switchboard.local"),
         )
 
     def ensure_data_dir(self) -> None:

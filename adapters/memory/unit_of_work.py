@@ -8,6 +8,7 @@ from typing import Any, Self
 
 from adapters.memory.communications import CommunicationTables, MemoryCommunications
 from adapters.memory.repositories import MemoryRepository, Table
+from adapters.memory.sends import MemorySends, SendTables
 from application.queries import Condition, Op
 from domain.catalog import Channel, CommunicationType, Document
 from domain.clients import Booking, BookingStatusType, ChannelBlock, Client, ClientGroup, Project
@@ -40,6 +41,7 @@ class MemoryStore:
         self.tables: dict[str, Table[Any]] = {name: Table() for name in KINDS}
         self.memberships: dict[int, frozenset[int]] = {}
         self.communications = CommunicationTables()
+        self.sending = SendTables()
         # One transaction at a time: the fake is serializable, which real storage approximates.
         self.lock = asyncio.Lock()
 
@@ -99,6 +101,7 @@ class MemoryUnitOfWork:
     booking_statuses: MemoryRepository[BookingStatusType]
     bookings: MemoryRepository[Booking]
     communications: MemoryCommunications
+    sends: MemorySends
 
     def __init__(self, store: MemoryStore, *, read_only: bool = False) -> None:
         self._store = store
@@ -113,6 +116,10 @@ class MemoryUnitOfWork:
         self.client_groups = MemoryClientGroups(self._tables["client_groups"], self._memberships)
         self._communications = self._store.communications.copy()
         self.communications = MemoryCommunications(self._communications, lambda: self._memberships)
+        self._sending = self._store.sending.copy()
+        self.sends = MemorySends(
+            self._sending, self._tables, lambda: self._memberships, lambda: self._communications
+        )
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -124,6 +131,7 @@ class MemoryUnitOfWork:
         self._store.tables = {name: table.copy() for name, table in self._tables.items()}
         self._store.memberships = dict(self._memberships)
         self._store.communications = self._communications.copy()
+        self._store.sending = self._sending.copy()
 
     def _virtual_fields(self, name: str) -> dict[str, Any]:
         """Fields that are relations rather than attributes; the SQL repositories mirror these."""

@@ -14,6 +14,7 @@ from adapters.sqlalchemy.communications import SqlCommunications
 from adapters.sqlalchemy.filters import VirtualFilter, related, where
 from adapters.sqlalchemy.groups import SqlClientGroups
 from adapters.sqlalchemy.repository import Link, SqlRepository
+from adapters.sqlalchemy.sending import SqlSends
 from application.queries import Condition, Op
 from domain.catalog import Channel, CommunicationType, Document
 from domain.clients import Booking, BookingStatusType, ChannelBlock, Client, Project
@@ -111,6 +112,7 @@ REPOSITORIES: dict[str, Callable[[AsyncConnection], Any]] = {
     "booking_statuses": _plain(t.booking_statuses, BookingStatusType, "booking status"),
     "bookings": _plain(t.bookings, Booking, "booking"),
     "communications": SqlCommunications,
+    "sends": SqlSends,
 }
 
 

@@ -26,6 +26,7 @@ from entrypoints.http.controllers.dictionaries import CONTROLLERS as DICTIONARIE
 from entrypoints.http.controllers.organisation import CONTROLLERS as ORGANISATION
 from entrypoints.http.controllers.seed_000 import CONTROLLERS as SEED_000_CLIENTS
 from entrypoints.http.controllers.seed_001 import CONTROLLERS as SEED_001
+from entrypoints.http.controllers.sending import CONTROLLERS as SENDING
 from entrypoints.http.errors import EXCEPTION_HANDLERS, document_errors
 from entrypoints.http.health import health, openapi_document
 from entrypoints.settings import Settings
@@ -42,6 +43,7 @@ ROUTES: list[Any] = [
     *SEED_001,
     *COMMUNICATIONS,
     *COMMUNICATIONS_V2,
+    *SENDING,
 ]
 
 
