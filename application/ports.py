@@ -8,6 +8,7 @@ from typing import Protocol, Self, TypeVar
 
 from application.communications.ports import CommunicationRepository
 from application.queries import Criterion, Query
+from application.sending.queue import DispatchQueue
 from application.sending.store import SendRepository
 from domain.catalog import Channel, CommunicationType, Document
 from domain.clients import Booking, BookingStatusType, ChannelBlock, Client, ClientGroup, Project
@@ -68,6 +69,7 @@ class UnitOfWork(Protocol):
     bookings: Repository[Booking]
     communications: CommunicationRepository
     sends: SendRepository
+    dispatch: DispatchQueue
 
     async def __aenter__(self) -> Self: ...
 

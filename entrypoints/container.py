@@ -9,6 +9,7 @@ from dependency_injector import containers, providers
 
 from adapters.memory.unit_of_work import MemoryUnitOfWorkFactory
 from adapters.phones import LibPhoneNumberParser
+from adapters.sandbox.sender import SandboxSender
 from adapters.security import Argon2PasswordHasher
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWorkFactory
@@ -36,6 +37,7 @@ class Core(containers.DeclarativeContainer):
     hasher = providers.Singleton(Argon2PasswordHasher)
     phones = providers.Singleton(LibPhoneNumberParser, default_region=config.phone_region)
     renderer = providers.Singleton(JinjaRenderer)
+    sandbox = providers.Singleton(SandboxSender, clock)
 
 
 class SqlStorage(containers.DeclarativeContainer):

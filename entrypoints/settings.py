@@ -29,6 +29,8 @@ class Settings:
     """Signs unsubscribe links; without it a key is kept in ``data/secret.key`` (made on first start)."""
     message_id_domain: str = "switchboard.local"
     """The right-hand side of every email's Message-ID."""
+    in_process_worker: bool = False
+    """Run the dispatch worker inside the API process; ``serve`` does unless IN_PROCESS_WORKER=0."""
 
     @property
     def base_url(self) -> str:
@@ -51,6 +53,7 @@ class Settings:
             public_url=env.get("PUBLIC_URL") or None,
             secret_key=env.get("SECRET_KEY") or None,
             message_id_domain=env.get("MESSAGE_ID_DOMAIN", "switchboard.local"),
+            in_process_worker=env.get("IN_PROCESS_WORKER", "1").lower() not in ("0", "false", "no"),
         )
 
     def ensure_data_dir(self) -> None:

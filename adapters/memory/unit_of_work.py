@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import Any, Self
 
 from adapters.memory.communications import CommunicationTables, MemoryCommunications
+from adapters.memory.dispatch import MemoryDispatchQueue
 from adapters.memory.repositories import MemoryRepository, Table
 from adapters.memory.sends import MemorySends, SendTables
 from application.queries import Condition, Op
@@ -102,6 +103,7 @@ class MemoryUnitOfWork:
     bookings: MemoryRepository[Booking]
     communications: MemoryCommunications
     sends: MemorySends
+    dispatch: MemoryDispatchQueue
 
     def __init__(self, store: MemoryStore, *, read_only: bool = False) -> None:
         self._store = store
@@ -120,6 +122,7 @@ class MemoryUnitOfWork:
         self.sends = MemorySends(
             self._sending, self._tables, lambda: self._memberships, lambda: self._communications
         )
+        self.dispatch = MemoryDispatchQueue(self._sending)
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:

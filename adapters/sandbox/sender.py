@@ -106,6 +106,7 @@ class SandboxSender:
                 provider_message_id=provider_message_id,
                 status=status,
                 at=due,
+                uuid=message.uuid,
                 reason=reason,
                 reply=reply,
             )

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.sqlalchemy import tables as t
 from adapters.sqlalchemy.communications import SqlCommunications
+from adapters.sqlalchemy.dispatch import SqlDispatchQueue
 from adapters.sqlalchemy.filters import VirtualFilter, related, where
 from adapters.sqlalchemy.groups import SqlClientGroups
 from adapters.sqlalchemy.repository import Link, SqlRepository
@@ -113,6 +114,7 @@ REPOSITORIES: dict[str, Callable[[AsyncConnection], Any]] = {
     "bookings": _plain(t.bookings, Booking, "booking"),
     "communications": SqlCommunications,
     "sends": SqlSends,
+    "dispatch": SqlDispatchQueue,
 }
 
 

@@ -72,6 +72,8 @@ class StatusReport:
     provider_message_id: str
     status: DeliveryStatus
     at: datetime
+    uuid: str | None = None
+    """The communication's uuid, when the provider echoes it back (the sandbox does)."""
     reason: str | None = None
     reply: str | None = None
 

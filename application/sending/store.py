@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Protocol
 
 from application.sending.commands import AcceptedItem, RefusedItem
+from application.sending.ports import OutgoingMessage
 from domain.catalog import ChannelKind
 from domain.clients import Booking, ChannelBlock
 from domain.rules import Rule
@@ -44,6 +45,19 @@ class QueuedMessage:
     html: str | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
     attempts: int = 0
+
+    def outgoing(self) -> OutgoingMessage:
+        return OutgoingMessage(
+            uuid=self.uuid,
+            client_id=self.client_id,
+            channel_id=self.channel_id,
+            channel_kind=self.channel_kind,
+            to=self.to,
+            subject=self.subject,
+            text=self.text,
+            html=self.html,
+            headers=self.headers,
+        )
 
 
 @dataclass(frozen=True, kw_only=True)

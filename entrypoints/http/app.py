@@ -30,6 +30,7 @@ from entrypoints.http.controllers.sending import CONTROLLERS as SENDING
 from entrypoints.http.errors import EXCEPTION_HANDLERS, document_errors
 from entrypoints.http.health import health, openapi_document
 from entrypoints.settings import Settings
+from entrypoints.worker import start_in_process_worker
 
 log = logging.getLogger("switchboard")
 
@@ -83,9 +84,12 @@ def create_app(container: Container, settings: Settings) -> Litestar:
                 "The user Admin still has the default password 'admin'. Set ADMIN_PASSWORD or change it."
             )
             log.warning("!" * 72)
+        worker = start_in_process_worker(container) if settings.in_process_worker else None
         try:
             yield
         finally:
+            if worker is not None:
+                await worker.stop()
             engine = container.storage.engine()
             if engine is not None:
                 await engine.dispose()
