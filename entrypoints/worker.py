@@ -16,6 +16,7 @@ import random
 import socket
 import time
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any, Protocol
 
 from adapters.sandbox.sender import SandboxSender
@@ -91,6 +92,7 @@ def dispatch_policy(env: dict[str, str]) -> DispatchPolicy:
         batch=int(env.get("DISPATCH_BATCH", "200")),
         concurrency=int(env.get("DISPATCH_CONCURRENCY", "50")),
         max_attempts=int(env.get("DISPATCH_MAX_ATTEMPTS", "5")),
+        lease=timedelta(seconds=float(env.get("DISPATCH_LEASE_SECONDS", "60"))),
     )
 
 
