@@ -25,6 +25,7 @@ from application.dictionaries import Channels, CommunicationTypes, Documents, Ru
 from application.organisation import Companies, Departments, Employees, Roles, ServiceAccounts
 from application.sending.send import EmailIdentity, SendMessages
 from application.sending.unsubscribe import UnsubscribeTokens
+from application.sending.unsubscribing import Unsubscribe
 from entrypoints.secrets import secret_key
 from entrypoints.settings import Settings
 
@@ -94,6 +95,7 @@ class UseCases(containers.DeclarativeContainer):
         message_id_domain=config.message_id_domain,
         tokens=providers.Singleton(UnsubscribeTokens, config.secret_key),
     )
+    unsubscribe = providers.Singleton(Unsubscribe, uow, clock, email_identity.provided.tokens)
     send_messages = providers.Singleton(SendMessages, uow, clock, core.renderer, email_identity, random_uuid)
 
 

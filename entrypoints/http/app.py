@@ -27,6 +27,7 @@ from entrypoints.http.controllers.organisation import CONTROLLERS as ORGANISATIO
 from entrypoints.http.controllers.seed_000 import CONTROLLERS as SEED_000_CLIENTS
 from entrypoints.http.controllers.seed_001 import CONTROLLERS as SEED_001
 from entrypoints.http.controllers.sending import CONTROLLERS as SENDING
+from entrypoints.http.controllers.unsubscribe import CONTROLLERS as UNSUBSCRIBE
 from entrypoints.http.errors import EXCEPTION_HANDLERS, document_errors
 from entrypoints.http.health import health, openapi_document
 from entrypoints.settings import Settings
@@ -45,6 +46,7 @@ ROUTES: list[Any] = [
     *COMMUNICATIONS,
     *COMMUNICATIONS_V2,
     *SENDING,
+    *UNSUBSCRIBE,
 ]
 
 

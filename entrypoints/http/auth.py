@@ -13,7 +13,7 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 
 from domain.access import Permission, Principal
 
-PUBLIC_PATHS = [r"^/health", r"^/swagger-ui", r"^/openapi\.json", r"^/schema", r"^/hooks/"]
+PUBLIC_PATHS = [r"^/health", r"^/swagger-ui", r"^/openapi\.json", r"^/schema", r"^/hooks/", r"^/unsubscribe/"]
 
 
 def parse_basic(header: str | None) -> tuple[str, str]:
