@@ -9,6 +9,8 @@ from typing import Protocol, Self, TypeVar
 from application.communications.ports import CommunicationRepository
 from application.decisions.ports import StatsReadModel
 from application.queries import Criterion, Query
+from application.sending.queue import DispatchQueue
+from application.sending.store import SendRepository
 from application.telephony.ports import (
     CallCampaignRepository,
     CallRecordRepository,
@@ -135,6 +137,12 @@ class UnitOfWork(Protocol):
 
     @property
     def campaign_contacts(self) -> CampaignContactRepository: ...
+
+    @property
+    def sends(self) -> SendRepository: ...
+
+    @property
+    def dispatch(self) -> DispatchQueue: ...
 
     async def __aenter__(self) -> Self: ...
 

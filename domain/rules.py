@@ -4,8 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import time
+from enum import StrEnum
 
 from domain.entity import Entity, Problems
+
+
+class QuietHoursPolicy(StrEnum):
+    """What a send that falls outside the rule's hours or weekdays gets."""
+
+    DEFER = "defer"
+    """Held to the next allowed minute in the client's time zone."""
+    DROP = "drop"
+    """Refused, with the reason why."""
 
 
 @dataclass(frozen=True)
@@ -14,6 +24,7 @@ class QuietHours:
 
     start: time
     end: time
+    policy: QuietHoursPolicy = QuietHoursPolicy.DEFER
 
     def contains(self, moment: time) -> bool:
         if self.start <= self.end:

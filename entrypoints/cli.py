@@ -101,6 +101,7 @@ def main(argv: list[str] | None = None) -> None:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("serve", help="apply migrations and serve the HTTP API (PORT, default 8181)")
     commands.add_parser("migrate", help="bring the database schema up to date")
+    commands.add_parser("worker", help="run the dispatch worker (any number of them on PostgreSQL)")
     user = commands.add_parser("create-user", help="create an employee who can log in")
     user.add_argument("login")
     user.add_argument("--role", default="Administrator", help="role id or name (default Administrator)")
@@ -114,6 +115,10 @@ def main(argv: list[str] | None = None) -> None:
         serve(settings)
     elif args.command == "migrate":
         migrate(settings)
+    elif args.command == "worker":
+        from entrypoints.worker import run_worker
+
+        run_worker(settings)
     elif args.command == "create-user":
         migrate(settings)
         create_user(settings, args.login, args.role, args.password)

@@ -10,21 +10,27 @@ from dependency_injector import containers, providers
 from adapters.logins import PrecisLoginRules
 from adapters.memory.unit_of_work import MemoryUnitOfWorkFactory
 from adapters.phones import LibPhoneNumberParser
+from adapters.sandbox.sender import SandboxSender
 from adapters.security import Argon2PasswordHasher
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWorkFactory
 from adapters.system import SystemClock
+from adapters.templates.jinja import JinjaRenderer
 from application.authentication import Authenticate, CredentialCache, LoginThrottle, ThrottlePolicy
 from application.bootstrap import Bootstrap
 from application.clients import Availability, Bookings, ChannelBlocks, ClientGroups, Clients, Projects
 from application.communications.bulk import BulkStatusUpdate
-from application.communications.records import Communications
+from application.communications.records import Communications, random_uuid
 from application.communications.translations import IdTranslations
 from application.decisions.importing import ImportHistory
 from application.decisions.recommend import Recommendations
 from application.decisions.statistics import Statistics
 from application.dictionaries import Channels, CommunicationTypes, Documents, Rules
 from application.organisation import Companies, Departments, Employees, Roles, ServiceAccounts
+from application.sending.send import EmailIdentity, SendMessages
+from application.sending.unsubscribe import UnsubscribeTokens
+from application.sending.unsubscribing import Unsubscribe
+from entrypoints.secrets import secret_key
 from entrypoints.settings import Settings
 from entrypoints.telephony_container import TelephonyContainer
 
@@ -37,6 +43,8 @@ class Core(containers.DeclarativeContainer):
     hasher = providers.Singleton(Argon2PasswordHasher)
     phones = providers.Singleton(LibPhoneNumberParser, default_region=config.phone_region)
     logins = providers.Singleton(PrecisLoginRules)
+    renderer = providers.Singleton(JinjaRenderer)
+    sandbox = providers.Singleton(SandboxSender, clock)
 
 
 class SqlStorage(containers.DeclarativeContainer):
@@ -96,6 +104,14 @@ class UseCases(containers.DeclarativeContainer):
     recommendations = providers.Singleton(Recommendations, uow, clock)
     import_history = providers.Singleton(ImportHistory, uow, clock)
     statistics = providers.Singleton(Statistics, uow)
+    email_identity = providers.Singleton(
+        EmailIdentity,
+        public_url=config.public_url,
+        message_id_domain=config.message_id_domain,
+        tokens=providers.Singleton(UnsubscribeTokens, config.secret_key),
+    )
+    unsubscribe = providers.Singleton(Unsubscribe, uow, clock, email_identity.provided.tokens)
+    send_messages = providers.Singleton(SendMessages, uow, clock, core.renderer, email_identity, random_uuid)
 
 
 class Container(containers.DeclarativeContainer):
@@ -119,6 +135,9 @@ def build_container(settings: Settings) -> Container:
             "login_failures_per_source_per_minute": settings.login_failures_per_source_per_minute,
             "login_failures_per_login_per_minute": settings.login_failures_per_login_per_minute,
             "database_pool_size": settings.database_pool_size,
+            "public_url": settings.base_url,
+            "message_id_domain": settings.message_id_domain,
+            "secret_key": secret_key(settings),
         }
     )
     container.telephony_settings.override(providers.Object(settings.telephony))

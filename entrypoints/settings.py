@@ -37,8 +37,18 @@ class Settings:
     database_pool_size: int = 20
     """Connections each process keeps to PostgreSQL; requests beyond it wait for a free one."""
     telephony: TelephonySettings = field(default_factory=TelephonySettings)
+    public_url: str | None = None
+    """The server's public base address, for every link it hands out; default http://localhost:<PORT>."""
+    secret_key: str | None = None
+    """Signs unsubscribe links; without it a key is kept in ``data/secret.key`` (made on first start)."""
+    message_id_domain: str = "switchboard.local"
+    """The right-hand side of every email's Message-ID."""
     in_process_worker: bool = False
-    """Run the background jobs inside the server process (``IN_PROCESS_WORKER``, on by default)."""
+    """Run the dispatch worker inside the API process; ``serve`` does unless IN_PROCESS_WORKER=0."""
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or f"http://localhost:{self.port}").rstrip("/")
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -60,7 +70,10 @@ class Settings:
             json_max_depth=int(env.get("JSON_MAX_DEPTH", "32")),
             database_pool_size=int(env.get("DATABASE_POOL_SIZE", "20")),
             telephony=TelephonySettings.from_env(env),
-            in_process_worker=env.get("IN_PROCESS_WORKER", "1").lower() not in ("0", "false", "no", ""),
+            public_url=env.get("PUBLIC_URL") or None,
+            secret_key=env.get("SECRET_KEY") or None,
+            message_id_domain=env.get("MESSAGE_ID_DOMAIN", "switchboard.local"),
+            in_process_worker=env.get("IN_PROCESS_WORKER", "1").lower() not in ("0", "false", "no"),
         )
 
     def ensure_data_dir(self) -> None:

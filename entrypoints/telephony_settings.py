@@ -33,7 +33,7 @@ class TelephonySettings:
     @classmethod
     def from_env(cls, env: dict[str, str]) -> TelephonySettings:
         return cls(
-            public_url=env.get("PUBLIC_URL", "http://localhost:8181"),
+            public_url=(env.get("PUBLIC_URL") or f"http://localhost:{env.get('PORT', '8181')}").rstrip("/"),
             beeline_api_url=env.get("BEELINE_API_URL") or DEFAULT_BEELINE_URL,
             beeline_api_token=env.get("BEELINE_API_TOKEN") or None,
             beeline_webhook_token=env.get("BEELINE_WEBHOOK_TOKEN") or None,

@@ -7,8 +7,10 @@ from collections.abc import Iterable
 from typing import Any, Self
 
 from adapters.memory.communications import CommunicationTables, MemoryCommunications
+from adapters.memory.dispatch import MemoryDispatchQueue
 from adapters.memory.matching import RelationTest
 from adapters.memory.repositories import MemoryRepository, Table
+from adapters.memory.sends import MemorySends, SendTables
 from adapters.memory.stats import MemoryStats
 from adapters.memory.telephony import (
     MemoryCallRecords,
@@ -55,6 +57,7 @@ class MemoryStore:
         self.memberships: dict[int, frozenset[int]] = {}
         self.communications = CommunicationTables()
         self.telephony = TelephonyTables()
+        self.sending = SendTables()
         # One transaction at a time: the fake is serializable, which real storage approximates.
         self.lock = asyncio.Lock()
 
@@ -122,6 +125,8 @@ class MemoryUnitOfWork:
     telephony_secrets: MemorySecrets
     call_campaigns: MemoryCampaigns
     campaign_contacts: MemoryCampaignContacts
+    sends: MemorySends
+    dispatch: MemoryDispatchQueue
 
     def __init__(self, store: MemoryStore, *, read_only: bool = False) -> None:
         self._store = store
@@ -165,6 +170,11 @@ class MemoryUnitOfWork:
         self.telephony_secrets = MemorySecrets(telephony.secrets)
         self.call_campaigns = MemoryCampaigns(telephony.campaigns)
         self.campaign_contacts = MemoryCampaignContacts(telephony.campaign_contacts)
+        self._sending = self._store.sending.copy()
+        self.sends = MemorySends(
+            self._sending, self._tables, lambda: self._memberships, lambda: self._communications
+        )
+        self.dispatch = MemoryDispatchQueue(self._sending)
         return self
 
     def _zone_of(self, communication: Communication) -> str | None:
@@ -183,6 +193,7 @@ class MemoryUnitOfWork:
         self._store.memberships = dict(self._memberships)
         self._store.communications = self._communications.copy()
         self._store.telephony = self._telephony.copy()
+        self._store.sending = self._sending.copy()
 
     def _client_relations(self) -> dict[str, RelationTest]:
         """What a client is related to beside its own row; the SQL repository mirrors these."""

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Dialect
 
 from domain.access import Grant, Permission
 from domain.organisation import WorkingDay
-from domain.rules import QuietHours
+from domain.rules import QuietHours, QuietHoursPolicy
 
 
 class UtcDateTime(sa.TypeDecorator[datetime]):
@@ -84,11 +84,13 @@ def _hours_load(raw: list[list[Any]]) -> tuple[WorkingDay, ...]:
 
 
 def _quiet_dump(q: QuietHours) -> list[str]:
-    return [q.start.isoformat("minutes"), q.end.isoformat("minutes")]
+    return [q.start.isoformat("minutes"), q.end.isoformat("minutes"), q.policy.value]
 
 
 def _quiet_load(raw: list[str]) -> QuietHours:
-    return QuietHours(time.fromisoformat(raw[0]), time.fromisoformat(raw[1]))
+    # Rows written before the policy existed hold two values: they meant "defer".
+    policy = QuietHoursPolicy(raw[2]) if len(raw) > 2 else QuietHoursPolicy.DEFER
+    return QuietHours(time.fromisoformat(raw[0]), time.fromisoformat(raw[1]), policy)
 
 
 def Grants() -> JsonValue:  # noqa: N802 - reads like a column type

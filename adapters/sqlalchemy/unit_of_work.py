@@ -11,9 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.sqlalchemy import tables as t
 from adapters.sqlalchemy.communications import SqlCommunications
+from adapters.sqlalchemy.dispatch import SqlDispatchQueue
 from adapters.sqlalchemy.filters import RelationFilter, related
 from adapters.sqlalchemy.groups import SqlClientGroups
 from adapters.sqlalchemy.repository import Link, SqlRepository
+from adapters.sqlalchemy.sending import SqlSends
 from adapters.sqlalchemy.stats import SqlStats
 from adapters.sqlalchemy.telephony import (
     SqlCallRecords,
@@ -172,6 +174,8 @@ class SqlUnitOfWork:
     bookings = _Repository(_plain(t.bookings, Booking, "booking"))
     communications = _Repository(SqlCommunications)
     stats = _Repository(SqlStats)
+    sends = _Repository(SqlSends)
+    dispatch = _Repository(SqlDispatchQueue)
     missed_calls = _Repository(SqlMissedCalls)
     call_records = _Repository(SqlCallRecords)
     seen_call_events = _Repository(SqlSeenEvents)

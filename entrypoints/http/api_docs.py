@@ -4,14 +4,16 @@ The assets come from the pinned ``swagger-ui-bundle-v2`` package (Swagger UI 5: 
 render OpenAPI 3.1), found where pip installed it; nothing is copied into this repository.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: Litestar must see the handler's annotation objects.
 
 from importlib.resources import files
 from pathlib import Path
 
-from litestar import Router
+from litestar import Router, get
+from litestar.exceptions import NotFoundException
 from litestar.openapi.plugins import SwaggerRenderPlugin
-from litestar.static_files import create_static_files_router
+from litestar.params import FromPath
+from litestar.response import File
 
 SWAGGER_UI_ASSETS = "/swagger-ui/assets"
 
@@ -26,12 +28,22 @@ def swagger_ui_directory() -> Path:
 
 
 def swagger_ui_assets() -> Router:
-    """The static route the page loads its scripts, stylesheet and icon from."""
-    return create_static_files_router(
-        path=SWAGGER_UI_ASSETS,
-        directories=[swagger_ui_directory()],
-        include_in_schema=False,
-    )
+    """The route the page loads its scripts, stylesheet and icon from.
+
+    Only the distribution's own files, looked up by name: any other name (a path, a name too long
+    for the file system) is a plain 404, never an error from the file system.
+    """
+    directory = swagger_ui_directory()
+    assets = {entry.name: entry for entry in directory.iterdir() if entry.is_file()}
+
+    @get("/{name:str}", include_in_schema=False, sync_to_thread=False)
+    def asset(name: FromPath[str]) -> File:
+        found = assets.get(name)
+        if found is None:
+            raise NotFoundException(f"no Swagger UI asset {name!r}")
+        return File(path=found, filename=name, content_disposition_type="inline")
+
+    return Router(path=SWAGGER_UI_ASSETS, route_handlers=[asset])
 
 
 def swagger_ui_page() -> SwaggerRenderPlugin:

@@ -33,6 +33,8 @@ from entrypoints.http.controllers.mailing_service import CONTROLLERS as SEED_001
 from entrypoints.http.controllers.missed_calls import CONTROLLERS as MISSED_CALLS
 from entrypoints.http.controllers.organisation import CONTROLLERS as ORGANISATION
 from entrypoints.http.controllers.pbx import CONTROLLERS as PBX
+from entrypoints.http.controllers.sending import CONTROLLERS as SENDING
+from entrypoints.http.controllers.unsubscribe import CONTROLLERS as UNSUBSCRIBE
 from entrypoints.http.errors import EXCEPTION_HANDLERS, document_errors
 from entrypoints.http.health import health, openapi_document
 from entrypoints.http.security.allow_header import AllowHeaderMiddleware
@@ -40,6 +42,7 @@ from entrypoints.http.security.client_address import trusted_networks
 from entrypoints.http.security.path_keys import PathKeyMiddleware
 from entrypoints.http.security.request_guard import RequestGuardMiddleware
 from entrypoints.settings import Settings
+from entrypoints.worker import start_in_process_worker
 
 log = logging.getLogger("switchboard")
 
@@ -58,6 +61,8 @@ ROUTES: list[Any] = [
     *CALL_PHONE,
     *CALL_CENTER,
     *MISSED_CALLS,
+    *SENDING,
+    *UNSUBSCRIBE,
 ]
 
 
@@ -97,12 +102,7 @@ def create_app(container: Container, settings: Settings) -> Litestar:
                 "The user Admin still has the default password 'admin'. Set ADMIN_PASSWORD or change it."
             )
             log.warning("!" * 72)
-        worker = None
-        if settings.in_process_worker:
-            from entrypoints.worker import Worker, all_jobs
-
-            worker = Worker(all_jobs(container))
-            worker.start()
+        worker = start_in_process_worker(container) if settings.in_process_worker else None
         try:
             yield
         finally:

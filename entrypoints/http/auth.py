@@ -20,6 +20,7 @@ PUBLIC_PATHS = [
     r"^/openapi\.json",
     r"^/schema",
     r"^/hooks/",
+    r"^/unsubscribe/",
     # Telephony callbacks authenticate by a secret: in the path (PBX) or a token (call center).
     r"^/webhooks/",
     r"^/api/(finish|update)Campaign$",

@@ -347,9 +347,24 @@ def test_a_rule_is_created_in_full_and_answers_in_the_documented_shape(client: T
         "updateTime",
     }
     assert created["allowedTypeIds"] == [1, 2] and created["channelPriority"] == [3, 1]
-    assert created["quietHours"] == {"start": "22:00", "end": "08:00"}
+    assert created["quietHours"] == {"start": "22:00", "end": "08:00", "policy": "defer"}
     assert (created["autoSelect"], created["active"], created["maxPerWeek"]) == (True, True, 3)
     assert client.get("/api/v1/rules/Sales").json() == created
+
+
+def test_a_rule_keeps_its_quiet_hours_policy(client: TestClient[Any]) -> None:
+    department_id = department(client)
+    quiet = {"start": "13:00", "end": "14:00", "policy": "drop"}
+    created = create(
+        client, "/api/v1/rules", {"departmentId": department_id, "name": "Lunch", "quietHours": quiet}
+    )
+    assert created["quietHours"] == quiet
+    assert client.get("/api/v1/rules/Lunch").json()["quietHours"] == quiet
+    bad = client.post(
+        "/api/v1/rules",
+        json={"departmentId": department_id, "name": "Odd", "quietHours": {**quiet, "policy": "later"}},
+    )
+    assert bad.status_code == 400
 
 
 def test_a_rule_has_sensible_defaults(client: TestClient[Any]) -> None:
@@ -460,6 +475,7 @@ def test_rules_round_trip_through_sql_storage(sql_client: TestClient[Any]) -> No
     assert loaded["allowedChannelIds"] == [1, 2] and loaded["quietHours"] == {
         "start": "21:30",
         "end": "09:15",
+        "policy": "defer",
     }
     dangling = sql_client.post("/api/v1/rules", json={"departmentId": 404, "name": "Ghost"})
     assert fields(dangling) == ["departmentId"]

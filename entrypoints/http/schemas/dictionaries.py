@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 from msgspec import UNSET, UnsetType
 
 from domain.dictionaries import Channel, ChannelKind, CommunicationType, Document, DocumentKind
-from domain.rules import QuietHours, Rule
+from domain.rules import QuietHours, QuietHoursPolicy, Rule
 from entrypoints.http.schemas.common import (
     ClockTime,
     Code,
@@ -172,10 +172,12 @@ class QuietHoursIo(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
     start: ClockTime
     end: ClockTime
+    policy: Literal["defer", "drop"] = "defer"
+    """``defer`` holds a message to the next allowed minute; ``drop`` refuses it (reason quiet_hours)."""
 
 
 def to_quiet_hours(q: QuietHoursIo) -> QuietHours:
-    return QuietHours(clock_time(q.start), clock_time(q.end))
+    return QuietHours(clock_time(q.start), clock_time(q.end), QuietHoursPolicy(q.policy))
 
 
 class RuleIn(In):
@@ -243,7 +245,11 @@ def rule_out(r: Rule) -> RuleOut:
         channel_priority=list(r.channel_priority),
         quiet_hours=None
         if quiet is None
-        else QuietHoursIo(start=quiet.start.isoformat("minutes"), end=quiet.end.isoformat("minutes")),
+        else QuietHoursIo(
+            start=quiet.start.isoformat("minutes"),
+            end=quiet.end.isoformat("minutes"),
+            policy=quiet.policy.value,
+        ),
         allowed_weekdays=list(r.allowed_weekdays),
         max_per_day=r.max_per_day,
         max_per_week=r.max_per_week,

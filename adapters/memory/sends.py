@@ -1,0 +1,158 @@
+"""Sends in memory: the same behaviour as the SQL tables, for use-case tests and the sandbox mode."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from adapters.memory.communications import CommunicationTables
+from adapters.memory.repositories import Table
+from application.sending.commands import AcceptedItem, RefusedItem
+from application.sending.store import Counts, QueuedMessage, SendFacts, SendRecord
+from domain.clients import Booking, ChannelBlock, Client
+from domain.rules import Rule
+
+
+@dataclass(frozen=True, kw_only=True)
+class QueueEntry:
+    """A dispatch queue row: the message and its dispatch state."""
+
+    message: QueuedMessage
+    send_id: int | None
+    pending: bool = True
+    lease_until: datetime | None = None
+    lease_owner: str | None = None
+    last_error: str | None = None
+
+
+@dataclass
+class SendTables:
+    """Everything stored about sends; the unit of work copies it per transaction."""
+
+    sends: dict[int, SendRecord] = field(default_factory=dict)
+    refusals: dict[int, list[RefusedItem]] = field(default_factory=dict)
+    queue: dict[int, QueueEntry] = field(default_factory=dict)
+    """By communication id."""
+    days: dict[tuple[int, date], int] = field(default_factory=dict)
+    last: dict[int, datetime] = field(default_factory=dict)
+    next_id: int = 1
+
+    def copy(self) -> SendTables:
+        # Values are frozen or replaced whole, so shallow copies keep transactions apart.
+        return SendTables(
+            sends=dict(self.sends),
+            refusals={k: list(v) for k, v in self.refusals.items()},
+            queue=dict(self.queue),
+            days=dict(self.days),
+            last=dict(self.last),
+            next_id=self.next_id,
+        )
+
+
+class MemorySends:
+    def __init__(
+        self,
+        tables: SendTables,
+        entities: Mapping[str, Table[Any]],
+        memberships: Callable[[], Mapping[int, frozenset[int]]],
+        communications: Callable[[], CommunicationTables],
+    ) -> None:
+        self._t = tables
+        self._entities = entities
+        self._memberships = memberships
+        self._communications = communications
+
+    async def active_rules(self, department_id: int) -> list[Rule]:
+        rows: dict[int, Rule] = self._entities["rules"].rows
+        return [r for _, r in sorted(rows.items()) if r.department_id == department_id and r.active]
+
+    async def group_members(self, group_id: int) -> list[int]:
+        return sorted(self._memberships().get(group_id, frozenset()))
+
+    async def project_clients(self, project_id: int) -> list[int]:
+        rows: dict[int, Client] = self._entities["clients"].rows
+        return sorted(i for i, c in rows.items() if c.project_id == project_id)
+
+    async def facts(self, client_ids: Sequence[int], now: datetime) -> dict[int, SendFacts]:
+        wanted = set(client_ids)
+        blocks: dict[int, list[ChannelBlock]] = defaultdict(list)
+        for block in self._entities["channel_blocks"].rows.values():
+            if block.client_id in wanted and block.is_active(now):
+                blocks[block.client_id].append(block)
+        held: dict[int, list[Booking]] = defaultdict(list)
+        for booking in self._entities["bookings"].rows.values():
+            if booking.client_id in wanted and booking.holds(now):
+                held[booking.client_id].append(booking)
+        today: dict[int, int] = defaultdict(int)
+        week: dict[int, int] = defaultdict(int)
+        for (client_id, day), count in self._t.days.items():
+            if client_id in wanted and day > now.date() - timedelta(days=7):
+                week[client_id] += count
+                if day == now.date():
+                    today[client_id] += count
+        last = {c: at for c, at in self._t.last.items() if c in wanted}
+        return {
+            i: SendFacts(
+                blocks=tuple(blocks.get(i, ())),
+                bookings=tuple(held.get(i, ())),
+                sent_today=today.get(i, 0),
+                sent_this_week=week.get(i, 0),
+                last_sent_at=last.get(i),
+            )
+            for i in set(blocks) | set(held) | set(week) | set(last)
+        }
+
+    async def find_by_key(self, idempotency_key: str, since: datetime) -> SendRecord | None:
+        for send_id, record in self._t.sends.items():
+            if record.idempotency_key == idempotency_key:
+                if record.create_time < since:
+                    self._t.sends[send_id] = replace(record, idempotency_key=None)
+                    return None
+                return record
+        return None
+
+    async def get(self, send_id: int) -> SendRecord | None:
+        return self._t.sends.get(send_id)
+
+    async def add(
+        self, record: SendRecord, queued: Sequence[QueuedMessage], refused: Sequence[RefusedItem]
+    ) -> SendRecord:
+        stored = replace(record, id=self._t.next_id)
+        self._t.next_id += 1
+        assert stored.id is not None
+        self._t.sends[stored.id] = stored
+        self._t.refusals[stored.id] = list(refused)
+        for message in queued:
+            self._t.queue[message.communication_id] = QueueEntry(message=message, send_id=stored.id)
+            if message.client_id is not None:
+                key = (message.client_id, message.due_at.date())
+                self._t.days[key] = self._t.days.get(key, 0) + 1
+                if self._t.last.get(message.client_id, message.due_at) <= message.due_at:
+                    self._t.last[message.client_id] = message.due_at
+        return stored
+
+    def _of(self, send_id: int) -> list[QueueEntry]:
+        return [e for _, e in sorted(self._t.queue.items()) if e.send_id == send_id]
+
+    async def accepted(self, send_id: int, *, limit: int, offset: int) -> list[AcceptedItem]:
+        entries = self._of(send_id)[offset : offset + limit]
+        return [
+            AcceptedItem(e.message.client_id or 0, e.message.uuid, e.message.channel_id, e.message.due_at)
+            for e in entries
+        ]
+
+    async def refused(self, send_id: int, *, limit: int, offset: int) -> list[RefusedItem]:
+        return self._t.refusals.get(send_id, [])[offset : offset + limit]
+
+    async def counts(self, send_id: int) -> Counts:
+        rows = self._communications().rows
+        lifecycle: dict[str, int] = defaultdict(int)
+        delivery: dict[str, int] = defaultdict(int)
+        for entry in self._of(send_id):
+            communication = rows[entry.message.communication_id]
+            lifecycle[communication.status.value] += 1
+            delivery[str(communication.delivery_status or "queued")] += 1
+        return Counts(lifecycle=dict(lifecycle), delivery=dict(delivery))

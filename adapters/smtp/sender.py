@@ -1,0 +1,139 @@
+"""The SMTP ChannelSender: one email per message, over a few reused connections.
+
+A refused recipient is a final ``undelivered``, a refused message body (5xx to DATA) a final
+``failed``. Anything else (a dropped connection, a timeout, a 4xx, and also a refused login or
+sender, which are the server's configuration and not this message's fault) is transient and left
+to the dispatcher's retries, which end in ``failed`` with this reason after N attempts.
+A connection that failed is never reused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ssl
+from collections.abc import Sequence
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formataddr, formatdate
+from enum import StrEnum
+
+import aiosmtplib
+
+from application.sending.ports import OutgoingMessage, SendResult, StatusReport
+from domain.communications import DeliveryStatus
+
+PROVIDER = "smtp"
+
+
+class SmtpSecurity(StrEnum):
+    NONE = "none"
+    STARTTLS = "starttls"
+    SSL = "ssl"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SmtpSettings:
+    host: str = "localhost"
+    port: int = 25
+    username: str | None = None
+    password: str | None = None
+    security: SmtpSecurity = SmtpSecurity.NONE
+    from_address: str = "switchboard@localhost"
+    from_name: str | None = None
+    timeout: float = 30.0
+    connections: int = 4
+    """How many connections stay open at most; the dispatcher's concurrency should not exceed it by much."""
+    tls_context: ssl.SSLContext | None = None
+    """For a private CA or tests; None validates against the system's certificates."""
+
+
+def build_email(message: OutgoingMessage, settings: SmtpSettings) -> EmailMessage:
+    """A multipart/alternative email: the text part first, the HTML part as the preferred one."""
+    email = EmailMessage()
+    email["From"] = formataddr((settings.from_name or "", settings.from_address))
+    email["To"] = message.to
+    email["Subject"] = message.subject or ""
+    email["Date"] = formatdate(localtime=False, usegmt=True)
+    for name, value in message.headers.items():
+        email[name] = value
+    email.set_content(message.text or "")
+    if message.html is not None:
+        email.add_alternative(message.html, subtype="html")
+    return email
+
+
+class SmtpSender:
+    provider = PROVIDER
+
+    def __init__(self, settings: SmtpSettings) -> None:
+        self._settings = settings
+        self._idle: list[aiosmtplib.SMTP] = []
+        self._slots = asyncio.Semaphore(max(1, settings.connections))
+
+    def _client(self) -> aiosmtplib.SMTP:
+        s = self._settings
+        return aiosmtplib.SMTP(
+            hostname=s.host,
+            port=s.port,
+            username=s.username,
+            password=s.password,
+            use_tls=s.security is SmtpSecurity.SSL,
+            start_tls=s.security is SmtpSecurity.STARTTLS,
+            timeout=s.timeout,
+            tls_context=s.tls_context,
+        )
+
+    async def _connected(self) -> aiosmtplib.SMTP:
+        while self._idle:
+            client = self._idle.pop()
+            if client.is_connected:
+                return client
+        client = self._client()
+        await client.connect()
+        return client
+
+    async def send(self, message: OutgoingMessage) -> SendResult:
+        email = build_email(message, self._settings)
+        async with self._slots:
+            client: aiosmtplib.SMTP | None = None
+            try:
+                client = await self._connected()
+                await client.send_message(email)
+            except aiosmtplib.SMTPRecipientsRefused as error:
+                self._keep(client)
+                reasons = "; ".join(f"{r.code} {r.message}" for r in error.recipients)
+                return SendResult.rejected(f"smtp: recipient refused: {reasons}", DeliveryStatus.UNDELIVERED)
+            except aiosmtplib.SMTPDataError as error:
+                # The server refused this message's content for good (5xx) or for now (4xx).
+                await self._drop(client)
+                if 500 <= error.code < 600:
+                    return SendResult.rejected(f"smtp: {error.code} {error.message}")
+                return SendResult.retry(f"smtp: {error.code} {error.message}")
+            except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
+                await self._drop(client)
+                return SendResult.retry(f"smtp: {type(error).__name__}: {error}")
+            self._keep(client)
+        return SendResult.sent(str(email["Message-ID"] or message.uuid))
+
+    def _keep(self, client: aiosmtplib.SMTP | None) -> None:
+        if client is not None and client.is_connected:
+            self._idle.append(client)
+
+    async def _drop(self, client: aiosmtplib.SMTP | None) -> None:
+        # A broken connection may fail to close; it is gone either way.
+        if client is not None:
+            with contextlib.suppress(Exception):
+                client.close()
+
+    async def statuses(self, provider_message_ids: Sequence[str]) -> list[StatusReport]:
+        # SMTP has no status query: bounces come back as mail (DSN), which this adapter does not read.
+        return []
+
+    async def close(self) -> None:
+        while self._idle:
+            client = self._idle.pop()
+            try:
+                await client.quit()
+            except aiosmtplib.SMTPException:
+                client.close()

@@ -1,0 +1,321 @@
+"""Sends in SQL: the send requests, their refusals, the dispatch queue and the per-client send counts.
+
+The dispatch queue holds one row per accepted communication with what the provider needs; the
+worker claims due rows from it (see ``dispatch.py``). ``client_send_days`` and
+``client_last_sends`` are the read model behind frequency caps and minimum intervals: kept up to
+date by the same transaction that queues the messages, so a check never counts history.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from adapters.sqlalchemy.communications import BigId, communications
+from adapters.sqlalchemy.tables import (
+    bookings,
+    channel_blocks,
+    client_group_members,
+    clients,
+    metadata,
+    rules,
+)
+from adapters.sqlalchemy.types import EnumText, JsonDict, UtcDateTime
+from application.sending.commands import AcceptedItem, RefusedItem
+from application.sending.store import Counts, QueuedMessage, SendFacts, SendRecord
+from domain.clients import Booking, BookingState, ChannelBlock
+from domain.dictionaries import ChannelKind
+from domain.rules import Rule
+from domain.sending.refusals import RefusalReason
+
+CHUNK = 5_000
+"""Rows or ids per statement: under every driver's bound-parameter limit."""
+
+sends = sa.Table(
+    "sends",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("idempotency_key", sa.String(255), unique=True),
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    sa.Column(
+        "type_id", sa.Integer, sa.ForeignKey("communication_types.id", ondelete="RESTRICT"), nullable=False
+    ),
+    sa.Column("department_id", sa.Integer, sa.ForeignKey("departments.id", ondelete="RESTRICT")),
+    sa.Column("actor", sa.String(128), nullable=False),
+    sa.Column("accepted_count", sa.Integer, nullable=False),
+    sa.Column("refused_count", sa.Integer, nullable=False),
+    sa.Column("create_time", UtcDateTime, nullable=False),
+    sqlite_autoincrement=True,
+)
+
+send_refusals = sa.Table(
+    "send_refusals",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column(
+        "send_id", sa.Integer, sa.ForeignKey("sends.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    sa.Column("client_id", sa.Integer, nullable=False),
+    sa.Column("reason", EnumText(RefusalReason, 32), nullable=False),
+    sa.Column("message", sa.Text, nullable=False),
+    sqlite_autoincrement=True,
+)
+
+dispatch_queue = sa.Table(
+    "dispatch_queue",
+    metadata,
+    sa.Column(
+        "communication_id",
+        BigId,
+        sa.ForeignKey("communications.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    sa.Column("send_id", sa.Integer, sa.ForeignKey("sends.id", ondelete="CASCADE"), index=True),
+    sa.Column("uuid", sa.String(36), nullable=False),
+    sa.Column("client_id", sa.Integer),
+    sa.Column("channel_id", sa.Integer, nullable=False),
+    sa.Column("channel_kind", EnumText(ChannelKind, 16), nullable=False),
+    sa.Column("due_at", UtcDateTime, nullable=False),
+    # True until the message is sent or finally failed.
+    sa.Column("pending", sa.Boolean, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("lease_until", UtcDateTime),
+    sa.Column("lease_owner", sa.String(64)),
+    sa.Column("recipient", sa.String(512), nullable=False),
+    sa.Column("subject", sa.String(1000)),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("html", sa.Text),
+    sa.Column("headers", JsonDict(), nullable=False),
+    sa.Column("last_error", sa.Text),
+    # The claim reads "pending and due, oldest first": this index answers it without a sort.
+    sa.Index("ix_dispatch_queue_due", "pending", "due_at"),
+)
+
+client_send_days = sa.Table(
+    "client_send_days",
+    metadata,
+    sa.Column("client_id", sa.Integer, sa.ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("sends", sa.Integer, nullable=False),
+)
+
+client_last_sends = sa.Table(
+    "client_last_sends",
+    metadata,
+    sa.Column("client_id", sa.Integer, sa.ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("last_sent_at", UtcDateTime, nullable=False),
+)
+
+
+def _hydrate(entity: Any, row: Any) -> Any:
+    # Stored rows were valid when written: rebuild without re-running today's validation.
+    made = object.__new__(entity)
+    made.__dict__.update(row)
+    return made
+
+
+def _chunks(items: Sequence[Any]) -> list[Sequence[Any]]:
+    return [items[i : i + CHUNK] for i in range(0, len(items), CHUNK)]
+
+
+def _upsert(connection: AsyncConnection, table: sa.Table) -> Any:
+    return (postgresql if connection.dialect.name == "postgresql" else sqlite).insert(table)
+
+
+class SqlSends:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._conn = connection
+
+    async def active_rules(self, department_id: int) -> list[Rule]:
+        statement = sa.select(rules).where(rules.c.department_id == department_id, rules.c.active.is_(True))
+        rows = (await self._conn.execute(statement.order_by(rules.c.id))).mappings().all()
+        return [_hydrate(Rule, row) for row in rows]
+
+    async def group_members(self, group_id: int) -> list[int]:
+        m = client_group_members.c
+        statement = sa.select(m.client_id).where(m.group_id == group_id).order_by(m.client_id)
+        return list((await self._conn.execute(statement)).scalars())
+
+    async def project_clients(self, project_id: int) -> list[int]:
+        statement = sa.select(clients.c.id).where(clients.c.project_id == project_id).order_by(clients.c.id)
+        return list((await self._conn.execute(statement)).scalars())
+
+    async def facts(self, client_ids: Sequence[int], now: datetime) -> dict[int, SendFacts]:
+        blocks: dict[int, list[ChannelBlock]] = defaultdict(list)
+        held: dict[int, list[Booking]] = defaultdict(list)
+        today: dict[int, int] = defaultdict(int)
+        week: dict[int, int] = defaultdict(int)
+        last: dict[int, datetime] = {}
+        day = now.date()
+        for chunk in _chunks(client_ids):
+            b = channel_blocks.c
+            statement = sa.select(channel_blocks).where(
+                b.client_id.in_(chunk), sa.or_(b.until.is_(None), b.until > now)
+            )
+            for row in (await self._conn.execute(statement)).mappings():
+                blocks[row["client_id"]].append(_hydrate(ChannelBlock, row))
+            k = bookings.c
+            statement = sa.select(bookings).where(
+                k.client_id.in_(chunk), k.status == BookingState.BOOKED, k.before_date > now
+            )
+            for row in (await self._conn.execute(statement)).mappings():
+                held[row["client_id"]].append(_hydrate(Booking, row))
+            d = client_send_days.c
+            statement = sa.select(d.client_id, d.day, d.sends).where(
+                d.client_id.in_(chunk), d.day > day - timedelta(days=7)
+            )
+            for client_id, sent_day, count in await self._conn.execute(statement):
+                week[client_id] += count
+                if sent_day == day:
+                    today[client_id] += count
+            s = client_last_sends.c
+            statement = sa.select(s.client_id, s.last_sent_at).where(s.client_id.in_(chunk))
+            last.update({client_id: at for client_id, at in await self._conn.execute(statement)})
+        known = set(blocks) | set(held) | set(week) | set(last)
+        return {
+            i: SendFacts(
+                blocks=tuple(blocks.get(i, ())),
+                bookings=tuple(held.get(i, ())),
+                sent_today=today.get(i, 0),
+                sent_this_week=week.get(i, 0),
+                last_sent_at=last.get(i),
+            )
+            for i in known
+        }
+
+    async def find_by_key(self, idempotency_key: str, since: datetime) -> SendRecord | None:
+        statement = sa.select(sends).where(sends.c.idempotency_key == idempotency_key)
+        row = (await self._conn.execute(statement)).mappings().first()
+        if row is None:
+            return None
+        if row["create_time"] < since:
+            # An expired key is free again: forget the old request's claim on it.
+            await self._conn.execute(
+                sends.update().where(sends.c.id == row["id"]).values(idempotency_key=None)
+            )
+            return None
+        return SendRecord(**row)
+
+    async def get(self, send_id: int) -> SendRecord | None:
+        row = (await self._conn.execute(sa.select(sends).where(sends.c.id == send_id))).mappings().first()
+        return None if row is None else SendRecord(**row)
+
+    async def add(
+        self, record: SendRecord, queued: Sequence[QueuedMessage], refused: Sequence[RefusedItem]
+    ) -> SendRecord:
+        values = {name: getattr(record, name) for name in [c.name for c in sends.columns] if name != "id"}
+        send_id = (await self._conn.execute(sends.insert().values(values).returning(sends.c.id))).scalar_one()
+        for chunk in _chunks(refused):
+            await self._conn.execute(
+                send_refusals.insert(),
+                [
+                    {"send_id": send_id, "client_id": r.client_id, "reason": r.reason, "message": r.message}
+                    for r in chunk
+                ],
+            )
+        for chunk in _chunks(queued):
+            await self._conn.execute(dispatch_queue.insert(), [_queue_row(send_id, q) for q in chunk])
+        await self._count(queued)
+        return SendRecord(**{**values, "id": send_id})
+
+    async def _count(self, queued: Sequence[QueuedMessage]) -> None:
+        per_day: dict[tuple[int, date], int] = defaultdict(int)
+        latest: dict[int, datetime] = {}
+        for q in queued:
+            if q.client_id is None:
+                continue
+            per_day[(q.client_id, q.due_at.date())] += 1
+            if q.client_id not in latest or latest[q.client_id] < q.due_at:
+                latest[q.client_id] = q.due_at
+        rows = [{"client_id": c, "day": d, "sends": n} for (c, d), n in per_day.items()]
+        for chunk in _chunks(rows):
+            insert = _upsert(self._conn, client_send_days)
+            statement = insert.on_conflict_do_update(
+                index_elements=["client_id", "day"],
+                set_={"sends": client_send_days.c.sends + insert.excluded.sends},
+            )
+            await self._conn.execute(statement, list(chunk))
+        last_rows = [{"client_id": c, "last_sent_at": at} for c, at in latest.items()]
+        for chunk in _chunks(last_rows):
+            insert = _upsert(self._conn, client_last_sends)
+            statement = insert.on_conflict_do_update(
+                index_elements=["client_id"],
+                set_={
+                    "last_sent_at": sa.case(
+                        (
+                            insert.excluded.last_sent_at > client_last_sends.c.last_sent_at,
+                            insert.excluded.last_sent_at,
+                        ),
+                        else_=client_last_sends.c.last_sent_at,
+                    )
+                },
+            )
+            await self._conn.execute(statement, list(chunk))
+
+    async def accepted(self, send_id: int, *, limit: int, offset: int) -> list[AcceptedItem]:
+        q = dispatch_queue.c
+        statement = (
+            sa.select(q.client_id, q.uuid, q.channel_id, communications.c.scheduled_at, q.due_at)
+            .join(communications, communications.c.id == q.communication_id)
+            .where(q.send_id == send_id)
+            .order_by(q.communication_id)
+            .limit(limit)
+            .offset(offset)
+        )
+        rows = await self._conn.execute(statement)
+        return [AcceptedItem(c or 0, u, ch, sched or due) for c, u, ch, sched, due in rows]
+
+    async def refused(self, send_id: int, *, limit: int, offset: int) -> list[RefusedItem]:
+        r = send_refusals.c
+        statement = (
+            sa.select(r.client_id, r.reason, r.message)
+            .where(r.send_id == send_id)
+            .order_by(r.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        return [RefusedItem(c, reason, m) for c, reason, m in await self._conn.execute(statement)]
+
+    async def counts(self, send_id: int) -> Counts:
+        c = communications.c
+        statement = (
+            sa.select(c.status, c.delivery_status, sa.func.count())
+            .select_from(dispatch_queue.join(communications, c.id == dispatch_queue.c.communication_id))
+            .where(dispatch_queue.c.send_id == send_id)
+            .group_by(c.status, c.delivery_status)
+        )
+        lifecycle: dict[str, int] = defaultdict(int)
+        delivery: dict[str, int] = defaultdict(int)
+        for status, delivery_status, count in await self._conn.execute(statement):
+            lifecycle[str(status)] += count
+            delivery[str(delivery_status or "queued")] += count
+        return Counts(lifecycle=dict(lifecycle), delivery=dict(delivery))
+
+
+def _queue_row(send_id: int | None, q: QueuedMessage) -> dict[str, Any]:
+    return {
+        "communication_id": q.communication_id,
+        "send_id": send_id,
+        "uuid": q.uuid,
+        "client_id": q.client_id,
+        "channel_id": q.channel_id,
+        "channel_kind": q.channel_kind,
+        "due_at": q.due_at,
+        "pending": True,
+        "attempts": q.attempts,
+        "lease_until": None,
+        "lease_owner": None,
+        "recipient": q.to,
+        "subject": q.subject,
+        "text": q.text,
+        "html": q.html,
+        "headers": dict(q.headers),
+        "last_error": None,
+    }

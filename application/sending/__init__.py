@@ -1,0 +1,1 @@
+"""Sending: the send request, dispatch through providers, delivery statuses and mailings."""

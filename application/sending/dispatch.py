@@ -1,0 +1,162 @@
+"""The dispatcher: claim due messages, send them outside any transaction, record the outcomes.
+
+Three short steps per batch, so that a provider call never holds a row lock or the SQLite writer:
+
+1. claim a batch of due rows with a lease, and commit;
+2. send them through their channel's provider, with bounded concurrency and a token bucket per
+   provider;
+3. record every outcome, with the communications' delivery statuses, in a second transaction.
+
+A worker that dies between 1 and 3 loses nothing: its lease expires and another worker claims the
+rows again. Only messages that were in flight at that moment can go out twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from application.communications.listing import CommunicationFilter
+from application.ports import Clock, UnitOfWorkFactory
+from application.queries import Query
+from application.sending.ports import ChannelSender, SendOutcome, SendResult
+from application.sending.queue import Claimed, Settled
+from application.sending.ratelimit import TokenBucket
+from domain.access import Permission, Principal, Process
+from domain.communications import Communication, DeliveryStatus, LifecycleStatus
+from domain.dictionaries import ChannelKind
+
+DISPATCHER = Principal.process(Process.DISPATCHER, Permission.SEND_COMMUNICATIONS)
+
+
+@dataclass(frozen=True, kw_only=True)
+class DispatchPolicy:
+    batch: int = 200
+    concurrency: int = 50
+    lease: timedelta = timedelta(seconds=60)
+    """Longer than a batch can take to send; an expired lease lets another worker take the rows."""
+    max_attempts: int = 5
+    backoff_base: timedelta = timedelta(seconds=2)
+    backoff_cap: timedelta = timedelta(minutes=10)
+    send_timeout: float = 30.0
+
+
+def backoff(attempts: int, policy: DispatchPolicy, rng: random.Random) -> timedelta:
+    """Exponential in the attempts made, capped, with "equal jitter" so retries do not march together."""
+    base = policy.backoff_base.total_seconds() * 2 ** max(0, attempts - 1)
+    ceiling = min(policy.backoff_cap.total_seconds(), base)
+    return timedelta(seconds=ceiling / 2 + ceiling / 2 * rng.random())
+
+
+class Dispatcher:
+    """Sends the due communications of the dispatch queue; ``run_once`` handles one batch."""
+
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        clock: Clock,
+        senders: Mapping[ChannelKind, ChannelSender],
+        buckets: Mapping[str, TokenBucket],
+        policy: DispatchPolicy,
+        owner: str,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._uow = uow_factory
+        self._clock = clock
+        self._senders = senders
+        self._buckets = buckets
+        self._policy = policy
+        self._owner = owner
+        self._rng = rng or random.Random()
+        self._slots = asyncio.Semaphore(policy.concurrency)
+
+    @property
+    def name(self) -> str:
+        return "dispatch"
+
+    async def run_once(self) -> int:
+        """Claim, send and record one batch; returns how many messages it handled (0: nothing due)."""
+        now = self._clock.now()
+        async with self._uow() as uow:
+            claimed = await uow.dispatch.claim(
+                now=now, lease_until=now + self._policy.lease, owner=self._owner, limit=self._policy.batch
+            )
+            await uow.commit()
+        if not claimed:
+            return 0
+        results = await asyncio.gather(*(self._send(c) for c in claimed))
+        await self._record(claimed, results)
+        return len(claimed)
+
+    async def _send(self, claimed: Claimed) -> tuple[str | None, SendResult]:
+        message = claimed.message
+        sender = self._senders.get(message.channel_kind)
+        if sender is None:
+            return None, SendResult.rejected(f"no provider is configured for {message.channel_kind} channels")
+        async with self._slots:
+            bucket = self._buckets.get(sender.provider)
+            if bucket is not None:
+                await bucket.take()
+            try:
+                result = await asyncio.wait_for(sender.send(message.outgoing()), self._policy.send_timeout)
+            except TimeoutError:
+                result = SendResult.retry(
+                    f"{sender.provider}: no answer within {self._policy.send_timeout:g} s"
+                )
+            except Exception as error:  # a provider adapter's bug must not stop the worker
+                result = SendResult.retry(f"{sender.provider}: {type(error).__name__}: {error}")
+        return sender.provider, result
+
+    async def _record(
+        self, claimed: Sequence[Claimed], results: Sequence[tuple[str | None, SendResult]]
+    ) -> None:
+        now = self._clock.now()
+        actor = DISPATCHER.actor
+        async with self._uow() as uow:
+            uuids = tuple(c.message.uuid for c in claimed)
+            found = await uow.communications.find(
+                Query(CommunicationFilter(uuids=uuids).criteria(), limit=len(uuids))
+            )
+            by_uuid = {c.uuid: c for c in found}
+            settled: list[Settled] = []
+            changed: dict[int, Communication] = {}
+            for item, (provider, result) in zip(claimed, results, strict=True):
+                message = item.message
+                attempts = message.attempts + 1
+                communication = by_uuid.get(message.uuid)
+                if communication is None or communication.is_terminal:
+                    # Cancelled (or deleted) while queued: nothing more to do for it.
+                    settled.append(Settled(communication_id=message.communication_id, attempts=attempts))
+                    continue
+                communication.record_attempt(
+                    at=now, provider=provider, provider_message_id=result.provider_message_id
+                )
+                changed[message.communication_id] = communication
+                if result.outcome is SendOutcome.SENT:
+                    if communication.status is LifecycleStatus.CREATED:
+                        communication.start(at=now, actor=actor)
+                    communication.record_delivery(DeliveryStatus.SENT, at=now, actor=actor)
+                elif result.outcome is SendOutcome.REJECTED:
+                    status = result.delivery_status or DeliveryStatus.FAILED
+                    communication.record_delivery(status, at=now, actor=actor, reason=result.reason)
+                elif attempts >= self._policy.max_attempts:
+                    reason = f"{result.reason} (gave up after {attempts} attempts)"
+                    communication.record_delivery(DeliveryStatus.FAILED, at=now, actor=actor, reason=reason)
+                else:
+                    retry_at = now + backoff(attempts, self._policy, self._rng)
+                    settled.append(
+                        Settled(
+                            communication_id=message.communication_id,
+                            attempts=attempts,
+                            retry_at=retry_at,
+                            error=result.reason,
+                        )
+                    )
+                    continue
+                settled.append(Settled(communication_id=message.communication_id, attempts=attempts))
+            held = set(await uow.dispatch.settle(self._owner, settled))
+            await uow.communications.update_many([c for i, c in changed.items() if i in held])
+            await uow.commit()

@@ -1,0 +1,62 @@
+"""Provider status reports move communications along the delivery state machine."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from application.communications.listing import CommunicationFilter
+from application.ports import Clock, UnitOfWorkFactory
+from application.queries import Query
+from application.sending.ports import StatusFeed, StatusReport
+from domain.access import Principal, Process
+
+PROVIDER_PROCESS = Principal.process(Process.PROVIDER)
+
+
+class DeliveryReports:
+    """Applies the reports that providers push on their own (the sandbox's simulated callbacks)."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock, feeds: Sequence[StatusFeed]) -> None:
+        self._uow = uow_factory
+        self._clock = clock
+        self._feeds = feeds
+
+    @property
+    def name(self) -> str:
+        return "delivery-reports"
+
+    async def run_once(self) -> int:
+        now = self._clock.now()
+        reports: list[StatusReport] = []
+        for feed in self._feeds:
+            reports.extend(await feed.take_reports(now))
+        if not reports:
+            return 0
+        return await self.apply(reports)
+
+    async def apply(self, reports: Sequence[StatusReport]) -> int:
+        """Record each report on its communication; returns how many changed a status."""
+        known = [r for r in reports if r.uuid is not None]
+        actor = PROVIDER_PROCESS.actor
+        changed = 0
+        async with self._uow() as uow:
+            uuids = tuple(dict.fromkeys(r.uuid for r in known if r.uuid))
+            found = await uow.communications.find(
+                Query(CommunicationFilter(uuids=uuids).criteria(), limit=max(1, len(uuids)))
+            )
+            by_uuid = {c.uuid: c for c in found}
+            touched = {}
+            for report in known:
+                communication = by_uuid.get(report.uuid or "")
+                if communication is None:
+                    continue
+                if communication.record_delivery(
+                    report.status, at=report.at, actor=actor, reason=report.reason
+                ):
+                    changed += 1
+                    if report.reply:
+                        communication.edit(at=report.at, actor=actor, result=report.reply)
+                    touched[communication.uuid] = communication
+            await uow.communications.update_many(list(touched.values()))
+            await uow.commit()
+        return changed

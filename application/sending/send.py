@@ -1,0 +1,371 @@
+"""The send request (SPEC §3): check every client against the rules, queue the accepted, say why not.
+
+One transaction, a few set-based reads for the whole audience (contact data, blocks, bookings,
+send counts), one pure decision per client, then multi-row inserts. Dispatch happens later, in
+the worker; nothing here calls a provider.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, fields
+from datetime import timedelta
+
+from application.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from application.sending.commands import (
+    ANSWER_LIST_LIMIT,
+    AcceptedItem,
+    RefusedItem,
+    ScheduledRecipient,
+    SendAnswer,
+    SendCommand,
+    SendProgress,
+)
+from application.sending.email import email_headers, html_from_text
+from application.sending.ports import CompiledTemplate, TemplateRenderer
+from application.sending.store import QueuedMessage, SendFacts, SendRecord
+from application.sending.unsubscribe import UnsubscribeTokens, unsubscribe_url
+from domain.access import Permission, Principal, PrincipalKind
+from domain.availability import Owner
+from domain.clients import Client
+from domain.communications import Communication, CommunicationKind, Direction
+from domain.dictionaries import Channel, ChannelKind, DocumentKind
+from domain.errors import Conflict, NotFound, ValidationFailed
+from domain.sending.decision import Accepted, ChannelFacts, Recipient, SendContext, decide
+
+IDEMPOTENCY_WINDOW = timedelta(hours=24)
+CHUNK = 5_000
+NO_FACTS = SendFacts()
+_TAG = re.compile(r"<[^>]+>")
+
+
+@dataclass(frozen=True, kw_only=True)
+class EmailIdentity:
+    """What every email needs from configuration: the public base address and the id domain."""
+
+    public_url: str
+    message_id_domain: str
+    tokens: UnsubscribeTokens
+
+
+@dataclass(frozen=True)
+class _Templates:
+    subject: CompiledTemplate | None
+    text: CompiledTemplate | None
+    html: CompiledTemplate | None
+
+
+def client_values(client: Client) -> dict[str, object]:
+    """A client's fields by their API names, as templates see them under ``client``."""
+    values: dict[str, object] = {template_name(f.name): getattr(client, f.name) for f in fields(client)}
+    values["fullName"] = client.full_name
+    return values
+
+
+def address(client: Client, kind: ChannelKind) -> str:
+    """Where a message of this channel kind goes; the decision has checked that there is one."""
+    if kind is ChannelKind.EMAIL:
+        return client.email or ""
+    if kind in (ChannelKind.SMS, ChannelKind.CALL):
+        return client.phones[0] if client.phones else ""
+    handles = client.social_media or {}
+    for network in ("telegram", "whatsapp", *sorted(handles)):
+        if network in handles:
+            return f"{network}:{handles[network]}"
+    return f"client:{client.id}"
+
+
+class SendMessages:
+    """Accept a send request: one communication per accepted client, queued for dispatch."""
+
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        clock: Clock,
+        renderer: TemplateRenderer,
+        email: EmailIdentity,
+        new_uuid: Callable[[], str],
+    ) -> None:
+        self._uow = uow_factory
+        self._clock = clock
+        self._renderer = renderer
+        self._email = email
+        self._new_uuid = new_uuid
+
+    async def __call__(self, principal: Principal, command: SendCommand) -> SendAnswer:
+        principal.require(Permission.SEND_COMMUNICATIONS)
+        now = self._clock.now()
+        fingerprint = command.fingerprint()
+        async with self._uow() as uow:
+            if command.idempotency_key is not None:
+                earlier = await uow.sends.find_by_key(command.idempotency_key, now - IDEMPOTENCY_WINDOW)
+                if earlier is not None:
+                    if earlier.fingerprint != fingerprint:
+                        raise Conflict(
+                            "this idempotency key was used within 24 hours for a different request"
+                        )
+                    return await _answer_of(uow, earlier)
+            department_id = command.department_id or principal.department_id
+            if department_id is None:
+                raise ValidationFailed.field(
+                    "department_id", "the sender belongs to no department: name the department"
+                )
+            if await uow.departments.get(department_id) is None:
+                raise NotFound("department", department_id)
+            if await uow.communication_types.get(command.type_id) is None:
+                raise NotFound("communication type", command.type_id)
+            channels = await _channels(uow, command.channel_ids)
+            department = await uow.departments.get(department_id)
+            scheduled = await _audience(uow, command)
+            ids = [r.client_id for r in scheduled]
+            clients = await _clients(uow, ids)
+            unknown = [i for i in ids if i not in clients]
+            if unknown:
+                shown = ", ".join(str(i) for i in unknown[:10])
+                raise ValidationFailed.field("client_ids", f"no such clients: {shown}")
+            templates = await self._templates(uow, command)
+            context = SendContext(
+                type_id=command.type_id,
+                sender=principal,
+                rules=await uow.sends.active_rules(department_id),
+                now=now,
+                owner=Owner(department_id=department_id, employee_id=_employee_id(principal)),
+                default_time_zone=department.time_zone if department else None,
+            )
+            channel_facts = [
+                ChannelFacts(
+                    id=c.id or 0, kind=c.kind, dispatchable=c.dispatchable, active=c.active, name=c.name
+                )
+                for c in channels
+            ]
+            by_id = {c.id: c for c in channels}
+            communications: list[Communication] = []
+            pending: list[tuple[Communication, Client, Channel, dict[str, str | None]]] = []
+            refused: list[RefusedItem] = []
+            known = await uow.sends.facts(ids, now)
+            for entry in scheduled:
+                client = clients[entry.client_id]
+                facts_of = known.get(entry.client_id, NO_FACTS)
+                recipient = Recipient.of(
+                    client,
+                    blocks=facts_of.blocks,
+                    bookings=facts_of.bookings,
+                    sent_today=facts_of.sent_today,
+                    sent_this_week=facts_of.sent_this_week,
+                    last_sent_at=facts_of.last_sent_at,
+                    at=entry.at or command.at,
+                )
+                decision = decide(context, recipient, channel_facts)
+                if not isinstance(decision, Accepted):
+                    refused.append(RefusedItem(entry.client_id, decision.reason, decision.message))
+                    continue
+                channel = by_id[decision.channel_id]
+                rendered = _render(templates, client, command.content.variables)
+                communication = Communication.open(
+                    uuid=self._new_uuid(),
+                    kind=CommunicationKind.PLANNED,
+                    direction=Direction.OUTBOUND,
+                    type_id=command.type_id,
+                    channel_id=decision.channel_id,
+                    at=now,
+                    actor=principal.actor,
+                    client_id=entry.client_id,
+                    employee_id=_employee_id(principal),
+                    department_id=department_id,
+                    document_id=command.content.document_id,
+                    subject=rendered["subject"],
+                    content=rendered["text"],
+                    scheduled_at=decision.scheduled_at,
+                )
+                communications.append(communication)
+                pending.append((communication, client, channel, rendered))
+            await uow.communications.add_many(communications)
+            queued = [self._queued(c, client, channel, rendered) for c, client, channel, rendered in pending]
+            record = await uow.sends.add(
+                SendRecord(
+                    idempotency_key=command.idempotency_key,
+                    fingerprint=fingerprint,
+                    type_id=command.type_id,
+                    department_id=department_id,
+                    actor=principal.actor,
+                    accepted_count=len(queued),
+                    refused_count=len(refused),
+                    create_time=now,
+                ),
+                queued,
+                refused,
+            )
+            await uow.commit()
+        listed = len(queued) + len(refused) <= ANSWER_LIST_LIMIT
+        return SendAnswer(
+            send_id=record.id or 0,
+            accepted_count=len(queued),
+            refused_count=len(refused),
+            accepted=tuple(AcceptedItem(q.client_id or 0, q.uuid, q.channel_id, q.due_at) for q in queued)
+            if listed
+            else None,
+            refused=tuple(refused) if listed else None,
+        )
+
+    def _queued(
+        self,
+        communication: Communication,
+        client: Client,
+        channel: Channel,
+        rendered: Mapping[str, str | None],
+    ) -> QueuedMessage:
+        text = rendered["text"] or ""
+        headers: dict[str, str] = {}
+        html = rendered["html"]
+        if channel.kind is ChannelKind.EMAIL:
+            token = self._email.tokens.issue(client.id or 0, channel.id or 0)
+            headers = email_headers(
+                uuid=communication.uuid,
+                domain=self._email.message_id_domain,
+                unsubscribe=unsubscribe_url(self._email.public_url, token),
+            )
+            html = html or html_from_text(text)
+        else:
+            html = None
+        return QueuedMessage(
+            communication_id=communication.id or 0,
+            uuid=communication.uuid,
+            client_id=client.id,
+            channel_id=channel.id or 0,
+            channel_kind=channel.kind,
+            due_at=communication.scheduled_at or communication.create_time,
+            to=address(client, channel.kind),
+            subject=rendered["subject"],
+            text=text,
+            html=html,
+            headers=headers,
+        )
+
+    async def _templates(self, uow: UnitOfWork, command: SendCommand) -> _Templates:
+        content = command.content
+        subject, text, html = content.subject, content.text, content.html
+        if content.document_id is not None:
+            document = await uow.documents.get(content.document_id)
+            if document is None:
+                raise NotFound("document", content.document_id)
+            subject = subject if subject is not None else document.subject
+            if document.kind is DocumentKind.EMAIL_TEMPLATE:
+                html = html if html is not None else document.body
+                text = text if text is not None else _TAG.sub("", document.body or "")
+            else:
+                text = text if text is not None else document.body
+        if not (text or html):
+            raise ValidationFailed.field("text", "give the content: a document, text or html")
+        if text is None and html is not None:
+            text = _TAG.sub("", html)
+        compile_ = self._renderer.compile
+        # HTML first: a text part derived from it should not take the blame for its mistakes.
+        compiled_html = compile_(html, field="html", html=True) if html else None
+        return _Templates(
+            subject=compile_(subject, field="subject") if subject else None,
+            text=compile_(text, field="text") if text else None,
+            html=compiled_html,
+        )
+
+    async def progress(self, principal: Principal, send_id: int, *, limit: int, offset: int) -> SendProgress:
+        """The send's counts by status, and one page of its accepted and refused clients."""
+        principal.require(Permission.SEND_COMMUNICATIONS)
+        async with self._uow(read_only=True) as uow:
+            record = await uow.sends.get(send_id)
+            if record is None:
+                raise NotFound("send", send_id)
+            counts = await uow.sends.counts(send_id)
+            return SendProgress(
+                send_id=send_id,
+                create_time=record.create_time,
+                accepted_count=record.accepted_count,
+                refused_count=record.refused_count,
+                lifecycle=counts.lifecycle,
+                delivery=counts.delivery,
+                accepted=tuple(await uow.sends.accepted(send_id, limit=limit, offset=offset)),
+                refused=tuple(await uow.sends.refused(send_id, limit=limit, offset=offset)),
+            )
+
+
+async def _answer_of(uow: UnitOfWork, record: SendRecord) -> SendAnswer:
+    send_id = record.id or 0
+    listed = record.accepted_count + record.refused_count <= ANSWER_LIST_LIMIT
+    accepted = await uow.sends.accepted(send_id, limit=ANSWER_LIST_LIMIT, offset=0) if listed else None
+    refused = await uow.sends.refused(send_id, limit=ANSWER_LIST_LIMIT, offset=0) if listed else None
+    return SendAnswer(
+        send_id=send_id,
+        accepted_count=record.accepted_count,
+        refused_count=record.refused_count,
+        accepted=None if accepted is None else tuple(accepted),
+        refused=None if refused is None else tuple(refused),
+    )
+
+
+async def _channels(uow: UnitOfWork, channel_ids: Sequence[int]) -> list[Channel]:
+    if not channel_ids:
+        raise ValidationFailed.field("channels", "give at least one channel id")
+    if len(set(channel_ids)) != len(channel_ids):
+        raise ValidationFailed.field("channels", "a channel appears twice")
+    found = await uow.channels.get_many(channel_ids)
+    missing = [i for i in channel_ids if i not in found]
+    if missing:
+        raise ValidationFailed.field("channels", f"no such channel: {', '.join(map(str, missing))}")
+    return [found[i] for i in channel_ids]
+
+
+async def _audience(uow: UnitOfWork, command: SendCommand) -> list[ScheduledRecipient]:
+    audience = command.audience
+    given = [
+        bool(audience.client_ids),
+        audience.group_id is not None,
+        audience.project_id is not None,
+        bool(audience.recipients),
+    ]
+    if sum(given) != 1:
+        raise ValidationFailed.field(
+            "audience", "give exactly one of clientIds, groupId, projectId or recipients"
+        )
+    if audience.recipients:
+        ids = [r.client_id for r in audience.recipients]
+        if len(set(ids)) != len(ids):
+            raise ValidationFailed.field("recipients", "a client appears twice")
+        return list(audience.recipients)
+    if audience.group_id is not None:
+        if await uow.client_groups.get(audience.group_id) is None:
+            raise NotFound("client group", audience.group_id)
+        ids = await uow.sends.group_members(audience.group_id)
+    elif audience.project_id is not None:
+        if await uow.projects.get(audience.project_id) is None:
+            raise NotFound("project", audience.project_id)
+        ids = await uow.sends.project_clients(audience.project_id)
+    else:
+        ids = list(dict.fromkeys(audience.client_ids))
+    return [ScheduledRecipient(client_id=i) for i in ids]
+
+
+async def _clients(uow: UnitOfWork, ids: Sequence[int]) -> dict[int, Client]:
+    # Chunks keep each query under the drivers' bound-parameter limits (32,767 on PostgreSQL).
+    found: dict[int, Client] = {}
+    for start in range(0, len(ids), CHUNK):
+        found.update(await uow.clients.get_many(ids[start : start + CHUNK]))
+    return found
+
+
+def _employee_id(principal: Principal) -> int | None:
+    return principal.id if principal.kind is PrincipalKind.EMPLOYEE else None
+
+
+def _render(templates: _Templates, client: Client, variables: Mapping[str, object]) -> dict[str, str | None]:
+    values = {**variables, "client": client_values(client)}
+    return {
+        "subject": templates.subject.render(values) if templates.subject else None,
+        "text": templates.text.render(values) if templates.text else None,
+        "html": templates.html.render(values) if templates.html else None,
+    }
+
+
+def template_name(attribute: str) -> str:
+    """How templates name a client field: its API name (``first_name`` -> ``firstName``), as documented."""
+    head, *rest = attribute.split("_")
+    return head + "".join(part.capitalize() for part in rest)

@@ -1,0 +1,110 @@
+"""What the send request and the dispatcher need from storage: set-based reads and bulk writes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from application.sending.commands import AcceptedItem, RefusedItem
+from application.sending.ports import OutgoingMessage
+from domain.clients import Booking, ChannelBlock
+from domain.dictionaries import ChannelKind
+from domain.rules import Rule
+
+
+@dataclass(frozen=True, kw_only=True)
+class SendRecord:
+    """One accepted send request; its lists live in their own tables."""
+
+    id: int | None = None
+    idempotency_key: str | None
+    fingerprint: str
+    type_id: int
+    department_id: int | None
+    actor: str
+    accepted_count: int
+    refused_count: int
+    create_time: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class QueuedMessage:
+    """A communication waiting for the dispatcher, with what the provider needs to send it."""
+
+    communication_id: int
+    uuid: str
+    client_id: int | None
+    channel_id: int
+    channel_kind: ChannelKind
+    due_at: datetime
+    to: str
+    subject: str | None = None
+    text: str = ""
+    html: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    attempts: int = 0
+
+    def outgoing(self) -> OutgoingMessage:
+        return OutgoingMessage(
+            uuid=self.uuid,
+            client_id=self.client_id,
+            channel_id=self.channel_id,
+            channel_kind=self.channel_kind,
+            to=self.to,
+            subject=self.subject,
+            text=self.text,
+            html=self.html,
+            headers=self.headers,
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class SendFacts:
+    """What storage knows of a client that the send decision weighs, besides the client itself."""
+
+    blocks: tuple[ChannelBlock, ...] = ()
+    bookings: tuple[Booking, ...] = ()
+    sent_today: int = 0
+    sent_this_week: int = 0
+    last_sent_at: datetime | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Counts:
+    lifecycle: Mapping[str, int]
+    delivery: Mapping[str, int]
+
+
+class SendRepository(Protocol):
+    """Sends, their accepted and refused clients, and the per-client send counts kept with them."""
+
+    async def active_rules(self, department_id: int) -> list[Rule]:
+        """The department's active rules."""
+
+    async def group_members(self, group_id: int) -> list[int]: ...
+
+    async def project_clients(self, project_id: int) -> list[int]: ...
+
+    async def facts(self, client_ids: Sequence[int], now: datetime) -> dict[int, SendFacts]:
+        """Active blocks, held bookings and send counts of these clients, in a few queries.
+
+        Clients with none of these are left out. Counts are of today (UTC) and the last seven days.
+        """
+
+    async def find_by_key(self, idempotency_key: str, since: datetime) -> SendRecord | None: ...
+
+    async def get(self, send_id: int) -> SendRecord | None: ...
+
+    async def add(
+        self, record: SendRecord, queued: Sequence[QueuedMessage], refused: Sequence[RefusedItem]
+    ) -> SendRecord:
+        """Store the send, queue its messages, keep its refusals and count the sends per client."""
+
+    async def accepted(self, send_id: int, *, limit: int, offset: int) -> list[AcceptedItem]: ...
+
+    async def refused(self, send_id: int, *, limit: int, offset: int) -> list[RefusedItem]: ...
+
+    async def counts(self, send_id: int) -> Counts:
+        """Its communications by lifecycle and by delivery status."""

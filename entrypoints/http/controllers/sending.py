@@ -1,0 +1,83 @@
+"""The send request: POST /api/v1/sends answers at once (202); GET /api/v1/sends/{id} reports progress."""
+
+# No `from __future__ import annotations`: Litestar must see the handlers' annotation objects.
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.openapi.spec import Example
+from litestar.params import Body, FromPath, HeaderParameter, QueryParameter
+
+from application.queries import MAX_PAGE_SIZE
+from application.sending.send import SendMessages
+from domain.access import Principal
+from domain.errors import FieldError, ValidationFailed
+from entrypoints.http.resource import use_case
+from entrypoints.http.schemas.sending import SendIn, SendOut, SendProgressOut, progress_out, send_out
+from entrypoints.http.wire_names import camel
+
+EXAMPLE = {
+    "communicationTypeId": 1,
+    "text": "Hello, {{ client.firstName }}! Your code is {{ code }}.",
+    "subject": "Your code",
+    "variables": {"code": "4711"},
+    "clientIds": [1, 2],
+    "channels": [3, 1],
+}
+
+
+def _camel_fields(error: ValidationFailed) -> ValidationFailed:
+    # The use case names domain attributes; this route's clients know the camelCase names.
+    return ValidationFailed([FieldError(camel(e.field), e.message) for e in error.errors])
+
+
+class SendController(Controller):
+    path = "/api/v1/sends"
+    tags = ["sending"]  # noqa: RUF012
+    dependencies = {"sending": use_case("send_messages")}  # noqa: RUF012
+
+    @post(
+        "",
+        status_code=202,
+        summary="Send a communication to clients, checked against the department's rules",
+        description=(
+            "Answers at once; dispatch happens in the background. Refused clients carry a documented "
+            "reason. Above 1,000 clients the answer has the counts only: page the lists under "
+            "GET /api/v1/sends/{sendId}. The same Idempotency-Key within 24 h answers the first result."
+        ),
+        operation_id="send",
+    )
+    async def send(
+        self,
+        request: Request[Principal, Any, Any],
+        sending: NamedDependency[SendMessages],
+        data: Annotated[
+            SendIn, Body(examples=[Example(summary="Two clients, email then SMS", value=EXAMPLE)])
+        ],
+        idempotency_key: Annotated[
+            str | None, HeaderParameter(name="Idempotency-Key", min_length=1, max_length=255, required=False)
+        ] = None,
+    ) -> SendOut:
+        try:
+            return send_out(await sending(request.user, data.to_command(idempotency_key)))
+        except ValidationFailed as error:
+            raise _camel_fields(error) from error
+
+    @get(
+        "/{send_id:int}",
+        summary="A send's progress and its accepted and refused clients, paged",
+        operation_id="getSend",
+    )
+    async def progress(
+        self,
+        request: Request[Principal, Any, Any],
+        sending: NamedDependency[SendMessages],
+        send_id: FromPath[int],
+        limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE)] = 100,
+        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+    ) -> SendProgressOut:
+        return progress_out(await sending.progress(request.user, send_id, limit=limit, offset=offset))
+
+
+CONTROLLERS = [SendController]

@@ -1,0 +1,172 @@
+"""The SMTP sender against a real SMTP server on 127.0.0.1: TLS, auth, parts, headers, failures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from adapters.smtp.sender import SmtpSecurity, SmtpSender, SmtpSettings
+from application.sending.email import email_headers, html_from_text
+from application.sending.ports import OutgoingMessage, SendOutcome
+from domain.communications import DeliveryStatus
+from domain.dictionaries import ChannelKind
+from tests.support.smtp_server import (
+    Sink,
+    accept_login,
+    client_context,
+    self_signed,
+    server_context,
+    smtp_server,
+)
+
+UUID = "6f1c2a4e-6f0b-4d7e-9a51-0d7f3c1b2a90"
+UNSUBSCRIBE = "http://localhost:8181/unsubscribe/7.3.abc"
+
+
+def message(
+    to: str = "ivan@example.com", *, html: str | None = "<p>Hello, <b>Ivan</b></p>"
+) -> OutgoingMessage:
+    return OutgoingMessage(
+        uuid=UUID,
+        client_id=7,
+        channel_id=3,
+        channel_kind=ChannelKind.EMAIL,
+        to=to,
+        subject="Your order",
+        text="Hello, Ivan",
+        html=html,
+        headers=email_headers(uuid=UUID, domain="switchboard.test", unsubscribe=UNSUBSCRIBE),
+    )
+
+
+def sender(port: int, **settings: object) -> SmtpSender:
+    return SmtpSender(
+        SmtpSettings(host="127.0.0.1", port=port, from_address="news@switchboard.test", **settings)
+    )  # type: ignore[arg-type]
+
+
+async def test_an_email_arrives_multipart_with_its_id_and_one_click_unsubscribe() -> None:
+    sink = Sink()
+    with smtp_server(sink) as port:
+        smtp = sender(port)
+        result = await smtp.send(message())
+        await smtp.close()
+    assert result.outcome is SendOutcome.SENT
+    assert result.provider_message_id == f"<{UUID}@switchboard.test>"
+    [email] = sink.received
+    assert email["Message-ID"] == f"<{UUID}@switchboard.test>"
+    assert email["List-Unsubscribe"] == f"<{UNSUBSCRIBE}>"
+    assert email["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert (email["From"], email["To"], email["Subject"]) == (
+        "news@switchboard.test",
+        "ivan@example.com",
+        "Your order",
+    )
+    assert email.get_content_type() == "multipart/alternative"
+    parts = {
+        p.get_content_type(): p.get_payload(decode=True).decode()
+        for p in email.walk()
+        if not p.is_multipart()
+    }
+    assert parts["text/plain"].strip() == "Hello, Ivan"
+    assert "<b>Ivan</b>" in parts["text/html"]
+    assert sink.envelopes == [("news@switchboard.test", ["ivan@example.com"])]
+
+
+async def test_connections_are_reused_between_messages() -> None:
+    sink = Sink()
+    with smtp_server(sink) as port:
+        smtp = sender(port, connections=1)
+        results = [await smtp.send(message(f"client{i}@example.com")) for i in range(5)]
+        await smtp.close()
+    assert {r.outcome for r in results} == {SendOutcome.SENT}
+    assert len(sink.received) == 5
+
+
+async def test_a_refused_recipient_is_finally_undelivered_with_the_server_reason() -> None:
+    with smtp_server(Sink()) as port:
+        smtp = sender(port)
+        result = await smtp.send(message("refuse@example.com"))
+        after = await smtp.send(message("ivan@example.com"))
+        await smtp.close()
+    assert result.outcome is SendOutcome.REJECTED
+    assert result.delivery_status is DeliveryStatus.UNDELIVERED
+    assert result.reason is not None and "550" in result.reason and "no such user" in result.reason
+    assert after.outcome is SendOutcome.SENT
+
+
+async def test_a_dropped_connection_is_a_retry_and_the_next_attempt_goes_through() -> None:
+    sink = Sink(drop_next=1)
+    with smtp_server(sink) as port:
+        smtp = sender(port)
+        first = await smtp.send(message())
+        second = await smtp.send(message())
+        await smtp.close()
+    assert first.outcome is SendOutcome.RETRY
+    assert first.reason is not None
+    assert second.outcome is SendOutcome.SENT
+    assert len(sink.received) == 1
+
+
+async def test_no_server_listening_is_a_retry() -> None:
+    from tests.support.smtp_server import free_port
+
+    result = await sender(free_port(), timeout=2.0).send(message())
+    assert result.outcome is SendOutcome.RETRY
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    return self_signed(tmp_path_factory.mktemp("tls"))
+
+
+async def test_starttls_with_authentication(certificate: tuple[Path, Path]) -> None:
+    cert, key = certificate
+    sink = Sink()
+    options = {
+        "tls_context": server_context(cert, key),
+        "require_starttls": True,
+        "auth_required": True,
+        "authenticator": accept_login("mailer", "s3cret"),
+    }
+    with smtp_server(sink, **options) as port:
+        good = sender(
+            port,
+            security=SmtpSecurity.STARTTLS,
+            username="mailer",
+            password="s3cret",
+            tls_context=client_context(cert),
+        )
+        sent = await good.send(message())
+        await good.close()
+        bad = sender(
+            port,
+            security=SmtpSecurity.STARTTLS,
+            username="mailer",
+            password="wrong",
+            tls_context=client_context(cert),
+        )
+        refused = await bad.send(message())
+    assert sent.outcome is SendOutcome.SENT
+    assert refused.outcome is SendOutcome.RETRY  # a configuration problem, not this message's
+    assert refused.reason is not None and "535" in refused.reason
+    assert len(sink.received) == 1
+
+
+async def test_implicit_ssl(certificate: tuple[Path, Path]) -> None:
+    cert, key = certificate
+    sink = Sink()
+    with smtp_server(sink, ssl_context=server_context(cert, key)) as port:
+        smtp = sender(port, security=SmtpSecurity.SSL, tls_context=client_context(cert))
+        result = await smtp.send(message(html=None))
+        await smtp.close()
+    assert result.outcome is SendOutcome.SENT
+    [email] = sink.received
+    assert email.get_content_type() == "text/plain"
+
+
+def test_text_only_email_gets_an_escaped_html_part() -> None:
+    html = html_from_text("Tom & Jerry <3\n\nSecond line")
+    assert "Tom &amp; Jerry &lt;3" in html
+    assert html.count("<p>") == 2

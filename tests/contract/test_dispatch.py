@@ -1,0 +1,172 @@
+"""The dispatcher on every storage: claim, send outside the transaction, record; retries and leases."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from datetime import timedelta
+from typing import Any
+
+from adapters.sandbox.sender import SandboxSender
+from application.communications.listing import CommunicationFilter
+from application.queries import Query
+from application.sending.dispatch import Dispatcher, DispatchPolicy, backoff
+from application.sending.ports import OutgoingMessage, SendResult, StatusReport
+from application.sending.queue import Settled
+from application.sending.reports import DeliveryReports
+from domain.communications import Communication, DeliveryStatus, LifecycleStatus
+from domain.dictionaries import ChannelKind
+from tests.support.clock import ManualClock
+from tests.support.sending import SENDER, arrange, command, sending
+
+
+async def communications(uow_factory: Any, uuids: list[str]) -> dict[str, Communication]:
+    async with uow_factory(read_only=True) as uow:
+        found = await uow.communications.find(
+            Query(CommunicationFilter(uuids=tuple(uuids)).criteria(), limit=10_000)
+        )
+    return {c.uuid: c for c in found}
+
+
+def dispatcher(
+    uow_factory: Any, clock: ManualClock, sender: Any, owner: str = "w1", **policy: Any
+) -> Dispatcher:
+    senders = {kind: sender for kind in ChannelKind}
+    return Dispatcher(uow_factory, clock, senders, {}, DispatchPolicy(**policy), owner, random.Random(7))
+
+
+async def test_sent_then_reported_outcomes_close_or_fail_each_communication(
+    uow_factory: Any, clock: ManualClock, hasher: Any
+) -> None:
+    department_id, ids = await arrange(
+        uow_factory, clock, hasher, ["ivan@example.com", "bounce@example.com", "reply@example.com"]
+    )
+    answer = await sending(uow_factory, clock)(SENDER, command(department_id, ids))
+    uuids = [a.uuid for a in answer.accepted or ()]
+    sandbox = SandboxSender(clock, delay=timedelta(seconds=1))
+    assert await dispatcher(uow_factory, clock, sandbox).run_once() == 3
+    after_send = await communications(uow_factory, uuids)
+    assert {c.delivery_status for c in after_send.values()} == {DeliveryStatus.SENT}
+    assert {c.status for c in after_send.values()} == {LifecycleStatus.IN_PROGRESS}
+    assert {c.provider for c in after_send.values()} == {"sandbox"}
+    [kept] = sandbox.messages(uuid=uuids[0])
+    assert kept.subject == "Hi" and kept.text == "Hello Ivan" and kept.html and "Hello Ivan" in kept.html
+    assert kept.headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert kept.headers["Message-ID"] == f"<{uuids[0]}@test.local>"
+    assert await dispatcher(uow_factory, clock, sandbox).run_once() == 0  # nothing is sent twice
+
+    clock.advance(seconds=5)
+    assert await DeliveryReports(uow_factory, clock, [sandbox]).run_once() == 4
+    final = await communications(uow_factory, uuids)
+    ivan, bounce, reply = (final[u] for u in uuids)
+    assert (ivan.status, ivan.delivery_status) == (LifecycleStatus.DONE, DeliveryStatus.DELIVERED)
+    assert (bounce.status, bounce.delivery_status) == (LifecycleStatus.FAILED, DeliveryStatus.UNDELIVERED)
+    assert bounce.failure_reason and "does not exist" in bounce.failure_reason
+    assert (reply.status, reply.delivery_status) == (LifecycleStatus.DONE, DeliveryStatus.RESPONDED)
+    assert reply.result and "sandbox reply" in reply.result
+
+
+class Flaky:
+    """Fails about 30 % of calls at random (transient), hangs on about 10 %, rejects one address."""
+
+    provider = "flaky"
+
+    def __init__(self, seed: int) -> None:
+        self._rng = random.Random(seed)
+        self.calls = 0
+        self._never = asyncio.Event()
+
+    async def send(self, message: OutgoingMessage) -> SendResult:
+        self.calls += 1
+        roll = self._rng.random()
+        if message.to.startswith("rejected"):
+            return SendResult.rejected("no such mailbox", DeliveryStatus.UNDELIVERED)
+        if roll < 0.3:
+            return SendResult.retry("connection reset")
+        if roll < 0.4:
+            await self._never.wait()  # a provider that never answers: the dispatcher's timeout ends it
+        return SendResult.sent(f"flaky-{message.uuid}")
+
+    async def statuses(self, provider_message_ids: Any) -> list[StatusReport]:
+        return []
+
+
+async def test_random_failures_and_timeouts_leave_nothing_stuck(
+    uow_factory: Any, clock: ManualClock, hasher: Any
+) -> None:
+    emails = [f"c{i}@example.com" for i in range(40)] + ["rejected@example.com"]
+    department_id, ids = await arrange(uow_factory, clock, hasher, emails)
+    answer = await sending(uow_factory, clock)(SENDER, command(department_id, ids))
+    uuids = [a.uuid for a in answer.accepted or ()]
+    flaky = Flaky(seed=3)
+    worker = dispatcher(
+        uow_factory, clock, flaky, max_attempts=4, send_timeout=0.01, concurrency=10, batch=15
+    )
+    for _ in range(100):
+        await worker.run_once()
+        async with uow_factory(read_only=True) as uow:
+            if await uow.dispatch.pending_count() == 0:
+                break
+        clock.advance(minutes=5)  # past any backoff
+    final = await communications(uow_factory, uuids)
+    assert len(final) == 41
+    for c in final.values():
+        assert c.delivery_status in (
+            DeliveryStatus.SENT,
+            DeliveryStatus.FAILED,
+            DeliveryStatus.UNDELIVERED,
+        ), c
+        if c.delivery_status is not DeliveryStatus.SENT:
+            assert c.status is LifecycleStatus.FAILED and c.failure_reason
+        assert 1 <= c.attempts <= 4
+    gave_up = [c for c in final.values() if c.delivery_status is DeliveryStatus.FAILED]
+    assert all("gave up after 4 attempts" in (c.failure_reason or "") for c in gave_up)
+    assert final[uuids[-1]].delivery_status is DeliveryStatus.UNDELIVERED
+    assert any(c.attempts > 1 for c in final.values())  # the retries did happen
+
+
+async def test_an_expired_lease_is_claimed_again_and_the_old_holder_cannot_settle(
+    uow_factory: Any, clock: ManualClock, hasher: Any
+) -> None:
+    department_id, ids = await arrange(uow_factory, clock, hasher, ["a@example.com"])
+    await sending(uow_factory, clock)(SENDER, command(department_id, ids))
+    now = clock.now()
+    async with uow_factory() as uow:
+        [first] = await uow.dispatch.claim(
+            now=now, lease_until=now + timedelta(seconds=60), owner="dead", limit=10
+        )
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert (
+            await uow.dispatch.claim(now=now, lease_until=now + timedelta(seconds=60), owner="w2", limit=10)
+            == []
+        )
+    clock.advance(seconds=61)
+    later = clock.now()
+    async with uow_factory() as uow:
+        [again] = await uow.dispatch.claim(
+            now=later, lease_until=later + timedelta(seconds=60), owner="w2", limit=10
+        )
+        await uow.commit()
+    assert again.message.communication_id == first.message.communication_id
+    async with uow_factory() as uow:
+        assert (
+            await uow.dispatch.settle(
+                "dead", [Settled(communication_id=first.message.communication_id, attempts=1)]
+            )
+            == []
+        )
+        assert await uow.dispatch.settle(
+            "w2", [Settled(communication_id=first.message.communication_id, attempts=1)]
+        ) == [first.message.communication_id]
+        await uow.commit()
+    async with uow_factory(read_only=True) as uow:
+        assert await uow.dispatch.pending_count() == 0
+
+
+def test_backoff_grows_exponentially_with_jitter_and_a_cap() -> None:
+    policy = DispatchPolicy(backoff_base=timedelta(seconds=2), backoff_cap=timedelta(seconds=60))
+    rng = random.Random(1)
+    for attempts, ceiling in ((1, 2), (2, 4), (3, 8), (10, 60)):
+        delay = backoff(attempts, policy, rng).total_seconds()
+        assert ceiling / 2 <= delay <= ceiling
