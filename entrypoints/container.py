@@ -121,7 +121,11 @@ class Container(containers.DeclarativeContainer):
     use_cases = providers.Container(UseCases, config=config, core=core, storage=storage)
     telephony_settings: providers.Provider[Any] = providers.Object(None)
     telephony = providers.Container(
-        TelephonyContainer, settings=telephony_settings, core=core, storage=storage
+        TelephonyContainer,
+        settings=telephony_settings,
+        public_url=config.public_url,
+        core=core,
+        storage=storage,
     )
 
 

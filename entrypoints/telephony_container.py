@@ -51,6 +51,8 @@ def call_center(settings: TelephonySettings) -> CallCenterService | None:
 
 class TelephonyContainer(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=TelephonySettings)
+    public_url = providers.Dependency(instance_of=str)
+    """The server's public base address (``PUBLIC_URL``), the one every link Switchboard hands out uses."""
     core = providers.DependenciesContainer()
     storage = providers.DependenciesContainer()
 
@@ -69,7 +71,7 @@ class TelephonyContainer(containers.DeclarativeContainer):
     missed_calls = providers.Singleton(MissedCalls, uow, clock, feed)
     missed_call_reports = providers.Singleton(MissedCallReports, uow)
     click_to_call = providers.Singleton(ClickToCall, uow, clock, telephony)
-    call_campaigns = providers.Singleton(CallCampaigns, uow, clock, call_center, settings.provided.public_url)
+    call_campaigns = providers.Singleton(CallCampaigns, uow, clock, call_center, public_url)
     pbx_subscriptions = providers.Singleton(
-        PbxSubscriptionService, uow, clock, pbx, webhook_token, settings.provided.public_url
+        PbxSubscriptionService, uow, clock, pbx, webhook_token, public_url
     )

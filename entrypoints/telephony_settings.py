@@ -9,8 +9,6 @@ DEFAULT_BEELINE_URL = "https://cloudpbx.beeline.ru/apis/portal"
 
 @dataclass(frozen=True)
 class TelephonySettings:
-    public_url: str = "http://localhost:8181"
-    """Where the PBX reaches this server: the subscribed webhook URL starts with it."""
     beeline_api_url: str = DEFAULT_BEELINE_URL
     beeline_api_token: str | None = None
     beeline_webhook_token: str | None = None
@@ -33,7 +31,6 @@ class TelephonySettings:
     @classmethod
     def from_env(cls, env: dict[str, str]) -> TelephonySettings:
         return cls(
-            public_url=(env.get("PUBLIC_URL") or f"http://localhost:{env.get('PORT', '8181')}").rstrip("/"),
             beeline_api_url=env.get("BEELINE_API_URL") or DEFAULT_BEELINE_URL,
             beeline_api_token=env.get("BEELINE_API_TOKEN") or None,
             beeline_webhook_token=env.get("BEELINE_WEBHOOK_TOKEN") or None,

@@ -71,10 +71,10 @@ def pbx() -> Iterator[tuple[StubServer, FakePbx]]:
 
 
 def api_client(hasher: Argon2PasswordHasher, stub: StubServer, **extra: Any) -> Iterator[TestClient[Any]]:
-    telephony = TelephonySettings(
-        beeline_api_token=API_TOKEN, beeline_api_url=stub.url, public_url="https://sb.example", **extra
+    telephony = TelephonySettings(beeline_api_token=API_TOKEN, beeline_api_url=stub.url, **extra)
+    yield from make_client(
+        Settings(storage="memory", public_url="https://sb.example", telephony=telephony), hasher
     )
-    yield from make_client(Settings(storage="memory", telephony=telephony), hasher)
 
 
 def test_create_list_and_drop_through_the_api(

@@ -12,10 +12,8 @@ from litestar.params import Body, FromPath, HeaderParameter, QueryParameter
 from application.queries import MAX_PAGE_SIZE
 from application.sending.send import SendMessages
 from domain.access import Principal
-from domain.errors import FieldError, ValidationFailed
 from entrypoints.http.resource import use_case
 from entrypoints.http.schemas.sending import SendIn, SendOut, SendProgressOut, progress_out, send_out
-from entrypoints.http.wire_names import camel
 
 EXAMPLE = {
     "communicationTypeId": 1,
@@ -25,11 +23,6 @@ EXAMPLE = {
     "clientIds": [1, 2],
     "channels": [3, 1],
 }
-
-
-def _camel_fields(error: ValidationFailed) -> ValidationFailed:
-    # The use case names domain attributes; this route's clients know the camelCase names.
-    return ValidationFailed([FieldError(camel(e.field), e.message) for e in error.errors])
 
 
 class SendController(Controller):
@@ -59,10 +52,8 @@ class SendController(Controller):
             str | None, HeaderParameter(name="Idempotency-Key", min_length=1, max_length=255, required=False)
         ] = None,
     ) -> SendOut:
-        try:
-            return send_out(await sending(request.user, data.to_command(idempotency_key)))
-        except ValidationFailed as error:
-            raise _camel_fields(error) from error
+        # Errors name domain attributes; the error handler spells them as this route's camelCase.
+        return send_out(await sending(request.user, data.to_command(idempotency_key)))
 
     @get(
         "/{send_id:int}",
