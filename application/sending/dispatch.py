@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
 from application.communications.listing import CommunicationFilter
 from application.ports import Clock, UnitOfWorkFactory
+from application.providers.router import ProviderRouter
 from application.queries import Query
 from application.sending.ports import ChannelSender, SendOutcome, SendResult
 from application.sending.queue import Claimed, Settled
@@ -63,15 +65,18 @@ class Dispatcher:
         policy: DispatchPolicy,
         owner: str,
         rng: random.Random | None = None,
+        *,
+        router: ProviderRouter | None = None,
     ) -> None:
         self._uow = uow_factory
         self._clock = clock
-        self._senders = senders
-        self._buckets = buckets
         self._policy = policy
         self._owner = owner
         self._rng = rng or random.Random()
         self._slots = asyncio.Semaphore(policy.concurrency)
+        self._router = router or ProviderRouter.single(
+            senders, buckets, time.monotonic, attempt_timeout=policy.send_timeout
+        )
 
     @property
     def name(self) -> str:
@@ -92,23 +97,9 @@ class Dispatcher:
         return len(claimed)
 
     async def _send(self, claimed: Claimed) -> tuple[str | None, SendResult]:
-        message = claimed.message
-        sender = self._senders.get(message.channel_kind)
-        if sender is None:
-            return None, SendResult.rejected(f"no provider is configured for {message.channel_kind} channels")
+        # The router picks the provider, fails over on transient errors and keeps the circuits.
         async with self._slots:
-            bucket = self._buckets.get(sender.provider)
-            if bucket is not None:
-                await bucket.take()
-            try:
-                result = await asyncio.wait_for(sender.send(message.outgoing()), self._policy.send_timeout)
-            except TimeoutError:
-                result = SendResult.retry(
-                    f"{sender.provider}: no answer within {self._policy.send_timeout:g} s"
-                )
-            except Exception as error:  # a provider adapter's bug must not stop the worker
-                result = SendResult.retry(f"{sender.provider}: {type(error).__name__}: {error}")
-        return sender.provider, result
+            return await self._router.send(claimed.message.outgoing())
 
     async def _record(
         self, claimed: Sequence[Claimed], results: Sequence[tuple[str | None, SendResult]]
@@ -146,7 +137,10 @@ class Dispatcher:
                     reason = f"{result.reason} (gave up after {attempts} attempts)"
                     communication.record_delivery(DeliveryStatus.FAILED, at=now, actor=actor, reason=reason)
                 else:
-                    retry_at = now + backoff(attempts, self._policy, self._rng)
+                    wait = backoff(attempts, self._policy, self._rng)
+                    # A provider that said when to come back (Retry-After) is not asked sooner.
+                    wait = max(wait, timedelta(seconds=result.retry_after or 0))
+                    retry_at = now + wait
                     settled.append(
                         Settled(
                             communication_id=message.communication_id,
