@@ -118,6 +118,16 @@ class ProviderRouter:
             for route in routes
         ]
 
+    async def close(self) -> None:
+        """Close the providers' connections (those that keep any)."""
+        seen: set[int] = set()
+        for routes in self._routes.values():
+            for route in routes:
+                closer = getattr(route.sender, "close", None)
+                if closer is not None and id(route.sender) not in seen:
+                    seen.add(id(route.sender))
+                    await closer()
+
     async def send(self, message: OutgoingMessage) -> tuple[str | None, SendResult]:
         """The provider that answered last and its answer: sent, rejected, or retry (all failed)."""
         routes = self._routes.get(message.channel_kind, ())
@@ -145,9 +155,11 @@ class ProviderRouter:
                 route.rejected += 1
             return route.provider, result
         reason = "; ".join(reasons)
-        delays = [r.retry_after for r in (last[1],) if r.retry_after] if last else []
-        provider = last[0] if last else None
-        return provider, SendResult.retry(reason, retry_after=delays[0] if delays else None)
+        if last is None:
+            now = self._monotonic()
+            reopens = min(route.breaker.open_until for route in routes) - now
+            return None, SendResult.retry(reason, retry_after=max(0.0, reopens), attempted=False)
+        return last[0], SendResult.retry(reason, retry_after=last[1].retry_after)
 
     async def _attempt(self, route: Route, message: OutgoingMessage) -> SendResult:
         if route.bucket is not None:

@@ -122,6 +122,18 @@ class Dispatcher:
                     # Cancelled (or deleted) while queued: nothing more to do for it.
                     settled.append(Settled(communication_id=message.communication_id, attempts=attempts))
                     continue
+                if not result.attempted:
+                    # Every provider of the channel is paused: wait for the first to reopen, uncounted.
+                    pause = timedelta(seconds=max(1.0, result.retry_after or 0))
+                    settled.append(
+                        Settled(
+                            communication_id=message.communication_id,
+                            attempts=message.attempts,
+                            retry_at=now + pause,
+                            error=result.reason,
+                        )
+                    )
+                    continue
                 communication.record_attempt(
                     at=now, provider=provider, provider_message_id=result.provider_message_id
                 )

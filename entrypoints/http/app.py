@@ -35,6 +35,7 @@ from entrypoints.http.controllers.organisation import CONTROLLERS as ORGANISATIO
 from entrypoints.http.controllers.pbx import CONTROLLERS as PBX
 from entrypoints.http.controllers.sending import CONTROLLERS as SENDING
 from entrypoints.http.controllers.unsubscribe import CONTROLLERS as UNSUBSCRIBE
+from entrypoints.http.controllers.webhooks_twilio import CONTROLLERS as TWILIO_WEBHOOKS
 from entrypoints.http.errors import EXCEPTION_HANDLERS, document_errors
 from entrypoints.http.health import health, openapi_document
 from entrypoints.http.security.allow_header import AllowHeaderMiddleware
@@ -63,6 +64,7 @@ ROUTES: list[Any] = [
     *MISSED_CALLS,
     *SENDING,
     *UNSUBSCRIBE,
+    *TWILIO_WEBHOOKS,
 ]
 
 

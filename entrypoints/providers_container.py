@@ -1,0 +1,110 @@
+"""The providers part of the composition root: senders by configuration, the router, the webhooks."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+from dependency_injector import containers, providers
+
+from adapters.sandbox.sender import SandboxSender
+from adapters.smtp.sender import SmtpSender
+from adapters.twilio.sender import TwilioSender, TwilioSettings
+from adapters.twilio.webhooks import TwilioWebhooks
+from application.providers.callbacks import ProviderCallbacks
+from application.providers.router import ProviderRouter, Route
+from application.sending.ports import ChannelSender
+from application.sending.ratelimit import TokenBucket
+from domain.dictionaries import ChannelKind
+from domain.providers import CircuitBreaker
+from entrypoints.provider_settings import ProviderSettings
+
+
+def twilio_settings(settings: ProviderSettings, public_url: str) -> TwilioSettings | None:
+    if not settings.twilio_configured:
+        return None
+    return TwilioSettings(
+        account_sid=settings.twilio_account_sid or "",
+        auth_token=settings.twilio_auth_token or "",
+        from_number=settings.twilio_from,
+        messaging_service_sid=settings.twilio_messaging_service_sid,
+        whatsapp_from=settings.twilio_whatsapp_from,
+        api_url=settings.twilio_api_url,
+        status_callback_url=f"{public_url.rstrip('/')}/webhooks/twilio/status",
+        concurrency=settings.twilio_concurrency,
+        timeout=settings.twilio_timeout,
+    )
+
+
+def make_sender(
+    name: str, kind: ChannelKind, settings: ProviderSettings, public_url: str, sandbox: SandboxSender, env: dict[str, str]
+) -> ChannelSender:
+    """One named provider for a channel kind; a name the configuration cannot build is an error at start."""
+    if name == "sandbox":
+        return sandbox
+    if name in ("twilio", "twilio_whatsapp"):
+        twilio = twilio_settings(settings, public_url)
+        if twilio is None:
+            raise SystemExit(f"{name} is listed for {kind} but TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN are not set")
+        return TwilioSender(twilio, whatsapp=kind is ChannelKind.MESSENGER)
+    if name == "smtp" and kind is ChannelKind.EMAIL:
+        from entrypoints.worker import smtp_settings
+
+        return SmtpSender(smtp_settings(env))
+    raise SystemExit(f"unknown provider {name!r} for {kind} channels")
+
+
+def provider_router(
+    settings: ProviderSettings, public_url: str, sandbox: SandboxSender, env: dict[str, str] | None = None
+) -> ProviderRouter:
+    """The providers of each channel kind in the configured order, each with its breaker and rate limit.
+
+    ``RATE_LIMIT_<PROVIDER>`` (messages a second) limits a provider, as before.
+    """
+    env = dict(os.environ if env is None else env)
+    email = settings.email_providers or (("smtp",) if env.get("EMAIL_PROVIDER", "sandbox") == "smtp" else ("sandbox",))
+    lists = {
+        ChannelKind.SMS: settings.sms_providers,
+        ChannelKind.MESSENGER: settings.messenger_providers,
+        ChannelKind.EMAIL: email,
+        ChannelKind.PUSH: settings.push_providers,
+    }
+    built: dict[tuple[str, ChannelKind], ChannelSender] = {}
+    buckets: dict[str, TokenBucket] = {}
+    routes: dict[ChannelKind, list[Route]] = {}
+    for kind, names in lists.items():
+        for priority, name in enumerate(names):
+            sender = built.get((name, kind)) or make_sender(name, kind, settings, public_url, sandbox, env)
+            built[(name, kind)] = sender
+            rate = env.get(f"RATE_LIMIT_{sender.provider.upper()}")
+            if rate and sender.provider not in buckets:
+                buckets[sender.provider] = TokenBucket(float(rate), max(1, int(float(rate))), time.monotonic)
+            routes.setdefault(kind, []).append(
+                Route(
+                    sender=sender,
+                    priority=priority,
+                    bucket=buckets.get(sender.provider),
+                    breaker=CircuitBreaker(
+                        failures_to_open=settings.circuit_failures, cooldown=settings.circuit_cooldown_seconds
+                    ),
+                )
+            )
+    return ProviderRouter(routes, time.monotonic)
+
+
+def twilio_webhooks(settings: ProviderSettings, public_url: str) -> TwilioWebhooks | None:
+    if not settings.twilio_auth_token:
+        return None
+    return TwilioWebhooks(settings.twilio_auth_token, public_url)
+
+
+class ProvidersContainer(containers.DeclarativeContainer):
+    settings = providers.Dependency(instance_of=ProviderSettings)
+    public_url = providers.Dependency(instance_of=str)
+    core = providers.DependenciesContainer()
+    storage = providers.DependenciesContainer()
+
+    router: providers.Provider[Any] = providers.Singleton(provider_router, settings, public_url, core.sandbox)
+    twilio_webhooks: providers.Provider[Any] = providers.Singleton(twilio_webhooks, settings, public_url)
+    callbacks = providers.Singleton(ProviderCallbacks, storage.uow_factory, core.clock, core.phones)
