@@ -7,7 +7,8 @@ and the form fields Twilio takes (``To``, ``From`` or ``MessagingServiceSid``, `
 invalid ``To``, 21602 no body, 21603/21604 no sender / recipient, 21610 unsubscribed recipient.
 
 Misbehaviour on purpose: ``latency`` on every answer, and a ``faults`` function choosing per request
-``"500"``, ``"503"``, ``"429"`` (with ``Retry-After``), ``"slow"`` (sleeps ``slow_seconds``) or None.
+``"500"``, ``"503"``, ``"429"`` (with ``Retry-After``), ``"slow"`` (stalls up to ``slow_seconds``
+before taking the message; a caller that hangs up meanwhile leaves nothing taken) or None.
 ``dropping_server()`` is a peer that reads a request and closes the connection without an answer.
 """
 
@@ -48,6 +49,8 @@ class TwilioStub:
     slow_seconds: float = 30.0
     retry_after: int = 7
     unsubscribed: set[str] = field(default_factory=set)
+    invalid: set[str] = field(default_factory=lambda: {"+15005550001"})
+    """Numbers Twilio calls invalid though well-formed (+15005550001 is its own test number for it)."""
     url: str = ""
     accepted: list[Accepted] = field(default_factory=list)
     answered: dict[str, int] = field(default_factory=dict)
@@ -80,7 +83,7 @@ class TwilioStub:
             return self.error(400, 21603, "A 'From' phone number is required.")
         if not form.get("Body"):
             return self.error(400, 21602, "Message body is required.")
-        if not E164.match(number):
+        if not E164.match(number) or number in self.invalid:
             return self.error(400, 21211, f"The 'To' number {to} is not a valid phone number.")
         if number in self.unsubscribed:
             return self.error(400, 21610, "Attempt to send to unsubscribed recipient")
@@ -122,15 +125,18 @@ class TwilioStub:
                 break
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
         form = {k: v[0] for k, v in parse_qs(body.decode(), keep_blank_values=True).items()}
-        status, reply, extra = await self.handle(scope["method"], scope["path"], headers, form)
+        handled = await self.handle(scope["method"], scope["path"], headers, form, receive)
+        if handled is None:
+            return  # the caller hung up while we stalled: nothing was taken, nothing to answer
+        status, reply, extra = handled
         raw = [(b"content-type", b"application/json")]
         raw += [(k.encode(), v.encode()) for k, v in extra.items()]
         await send({"type": "http.response.start", "status": status, "headers": raw})
         await send({"type": "http.response.body", "body": msgspec.json.encode(reply)})
 
     async def handle(
-        self, method: str, path: str, headers: dict[str, str], form: dict[str, str]
-    ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        self, method: str, path: str, headers: dict[str, str], form: dict[str, str], receive: Any
+    ) -> tuple[int, dict[str, Any], dict[str, str]] | None:
         if self.latency:
             await asyncio.sleep(self.latency)
         matched = PATH.match(path)
@@ -140,7 +146,15 @@ class TwilioStub:
             return self.error(401, 20003, "Authentication Error - invalid username")
         fault = self.faults(form)
         if fault == "slow":
-            await asyncio.sleep(self.slow_seconds)
+            # Stalls before taking the message (an overloaded edge); a caller that gives up and
+            # hangs up meanwhile leaves nothing accepted, as with a request that never got through.
+            try:
+                event = await asyncio.wait_for(receive(), self.slow_seconds)
+            except TimeoutError:
+                event = {}
+            if event.get("type") == "http.disconnect":
+                self.count("abandoned")
+                return None
         elif fault == "429":
             status, body, _ = self.error(429, 20429, "Too Many Requests")
             return status, body, {"Retry-After": str(self.retry_after)}
