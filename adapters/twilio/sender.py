@@ -17,11 +17,12 @@ Outcomes, as the dispatcher and the provider router read them:
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextvars
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import aiohttp
 from twilio.base.exceptions import TwilioRestException
@@ -62,11 +63,72 @@ class TwilioSettings:
         return f"TwilioSettings(account_sid={self.account_sid!r}, auth_token='***', api_url={self.api_url!r})"
 
 
-class _HeaderKeepingClient(AsyncTwilioHttpClient):
-    async def request(self, *args: Any, **kwargs: Any) -> Response:
-        response = await super().request(*args, **kwargs)
-        _last_headers.set(dict(response.headers or {}))
-        return response
+class _LeanHttpClient(AsyncTwilioHttpClient):
+    """The library's async HTTP client interface over one pooled aiohttp session, made leaner.
+
+    Measured on the benchmark: aiohttp's FormData and a BasicAuth object per request, and the
+    library's per-request log formatting, cost about a third of the client's CPU per message. The body
+    is urlencoded once, the Authorization header is computed once, and the answer's headers are kept
+    for ``Retry-After``.
+    """
+
+    def __init__(self, connections: int) -> None:
+        super().__init__(pool_connections=False)
+        self._connections = connections
+        self._own: aiohttp.ClientSession | None = None
+        self._auth: dict[tuple[str, str], str] = {}
+
+    def _pool(self) -> aiohttp.ClientSession:
+        if self._own is None:
+            self._own = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=self._connections))
+        return self._own
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        params: dict[str, object] | None = None,
+        data: dict[str, object] | None = None,
+        headers: dict[str, str] | None = None,
+        auth: tuple[str, str] | None = None,
+        timeout: float | None = None,
+        allow_redirects: bool = False,
+    ) -> Response:
+        sent = dict(headers or {})
+        if auth is not None:
+            token = self._auth.get(auth)
+            if token is None:
+                token = "Basic " + base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
+                self._auth[auth] = token
+            sent["Authorization"] = token
+        body = urlencode(data, doseq=True) if data else None
+        async with self._pool().request(
+            method.upper(), url, params=params, data=body, headers=sent, allow_redirects=allow_redirects
+        ) as answer:
+            text = await answer.text()
+            _last_headers.set(answer.headers)
+            return Response(answer.status, text, answer.headers)
+
+    async def close(self) -> None:
+        if self._own is not None:
+            await self._own.close()
+
+
+class _Client(Client):
+    """The library's REST client with its constant headers computed once, not per request.
+
+    ``get_headers`` asks the platform module for the OS, machine and Python version on every call.
+    """
+
+    _constant: dict[str, dict[str, str]]
+
+    def get_headers(self, method: str, headers: dict[str, str] | None) -> dict[str, str]:
+        if headers:
+            return super().get_headers(method, headers)
+        cache = self.__dict__.setdefault("_constant", {})
+        if method not in cache:
+            cache[method] = super().get_headers(method, None)
+        return dict(cache[method])
 
 
 def retry_after(headers: Mapping[str, str] | None) -> float | None:
@@ -95,14 +157,14 @@ class TwilioSender:
         self._settings = settings
         self._whatsapp = whatsapp
         self._client: Client | None = None
-        self._http: _HeaderKeepingClient | None = None
+        self._http: _LeanHttpClient | None = None
         self._slots = asyncio.Semaphore(max(1, settings.concurrency))
 
     def _twilio(self) -> Client:
         # aiohttp binds its session to the running loop: made on first use, inside the loop.
         if self._client is None:
-            self._http = _HeaderKeepingClient()
-            client = Client(
+            self._http = _LeanHttpClient(max(1, self._settings.concurrency))
+            client = _Client(
                 self._settings.account_sid, self._settings.auth_token, http_client=self._http
             )
             client.api.base_url = self._settings.api_url.rstrip("/")
