@@ -24,6 +24,7 @@ from domain.clients import Booking, BookingStatusType, ChannelBlock, Client, Cli
 from domain.dictionaries import Channel, CommunicationType, Document
 from domain.entity import Entity
 from domain.organisation import Company, Department, Employee, Role, ServiceAccount
+from domain.providers import Provider
 from domain.rules import Rule
 
 E = TypeVar("E", bound=Entity)
@@ -104,6 +105,10 @@ class UnitOfWork(Protocol):
 
     @property
     def rules(self) -> Repository[Rule]: ...
+
+    @property
+    def providers(self) -> Repository[Provider]:
+        """Providers configured through the API (issue 12)."""
 
     @property
     def booking_statuses(self) -> Repository[BookingStatusType]: ...

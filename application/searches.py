@@ -30,6 +30,7 @@ from domain.communications import (
 )
 from domain.dictionaries import Channel, ChannelKind, CommunicationType, Document, DocumentKind
 from domain.organisation import Company, Department, Employee, Role, ServiceAccount
+from domain.providers import Provider, ProviderKind
 from domain.rules import Rule
 
 
@@ -221,3 +222,13 @@ class IdTranslationFields(Fields):
     communication_id = Field[int]()
     system = Field[str]()
     external_id = Field[str]()
+
+
+class ProviderFields(Fields):
+    entity = Provider
+    id = Field[int]()
+    name = Field[str]()
+    kind = Field[ProviderKind]()
+    channel_kind = Field[ChannelKind]()
+    priority = Field[int]()
+    active = Field[bool]()

@@ -177,20 +177,23 @@ async def main(args: argparse.Namespace) -> None:
     finally:
         for stub in (clean, faulty, backup):
             stub.close()
-    load = open("/proc/loadavg").read().split()[:3] if os.path.exists("/proc/loadavg") else ["?"]
-    print(f"load average {' '.join(load)}; {args.count} SMS, concurrency {args.concurrency}, latency {args.latency_ms:g} ms")
+    load = os.getloadavg()
+    print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; ", end="")
+    print(f"{args.count} SMS, concurrency {args.concurrency}, latency {args.latency_ms:g} ms")
     print(f"limit set by latency (concurrency / latency): {limit:,.0f} msg/s")
-    print(f"bare aiohttp POSTs: {args.count / bare:,.0f} msg/s ({args.count / bare / limit:.2f} of the limit)")
-    print(f"TwilioSender:       {args.count / adapter:,.0f} msg/s ({args.count / adapter / limit:.2f} of the limit)")
+    for label, seconds in (("bare aiohttp POSTs", bare), ("TwilioSender", adapter)):
+        rate = args.count / seconds
+        print(f"{label + ':':20}{rate:,.0f} msg/s ({rate / limit:.2f} of the limit)")
     added = with_faults["mean_ms"] - no_faults["mean_ms"]
     print(
-        f"router, no faults:  mean {no_faults['mean_ms']:.1f} ms, p95 {no_faults['p95_ms']:.1f} ms per message"
+        f"router, no faults: mean {no_faults['mean_ms']:.1f} ms, p95 {no_faults['p95_ms']:.1f} ms a message"
     )
     print(
-        f"router, {args.fault_rate:.0%} faults: mean {with_faults['mean_ms']:.1f} ms, p95 {with_faults['p95_ms']:.1f} ms;"
-        f" added {added:.1f} ms per message; {with_faults['primary_failures']} primary failures,"
-        f" {with_faults['by_backup']} of {args.failover_count} sent by the backup,"
-        f" circuit opened {with_faults['circuit_opened']} times"
+        f"router, {args.fault_rate:.0%} faults: mean {with_faults['mean_ms']:.1f} ms, "
+        f"p95 {with_faults['p95_ms']:.1f} ms; added {added:.1f} ms a message; "
+        f"{with_faults['primary_failures']} primary failures, "
+        f"{with_faults['by_backup']} of {args.failover_count} sent by the backup, "
+        f"circuit opened {with_faults['circuit_opened']} times"
     )
 
 

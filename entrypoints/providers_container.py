@@ -13,11 +13,13 @@ from adapters.smtp.sender import SmtpSender
 from adapters.twilio.sender import TwilioSender, TwilioSettings
 from adapters.twilio.webhooks import TwilioWebhooks
 from application.providers.callbacks import ProviderCallbacks
+from application.providers.catalog import Providers
+from application.providers.refresh import ProviderRefresh
 from application.providers.router import ProviderRouter, Route
 from application.sending.ports import ChannelSender
 from application.sending.ratelimit import TokenBucket
 from domain.dictionaries import ChannelKind
-from domain.providers import CircuitBreaker
+from domain.providers import CircuitBreaker, Provider, ProviderKind
 from entrypoints.provider_settings import ProviderSettings
 
 
@@ -38,7 +40,12 @@ def twilio_settings(settings: ProviderSettings, public_url: str) -> TwilioSettin
 
 
 def make_sender(
-    name: str, kind: ChannelKind, settings: ProviderSettings, public_url: str, sandbox: SandboxSender, env: dict[str, str]
+    name: str,
+    kind: ChannelKind,
+    settings: ProviderSettings,
+    public_url: str,
+    sandbox: SandboxSender,
+    env: dict[str, str],
 ) -> ChannelSender:
     """One named provider for a channel kind; a name the configuration cannot build is an error at start."""
     if name == "sandbox":
@@ -46,7 +53,9 @@ def make_sender(
     if name in ("twilio", "twilio_whatsapp"):
         twilio = twilio_settings(settings, public_url)
         if twilio is None:
-            raise SystemExit(f"{name} is listed for {kind} but TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN are not set")
+            raise SystemExit(
+                f"{name} is listed for {kind} but TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN are not set"
+            )
         return TwilioSender(twilio, whatsapp=kind is ChannelKind.MESSENGER)
     if name == "smtp" and kind is ChannelKind.EMAIL:
         from entrypoints.worker import smtp_settings
@@ -63,7 +72,9 @@ def provider_router(
     ``RATE_LIMIT_<PROVIDER>`` (messages a second) limits a provider, as before.
     """
     env = dict(os.environ if env is None else env)
-    email = settings.email_providers or (("smtp",) if env.get("EMAIL_PROVIDER", "sandbox") == "smtp" else ("sandbox",))
+    email = settings.email_providers or (
+        ("smtp",) if env.get("EMAIL_PROVIDER", "sandbox") == "smtp" else ("sandbox",)
+    )
     lists = {
         ChannelKind.SMS: settings.sms_providers,
         ChannelKind.MESSENGER: settings.messenger_providers,
@@ -93,6 +104,34 @@ def provider_router(
     return ProviderRouter(routes, time.monotonic)
 
 
+class ConfiguredSenders:
+    """The SenderFactory: builds the adapter of a provider configured through the API."""
+
+    def __init__(self, settings: ProviderSettings, public_url: str, sandbox: SandboxSender) -> None:
+        self._settings = settings
+        self._public_url = public_url.rstrip("/")
+        self._sandbox = sandbox
+
+    def build(self, provider: Provider) -> ChannelSender:
+        if provider.kind is ProviderKind.SANDBOX:
+            return self._sandbox
+        options = provider.settings
+        twilio = TwilioSettings(
+            account_sid=options.get("account_sid", ""),
+            auth_token=provider.secrets.get("auth_token", ""),
+            from_number=options.get("from_number") or None,
+            messaging_service_sid=options.get("messaging_service_sid") or None,
+            whatsapp_from=options.get("whatsapp_from") or None,
+            api_url=options.get("api_url") or self._settings.twilio_api_url,
+            status_callback_url=f"{self._public_url}/webhooks/twilio/status",
+            concurrency=self._settings.twilio_concurrency,
+            timeout=self._settings.twilio_timeout,
+        )
+        return TwilioSender(
+            twilio, whatsapp=provider.kind is ProviderKind.TWILIO_WHATSAPP, name=provider.name
+        )
+
+
 def twilio_webhooks(settings: ProviderSettings, public_url: str) -> TwilioWebhooks | None:
     if not settings.twilio_auth_token:
         return None
@@ -108,3 +147,13 @@ class ProvidersContainer(containers.DeclarativeContainer):
     router: providers.Provider[Any] = providers.Singleton(provider_router, settings, public_url, core.sandbox)
     twilio_webhooks: providers.Provider[Any] = providers.Singleton(twilio_webhooks, settings, public_url)
     callbacks = providers.Singleton(ProviderCallbacks, storage.uow_factory, core.clock, core.phones)
+    senders = providers.Singleton(ConfiguredSenders, settings, public_url, core.sandbox)
+    catalog = providers.Singleton(Providers, storage.uow_factory, core.clock, senders, router)
+    refresh = providers.Singleton(
+        ProviderRefresh,
+        catalog,
+        router,
+        senders,
+        failures_to_open=settings.provided.circuit_failures,
+        cooldown=settings.provided.circuit_cooldown_seconds,
+    )

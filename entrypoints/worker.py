@@ -184,7 +184,7 @@ def runner_for(container: Any) -> WorkerRunner:
     router = container.delivery.router()
     return WorkerRunner(
         jobs(container.storage.uow_factory(), core.clock(), core.sandbox(), router=router),
-        telephony_jobs(container),
+        [*telephony_jobs(container), container.delivery.refresh()],
         closing=[router.close],
     )
 

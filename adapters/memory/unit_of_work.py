@@ -28,6 +28,7 @@ from domain.clients import Booking, BookingStatusType, ChannelBlock, Client, Cli
 from domain.communications import Communication
 from domain.dictionaries import Channel, CommunicationType, Document
 from domain.organisation import Company, Department, Employee, Role, ServiceAccount
+from domain.providers import Provider
 from domain.rules import Rule
 
 KINDS: dict[str, str] = {
@@ -46,6 +47,7 @@ KINDS: dict[str, str] = {
     "rules": "rule",
     "booking_statuses": "booking status",
     "bookings": "booking",
+    "providers": "provider",
 }
 
 
@@ -116,6 +118,7 @@ class MemoryUnitOfWork:
     rules: MemoryRepository[Rule]
     booking_statuses: MemoryRepository[BookingStatusType]
     bookings: MemoryRepository[Booking]
+    providers: MemoryRepository[Provider]
     communications: MemoryCommunications
     stats: MemoryStats
     missed_calls: MemoryMissedCalls
@@ -152,6 +155,7 @@ class MemoryUnitOfWork:
         self.rules = MemoryRepository(tables["rules"], "rule")
         self.booking_statuses = MemoryRepository(tables["booking_statuses"], "booking status")
         self.bookings = MemoryRepository(tables["bookings"], "booking")
+        self.providers = MemoryRepository(tables["providers"], "provider")
         self._communications = self._store.communications.copy()
         self.communications = MemoryCommunications(
             self._communications, lambda: self._memberships, self._zone_of

@@ -9,6 +9,7 @@ from adapters.sqlalchemy.types import (
     Grants,
     JsonDict,
     JsonList,
+    PlainFloat,
     QuietHoursType,
     UtcDateTime,
     WorkingHours,
@@ -16,6 +17,7 @@ from adapters.sqlalchemy.types import (
 from domain.clients import BookingState
 from domain.communications.statuses import Direction
 from domain.dictionaries import ChannelKind, DocumentKind
+from domain.providers import ProviderKind
 from domain.telephony.campaigns import CampaignStatus
 from domain.telephony.missed_calls import MissedCallStatus
 from domain.telephony.subscriptions import SubscriptionState, SubscriptionType
@@ -325,4 +327,17 @@ campaign_contacts = _entity(
     sa.Column("last_status", sa.String(64)),
     sa.Column("called", sa.Boolean, nullable=False),
     sa.Column("successful", sa.Boolean, nullable=False),
+)
+
+# Providers configured through the API (issue 12); the environment's stay out of storage.
+providers = _entity(
+    "providers",
+    sa.Column("name", sa.String(64), nullable=False, unique=True),
+    sa.Column("kind", EnumText(ProviderKind), nullable=False),
+    sa.Column("channel_kind", EnumText(ChannelKind), nullable=False),
+    sa.Column("settings", JsonDict(), nullable=False),
+    sa.Column("secrets", JsonDict(), nullable=False),
+    sa.Column("priority", sa.Integer, nullable=False),
+    sa.Column("rate_limit", PlainFloat()),
+    sa.Column("active", sa.Boolean, nullable=False),
 )

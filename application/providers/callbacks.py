@@ -88,7 +88,9 @@ class ProviderCallbacks:
             channel = await uow.channels.first(ChannelFields.kind.eq(message.channel_kind))
             kind = await uow.communication_types.first(CommunicationTypeFields.code.eq(REPLY_TYPE))
             if channel is None or kind is None or channel.id is None or kind.id is None:
-                raise NotFound("dictionary entry", f"channel of kind {message.channel_kind} / type {REPLY_TYPE}")
+                raise NotFound(
+                    "dictionary entry", f"channel of kind {message.channel_kind} / type {REPLY_TYPE}"
+                )
             client_id = message.client_id
             if client_id is None:
                 client_id = await self._client_by_phone(uow, message.sender)
@@ -127,7 +129,9 @@ class ProviderCallbacks:
         client = await uow.clients.first(ClientFields.phone.eq(e164))
         return client.id if client is not None else None
 
-    async def _latest_outbound(self, uow: UnitOfWork, client_id: int, channel_id: int) -> Communication | None:
+    async def _latest_outbound(
+        self, uow: UnitOfWork, client_id: int, channel_id: int
+    ) -> Communication | None:
         criteria = CommunicationFilter(
             client_id=client_id, channel_ids=(channel_id,), direction=Direction.OUTBOUND
         ).criteria()

@@ -73,6 +73,7 @@ class ProviderRouter:
         self._routes = {kind: sorted(found, key=lambda r: r.priority) for kind, found in routes.items()}
         self._monotonic = monotonic
         self._timeout = attempt_timeout
+        self._retired: list[ChannelSender] = []
 
     @classmethod
     def single(
@@ -95,6 +96,28 @@ class ProviderRouter:
             for kind, sender in senders.items()
         }
         return cls(routes, monotonic, attempt_timeout=attempt_timeout)
+
+    def routes(self, kind: ChannelKind) -> list[Route]:
+        return list(self._routes.get(kind, ()))
+
+    def replace(self, kind: ChannelKind, routes: Sequence[Route]) -> None:
+        """Swap a channel kind's providers (configuration changed); a provider kept keeps its circuit.
+
+        Senders dropped are closed with the router, not now: a send may still be using them.
+        """
+        before = {route.provider: route for route in self._routes.get(kind, ())}
+        for route in routes:
+            kept = before.get(route.provider)
+            if kept is not None:
+                route.breaker, route.sent, route.rejected, route.failed = (
+                    kept.breaker,
+                    kept.sent,
+                    kept.rejected,
+                    kept.failed,
+                )
+        current = {id(route.sender) for route in routes}
+        self._retired.extend(r.sender for r in before.values() if id(r.sender) not in current)
+        self._routes[kind] = sorted(routes, key=lambda r: r.priority)
 
     def states(self) -> list[ProviderState]:
         """Every route's circuit and counts, by channel kind and priority."""
@@ -121,12 +144,12 @@ class ProviderRouter:
     async def close(self) -> None:
         """Close the providers' connections (those that keep any)."""
         seen: set[int] = set()
-        for routes in self._routes.values():
-            for route in routes:
-                closer = getattr(route.sender, "close", None)
-                if closer is not None and id(route.sender) not in seen:
-                    seen.add(id(route.sender))
-                    await closer()
+        senders = [route.sender for routes in self._routes.values() for route in routes] + self._retired
+        for sender in senders:
+            closer = getattr(sender, "close", None)
+            if closer is not None and id(sender) not in seen:
+                seen.add(id(sender))
+                await closer()
 
     async def send(self, message: OutgoingMessage) -> tuple[str | None, SendResult]:
         """The provider that answered last and its answer: sent, rejected, or retry (all failed)."""

@@ -33,6 +33,7 @@ from entrypoints.http.controllers.mailing_service import CONTROLLERS as SEED_001
 from entrypoints.http.controllers.missed_calls import CONTROLLERS as MISSED_CALLS
 from entrypoints.http.controllers.organisation import CONTROLLERS as ORGANISATION
 from entrypoints.http.controllers.pbx import CONTROLLERS as PBX
+from entrypoints.http.controllers.providers import CONTROLLERS as PROVIDERS
 from entrypoints.http.controllers.sending import CONTROLLERS as SENDING
 from entrypoints.http.controllers.unsubscribe import CONTROLLERS as UNSUBSCRIBE
 from entrypoints.http.controllers.webhooks_twilio import CONTROLLERS as TWILIO_WEBHOOKS
@@ -65,6 +66,7 @@ ROUTES: list[Any] = [
     *SENDING,
     *UNSUBSCRIBE,
     *TWILIO_WEBHOOKS,
+    *PROVIDERS,
 ]
 
 

@@ -51,7 +51,9 @@ async def sms(stub: TwilioStub) -> AsyncIterator[TwilioSender]:
     await sender.close()
 
 
-async def test_an_sms_goes_out_with_twilio_form_fields_and_basic_auth(stub: TwilioStub, sms: TwilioSender) -> None:
+async def test_an_sms_goes_out_with_twilio_form_fields_and_basic_auth(
+    stub: TwilioStub, sms: TwilioSender
+) -> None:
     result = await sms.send(message())
     assert result.outcome is SendOutcome.SENT
     [accepted] = stub.accepted
@@ -84,7 +86,9 @@ async def test_whatsapp_messages_carry_the_whatsapp_prefix(stub: TwilioStub) -> 
     assert (accepted.form["To"], accepted.form["From"]) == ("whatsapp:+15551234567", "whatsapp:+15550007777")
 
 
-async def test_an_invalid_number_is_a_final_rejection_with_twilio_code(stub: TwilioStub, sms: TwilioSender) -> None:
+async def test_an_invalid_number_is_a_final_rejection_with_twilio_code(
+    stub: TwilioStub, sms: TwilioSender
+) -> None:
     result = await sms.send(message("12345"))
     assert result.outcome is SendOutcome.REJECTED
     assert result.delivery_status is DeliveryStatus.FAILED
@@ -115,7 +119,9 @@ async def test_server_errors_are_transient(stub: TwilioStub, sms: TwilioSender, 
     assert result.outcome is SendOutcome.RETRY and stub.accepted == []
 
 
-async def test_too_many_requests_is_transient_with_its_retry_after(stub: TwilioStub, sms: TwilioSender) -> None:
+async def test_too_many_requests_is_transient_with_its_retry_after(
+    stub: TwilioStub, sms: TwilioSender
+) -> None:
     stub.faults = lambda form: "429"
     result = await sms.send(message())
     assert result.outcome is SendOutcome.RETRY

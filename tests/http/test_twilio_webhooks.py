@@ -54,7 +54,13 @@ def signed(stub: TwilioStub, url: str, fields: dict[str, str]) -> dict[str, str]
 
 def sent_sms(client: TestClient[Any], stub: TwilioStub) -> tuple[str, int, str]:
     ivan = a_client(client, phones=["+15551234567"])
-    answer = send(client, departmentId=department(client), text="Hi {{ client.firstName }}", clientIds=[ivan], channels=[SMS])
+    answer = send(
+        client,
+        departmentId=department(client),
+        text="Hi {{ client.firstName }}",
+        clientIds=[ivan],
+        channels=[SMS],
+    )
     uuid = answer.json()["accepted"][0]["uuid"]
     wait_for(lambda: client.get(f"/api/v1/communications/{uuid}").json()["deliveryStatus"] == "sent")
     [accepted] = stub.accepted
@@ -93,7 +99,9 @@ def test_unsigned_or_forged_status_callbacks_are_403_and_change_nothing(
     assert live.get(f"/api/v1/communications/{uuid}").json()["deliveryStatus"] == "sent"
 
 
-def test_a_signature_for_another_communication_does_not_carry_over(live: TestClient[Any], stub: TwilioStub) -> None:
+def test_a_signature_for_another_communication_does_not_carry_over(
+    live: TestClient[Any], stub: TwilioStub
+) -> None:
     uuid, _, sid = sent_sms(live, stub)
     fields = {"MessageSid": sid, "MessageStatus": "failed"}
     other = f"{PUBLIC}/webhooks/twilio/status?uuid=00000000-0000-4000-8000-000000000001"
@@ -104,17 +112,23 @@ def test_a_signature_for_another_communication_does_not_carry_over(live: TestCli
     assert live.get(f"/api/v1/communications/{uuid}").json()["deliveryStatus"] == "sent"
 
 
-def test_a_failed_status_fails_the_communication_with_twilio_code(live: TestClient[Any], stub: TwilioStub) -> None:
+def test_a_failed_status_fails_the_communication_with_twilio_code(
+    live: TestClient[Any], stub: TwilioStub
+) -> None:
     uuid, _, sid = sent_sms(live, stub)
     callback = stub.accepted[0].form["StatusCallback"]
     fields = {"MessageSid": sid, "MessageStatus": "undelivered", "ErrorCode": "30003", "From": "+15550006666"}
-    live.post(callback.removeprefix(PUBLIC), content=urlencode(fields), headers=signed(stub, callback, fields))
+    live.post(
+        callback.removeprefix(PUBLIC), content=urlencode(fields), headers=signed(stub, callback, fields)
+    )
     stored = live.get(f"/api/v1/communications/{uuid}").json()
     assert (stored["deliveryStatus"], stored["status"]) == ("undelivered", "failed")
     assert "30003" in stored["failureReason"]
 
 
-def test_an_inbound_reply_is_recorded_and_marks_the_sms_responded(live: TestClient[Any], stub: TwilioStub) -> None:
+def test_an_inbound_reply_is_recorded_and_marks_the_sms_responded(
+    live: TestClient[Any], stub: TwilioStub
+) -> None:
     uuid, ivan, _ = sent_sms(live, stub)
     fields = {
         "MessageSid": "SM" + "f" * 32,
@@ -123,7 +137,9 @@ def test_an_inbound_reply_is_recorded_and_marks_the_sms_responded(live: TestClie
         "Body": "Yes, see you on Monday",
     }
     url = f"{PUBLIC}/webhooks/twilio/inbound"
-    answer = live.post("/webhooks/twilio/inbound", content=urlencode(fields), headers=signed(stub, url, fields))
+    answer = live.post(
+        "/webhooks/twilio/inbound", content=urlencode(fields), headers=signed(stub, url, fields)
+    )
     assert answer.status_code == 200 and "<Response>" in answer.text
     answered = live.get(f"/api/v1/communications/{uuid}").json()
     assert answered["deliveryStatus"] == "responded"

@@ -45,7 +45,9 @@ def twilio(stub_url: str, stub: TwilioStub | None, name: str, timeout: float = 0
     return TwilioSender(settings, name=name)
 
 
-def router(clock: ManualClock, *senders: TwilioSender, failures: int = 3, cooldown: float = 60) -> ProviderRouter:
+def router(
+    clock: ManualClock, *senders: TwilioSender, failures: int = 3, cooldown: float = 60
+) -> ProviderRouter:
     routes = [
         Route(sender=s, priority=i, breaker=CircuitBreaker(failures_to_open=failures, cooldown=cooldown))
         for i, s in enumerate(senders)
@@ -132,8 +134,14 @@ async def test_every_message_is_sent_once_or_failed_with_a_reason_under_faults(
     phones = [f"+1555{n:07d}" for n in range(60)] + invalid
     uuids = await sms_to(uow_factory, clock, hasher, phones)
     worker = Dispatcher(
-        uow_factory, clock, {}, {}, DispatchPolicy(batch=25, concurrency=10, max_attempts=6), "w1",
-        random.Random(3), router=router(clock, *senders, failures=4, cooldown=30),
+        uow_factory,
+        clock,
+        {},
+        {},
+        DispatchPolicy(batch=25, concurrency=10, max_attempts=6),
+        "w1",
+        random.Random(3),
+        router=router(clock, *senders, failures=4, cooldown=30),
     )
     await drain(worker, clock)
 
@@ -233,7 +241,12 @@ async def test_dropped_connections_fail_over_and_lose_nothing(
         try:
             uuids = await sms_to(uow_factory, clock, hasher, [f"+1555{n:07d}" for n in range(10)])
             worker = Dispatcher(
-                uow_factory, clock, {}, {}, DispatchPolicy(concurrency=4), "w1",
+                uow_factory,
+                clock,
+                {},
+                {},
+                DispatchPolicy(concurrency=4),
+                "w1",
                 router=router(clock, dropping, healthy, failures=100),
             )
             assert await worker.run_once() == 10

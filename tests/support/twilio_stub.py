@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import itertools
 import re
 import socket
@@ -199,10 +200,8 @@ def dropping_server() -> Iterator[DroppingServer]:
                 continue
             server.connections += 1
             connection.settimeout(1)
-            try:
+            with contextlib.suppress(OSError):
                 connection.recv(65536)
-            except OSError:
-                pass
             connection.close()
 
     thread = threading.Thread(target=run, daemon=True)
