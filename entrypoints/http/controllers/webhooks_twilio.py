@@ -15,6 +15,7 @@ from litestar.exceptions import PermissionDeniedException
 from litestar.params import QueryParameter
 
 from adapters.twilio.webhooks import Form, TwilioWebhooks
+from entrypoints.http.errors import error_responses
 
 EMPTY_TWIML = b'<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
@@ -39,6 +40,7 @@ class TwilioWebhookController(Controller):
         "/status",
         status_code=200,
         summary="Twilio message status callback (form-encoded, X-Twilio-Signature)",
+        responses=error_responses(400, 403),
         description="Set as StatusCallback on every message sent; the uuid names the communication.",
     )
     async def twilio_status(
@@ -56,6 +58,7 @@ class TwilioWebhookController(Controller):
         "/inbound",
         status_code=200,
         summary="Twilio inbound message webhook (form-encoded, X-Twilio-Signature); answers empty TwiML",
+        responses=error_responses(403),
     )
     async def twilio_inbound(self, request: Request[Any, Any, Any], state: State) -> Response[bytes]:
         form, webhooks = await _verified(request, state)
