@@ -90,6 +90,8 @@ class SqlMailingRuns(SqlRepository[MailingRun]):
     async def sends_of(self, mailing_id: int) -> Sequence[int]:
         r = t.mailing_runs
         statement = (
-            sa.select(r.c.send_id).where(r.c.mailing_id == mailing_id, r.c.send_id.is_not(None)).order_by(r.c.id)
+            sa.select(r.c.send_id)
+            .where(r.c.mailing_id == mailing_id, r.c.send_id.is_not(None))
+            .order_by(r.c.id)
         )
         return [int(s) for s in (await self._conn.execute(statement)).scalars()]

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from application.mailings.ports import MailingRepository, MailingRunRepository
 from application.ports import Clock, UnitOfWork, UnitOfWorkFactory
-from application.searches import CommunicationTypeFields
+from application.searches import CommunicationTypeFields, ProjectFields
 from domain.access import Permission, Principal
 from domain.errors import NotFound, ValidationFailed
 from domain.mailings import (
@@ -44,6 +44,8 @@ class MailingCommand:
     html: str | None = None
     variables: Mapping[str, object] = field(default_factory=dict)
     project_id: int | None = None
+    project_code: str | None = None
+    """Seed 001 may name the project by its code (digits included); a code wins over an id."""
     group_id: int | None = None
     client_ids: tuple[int, ...] = ()
     at: datetime | None = None
@@ -89,8 +91,7 @@ class Mailings:
         principal.require(Permission.SEND_COMMUNICATIONS)
         now = self._clock.now()
         async with self._uow() as uow:
-            department_id, type_id = await self._check(uow, principal, command)
-            mailing = _mailing(command, department_id, type_id, now, principal.actor)
+            mailing = _mailing(command, await self._check(uow, principal, command), now, principal.actor)
             if command.start:
                 mailing.start(now, self._calendar)
             await _mailings(uow).add(mailing)
@@ -104,8 +105,7 @@ class Mailings:
         async with self._uow() as uow:
             current = await self._get(uow, mailing_id)
             current.require_editable()
-            department_id, type_id = await self._check(uow, principal, command)
-            changed = _mailing(command, department_id, type_id, now, current.created_by)
+            changed = _mailing(command, await self._check(uow, principal, command), now, current.created_by)
             changed.id = current.id
             changed.create_time = current.create_time
             changed.status = current.status
@@ -203,9 +203,7 @@ class Mailings:
             raise NotFound("mailing", mailing_id)
         return mailing
 
-    async def _check(
-        self, uow: UnitOfWork, principal: Principal, command: MailingCommand
-    ) -> tuple[int, int]:
+    async def _check(self, uow: UnitOfWork, principal: Principal, command: MailingCommand) -> _Checked:
         """Checks every reference now, so that a run does not fail on it later; the department and type."""
         validate_schedule(
             Schedule(at=command.at, cron=command.cron, time_zone=command.time_zone), self._calendar
@@ -237,6 +235,9 @@ class Mailings:
             raise ValidationFailed.field("text", "give the content: a document, text or html")
         if command.project_id is not None and await uow.projects.get(command.project_id) is None:
             raise NotFound("project", command.project_id)
+        project_id = command.project_id
+        if command.project_code is not None:
+            project_id = await _project_by_code(uow, command.project_code)
         if command.group_id is not None and await uow.client_groups.get(command.group_id) is None:
             raise NotFound("client group", command.group_id)
         if command.client_ids:
@@ -245,26 +246,40 @@ class Mailings:
             if unknown:
                 shown = ", ".join(str(i) for i in unknown[:10])
                 raise ValidationFailed.field("client_ids", f"no such clients: {shown}")
-        return department_id, type_id
+        return _Checked(department_id, type_id, project_id)
 
 
-def _mailing(
-    command: MailingCommand, department_id: int, type_id: int, now: datetime, created_by: str
-) -> Mailing:
+@dataclass(frozen=True)
+class _Checked:
+    department_id: int
+    type_id: int
+    project_id: int | None
+
+
+async def _project_by_code(uow: UnitOfWork, code: str) -> int:
+    project = await uow.projects.first(ProjectFields.code.eq(code))
+    if project is None and code.isascii() and code.isdigit():
+        project = await uow.projects.get(int(code))
+    if project is None or project.id is None:
+        raise NotFound("project", code)
+    return project.id
+
+
+def _mailing(command: MailingCommand, checked: _Checked, now: datetime, created_by: str) -> Mailing:
     return Mailing(
         create_time=now,
         update_time=now,
         created_by=created_by,
         name=command.name,
-        department_id=department_id,
-        type_id=type_id,
+        department_id=checked.department_id,
+        type_id=checked.type_id,
         channel_ids=list(command.channel_ids),
         document_id=command.document_id,
         subject=command.subject,
         text=command.text,
         html=command.html,
         variables=dict(command.variables),
-        project_id=command.project_id,
+        project_id=checked.project_id,
         group_id=command.group_id,
         client_ids=list(dict.fromkeys(command.client_ids)),
         at=command.at,

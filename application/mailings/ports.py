@@ -52,5 +52,3 @@ class MailingRunRepository(Protocol):
 
     async def sends_of(self, mailing_id: int) -> Sequence[int]:
         """The send ids of the mailing's runs."""
-
-
