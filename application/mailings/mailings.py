@@ -208,6 +208,13 @@ class Mailings:
         validate_schedule(
             Schedule(at=command.at, cron=command.cron, time_zone=command.time_zone), self._calendar
         )
+        audiences = [
+            command.project_id is not None or command.project_code is not None,
+            command.group_id is not None,
+            bool(command.client_ids),
+        ]
+        if sum(audiences) != 1:
+            raise ValidationFailed.field("audience", "give exactly one of project_id, group_id or client_ids")
         department_id = command.department_id or principal.department_id
         if department_id is None:
             raise ValidationFailed.field(
