@@ -83,9 +83,18 @@ async def test_a_mailing_round_trips_and_pages(uow_factory: Any, clock: ManualCl
             )
         )
         second = await uow.mailings.add(
-            Mailing(name="Once", department_id=department_id, type_id=1, channel_ids=[1], text="x",
-                    project_id=5, at=now, create_time=now, update_time=now)
-        )  # fmt: skip
+            Mailing(
+                name="Once",
+                department_id=department_id,
+                type_id=1,
+                channel_ids=[1],
+                text="x",
+                project_id=5,
+                at=now,
+                create_time=now,
+                update_time=now,
+            )
+        )
         await uow.commit()
     async with uow_factory(read_only=True) as uow:
         loaded = await uow.mailings.get(first.id)
@@ -132,7 +141,7 @@ async def test_claiming_takes_only_due_mailings_once_and_a_lapsed_lease_again(
                         create_time=now,
                         update_time=now,
                     )
-                )  # fmt: skip
+                )
             )
         await uow.commit()
     async with uow_factory() as uow:
@@ -156,9 +165,17 @@ async def test_runs_name_their_send_and_go_with_their_mailing(
     now = clock.now()
     async with uow_factory() as uow:
         m = await uow.mailings.add(
-            Mailing(name="m", department_id=department_id, type_id=1, channel_ids=[EMAIL], text="x",
-                    client_ids=ids, create_time=now, update_time=now)
-        )  # fmt: skip
+            Mailing(
+                name="m",
+                department_id=department_id,
+                type_id=1,
+                channel_ids=[EMAIL],
+                text="x",
+                client_ids=ids,
+                create_time=now,
+                update_time=now,
+            )
+        )
         run = await uow.mailing_runs.add(
             MailingRun(mailing_id=m.id, due_at=now, create_time=now, update_time=now)
         )
