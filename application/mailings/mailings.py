@@ -105,7 +105,8 @@ class Mailings:
         async with self._uow() as uow:
             current = await self._get(uow, mailing_id)
             current.require_editable()
-            changed = _mailing(command, await self._check(uow, principal, command), now, current.created_by)
+            checked = await self._check(uow, principal, command, current.department_id)
+            changed = _mailing(command, checked, now, current.created_by)
             changed.id = current.id
             changed.create_time = current.create_time
             changed.status = current.status
@@ -203,7 +204,9 @@ class Mailings:
             raise NotFound("mailing", mailing_id)
         return mailing
 
-    async def _check(self, uow: UnitOfWork, principal: Principal, command: MailingCommand) -> _Checked:
+    async def _check(
+        self, uow: UnitOfWork, principal: Principal, command: MailingCommand, current: int | None = None
+    ) -> _Checked:
         """Checks every reference now, so that a run does not fail on it later; the department and type."""
         validate_schedule(
             Schedule(at=command.at, cron=command.cron, time_zone=command.time_zone), self._calendar
@@ -215,7 +218,8 @@ class Mailings:
         ]
         if sum(audiences) != 1:
             raise ValidationFailed.field("audience", "give exactly one of project_id, group_id or client_ids")
-        department_id = command.department_id or principal.department_id
+        # A new mailing is the creator's department's; a changed one stays in its own.
+        department_id = command.department_id or current or principal.department_id
         if department_id is None:
             raise ValidationFailed.field(
                 "department_id", "the creator belongs to no department: name the department"
