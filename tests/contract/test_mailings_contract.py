@@ -12,6 +12,7 @@ import pytest
 
 from adapters.sandbox.sender import SandboxSender
 from adapters.schedules.cron import CroniterCalendar
+from adapters.sqlalchemy.unit_of_work import SqlUnitOfWorkFactory
 from application.mailings.mailings import MailingCommand, Mailings
 from application.mailings.scheduler import MailingScheduler
 from application.sending.dispatch import Dispatcher, DispatchPolicy
@@ -21,6 +22,7 @@ from domain.dictionaries import ChannelKind
 from domain.errors import InvalidTransition, NotFound, ValidationFailed
 from domain.mailings import RUN_LEASE, Mailing, MailingRun, MailingStatus, RunState
 from tests.support.clock import ManualClock
+from tests.support.databases import create_engine
 from tests.support.sending import EMAIL, SENDER, arrange, sending
 
 CRON = CroniterCalendar()
@@ -365,14 +367,23 @@ async def test_a_run_whose_worker_died_is_taken_over_and_sends_once(
 
 @pytest.mark.postgres
 @pytest.mark.concurrency
-async def test_two_concurrent_schedulers_start_each_run_once(postgres_uow_factory: Any, hasher: Any) -> None:
+async def test_two_concurrent_schedulers_start_each_run_once(
+    postgres_uow_factory: Any, postgres_url: str, hasher: Any
+) -> None:
     clock = ManualClock()
     factory = postgres_uow_factory
     department_id, ids = await arrange(factory, clock, hasher, ["ivan@example.com", "olga@example.com"])
     mailings = Mailings(factory, clock, CRON)
     made = [(await mailings.create(employee(department_id), once(ids, name=f"m{i}"))).id for i in range(6)]
-    first, second = scheduler(factory, clock), scheduler(factory, clock)
-    rounds = await asyncio.gather(*(job.run_once() for job in (first, second, first, second)))
+    # Two workers as two processes would be: each with its own engine and connection pool.
+    other_engine = create_engine(postgres_url)
+    try:
+        first = MailingScheduler(factory, clock, CRON, sending(factory, clock), batch=2)
+        other = SqlUnitOfWorkFactory(other_engine)
+        second = MailingScheduler(other, clock, CRON, sending(other, clock), batch=2)
+        rounds = await asyncio.gather(*(job.run_once() for job in (first, second) * 4))
+    finally:
+        await other_engine.dispose()
     assert sum(rounds) == len(made)
     for mailing_id in made:
         progress = await mailings.progress(employee(department_id), mailing_id)
