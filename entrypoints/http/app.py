@@ -40,7 +40,6 @@ from entrypoints.http.errors import EXCEPTION_HANDLERS, document_errors
 from entrypoints.http.health import health, openapi_document
 from entrypoints.http.security.allow_header import AllowHeaderMiddleware
 from entrypoints.http.security.client_address import trusted_networks
-from entrypoints.http.security.path_keys import PathKeyMiddleware
 from entrypoints.http.security.request_guard import RequestGuardMiddleware
 from entrypoints.settings import Settings
 from entrypoints.worker import start_in_process_worker
@@ -128,7 +127,6 @@ def create_app(container: Container, settings: Settings) -> Litestar:
             AllowHeaderMiddleware(),
             RequestGuardMiddleware(settings.cors_origins, settings.json_max_depth),
             DefineMiddleware(BasicAuthMiddleware, exclude=PUBLIC_PATHS),
-            PathKeyMiddleware(),
         ],
         cors_config=CORSConfig(allow_origins=list(settings.cors_origins)) if settings.cors_origins else None,
         exception_handlers=EXCEPTION_HANDLERS,

@@ -258,3 +258,14 @@ def test_a_started_mailing_is_sent_by_the_worker_job_and_reports_progress(client
     assert run["lifecycle"] == {"created": 2} and progress["lifecycle"] == {"created": 2}
     send = client.get(f"/api/v1/sends/{run['sendId']}").json()
     assert send["acceptedCount"] == 2
+
+
+def test_a_path_key_that_is_not_an_id_is_a_400_naming_it(client: TestClient[Any]) -> None:
+    for path in (
+        "/api/v1/mailings/abc",
+        "/api/v1/mailings/١٢/progress",
+        f"/api/v1/mailings/{'9' * 30}/start",
+    ):
+        response = client.get(path) if "start" not in path else client.post(path)
+        assert (response.status_code, errors(response)) == (400, ["mailingId"]), response.text
+    assert client.get(f"/api/v1/mailings/{2**40}").status_code == 404

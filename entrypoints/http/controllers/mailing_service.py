@@ -14,6 +14,7 @@ from application.mailings.mailings import Mailings
 from application.managed_entities import Patch
 from domain.access import Permission, Principal
 from domain.errors import ValidationFailed
+from domain.keys import require_id
 from entrypoints.http.auth import manage_clients, requires
 from entrypoints.http.resource import use_case
 from entrypoints.http.schemas.mailing_service import (
@@ -39,17 +40,18 @@ class Seed001Controller(Controller):
         await projects.create(data.values())
         return OK
 
-    @put("/project/{id:int}/update", status_code=201, summary="Change a project's name (and code)")
+    @put("/project/{id:str}/update", status_code=201, summary="Change a project's name (and code)")
     async def update_project(
         self,
         projects: NamedDependency[Projects],
-        id: FromPath[int],
+        id: FromPath[str],
         data: JSONBody[Seed001ProjectUpdate],
     ) -> Seed001Ok:
-        if data.primary_key is not UNSET and str(data.primary_key).strip() != str(id):
-            raise ValidationFailed.field("primary key", f"must be the project id of the path ({id})")
+        project_id = require_id(id, "id")
+        if data.primary_key is not UNSET and str(data.primary_key).strip() != str(project_id):
+            raise ValidationFailed.field("primary key", f"must be the project id of the path ({project_id})")
         changes = {k: v for k, v in data.values().items() if k != "primary_key"}
-        await projects.change(id, Patch(changes))
+        await projects.change(project_id, Patch(changes))
         return OK
 
     @post("/client/create", status_code=201, summary="Add a client to a project, named by its code")

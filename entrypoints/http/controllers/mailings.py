@@ -13,6 +13,7 @@ from litestar.params import Body, FromPath, QueryParameter
 from application.mailings.mailings import Mailings
 from application.queries import MAX_PAGE_SIZE
 from domain.access import Permission, Principal
+from domain.keys import require_id
 from entrypoints.http.auth import requires
 from entrypoints.http.resource import use_case
 from entrypoints.http.schemas.mailings import (
@@ -25,6 +26,12 @@ from entrypoints.http.schemas.mailings import (
 )
 
 send_communications = requires(Permission.SEND_COMMUNICATIONS)
+
+
+def _id(text: str) -> int:
+    """The mailing id of the path: a 400 naming ``mailingId`` unless ASCII digits within 64 bits."""
+    return require_id(text, "mailing_id")
+
 
 WEEKLY = {
     "name": "Monday news",
@@ -89,17 +96,17 @@ class MailingsController(Controller):
     ) -> MailingOut:
         return mailing_out(await mailings.create(request.user, data.to_command()))
 
-    @get("/{mailing_id:int}", summary="One mailing", operation_id="getMailing")
+    @get("/{mailing_id:str}", summary="One mailing", operation_id="getMailing")
     async def get_mailing(
         self,
         request: Request[Principal, Any, Any],
         mailings: NamedDependency[Mailings],
-        mailing_id: FromPath[int],
+        mailing_id: FromPath[str],
     ) -> MailingOut:
-        return mailing_out(await mailings.get(request.user, mailing_id))
+        return mailing_out(await mailings.get(request.user, _id(mailing_id)))
 
     @put(
-        "/{mailing_id:int}",
+        "/{mailing_id:str}",
         summary="Replace a mailing's content, audience and schedule",
         description="Not while a run is being started (409). A started mailing's next run is recomputed.",
         operation_id="replaceMailing",
@@ -108,13 +115,13 @@ class MailingsController(Controller):
         self,
         request: Request[Principal, Any, Any],
         mailings: NamedDependency[Mailings],
-        mailing_id: FromPath[int],
+        mailing_id: FromPath[str],
         data: Annotated[MailingIn, Body(examples=EXAMPLES)],
     ) -> MailingOut:
-        return mailing_out(await mailings.change(request.user, mailing_id, data.to_command()))
+        return mailing_out(await mailings.change(request.user, _id(mailing_id), data.to_command()))
 
     @delete(
-        "/{mailing_id:int}",
+        "/{mailing_id:str}",
         status_code=204,
         summary="Delete a mailing and its runs",
         operation_id="deleteMailing",
@@ -123,21 +130,21 @@ class MailingsController(Controller):
         self,
         request: Request[Principal, Any, Any],
         mailings: NamedDependency[Mailings],
-        mailing_id: FromPath[int],
+        mailing_id: FromPath[str],
     ) -> None:
-        await mailings.delete(request.user, mailing_id)
+        await mailings.delete(request.user, _id(mailing_id))
 
-    @post("/{mailing_id:int}/start", status_code=200, summary="draft -> scheduled", description=ACTION)
+    @post("/{mailing_id:str}/start", status_code=200, summary="draft -> scheduled", description=ACTION)
     async def start(
         self,
         request: Request[Principal, Any, Any],
         mailings: NamedDependency[Mailings],
-        mailing_id: FromPath[int],
+        mailing_id: FromPath[str],
     ) -> MailingOut:
-        return mailing_out(await mailings.start(request.user, mailing_id))
+        return mailing_out(await mailings.start(request.user, _id(mailing_id)))
 
     @post(
-        "/{mailing_id:int}/pause",
+        "/{mailing_id:str}/pause",
         status_code=200,
         summary="scheduled or running -> paused",
         description=ACTION,
@@ -146,12 +153,12 @@ class MailingsController(Controller):
         self,
         request: Request[Principal, Any, Any],
         mailings: NamedDependency[Mailings],
-        mailing_id: FromPath[int],
+        mailing_id: FromPath[str],
     ) -> MailingOut:
-        return mailing_out(await mailings.pause(request.user, mailing_id))
+        return mailing_out(await mailings.pause(request.user, _id(mailing_id)))
 
     @post(
-        "/{mailing_id:int}/resume",
+        "/{mailing_id:str}/resume",
         status_code=200,
         summary="paused -> scheduled, from now on",
         description=ACTION,
@@ -160,12 +167,12 @@ class MailingsController(Controller):
         self,
         request: Request[Principal, Any, Any],
         mailings: NamedDependency[Mailings],
-        mailing_id: FromPath[int],
+        mailing_id: FromPath[str],
     ) -> MailingOut:
-        return mailing_out(await mailings.resume(request.user, mailing_id))
+        return mailing_out(await mailings.resume(request.user, _id(mailing_id)))
 
     @post(
-        "/{mailing_id:int}/cancel",
+        "/{mailing_id:str}/cancel",
         status_code=200,
         summary="any non-final status -> cancelled",
         description=ACTION,
@@ -174,12 +181,12 @@ class MailingsController(Controller):
         self,
         request: Request[Principal, Any, Any],
         mailings: NamedDependency[Mailings],
-        mailing_id: FromPath[int],
+        mailing_id: FromPath[str],
     ) -> MailingOut:
-        return mailing_out(await mailings.cancel(request.user, mailing_id))
+        return mailing_out(await mailings.cancel(request.user, _id(mailing_id)))
 
     @get(
-        "/{mailing_id:int}/progress",
+        "/{mailing_id:str}/progress",
         summary="Counts by lifecycle and delivery status, per run and in all",
         operation_id="getMailingProgress",
     )
@@ -187,9 +194,9 @@ class MailingsController(Controller):
         self,
         request: Request[Principal, Any, Any],
         mailings: NamedDependency[Mailings],
-        mailing_id: FromPath[int],
+        mailing_id: FromPath[str],
     ) -> MailingProgressOut:
-        return progress_out(await mailings.progress(request.user, mailing_id))
+        return progress_out(await mailings.progress(request.user, _id(mailing_id)))
 
 
 CONTROLLERS = [MailingsController]
