@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from litestar.testing import TestClient
 
-from tests.http.conftest import basic, create
+from adapters.security import Argon2PasswordHasher
+from entrypoints.settings import Settings
+from tests.http.conftest import basic, create, make_client
 from tests.http.test_sends_api import EMAIL, MASS, SMS, a_client, department
+from tests.http.test_unsubscribe_and_sandbox import wait_for
 
 OK = {"status": 201, "message": "Ok"}
 
@@ -269,3 +274,40 @@ def test_a_path_key_that_is_not_an_id_is_a_400_naming_it(client: TestClient[Any]
         response = client.get(path) if "start" not in path else client.post(path)
         assert (response.status_code, errors(response)) == (400, ["mailingId"]), response.text
     assert client.get(f"/api/v1/mailings/{2**40}").status_code == 404
+
+
+@pytest.fixture
+def embedded(hasher: Argon2PasswordHasher) -> Iterator[TestClient[Any]]:
+    """The embedded default: memory storage, the sandbox, and the worker inside the API process."""
+    yield from make_client(Settings(storage="memory", in_process_worker=True), hasher)
+
+
+def test_the_in_process_worker_runs_a_started_mailing_through_the_sandbox(
+    embedded: TestClient[Any],
+) -> None:
+    client = embedded
+    headers = mailer(client, department(client))
+    ivan = a_client(client, email="ivan@example.com")
+    body = {
+        "name": "Now",
+        "communicationTypeId": MASS,
+        "channels": [EMAIL],
+        "subject": "Hi",
+        "text": "Hi {{ client.firstName }}",
+        "clientIds": [ivan],
+        "start": True,
+    }
+    mailing = client.post("/api/v1/mailings", json=body, headers=headers).json()
+    [message] = wait_for(
+        lambda: client.get("/api/v1/sandbox/messages", params={"clientId": ivan}).json()["items"]
+    )
+    assert (message["to"], message["text"]) == ("ivan@example.com", "Hi Ivan")
+    progress = wait_for(
+        lambda: (
+            (p := client.get(f"/api/v1/mailings/{mailing['id']}/progress").json())["delivery"].get(
+                "delivered"
+            )
+            and p
+        )
+    )
+    assert progress["status"] == "completed" and progress["runs"][0]["lifecycle"] == {"done": 1}
