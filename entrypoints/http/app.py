@@ -30,6 +30,7 @@ from entrypoints.http.controllers.crm_prototype import CONTROLLERS as SEED_000_C
 from entrypoints.http.controllers.decisions import DECISIONS
 from entrypoints.http.controllers.dictionaries import CONTROLLERS as DICTIONARIES
 from entrypoints.http.controllers.mailing_service import CONTROLLERS as SEED_001
+from entrypoints.http.controllers.mailings import CONTROLLERS as MAILINGS
 from entrypoints.http.controllers.missed_calls import CONTROLLERS as MISSED_CALLS
 from entrypoints.http.controllers.organisation import CONTROLLERS as ORGANISATION
 from entrypoints.http.controllers.pbx import CONTROLLERS as PBX
@@ -61,6 +62,7 @@ ROUTES: list[Any] = [
     *CALL_CENTER,
     *MISSED_CALLS,
     *SENDING,
+    *MAILINGS,
     *UNSUBSCRIBE,
 ]
 
