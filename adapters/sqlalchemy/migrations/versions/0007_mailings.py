@@ -1,6 +1,6 @@
 """mailings
 
-Revision ID: 0008_mailings
+Revision ID: 0007_mailings
 Revises: 0006_sending
 Create Date: 2026-12-01 12:30:23.881435
 """
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0008_mailings"
+revision: str = "0007_mailings"
 down_revision: str | None = "0006_sending"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
