@@ -183,7 +183,10 @@ def runner_for(container: Any) -> WorkerRunner:
     core = container.core
     router = container.delivery.router()
     return WorkerRunner(
-        jobs(container.storage.uow_factory(), core.clock(), core.sandbox(), router=router),
+        [
+            *jobs(container.storage.uow_factory(), core.clock(), core.sandbox(), router=router),
+            container.use_cases.mailing_scheduler(),
+        ],
         [*telephony_jobs(container), container.delivery.refresh()],
         closing=[router.close],
     )
