@@ -27,6 +27,7 @@ from domain.entity import Entity
 from domain.organisation import Company, Department, Employee, Role, ServiceAccount
 from domain.providers import Provider
 from domain.rules import Rule
+from domain.webhooks import WebhookDelivery, WebhookSubscription
 
 E = TypeVar("E", bound=Entity)
 
@@ -110,6 +111,14 @@ class UnitOfWork(Protocol):
     @property
     def providers(self) -> Repository[Provider]:
         """Providers configured through the API (issue 12)."""
+
+    @property
+    def webhook_subscriptions(self) -> Repository[WebhookSubscription]:
+        """Front systems' subscriptions to events."""
+
+    @property
+    def webhook_deliveries(self) -> Repository[WebhookDelivery]:
+        """The webhook outbox: one row per event and subscription, with its tries."""
 
     @property
     def booking_statuses(self) -> Repository[BookingStatusType]: ...

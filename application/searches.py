@@ -32,6 +32,7 @@ from domain.dictionaries import Channel, ChannelKind, CommunicationType, Documen
 from domain.organisation import Company, Department, Employee, Role, ServiceAccount
 from domain.providers import Provider, ProviderKind
 from domain.rules import Rule
+from domain.webhooks import DeliveryState, EventType, WebhookDelivery, WebhookSubscription
 
 
 class Derived(Relation[object]):
@@ -232,3 +233,20 @@ class ProviderFields(Fields):
     channel_kind = Field[ChannelKind]()
     priority = Field[int]()
     active = Field[bool]()
+
+
+class WebhookSubscriptionFields(Fields):
+    entity = WebhookSubscription
+    id = Field[int]()
+    url = Field[str]()
+    active = Field[bool]()
+
+
+class WebhookDeliveryFields(Fields):
+    entity = WebhookDelivery
+    id = Field[int]()
+    subscription_id = Field[int]()
+    event_type = Field[EventType]()
+    state = Field[DeliveryState]()
+    next_attempt_at = Field[datetime]()
+    create_time = Field[datetime]()

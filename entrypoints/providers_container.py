@@ -12,12 +12,15 @@ from adapters.sandbox.sender import SandboxSender
 from adapters.smtp.sender import SmtpSender
 from adapters.twilio.sender import TwilioSender, TwilioSettings
 from adapters.twilio.webhooks import TwilioWebhooks
+from adapters.webhooks.poster import HttpWebhookPoster
 from application.providers.callbacks import ProviderCallbacks
 from application.providers.catalog import Providers
 from application.providers.refresh import ProviderRefresh
 from application.providers.router import ProviderRouter, Route
 from application.sending.ports import ChannelSender
 from application.sending.ratelimit import TokenBucket
+from application.webhooks.delivery import WebhookDeliverer
+from application.webhooks.subscriptions import WebhookSubscriptions
 from domain.dictionaries import ChannelKind
 from domain.providers import CircuitBreaker, Provider, ProviderKind
 from entrypoints.provider_settings import ProviderSettings
@@ -149,6 +152,9 @@ class ProvidersContainer(containers.DeclarativeContainer):
     callbacks = providers.Singleton(ProviderCallbacks, storage.uow_factory, core.clock, core.phones)
     senders = providers.Singleton(ConfiguredSenders, settings, public_url, core.sandbox)
     catalog = providers.Singleton(Providers, storage.uow_factory, core.clock, senders, router)
+    webhook_poster = providers.Singleton(HttpWebhookPoster, core.clock)
+    webhook_deliverer = providers.Singleton(WebhookDeliverer, storage.uow_factory, core.clock, webhook_poster)
+    webhook_subscriptions = providers.Singleton(WebhookSubscriptions, storage.uow_factory, core.clock)
     refresh = providers.Singleton(
         ProviderRefresh,
         catalog,

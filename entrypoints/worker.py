@@ -186,9 +186,10 @@ def runner_for(container: Any) -> WorkerRunner:
         [
             *jobs(container.storage.uow_factory(), core.clock(), core.sandbox(), router=router),
             container.use_cases.mailing_scheduler(),
+            container.delivery.webhook_deliverer(),
         ],
         [*telephony_jobs(container), container.delivery.refresh()],
-        closing=[router.close],
+        closing=[router.close, container.delivery.webhook_poster().close],
     )
 
 

@@ -15,6 +15,7 @@ from application.communications.listing import CommunicationFilter, canonical_uu
 from application.ports import Clock, PhoneNumberParser, UnitOfWork, UnitOfWorkFactory
 from application.queries import Query
 from application.searches import ChannelFields, ClientFields, CommunicationTypeFields
+from application.webhooks.outbox import publish_many, status_events
 from domain.access import Principal, Process
 from domain.communications import Communication, CommunicationKind, DeliveryStatus, Direction
 from domain.dictionaries import ChannelKind
@@ -77,6 +78,7 @@ class ProviderCallbacks:
             )
             if changed:
                 await uow.communications.update(communication)
+                await publish_many(uow, status_events([communication]), now)
                 await uow.commit()
             return changed
 
@@ -119,6 +121,7 @@ class ProviderCallbacks:
                     answered.edit(at=now, actor=actor, result=message.text)
                     answered.record_note(f"reply: communication {inbound.uuid}", at=now, actor=actor)
                     await uow.communications.update(answered)
+                    await publish_many(uow, status_events([answered]), now)
             await uow.commit()
         return InboundRecorded(communication=inbound, responded_to=answered)
 

@@ -27,6 +27,7 @@ from application.queries import Query
 from application.sending.ports import ChannelSender, SendOutcome, SendResult
 from application.sending.queue import Claimed, Settled
 from application.sending.ratelimit import TokenBucket
+from application.webhooks.outbox import publish_many, status_events
 from domain.access import Permission, Principal, Process
 from domain.communications import Communication, DeliveryStatus, LifecycleStatus
 from domain.dictionaries import ChannelKind
@@ -114,6 +115,7 @@ class Dispatcher:
             by_uuid = {c.uuid: c for c in found}
             settled: list[Settled] = []
             changed: dict[int, Communication] = {}
+            moved: set[int] = set()
             for item, (provider, result) in zip(claimed, results, strict=True):
                 message = item.message
                 attempts = message.attempts + 1
@@ -163,6 +165,10 @@ class Dispatcher:
                     )
                     continue
                 settled.append(Settled(communication_id=message.communication_id, attempts=attempts))
+                moved.add(message.communication_id)
             held = set(await uow.dispatch.settle(self._owner, settled))
-            await uow.communications.update_many([c for i, c in changed.items() if i in held])
+            recorded = [c for i, c in changed.items() if i in held]
+            await uow.communications.update_many(recorded)
+            # The webhook outbox, in this transaction: only the communications whose status moved.
+            await publish_many(uow, status_events([changed[i] for i in moved if i in held]), now)
             await uow.commit()

@@ -37,6 +37,7 @@ from entrypoints.http.controllers.pbx import CONTROLLERS as PBX
 from entrypoints.http.controllers.providers import CONTROLLERS as PROVIDERS
 from entrypoints.http.controllers.sending import CONTROLLERS as SENDING
 from entrypoints.http.controllers.unsubscribe import CONTROLLERS as UNSUBSCRIBE
+from entrypoints.http.controllers.webhook_subscriptions import CONTROLLERS as WEBHOOK_SUBSCRIPTIONS
 from entrypoints.http.controllers.webhooks_twilio import CONTROLLERS as TWILIO_WEBHOOKS
 from entrypoints.http.errors import EXCEPTION_HANDLERS, document_errors
 from entrypoints.http.health import health, openapi_document
@@ -68,6 +69,7 @@ ROUTES: list[Any] = [
     *UNSUBSCRIBE,
     *TWILIO_WEBHOOKS,
     *PROVIDERS,
+    *WEBHOOK_SUBSCRIPTIONS,
 ]
 
 
