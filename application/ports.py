@@ -16,6 +16,7 @@ from application.telephony.ports import (
     CallRecordRepository,
     CampaignContactRepository,
     MissedCallRepository,
+    PbxInbox,
     PbxSubscriptionRepository,
     SecretStore,
     SeenEvents,
@@ -125,6 +126,9 @@ class UnitOfWork(Protocol):
 
     @property
     def seen_call_events(self) -> SeenEvents: ...
+
+    @property
+    def pbx_inbox(self) -> PbxInbox: ...
 
     @property
     def pbx_subscriptions(self) -> PbxSubscriptionRepository: ...

@@ -8,8 +8,9 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from adapters.memory.repositories import MemoryRepository, Table
-from application.telephony.ports import GroupCount, MissedCallSearch, ReportKey
+from application.telephony.ports import GroupCount, InboxEntry, MissedCallSearch, ReportKey
 from domain.errors import Conflict
+from domain.telephony.call_events import XsiEvent
 from domain.telephony.call_records import CallRecord
 from domain.telephony.campaigns import CallCampaign, CampaignContact
 from domain.telephony.missed_calls import MissedCall
@@ -22,6 +23,8 @@ class TelephonyTables:
         self.call_records: Table[CallRecord] = Table()
         self.subscriptions: Table[PbxSubscription] = Table()
         self.seen_events: dict[str, datetime] = {}
+        self.inbox: dict[int, tuple[XsiEvent, str | None]] = {}
+        self.inbox_next = [1]
         self.secrets: dict[str, str] = {}
         self.campaigns: Table[CallCampaign] = Table()
         self.campaign_contacts: Table[CampaignContact] = Table()
@@ -32,6 +35,8 @@ class TelephonyTables:
         clone.call_records = self.call_records.copy()
         clone.subscriptions = self.subscriptions.copy()
         clone.seen_events = dict(self.seen_events)
+        clone.inbox = dict(self.inbox)
+        clone.inbox_next = list(self.inbox_next)
         clone.secrets = dict(self.secrets)
         clone.campaigns = self.campaigns.copy()
         clone.campaign_contacts = self.campaign_contacts.copy()
@@ -172,6 +177,31 @@ class MemorySeenEvents:
         for event_id in old:
             del self._seen[event_id]
         return len(old)
+
+
+class MemoryInbox:
+    def __init__(self, tables: TelephonyTables) -> None:
+        self._tables = tables
+
+    async def append_many(self, events: Sequence[XsiEvent], at: datetime) -> None:
+        for event in events:
+            self._tables.inbox[self._tables.inbox_next[0]] = (event, None)
+            self._tables.inbox_next[0] += 1
+
+    async def oldest(self, limit: int) -> list[InboxEntry]:
+        waiting = sorted(i for i, (_, error) in self._tables.inbox.items() if error is None)
+        return [InboxEntry(i, self._tables.inbox[i][0]) for i in waiting[:limit]]
+
+    async def remove(self, ids: Sequence[int]) -> None:
+        for entry_id in ids:
+            self._tables.inbox.pop(entry_id, None)
+
+    async def set_aside(self, entry_id: int, error: str) -> None:
+        if entry_id in self._tables.inbox:
+            self._tables.inbox[entry_id] = (self._tables.inbox[entry_id][0], error)
+
+    async def waiting(self) -> int:
+        return sum(1 for _, error in self._tables.inbox.values() if error is None)
 
 
 class MemorySecrets:

@@ -7,14 +7,16 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
+import msgspec
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sqlalchemy import tables as t
 from adapters.sqlalchemy.repository import ROW_ID, SqlRepository, statements
-from application.telephony.ports import GroupCount, MissedCallSearch, ReportKey
+from application.telephony.ports import GroupCount, InboxEntry, MissedCallSearch, ReportKey
 from domain.entity import Entity
+from domain.telephony.call_events import XsiEvent
 from domain.telephony.call_records import CallRecord
 from domain.telephony.campaigns import CallCampaign, CampaignContact
 from domain.telephony.missed_calls import MissedCall
@@ -44,7 +46,14 @@ def missed_call_conditions(search: MissedCallSearch) -> list[sa.ColumnElement[bo
 
 
 class _BulkRepository(SqlRepository[E]):
-    """Adds the batch writes the PBX event path needs: one statement for many rows."""
+    """Adds the batch writes the PBX event path needs: one statement for many rows.
+
+    ``key`` is a column unique among the rows of one batch. New ids are matched to rows by it, not by
+    position: asking SQLAlchemy to return ids in the parameters' order makes it insert one row per
+    statement on SQLite, which has no ordering guarantee for multi-row RETURNING.
+    """
+
+    key: str
 
     async def add_many(self, entities: Sequence[E]) -> list[E]:
         if not entities:
@@ -52,11 +61,14 @@ class _BulkRepository(SqlRepository[E]):
         for entity in entities:
             self._refuse_unstorable(entity)
         rows = [{name: getattr(e, name) for name in self._columns} for e in entities]
-        statement = sa.insert(self._table).returning(self._table.c.id, sort_by_parameter_order=True)
+        if len({row[self.key] for row in rows}) != len(rows):
+            raise ValueError(f"{self.key} repeats in one batch of {self._kind}s")
+        table = self._table
+        statement = sa.insert(table).returning(table.c.id, table.c[self.key])
         async with self._integrity():
-            ids = (await self._conn.execute(statement, rows)).scalars().all()
-        for entity, new_id in zip(entities, ids, strict=True):
-            entity.id = new_id
+            ids = {key: new_id for new_id, key in await self._conn.execute(statement, rows)}
+        for entity in entities:
+            entity.id = ids[getattr(entity, self.key)]
         return list(entities)
 
     async def update_many(self, entities: Sequence[E]) -> None:
@@ -70,6 +82,8 @@ class _BulkRepository(SqlRepository[E]):
 
 
 class SqlMissedCalls(_BulkRepository[MissedCall]):
+    key = "phone"  # a batch opens at most one card per number
+
     def __init__(self, conn: AsyncConnection) -> None:
         super().__init__(conn, t.missed_calls, MissedCall, "missed call")
 
@@ -163,6 +177,8 @@ class SqlMissedCalls(_BulkRepository[MissedCall]):
 
 
 class SqlCallRecords(_BulkRepository[CallRecord]):
+    key = "call_key"
+
     def __init__(self, conn: AsyncConnection) -> None:
         super().__init__(conn, t.call_records, CallRecord, "call record")
 
@@ -220,6 +236,50 @@ class SqlSeenEvents:
         )
         result = await self._conn.execute(table.delete().where(table.c.event_id.in_(oldest)))
         return int(result.rowcount or 0)
+
+
+_EVENT_ENCODER = msgspec.json.Encoder()
+_EVENT_DECODER = msgspec.json.Decoder(XsiEvent)
+
+
+class SqlInbox:
+    """The PBX's parsed events as JSON rows; one multi-row INSERT per group of deliveries."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def append_many(self, events: Sequence[XsiEvent], at: datetime) -> None:
+        if events:
+            rows = [{"event": _EVENT_ENCODER.encode(e).decode(), "received_at": at} for e in events]
+            await self._conn.execute(sa.insert(t.pbx_event_inbox).values(rows))
+
+    async def oldest(self, limit: int) -> list[InboxEntry]:
+        table = t.pbx_event_inbox
+        statement = (
+            sa.select(table.c.id, table.c.event)
+            .where(table.c.error.is_(None))
+            .order_by(table.c.id)
+            .limit(limit)
+        )
+        if self._conn.dialect.name == "postgresql":
+            # Two workers take different rows; the seen-event ids keep a redelivery harmless anyway.
+            statement = statement.with_for_update(skip_locked=True)
+        rows = await self._conn.execute(statement)
+        return [InboxEntry(row_id, _EVENT_DECODER.decode(event)) for row_id, event in rows]
+
+    async def remove(self, ids: Sequence[int]) -> None:
+        if ids:
+            table = t.pbx_event_inbox
+            await self._conn.execute(table.delete().where(table.c.id.in_(list(ids))))
+
+    async def set_aside(self, entry_id: int, error: str) -> None:
+        table = t.pbx_event_inbox
+        await self._conn.execute(table.update().where(table.c.id == entry_id).values(error=error[:2000]))
+
+    async def waiting(self) -> int:
+        table = t.pbx_event_inbox
+        statement = sa.select(sa.func.count()).select_from(table).where(table.c.error.is_(None))
+        return int((await self._conn.execute(statement)).scalar_one())
 
 
 class SqlSecrets:

@@ -71,15 +71,24 @@ class PbxEvents:
         return (await self.ingest_many([event]))[0]
 
     async def ingest_many(self, events: Sequence[XsiEvent]) -> list[Ingested]:
-        """Applies events in order in one transaction (one commit for a burst of deliveries)."""
+        """Applies events in order in one transaction of their own."""
         async with self._uow_factory() as uow:
-            if self._dictionary is None and any(e.call is not None for e in events):
-                self._dictionary = await call_dictionary(uow)
-            batch = _Batch(uow, self._phones, self._dictionary, self._clock.now())
-            pending = await batch.apply(events)
-            await batch.flush()
+            pending = await self.apply(uow, events)
             await uow.commit()
-        results = [item.result() for item in pending]
+        return self.announce(pending)
+
+    async def apply(self, uow: UnitOfWork, events: Sequence[XsiEvent]) -> list[AppliedEvent]:
+        """Applies events in order inside the caller's transaction; ``announce`` after it commits."""
+        if self._dictionary is None and any(e.call is not None for e in events):
+            self._dictionary = await call_dictionary(uow)
+        batch = _Batch(uow, self._phones, self._dictionary, self._clock.now())
+        pending = await batch.apply(events)
+        await batch.flush()
+        return pending
+
+    def announce(self, applied: Sequence[AppliedEvent]) -> list[Ingested]:
+        """Tells the live feed and the subscription worker what committed events changed."""
+        results = [item.result() for item in applied]
         for result in results:
             if result.resubscribe:
                 self._doorbell.ring()
@@ -91,7 +100,7 @@ class PbxEvents:
 
 
 @dataclass
-class _Pending:
+class AppliedEvent:
     """One event's answer; the card's id is known only once the batch is stored."""
 
     duplicate: bool = False
@@ -132,12 +141,12 @@ class _Batch:
     new_communications: dict[str, Communication] = field(default_factory=dict)
     changed_communications: dict[int, Communication] = field(default_factory=dict)
 
-    async def apply(self, events: Sequence[XsiEvent]) -> list[_Pending]:
+    async def apply(self, events: Sequence[XsiEvent]) -> list[AppliedEvent]:
         fresh = await self.uow.seen_call_events.first_times([e.event_id for e in events], self.now)
-        pending: list[_Pending] = []
-        todo: list[tuple[_Pending, XsiEvent]] = []
+        pending: list[AppliedEvent] = []
+        todo: list[tuple[AppliedEvent, XsiEvent]] = []
         for event in events:
-            item = _Pending()
+            item = AppliedEvent()
             pending.append(item)
             if event.event_id in fresh:
                 fresh.discard(event.event_id)  # the same id twice in one batch: the first one counts
@@ -213,7 +222,7 @@ class _Batch:
                 await self.uow.pbx_subscriptions.update(subscription)
         return True
 
-    def _call_event(self, item: _Pending, event: XsiEvent) -> None:
+    def _call_event(self, item: AppliedEvent, event: XsiEvent) -> None:
         assert event.call is not None
         key = event.call.ext_tracking_id
         record = self.records.get(key)

@@ -8,6 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
+from domain.telephony.call_events import XsiEvent
 from domain.telephony.call_records import CallRecord
 from domain.telephony.campaigns import CallCampaign, CampaignContact
 from domain.telephony.missed_calls import MissedCall, MissedCallStatus
@@ -153,6 +154,31 @@ class SeenEvents(Protocol):
 
     async def forget_before(self, moment: datetime, limit: int) -> int:
         """Deletes up to ``limit`` ids recorded before ``moment``; answers how many."""
+
+
+@dataclass(frozen=True)
+class InboxEntry:
+    id: int
+    event: XsiEvent
+
+
+class PbxInbox(Protocol):
+    """The PBX's events kept as delivered, until the worker applies them (a 200 means kept)."""
+
+    async def append_many(self, events: Sequence[XsiEvent], at: datetime) -> None:
+        """Keeps the events in one statement, in their order."""
+
+    async def oldest(self, limit: int) -> list[InboxEntry]:
+        """The oldest events not set aside, in arrival order (skipping rows another worker holds)."""
+
+    async def remove(self, ids: Sequence[int]) -> None:
+        """Forgets applied events (in the transaction that applied them)."""
+
+    async def set_aside(self, entry_id: int, error: str) -> None:
+        """Keeps an event that cannot be applied out of the way, with the reason."""
+
+    async def waiting(self) -> int:
+        """How many events wait to be applied."""
 
 
 class PbxSubscriptionRepository(Protocol):
