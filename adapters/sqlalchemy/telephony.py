@@ -164,8 +164,12 @@ class SqlMissedCalls(_BulkRepository[MissedCall]):
             return sa.func.to_char(local, sql_pattern), text
         # SQLite has no time zones: count per UTC quarter of an hour (every zone's offset is a
         # whole number of quarters), then move each quarter into the zone and merge.
-        quarter = sa.func.strftime("%Y-%m-%d %H:", _M.first_call_at) + sa.func.printf(
-            "%02d", sa.cast(sa.func.strftime("%M", _M.first_call_at), sa.Integer) / 15 * 15
+        quarter = sa.func.strftime("%Y-%m-%d %H:", _M.first_call_at, type_=sa.String).concat(
+            sa.func.printf(
+                "%02d",
+                sa.cast(sa.func.strftime("%M", _M.first_call_at), sa.Integer) // 15 * 15,
+                type_=sa.String,
+            )
         )
         zone = ZoneInfo(time_zone)
 
