@@ -50,6 +50,11 @@ def call_center(settings: TelephonySettings) -> CallCenterService | None:
     return CallCenterService(settings.ccs_api_url, time_zone=ZoneInfo(settings.ccs_time_zone))
 
 
+def inbox_writers(engine: Any) -> int:
+    """Concurrent inbox commits: several only where the database takes concurrent writers."""
+    return 4 if engine is not None and engine.dialect.name == "postgresql" else 1
+
+
 def seen_window(settings: TelephonySettings) -> timedelta:
     return timedelta(days=settings.pbx_seen_events_days)
 
@@ -72,7 +77,8 @@ class TelephonyContainer(containers.DeclarativeContainer):
 
     webhook_token = providers.Singleton(WebhookToken, uow, settings.provided.beeline_webhook_token)
     pbx_events = providers.Singleton(PbxEvents, uow, clock, core.phones, feed, doorbell)
-    event_inbox = providers.Singleton(EventInbox, uow, clock)
+    inbox_writers = providers.Callable(inbox_writers, storage.engine)
+    event_inbox = providers.Singleton(EventInbox, uow, clock, writers=inbox_writers)
     inbox_processor = providers.Singleton(
         InboxProcessor, uow, pbx_events, batch=settings.provided.pbx_inbox_batch
     )

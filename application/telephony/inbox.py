@@ -25,19 +25,24 @@ log = logging.getLogger("switchboard.telephony")
 class EventInbox:
     """Keeps delivered events, many per commit; ``accept`` returns once its event is kept."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock, max_group: int = 500) -> None:
+    def __init__(
+        self, uow_factory: UnitOfWorkFactory, clock: Clock, writers: int = 1, max_group: int = 500
+    ) -> None:
         self._uow_factory = uow_factory
         self._clock = clock
+        self._writers = writers
+        """Groups committing at once: a database that takes concurrent writers (PostgreSQL) is
+        latency-bound with one, as each commit waits its turn on a loaded server."""
         self._max_group = max_group
         self._pending: list[tuple[XsiEvent, asyncio.Future[None]]] = []
-        self._flushing = False
+        self._running = 0
 
     async def accept(self, event: XsiEvent) -> None:
         """Keeps the event in the next group commit; raises if that commit fails."""
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pending.append((event, future))
-        if not self._flushing:
-            self._flushing = True
+        if self._running < self._writers:
+            self._running += 1
             asyncio.get_running_loop().create_task(self._flush())
         await future
 
@@ -60,7 +65,7 @@ class EventInbox:
                     if not future.done():
                         future.set_result(None)
         finally:
-            self._flushing = False
+            self._running -= 1
 
 
 class InboxProcessor:
