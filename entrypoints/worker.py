@@ -163,6 +163,7 @@ def runner_for(container: Any) -> WorkerRunner:
         [
             *jobs(container.storage.uow_factory(), core.clock(), core.sandbox()),
             *telephony_batch_jobs(container),
+            container.use_cases.mailing_scheduler(),
         ],
         telephony_jobs(container),
     )

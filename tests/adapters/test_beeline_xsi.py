@@ -85,7 +85,7 @@ def test_unsafe_or_malformed_bodies_are_rejected(body: bytes) -> None:
 def test_the_real_truncated_beeline_capture_is_rejected() -> None:
     # A CallReleasedEvent Beeline posted (public gist), cut off inside startTime: not XML, so a 400.
     body = (CAPTURE.parent / "beeline_gist_CallReleasedEvent_truncated.txt").read_bytes()
-    assert b"<eventData type=\"xsi:CallReleasedEvent\">" in body
+    assert b'<eventData type="xsi:CallReleasedEvent">' in body
     with pytest.raises(ValidationFailed, match="malformed XML"):
         parse_event(body)
 
