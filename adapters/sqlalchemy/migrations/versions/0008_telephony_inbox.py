@@ -1,7 +1,7 @@
 """telephony inbox: the PBX's events kept before the webhook answers, applied by the worker
 
-Revision ID: 0010_telephony_inbox
-Revises: 0008_mailings
+Revision ID: 0008_telephony_inbox
+Revises: 0007_mailings
 Create Date: 2026-12-01 12:50:00.000000
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0010_telephony_inbox"
-down_revision: str | None = "0008_mailings"
+revision: str = "0008_telephony_inbox"
+down_revision: str | None = "0007_mailings"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
