@@ -179,12 +179,19 @@ def telephony_jobs(container: Any) -> list[LoopJob]:
     ]
 
 
+def telephony_batch_jobs(container: Any) -> list[Job]:
+    """The PBX event inbox and the retention of seen event ids."""
+    telephony = container.telephony
+    return [telephony.inbox_processor(), telephony.seen_events_retention()]
+
+
 def runner_for(container: Any) -> WorkerRunner:
     core = container.core
     router = container.delivery.router()
     return WorkerRunner(
         [
             *jobs(container.storage.uow_factory(), core.clock(), core.sandbox(), router=router),
+            *telephony_batch_jobs(container),
             container.use_cases.mailing_scheduler(),
             container.delivery.webhook_deliverer(),
         ],

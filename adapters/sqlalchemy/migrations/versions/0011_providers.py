@@ -1,7 +1,7 @@
 """providers configured through the API; outbound webhook subscriptions and their outbox
 
 Revision ID: 0011_providers
-Revises: 0007_mailings
+Revises: 0008_telephony_inbox
 Create Date: 2026-12-01 12:50:00
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0011_providers"
-down_revision: str | None = "0007_mailings"
+down_revision: str | None = "0008_telephony_inbox"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
