@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 from typing import Any
+from urllib.parse import quote
 
 from dependency_injector import containers, providers
 
@@ -126,7 +127,8 @@ class ConfiguredSenders:
             messaging_service_sid=options.get("messaging_service_sid") or None,
             whatsapp_from=options.get("whatsapp_from") or None,
             api_url=options.get("api_url") or self._settings.twilio_api_url,
-            status_callback_url=f"{self._public_url}/webhooks/twilio/status",
+            # Names the provider, so that the callback is checked with this account's own token.
+            status_callback_url=f"{self._public_url}/webhooks/twilio/status?provider={quote(provider.name)}",
             concurrency=self._settings.twilio_concurrency,
             timeout=self._settings.twilio_timeout,
         )

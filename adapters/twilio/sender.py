@@ -178,7 +178,8 @@ class TwilioSender:
         s = self._settings
         callback = None
         if s.status_callback_url:
-            callback = f"{s.status_callback_url}?uuid={quote(message.uuid)}"
+            joiner = "&" if "?" in s.status_callback_url else "?"
+            callback = f"{s.status_callback_url}{joiner}uuid={quote(message.uuid)}"
         if self._whatsapp:
             return {
                 "to": f"whatsapp:{message.to}",

@@ -174,3 +174,38 @@ def test_configured_providers_take_over_the_channel_and_fail_over(
         assert circuits["twilio-main"]["failed"] == 1 and circuits["twilio-main"]["circuit"] == "closed"
         assert circuits["twilio-backup"]["sent"] == 1
         assert circuits["sandbox"]["channelKind"] != "sms" or circuits["sandbox"]["sent"] == 0
+
+
+def test_callbacks_of_a_configured_twilio_account_are_checked_with_its_own_token(
+    live: TestClient[Any], stub: TwilioStub
+) -> None:
+    from urllib.parse import urlencode
+
+    from twilio.request_validator import RequestValidator
+
+    create(live, "/api/v1/providers", twilio_body(stub))
+    asyncio.run(live.app.state.container.delivery.refresh().refresh())
+    ivan = a_client(live, phones=["+15551234567"])
+    answer = send(live, departmentId=department(live), text="Hi", clientIds=[ivan], channels=[SMS]).json()
+    uuid = answer["accepted"][0]["uuid"]
+    wait_for(lambda: live.get(f"/api/v1/communications/{uuid}").json()["deliveryStatus"] == "sent")
+    [accepted] = stub.accepted
+    callback = accepted.form["StatusCallback"]
+    assert callback == f"http://localhost:8181/webhooks/twilio/status?provider=twilio-main&uuid={uuid}"
+    fields = {"MessageSid": accepted.sid, "MessageStatus": "delivered", "From": "+15550006666"}
+    path = callback.removeprefix("http://localhost:8181")
+    form = {"content-type": "application/x-www-form-urlencoded", "Authorization": ""}
+    forged = RequestValidator("another-token").compute_signature(callback, fields)
+    refused = live.post(path, content=urlencode(fields), headers={**form, "X-Twilio-Signature": forged})
+    assert refused.status_code == 403
+    assert live.get(f"/api/v1/communications/{uuid}").json()["deliveryStatus"] == "sent"
+    signature = RequestValidator(TOKEN).compute_signature(callback, fields)
+    taken = live.post(path, content=urlencode(fields), headers={**form, "X-Twilio-Signature": signature})
+    assert taken.status_code == 200, taken.text
+    assert live.get(f"/api/v1/communications/{uuid}").json()["deliveryStatus"] == "delivered"
+    unknown = live.post(
+        "/webhooks/twilio/status?provider=nobody&uuid=" + uuid,
+        content=urlencode(fields),
+        headers={**form, "X-Twilio-Signature": signature},
+    )
+    assert unknown.status_code == 403

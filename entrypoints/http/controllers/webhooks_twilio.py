@@ -15,14 +15,34 @@ from litestar.exceptions import PermissionDeniedException
 from litestar.params import QueryParameter
 
 from adapters.twilio.webhooks import Form, TwilioWebhooks
+from domain.errors import NotFound
+from domain.providers import ProviderKind
 from entrypoints.http.errors import error_responses
 
+PROVIDER = (
+    "a provider configured by /api/v1/providers whose auth token signs the request; else TWILIO_AUTH_TOKEN"
+)
 EMPTY_TWIML = b'<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
-async def _verified(request: Request[Any, Any, Any], state: State) -> tuple[Form, Any]:
+async def _webhooks(state: State, provider: str) -> TwilioWebhooks | None:
+    """The account whose token signs this request: a provider configured by the API, or the env's."""
     delivery = state.container.delivery
-    webhooks: TwilioWebhooks | None = delivery.twilio_webhooks()
+    if not provider:
+        found: TwilioWebhooks | None = delivery.twilio_webhooks()
+        return found
+    try:
+        configured = await delivery.catalog().find(provider)
+    except NotFound:
+        return None
+    token = configured.secrets.get("auth_token")
+    if not token or configured.kind not in (ProviderKind.TWILIO, ProviderKind.TWILIO_WHATSAPP):
+        return None
+    return TwilioWebhooks(token, state.container.config.public_url())
+
+
+async def _verified(request: Request[Any, Any, Any], state: State) -> tuple[Form, Any]:
+    webhooks = await _webhooks(state, request.query_params.get("provider", ""))
     body = await request.body()
     query = request.scope.get("query_string", b"").decode("latin-1")
     path = request.url.path + (f"?{query}" if query else "")
@@ -48,6 +68,7 @@ class TwilioWebhookController(Controller):
         request: Request[Any, Any, Any],
         state: State,
         uuid: Annotated[str, QueryParameter(max_length=64, description="the communication's uuid")] = "",
+        provider: Annotated[str, QueryParameter(max_length=64, description=PROVIDER)] = "",
     ) -> Response[bytes]:
         form, webhooks = await _verified(request, state)
         if uuid:
@@ -60,7 +81,12 @@ class TwilioWebhookController(Controller):
         summary="Twilio inbound message webhook (form-encoded, X-Twilio-Signature); answers empty TwiML",
         responses=error_responses(403),
     )
-    async def twilio_inbound(self, request: Request[Any, Any, Any], state: State) -> Response[bytes]:
+    async def twilio_inbound(
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        provider: Annotated[str, QueryParameter(max_length=64, description=PROVIDER)] = "",
+    ) -> Response[bytes]:
         form, webhooks = await _verified(request, state)
         await state.container.delivery.callbacks().inbound(webhooks.inbound(form))
         return Response(EMPTY_TWIML, status_code=200, media_type="text/xml")
