@@ -8,6 +8,7 @@ from typing import Protocol, Self, TypeVar
 
 from application.communications.ports import CommunicationRepository
 from application.decisions.ports import StatsReadModel
+from application.events.ports import EventLog
 from application.queries import Criterion, Query
 from application.sending.queue import DispatchQueue
 from application.sending.store import SendRepository
@@ -143,6 +144,9 @@ class UnitOfWork(Protocol):
 
     @property
     def dispatch(self) -> DispatchQueue: ...
+
+    @property
+    def events(self) -> EventLog: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -23,6 +23,7 @@ from typing import Any, Protocol
 
 from adapters.sandbox.sender import SandboxSender
 from adapters.smtp.sender import SmtpSecurity, SmtpSender, SmtpSettings
+from application.events.stream import EventRetention
 from application.ports import Clock, UnitOfWorkFactory
 from application.sending.dispatch import Dispatcher, DispatchPolicy
 from application.sending.ports import ChannelSender, StatusFeed
@@ -153,8 +154,10 @@ def telephony_jobs(container: Any) -> list[LoopJob]:
 
 def runner_for(container: Any) -> WorkerRunner:
     core = container.core
+    uow_factory = container.storage.uow_factory()
+    retention = EventRetention(uow_factory, core.clock())
     return WorkerRunner(
-        jobs(container.storage.uow_factory(), core.clock(), core.sandbox()), telephony_jobs(container)
+        jobs(uow_factory, core.clock(), core.sandbox()), [*telephony_jobs(container), retention]
     )
 
 
@@ -174,6 +177,13 @@ def start_in_process_worker(container: Any) -> InProcessWorker:
     return InProcessWorker(runner_for(container))
 
 
+async def close_event_bus(container: Any) -> None:
+    """Ends the LISTEN connection, if the doorbell keeps one."""
+    close = getattr(container.storage.events_bus(), "close", None)
+    if close is not None:
+        await close()
+
+
 def run_worker(settings: Settings) -> None:
     from entrypoints.cli import migrate
     from entrypoints.container import build_container
@@ -191,6 +201,7 @@ def run_worker(settings: Settings) -> None:
         try:
             await runner.run()
         finally:
+            await close_event_bus(container)
             engine = container.storage.engine()
             if engine is not None:
                 await engine.dispose()

@@ -8,6 +8,7 @@ from typing import Any, Self
 
 from adapters.memory.communications import CommunicationTables, MemoryCommunications
 from adapters.memory.dispatch import MemoryDispatchQueue
+from adapters.memory.events import EventTable, MemoryEventLog
 from adapters.memory.matching import RelationTest
 from adapters.memory.repositories import MemoryRepository, Table
 from adapters.memory.sends import MemorySends, SendTables
@@ -22,6 +23,7 @@ from adapters.memory.telephony import (
     MemorySubscriptions,
     TelephonyTables,
 )
+from application.events.ports import EventBus
 from application.ports import UnitOfWork, UnitOfWorkFactory
 from application.queries import Condition, Op
 from domain.clients import Booking, BookingStatusType, ChannelBlock, Client, ClientGroup, Project
@@ -59,6 +61,7 @@ class MemoryStore:
         self.telephony = TelephonyTables()
         self.sending = SendTables()
         # One transaction at a time: the fake is serializable, which real storage approximates.
+        self.events = EventTable()
         self.lock = asyncio.Lock()
 
 
@@ -127,10 +130,12 @@ class MemoryUnitOfWork:
     campaign_contacts: MemoryCampaignContacts
     sends: MemorySends
     dispatch: MemoryDispatchQueue
+    events: MemoryEventLog
 
-    def __init__(self, store: MemoryStore, *, read_only: bool = False) -> None:
+    def __init__(self, store: MemoryStore, *, read_only: bool = False, bus: EventBus | None = None) -> None:
         self._store = store
         self._read_only = read_only
+        self._bus = bus
 
     async def __aenter__(self) -> Self:
         await self._store.lock.acquire()
@@ -175,6 +180,7 @@ class MemoryUnitOfWork:
             self._sending, self._tables, lambda: self._memberships, lambda: self._communications
         )
         self.dispatch = MemoryDispatchQueue(self._sending)
+        self.events = MemoryEventLog(self._store.events)
         return self
 
     def _zone_of(self, communication: Communication) -> str | None:
@@ -194,6 +200,9 @@ class MemoryUnitOfWork:
         self._store.communications = self._communications.copy()
         self._store.telephony = self._telephony.copy()
         self._store.sending = self._sending.copy()
+        self.events.commit()
+        if self.events.appended and self._bus is not None:
+            await self._bus.publish()
 
     def _client_relations(self) -> dict[str, RelationTest]:
         """What a client is related to beside its own row; the SQL repository mirrors these."""
@@ -211,11 +220,12 @@ def _role_holds(user: Any, condition: Condition) -> bool:
 
 
 class MemoryUnitOfWorkFactory:
-    def __init__(self, store: MemoryStore | None = None) -> None:
+    def __init__(self, store: MemoryStore | None = None, bus: EventBus | None = None) -> None:
         self.store = store or MemoryStore()
+        self.bus = bus
 
     def __call__(self, *, read_only: bool = False) -> MemoryUnitOfWork:
-        return MemoryUnitOfWork(self.store, read_only=read_only)
+        return MemoryUnitOfWork(self.store, read_only=read_only, bus=self.bus)
 
 
 # mypy holds the fake to its port here: a missing or mistyped repository fails the type check.

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from application.communications.listing import CommunicationFilter
+from application.events.status import StatusWatch
 from application.ports import Clock, UnitOfWorkFactory
 from application.queries import Query
 from application.sending.ports import ChannelSender, SendOutcome, SendResult
@@ -121,6 +122,7 @@ class Dispatcher:
                 Query(CommunicationFilter(uuids=uuids).criteria(), limit=len(uuids))
             )
             by_uuid = {c.uuid: c for c in found}
+            watch = StatusWatch(found)
             settled: list[Settled] = []
             changed: dict[int, Communication] = {}
             for item, (provider, result) in zip(claimed, results, strict=True):
@@ -158,5 +160,8 @@ class Dispatcher:
                     continue
                 settled.append(Settled(communication_id=message.communication_id, attempts=attempts))
             held = set(await uow.dispatch.settle(self._owner, settled))
-            await uow.communications.update_many([c for i, c in changed.items() if i in held])
+            recorded = [c for i, c in changed.items() if i in held]
+            await uow.communications.update_many(recorded)
+            # Published by the unit of work after this commit (application/events).
+            await watch.record(uow, recorded)
             await uow.commit()

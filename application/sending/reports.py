@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from application.communications.listing import CommunicationFilter
+from application.events.status import StatusWatch
 from application.ports import Clock, UnitOfWorkFactory
 from application.queries import Query
 from application.sending.ports import StatusFeed, StatusReport
@@ -45,6 +46,7 @@ class DeliveryReports:
                 Query(CommunicationFilter(uuids=uuids).criteria(), limit=max(1, len(uuids)))
             )
             by_uuid = {c.uuid: c for c in found}
+            watch = StatusWatch(found)
             touched = {}
             for report in known:
                 communication = by_uuid.get(report.uuid or "")
@@ -58,5 +60,6 @@ class DeliveryReports:
                         communication.edit(at=report.at, actor=actor, result=report.reply)
                     touched[communication.uuid] = communication
             await uow.communications.update_many(list(touched.values()))
+            await watch.record(uow, touched.values())
             await uow.commit()
         return changed
