@@ -60,12 +60,13 @@ class EventsController(Controller):
         async def messages() -> AsyncIterator[ServerSentEventMessage]:
             sent = 0
             # Tells the listener it is subscribed: changes from now on will reach it.
-            yield ServerSentEventMessage(comment="ready", retry=RECONNECT_MS)
+            # data=None: a comment with an empty data line would reach EventSource as an empty message.
+            yield ServerSentEventMessage(comment="ready", data=None, retry=RECONNECT_MS)
             if max_events is not None and sent >= max_events:
                 return
             async for stored in stream.follow(last_event_id, where, idle=KEEP_ALIVE_SECONDS):
                 if stored is None:
-                    yield ServerSentEventMessage(comment="keep-alive")
+                    yield ServerSentEventMessage(comment="keep-alive", data=None)
                     continue
                 yield ServerSentEventMessage(
                     id=str(stored.id), event=stored.event.type, data=status_changed_data(stored.event)
