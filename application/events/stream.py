@@ -19,9 +19,10 @@ RETENTION = timedelta(hours=1)
 class EventStream:
     """Reads events after a given id, then waits for the doorbell (or a timer) for more."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, bus: EventBus) -> None:
+    def __init__(self, uow_factory: UnitOfWorkFactory, bus: EventBus, *, poll: float = 5.0) -> None:
         self._uow = uow_factory
         self._bus = bus
+        self._poll = poll
 
     async def now(self) -> int:
         """The id a new reader starts after: it sees the events committed from now on."""
@@ -29,13 +30,14 @@ class EventStream:
             return await uow.events.last_id()
 
     async def follow(
-        self, last_id: int | None, where: EventFilter, *, idle: float = 15.0, poll: float = 5.0
+        self, last_id: int | None, where: EventFilter, *, idle: float = 15.0, poll: float | None = None
     ) -> AsyncIterator[StoredEvent | None]:
         """Events after ``last_id`` (None: from now), oldest first; None after ``idle`` quiet seconds.
 
         The log is read again on every ring and at least every ``poll`` seconds, so a lost ring
         (a dropped LISTEN connection) delays an event by at most ``poll``.
         """
+        poll = self._poll if poll is None else poll
         async with self._bus.subscribe() as subscription:
             # Subscribed first, then the starting point: a change committed in between is read.
             cursor = await self.now() if last_id is None else last_id
