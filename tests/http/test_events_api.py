@@ -193,3 +193,12 @@ def test_delivery_refresh_answers_asked_and_changed_and_checks_its_input(client:
         assert response.status_code == 400, (body, response.text)
     reader = user_with(client, "reader")
     assert client.post(REFRESH, json={"all": True}, headers=reader).status_code == 403
+
+
+def test_the_schema_shows_send_examples_and_delivery_refresh(client: TestClient[Any]) -> None:
+    document = client.get("/openapi.json").json()
+    send_op = document["paths"]["/api/v1/sends"]["post"]
+    [example] = send_op["responses"]["202"]["content"]["application/json"]["examples"].values()
+    assert set(example["value"]) == {"sendId", "acceptedCount", "refusedCount", "accepted", "refused"}
+    assert send_op["requestBody"]["content"]["application/json"]["schema"]["examples"]
+    assert "post" in document["paths"][REFRESH]
