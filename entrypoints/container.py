@@ -13,6 +13,7 @@ from adapters.memory.live_feed import InProcessEventBus
 from adapters.memory.unit_of_work import MemoryUnitOfWorkFactory
 from adapters.phones import LibPhoneNumberParser
 from adapters.sandbox.sender import SandboxSender
+from adapters.schedules.cron import CroniterCalendar
 from adapters.security import Argon2PasswordHasher
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.events import PgEventBus
@@ -31,6 +32,8 @@ from application.decisions.statistics import Statistics
 from application.dictionaries import Channels, CommunicationTypes, Documents, Rules
 from application.events.ports import EventBus
 from application.events.stream import EventStream
+from application.mailings.mailings import Mailings
+from application.mailings.scheduler import MailingScheduler
 from application.organisation import Companies, Departments, Employees, Roles, ServiceAccounts
 from application.sending.ports import ChannelSender
 from application.sending.refresh import DeliveryRefresh
@@ -53,6 +56,7 @@ class Core(containers.DeclarativeContainer):
     logins = providers.Singleton(PrecisLoginRules)
     renderer = providers.Singleton(JinjaRenderer)
     sandbox = providers.Singleton(SandboxSender, clock)
+    cron = providers.Singleton(CroniterCalendar)
 
 
 def event_bus(database_url: str) -> EventBus:
@@ -144,6 +148,8 @@ class UseCases(containers.DeclarativeContainer):
         providers.Singleton(polling_senders, core.sandbox),
         providers.Singleton(DeliveryReports, uow, clock, providers.List()),
     )
+    mailings = providers.Singleton(Mailings, uow, clock, core.cron)
+    mailing_scheduler = providers.Singleton(MailingScheduler, uow, clock, core.cron, send_messages)
 
 
 class Container(containers.DeclarativeContainer):

@@ -157,7 +157,11 @@ def runner_for(container: Any) -> WorkerRunner:
     uow_factory = container.storage.uow_factory()
     retention = EventRetention(uow_factory, core.clock())
     return WorkerRunner(
-        jobs(uow_factory, core.clock(), core.sandbox()), [*telephony_jobs(container), retention]
+        [
+            *jobs(uow_factory, core.clock(), core.sandbox()),
+            container.use_cases.mailing_scheduler(),
+        ],
+        [*telephony_jobs(container), retention],
     )
 
 

@@ -9,6 +9,7 @@ from typing import Any, Self
 from adapters.memory.communications import CommunicationTables, MemoryCommunications
 from adapters.memory.dispatch import MemoryDispatchQueue
 from adapters.memory.events import EventTable, MemoryEventLog
+from adapters.memory.mailings import MailingTables, MemoryMailingRuns, MemoryMailings
 from adapters.memory.matching import RelationTest
 from adapters.memory.repositories import MemoryRepository, Table
 from adapters.memory.sends import MemorySends, SendTables
@@ -60,6 +61,7 @@ class MemoryStore:
         self.communications = CommunicationTables()
         self.telephony = TelephonyTables()
         self.sending = SendTables()
+        self.mailings = MailingTables()
         # One transaction at a time: the fake is serializable, which real storage approximates.
         self.events = EventTable()
         self.lock = asyncio.Lock()
@@ -131,6 +133,8 @@ class MemoryUnitOfWork:
     sends: MemorySends
     dispatch: MemoryDispatchQueue
     events: MemoryEventLog
+    mailings: MemoryMailings
+    mailing_runs: MemoryMailingRuns
 
     def __init__(self, store: MemoryStore, *, read_only: bool = False, bus: EventBus | None = None) -> None:
         self._store = store
@@ -181,6 +185,9 @@ class MemoryUnitOfWork:
         )
         self.dispatch = MemoryDispatchQueue(self._sending)
         self.events = MemoryEventLog(self._store.events)
+        self._mailings = self._store.mailings.copy()
+        self.mailings = MemoryMailings(self._mailings)
+        self.mailing_runs = MemoryMailingRuns(self._mailings)
         return self
 
     def _zone_of(self, communication: Communication) -> str | None:
@@ -200,6 +207,7 @@ class MemoryUnitOfWork:
         self._store.communications = self._communications.copy()
         self._store.telephony = self._telephony.copy()
         self._store.sending = self._sending.copy()
+        self._store.mailings = self._mailings.copy()
         self.events.commit()
         if self.events.appended and self._bus is not None:
             await self._bus.publish()

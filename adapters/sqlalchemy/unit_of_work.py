@@ -15,6 +15,7 @@ from adapters.sqlalchemy.dispatch import SqlDispatchQueue
 from adapters.sqlalchemy.events import SqlEventLog
 from adapters.sqlalchemy.filters import RelationFilter, related
 from adapters.sqlalchemy.groups import SqlClientGroups
+from adapters.sqlalchemy.mailings import SqlMailingRuns, SqlMailings
 from adapters.sqlalchemy.repository import Link, SqlRepository
 from adapters.sqlalchemy.sending import SqlSends
 from adapters.sqlalchemy.stats import SqlStats
@@ -192,6 +193,8 @@ class SqlUnitOfWork:
     call_campaigns = _Repository(SqlCampaigns)
     campaign_contacts = _Repository(SqlCampaignContacts)
     events = _Repository(SqlEventLog)
+    mailings = _Repository(SqlMailings)
+    mailing_runs = _Repository(SqlMailingRuns)
 
     @property
     def connection(self) -> AsyncConnection:

@@ -35,11 +35,13 @@ class StatusWatch:
         if not moved:
             return 0
         sends = await uow.sends.send_ids([c.id for c in moved if c.id is not None])
+        # A mailing's communications are its runs' sends: the run names the mailing (one query per send).
+        mailings = {s: await uow.mailing_runs.mailing_of_send(s) for s in set(sends.values())}
         events = [
             StatusChanged(
                 uuid=c.uuid,
                 send_id=sends.get(c.id or 0),
-                mailing_id=c.mailing_id,
+                mailing_id=c.mailing_id or mailings.get(sends.get(c.id or 0, 0)),
                 client_id=c.client_id,
                 channel_id=c.channel_id,
                 status=c.status.value,
