@@ -141,6 +141,7 @@ class PgEventBus:
         self._notify_lock = asyncio.Lock()
         self._listener: asyncio.Task[None] | None = None
         self._listening = asyncio.Event()
+        self._rings: set[asyncio.Task[None]] = set()
 
     async def publish(self) -> None:
         await self._local.publish()
@@ -175,7 +176,10 @@ class PgEventBus:
 
     def _heard(self, _connection: Any, _pid: int, _channel: str, payload: str) -> None:
         if payload != self._token:
-            asyncio.get_running_loop().create_task(self._local.publish())
+            # Kept until done: the loop holds tasks only weakly.
+            task = asyncio.get_running_loop().create_task(self._local.publish())
+            self._rings.add(task)
+            task.add_done_callback(self._rings.discard)
 
     async def _listen(self) -> None:
         while True:
