@@ -152,6 +152,12 @@ def telephony_jobs(container: Any) -> list[LoopJob]:
     ]
 
 
+def telephony_batch_jobs(container: Any) -> list[Job]:
+    """The PBX event inbox and the retention of seen event ids."""
+    telephony = container.telephony
+    return [telephony.inbox_processor(), telephony.seen_events_retention()]
+
+
 def runner_for(container: Any) -> WorkerRunner:
     core = container.core
     uow_factory = container.storage.uow_factory()
@@ -159,6 +165,7 @@ def runner_for(container: Any) -> WorkerRunner:
     return WorkerRunner(
         [
             *jobs(uow_factory, core.clock(), core.sandbox()),
+            *telephony_batch_jobs(container),
             container.use_cases.mailing_scheduler(),
         ],
         [*telephony_jobs(container), retention],

@@ -1,7 +1,7 @@
 """events: the append-only log of communication status changes behind GET /api/v1/events
 
-Revision ID: 0008_events
-Revises: 0007_mailings
+Revision ID: 0009_events
+Revises: 0008_telephony_inbox
 Create Date: 2026-12-01 12:45:00
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0008_events"
-down_revision: str | None = "0007_mailings"
+revision: str = "0009_events"
+down_revision: str | None = "0008_telephony_inbox"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
