@@ -8,6 +8,7 @@ from typing import Protocol, Self, TypeVar
 
 from application.communications.ports import CommunicationRepository
 from application.decisions.ports import StatsReadModel
+from application.events.ports import EventLog
 from application.mailings.ports import MailingRepository, MailingRunRepository
 from application.queries import Criterion, Query
 from application.sending.queue import DispatchQueue
@@ -162,6 +163,9 @@ class UnitOfWork(Protocol):
 
     @property
     def dispatch(self) -> DispatchQueue: ...
+
+    @property
+    def events(self) -> EventLog: ...
 
     @property
     def mailings(self) -> MailingRepository: ...
