@@ -12,6 +12,7 @@ from adapters.memory.matching import RelationTest
 from adapters.memory.repositories import MemoryRepository, Table
 from adapters.memory.sends import MemorySends, SendTables
 from adapters.memory.stats import MemoryStats
+from adapters.memory.surveys import MemorySurveyResponses
 from adapters.memory.telephony import (
     MemoryCallRecords,
     MemoryCampaignContacts,
@@ -118,6 +119,7 @@ class MemoryUnitOfWork:
     bookings: MemoryRepository[Booking]
     communications: MemoryCommunications
     stats: MemoryStats
+    survey_responses: MemorySurveyResponses
     missed_calls: MemoryMissedCalls
     call_records: MemoryCallRecords
     seen_call_events: MemorySeenEvents
@@ -161,6 +163,9 @@ class MemoryUnitOfWork:
             lambda: self._communications.rows,
             self._zone_of,
             lambda: self._memberships,
+        )
+        self.survey_responses = MemorySurveyResponses(
+            lambda: self._communications, self._zone_of, lambda: self._memberships
         )
         self._telephony = telephony = self._store.telephony.copy()
         self.missed_calls = MemoryMissedCalls(telephony.missed_calls)

@@ -17,6 +17,7 @@ from adapters.sqlalchemy.groups import SqlClientGroups
 from adapters.sqlalchemy.repository import Link, SqlRepository
 from adapters.sqlalchemy.sending import SqlSends
 from adapters.sqlalchemy.stats import SqlStats
+from adapters.sqlalchemy.surveys import SqlSurveyResponses
 from adapters.sqlalchemy.telephony import (
     SqlCallRecords,
     SqlCampaignContacts,
@@ -174,6 +175,7 @@ class SqlUnitOfWork:
     bookings = _Repository(_plain(t.bookings, Booking, "booking"))
     communications = _Repository(SqlCommunications)
     stats = _Repository(SqlStats)
+    survey_responses = _Repository(SqlSurveyResponses)
     sends = _Repository(SqlSends)
     dispatch = _Repository(SqlDispatchQueue)
     missed_calls = _Repository(SqlMissedCalls)
