@@ -89,7 +89,9 @@ def rebuild_stats(settings: Settings) -> None:
             counted = await uow.stats.rebuild()
             answers = await uow.survey_responses.rebuild()
             await uow.commit()
-        print(f"rebuilt the statistics counters from {counted:,} communications and {answers:,} survey answers")
+        print(
+            f"rebuilt the statistics counters from {counted:,} communications and {answers:,} survey answers"
+        )
         engine = container.storage.engine()
         if engine is not None:
             await engine.dispose()

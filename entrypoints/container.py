@@ -25,6 +25,7 @@ from application.communications.translations import IdTranslations
 from application.decisions.importing import ImportHistory
 from application.decisions.recommend import Recommendations
 from application.decisions.statistics import Statistics
+from application.decisions.surveys import SurveyResponses
 from application.dictionaries import Channels, CommunicationTypes, Documents, Rules
 from application.organisation import Companies, Departments, Employees, Roles, ServiceAccounts
 from application.sending.send import EmailIdentity, SendMessages
@@ -103,7 +104,8 @@ class UseCases(containers.DeclarativeContainer):
     rules = providers.Singleton(Rules, uow, clock)
     recommendations = providers.Singleton(Recommendations, uow, clock)
     import_history = providers.Singleton(ImportHistory, uow, clock)
-    statistics = providers.Singleton(Statistics, uow)
+    statistics = providers.Singleton(Statistics, uow, clock)
+    survey_responses = providers.Singleton(SurveyResponses, uow)
     email_identity = providers.Singleton(
         EmailIdentity,
         public_url=config.public_url,

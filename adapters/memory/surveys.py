@@ -51,14 +51,21 @@ class MemorySurveyResponses:
                 continue
             if members is not None and c.client_id not in members:
                 continue
-            if (scope.since is not None and day < scope.since) or (scope.until is not None and day > scope.until):
+            if (scope.since is not None and day < scope.since) or (
+                scope.until is not None and day > scope.until
+            ):
                 continue
-            wanted = ((scope.type_id, c.type_id), (scope.channel_id, c.channel_id), (scope.department_id, c.department_id))
+            wanted = (
+                (scope.type_id, c.type_id),
+                (scope.channel_id, c.channel_id),
+                (scope.department_id, c.department_id),
+            )
             if any(asked is not None and asked != value for asked, value in wanted):
                 continue
             found[(answer.question, answer.answer)] += 1
         return [
-            SurveyCount(q, a, n) for (q, a), n in sorted(found.items(), key=lambda i: (i[0][0], -i[1], i[0][1]))
+            SurveyCount(q, a, n)
+            for (q, a), n in sorted(found.items(), key=lambda i: (i[0][0], -i[1], i[0][1]))
         ]
 
     async def rebuild(self) -> int:

@@ -91,8 +91,9 @@ async def forget(conn: AsyncConnection, communications: Iterable[Communication])
         return
     zone_of = await zones(conn, items.values())
     found = await conn.execute(
-        sa.select(survey_responses.c.communication_id, survey_responses.c.question, survey_responses.c.answer)
-        .where(survey_responses.c.communication_id.in_(list(items)))
+        sa.select(
+            survey_responses.c.communication_id, survey_responses.c.question, survey_responses.c.answer
+        ).where(survey_responses.c.communication_id.in_(list(items)))
     )
     deltas: Counter[Key] = Counter()
     for row in found:
@@ -160,7 +161,9 @@ class SqlSurveyResponses:
             statement = statement.where(c.day <= scope.until)
         if scope.employee_id is not None:
             return []  # answers are the client's, not an employee's: no employee figures
-        return [SurveyCount(row.question, row.answer, int(row.n)) for row in await self._conn.execute(statement)]
+        return [
+            SurveyCount(row.question, row.answer, int(row.n)) for row in await self._conn.execute(statement)
+        ]
 
     async def rebuild(self) -> int:
         from adapters.sqlalchemy.communications import communications
