@@ -135,6 +135,16 @@ class MemoryStats:
             for (c, t, d, h), v in sorted(sums.items())
         ]
 
+    async def slot_counts_by_client(
+        self, client_ids: list[int], type_id: int | None
+    ) -> dict[int, list[SlotCounts]]:
+        found: dict[int, list[SlotCounts]] = {}
+        for client_id in dict.fromkeys(client_ids):
+            rows = await self.slot_counts(StatsScope(client_id=client_id, type_id=type_id))
+            if rows:
+                found[client_id] = rows
+        return found
+
     async def employee_counts(self, scope: StatsScope) -> list[EmployeeCounts]:
         sums: dict[int, Values] = defaultdict(_empty)
         for key, values in self._detail(scope):

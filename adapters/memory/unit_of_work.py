@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import Any, Self
 
 from adapters.memory.communications import CommunicationTables, MemoryCommunications
+from adapters.memory.decisions import MemoryDecisionLog
 from adapters.memory.dispatch import MemoryDispatchQueue
 from adapters.memory.matching import RelationTest
 from adapters.memory.repositories import MemoryRepository, Table
@@ -120,6 +121,7 @@ class MemoryUnitOfWork:
     communications: MemoryCommunications
     stats: MemoryStats
     survey_responses: MemorySurveyResponses
+    decisions: MemoryDecisionLog
     missed_calls: MemoryMissedCalls
     call_records: MemoryCallRecords
     seen_call_events: MemorySeenEvents
@@ -165,6 +167,9 @@ class MemoryUnitOfWork:
             lambda: self._memberships,
         )
         self.survey_responses = MemorySurveyResponses(
+            lambda: self._communications, self._zone_of, lambda: self._memberships
+        )
+        self.decisions = MemoryDecisionLog(
             lambda: self._communications, self._zone_of, lambda: self._memberships
         )
         self._telephony = telephony = self._store.telephony.copy()

@@ -263,6 +263,40 @@ class SqlStats:
             for row in rows
         ]
 
+    async def slot_counts_by_client(
+        self, client_ids: list[int], type_id: int | None
+    ) -> dict[int, list[SlotCounts]]:
+        c = stats_client_slots.c
+        found: dict[int, list[SlotCounts]] = defaultdict(list)
+        # Chunks keep each query under the drivers' bound-parameter limits.
+        for start in range(0, len(client_ids), 5_000):
+            statement = sa.select(
+                c.client_id,
+                c.channel_id,
+                c.type_id,
+                c.weekday,
+                c.hour,
+                *(c[name] for name in (*_COUNTS, *_WEIGHTED)),
+            ).where(c.client_id.in_(client_ids[start : start + 5_000]))
+            if type_id is not None:
+                statement = statement.where(c.type_id == type_id)
+            for row in await self._conn.execute(statement):
+                found[row.client_id].append(
+                    SlotCounts(
+                        row.channel_id,
+                        row.type_id,
+                        row.weekday,
+                        row.hour,
+                        row.attempts,
+                        row.delivered,
+                        row.responses,
+                        row.w_attempts,
+                        row.w_delivered,
+                        row.w_responses,
+                    )
+                )
+        return dict(found)
+
     async def employee_counts(self, scope: StatsScope) -> list[EmployeeCounts]:
         table = stats_client_days if scope.personal else stats_team_days
         c = table.c

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.sqlalchemy import tables as t
 from adapters.sqlalchemy.communications import SqlCommunications
+from adapters.sqlalchemy.decisions import SqlDecisionLog
 from adapters.sqlalchemy.dispatch import SqlDispatchQueue
 from adapters.sqlalchemy.filters import RelationFilter, related
 from adapters.sqlalchemy.groups import SqlClientGroups
@@ -176,6 +177,7 @@ class SqlUnitOfWork:
     communications = _Repository(SqlCommunications)
     stats = _Repository(SqlStats)
     survey_responses = _Repository(SqlSurveyResponses)
+    decisions = _Repository(SqlDecisionLog)
     sends = _Repository(SqlSends)
     dispatch = _Repository(SqlDispatchQueue)
     missed_calls = _Repository(SqlMissedCalls)

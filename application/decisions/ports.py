@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Protocol
 
 from domain.communications import Communication
@@ -127,6 +127,11 @@ class StatsReadModel(Protocol):
     async def slot_counts(self, scope: StatsScope) -> list[SlotCounts]:
         """The counters of the scope, summed by channel x type x local weekday x hour."""
 
+    async def slot_counts_by_client(
+        self, client_ids: list[int], type_id: int | None
+    ) -> dict[int, list[SlotCounts]]:
+        """Each client's own counters (all time), in a few set-based reads for a whole audience."""
+
     async def employee_counts(self, scope: StatsScope) -> list[EmployeeCounts]:
         """The counters of the scope, summed by employee."""
 
@@ -160,3 +165,47 @@ class SurveyResponseRepository(Protocol):
 
     async def rebuild(self) -> int:
         """Recomputes the counters from the stored answers; returns how many counted."""
+
+
+@dataclass(frozen=True)
+class DecisionRecord:
+    """What an automatic send decided for one communication, kept beside it."""
+
+    communication_id: int
+    mode: str
+    """greedy, explore or holdout."""
+    objective: str
+    """The measure the decision optimised: response or delivered."""
+    propensity: float
+    matches_rule: bool
+    rule_channel_id: int
+    rule_at: datetime
+    predicted_chosen: float
+    predicted_rule: float
+    explanation: str
+    create_time: datetime
+
+
+@dataclass(frozen=True)
+class LoggedOutcome:
+    """A logged decision whose communication has ended: its reward by the decision's objective."""
+
+    mode: str
+    reward: int
+    propensity: float
+    matches_rule: bool
+    predicted_chosen: float
+    predicted_rule: float
+
+
+class DecisionLog(Protocol):
+    """The decisions of automatic sends, for their explanation and the proof of lift."""
+
+    async def add_many(self, records: list[DecisionRecord]) -> None:
+        """Stores the decisions of newly created communications."""
+
+    async def of(self, communication_id: int) -> DecisionRecord | None:
+        """The decision that created a communication; None for one not sent by ``auto``."""
+
+    async def outcomes(self, scope: StatsScope) -> list[LoggedOutcome]:
+        """The logged decisions of the scope whose communications ended (done or failed)."""

@@ -16,6 +16,12 @@ from application.decisions.ports import SlotCounts, StatsScope, SurveyCount
 from application.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from application.searches import ClientFields
 from domain.availability import Owner, availability, blocking_bookings
+from domain.decisions.evaluation import (
+    Lift,
+    LoggedDecision,
+    holdout_lift_of,
+    off_policy_lift,
+)
 from domain.errors import NotFound, ValidationFailed
 
 
@@ -104,6 +110,17 @@ class AvailabilityFigures:
 
 OPTED_OUT = "opted out of communications (available is false)"
 BOOKED = "booked by another owner now"
+
+
+@dataclass(frozen=True)
+class AutoFigures:
+    """The proof of lift of automatic sends: by holdout, and off-policy from logged propensities."""
+
+    decisions: int
+    by_mode: dict[str, int]
+    holdout: Lift
+    inverse_propensity: Lift
+    doubly_robust: Lift
 
 
 class _SystemClock:
@@ -200,3 +217,31 @@ class Statistics:
             raise NotFound("client", client_id)
         may, why = availability(client, await holding(uow, now, [client_id]), now, asking)
         return AvailabilityFigures(figures, 1, int(may), [ReasonCount(r, 1) for r in why])
+
+    async def auto(self, query: StatsQuery, confidence: float = 0.95) -> AutoFigures:
+        """Lift of ``auto`` over the rule: holdout difference, IPS and doubly robust, with intervals."""
+        scope = query.scope()
+        async with self._uow_factory(read_only=True) as uow:
+            outcomes = await uow.decisions.outcomes(scope)
+        logs = [
+            LoggedDecision(
+                reward=o.reward,
+                propensity=o.propensity,
+                matches_rule=o.matches_rule,
+                held_out=o.mode == "holdout",
+                predicted_chosen=o.predicted_chosen,
+                predicted_rule=o.predicted_rule,
+            )
+            for o in outcomes
+            if 0 < o.propensity <= 1
+        ]
+        by_mode: dict[str, int] = defaultdict(int)
+        for o in outcomes:
+            by_mode[o.mode] += 1
+        return AutoFigures(
+            decisions=len(logs),
+            by_mode=dict(sorted(by_mode.items())),
+            holdout=holdout_lift_of(logs, confidence),
+            inverse_propensity=off_policy_lift(logs, robust=False, confidence=confidence),
+            doubly_robust=off_policy_lift(logs, robust=True, confidence=confidence),
+        )

@@ -17,6 +17,7 @@ from entrypoints.http.auth import read_statistics
 from entrypoints.http.controllers.clients import owner_of
 from entrypoints.http.resource import use_case
 from entrypoints.http.schemas.statistics import (
+    AutoOut,
     AvailabilityOut,
     BestTimeCellOut,
     ChannelStatOut,
@@ -24,6 +25,7 @@ from entrypoints.http.schemas.statistics import (
     ResponsesOut,
     SurveyAnswerStatOut,
     TypeStatOut,
+    auto_out,
     availability_out,
     best_time_out,
     channel_stats,
@@ -166,6 +168,25 @@ class StatisticsController(Controller):
         format: Format = None,
     ) -> list[EmployeeStatOut]:
         return _answer(request, format, employee_stats(await statistics.employees(asked)))
+
+    @get(
+        "/auto",
+        operation_class=AlsoCsv,
+        summary="Lift of automatic sends over the rule: holdout, and off-policy (IPS, doubly robust)",
+        description=(
+            "From the decisions logged with each automatic send and the outcomes of those sends: the "
+            "holdout's difference of rates with a 95% Wald interval, and what the fixed rule would have "
+            "achieved on the same traffic, estimated from the logged propensities."
+        ),
+    )
+    async def auto(
+        self,
+        request: Request[Any, Any, Any],
+        statistics: NamedDependency[Statistics],
+        asked: NamedDependency[StatsQuery],
+        format: Format = None,
+    ) -> AutoOut:
+        return _answer(request, format, auto_out(await statistics.auto(asked)))
 
 
 CONTROLLERS = [StatisticsController]

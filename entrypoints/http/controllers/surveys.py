@@ -2,21 +2,31 @@
 
 # No `from __future__ import annotations`: Litestar must see the answer Structs.
 
-from litestar import Controller, post
+from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
+from application.decisions.explain import SendDecisions
 from application.decisions.surveys import SurveyResponses
 from domain.access import Permission
 from domain.keys import id_or_name
-from entrypoints.http.auth import requires
+from entrypoints.http.auth import read_statistics, requires
 from entrypoints.http.resource import use_case
-from entrypoints.http.schemas.surveys import SurveyAnswerIn, SurveyResponsesOut, survey_responses_out
+from entrypoints.http.schemas.surveys import (
+    SendDecisionOut,
+    SurveyAnswerIn,
+    SurveyResponsesOut,
+    send_decision_out,
+    survey_responses_out,
+)
 
 
 class SurveyResponsesController(Controller):
     tags = ["communications"]  # noqa: RUF012
-    dependencies = {"survey_responses": use_case("survey_responses")}  # noqa: RUF012
+    dependencies = {  # noqa: RUF012
+        "survey_responses": use_case("survey_responses"),
+        "send_decisions": use_case("send_decisions"),
+    }
 
     @post(
         "/api/v1/communications/{key:str}/survey-responses",
@@ -36,6 +46,16 @@ class SurveyResponsesController(Controller):
     ) -> SurveyResponsesOut:
         found = await survey_responses.record(id_or_name(key), [a.to_command() for a in data])
         return survey_responses_out(found)
+
+    @get(
+        "/api/v1/communications/{key:str}/decision",
+        guards=[read_statistics],
+        summary="The decision an automatic send kept with this communication, and why",
+    )
+    async def decision(
+        self, send_decisions: NamedDependency[SendDecisions], key: FromPath[str]
+    ) -> SendDecisionOut:
+        return send_decision_out(await send_decisions.of(id_or_name(key)))
 
 
 CONTROLLERS = [SurveyResponsesController]

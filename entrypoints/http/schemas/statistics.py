@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from collections.abc import Sequence
 from typing import Annotated, Any
 
 import msgspec
 
 from application.decisions.ports import SurveyCount
-from application.decisions.statistics import AvailabilityFigures, Cell, Figures
+from application.decisions.statistics import AutoFigures, AvailabilityFigures, Cell, Figures
+from domain.decisions.evaluation import Lift
 from entrypoints.http.schemas.common import Out
 
 Rate = Annotated[float, msgspec.Meta(ge=0, le=1, examples=[0.62])]
@@ -89,6 +91,57 @@ class AvailabilityOut(Out):
     ]
     reasons: list[ReasonOut]
     """Why the others may not, with how many clients each reason holds back."""
+
+
+Maybe = Annotated[float | None, msgspec.Meta(description="null while an arm has no outcomes yet")]
+
+
+class LiftOut(Out):
+    method: Annotated[str, msgspec.Meta(examples=["holdout"])]
+    lift: Annotated[float | None, msgspec.Meta(examples=[0.041], description="auto rate minus rule rate")]
+    low: Annotated[float | None, msgspec.Meta(examples=[0.012], description="95% interval")]
+    high: Annotated[float | None, msgspec.Meta(examples=[0.07])]
+    auto_rate: Maybe
+    rule_rate: Maybe
+    count: Annotated[int, msgspec.Meta(examples=[5400], description="decisions it rests on")]
+
+
+class AutoOut(Out):
+    decisions: Annotated[int, msgspec.Meta(examples=[6000], description="logged decisions whose sends ended")]
+    greedy: int
+    explore: int
+    holdout: int
+    holdout_lift: LiftOut
+    inverse_propensity: LiftOut
+    doubly_robust: LiftOut
+
+
+def _number(value: float) -> float | None:
+    return None if math.isnan(value) else round(value, 6)
+
+
+def lift_out(lift: Lift) -> LiftOut:
+    return LiftOut(
+        method=lift.method,
+        lift=_number(lift.difference.value),
+        low=_number(lift.difference.low),
+        high=_number(lift.difference.high),
+        auto_rate=_number(lift.auto_rate),
+        rule_rate=_number(lift.rule_rate),
+        count=lift.difference.count,
+    )
+
+
+def auto_out(found: AutoFigures) -> AutoOut:
+    return AutoOut(
+        decisions=found.decisions,
+        greedy=found.by_mode.get("greedy", 0),
+        explore=found.by_mode.get("explore", 0),
+        holdout=found.by_mode.get("holdout", 0),
+        holdout_lift=lift_out(found.holdout),
+        inverse_propensity=lift_out(found.inverse_propensity),
+        doubly_robust=lift_out(found.doubly_robust),
+    )
 
 
 def _rate(part: int, whole: int) -> float:
@@ -186,17 +239,30 @@ def availability_out(found: AvailabilityFigures) -> AvailabilityOut:
     )
 
 
+def _cell(value: Any) -> Any:
+    if not isinstance(value, list):
+        return value
+    return "; ".join(
+        ": ".join(str(v) for v in item.values()) if isinstance(item, dict) else str(item) for item in value
+    )
+
+
+def _flat(row: dict[str, Any]) -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for name, value in row.items():
+        if isinstance(value, dict):
+            flat.update({f"{name}.{k}": _cell(v) for k, v in value.items()})
+        else:
+            flat[name] = _cell(value)
+    return flat
+
+
 def to_csv(items: Sequence[Out] | Out) -> str:
     """The rows with a header of their JSON names."""
     rows: list[dict[str, Any]] = msgspec.to_builtins(list(items) if isinstance(items, Sequence) else [items])
-    # Nested lists (an availability's reasons) become one cell: "reason: clients; …".
-    for row in rows:
-        for name, value in row.items():
-            if isinstance(value, list):
-                row[name] = "; ".join(
-                    ": ".join(str(v) for v in item.values()) if isinstance(item, dict) else str(item)
-                    for item in value
-                )
+    # Nested lists (an availability's reasons) become one cell: "reason: clients; …"; nested
+    # objects (a lift) spread into columns named by both.
+    rows = [_flat(row) for row in rows]
     out = io.StringIO()
     if rows:
         writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")

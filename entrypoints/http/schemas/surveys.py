@@ -6,9 +6,10 @@ from typing import Annotated
 
 import msgspec
 
+from application.decisions.ports import DecisionRecord
 from application.decisions.surveys import RecordedAnswers
 from domain.communications.surveys import MAX_TEXT, SurveyAnswer
-from entrypoints.http.schemas.common import In, Out
+from entrypoints.http.schemas.common import In, Out, iso
 
 
 class SurveyAnswerIn(In):
@@ -37,4 +38,32 @@ def survey_responses_out(found: RecordedAnswers) -> SurveyResponsesOut:
         uuid=found.uuid,
         recorded=found.recorded,
         answers=[SurveyAnswerOut(question=a.question, answer=a.answer) for a in found.answers],
+    )
+
+
+class SendDecisionOut(Out):
+    communication_id: Annotated[int, msgspec.Meta(examples=[42])]
+    mode: Annotated[str, msgspec.Meta(examples=["greedy"], description="greedy, explore or holdout")]
+    objective: Annotated[str, msgspec.Meta(examples=["response"])]
+    propensity: Annotated[float, msgspec.Meta(gt=0, le=1, examples=[0.9])]
+    matches_rule: Annotated[bool, msgspec.Meta(description="what went out is what the fixed rule would send")]
+    rule_channel_id: int
+    rule_at: Annotated[str, msgspec.Meta(examples=["2026-12-01T10:00:00+03:00"])]
+    predicted_rate: Annotated[float, msgspec.Meta(examples=[0.31], description="of the choice, when made")]
+    predicted_rule_rate: Annotated[float, msgspec.Meta(examples=[0.22])]
+    explanation: str
+
+
+def send_decision_out(found: DecisionRecord) -> SendDecisionOut:
+    return SendDecisionOut(
+        communication_id=found.communication_id,
+        mode=found.mode,
+        objective=found.objective,
+        propensity=found.propensity,
+        matches_rule=found.matches_rule,
+        rule_channel_id=found.rule_channel_id,
+        rule_at=iso(found.rule_at) or "",
+        predicted_rate=round(found.predicted_chosen, 6),
+        predicted_rule_rate=round(found.predicted_rule, 6),
+        explanation=found.explanation,
     )

@@ -1,4 +1,4 @@
-"""decisions, more: detailed per-day counters (client, department, employee) and survey answers
+"""decisions, more: detailed per-day counters, survey answers, the decision log of automatic sends
 
 Revision ID: 0009_decisions_more
 Revises: 0006_sending
@@ -104,8 +104,31 @@ def upgrade() -> None:
         ),
     )
 
+    op.create_table(
+        "communication_decisions",
+        sa.Column("communication_id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("mode", sa.String(length=16), nullable=False),
+        sa.Column("objective", sa.String(length=16), nullable=False),
+        sa.Column("propensity", sa.Float(), nullable=False),
+        sa.Column("matches_rule", sa.Boolean(), nullable=False),
+        sa.Column("rule_channel_id", sa.Integer(), nullable=False),
+        sa.Column("rule_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("predicted_chosen", sa.Float(), nullable=False),
+        sa.Column("predicted_rule", sa.Float(), nullable=False),
+        sa.Column("explanation", sa.Text(), nullable=False),
+        sa.Column("create_time", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["communication_id"],
+            ["communications.id"],
+            name=op.f("fk_communication_decisions_communication_id_communications"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("communication_id", name=op.f("pk_communication_decisions")),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("communication_decisions")
     op.drop_table("stats_survey_days")
     op.drop_index(op.f("ix_survey_responses_communication_id"), table_name="survey_responses")
     op.drop_table("survey_responses")
