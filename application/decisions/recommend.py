@@ -6,6 +6,7 @@ so a send with ``"channels": "auto"`` / ``"at": "auto"`` decides with the same i
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -54,6 +55,29 @@ class GroupRecommendationRequest:
     after: datetime | None = None
 
 
+MAX_DISTRIBUTION = 10_000
+"""Members decided for a group's distribution; a larger group is described by its first ones."""
+
+
+@dataclass(frozen=True)
+class Share:
+    key: tuple[int, ...]
+    """A channel id, or a local (weekday, hour)."""
+    clients: int
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """What the members of a group get, each decided with their own history and contact data."""
+
+    members: int
+    decided: int
+    """Members decided (at most MAX_DISTRIBUTION); those without a choice count as undecided."""
+    undecided: int
+    channels: list[Share]
+    slots: list[Share]
+
+
 @dataclass(frozen=True)
 class Recommendation:
     client_id: int | None
@@ -63,6 +87,8 @@ class Recommendation:
     """None when no channel, or no slot within the horizon, is allowed."""
     time_zone: str
     explanation: str
+    distribution: Distribution | None = None
+    """For a group: the members' choices."""
 
 
 async def _rule_for(uow: UnitOfWork, department_id: int, type_id: int, at: datetime) -> Rule:
@@ -287,6 +313,7 @@ class Recommendations:
                 settings=self._settings,
             )
             channels = await _channels(uow)
+            distribution = await self._distribution(uow, request, department, now)
         # A stand-in member reachable on every channel.
         member = Client(
             phones=["+10000000000"],
@@ -321,4 +348,46 @@ class Recommendations:
         explanation = (
             decision.explanation if decision is not None else f"no allowed time; {ranking.explanation}"
         )
-        return Recommendation(None, request.group_id, ranking, decision, department.time_zone, explanation)
+        return Recommendation(
+            None, request.group_id, ranking, decision, department.time_zone, explanation, distribution
+        )
+
+    async def _distribution(
+        self, uow: UnitOfWork, request: GroupRecommendationRequest, department: Department, now: datetime
+    ) -> Distribution:
+        members = await uow.sends.group_members(request.group_id)
+        sample = sorted(members)[:MAX_DISTRIBUTION]
+        clients: dict[int, Client] = {}
+        for start in range(0, len(sample), 5_000):
+            clients.update(await uow.clients.get_many(sample[start : start + 5_000]))
+        known = await uow.sends.facts(sample, now)
+        after = max(now, request.after or now)
+        decided = await decide_for_audience(
+            uow,
+            AudienceRequest(
+                type_id=request.type_id,
+                department=department,
+                clients=clients,
+                starts=dict.fromkeys(clients, after),
+                blocks={i: f.blocks for i, f in known.items()},
+                bookings={i: f.bookings for i, f in known.items()},
+                last_sent={i: f.last_sent_at for i, f in known.items()},
+                group_id=request.group_id,
+                seed_key="group recommendation",
+            ),
+            now=now,
+            settings=self._settings,
+        )
+        by_channel: Counter[int] = Counter()
+        by_slot: Counter[tuple[int, int]] = Counter()
+        for choice in decided.values():
+            if choice is not None:
+                by_channel[choice.channel_id] += 1
+                by_slot[(choice.time.weekday, choice.time.hour)] += 1
+        return Distribution(
+            members=len(members),
+            decided=len(decided),
+            undecided=sum(1 for c in decided.values() if c is None),
+            channels=[Share((k,), n) for k, n in sorted(by_channel.items(), key=lambda i: (-i[1], i[0]))],
+            slots=[Share(k, n) for k, n in sorted(by_slot.items(), key=lambda i: (-i[1], i[0]))],
+        )
