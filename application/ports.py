@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Protocol, Self, TypeVar
 
 from application.communications.ports import CommunicationRepository
-from application.decisions.ports import DecisionLog, StatsReadModel, SurveyResponseRepository
+from application.decisions.ports import DecisionLog, HistoryWriter, StatsReadModel, SurveyResponseRepository
 from application.queries import Criterion, Query
 from application.sending.queue import DispatchQueue
 from application.sending.store import SendRepository
@@ -122,6 +122,9 @@ class UnitOfWork(Protocol):
 
     @property
     def decisions(self) -> DecisionLog: ...
+
+    @property
+    def history_import(self) -> HistoryWriter: ...
 
     @property
     def missed_calls(self) -> MissedCallRepository: ...

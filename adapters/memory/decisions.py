@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
-from adapters.memory.communications import CommunicationTables
+from adapters.memory.communications import CommunicationTables, MemoryCommunications
 from adapters.memory.stats import ZoneOf
 from application.decisions.ports import DecisionRecord, LoggedOutcome, StatsScope
+from domain.communications import Communication
 from domain.decisions.counting import moment_of
 from domain.decisions.measures import Measure, counts, is_delivered, is_response
+
+
+class MemoryHistoryImport:
+    """Past communications in bulk: in memory, the repository's own add_many."""
+
+    def __init__(self, communications: MemoryCommunications) -> None:
+        self._communications = communications
+
+    async def write(self, items: Sequence[Communication]) -> None:
+        await self._communications.add_many(items)
 
 
 class MemoryDecisionLog:

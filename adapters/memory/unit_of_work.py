@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Any, Self
 
 from adapters.memory.communications import CommunicationTables, MemoryCommunications
-from adapters.memory.decisions import MemoryDecisionLog
+from adapters.memory.decisions import MemoryDecisionLog, MemoryHistoryImport
 from adapters.memory.dispatch import MemoryDispatchQueue
 from adapters.memory.matching import RelationTest
 from adapters.memory.repositories import MemoryRepository, Table
@@ -122,6 +122,7 @@ class MemoryUnitOfWork:
     stats: MemoryStats
     survey_responses: MemorySurveyResponses
     decisions: MemoryDecisionLog
+    history_import: MemoryHistoryImport
     missed_calls: MemoryMissedCalls
     call_records: MemoryCallRecords
     seen_call_events: MemorySeenEvents
@@ -169,6 +170,7 @@ class MemoryUnitOfWork:
         self.survey_responses = MemorySurveyResponses(
             lambda: self._communications, self._zone_of, lambda: self._memberships
         )
+        self.history_import = MemoryHistoryImport(self.communications)
         self.decisions = MemoryDecisionLog(
             lambda: self._communications, self._zone_of, lambda: self._memberships
         )

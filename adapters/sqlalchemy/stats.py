@@ -141,11 +141,21 @@ def _insert(conn: AsyncConnection, table: sa.Table) -> Any:
     return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
 
 
-async def _upsert(
-    conn: AsyncConnection, table: sa.Table, key: tuple[str, ...], extra: tuple[str, ...], deltas: Deltas
-) -> None:
+COUNTS, WEIGHTED = _COUNTS, _WEIGHTED
+TableDeltas = tuple[sa.Table, tuple[str, ...], tuple[str, ...], Deltas]
+
+
+def table_deltas(removed: Sequence[Contribution], added: Sequence[Contribution]) -> list[TableDeltas]:
+    """Per counter table: its key, extra columns and the deltas the contributions make."""
+    return [
+        (table, key, extra, deltas)
+        for deltas, (table, key, extra) in zip(_deltas(removed, added), _TABLES, strict=True)
+    ]
+
+
+def delta_rows(key: tuple[str, ...], extra: tuple[str, ...], deltas: Deltas) -> list[dict[str, Any]]:
     names = (*key, *extra)
-    rows = [
+    return [
         {
             **dict(zip(names, k, strict=True)),
             **{name: round(v) for name, v in zip(_COUNTS, values[:3], strict=True)},
@@ -154,6 +164,12 @@ async def _upsert(
         for k, values in deltas.items()
         if any(values)
     ]
+
+
+async def _upsert(
+    conn: AsyncConnection, table: sa.Table, key: tuple[str, ...], extra: tuple[str, ...], deltas: Deltas
+) -> None:
+    rows = delta_rows(key, extra, deltas)
     if not rows:
         return
     statement = _insert(conn, table)

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.sqlalchemy import tables as t
+from adapters.sqlalchemy.bulk_import import SqlHistoryImport
 from adapters.sqlalchemy.communications import SqlCommunications
 from adapters.sqlalchemy.decisions import SqlDecisionLog
 from adapters.sqlalchemy.dispatch import SqlDispatchQueue
@@ -178,6 +179,7 @@ class SqlUnitOfWork:
     stats = _Repository(SqlStats)
     survey_responses = _Repository(SqlSurveyResponses)
     decisions = _Repository(SqlDecisionLog)
+    history_import = _Repository(SqlHistoryImport)
     sends = _Repository(SqlSends)
     dispatch = _Repository(SqlDispatchQueue)
     missed_calls = _Repository(SqlMissedCalls)

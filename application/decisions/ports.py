@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
@@ -209,3 +210,10 @@ class DecisionLog(Protocol):
 
     async def outcomes(self, scope: StatsScope) -> list[LoggedOutcome]:
         """The logged decisions of the scope whose communications ended (done or failed)."""
+
+
+class HistoryWriter(Protocol):
+    """Past communications stored in bulk (COPY where the database has it), counters included."""
+
+    async def write(self, items: Sequence[Communication]) -> None:
+        """Stores new communications with their history and counts them; sets their ids."""
