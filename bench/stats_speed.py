@@ -16,9 +16,9 @@ import asyncio
 import os
 import platform
 import statistics
-import time
+import time as clock
 from collections.abc import Awaitable, Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -44,9 +44,9 @@ async def _timed(samples: int, call: Callable[[], Awaitable[Any]]) -> float:
     await call()
     runs = []
     for _ in range(samples):
-        started = time.perf_counter()
+        started = clock.perf_counter()
         await call()
-        runs.append((time.perf_counter() - started) * 1000)
+        runs.append((clock.perf_counter() - started) * 1000)
     return statistics.median(runs)
 
 
@@ -55,11 +55,11 @@ async def measure(
 ) -> tuple[float, list[tuple[str, float, float]], tuple[int, float]]:
     engine = create_engine(url)
     factory = SqlUnitOfWorkFactory(engine)
-    started = time.perf_counter()
+    started = clock.perf_counter()
     async with factory() as uow:
         await uow.stats.rebuild()
         await uow.commit()
-    rebuild = time.perf_counter() - started
+    rebuild = clock.perf_counter() - started
     async with engine.begin() as connection:
         stamp = {"create_time": sa.func.now(), "update_time": sa.func.now()}
         group = (
@@ -86,12 +86,13 @@ async def measure(
             return (await connection.execute(statement)).all()
 
     since, until = PERIOD
+    first, after = (datetime.combine(d, time(), UTC) for d in (since, until + timedelta(days=1)))
     members = sa.select(client_group_members.c.client_id).where(client_group_members.c.group_id == group)
     cases = [
         (
             "everybody, a 3-month period",
             lambda: model(StatsScope(since=since, until=until)),
-            lambda: raw(c.started_at >= since, c.started_at < until),
+            lambda: raw(c.started_at >= first, c.started_at < after),
         ),
         ("everybody, all time", lambda: model(StatsScope()), raw),
         (
@@ -102,13 +103,13 @@ async def measure(
         (
             f"a group of {GROUP:,} clients, the period",
             lambda: model(StatsScope(group_ids=(group,), since=since, until=until)),
-            lambda: raw(c.client_id.in_(members), c.started_at >= since, c.started_at < until),
+            lambda: raw(c.client_id.in_(members), c.started_at >= first, c.started_at < after),
         ),
         ("one client", lambda: model(StatsScope(client_id=4242)), lambda: raw(c.client_id == 4242)),
         (
             "one client, the period",
             lambda: model(StatsScope(client_id=4242, since=since, until=until)),
-            lambda: raw(c.client_id == 4242, c.started_at >= since, c.started_at < until),
+            lambda: raw(c.client_id == 4242, c.started_at >= first, c.started_at < after),
         ),
     ]
     figures = [
@@ -130,7 +131,7 @@ async def _auto(factory: SqlUnitOfWorkFactory, count: int) -> tuple[int, float]:
         found: dict[int, Any] = {}
         for start in range(0, count, 5_000):
             found.update(await uow.clients.get_many(ids[start : start + 5_000]))
-        started = time.perf_counter()
+        started = clock.perf_counter()
         known = await uow.sends.facts(ids, now)
         decided = await decide_for_audience(
             uow,
@@ -146,7 +147,7 @@ async def _auto(factory: SqlUnitOfWorkFactory, count: int) -> tuple[int, float]:
             now=now,
             settings=DecisionSettings(exploration_share=0.1, holdout_share=0.05),
         )
-        return len(decided), time.perf_counter() - started
+        return len(decided), clock.perf_counter() - started
 
 
 def main() -> None:
@@ -160,9 +161,9 @@ def main() -> None:
     with temporary_postgres_database() as url:
         upgrade(url)
         asyncio.run(build_container(Settings(database_url=url)).use_cases.bootstrap()(None))
-        started = time.perf_counter()
+        started = clock.perf_counter()
         asyncio.run(seed(url, clients=args.clients, count=args.count))
-        seeding = time.perf_counter() - started
+        seeding = clock.perf_counter() - started
         rebuild, figures, (decided, seconds) = asyncio.run(measure(url, args.samples, args.send_clients))
     load = os.getloadavg()[0]
     print(

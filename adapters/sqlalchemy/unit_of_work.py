@@ -16,6 +16,7 @@ from adapters.sqlalchemy.decisions import SqlDecisionLog
 from adapters.sqlalchemy.dispatch import SqlDispatchQueue
 from adapters.sqlalchemy.filters import RelationFilter, related
 from adapters.sqlalchemy.groups import SqlClientGroups
+from adapters.sqlalchemy.mailings import SqlMailingRuns, SqlMailings
 from adapters.sqlalchemy.repository import Link, SqlRepository
 from adapters.sqlalchemy.sending import SqlSends
 from adapters.sqlalchemy.stats import SqlStats
@@ -189,6 +190,8 @@ class SqlUnitOfWork:
     telephony_secrets = _Repository(SqlSecrets)
     call_campaigns = _Repository(SqlCampaigns)
     campaign_contacts = _Repository(SqlCampaignContacts)
+    mailings = _Repository(SqlMailings)
+    mailing_runs = _Repository(SqlMailingRuns)
 
     @property
     def connection(self) -> AsyncConnection:
