@@ -5,7 +5,6 @@ all in the caller's transaction. Other databases take the repository's multi-row
 
 from __future__ import annotations
 
-import itertools
 import operator
 from collections.abc import Sequence
 from enum import Enum
@@ -25,42 +24,9 @@ from adapters.sqlalchemy.communications import (
 from domain.communications import Communication
 from domain.errors import Conflict
 
-_names = itertools.count()
-
 
 def _plain(value: Any) -> Any:
     return value.value if isinstance(value, Enum) else value
-
-
-async def driver(conn: AsyncConnection) -> Any:
-    """The asyncpg connection under SQLAlchemy's, in the same transaction."""
-    raw = await conn.get_raw_connection()
-    return raw.driver_connection
-
-
-async def copy_counters(conn: AsyncConnection, deltas: Sequence[stats.TableDeltas]) -> None:
-    """Adds counter deltas: COPY into a temporary twin of each table, then one upsert per table."""
-    pg = await driver(conn)
-    for table, key, extra, values in deltas:
-        rows = stats.delta_rows(key, extra, values)
-        if not rows:
-            continue
-        names = list(rows[0])
-        temporary = f"tmp_{table.name}_{next(_names)}"
-        await conn.execute(sa.text(f"CREATE TEMPORARY TABLE {temporary} (LIKE {table.name}) ON COMMIT DROP"))
-        await pg.copy_records_to_table(
-            temporary, records=[tuple(r[n] for n in names) for r in rows], columns=names
-        )
-        counted = [*stats.COUNTS, *stats.WEIGHTED]
-        columns = ", ".join(names)
-        updates = ", ".join(f"{n} = {table.name}.{n} + EXCLUDED.{n}" for n in counted)
-        await conn.execute(
-            sa.text(
-                f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM {temporary} "
-                f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
-            )
-        )
-        await conn.execute(sa.text(f"DROP TABLE {temporary}"))
 
 
 class SqlHistoryImport:
@@ -83,7 +49,7 @@ class SqlHistoryImport:
         )
         for communication, (new_id,) in zip(items, found.all(), strict=True):
             communication.id = new_id
-        pg = await driver(self._conn)
+        pg = await stats.driver(self._conn)
         columns = ["id", *_COLUMNS]
         values = operator.attrgetter(*columns)
         # Only the enum columns need converting: index them once rather than testing every value.
@@ -109,4 +75,4 @@ class SqlHistoryImport:
             columns=["communication_id", *_HISTORY],
         )
         added = await stats.contributions(self._conn, items)
-        await copy_counters(self._conn, stats.table_deltas([], added))
+        await stats.copy_counters(self._conn, stats.table_deltas([], added))

@@ -13,6 +13,7 @@ not touch one row twice on PostgreSQL).
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -183,6 +184,40 @@ async def _upsert(
         await conn.execute(table.delete().where(table.c.attempts == 0))
 
 
+async def driver(conn: AsyncConnection) -> Any:
+    """The asyncpg connection under SQLAlchemy's, in the same transaction."""
+    raw = await conn.get_raw_connection()
+    return raw.driver_connection
+
+
+async def copy_counters(conn: AsyncConnection, deltas: Sequence[TableDeltas]) -> None:
+    """Adds counter deltas: COPY into a temporary twin of each table, then one upsert per table."""
+    pg = await driver(conn)
+    for table, key, extra, values in deltas:
+        names = [*key, *extra, *COUNTS, *WEIGHTED]
+        records = [
+            (*k, round(v[0]), round(v[1]), round(v[2]), v[3], v[4], v[5]) for k, v in values.items() if any(v)
+        ]
+        if not records:
+            continue
+        temporary = f"tmp_{table.name}_{next(_names)}"
+        await conn.execute(sa.text(f"CREATE TEMPORARY TABLE {temporary} (LIKE {table.name}) ON COMMIT DROP"))
+        await pg.copy_records_to_table(temporary, records=records, columns=names)
+        counted = [*COUNTS, *WEIGHTED]
+        columns = ", ".join(names)
+        updates = ", ".join(f"{n} = {table.name}.{n} + EXCLUDED.{n}" for n in counted)
+        await conn.execute(
+            sa.text(
+                f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM {temporary} "
+                f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
+            )
+        )
+        await conn.execute(sa.text(f"DROP TABLE {temporary}"))
+
+
+_names = itertools.count()
+
+
 async def apply(
     conn: AsyncConnection, removed: Sequence[Contribution], added: Sequence[Contribution]
 ) -> None:
@@ -351,10 +386,17 @@ class SqlStats:
             if found is not None:
                 chunk.append(found)
             if len(chunk) >= 20_000:
-                await apply(self._conn, [], chunk)
+                await self._add(chunk)
                 counted, chunk = counted + len(chunk), []
-        await apply(self._conn, [], chunk)
+        await self._add(chunk)
         return counted + len(chunk)
+
+    async def _add(self, chunk: list[Contribution]) -> None:
+        # PostgreSQL: COPY into temporary tables and one merge each, as the history import does.
+        if self._conn.dialect.name == "postgresql":
+            await copy_counters(self._conn, table_deltas([], chunk))
+        else:
+            await apply(self._conn, [], chunk)
 
     async def snapshot(self) -> tuple[list[CounterRow], list[DailyRow], list[DetailRow]]:
         c, d, e = stats_client_slots.c, stats_daily_slots.c, stats_client_days.c

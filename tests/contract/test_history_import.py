@@ -1,4 +1,4 @@
-"""The history import's bulk write (COPY on PostgreSQL): rows, history and counters, as a rebuild sees them."""
+"""The history import's bulk write (COPY on PostgreSQL): rows, history and counters, as rebuilt."""
 
 from __future__ import annotations
 
