@@ -55,8 +55,9 @@ class GroupRecommendationRequest:
     after: datetime | None = None
 
 
-MAX_DISTRIBUTION = 10_000
-"""Members decided for a group's distribution; a larger group is described by its first ones."""
+MAX_DISTRIBUTION = 1_000
+"""Members decided for a group's distribution (a question answered while the caller waits); a
+larger group is described by its first ones, by id."""
 
 
 @dataclass(frozen=True)

@@ -77,7 +77,9 @@ class SlotShareOut(Out):
 
 class DistributionOut(Out):
     members: Annotated[int, msgspec.Meta(examples=[1000])]
-    decided: Annotated[int, msgspec.Meta(examples=[1000], description="members decided (at most 10,000)")]
+    decided: Annotated[
+        int, msgspec.Meta(examples=[1000], description="members decided (the first 1,000 by id)")
+    ]
     undecided: Annotated[int, msgspec.Meta(examples=[12], description="no allowed channel or time")]
     channels: list[ChannelShareOut]
     slots: list[SlotShareOut]
