@@ -17,6 +17,7 @@ from application.telephony.ports import (
     CallRecordRepository,
     CampaignContactRepository,
     MissedCallRepository,
+    PbxInbox,
     PbxSubscriptionRepository,
     SecretStore,
     SeenEvents,
@@ -135,6 +136,9 @@ class UnitOfWork(Protocol):
 
     @property
     def seen_call_events(self) -> SeenEvents: ...
+
+    @property
+    def pbx_inbox(self) -> PbxInbox: ...
 
     @property
     def pbx_subscriptions(self) -> PbxSubscriptionRepository: ...

@@ -19,6 +19,7 @@ from adapters.memory.telephony import (
     MemoryCallRecords,
     MemoryCampaignContacts,
     MemoryCampaigns,
+    MemoryInbox,
     MemoryMissedCalls,
     MemorySecrets,
     MemorySeenEvents,
@@ -128,6 +129,7 @@ class MemoryUnitOfWork:
     missed_calls: MemoryMissedCalls
     call_records: MemoryCallRecords
     seen_call_events: MemorySeenEvents
+    pbx_inbox: MemoryInbox
     pbx_subscriptions: MemorySubscriptions
     telephony_secrets: MemorySecrets
     call_campaigns: MemoryCampaigns
@@ -182,6 +184,7 @@ class MemoryUnitOfWork:
         self.missed_calls = MemoryMissedCalls(telephony.missed_calls)
         self.call_records = MemoryCallRecords(telephony.call_records)
         self.seen_call_events = MemorySeenEvents(telephony.seen_events)
+        self.pbx_inbox = MemoryInbox(telephony)
         self.pbx_subscriptions = MemorySubscriptions(telephony.subscriptions)
         self.telephony_secrets = MemorySecrets(telephony.secrets)
         self.call_campaigns = MemoryCampaigns(telephony.campaigns)

@@ -278,6 +278,18 @@ seen_call_events = sa.Table(
     sa.Column("seen_at", UtcDateTime, nullable=False, index=True),
 )
 
+pbx_event_inbox = sa.Table(
+    # The PBX's events as delivered, kept before the webhook answers 200 and applied by the worker.
+    "pbx_event_inbox",
+    metadata,
+    sa.Column(
+        "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True
+    ),
+    sa.Column("event", sa.Text, nullable=False),
+    sa.Column("received_at", UtcDateTime, nullable=False),
+    sa.Column("error", sa.Text),
+)
+
 pbx_subscriptions = _entity(
     "pbx_subscriptions",
     sa.Column("pattern", sa.String(255)),

@@ -25,6 +25,7 @@ from adapters.sqlalchemy.telephony import (
     SqlCallRecords,
     SqlCampaignContacts,
     SqlCampaigns,
+    SqlInbox,
     SqlMissedCalls,
     SqlPbxSubscriptions,
     SqlSecrets,
@@ -186,6 +187,7 @@ class SqlUnitOfWork:
     missed_calls = _Repository(SqlMissedCalls)
     call_records = _Repository(SqlCallRecords)
     seen_call_events = _Repository(SqlSeenEvents)
+    pbx_inbox = _Repository(SqlInbox)
     pbx_subscriptions = _Repository(SqlPbxSubscriptions)
     telephony_secrets = _Repository(SqlSecrets)
     call_campaigns = _Repository(SqlCampaigns)

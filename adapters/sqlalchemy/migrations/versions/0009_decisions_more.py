@@ -1,7 +1,7 @@
 """decisions, more: detailed per-day counters, survey answers, the decision log of automatic sends
 
 Revision ID: 0009_decisions_more
-Revises: 0007_mailings
+Revises: 0008_telephony_inbox
 Create Date: 2026-12-01 13:00:00
 
 The new counters start empty: run ``switchboard rebuild-stats`` once after upgrading a database
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009_decisions_more"
-down_revision: str | None = "0007_mailings"
+down_revision: str | None = "0008_telephony_inbox"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
