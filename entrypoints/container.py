@@ -26,9 +26,11 @@ from application.clients import Availability, Bookings, ChannelBlocks, ClientGro
 from application.communications.bulk import BulkStatusUpdate
 from application.communications.records import Communications, random_uuid
 from application.communications.translations import IdTranslations
+from application.decisions.explain import SendDecisions
 from application.decisions.importing import ImportHistory
 from application.decisions.recommend import Recommendations
 from application.decisions.statistics import Statistics
+from application.decisions.surveys import SurveyResponses
 from application.dictionaries import Channels, CommunicationTypes, Documents, Rules
 from application.events.ports import EventBus
 from application.events.stream import EventStream
@@ -41,6 +43,7 @@ from application.sending.reports import DeliveryReports
 from application.sending.send import EmailIdentity, SendMessages
 from application.sending.unsubscribe import UnsubscribeTokens
 from application.sending.unsubscribing import Unsubscribe
+from domain.decisions import DecisionSettings
 from entrypoints.provider_settings import ProviderSettings
 from entrypoints.providers_container import ProvidersContainer
 from entrypoints.secrets import secret_key
@@ -134,7 +137,9 @@ class UseCases(containers.DeclarativeContainer):
     rules = providers.Singleton(Rules, uow, clock)
     recommendations = providers.Singleton(Recommendations, uow, clock)
     import_history = providers.Singleton(ImportHistory, uow, clock)
-    statistics = providers.Singleton(Statistics, uow)
+    statistics = providers.Singleton(Statistics, uow, clock)
+    survey_responses = providers.Singleton(SurveyResponses, uow)
+    send_decisions = providers.Singleton(SendDecisions, uow)
     email_identity = providers.Singleton(
         EmailIdentity,
         public_url=config.public_url,
@@ -142,7 +147,12 @@ class UseCases(containers.DeclarativeContainer):
         tokens=providers.Singleton(UnsubscribeTokens, config.secret_key),
     )
     unsubscribe = providers.Singleton(Unsubscribe, uow, clock, email_identity.provided.tokens)
-    send_messages = providers.Singleton(SendMessages, uow, clock, core.renderer, email_identity, random_uuid)
+    decision_settings = providers.Singleton(
+        DecisionSettings, exploration_share=config.exploration_share, holdout_share=config.holdout_share
+    )
+    send_messages = providers.Singleton(
+        SendMessages, uow, clock, core.renderer, email_identity, random_uuid, decisions=decision_settings
+    )
     event_stream = providers.Singleton(EventStream, uow, storage.events_bus)
     delivery_refresh = providers.Singleton(
         DeliveryRefresh,
@@ -190,6 +200,8 @@ def build_container(settings: Settings) -> Container:
             "public_url": settings.base_url,
             "message_id_domain": settings.message_id_domain,
             "secret_key": secret_key(settings),
+            "exploration_share": settings.exploration_share,
+            "holdout_share": settings.holdout_share,
         }
     )
     container.telephony_settings.override(providers.Object(settings.telephony))

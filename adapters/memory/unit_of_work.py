@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import Any, Self
 
 from adapters.memory.communications import CommunicationTables, MemoryCommunications
+from adapters.memory.decisions import MemoryDecisionLog, MemoryHistoryImport
 from adapters.memory.dispatch import MemoryDispatchQueue
 from adapters.memory.events import EventTable, MemoryEventLog
 from adapters.memory.mailings import MailingTables, MemoryMailingRuns, MemoryMailings
@@ -14,6 +15,7 @@ from adapters.memory.matching import RelationTest
 from adapters.memory.repositories import MemoryRepository, Table
 from adapters.memory.sends import MemorySends, SendTables
 from adapters.memory.stats import MemoryStats
+from adapters.memory.surveys import MemorySurveyResponses
 from adapters.memory.telephony import (
     MemoryCallRecords,
     MemoryCampaignContacts,
@@ -132,6 +134,9 @@ class MemoryUnitOfWork:
     webhook_deliveries: MemoryRepository[WebhookDelivery]
     communications: MemoryCommunications
     stats: MemoryStats
+    survey_responses: MemorySurveyResponses
+    decisions: MemoryDecisionLog
+    history_import: MemoryHistoryImport
     missed_calls: MemoryMissedCalls
     call_records: MemoryCallRecords
     seen_call_events: MemorySeenEvents
@@ -183,6 +188,13 @@ class MemoryUnitOfWork:
             lambda: self._communications.rows,
             self._zone_of,
             lambda: self._memberships,
+        )
+        self.survey_responses = MemorySurveyResponses(
+            lambda: self._communications, self._zone_of, lambda: self._memberships
+        )
+        self.history_import = MemoryHistoryImport(self.communications)
+        self.decisions = MemoryDecisionLog(
+            lambda: self._communications, self._zone_of, lambda: self._memberships
         )
         self._telephony = telephony = self._store.telephony.copy()
         self.missed_calls = MemoryMissedCalls(telephony.missed_calls)

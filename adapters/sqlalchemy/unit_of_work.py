@@ -10,7 +10,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.sqlalchemy import tables as t
+from adapters.sqlalchemy.bulk_import import SqlHistoryImport
 from adapters.sqlalchemy.communications import SqlCommunications
+from adapters.sqlalchemy.decisions import SqlDecisionLog
 from adapters.sqlalchemy.dispatch import SqlDispatchQueue
 from adapters.sqlalchemy.events import SqlEventLog
 from adapters.sqlalchemy.filters import RelationFilter, related
@@ -19,6 +21,7 @@ from adapters.sqlalchemy.mailings import SqlMailingRuns, SqlMailings
 from adapters.sqlalchemy.repository import Link, SqlRepository
 from adapters.sqlalchemy.sending import SqlSends
 from adapters.sqlalchemy.stats import SqlStats
+from adapters.sqlalchemy.surveys import SqlSurveyResponses
 from adapters.sqlalchemy.telephony import (
     SqlCallRecords,
     SqlCampaignContacts,
@@ -191,6 +194,9 @@ class SqlUnitOfWork:
     webhook_deliveries = _Repository(_plain(t.webhook_deliveries, WebhookDelivery, "webhook delivery"))
     communications = _Repository(SqlCommunications)
     stats = _Repository(SqlStats)
+    survey_responses = _Repository(SqlSurveyResponses)
+    decisions = _Repository(SqlDecisionLog)
+    history_import = _Repository(SqlHistoryImport)
     sends = _Repository(SqlSends)
     dispatch = _Repository(SqlDispatchQueue)
     missed_calls = _Repository(SqlMissedCalls)
