@@ -138,6 +138,8 @@ communication_external_ids = sa.Table(
     sqlite_autoincrement=True,
 )
 
+_BOUND_PARAMETERS = 30_000
+"""Bound values per statement: under PostgreSQL's 32,767 (SQLite's limit is higher)."""
 _COLUMNS = [f.name for f in fields(Communication) if f.name not in ("id", "history")]
 _HISTORY = ("field", "from_status", "to_status", "at", "actor", "note")
 _c = communications.c
@@ -202,6 +204,44 @@ class SqlCommunications:
             return
         for communication in items:
             self._stored_history(communication)
+        async with _conflicts("a communication conflicts with stored data"):
+            if self._conn.dialect.name == "postgresql":
+                written = await self._update_from_values(items)
+            else:
+                written = await self._update_each(items)
+        stale = sorted(c.id for c in items if c.id not in written)
+        if stale:
+            raise Conflict(f"communications {stale[:10]} were changed meanwhile; run the change again")
+        await self._count_changes(items)
+        await self._write_new_history(items)
+
+    async def _update_from_values(self, items: Sequence[Communication]) -> set[int]:
+        # One statement per chunk, ``UPDATE ... FROM (VALUES ...)``, not one per row: a dispatched
+        # batch is written in one round trip. Compare and set on the loaded update time; the ids
+        # it returns tell which rows nobody else changed since we loaded them.
+        names = [name for name in _COLUMNS if name != "uuid"]
+        rows = [(c.id, self._seen[id(c)][2], *(getattr(c, name) for name in names)) for c in items]
+        per_chunk = max(1, _BOUND_PARAMETERS // (len(names) + 2))
+        written: set[int] = set()
+        for start in range(0, len(rows), per_chunk):
+            given = sa.values(
+                sa.column("row_id", BigId),
+                sa.column("loaded_at", UtcDateTime()),
+                *(sa.column(name, _c[name].type) for name in names),
+                name="given",
+            ).data(rows[start : start + per_chunk])
+            statement = (
+                communications.update()
+                .where(_c.id == given.c.row_id, _c.update_time == given.c.loaded_at)
+                # The cast: a column that is NULL in every row comes out of VALUES as text.
+                .values({name: sa.cast(given.c[name], _c[name].type) for name in names})
+                .returning(_c.id)
+            )
+            written.update((await self._conn.execute(statement)).scalars())
+        return written
+
+    async def _update_each(self, items: Sequence[Communication]) -> set[int]:
+        # SQLite has no column list on a VALUES alias; an executemany there stays in-process.
         rows = [
             {
                 "row_id": c.id,
@@ -210,22 +250,17 @@ class SqlCommunications:
             }
             for c in items
         ]
-        async with _conflicts("a communication conflicts with stored data"):
-            await self._conn.execute(
-                communications.update().where(
-                    _c.id == sa.bindparam("row_id"), _c.update_time == sa.bindparam("loaded_at")
-                ),
-                rows,
-            )
-        # Compare and set, checked afterwards: not every driver counts the rows of each statement
-        # in a batch. A row without our new time was changed by someone else since we loaded it.
+        await self._conn.execute(
+            communications.update().where(
+                _c.id == sa.bindparam("row_id"), _c.update_time == sa.bindparam("loaded_at")
+            ),
+            rows,
+        )
+        # Checked afterwards: not every driver counts the rows of each statement in a batch. A row
+        # without our new time was changed by someone else since we loaded it.
         expected = {c.id: c.update_time for c in items}
         stored = await self._conn.execute(sa.select(_c.id, _c.update_time).where(_c.id.in_(list(expected))))
-        stale = sorted(row_id for row_id, at in stored if expected[row_id] != at)
-        if stale:
-            raise Conflict(f"communications {stale[:10]} were changed meanwhile; run the change again")
-        await self._count_changes(items)
-        await self._write_new_history(items)
+        return {row_id for row_id, at in stored if expected[row_id] == at}
 
     async def delete(self, communication_id: int) -> None:
         # The foreign keys cascade; deleting explicitly keeps that true wherever they are off.
