@@ -24,6 +24,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -138,10 +139,48 @@ communication_external_ids = sa.Table(
     sqlite_autoincrement=True,
 )
 
-_BOUND_PARAMETERS = 30_000
-"""Bound values per statement: under PostgreSQL's 32,767 (SQLite's limit is higher)."""
 _COLUMNS = [f.name for f in fields(Communication) if f.name not in ("id", "history")]
+_UPDATED = tuple(name for name in _COLUMNS if name != "uuid")
+_UNNEST: dict[str, sa.TextClause] = {}
+
+
+def _unnest_update(dialect: Any) -> sa.TextClause:
+    """``UPDATE communications ... FROM unnest(...)``: one array parameter per column (PostgreSQL)."""
+    statement = _UNNEST.get(dialect.name)
+    if statement is None:
+        types = {"row_id": _c.id.type, "loaded_at": _c.update_time.type, **{n: _c[n].type for n in _UPDATED}}
+        arrays = ", ".join(f"CAST(:{n} AS {t.compile(dialect=dialect)}[])" for n, t in types.items())
+        sql = (
+            f"UPDATE communications SET {', '.join(f'{n} = given.{n}' for n in _UPDATED)} "
+            f"FROM unnest({arrays}) AS given({', '.join(types)}) "
+            "WHERE communications.id = given.row_id AND communications.update_time = given.loaded_at "
+            "RETURNING communications.id"
+        )
+        statement = _UNNEST[dialect.name] = sa.text(sql).bindparams(
+            *(sa.bindparam(n, type_=postgresql.ARRAY(t)) for n, t in types.items())
+        )
+    return statement
+
+
 _HISTORY = ("field", "from_status", "to_status", "at", "actor", "note")
+_UNNEST_HISTORY: dict[str, sa.TextClause] = {}
+
+
+def _unnest_history(dialect: Any) -> sa.TextClause:
+    """``INSERT INTO communication_history ... SELECT FROM unnest(...)`` (PostgreSQL)."""
+    statement = _UNNEST_HISTORY.get(dialect.name)
+    if statement is None:
+        h = communication_history.c
+        names = ("communication_id", *_HISTORY)
+        arrays = ", ".join(f"CAST(:{n} AS {h[n].type.compile(dialect=dialect)}[])" for n in names)
+        sql = (
+            f"INSERT INTO communication_history ({', '.join(names)}) "
+            f"SELECT * FROM unnest({arrays})"
+        )
+        statement = _UNNEST_HISTORY[dialect.name] = sa.text(sql).bindparams(
+            *(sa.bindparam(n, type_=postgresql.ARRAY(h[n].type)) for n in names)
+        )
+    return statement
 _c = communications.c
 _x = communication_external_ids.c
 
@@ -216,29 +255,19 @@ class SqlCommunications:
         await self._write_new_history(items)
 
     async def _update_from_values(self, items: Sequence[Communication]) -> set[int]:
-        # One statement per chunk, ``UPDATE ... FROM (VALUES ...)``, not one per row: a dispatched
-        # batch is written in one round trip. Compare and set on the loaded update time; the ids
-        # it returns tell which rows nobody else changed since we loaded them.
-        names = [name for name in _COLUMNS if name != "uuid"]
-        rows = [(c.id, self._seen[id(c)][2], *(getattr(c, name) for name in names)) for c in items]
-        per_chunk = max(1, _BOUND_PARAMETERS // (len(names) + 2))
-        written: set[int] = set()
-        for start in range(0, len(rows), per_chunk):
-            given = sa.values(
-                sa.column("row_id", BigId),
-                sa.column("loaded_at", UtcDateTime()),
-                *(sa.column(name, _c[name].type) for name in names),
-                name="given",
-            ).data(rows[start : start + per_chunk])
-            statement = (
-                communications.update()
-                .where(_c.id == given.c.row_id, _c.update_time == given.c.loaded_at)
-                # The cast: a column that is NULL in every row comes out of VALUES as text.
-                .values({name: sa.cast(given.c[name], _c[name].type) for name in names})
-                .returning(_c.id)
-            )
-            written.update((await self._conn.execute(statement)).scalars())
-        return written
+        # One statement per batch, ``UPDATE ... FROM unnest(arrays)``, not one per row: the
+        # dispatcher writes a batch in one round trip, and the statement text never changes, so it
+        # is compiled and prepared once. Compare and set on the loaded update time; the ids it
+        # returns tell which rows nobody else changed since we loaded them.
+        statement = _unnest_update(self._conn.dialect)
+        names = ("row_id", "loaded_at", *_UPDATED)
+        columns: dict[str, list[Any]] = {name: [] for name in names}
+        for c in items:
+            columns["row_id"].append(c.id)
+            columns["loaded_at"].append(self._seen[id(c)][2])
+            for name in _UPDATED:
+                columns[name].append(getattr(c, name))
+        return set((await self._conn.execute(statement, columns)).scalars())
 
     async def _update_each(self, items: Sequence[Communication]) -> set[int]:
         # SQLite has no column list on a VALUES alias; an executemany there stays in-process.
@@ -408,8 +437,15 @@ class SqlCommunications:
             for c, entries in changes
             for entry in entries
         ]
-        if rows:
-            await self._conn.execute(communication_history.insert(), rows)
+        if not rows:
+            return
+        if self._conn.dialect.name == "postgresql":
+            # One INSERT ... SELECT FROM unnest(arrays): a batch's history in one round trip.
+            statement = _unnest_history(self._conn.dialect)
+            names = ("communication_id", *_HISTORY)
+            await self._conn.execute(statement, {n: [row[n] for row in rows] for n in names})
+            return
+        await self._conn.execute(communication_history.insert(), rows)
 
     async def _refuse_taken(self, translation: IdTranslation) -> None:
         # Checked first for a message that names the holder; the unique indexes stay the guard.
