@@ -173,14 +173,13 @@ def _unnest_history(dialect: Any) -> sa.TextClause:
         h = communication_history.c
         names = ("communication_id", *_HISTORY)
         arrays = ", ".join(f"CAST(:{n} AS {h[n].type.compile(dialect=dialect)}[])" for n in names)
-        sql = (
-            f"INSERT INTO communication_history ({', '.join(names)}) "
-            f"SELECT * FROM unnest({arrays})"
-        )
+        sql = f"INSERT INTO communication_history ({', '.join(names)}) SELECT * FROM unnest({arrays})"
         statement = _UNNEST_HISTORY[dialect.name] = sa.text(sql).bindparams(
             *(sa.bindparam(n, type_=postgresql.ARRAY(h[n].type)) for n in names)
         )
     return statement
+
+
 _c = communications.c
 _x = communication_external_ids.c
 

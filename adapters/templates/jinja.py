@@ -8,16 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError
+from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, meta
 from jinja2.sandbox import SandboxedEnvironment
 
 from application.sending.ports import TemplateProblem
 
 
 class JinjaTemplate:
-    def __init__(self, template: object, field: str) -> None:
+    def __init__(self, template: object, field: str, references: frozenset[str]) -> None:
         self._template = template
         self._field = field
+        self.references = references
 
     def render(self, values: Mapping[str, object]) -> str:
         try:
@@ -36,7 +37,8 @@ class JinjaRenderer:
     def compile(self, source: str, *, field: str, html: bool = False) -> JinjaTemplate:
         environment = self._html if html else self._text
         try:
-            return JinjaTemplate(environment.from_string(source), field)
+            references = frozenset(meta.find_undeclared_variables(environment.parse(source)))
+            return JinjaTemplate(environment.from_string(source), field, references)
         except TemplateSyntaxError as error:
             raise TemplateProblem(
                 field, f"bad template syntax on line {error.lineno}: {error.message}"

@@ -118,9 +118,7 @@ class Dispatcher:
         async with self._uow() as uow:
             # By primary key: the planner reads exactly these rows, whatever the table's size.
             ids = [c.message.communication_id for c in claimed]
-            found = await uow.communications.find(
-                Query((CommunicationFields.id.in_(ids),), limit=len(ids))
-            )
+            found = await uow.communications.find(Query((CommunicationFields.id.in_(ids),), limit=len(ids)))
             by_uuid = {c.uuid: c for c in found}
             settled: list[Settled] = []
             changed: dict[int, Communication] = {}
