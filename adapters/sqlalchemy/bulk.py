@@ -19,6 +19,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+SMALL = 32
+"""Up to this many rows, a plain INSERT: a single send is one client, and its latency counts."""
+
 
 def _processors(table: sa.Table, columns: Sequence[str], dialect: Any) -> list[Callable[[Any], Any] | None]:
     return [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns]
@@ -28,19 +31,25 @@ async def insert_rows(
     connection: AsyncConnection, table: sa.Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]
 ) -> None:
     """Insert ``rows`` (tuples in the order of ``columns``) into ``table``."""
+    given = rows if isinstance(rows, Sequence) else list(rows)
+    if not given:
+        return
+    if len(given) <= SMALL:
+        # A COPY costs two round trips (asyncpg first asks for the column types); a few rows go
+        # faster as one ordinary INSERT, which SQLAlchemy prepares once and caches.
+        await connection.execute(table.insert(), [dict(zip(columns, row, strict=True)) for row in given])
+        return
     dialect = connection.dialect
     # Only the columns whose type converts values: most (integers, text) go to the driver as they are.
     converting = [(i, p) for i, p in enumerate(_processors(table, columns, dialect)) if p is not None]
     processed: list[Sequence[Any]] = []
-    for given in rows:
-        row = list(given)
+    for values in given:
+        row = list(values)
         for index, process in converting:
             value = row[index]
             if value is not None:
                 row[index] = process(value)
         processed.append(row)
-    if not processed:
-        return
     driver = (await connection.get_raw_connection()).driver_connection
     assert driver is not None
     if dialect.name == "postgresql":

@@ -13,6 +13,9 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from application.sending.ports import TemplateProblem
 
+CACHED_TEMPLATES = 256
+"""Compiled templates kept, oldest dropped first."""
+
 
 class JinjaTemplate:
     def __init__(self, template: object, field: str, references: frozenset[str]) -> None:
@@ -33,8 +36,22 @@ class JinjaRenderer:
     def __init__(self) -> None:
         self._text = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
         self._html = SandboxedEnvironment(undefined=StrictUndefined, autoescape=True)
+        self._compiled: dict[tuple[str, str, bool], JinjaTemplate] = {}
 
     def compile(self, source: str, *, field: str, html: bool = False) -> JinjaTemplate:
+        # Parsing and compiling costs milliseconds: a template sent again (one client per request,
+        # the same text) is taken from the cache. Templates are immutable once compiled.
+        key = (source, field, html)
+        cached = self._compiled.get(key)
+        if cached is not None:
+            return cached
+        made = self._compile(source, field=field, html=html)
+        if len(self._compiled) >= CACHED_TEMPLATES:
+            self._compiled.pop(next(iter(self._compiled)))
+        self._compiled[key] = made
+        return made
+
+    def _compile(self, source: str, *, field: str, html: bool) -> JinjaTemplate:
         environment = self._html if html else self._text
         try:
             references = frozenset(meta.find_undeclared_variables(environment.parse(source)))

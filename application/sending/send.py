@@ -117,12 +117,12 @@ class SendMessages:
                 raise ValidationFailed.field(
                     "department_id", "the sender belongs to no department: name the department"
                 )
-            if await uow.departments.get(department_id) is None:
+            department = await uow.departments.get(department_id)
+            if department is None:
                 raise NotFound("department", department_id)
             if await uow.communication_types.get(command.type_id) is None:
                 raise NotFound("communication type", command.type_id)
             channels = await _channels(uow, command.channel_ids)
-            department = await uow.departments.get(department_id)
             scheduled = await _audience(uow, command)
             ids = [r.client_id for r in scheduled]
             clients = await _clients(uow, ids)
@@ -137,7 +137,7 @@ class SendMessages:
                 rules=await uow.sends.active_rules(department_id),
                 now=now,
                 owner=Owner(department_id=department_id, employee_id=_employee_id(principal)),
-                default_time_zone=department.time_zone if department else None,
+                default_time_zone=department.time_zone,
             )
             channel_facts = [
                 ChannelFacts(
