@@ -337,6 +337,9 @@ def main() -> None:
         "--only", default=",".join(SCENARIOS), help="comma-separated: " + ", ".join(SCENARIOS)
     )
     parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument(
+        "--smtp-clients", type=int, default=0, help="size of pg-smtp-1 and ceiling (default: --clients)"
+    )
     parser.add_argument("--record", action="store_true", help="append the table to bench/RESULTS.md")
     args = parser.parse_args()
     chosen = args.only.split(",")
@@ -356,9 +359,10 @@ def main() -> None:
                 rounds.append(end_to_end(name, sqlite_url(), args.clients, 1, {}))
             elif name == "pg-smtp-1":
                 smtp = {"EMAIL_PROVIDER": "smtp", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(sink_port)}
-                rounds.append(end_to_end(name, postgres_url(), args.clients, 1, smtp))
+                rounds.append(end_to_end(name, postgres_url(), args.smtp_clients or args.clients, 1, smtp))
             elif name == "ceiling":
-                rounds.append(ceiling(sink_port, args.clients, int(WORKER_ENV["SMTP_CONNECTIONS"])))
+                count = args.smtp_clients or args.clients
+                rounds.append(ceiling(sink_port, count, int(WORKER_ENV["SMTP_CONNECTIONS"])))
             elif name == "http":
                 rounds.append(http(postgres_url(), args.seconds))
             print(report(rounds, args.clients, (load_at_start, "…")), flush=True)
