@@ -247,7 +247,7 @@ class SqlCommunications:
                 written = await self._update_from_values(items)
             else:
                 written = await self._update_each(items)
-        stale = sorted(c.id for c in items if c.id not in written)
+        stale = sorted(c.id or 0 for c in items if c.id not in written)
         if stale:
             raise Conflict(f"communications {stale[:10]} were changed meanwhile; run the change again")
         await self._count_changes(items)
