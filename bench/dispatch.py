@@ -6,6 +6,7 @@
 
 Scenarios, in one run so that their ratios mean something on a shared machine:
 
+* ``pg-accept`` / ``sqlite-accept``: only the bulk accept of one send to N clients.
 * ``pg-sandbox-1`` / ``pg-sandbox-2`` / ``sqlite-sandbox-1``: one send to N clients accepted by the
   use case in-process (timed: the bulk accept) while 1 or 2 ``switchboard worker`` processes,
   started beforehand, dispatch it through the sandbox; timed from the request until no queue row
@@ -48,7 +49,16 @@ from tests.support.sending import SENDER, arrange, command, sending
 
 DATABASE = "switchboard_dispatch_bench"
 SWITCHBOARD = Path(sys.executable).with_name("switchboard")
-SCENARIOS = ("pg-sandbox-1", "pg-sandbox-2", "sqlite-sandbox-1", "pg-smtp-1", "ceiling", "http")
+SCENARIOS = (
+    "pg-accept",
+    "sqlite-accept",
+    "pg-sandbox-1",
+    "pg-sandbox-2",
+    "sqlite-sandbox-1",
+    "pg-smtp-1",
+    "ceiling",
+    "http",
+)
 WORKER_START_SECONDS = 5.0
 WORKER_ENV = {
     "DISPATCH_BATCH": "500",
@@ -207,6 +217,13 @@ def end_to_end(name: str, url: str, count: int, workers: int, env: dict[str, str
     return into
 
 
+def accept_only(name: str, url: str, count: int) -> Round:
+    into = Round(name)
+    department_id, ids = asyncio.run(seed(url, count))
+    asyncio.run(accept(url, department_id, ids, into))
+    return into
+
+
 def start_sink() -> tuple[subprocess.Popen[str], int]:
     port = free_port()
     sink = subprocess.Popen(
@@ -314,6 +331,12 @@ def report(rounds: list[Round], count: int, load: tuple[str, str]) -> str:
         if r.name == "http":
             continue
         rss = f"{min(r.rss_mb):.0f}–{max(r.rss_mb):.0f} MB" if r.rss_mb else "—"
+        if r.name.endswith("-accept"):
+            lines.append(
+                f"| {r.name} | {r.accept_s:.2f} s / {r.accept_cpu_s:.2f} s for {r.messages} "
+                f"({r.messages / r.accept_s:,.0f} clients/s) | — | — | — | — |"
+            )
+            continue
         accepted = f"{r.accept_s:.2f} s / {r.accept_cpu_s:.2f} s" if r.accept_s else "—"
         left = f" ({r.extra['left']} left)" if r.extra.get("left") else ""
         lines.append(
@@ -357,7 +380,10 @@ def main() -> None:
     try:
         for name in chosen:
             print(f"-- {name}", flush=True)
-            if name == "pg-sandbox-1":
+            if name in ("pg-accept", "sqlite-accept"):
+                url = postgres_url() if name == "pg-accept" else sqlite_url()
+                rounds.append(accept_only(name, url, args.clients))
+            elif name == "pg-sandbox-1":
                 rounds.append(end_to_end(name, postgres_url(), args.clients, 1, {}))
             elif name == "pg-sandbox-2":
                 rounds.append(end_to_end(name, postgres_url(), args.clients, 2, {}))
