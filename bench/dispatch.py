@@ -1,90 +1,412 @@
-"""End-to-end dispatch benchmark: accept one send to N clients, then dispatch until all are sent.
+"""Issue 9's sending benchmark: bulk accept, end-to-end dispatch, the SMTP ceiling, single sends.
 
-    .venv/bin/python -m bench.dispatch --database-url postgresql://postgres@127.0.0.1:5432/scratch \
-        --clients 20000
+    .venv/bin/python -m bench.dispatch                      # 10,000 clients, every scenario
+    .venv/bin/python -m bench.dispatch --clients 100000     # the issue's size
+    .venv/bin/python -m bench.dispatch --only pg-sandbox-1,ceiling --record
 
-Measures the accept (POST /api/v1/sends' use case, in-process) and one in-process worker through
-the sandbox provider. The database is emptied first: point it at a scratch database.
+Scenarios, in one run so that their ratios mean something on a shared machine:
+
+* ``pg-accept`` / ``sqlite-accept``: only the bulk accept of one send to N clients.
+* ``pg-sandbox-1`` / ``pg-sandbox-2`` / ``sqlite-sandbox-1``: one send to N clients accepted by the
+  use case in-process (timed: the bulk accept) while 1 or 2 ``switchboard worker`` processes,
+  started beforehand, dispatch it through the sandbox; timed from the request until no queue row
+  is pending (every communication ``sent``). Worker RSS is sampled every 0.25 s over the run.
+* ``pg-smtp-1``: the same through SMTP to a local sink (aiosmtpd, ``bench/smtp_sink.py``, in its
+  own process); ``ceiling``: that sink driven directly by aiosmtplib at the worker's SMTP
+  concurrency, N messages of the same shape. The target is >= 0.7 of the ceiling.
+* ``http``: ``POST /api/v1/sends`` to one client, against ``POST /api/v1/clients``, from one
+  server on PostgreSQL (64 connections, closed loop, --seconds each).
+
+PostgreSQL: BENCH_POSTGRES (default postgresql://postgres@127.0.0.1:5432); the database
+``switchboard_dispatch_bench`` is dropped and created for each scenario. SQLite: bench/data/.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import random
+import json
+import os
 import resource
+import signal
+import subprocess
+import sys
 import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
 
-from adapters.sandbox.sender import SandboxSender
 from adapters.security import Argon2PasswordHasher
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.migrate import upgrade
 from adapters.sqlalchemy.tables import clients
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWorkFactory
 from adapters.system import SystemClock
-from application.sending.dispatch import Dispatcher, DispatchPolicy
-from domain.dictionaries import ChannelKind
-from tests.support.databases import empty_all_tables
+from bench.servers import ROOT, free_port
 from tests.support.sending import SENDER, arrange, command, sending
 
+DATABASE = "switchboard_dispatch_bench"
+SWITCHBOARD = Path(sys.executable).with_name("switchboard")
+SCENARIOS = (
+    "pg-accept",
+    "sqlite-accept",
+    "pg-sandbox-1",
+    "pg-sandbox-2",
+    "sqlite-sandbox-1",
+    "pg-smtp-1",
+    "ceiling",
+    "http",
+)
+WORKER_START_SECONDS = 5.0
+WORKER_ENV = {
+    "DISPATCH_BATCH": "500",
+    "DISPATCH_CONCURRENCY": "64",
+    "SMTP_CONNECTIONS": "32",
+    "LOG_LEVEL": "WARNING",
+    "IN_PROCESS_WORKER": "0",
+}
 
-async def run(url: str, count: int, batch: int) -> None:
+
+@dataclass
+class Round:
+    name: str
+    messages: int = 0
+    accept_s: float = 0.0
+    accept_cpu_s: float = 0.0
+    dispatch_s: float = 0.0
+    rss_mb: list[float] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def per_second(self) -> float:
+        return self.messages / self.dispatch_s if self.dispatch_s else 0.0
+
+    @property
+    def after_accept(self) -> float:
+        """The dispatch rate once the send is committed: what the workers themselves sustain."""
+        span = self.dispatch_s - self.accept_s
+        return self.messages / span if span > 0 else 0.0
+
+
+def postgres_url() -> str:
+    from bench.api import _recreate_postgres_database
+
+    server = os.environ.get("BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
+    _recreate_postgres_database(server, DATABASE)
+    url = f"{server}/{DATABASE}"
+    upgrade(url)
+    return url
+
+
+def sqlite_url() -> str:
+    path = ROOT / "bench" / "data" / "dispatch.db"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    url = f"sqlite:///{path}"
+    upgrade(url)
+    return url
+
+
+async def seed(url: str, count: int) -> tuple[int, list[int]]:
+    """The defaults, a department and ``count`` clients with an email address each."""
     engine = create_engine(url)
-    await empty_all_tables(engine)
     factory = SqlUnitOfWorkFactory(engine)
     clock = SystemClock()
-    department_id, _ = await arrange(
-        factory, clock, Argon2PasswordHasher(time_cost=1, memory_cost=8, parallelism=1), []
-    )
+    hasher = Argon2PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    department_id, _ = await arrange(factory, clock, hasher, [])
     now = clock.now()
-    rows = [
-        {
-            "email": f"c{i}@example.com",
-            "available": True,
-            "phones": [],
-            "tags": [],
-            "create_time": now,
-            "update_time": now,
-        }
-        for i in range(count)
-    ]
+    ids: list[int] = []
     async with engine.begin() as connection:
-        ids = []
         for start in range(0, count, 5000):
-            chunk = rows[start : start + 5000]
-            ids += list((await connection.execute(clients.insert().returning(clients.c.id), chunk)).scalars())
-    started = time.perf_counter()
-    answer = await sending(factory, clock)(SENDER, command(department_id, ids))
-    accept = time.perf_counter() - started
-    sandbox = SandboxSender(clock, capacity=10_000)
-    worker = Dispatcher(
-        factory,
-        clock,
-        dict.fromkeys(ChannelKind, sandbox),
-        {},
-        DispatchPolicy(batch=batch),
-        "bench",
-        random.Random(1),
-    )
-    started = time.perf_counter()
-    sent = 0
-    while (done := await worker.run_once()) > 0:
-        sent += done
-    elapsed = time.perf_counter() - started
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"accepted {answer.accepted_count} in {accept:.2f} s ({answer.accepted_count / accept:,.0f}/s)")
-    print(f"dispatched {sent} in {elapsed:.2f} s: {sent / elapsed:,.0f} messages/s, max RSS {rss:.0f} MB")
+            rows = [
+                {
+                    "first_name": f"Client{i}",
+                    "email": f"c{i}@example.com",
+                    "available": True,
+                    "phones": [],
+                    "tags": [],
+                    "create_time": now,
+                    "update_time": now,
+                }
+                for i in range(start, min(count, start + 5000))
+            ]
+            result = await connection.execute(clients.insert().returning(clients.c.id), rows)
+            ids += list(result.scalars())
     await engine.dispose()
+    return department_id, ids
+
+
+async def accept(url: str, department_id: int, ids: list[int], into: Round) -> None:
+    engine = create_engine(url)
+    factory = SqlUnitOfWorkFactory(engine)
+    clock = SystemClock()
+    use_case = sending(factory, clock)
+    wall, cpu = time.perf_counter(), time.process_time()
+    answer = await use_case(SENDER, command(department_id, ids))
+    into.accept_s, into.accept_cpu_s = time.perf_counter() - wall, time.process_time() - cpu
+    into.messages = answer.accepted_count
+    await engine.dispose()
+
+
+async def pending(url: str) -> int:
+    engine = create_engine(url)
+    try:
+        async with SqlUnitOfWorkFactory(engine)(read_only=True) as uow:
+            return int(await uow.dispatch.pending_count())
+    finally:
+        await engine.dispose()
+
+
+def rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except FileNotFoundError:
+        pass
+    return 0.0
+
+
+def start_workers(url: str, workers: int, env: dict[str, str]) -> list[subprocess.Popen[bytes]]:
+    processes = [
+        subprocess.Popen(
+            [str(SWITCHBOARD), "worker"],
+            env={**os.environ, **WORKER_ENV, **env, "DATABASE_URL": url, "WORKER_ID": f"bench-{n}"},
+            cwd=ROOT,
+        )
+        for n in range(workers)
+    ]
+    # Up and polling an empty queue before the send starts: the clock below is the issue's "from
+    # the request until every communication is sent", not the workers' start-up.
+    time.sleep(WORKER_START_SECONDS)
+    return processes
+
+
+def wait_until_sent(url: str, processes: list[subprocess.Popen[bytes]], into: Round, timeout: float) -> None:
+    """Poll the queue until nothing is pending; worker RSS sampled meanwhile."""
+    try:
+        left, last_check = into.messages, 0.0
+        while left and time.perf_counter() - into.extra["started"] < timeout:
+            time.sleep(0.25)
+            into.rss_mb.append(sum(rss_mb(p.pid) for p in processes))
+            if time.perf_counter() - last_check > 0.5:
+                left = asyncio.run(pending(url))
+                last_check = time.perf_counter()
+        into.dispatch_s = time.perf_counter() - into.extra.pop("started")
+        into.extra["left"] = left
+    finally:
+        for process in processes:
+            process.send_signal(signal.SIGTERM)
+        for process in processes:
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def end_to_end(name: str, url: str, count: int, workers: int, env: dict[str, str]) -> Round:
+    into = Round(name)
+    department_id, ids = asyncio.run(seed(url, count))
+    processes = start_workers(url, workers, env)
+    into.extra["started"] = time.perf_counter()
+    asyncio.run(accept(url, department_id, ids, into))
+    wait_until_sent(url, processes, into, timeout=max(120.0, count / 50))
+    return into
+
+
+def accept_only(name: str, url: str, count: int) -> Round:
+    into = Round(name)
+    department_id, ids = asyncio.run(seed(url, count))
+    asyncio.run(accept(url, department_id, ids, into))
+    return into
+
+
+def start_sink() -> tuple[subprocess.Popen[str], int]:
+    port = free_port()
+    sink = subprocess.Popen(
+        [sys.executable, "-m", "bench.smtp_sink", "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert sink.stdout is not None
+    assert sink.stdout.readline().strip() == "ready"
+    return sink, port
+
+
+def stop_sink(sink: subprocess.Popen[str]) -> int:
+    sink.send_signal(signal.SIGTERM)
+    out, _ = sink.communicate(timeout=30)
+    return int(out.strip().split()[-1])
+
+
+def ceiling(port: int, count: int, connections: int) -> Round:
+    """The sink's raw throughput: aiosmtplib in a loop on ``connections`` connections."""
+    import aiosmtplib
+
+    def message(i: int) -> EmailMessage:
+        email = EmailMessage()
+        email["From"] = "switchboard@localhost"
+        email["To"] = f"c{i}@example.com"
+        email["Subject"] = "Hi"
+        email["Message-ID"] = f"<ceiling-{i}@bench.local>"
+        email["List-Unsubscribe"] = "<http://localhost:8000/unsubscribe/1.3.abcdefghijklmnop>"
+        email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        email.set_content(f"Hello Client{i}")
+        email.add_alternative(
+            f"<!doctype html><html><body><p>Hello Client{i}</p></body></html>", subtype="html"
+        )
+        return email
+
+    async def run() -> float:
+        queue = list(range(count))
+
+        async def one() -> None:
+            client = aiosmtplib.SMTP(hostname="127.0.0.1", port=port)
+            await client.connect()
+            while queue:
+                await client.send_message(message(queue.pop()))
+            await client.quit()
+
+        started = time.perf_counter()
+        await asyncio.gather(*(one() for _ in range(connections)))
+        return time.perf_counter() - started
+
+    into = Round("ceiling", messages=count)
+    into.dispatch_s = asyncio.run(run())
+    return into
+
+
+def http(url: str, seconds: float) -> Round:
+    """Single-client sends/s and POST /api/v1/clients/s from the same server."""
+    from bench import api, loadgen
+    from bench.servers import uvicorn
+
+    department_id, ids = asyncio.run(seed(url, 1000))
+    env = {"DATABASE_URL": url, "ADMIN_PASSWORD": "admin", "LOG_LEVEL": "WARNING", "IN_PROCESS_WORKER": "0"}
+    into = Round("http")
+    with uvicorn("entrypoints.asgi:app", env, core=None) as port:
+        host = f"127.0.0.1:{port}"
+        headers = {**api.ADMIN, "Content-Type": "application/json"}
+        sends = [
+            loadgen.request_bytes(
+                "POST",
+                "/api/v1/sends",
+                host,
+                headers,
+                json.dumps(
+                    {
+                        "communicationTypeId": 1,
+                        "departmentId": department_id,
+                        "clientIds": [client_id],
+                        "channels": [3],
+                        "subject": "Hi",
+                        "text": "Hello {{ client.firstName }}",
+                    }
+                ).encode(),
+            )
+            for client_id in ids
+        ]
+        create = loadgen.request_bytes("POST", "/api/v1/clients", host, headers, api.NEW_CLIENT.encode())
+        for name, requests, expect in (("clients", [create], 201), ("sends", sends, 202)):
+            result = api.measure(port, requests, expect=expect, seconds=seconds)
+            into.extra[name] = result
+    return into
+
+
+def report(rounds: list[Round], count: int, load: tuple[str, str]) -> str:
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [
+        f"`.venv/bin/python -m bench.dispatch --clients {count}` on {when}; load average at start "
+        f"{load[0]}, at end {load[1]} (`/proc/loadavg`, 2 cores shared with other engineers).",
+        "",
+        "| scenario | accept (wall / CPU of the accepting process) | request → all sent | messages/s "
+        "| after the accept: messages/s | worker RSS min–max |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in rounds:
+        if r.name == "http":
+            continue
+        rss = f"{min(r.rss_mb):.0f}–{max(r.rss_mb):.0f} MB" if r.rss_mb else "—"
+        if r.name.endswith("-accept"):
+            lines.append(
+                f"| {r.name} | {r.accept_s:.2f} s / {r.accept_cpu_s:.2f} s for {r.messages} "
+                f"({r.messages / r.accept_s:,.0f} clients/s) | — | — | — | — |"
+            )
+            continue
+        accepted = f"{r.accept_s:.2f} s / {r.accept_cpu_s:.2f} s" if r.accept_s else "—"
+        left = f" ({r.extra['left']} left)" if r.extra.get("left") else ""
+        lines.append(
+            f"| {r.name} | {accepted} | {r.messages} in {r.dispatch_s:.1f} s{left} "
+            f"| {r.per_second:,.0f} | {r.after_accept:,.0f} | {rss} |"
+        )
+    smtp = next((r for r in rounds if r.name == "pg-smtp-1"), None)
+    top = next((r for r in rounds if r.name == "ceiling"), None)
+    if smtp and top and top.per_second:
+        lines += ["", f"SMTP through the worker / raw sink ceiling: {smtp.per_second / top.per_second:.2f}"]
+    web = next((r for r in rounds if r.name == "http"), None)
+    if web:
+        lines += [""]
+        for name in ("clients", "sends"):
+            result = web.extra[name]
+            lines.append(
+                f"POST /api/v1/{name}: {result.rps:,.0f} requests/s, p50 {result.p50:.1f} ms, "
+                f"p99 {result.p99:.1f} ms, {result.errors} errors"
+            )
+    return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--database-url", required=True)
-    parser.add_argument("--clients", type=int, default=20_000)
-    parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument("--clients", type=int, default=10_000)
+    parser.add_argument(
+        "--only", default=",".join(SCENARIOS), help="comma-separated: " + ", ".join(SCENARIOS)
+    )
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument(
+        "--smtp-clients", type=int, default=0, help="size of pg-smtp-1 and ceiling (default: --clients)"
+    )
+    parser.add_argument("--record", action="store_true", help="append the table to bench/RESULTS.md")
     args = parser.parse_args()
-    upgrade(args.database_url)
-    asyncio.run(run(args.database_url, args.clients, args.batch))
+    chosen = args.only.split(",")
+    load_at_start = Path("/proc/loadavg").read_text().split()[0]
+    rounds: list[Round] = []
+    sink, sink_port = (None, 0)
+    if "pg-smtp-1" in chosen or "ceiling" in chosen:
+        sink, sink_port = start_sink()
+    try:
+        for name in chosen:
+            print(f"-- {name}", flush=True)
+            if name in ("pg-accept", "sqlite-accept"):
+                url = postgres_url() if name == "pg-accept" else sqlite_url()
+                rounds.append(accept_only(name, url, args.clients))
+            elif name == "pg-sandbox-1":
+                rounds.append(end_to_end(name, postgres_url(), args.clients, 1, {}))
+            elif name == "pg-sandbox-2":
+                rounds.append(end_to_end(name, postgres_url(), args.clients, 2, {}))
+            elif name == "sqlite-sandbox-1":
+                rounds.append(end_to_end(name, sqlite_url(), args.clients, 1, {}))
+            elif name == "pg-smtp-1":
+                smtp = {"EMAIL_PROVIDER": "smtp", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(sink_port)}
+                rounds.append(end_to_end(name, postgres_url(), args.smtp_clients or args.clients, 1, smtp))
+            elif name == "ceiling":
+                count = args.smtp_clients or args.clients
+                rounds.append(ceiling(sink_port, count, int(WORKER_ENV["SMTP_CONNECTIONS"])))
+            elif name == "http":
+                rounds.append(http(postgres_url(), args.seconds))
+            print(report(rounds, args.clients, (load_at_start, "…")), flush=True)
+    finally:
+        if sink is not None:
+            print(f"sink accepted {stop_sink(sink)} messages")
+    table = report(rounds, args.clients, (load_at_start, Path("/proc/loadavg").read_text().split()[0]))
+    print(table)
+    print(f"bench process max RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    if args.record:
+        with (ROOT / "bench" / "RESULTS.md").open("a") as out:
+            out.write("\n" + table + "\n")
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -13,6 +13,7 @@ from adapters.memory.repositories import Table
 from application.sending.commands import AcceptedItem, RefusedItem
 from application.sending.store import Counts, QueuedMessage, SendFacts, SendRecord
 from domain.clients import Booking, ChannelBlock, Client
+from domain.communications import Communication
 from domain.rules import Rule
 
 
@@ -59,7 +60,9 @@ class MemorySends:
         entities: Mapping[str, Table[Any]],
         memberships: Callable[[], Mapping[int, frozenset[int]]],
         communications: Callable[[], CommunicationTables],
+        add_communications: Callable[[Sequence[Communication]], Awaitable[list[Communication]]],
     ) -> None:
+        self._add_communications = add_communications
         self._t = tables
         self._entities = entities
         self._memberships = memberships
@@ -118,8 +121,14 @@ class MemorySends:
         return self._t.sends.get(send_id)
 
     async def add(
-        self, record: SendRecord, queued: Sequence[QueuedMessage], refused: Sequence[RefusedItem]
+        self,
+        record: SendRecord,
+        communications: Sequence[Communication],
+        queued: Sequence[QueuedMessage],
+        refused: Sequence[RefusedItem],
     ) -> SendRecord:
+        await self._add_communications(communications)
+        queued = [replace(q, communication_id=c.id or 0) for c, q in zip(communications, queued, strict=True)]
         stored = replace(record, id=self._t.next_id)
         self._t.next_id += 1
         assert stored.id is not None

@@ -207,7 +207,11 @@ class MemoryUnitOfWork:
         self.campaign_contacts = MemoryCampaignContacts(telephony.campaign_contacts)
         self._sending = self._store.sending.copy()
         self.sends = MemorySends(
-            self._sending, self._tables, lambda: self._memberships, lambda: self._communications
+            self._sending,
+            self._tables,
+            lambda: self._memberships,
+            lambda: self._communications,
+            self.communications.add_many,
         )
         self.dispatch = MemoryDispatchQueue(self._sending)
         self.events = MemoryEventLog(self._store.events)

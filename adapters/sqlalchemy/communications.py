@@ -24,6 +24,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -140,7 +141,46 @@ communication_external_ids = sa.Table(
 )
 
 _COLUMNS = [f.name for f in fields(Communication) if f.name not in ("id", "history")]
+_UPDATED = tuple(name for name in _COLUMNS if name != "uuid")
+_UNNEST: dict[str, sa.TextClause] = {}
+
+
+def _unnest_update(dialect: Any) -> sa.TextClause:
+    """``UPDATE communications ... FROM unnest(...)``: one array parameter per column (PostgreSQL)."""
+    statement = _UNNEST.get(dialect.name)
+    if statement is None:
+        types = {"row_id": _c.id.type, "loaded_at": _c.update_time.type, **{n: _c[n].type for n in _UPDATED}}
+        arrays = ", ".join(f"CAST(:{n} AS {t.compile(dialect=dialect)}[])" for n, t in types.items())
+        sql = (
+            f"UPDATE communications SET {', '.join(f'{n} = given.{n}' for n in _UPDATED)} "
+            f"FROM unnest({arrays}) AS given({', '.join(types)}) "
+            "WHERE communications.id = given.row_id AND communications.update_time = given.loaded_at "
+            "RETURNING communications.id"
+        )
+        statement = _UNNEST[dialect.name] = sa.text(sql).bindparams(
+            *(sa.bindparam(n, type_=postgresql.ARRAY(t)) for n, t in types.items())
+        )
+    return statement
+
+
 _HISTORY = ("field", "from_status", "to_status", "at", "actor", "note")
+_UNNEST_HISTORY: dict[str, sa.TextClause] = {}
+
+
+def _unnest_history(dialect: Any) -> sa.TextClause:
+    """``INSERT INTO communication_history ... SELECT FROM unnest(...)`` (PostgreSQL)."""
+    statement = _UNNEST_HISTORY.get(dialect.name)
+    if statement is None:
+        h = communication_history.c
+        names = ("communication_id", *_HISTORY)
+        arrays = ", ".join(f"CAST(:{n} AS {h[n].type.compile(dialect=dialect)}[])" for n in names)
+        sql = f"INSERT INTO communication_history ({', '.join(names)}) SELECT * FROM unnest({arrays})"
+        statement = _UNNEST_HISTORY[dialect.name] = sa.text(sql).bindparams(
+            *(sa.bindparam(n, type_=postgresql.ARRAY(h[n].type)) for n in names)
+        )
+    return statement
+
+
 _c = communications.c
 _x = communication_external_ids.c
 
@@ -205,6 +245,34 @@ class SqlCommunications:
             return
         for communication in items:
             self._stored_history(communication)
+        async with _conflicts("a communication conflicts with stored data"):
+            if self._conn.dialect.name == "postgresql":
+                written = await self._update_from_values(items)
+            else:
+                written = await self._update_each(items)
+        stale = sorted(c.id or 0 for c in items if c.id not in written)
+        if stale:
+            raise Conflict(f"communications {stale[:10]} were changed meanwhile; run the change again")
+        await self._count_changes(items)
+        await self._write_new_history(items)
+
+    async def _update_from_values(self, items: Sequence[Communication]) -> set[int]:
+        # One statement per batch, ``UPDATE ... FROM unnest(arrays)``, not one per row: the
+        # dispatcher writes a batch in one round trip, and the statement text never changes, so it
+        # is compiled and prepared once. Compare and set on the loaded update time; the ids it
+        # returns tell which rows nobody else changed since we loaded them.
+        statement = _unnest_update(self._conn.dialect)
+        names = ("row_id", "loaded_at", *_UPDATED)
+        columns: dict[str, list[Any]] = {name: [] for name in names}
+        for c in items:
+            columns["row_id"].append(c.id)
+            columns["loaded_at"].append(self._seen[id(c)][2])
+            for name in _UPDATED:
+                columns[name].append(getattr(c, name))
+        return set((await self._conn.execute(statement, columns)).scalars())
+
+    async def _update_each(self, items: Sequence[Communication]) -> set[int]:
+        # SQLite has no column list on a VALUES alias; an executemany there stays in-process.
         rows = [
             {
                 "row_id": c.id,
@@ -213,22 +281,17 @@ class SqlCommunications:
             }
             for c in items
         ]
-        async with _conflicts("a communication conflicts with stored data"):
-            await self._conn.execute(
-                communications.update().where(
-                    _c.id == sa.bindparam("row_id"), _c.update_time == sa.bindparam("loaded_at")
-                ),
-                rows,
-            )
-        # Compare and set, checked afterwards: not every driver counts the rows of each statement
-        # in a batch. A row without our new time was changed by someone else since we loaded it.
+        await self._conn.execute(
+            communications.update().where(
+                _c.id == sa.bindparam("row_id"), _c.update_time == sa.bindparam("loaded_at")
+            ),
+            rows,
+        )
+        # Checked afterwards: not every driver counts the rows of each statement in a batch. A row
+        # without our new time was changed by someone else since we loaded it.
         expected = {c.id: c.update_time for c in items}
         stored = await self._conn.execute(sa.select(_c.id, _c.update_time).where(_c.id.in_(list(expected))))
-        stale = sorted(row_id for row_id, at in stored if expected[row_id] != at)
-        if stale:
-            raise Conflict(f"communications {stale[:10]} were changed meanwhile; run the change again")
-        await self._count_changes(items)
-        await self._write_new_history(items)
+        return {row_id for row_id, at in stored if expected[row_id] == at}
 
     async def delete(self, communication_id: int) -> None:
         # The foreign keys cascade; deleting explicitly keeps that true wherever they are off.
@@ -382,8 +445,15 @@ class SqlCommunications:
             for c, entries in changes
             for entry in entries
         ]
-        if rows:
-            await self._conn.execute(communication_history.insert(), rows)
+        if not rows:
+            return
+        if self._conn.dialect.name == "postgresql":
+            # One INSERT ... SELECT FROM unnest(arrays): a batch's history in one round trip.
+            statement = _unnest_history(self._conn.dialect)
+            names = ("communication_id", *_HISTORY)
+            await self._conn.execute(statement, {n: [row[n] for row in rows] for n in names})
+            return
+        await self._conn.execute(communication_history.insert(), rows)
 
     async def _refuse_taken(self, translation: IdTranslation) -> None:
         # Checked first for a message that names the holder; the unique indexes stay the guard.

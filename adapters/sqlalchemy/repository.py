@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adapters.sqlalchemy.bulk import among
 from adapters.sqlalchemy.fastpath import insert_returning_id, row_by_id
 from adapters.sqlalchemy.filters import RelationFilter, ordering, unstorable, where
 from application.queries import Criterion, Query
@@ -130,7 +131,8 @@ class SqlRepository(Generic[E]):
         wanted = [i for i in set(ids) if not unstorable(self._table.c.id, i)]
         if not wanted:
             return {}
-        found = await self._load(sa.select(self._table).where(self._table.c.id.in_(wanted)))
+        statement = sa.select(self._table).where(among(self._table.c.id, wanted, self._conn.dialect))
+        found = await self._load(statement)
         return {e.id: e for e in found if e.id is not None}
 
     async def find(self, query: Query) -> list[E]:
@@ -195,7 +197,7 @@ class SqlRepository(Generic[E]):
                 continue
             owner, value = link.table.c[link.owner], link.table.c[link.value]
             rows = await self._conn.execute(
-                sa.select(owner, value).where(owner.in_(ids)).order_by(owner, value)
+                sa.select(owner, value).where(among(owner, ids, self._conn.dialect)).order_by(owner, value)
             )
             by_owner: dict[int, list[Any]] = defaultdict(list)
             for owner_id, item in rows:

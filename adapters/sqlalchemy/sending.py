@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import fields
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -17,7 +18,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adapters.sqlalchemy.communications import BigId, communications
+from adapters.sqlalchemy import stats
+from adapters.sqlalchemy.bulk import among, insert_rows, take_ids
+from adapters.sqlalchemy.communications import BigId, communication_history, communications
 from adapters.sqlalchemy.tables import (
     bookings,
     channel_blocks,
@@ -30,6 +33,7 @@ from adapters.sqlalchemy.types import EnumText, JsonDict, UtcDateTime
 from application.sending.commands import AcceptedItem, RefusedItem
 from application.sending.store import Counts, QueuedMessage, SendFacts, SendRecord
 from domain.clients import Booking, BookingState, ChannelBlock
+from domain.communications import Communication
 from domain.dictionaries import ChannelKind
 from domain.rules import Rule
 from domain.sending.refusals import RefusalReason
@@ -114,6 +118,27 @@ client_last_sends = sa.Table(
 )
 
 
+_COUNT_DAYS = sa.text(
+    "INSERT INTO client_send_days (client_id, day, sends) "
+    "SELECT * FROM unnest(CAST(:client_ids AS INTEGER[]), CAST(:days AS DATE[]), CAST(:sends AS INTEGER[])) "
+    "ON CONFLICT (client_id, day) DO UPDATE SET sends = client_send_days.sends + excluded.sends"
+).bindparams(
+    sa.bindparam("client_ids", type_=postgresql.ARRAY(sa.Integer)),
+    sa.bindparam("days", type_=postgresql.ARRAY(sa.Date)),
+    sa.bindparam("sends", type_=postgresql.ARRAY(sa.Integer)),
+)
+_COUNT_LAST = sa.text(
+    "INSERT INTO client_last_sends (client_id, last_sent_at) "
+    "SELECT * FROM unnest(CAST(:client_ids AS INTEGER[]), CAST(:last_sent_at AS TIMESTAMP WITH TIME ZONE[])) "
+    "ON CONFLICT (client_id) DO UPDATE "
+    "SET last_sent_at = GREATEST(client_last_sends.last_sent_at, excluded.last_sent_at)"
+).bindparams(
+    sa.bindparam("client_ids", type_=postgresql.ARRAY(sa.Integer)),
+    sa.bindparam("last_sent_at", type_=postgresql.ARRAY(UtcDateTime())),
+)
+"""The per-client send counts on PostgreSQL, for a whole send at once."""
+
+
 def _hydrate(entity: Any, row: Any) -> Any:
     # Stored rows were valid when written: rebuild without re-running today's validation.
     made = object.__new__(entity)
@@ -154,29 +179,32 @@ class SqlSends:
         week: dict[int, int] = defaultdict(int)
         last: dict[int, datetime] = {}
         day = now.date()
-        for chunk in _chunks(client_ids):
+        dialect = self._conn.dialect
+        # PostgreSQL takes the whole audience as one array: one query per kind of fact.
+        chunks = [client_ids] if dialect.name == "postgresql" else _chunks(client_ids)
+        for chunk in chunks:
             b = channel_blocks.c
             statement = sa.select(channel_blocks).where(
-                b.client_id.in_(chunk), sa.or_(b.until.is_(None), b.until > now)
+                among(b.client_id, chunk, dialect), sa.or_(b.until.is_(None), b.until > now)
             )
             for row in (await self._conn.execute(statement)).mappings():
                 blocks[row["client_id"]].append(_hydrate(ChannelBlock, row))
             k = bookings.c
             statement = sa.select(bookings).where(
-                k.client_id.in_(chunk), k.status == BookingState.BOOKED, k.before_date > now
+                among(k.client_id, chunk, dialect), k.status == BookingState.BOOKED, k.before_date > now
             )
             for row in (await self._conn.execute(statement)).mappings():
                 held[row["client_id"]].append(_hydrate(Booking, row))
             d = client_send_days.c
             statement = sa.select(d.client_id, d.day, d.sends).where(
-                d.client_id.in_(chunk), d.day > day - timedelta(days=7)
+                among(d.client_id, chunk, dialect), d.day > day - timedelta(days=7)
             )
             for client_id, sent_day, count in await self._conn.execute(statement):
                 week[client_id] += count
                 if sent_day == day:
                     today[client_id] += count
             s = client_last_sends.c
-            statement = sa.select(s.client_id, s.last_sent_at).where(s.client_id.in_(chunk))
+            statement = sa.select(s.client_id, s.last_sent_at).where(among(s.client_id, chunk, dialect))
             last.update({client_id: at for client_id, at in await self._conn.execute(statement)})
         known = set(blocks) | set(held) | set(week) | set(last)
         return {
@@ -208,20 +236,49 @@ class SqlSends:
         return None if row is None else SendRecord(**row)
 
     async def add(
-        self, record: SendRecord, queued: Sequence[QueuedMessage], refused: Sequence[RefusedItem]
+        self,
+        record: SendRecord,
+        planned: Sequence[Communication],
+        queued: Sequence[QueuedMessage],
+        refused: Sequence[RefusedItem],
     ) -> SendRecord:
         values = {name: getattr(record, name) for name in [c.name for c in sends.columns] if name != "id"}
+        # Through SQLAlchemy first: this opens the transaction the bulk statements below join.
         send_id = (await self._conn.execute(sends.insert().values(values).returning(sends.c.id))).scalar_one()
-        for chunk in _chunks(refused):
-            await self._conn.execute(
-                send_refusals.insert(),
-                [
-                    {"send_id": send_id, "client_id": r.client_id, "reason": r.reason, "message": r.message}
-                    for r in chunk
-                ],
-            )
-        for chunk in _chunks(queued):
-            await self._conn.execute(dispatch_queue.insert(), [_queue_row(send_id, q) for q in chunk])
+        ids = await take_ids(self._conn, communications, len(planned))
+        for communication, new_id in zip(planned, ids, strict=True):
+            communication.id = new_id
+        await insert_rows(
+            self._conn,
+            communications,
+            _COMMUNICATION_COLUMNS,
+            ([getattr(c, name) for name in _COMMUNICATION_COLUMNS] for c in planned),
+        )
+        await insert_rows(
+            self._conn,
+            communication_history,
+            _HISTORY_COLUMNS,
+            (
+                (c.id, h.field, h.from_status, h.to_status, h.at, h.actor, h.note)
+                for c in planned
+                for h in c.history
+            ),
+        )
+        # New planned communications count nowhere yet; this costs no query, and stays right if
+        # a send ever records communications that do.
+        await stats.apply(self._conn, [], await stats.contributions(self._conn, planned))
+        await insert_rows(
+            self._conn,
+            dispatch_queue,
+            _QUEUE_COLUMNS,
+            (_queue_row(send_id, c.id, q) for c, q in zip(planned, queued, strict=True)),
+        )
+        await insert_rows(
+            self._conn,
+            send_refusals,
+            ("send_id", "client_id", "reason", "message"),
+            ((send_id, r.client_id, r.reason, r.message) for r in refused),
+        )
         await self._count(queued)
         return SendRecord(**{**values, "id": send_id})
 
@@ -234,6 +291,20 @@ class SqlSends:
             per_day[(q.client_id, q.due_at.date())] += 1
             if q.client_id not in latest or latest[q.client_id] < q.due_at:
                 latest[q.client_id] = q.due_at
+        if self._conn.dialect.name == "postgresql":
+            # Two statements for the whole send: unnest() turns the arrays into the upserted rows.
+            await self._conn.execute(
+                _COUNT_DAYS,
+                {
+                    "client_ids": [c for c, _ in per_day],
+                    "days": [d for _, d in per_day],
+                    "sends": list(per_day.values()),
+                },
+            )
+            await self._conn.execute(
+                _COUNT_LAST, {"client_ids": list(latest), "last_sent_at": list(latest.values())}
+            )
+            return
         rows = [{"client_id": c, "day": d, "sends": n} for (c, d), n in per_day.items()]
         for chunk in _chunks(rows):
             insert = _upsert(self._conn, client_send_days)
@@ -309,9 +380,14 @@ class SqlSends:
         return found
 
 
-def _queue_row(send_id: int | None, q: QueuedMessage) -> dict[str, Any]:
-    return {
-        "communication_id": q.communication_id,
+_COMMUNICATION_COLUMNS = ("id", *(f.name for f in fields(Communication) if f.name not in ("id", "history")))
+_HISTORY_COLUMNS = ("communication_id", "field", "from_status", "to_status", "at", "actor", "note")
+_QUEUE_COLUMNS = tuple(c.name for c in dispatch_queue.columns)
+
+
+def _queue_row(send_id: int, communication_id: int | None, q: QueuedMessage) -> tuple[Any, ...]:
+    row = {
+        "communication_id": communication_id,
         "send_id": send_id,
         "uuid": q.uuid,
         "client_id": q.client_id,
@@ -329,3 +405,4 @@ def _queue_row(send_id: int | None, q: QueuedMessage) -> dict[str, Any]:
         "headers": dict(q.headers),
         "last_error": None,
     }
+    return tuple(row[name] for name in _QUEUE_COLUMNS)

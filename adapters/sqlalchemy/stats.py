@@ -33,6 +33,7 @@ from application.decisions.ports import (
 )
 from domain.communications import Communication, LifecycleStatus
 from domain.decisions.counting import Contribution, contribution
+from domain.decisions.measures import counts
 
 _COUNTS = ("attempts", "delivered", "responses")
 _WEIGHTED = ("w_attempts", "w_delivered", "w_responses")
@@ -251,8 +252,13 @@ async def zones(
 
 
 async def contributions(conn: AsyncConnection, items: Sequence[Communication]) -> list[Contribution]:
-    zone_of = await zones(conn, items)
-    found = (contribution(c, zone_of(c)) for c in items)
+    # Only ended communications with a client count: the rest need no time zone, and a batch of
+    # new or merely sent ones (the send request, the dispatcher) asks nothing of the database.
+    counted = [c for c in items if c.client_id is not None and counts(c.status)]
+    if not counted:
+        return []
+    zone_of = await zones(conn, counted)
+    found = (contribution(c, zone_of(c)) for c in counted)
     return [c for c in found if c is not None]
 
 

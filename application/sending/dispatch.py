@@ -20,11 +20,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from application.communications.listing import CommunicationFilter
 from application.events.status import StatusWatch
 from application.ports import Clock, UnitOfWorkFactory
 from application.providers.router import ProviderRouter
 from application.queries import Query
+from application.searches import CommunicationFields
 from application.sending.ports import ChannelSender, SendOutcome, SendResult
 from application.sending.queue import Claimed, Settled
 from application.sending.ratelimit import TokenBucket
@@ -109,10 +109,9 @@ class Dispatcher:
         now = self._clock.now()
         actor = DISPATCHER.actor
         async with self._uow() as uow:
-            uuids = tuple(c.message.uuid for c in claimed)
-            found = await uow.communications.find(
-                Query(CommunicationFilter(uuids=uuids).criteria(), limit=len(uuids))
-            )
+            # By primary key: the planner reads exactly these rows, whatever the table's size.
+            ids = [c.message.communication_id for c in claimed]
+            found = await uow.communications.find(Query((CommunicationFields.id.in_(ids),), limit=len(ids)))
             by_uuid = {c.uuid: c for c in found}
             watch = StatusWatch(found)
             settled: list[Settled] = []

@@ -110,6 +110,10 @@ class TemplateProblem(ValidationFailed):
 
 
 class CompiledTemplate(Protocol):
+    references: frozenset[str]
+    """The top-level names the template reads (``client``, a variable): one that reads no
+    ``client`` renders the same for everybody, so a send renders it once."""
+
     def render(self, values: Mapping[str, object]) -> str:
         """The text with ``values`` filled in; raises TemplateProblem for an unknown variable."""
 

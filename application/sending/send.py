@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import timedelta
+from functools import cache
 
 from application.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from application.queries import Query
@@ -62,9 +63,14 @@ class _Templates:
 
 def client_values(client: Client) -> dict[str, object]:
     """A client's fields by their API names, as templates see them under ``client``."""
-    values: dict[str, object] = {template_name(f.name): getattr(client, f.name) for f in fields(client)}
+    values: dict[str, object] = {api: getattr(client, name) for name, api in _client_names()}
     values["fullName"] = client.full_name
     return values
+
+
+@cache
+def _client_names() -> tuple[tuple[str, str], ...]:
+    return tuple((f.name, template_name(f.name)) for f in fields(Client))
 
 
 def address(client: Client, kind: ChannelKind) -> str:
@@ -142,7 +148,7 @@ class SendMessages:
             ]
             by_id = {c.id: c for c in channels}
             communications: list[Communication] = []
-            pending: list[tuple[Communication, Client, Channel, dict[str, str | None]]] = []
+            queued: list[QueuedMessage] = []
             refused: list[RefusedItem] = []
             known = await uow.sends.facts(ids, now)
             plan = await auto.plan(
@@ -160,6 +166,8 @@ class SendMessages:
                 settings=self._decisions,
                 channel_facts=channel_facts,
             )
+            rendering = _Rendering(templates, command.content.variables)
+            employee_id = _employee_id(principal)
             for entry in scheduled:
                 client = clients[entry.client_id]
                 facts_of = known.get(entry.client_id, NO_FACTS)
@@ -177,7 +185,7 @@ class SendMessages:
                     refused.append(RefusedItem(entry.client_id, decision.reason, decision.message))
                     continue
                 channel = by_id[decision.channel_id]
-                rendered = _render(templates, client, command.content.variables)
+                rendered = rendering.of(client)
                 communication = Communication.open(
                     uuid=self._new_uuid(),
                     kind=CommunicationKind.PLANNED,
@@ -187,19 +195,16 @@ class SendMessages:
                     at=now,
                     actor=principal.actor,
                     client_id=entry.client_id,
-                    employee_id=_employee_id(principal),
+                    employee_id=employee_id,
                     department_id=department_id,
                     document_id=command.content.document_id,
-                    subject=rendered["subject"],
-                    content=rendered["text"],
+                    subject=rendered.subject,
+                    content=rendered.text,
                     scheduled_at=decision.scheduled_at,
                 )
                 communications.append(communication)
-                pending.append((communication, client, channel, rendered))
+                queued.append(self._queued(communication, client, channel, rendered))
                 plan.keep(communication)
-            await uow.communications.add_many(communications)
-            await uow.decisions.add_many(plan.records(now))
-            queued = [self._queued(c, client, channel, rendered) for c, client, channel, rendered in pending]
             record = await uow.sends.add(
                 SendRecord(
                     idempotency_key=command.idempotency_key,
@@ -211,9 +216,12 @@ class SendMessages:
                     refused_count=len(refused),
                     create_time=now,
                 ),
+                communications,
                 queued,
                 refused,
             )
+            # After the send stored them: a decision names its communication's id.
+            await uow.decisions.add_many(plan.records(now))
             await uow.commit()
         listed = len(queued) + len(refused) <= ANSWER_LIST_LIMIT
         return SendAnswer(
@@ -227,15 +235,11 @@ class SendMessages:
         )
 
     def _queued(
-        self,
-        communication: Communication,
-        client: Client,
-        channel: Channel,
-        rendered: Mapping[str, str | None],
+        self, communication: Communication, client: Client, channel: Channel, rendered: _Rendered
     ) -> QueuedMessage:
-        text = rendered["text"] or ""
+        text = rendered.text or ""
         headers: dict[str, str] = {}
-        html = rendered["html"]
+        html = rendered.html
         if channel.kind is ChannelKind.EMAIL:
             token = self._email.tokens.issue(client.id or 0, channel.id or 0)
             headers = email_headers(
@@ -243,18 +247,18 @@ class SendMessages:
                 domain=self._email.message_id_domain,
                 unsubscribe=unsubscribe_url(self._email.public_url, token),
             )
-            html = html or html_from_text(text)
+            html = html or rendered.html_of_text()
         else:
             html = None
         return QueuedMessage(
-            communication_id=communication.id or 0,
+            communication_id=0,  # given when stored, with the communication's
             uuid=communication.uuid,
             client_id=client.id,
             channel_id=channel.id or 0,
             channel_kind=channel.kind,
             due_at=communication.scheduled_at or communication.create_time,
             to=address(client, channel.kind),
-            subject=rendered["subject"],
+            subject=rendered.subject,
             text=text,
             html=html,
             headers=headers,
@@ -391,13 +395,50 @@ def _employee_id(principal: Principal) -> int | None:
     return principal.id if principal.kind is PrincipalKind.EMPLOYEE else None
 
 
-def _render(templates: _Templates, client: Client, variables: Mapping[str, object]) -> dict[str, str | None]:
-    values = {**variables, "client": client_values(client)}
-    return {
-        "subject": templates.subject.render(values) if templates.subject else None,
-        "text": templates.text.render(values) if templates.text else None,
-        "html": templates.html.render(values) if templates.html else None,
-    }
+@dataclass(frozen=True)
+class _Rendered:
+    subject: str | None
+    text: str | None
+    html: str | None
+    cache: dict[str, str]
+    """Shared by every client of the send: the HTML of a text that is the same for all."""
+
+    def html_of_text(self) -> str:
+        text = self.text or ""
+        if self.cache.get("text") == text:
+            return self.cache["html"]
+        made = html_from_text(text)
+        self.cache.update(text=text, html=made)
+        return made
+
+
+class _Rendering:
+    """Renders a send's templates per client; one that reads no ``client`` is rendered once."""
+
+    def __init__(self, templates: _Templates, variables: Mapping[str, object]) -> None:
+        self._variables = variables
+        self._templates = (templates.subject, templates.text, templates.html)
+        self._fixed: list[str | None] = [None, None, None]
+        self._per_client = [t is not None and "client" in t.references for t in self._templates]
+        self._cache: dict[str, str] = {}
+        self._rendered = False
+
+    def of(self, client: Client) -> _Rendered:
+        if not self._rendered:
+            # Fixed parts once, on the first accepted client: their mistakes surface as before.
+            self._fixed = [
+                t.render(self._variables) if t is not None and not per else None
+                for t, per in zip(self._templates, self._per_client, strict=True)
+            ]
+            self._rendered = True
+        if any(self._per_client):
+            values = {**self._variables, "client": client_values(client)}
+            subject, text, html = (
+                t.render(values) if t is not None and per else fixed
+                for t, per, fixed in zip(self._templates, self._per_client, self._fixed, strict=True)
+            )
+            return _Rendered(subject, text, html, self._cache)
+        return _Rendered(self._fixed[0], self._fixed[1], self._fixed[2], self._cache)
 
 
 def template_name(attribute: str) -> str:

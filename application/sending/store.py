@@ -10,6 +10,7 @@ from typing import Protocol
 from application.sending.commands import AcceptedItem, RefusedItem
 from application.sending.ports import OutgoingMessage
 from domain.clients import Booking, ChannelBlock
+from domain.communications import Communication
 from domain.dictionaries import ChannelKind
 from domain.rules import Rule
 
@@ -98,9 +99,19 @@ class SendRepository(Protocol):
     async def get(self, send_id: int) -> SendRecord | None: ...
 
     async def add(
-        self, record: SendRecord, queued: Sequence[QueuedMessage], refused: Sequence[RefusedItem]
+        self,
+        record: SendRecord,
+        communications: Sequence[Communication],
+        queued: Sequence[QueuedMessage],
+        refused: Sequence[RefusedItem],
     ) -> SendRecord:
-        """Store the send, queue its messages, keep its refusals and count the sends per client."""
+        """Store the send, its new communications (ids set on them) and their queue rows, keep its
+        refusals and count the sends per client, in bulk statements.
+
+        ``queued[i]`` is the message of ``communications[i]``; its ``communication_id`` is ignored
+        (the communication has no id yet). The communications are written for this send only: a
+        unit of work does not update them afterwards.
+        """
 
     async def accepted(self, send_id: int, *, limit: int, offset: int) -> list[AcceptedItem]: ...
 

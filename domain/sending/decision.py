@@ -8,7 +8,7 @@ few set-based queries and asks once per client; nothing here touches storage or 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -67,15 +67,16 @@ class Recipient:
     @classmethod
     def of(cls, client: Client, **facts: Any) -> Recipient:
         """The contact data of a stored client, plus the given facts (blocks, counts, ...)."""
-        contact = cls(
-            client_id=client.id or 0,
-            available=client.available,
-            time_zone=client.time_zone,
-            phones=tuple(client.phones),
-            email=client.email,
-            messenger_networks=frozenset((client.social_media or {}).keys()),
-        )
-        return replace(contact, **facts)
+        # One construction, not a construction and a replace: this runs once per client of a send.
+        contact: dict[str, Any] = {
+            "client_id": client.id or 0,
+            "available": client.available,
+            "time_zone": client.time_zone,
+            "phones": tuple(client.phones),
+            "email": client.email,
+            "messenger_networks": frozenset((client.social_media or {}).keys()),
+        }
+        return cls(**{**contact, **facts})
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -74,6 +74,8 @@ class Flaky:
     def __init__(self, seed: int) -> None:
         self._rng = random.Random(seed)
         self.calls = 0
+        self.failed = 0
+        self.hung = 0
         self._never = asyncio.Event()
 
     async def send(self, message: OutgoingMessage) -> SendResult:
@@ -82,8 +84,10 @@ class Flaky:
         if message.to.startswith("rejected"):
             return SendResult.rejected("no such mailbox", DeliveryStatus.UNDELIVERED)
         if roll < 0.3:
+            self.failed += 1
             return SendResult.retry("connection reset")
         if roll < 0.4:
+            self.hung += 1
             await self._never.wait()  # a provider that never answers: the dispatcher's timeout ends it
         return SendResult.sent(f"flaky-{message.uuid}")
 
@@ -94,22 +98,26 @@ class Flaky:
 async def test_random_failures_and_timeouts_leave_nothing_stuck(
     uow_factory: Any, clock: ManualClock, hasher: Any
 ) -> None:
-    emails = [f"c{i}@example.com" for i in range(40)] + ["rejected@example.com"]
+    emails = [f"c{i}@example.com" for i in range(150)] + ["rejected@example.com"]
     department_id, ids = await arrange(uow_factory, clock, hasher, emails)
     answer = await sending(uow_factory, clock)(SENDER, command(department_id, ids))
     uuids = [a.uuid for a in answer.accepted or ()]
     flaky = Flaky(seed=3)
     worker = dispatcher(
-        uow_factory, clock, flaky, max_attempts=4, send_timeout=0.01, concurrency=10, batch=15
+        uow_factory, clock, flaky, max_attempts=4, send_timeout=0.01, concurrency=10, batch=40
     )
+    left = len(uuids)
     for _ in range(100):
         await worker.run_once()
         async with uow_factory(read_only=True) as uow:
-            if await uow.dispatch.pending_count() == 0:
-                break
+            left = await uow.dispatch.pending_count()
+        if left == 0:
+            break
         clock.advance(minutes=5)  # past any backoff
+    assert left == 0, f"{left} messages stuck in the queue"
+    assert flaky.failed > 0.2 * flaky.calls and flaky.hung > 0.05 * flaky.calls  # both faults happened
     final = await communications(uow_factory, uuids)
-    assert len(final) == 41
+    assert len(final) == 151
     for c in final.values():
         assert c.delivery_status in (
             DeliveryStatus.SENT,
@@ -118,9 +126,17 @@ async def test_random_failures_and_timeouts_leave_nothing_stuck(
         ), c
         if c.delivery_status is not DeliveryStatus.SENT:
             assert c.status is LifecycleStatus.FAILED and c.failure_reason
+        else:
+            assert c.status is LifecycleStatus.IN_PROGRESS and c.provider_message_id == f"flaky-{c.uuid}"
         assert 1 <= c.attempts <= 4
     gave_up = [c for c in final.values() if c.delivery_status is DeliveryStatus.FAILED]
+    assert gave_up, "at 40 % faults over 4 attempts some should give up"
     assert all("gave up after 4 attempts" in (c.failure_reason or "") for c in gave_up)
+    # The reason is the provider's: a reset connection or the timeout of a call that never answered.
+    assert all(
+        ("connection reset" in (c.failure_reason or "")) or ("no answer within" in (c.failure_reason or ""))
+        for c in gave_up
+    )
     assert final[uuids[-1]].delivery_status is DeliveryStatus.UNDELIVERED
     assert any(c.attempts > 1 for c in final.values())  # the retries did happen
 
