@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Any, Generic, Self, TypeVar, overload
+from typing import Any, Generic, Self, TypeVar, cast, overload
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from adapters.sqlalchemy import tables as t
 from adapters.sqlalchemy.communications import SqlCommunications
 from adapters.sqlalchemy.dispatch import SqlDispatchQueue
+from adapters.sqlalchemy.engine import readers_of
+from adapters.sqlalchemy.fastpath import DriverReaders
 from adapters.sqlalchemy.filters import RelationFilter, related
 from adapters.sqlalchemy.groups import SqlClientGroups
 from adapters.sqlalchemy.repository import Link, SqlRepository
@@ -140,21 +142,82 @@ def _plain(table: sa.Table, entity: type[E], kind: str) -> Callable[[AsyncConnec
     return lambda conn: SqlRepository(conn, table, entity, kind)
 
 
+async def _autocommit_connection(engine: AsyncEngine) -> AsyncConnection:
+    conn = await engine.connect()
+    if conn.dialect.name != "sqlite":
+        # SQLite's driver opens no transaction for a SELECT; elsewhere autocommit spares the
+        # BEGIN and ROLLBACK round trips a read does not need. Set on asyncpg's adapter itself:
+        # SQLAlchemy's isolation_level option costs ~50 µs of CPU to set and reset per read.
+        # The engine resets the flag when the pool takes the connection back (engine.py).
+        (await conn.get_raw_connection()).dbapi_connection.autocommit = True  # type: ignore[union-attr]
+    return conn
+
+
+class ReadConnection:
+    """A read-only unit of work's connection, checked out only when a statement needs SQLAlchemy.
+
+    Until then a primary-key read (``fastpath.row_by_id``) runs on a driver reader, a bare
+    driver connection taken for that one statement: reads run in autocommit, where each statement
+    sees the latest commit whichever connection runs it, so nothing is lost by not sharing one.
+    Once opened, the SQLAlchemy connection serves every statement, the primary-key reads included.
+    """
+
+    def __init__(self, engine: AsyncEngine, readers: DriverReaders | None) -> None:
+        self._engine = engine
+        self._readers = readers
+        self._conn: AsyncConnection | None = None
+        self.dialect = engine.dialect
+
+    def readers_instead(self) -> DriverReaders | None:
+        """The driver readers to use for a single statement, while no SQLAlchemy connection is open."""
+        return self._readers if self._conn is None else None
+
+    async def opened(self) -> AsyncConnection:
+        if self._conn is None:
+            self._conn = await _autocommit_connection(self._engine)
+        return self._conn
+
+    async def execute(self, *args: Any, **kwargs: Any) -> Any:
+        return await (await self.opened()).execute(*args, **kwargs)
+
+    async def stream(self, *args: Any, **kwargs: Any) -> Any:
+        return await (await self.opened()).stream(*args, **kwargs)
+
+    async def get_raw_connection(self) -> Any:
+        return await (await self.opened()).get_raw_connection()
+
+    def in_transaction(self) -> bool:
+        return False
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            await conn.close()
+
+
 class SqlUnitOfWork:
     """One connection and, unless read-only, one transaction.
 
     Repositories are made on first use: a request that reads one client builds one repository.
     A read-only unit of work runs in autocommit, saving the BEGIN and ROLLBACK round trips that a
-    single SELECT does not need; it refuses to commit.
+    single SELECT does not need; it refuses to commit. It checks out its connection only when a
+    statement needs one (``ReadConnection``): a primary-key read alone runs on a driver reader.
     """
 
     def __init__(
-        self, engine: AsyncEngine, *, read_only: bool = False, write_lock: asyncio.Lock | None = None
+        self,
+        engine: AsyncEngine,
+        *,
+        read_only: bool = False,
+        write_lock: asyncio.Lock | None = None,
+        readers: DriverReaders | None = None,
     ) -> None:
         self._engine = engine
         self._read_only = read_only
         self._write_lock = None if read_only else write_lock
+        self._readers = readers
         self._conn: AsyncConnection | None = None
+        self._reads: ReadConnection | None = None
         self._repositories: dict[str, Any] = {}
 
     companies = _Repository(_plain(t.companies, Company, "company"))
@@ -186,11 +249,17 @@ class SqlUnitOfWork:
 
     @property
     def connection(self) -> AsyncConnection:
+        if self._reads is not None:
+            # Duck-typed: repositories use execute, stream, dialect and get_raw_connection only.
+            return cast(AsyncConnection, self._reads)
         if self._conn is None:
             raise RuntimeError("the unit of work is not open: use it in `async with`")
         return self._conn
 
     async def __aenter__(self) -> Self:
+        if self._read_only:
+            self._reads = ReadConnection(self._engine, self._readers)
+            return self
         if self._write_lock is not None:
             await self._write_lock.acquire()
         try:
@@ -198,18 +267,23 @@ class SqlUnitOfWork:
         except BaseException:
             self._release()
             raise
-        if not self._read_only:
+        try:
             await conn.begin()
-        elif conn.dialect.name != "sqlite":
-            # SQLite's driver opens no transaction for a SELECT; elsewhere autocommit spares the
-            # BEGIN and ROLLBACK round trips a read does not need. Set on asyncpg's adapter itself:
-            # SQLAlchemy's isolation_level option costs ~50 µs of CPU to set and reset per read.
-            # The engine resets the flag when the pool takes the connection back (engine.py).
-            (await conn.get_raw_connection()).dbapi_connection.autocommit = True  # type: ignore[union-attr]
+        except BaseException:
+            await conn.close()
+            self._release()
+            raise
         self._conn = conn
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
+        if self._reads is not None:
+            reads, self._reads = self._reads, None
+            try:
+                await reads.close()
+            finally:
+                self._repositories.clear()
+            return
         assert self._conn is not None
         try:
             if self._conn.in_transaction():
@@ -225,9 +299,9 @@ class SqlUnitOfWork:
             self._write_lock.release()
 
     async def commit(self) -> None:
-        assert self._conn is not None
         if self._read_only:
             raise RuntimeError("a read-only unit of work cannot commit")
+        assert self._conn is not None
         await self._conn.commit()
 
 
@@ -238,9 +312,12 @@ class SqlUnitOfWorkFactory:
         # for the file lock and sleeping in SQLite's busy handler; other processes still wait
         # on busy_timeout.
         self._write_lock = asyncio.Lock() if engine.dialect.name == "sqlite" else None
+        self._readers = readers_of(engine)
 
     def __call__(self, *, read_only: bool = False) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, read_only=read_only, write_lock=self._write_lock)
+        return SqlUnitOfWork(
+            self.engine, read_only=read_only, write_lock=self._write_lock, readers=self._readers
+        )
 
 
 # mypy holds the adapter to its port here: a missing or mistyped repository fails the type check.
