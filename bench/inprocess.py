@@ -137,7 +137,9 @@ def load_app(module: str, env: dict[str, str]) -> App:
 
 
 async def run(args: argparse.Namespace, url: str) -> None:
-    ours = load_app("entrypoints.asgi", {"DATABASE_URL": url, "ADMIN_PASSWORD": "admin", "IN_PROCESS_WORKER": "0"})
+    ours = load_app(
+        "entrypoints.asgi", {"DATABASE_URL": url, "ADMIN_PASSWORD": "admin", "IN_PROCESS_WORKER": "0"}
+    )
     ceiling = load_app("bench.ceiling_db", {"CEILING_DATABASE_URL": url})
     apps = {"switchboard": (ours, ADMIN), "ceiling": (ceiling, {})}
     lifespans = [Lifespan(app) for app, _ in apps.values()]
@@ -147,15 +149,18 @@ async def run(args: argparse.Namespace, url: str) -> None:
         per_block = max(50, args.requests // args.blocks)
         for kind, expect in (("read", 200), ("write", 201)):
             cpu: dict[str, list[float]] = {name: [] for name in apps}
-            for name, (app, auth) in apps.items():  # warm-up: caches, prepared statements, pools
+            for app, auth in apps.values():  # warm-up: caches, prepared statements, pools
                 await block(app, requests_for(kind, args.clients, auth, 100), expect)
             for _ in range(args.blocks):
                 for name, (app, auth) in apps.items():
-                    cpu[name].append(await block(app, requests_for(kind, args.clients, auth, per_block), expect))
+                    cpu[name].append(
+                        await block(app, requests_for(kind, args.clients, auth, per_block), expect)
+                    )
             ours_us = statistics.median(cpu["switchboard"]) * 1e6
             ceiling_us = statistics.median(cpu["ceiling"]) * 1e6
             print(
-                f"{args.database} {kind}: Switchboard {ours_us:.0f} µs CPU/request, ceiling {ceiling_us:.0f} µs; "
+                f"{args.database} {kind}: Switchboard {ours_us:.0f} µs CPU/request, "
+                f"ceiling {ceiling_us:.0f} µs; "
                 f"ratio (ceiling/ours) {ceiling_us / ours_us:.2f}",
                 flush=True,
             )

@@ -10,6 +10,7 @@ values converted by the very same result processors SQLAlchemy would use, so the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -82,7 +83,7 @@ class DriverReaders:
         except BaseException:
             await self._discard(connection)
             raise
-        self._release(connection)
+        await self._release(connection)
 
     async def _acquire(self) -> Any:
         if self._closed:
@@ -96,7 +97,7 @@ class DriverReaders:
                 handed = await waiter
             except asyncio.CancelledError:
                 if waiter.done() and not waiter.cancelled():
-                    self._pass_on(waiter.result())  # handed over just as we gave up: pass it on
+                    await self._release(waiter.result())  # handed over just as we gave up: pass it on
                 raise
             if handed is not None:
                 return handed
@@ -109,30 +110,28 @@ class DriverReaders:
             self._pass_on(None)
             raise
 
-    def _pass_on(self, connection: Any) -> None:
-        """Hands a connection (or, with None, a free place) to the first waiter, else keeps it."""
+    def _pass_on(self, connection: Any) -> bool:
+        """Hands a connection (or, with None, a free place) to the first waiter; False if none took it."""
         while self._waiters:
             waiter = self._waiters.popleft()
             if not waiter.done():
                 waiter.set_result(connection)
-                return
-        if connection is None:
+                return True
+        return False
+
+    async def _release(self, connection: Any) -> None:
+        if self._pass_on(connection):
             return
-        if self._closed:
+        if self._closed:  # the engine was disposed while this one was out
             self._open -= 1
-            asyncio.ensure_future(self._close(connection))
+            await self._close(connection)
         else:
             self._idle.append(connection)
 
-    def _release(self, connection: Any) -> None:
-        self._pass_on(connection)
-
     async def _discard(self, connection: Any) -> None:
         self._open -= 1
-        try:
+        with contextlib.suppress(Exception):  # it was broken already; the caller's error is the one to see
             await self._close(connection)
-        except Exception:  # noqa: S110 - it was broken already; the caller's error is the one to see
-            pass
         self._pass_on(None)
 
     async def close(self) -> None:
@@ -175,9 +174,7 @@ def postgres_readers(dialect: Dialect, dsn: str, connect_args: dict[str, Any], s
     return DriverReaders(dialect, connect, close, size)
 
 
-def sqlite_readers(
-    dialect: Dialect, path: str, tune: Callable[[Any, Any], None], size: int
-) -> DriverReaders:
+def sqlite_readers(dialect: Dialect, path: str, tune: Callable[[Any, Any], None], size: int) -> DriverReaders:
     """Readers over aiosqlite, each tuned by ``tune`` (the engine's pragmas and functions) in its thread."""
     import aiosqlite
 
@@ -260,24 +257,53 @@ async def insert_returning_id(
 ) -> int:
     """Inserts one row and returns its new id, in the connection's transaction.
 
-    On SQLite the statement goes to the driver in one trip to aiosqlite's thread, where SQLAlchemy
-    takes four (cursor, execute, fetch, close); every value passes SQLAlchemy's own bind processor,
-    so the stored row is the same. The driver shares SQLite's connection-wide transaction: the row
-    commits or rolls back with the rest of the unit of work. Elsewhere SQLAlchemy runs
-    ``statement`` (an INSERT ... RETURNING id): asyncpg's adapter opens its transaction lazily,
-    and a statement sent behind its back would run outside it.
+    The statement goes to the driver in one call (on SQLite one trip to aiosqlite's thread, where
+    SQLAlchemy takes four: cursor, execute, fetch, close); every value passes SQLAlchemy's own bind
+    processor, so the stored row is the same. On SQLite the driver shares the connection-wide
+    transaction. asyncpg's adapter opens its transaction lazily, on its first statement: it is
+    opened here first, the adapter's own way, so the row commits or rolls back with the rest of
+    the unit of work. ``statement`` (an INSERT ... RETURNING id) is what SQLAlchemy would run, for
+    a connection that is in no transaction (nothing here would open one behind its back).
     """
-    if connection.dialect.name != "sqlite":
+    raw = await connection.get_raw_connection()
+    adapter: Any = raw.dbapi_connection
+    postgres = connection.dialect.name == "postgresql"
+    if postgres and not _in_adapter_transaction(connection, adapter):
         return int((await connection.execute(statement, values)).scalar_one())
     plan = _insert(table, connection.dialect, tuple(values))
     parameters = tuple(
         values[name] if process is None else process(values[name])
         for name, process in zip(plan.names, plan.processors, strict=True)
     )
-    driver = (await connection.get_raw_connection()).driver_connection
+    driver = raw.driver_connection
     assert driver is not None
     try:
+        if postgres:
+            if adapter._transaction is None:
+                await adapter._start_transaction()  # BEGIN, as the adapter's next statement would
+            return int(await driver.fetchval(plan.sql, *parameters))
         rows = await driver.execute_fetchall(plan.sql, parameters)
     except sqlite3.IntegrityError as error:  # wrapped as SQLAlchemy would, for the callers' guards
         raise IntegrityError(plan.sql, parameters, error) from error
+    except Exception as error:
+        if postgres and _is_integrity_error(error):
+            raise IntegrityError(plan.sql, parameters, error) from error
+        raise
     return int(next(iter(rows))[0])
+
+
+def _in_adapter_transaction(connection: AsyncConnection, adapter: Any) -> bool:
+    """Whether SQLAlchemy holds a transaction on this connection that asyncpg's adapter will open."""
+    return (
+        connection.in_transaction()
+        and getattr(adapter, "isolation_level", None) != "autocommit"
+        and not getattr(adapter, "autocommit", False)
+        and hasattr(adapter, "_start_transaction")
+        and hasattr(adapter, "_transaction")
+    )
+
+
+def _is_integrity_error(error: Exception) -> bool:
+    import asyncpg
+
+    return isinstance(error, asyncpg.exceptions.IntegrityConstraintViolationError)
