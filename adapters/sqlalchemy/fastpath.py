@@ -182,7 +182,7 @@ def sqlite_readers(dialect: Dialect, path: str, tune: Callable[[Any, Any], None]
         connection = await aiosqlite.connect(path, timeout=30)
         try:
             # The engine's own "connect" listener, run in the connection's thread like its queries.
-            await connection._execute(tune, connection._conn, None)
+            await connection._execute(tune, connection._conn, None)  # type: ignore[no-untyped-call]
         except BaseException:
             await connection.close()
             raise
