@@ -8,6 +8,7 @@ from typing import Protocol, Self, TypeVar
 
 from application.communications.ports import CommunicationRepository
 from application.decisions.ports import StatsReadModel
+from application.mailings.ports import MailingRepository, MailingRunRepository
 from application.queries import Criterion, Query
 from application.sending.queue import DispatchQueue
 from application.sending.store import SendRepository
@@ -16,6 +17,7 @@ from application.telephony.ports import (
     CallRecordRepository,
     CampaignContactRepository,
     MissedCallRepository,
+    PbxInbox,
     PbxSubscriptionRepository,
     SecretStore,
     SeenEvents,
@@ -127,6 +129,9 @@ class UnitOfWork(Protocol):
     def seen_call_events(self) -> SeenEvents: ...
 
     @property
+    def pbx_inbox(self) -> PbxInbox: ...
+
+    @property
     def pbx_subscriptions(self) -> PbxSubscriptionRepository: ...
 
     @property
@@ -143,6 +148,12 @@ class UnitOfWork(Protocol):
 
     @property
     def dispatch(self) -> DispatchQueue: ...
+
+    @property
+    def mailings(self) -> MailingRepository: ...
+
+    @property
+    def mailing_runs(self) -> MailingRunRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

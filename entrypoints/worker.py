@@ -151,10 +151,21 @@ def telephony_jobs(container: Any) -> list[LoopJob]:
     ]
 
 
+def telephony_batch_jobs(container: Any) -> list[Job]:
+    """The PBX event inbox and the retention of seen event ids."""
+    telephony = container.telephony
+    return [telephony.inbox_processor(), telephony.seen_events_retention()]
+
+
 def runner_for(container: Any) -> WorkerRunner:
     core = container.core
     return WorkerRunner(
-        jobs(container.storage.uow_factory(), core.clock(), core.sandbox()), telephony_jobs(container)
+        [
+            *jobs(container.storage.uow_factory(), core.clock(), core.sandbox()),
+            *telephony_batch_jobs(container),
+            container.use_cases.mailing_scheduler(),
+        ],
+        telephony_jobs(container),
     )
 
 

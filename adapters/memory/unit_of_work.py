@@ -8,6 +8,7 @@ from typing import Any, Self
 
 from adapters.memory.communications import CommunicationTables, MemoryCommunications
 from adapters.memory.dispatch import MemoryDispatchQueue
+from adapters.memory.mailings import MailingTables, MemoryMailingRuns, MemoryMailings
 from adapters.memory.matching import RelationTest
 from adapters.memory.repositories import MemoryRepository, Table
 from adapters.memory.sends import MemorySends, SendTables
@@ -16,6 +17,7 @@ from adapters.memory.telephony import (
     MemoryCallRecords,
     MemoryCampaignContacts,
     MemoryCampaigns,
+    MemoryInbox,
     MemoryMissedCalls,
     MemorySecrets,
     MemorySeenEvents,
@@ -58,6 +60,7 @@ class MemoryStore:
         self.communications = CommunicationTables()
         self.telephony = TelephonyTables()
         self.sending = SendTables()
+        self.mailings = MailingTables()
         # One transaction at a time: the fake is serializable, which real storage approximates.
         self.lock = asyncio.Lock()
 
@@ -121,12 +124,15 @@ class MemoryUnitOfWork:
     missed_calls: MemoryMissedCalls
     call_records: MemoryCallRecords
     seen_call_events: MemorySeenEvents
+    pbx_inbox: MemoryInbox
     pbx_subscriptions: MemorySubscriptions
     telephony_secrets: MemorySecrets
     call_campaigns: MemoryCampaigns
     campaign_contacts: MemoryCampaignContacts
     sends: MemorySends
     dispatch: MemoryDispatchQueue
+    mailings: MemoryMailings
+    mailing_runs: MemoryMailingRuns
 
     def __init__(self, store: MemoryStore, *, read_only: bool = False) -> None:
         self._store = store
@@ -166,6 +172,7 @@ class MemoryUnitOfWork:
         self.missed_calls = MemoryMissedCalls(telephony.missed_calls)
         self.call_records = MemoryCallRecords(telephony.call_records)
         self.seen_call_events = MemorySeenEvents(telephony.seen_events)
+        self.pbx_inbox = MemoryInbox(telephony)
         self.pbx_subscriptions = MemorySubscriptions(telephony.subscriptions)
         self.telephony_secrets = MemorySecrets(telephony.secrets)
         self.call_campaigns = MemoryCampaigns(telephony.campaigns)
@@ -175,6 +182,9 @@ class MemoryUnitOfWork:
             self._sending, self._tables, lambda: self._memberships, lambda: self._communications
         )
         self.dispatch = MemoryDispatchQueue(self._sending)
+        self._mailings = self._store.mailings.copy()
+        self.mailings = MemoryMailings(self._mailings)
+        self.mailing_runs = MemoryMailingRuns(self._mailings)
         return self
 
     def _zone_of(self, communication: Communication) -> str | None:
@@ -194,6 +204,7 @@ class MemoryUnitOfWork:
         self._store.communications = self._communications.copy()
         self._store.telephony = self._telephony.copy()
         self._store.sending = self._sending.copy()
+        self._store.mailings = self._mailings.copy()
 
     def _client_relations(self) -> dict[str, RelationTest]:
         """What a client is related to beside its own row; the SQL repository mirrors these."""

@@ -17,6 +17,7 @@ from adapters.sqlalchemy.engine import readers_of
 from adapters.sqlalchemy.fastpath import DriverReaders
 from adapters.sqlalchemy.filters import RelationFilter, related
 from adapters.sqlalchemy.groups import SqlClientGroups
+from adapters.sqlalchemy.mailings import SqlMailingRuns, SqlMailings
 from adapters.sqlalchemy.repository import Link, SqlRepository
 from adapters.sqlalchemy.sending import SqlSends
 from adapters.sqlalchemy.stats import SqlStats
@@ -24,6 +25,7 @@ from adapters.sqlalchemy.telephony import (
     SqlCallRecords,
     SqlCampaignContacts,
     SqlCampaigns,
+    SqlInbox,
     SqlMissedCalls,
     SqlPbxSubscriptions,
     SqlSecrets,
@@ -302,10 +304,13 @@ class SqlUnitOfWork:
     missed_calls = _Repository(SqlMissedCalls)
     call_records = _Repository(SqlCallRecords)
     seen_call_events = _Repository(SqlSeenEvents)
+    pbx_inbox = _Repository(SqlInbox)
     pbx_subscriptions = _Repository(SqlPbxSubscriptions)
     telephony_secrets = _Repository(SqlSecrets)
     call_campaigns = _Repository(SqlCampaigns)
     campaign_contacts = _Repository(SqlCampaignContacts)
+    mailings = _Repository(SqlMailings)
+    mailing_runs = _Repository(SqlMailingRuns)
 
     @property
     def connection(self) -> AsyncConnection:
