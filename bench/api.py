@@ -1,14 +1,17 @@
 """Issue 3's API benchmark: Switchboard's client routes against the framework's own ceiling.
 
     .venv/bin/python -m bench.api [--database postgres|sqlite] [--clients 100000] [--seconds 10] [--runs 3]
+                                  [--warmup 2] [--record]
 
 Seeds a database with N clients, then measures three servers, one at a time on core 1, with the
 same closed-loop load generator (core 0) at 64 connections: GET /api/v1/clients/{id} on random ids,
 and POST /api/v1/clients. The servers: Switchboard; the database ceiling (bench/ceiling_db.py: bare
 Litestar over the raw driver running the same SELECT and INSERT); the memory ceiling
 (bench/ceiling.py: bare Litestar answering the same JSON from memory). Rounds over the three repeat
-(--runs) and medians are reported, since the machine is shared. Prints a Markdown table; --record
-appends it to bench/RESULTS.md.
+(--runs), in alternating order (A B C, C B A, ...) so that load drift on a shared machine falls on
+all of them alike, and medians are reported. Each scenario first runs --warmup seconds unmeasured
+(pools filled, statements prepared, credentials cached). Prints a Markdown table and a one-line
+summary; --record appends both to bench/RESULTS.md. For a quick look: --clients 10000 --seconds 3.
 """
 
 from __future__ import annotations
@@ -69,12 +72,20 @@ def _recreate_postgres_database(server: str, name: str) -> None:
     asyncio.run(run())
 
 
-def measure(port: int, requests: list[bytes], *, expect: int, seconds: float) -> loadgen.Result:
+def measure(
+    port: int, requests: list[bytes], *, expect: int, seconds: float, warmup: float
+) -> loadgen.Result:
     import uvloop
 
     return uvloop.run(
         loadgen.run(
-            "127.0.0.1", port, loadgen.cycle(requests), connections=64, seconds=seconds, expect=expect
+            "127.0.0.1",
+            port,
+            loadgen.cycle(requests),
+            connections=64,
+            seconds=seconds,
+            warmup=warmup,
+            expect=expect,
         )
     )
 
@@ -107,7 +118,7 @@ def run_server(server: str, url: str, payload: str, args: argparse.Namespace) ->
         app, env, auth = "bench.ceiling:app", {**env, "CEILING_PAYLOAD": payload}, {}
     with uvicorn(app, env, core=1) as port:
         return {
-            name: measure(port, requests, expect=expect, seconds=args.seconds)
+            name: measure(port, requests, expect=expect, seconds=args.seconds, warmup=args.warmup)
             for name, (requests, expect) in scenarios(port, args.clients, auth).items()
         }
 
@@ -126,14 +137,19 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=100_000)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--runs", type=int, default=3, help="rounds over the three servers; medians reported")
+    parser.add_argument("--warmup", type=float, default=2, help="unmeasured seconds before each scenario")
     parser.add_argument("--record", action="store_true", help="append the table to bench/RESULTS.md")
     args = parser.parse_args()
 
     os.sched_setaffinity(0, {0})  # the load generator keeps to core 0; servers get core 1
     url = prepare_database(args.database, args.clients)
     payload = first_client(url)
-    # Rounds interleave the servers, so a neighbour's burst on this shared machine hits all three.
-    rounds = [{s: run_server(s, url, payload, args) for s in SERVERS} for _ in range(args.runs)]
+    # Rounds interleave the servers, in alternating order, so a neighbour's burst on this shared
+    # machine (or a slow drift of its load) hits all three alike.
+    rounds = []
+    for n in range(args.runs):
+        order = SERVERS if n % 2 == 0 else tuple(reversed(SERVERS))
+        rounds.append({s: run_server(s, url, payload, args) for s in order})
     table = report(rounds, args)
     print(table)
     if args.record:
@@ -148,14 +164,16 @@ def report(rounds: list[dict[str, dict[str, loadgen.Result]]], args: argparse.Na
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
         "",
         f"`python -m bench.api --database {args.database} --clients {args.clients} "
-        f"--seconds {args.seconds:g} --runs {args.runs}` on {machine()}; 64 connections, servers on core 1 "
-        f"one at a time, load generator on core 0. Medians of {args.runs} interleaved rounds.",
+        f"--seconds {args.seconds:g} --runs {args.runs} --warmup {args.warmup:g}` on {machine()}; "
+        "64 connections, servers on core 1 one at a time, load generator on core 0. "
+        f"Medians of {args.runs} interleaved rounds (order alternating).",
         "",
         "| route | Switchboard rps | DB ceiling rps | ratio (target) | memory ceiling rps | ratio "
         "| p99 ms: ours / DB ceiling | p99 ratio (≤ 1.5) | errors |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     routes = {"read": "GET /api/v1/clients/{id}", "write": "POST /api/v1/clients"}
+    summary: list[str] = []
     for name, route in routes.items():
         rps = {s: statistics.median([r[s][name].rps for r in rounds]) for s in SERVERS}
         p99 = {s: statistics.median([r[s][name].p99 for r in rounds]) for s in SERVERS}
@@ -163,6 +181,9 @@ def report(rounds: list[dict[str, dict[str, loadgen.Result]]], args: argparse.Na
         ours, db, memory = rps["switchboard"], rps["database ceiling"], rps["memory ceiling"]
         ratio, p99_ratio = ours / db, p99["switchboard"] / p99["database ceiling"]
         met = "met" if ratio >= targets[name] and p99_ratio <= 1.5 else "not met"
+        summary.append(
+            f"{name} {ratio:.2f} of the DB ceiling (≥ {targets[name]}), p99 {p99_ratio:.2f}× (≤ 1.5): {met}"
+        )
         lines.append(
             f"| {route} | {ours:,.0f} | {db:,.0f} | {ratio:.2f} (≥ {targets[name]}: {met}) | "
             f"{memory:,.0f} | {ours / memory:.2f} | "
@@ -173,7 +194,12 @@ def report(rounds: list[dict[str, dict[str, loadgen.Result]]], args: argparse.Na
         for name in routes
         for server in SERVERS
     )
-    lines += ["", f"Each round's rps: {each}."]
+    lines += [
+        "",
+        f"Each round's rps: {each}.",
+        "",
+        f"**Summary, {args.database}:** " + "; ".join(summary) + ".",
+    ]
     return "\n".join(lines)
 
 

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.util import await_only
+from sqlalchemy.util.concurrency import in_greenlet
+
+from adapters.sqlalchemy.fastpath import DriverReaders, postgres_readers, sqlite_readers
 
 
 def async_url(database_url: str) -> str:
@@ -19,6 +24,17 @@ def async_url(database_url: str) -> str:
     return url.render_as_string(hide_password=False)
 
 
+_READERS: weakref.WeakKeyDictionary[Engine, DriverReaders] = weakref.WeakKeyDictionary()
+
+SQLITE_READERS = 5
+"""Driver readers per SQLite engine: SQLAlchemy's default pool size, which the engine keeps."""
+
+
+def readers_of(engine: AsyncEngine) -> DriverReaders | None:
+    """The driver readers of an engine made here, for read-only units of work; None for others."""
+    return _READERS.get(engine.sync_engine)
+
+
 def create_engine(database_url: str, *, echo: bool = False, pool_size: int = 20) -> AsyncEngine:
     url = async_url(database_url)
     if url.startswith("sqlite"):
@@ -26,14 +42,38 @@ def create_engine(database_url: str, *, echo: bool = False, pool_size: int = 20)
         # one more trip to the driver's thread for every request.
         engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30}, pool_reset_on_return=None)
         sa.event.listen(engine.sync_engine, "connect", _tune_sqlite)
+        path = make_url(url).database
+        if path and path != ":memory:" and not path.startswith("file:") and not make_url(url).query:
+            # An in-memory database is one per connection: readers of their own would see nothing.
+            _add_readers(engine, sqlite_readers(engine.dialect, path, _tune_sqlite, SQLITE_READERS))
         return engine
     # A fixed pool: overflow connections are closed on return and reopened under load, which costs
     # a TCP (and TLS) handshake each time. Requests beyond the pool wait for a free connection.
+    connect_args = _postgres_args(url)
     engine = create_async_engine(
-        url, echo=echo, pool_size=pool_size, max_overflow=0, pool_timeout=30, connect_args=_postgres_args(url)
+        url, echo=echo, pool_size=pool_size, max_overflow=0, pool_timeout=30, connect_args=connect_args
     )
     sa.event.listen(engine.sync_engine.pool, "checkin", _end_autocommit)
+    if not echo:  # echo logs every statement; the driver readers would bypass it
+        dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+        # Half as many again as the pool: a process opens at most 1.5 × DATABASE_POOL_SIZE connections.
+        readers = postgres_readers(engine.dialect, dsn, connect_args, max(2, pool_size // 2))
+        _add_readers(engine, readers)
     return engine
+
+
+def _add_readers(engine: AsyncEngine, readers: DriverReaders) -> None:
+    _READERS[engine.sync_engine] = readers
+
+    def close_readers(_engine: Engine) -> None:
+        # AsyncEngine.dispose() runs the sync dispose in SQLAlchemy's greenlet, where awaiting works;
+        # a sync dispose elsewhere can only drop them.
+        if in_greenlet():
+            await_only(readers.close())
+        else:
+            readers.abandon()
+
+    sa.event.listen(engine.sync_engine, "engine_disposed", close_readers)
 
 
 def _end_autocommit(dbapi_connection: Any, _record: Any) -> None:

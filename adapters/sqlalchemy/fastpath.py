@@ -1,5 +1,5 @@
 """The API's hottest statements straight through the database driver: one row by primary key,
-and (on SQLite) one INSERT of a new row.
+and one INSERT of a new row; and the driver connections a read-only unit of work reads through.
 
 SQLAlchemy's execution path (execution context, result metadata) costs more than the query itself
 for a single-row primary-key read; measured on this machine, ~220 µs against ~95 µs through the
@@ -9,8 +9,12 @@ values converted by the very same result processors SQLAlchemy would use, so the
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import sqlite3
-from collections.abc import Callable
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,18 +47,177 @@ def _plan(table: sa.Table, dialect: Dialect) -> _Plan:
     return plan
 
 
-async def row_by_id(connection: AsyncConnection, table: sa.Table, entity_id: int) -> dict[str, Any] | None:
-    """The row of ``table`` with this id, as SQLAlchemy would return it, or None."""
+class DriverReaders:
+    """A small pool of bare driver connections for statements that need no transaction.
+
+    A read-only unit of work whose only statement is a primary-key read takes one of these
+    instead of checking out an SQLAlchemy connection: SQLAlchemy's checkout and return (engine
+    connection, pool events, greenlet hops) cost more CPU than the query. Each connection is set
+    up as SQLAlchemy sets up its own (JSON codecs on PostgreSQL, pragmas and functions on SQLite),
+    so a value reads the same either way. Readers run in autocommit and hold no session state, so
+    a connection goes back as it came: no reset round trip (asyncpg's own pool sends one).
+    """
+
+    def __init__(
+        self,
+        dialect: Dialect,
+        connect: Callable[[], Awaitable[Any]],
+        close: Callable[[Any], Awaitable[None]],
+        size: int,
+    ) -> None:
+        self.dialect = dialect
+        self._connect = connect
+        self._close = close
+        self._size = size
+        self._open = 0
+        self._idle: deque[Any] = deque()
+        self._waiters: deque[asyncio.Future[Any]] = deque()
+        self._closed = False
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[Any]:
+        """A driver connection for the block; one that failed mid-statement is closed, not reused."""
+        connection = await self._acquire()
+        try:
+            yield connection
+        except BaseException:
+            await self._discard(connection)
+            raise
+        await self._release(connection)
+
+    async def _acquire(self) -> Any:
+        if self._closed:
+            raise RuntimeError("the engine was disposed")
+        if self._idle:
+            return self._idle.pop()
+        if self._open >= self._size:
+            waiter: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+            self._waiters.append(waiter)
+            try:
+                handed = await waiter
+            except asyncio.CancelledError:
+                if waiter.done() and not waiter.cancelled():
+                    await self._release(waiter.result())  # handed over just as we gave up: pass it on
+                raise
+            if handed is not None:
+                return handed
+            # None: a connection was discarded, and its place is ours to open.
+        self._open += 1
+        try:
+            return await self._connect()
+        except BaseException:
+            self._open -= 1
+            self._pass_on(None)
+            raise
+
+    def _pass_on(self, connection: Any) -> bool:
+        """Hands a connection (or, with None, a free place) to the first waiter; False if none took it."""
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(connection)
+                return True
+        return False
+
+    async def _release(self, connection: Any) -> None:
+        if self._pass_on(connection):
+            return
+        if self._closed:  # the engine was disposed while this one was out
+            self._open -= 1
+            await self._close(connection)
+        else:
+            self._idle.append(connection)
+
+    async def _discard(self, connection: Any) -> None:
+        self._open -= 1
+        with contextlib.suppress(Exception):  # it was broken already; the caller's error is the one to see
+            await self._close(connection)
+        self._pass_on(None)
+
+    async def close(self) -> None:
+        self._closed = True
+        while self._idle:
+            self._open -= 1
+            await self._close(self._idle.pop())
+
+    def abandon(self) -> None:
+        """Closed without awaiting (a sync dispose): idle connections are dropped to the collector."""
+        self._closed = True
+        self._open -= len(self._idle)
+        self._idle.clear()
+
+
+def postgres_readers(dialect: Dialect, dsn: str, connect_args: dict[str, Any], size: int) -> DriverReaders:
+    """Readers over asyncpg, with the codecs SQLAlchemy's asyncpg dialect installs on its own connections."""
+    import asyncpg
+
+    class _Adapted:  # what the dialect's codec set-up reads: the asyncpg connection as ``_connection``
+        def __init__(self, connection: Any) -> None:
+            self._connection = connection
+
+    async def connect() -> Any:
+        connection = await asyncpg.connect(dsn, **connect_args)
+        adapted = _Adapted(connection)
+        try:
+            await dialect.setup_asyncpg_json_codec(adapted)  # type: ignore[attr-defined]
+            await dialect.setup_asyncpg_jsonb_codec(adapted)  # type: ignore[attr-defined]
+            if getattr(dialect, "_native_inet_types", None) is False:
+                await dialect._disable_asyncpg_inet_codecs(adapted)  # type: ignore[attr-defined]
+        except BaseException:
+            connection.terminate()
+            raise
+        return connection
+
+    async def close(connection: Any) -> None:
+        await connection.close(timeout=5)
+
+    return DriverReaders(dialect, connect, close, size)
+
+
+def sqlite_readers(dialect: Dialect, path: str, tune: Callable[[Any, Any], None], size: int) -> DriverReaders:
+    """Readers over aiosqlite, each tuned by ``tune`` (the engine's pragmas and functions) in its thread."""
+    import aiosqlite
+
+    async def connect() -> Any:
+        connection = await aiosqlite.connect(path, timeout=30)
+        try:
+            # The engine's own "connect" listener, run in the connection's thread like its queries.
+            await connection._execute(tune, connection._conn, None)  # type: ignore[no-untyped-call]
+        except BaseException:
+            await connection.close()
+            raise
+        return connection
+
+    async def close(connection: Any) -> None:
+        await connection.close()
+
+    return DriverReaders(dialect, connect, close, size)
+
+
+async def _fetch_one(driver: Any, dialect: Dialect, sql: str, entity_id: int) -> Any:
+    if dialect.name == "postgresql":
+        return await driver.fetchrow(sql, entity_id)
+    # One trip to aiosqlite's thread instead of three (execute, fetch, close): each trip is a
+    # hand-over of the GIL, which under load costs more than the query.
+    rows = await driver.execute_fetchall(sql, (entity_id,))
+    return rows[0] if rows else None
+
+
+async def row_by_id(connection: Any, table: sa.Table, entity_id: int) -> dict[str, Any] | None:
+    """The row of ``table`` with this id, as SQLAlchemy would return it, or None.
+
+    ``connection`` is an AsyncConnection, or a read-only unit of work's connection that may
+    answer from a driver reader without opening an SQLAlchemy connection at all.
+    """
     plan = _plan(table, connection.dialect)
-    driver = (await connection.get_raw_connection()).driver_connection
-    assert driver is not None
-    if connection.dialect.name == "postgresql":
-        record = await driver.fetchrow(plan.sql, entity_id)
+    readers: DriverReaders | None = getattr(connection, "readers_instead", lambda: None)()
+    if readers is not None:
+        async with readers.connection() as driver:
+            record = await _fetch_one(driver, readers.dialect, plan.sql, entity_id)
     else:
-        # One trip to aiosqlite's thread instead of three (execute, fetch, close): each trip is a
-        # hand-over of the GIL, which under load costs more than the query.
-        rows = await driver.execute_fetchall(plan.sql, (entity_id,))
-        record = rows[0] if rows else None
+        driver = (await connection.get_raw_connection()).driver_connection
+        assert driver is not None
+        record = await _fetch_one(driver, connection.dialect, plan.sql, entity_id)
     if record is None:
         return None
     return {
@@ -94,24 +257,53 @@ async def insert_returning_id(
 ) -> int:
     """Inserts one row and returns its new id, in the connection's transaction.
 
-    On SQLite the statement goes to the driver in one trip to aiosqlite's thread, where SQLAlchemy
-    takes four (cursor, execute, fetch, close); every value passes SQLAlchemy's own bind processor,
-    so the stored row is the same. The driver shares SQLite's connection-wide transaction: the row
-    commits or rolls back with the rest of the unit of work. Elsewhere SQLAlchemy runs
-    ``statement`` (an INSERT ... RETURNING id): asyncpg's adapter opens its transaction lazily,
-    and a statement sent behind its back would run outside it.
+    The statement goes to the driver in one call (on SQLite one trip to aiosqlite's thread, where
+    SQLAlchemy takes four: cursor, execute, fetch, close); every value passes SQLAlchemy's own bind
+    processor, so the stored row is the same. On SQLite the driver shares the connection-wide
+    transaction. asyncpg's adapter opens its transaction lazily, on its first statement: it is
+    opened here first, the adapter's own way, so the row commits or rolls back with the rest of
+    the unit of work. ``statement`` (an INSERT ... RETURNING id) is what SQLAlchemy would run, for
+    a connection that is in no transaction (nothing here would open one behind its back).
     """
-    if connection.dialect.name != "sqlite":
+    raw = await connection.get_raw_connection()
+    adapter: Any = raw.dbapi_connection
+    postgres = connection.dialect.name == "postgresql"
+    if postgres and not _in_adapter_transaction(connection, adapter):
         return int((await connection.execute(statement, values)).scalar_one())
     plan = _insert(table, connection.dialect, tuple(values))
     parameters = tuple(
         values[name] if process is None else process(values[name])
         for name, process in zip(plan.names, plan.processors, strict=True)
     )
-    driver = (await connection.get_raw_connection()).driver_connection
+    driver = raw.driver_connection
     assert driver is not None
     try:
+        if postgres:
+            if adapter._transaction is None:
+                await adapter._start_transaction()  # BEGIN, as the adapter's next statement would
+            return int(await driver.fetchval(plan.sql, *parameters))
         rows = await driver.execute_fetchall(plan.sql, parameters)
     except sqlite3.IntegrityError as error:  # wrapped as SQLAlchemy would, for the callers' guards
         raise IntegrityError(plan.sql, parameters, error) from error
+    except Exception as error:
+        if postgres and _is_integrity_error(error):
+            raise IntegrityError(plan.sql, parameters, error) from error
+        raise
     return int(next(iter(rows))[0])
+
+
+def _in_adapter_transaction(connection: AsyncConnection, adapter: Any) -> bool:
+    """Whether SQLAlchemy holds a transaction on this connection that asyncpg's adapter will open."""
+    return (
+        connection.in_transaction()
+        and getattr(adapter, "isolation_level", None) != "autocommit"
+        and not getattr(adapter, "autocommit", False)
+        and hasattr(adapter, "_start_transaction")
+        and hasattr(adapter, "_transaction")
+    )
+
+
+def _is_integrity_error(error: Exception) -> bool:
+    import asyncpg
+
+    return isinstance(error, asyncpg.exceptions.IntegrityConstraintViolationError)

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Any, Generic, Self, TypeVar, overload
+from typing import Any, Generic, Self, TypeVar, cast, overload
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.util.concurrency import in_greenlet
 
 from adapters.sqlalchemy import tables as t
 from adapters.sqlalchemy.bulk_import import SqlHistoryImport
 from adapters.sqlalchemy.communications import SqlCommunications
 from adapters.sqlalchemy.decisions import SqlDecisionLog
 from adapters.sqlalchemy.dispatch import SqlDispatchQueue
+from adapters.sqlalchemy.engine import readers_of
 from adapters.sqlalchemy.events import SqlEventLog
+from adapters.sqlalchemy.fastpath import DriverReaders
 from adapters.sqlalchemy.filters import RelationFilter, related
 from adapters.sqlalchemy.groups import SqlClientGroups
 from adapters.sqlalchemy.mailings import SqlMailingRuns, SqlMailings
@@ -149,12 +152,123 @@ def _plain(table: sa.Table, entity: type[E], kind: str) -> Callable[[AsyncConnec
     return lambda conn: SqlRepository(conn, table, entity, kind)
 
 
+class Connections:
+    """SQLAlchemy connections kept checked out between units of work, for the next writer.
+
+    A writer's connection goes back here, not to the pool: the checkout and return (connection
+    object, pool events, reset, greenlet hops) cost a write more CPU than its BEGIN. At most
+    ``keep`` wait here. A connection goes back to the pool instead when anyone is waiting on the
+    pool, when it was invalidated, or when it still holds a transaction. A reader that needs a
+    connection takes a kept one first, so none idles here while a reader waits on the pool.
+    """
+
+    def __init__(self, engine: AsyncEngine, keep: int) -> None:
+        self._engine = engine
+        self._keep = keep
+        self.dialect = engine.dialect
+        self._idle: list[AsyncConnection] = []
+        self._connecting = 0
+        self._closed = False
+        sa.event.listen(engine.sync_engine, "engine_disposed", self._dispose)
+
+    async def take(self) -> AsyncConnection:
+        while self._idle:
+            conn = self._idle.pop()
+            if not (conn.closed or conn.invalidated):
+                return conn
+        self._connecting += 1
+        try:
+            return await self._engine.connect()
+        finally:
+            self._connecting -= 1
+
+    async def give_back(self, conn: AsyncConnection) -> None:
+        if (
+            self._closed
+            or self._connecting
+            or len(self._idle) >= self._keep
+            or conn.closed
+            or conn.invalidated
+            or conn.in_transaction()
+        ):
+            await conn.close()
+        else:
+            self._idle.append(conn)
+
+    def _dispose(self, _engine: Any) -> None:
+        # Runs after the pool was disposed: a kept connection returned to it now would never be
+        # closed, so each is invalidated (its driver connection closed) instead. AsyncEngine.dispose()
+        # runs this in SQLAlchemy's greenlet, where the driver can be awaited; a sync dispose
+        # elsewhere can only drop them to the collector.
+        self._closed = True
+        idle, self._idle = self._idle, []
+        if in_greenlet():
+            for conn in idle:
+                if conn.sync_connection is not None:
+                    conn.sync_connection.invalidate()
+                    conn.sync_connection.close()
+
+
+async def _autocommit_connection(connections: Connections) -> AsyncConnection:
+    conn = await connections.take()
+    if conn.dialect.name != "sqlite":
+        # SQLite's driver opens no transaction for a SELECT; elsewhere autocommit spares the
+        # BEGIN and ROLLBACK round trips a read does not need. Set on asyncpg's adapter itself:
+        # SQLAlchemy's isolation_level option costs ~50 µs of CPU to set and reset per read.
+        # The engine resets the flag when the pool takes the connection back (engine.py).
+        (await conn.get_raw_connection()).dbapi_connection.autocommit = True  # type: ignore[union-attr]
+    return conn
+
+
+class ReadConnection:
+    """A read-only unit of work's connection, checked out only when a statement needs SQLAlchemy.
+
+    Until then a primary-key read (``fastpath.row_by_id``) runs on a driver reader, a bare
+    driver connection taken for that one statement: reads run in autocommit, where each statement
+    sees the latest commit whichever connection runs it, so nothing is lost by not sharing one.
+    Once opened, the SQLAlchemy connection serves every statement, the primary-key reads included.
+    """
+
+    def __init__(self, connections: Connections, readers: DriverReaders | None) -> None:
+        self._connections = connections
+        self._readers = readers
+        self._conn: AsyncConnection | None = None
+        self.dialect = connections.dialect
+
+    def readers_instead(self) -> DriverReaders | None:
+        """The driver readers to use for a single statement, while no SQLAlchemy connection is open."""
+        return self._readers if self._conn is None else None
+
+    async def opened(self) -> AsyncConnection:
+        if self._conn is None:
+            self._conn = await _autocommit_connection(self._connections)
+        return self._conn
+
+    async def execute(self, *args: Any, **kwargs: Any) -> Any:
+        return await (await self.opened()).execute(*args, **kwargs)
+
+    async def stream(self, *args: Any, **kwargs: Any) -> Any:
+        return await (await self.opened()).stream(*args, **kwargs)
+
+    async def get_raw_connection(self) -> Any:
+        return await (await self.opened()).get_raw_connection()
+
+    def in_transaction(self) -> bool:
+        return False
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            await conn.close()
+
+
 class SqlUnitOfWork:
     """One connection and, unless read-only, one transaction.
 
     Repositories are made on first use: a request that reads one client builds one repository.
     A read-only unit of work runs in autocommit, saving the BEGIN and ROLLBACK round trips that a
-    single SELECT does not need; it refuses to commit.
+    single SELECT does not need; it refuses to commit. It checks out its connection only when a
+    statement needs one (``ReadConnection``): a primary-key read alone runs on a driver reader.
     """
 
     def __init__(
@@ -164,12 +278,17 @@ class SqlUnitOfWork:
         read_only: bool = False,
         write_lock: asyncio.Lock | None = None,
         bus: EventBus | None = None,
+        readers: DriverReaders | None = None,
+        connections: Connections | None = None,
     ) -> None:
         self._engine = engine
         self._bus = bus
+        self._connections = connections or Connections(engine, keep=0)
         self._read_only = read_only
         self._write_lock = None if read_only else write_lock
+        self._readers = readers
         self._conn: AsyncConnection | None = None
+        self._reads: ReadConnection | None = None
         self._repositories: dict[str, Any] = {}
 
     companies = _Repository(_plain(t.companies, Company, "company"))
@@ -213,36 +332,47 @@ class SqlUnitOfWork:
 
     @property
     def connection(self) -> AsyncConnection:
+        if self._reads is not None:
+            # Duck-typed: repositories use execute, stream, dialect and get_raw_connection only.
+            return cast(AsyncConnection, self._reads)
         if self._conn is None:
             raise RuntimeError("the unit of work is not open: use it in `async with`")
         return self._conn
 
     async def __aenter__(self) -> Self:
+        if self._read_only:
+            self._reads = ReadConnection(self._connections, self._readers)
+            return self
         if self._write_lock is not None:
             await self._write_lock.acquire()
         try:
-            conn = await self._engine.connect()
+            conn = await self._connections.take()
         except BaseException:
             self._release()
             raise
-        if not self._read_only:
+        try:
             await conn.begin()
-        elif conn.dialect.name != "sqlite":
-            # SQLite's driver opens no transaction for a SELECT; elsewhere autocommit spares the
-            # BEGIN and ROLLBACK round trips a read does not need. Set on asyncpg's adapter itself:
-            # SQLAlchemy's isolation_level option costs ~50 µs of CPU to set and reset per read.
-            # The engine resets the flag when the pool takes the connection back (engine.py).
-            (await conn.get_raw_connection()).dbapi_connection.autocommit = True  # type: ignore[union-attr]
+        except BaseException:
+            await self._connections.give_back(conn)
+            self._release()
+            raise
         self._conn = conn
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
+        if self._reads is not None:
+            reads, self._reads = self._reads, None
+            try:
+                await reads.close()
+            finally:
+                self._repositories.clear()
+            return
         assert self._conn is not None
         try:
             if self._conn.in_transaction():
                 await self._conn.rollback()
         finally:
-            await self._conn.close()
+            await self._connections.give_back(self._conn)
             self._conn = None
             self._release()
             self._repositories.clear()
@@ -252,9 +382,9 @@ class SqlUnitOfWork:
             self._write_lock.release()
 
     async def commit(self) -> None:
-        assert self._conn is not None
         if self._read_only:
             raise RuntimeError("a read-only unit of work cannot commit")
+        assert self._conn is not None
         await self._conn.commit()
         log = self._repositories.get("events")
         # After the commit, never inside it: a reader that hears the ring must find the rows.
@@ -270,9 +400,21 @@ class SqlUnitOfWorkFactory:
         # for the file lock and sleeping in SQLite's busy handler; other processes still wait
         # on busy_timeout.
         self._write_lock = asyncio.Lock() if engine.dialect.name == "sqlite" else None
+        self._readers = readers_of(engine)
+        # SQLite writes one at a time, so one kept connection serves every writer.
+        pool_size = getattr(engine.pool, "size", lambda: 2)()
+        keep = 1 if engine.dialect.name == "sqlite" else max(1, pool_size // 2)
+        self._connections = Connections(engine, keep)
 
     def __call__(self, *, read_only: bool = False) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, read_only=read_only, write_lock=self._write_lock, bus=self.bus)
+        return SqlUnitOfWork(
+            self.engine,
+            read_only=read_only,
+            write_lock=self._write_lock,
+            bus=self.bus,
+            readers=self._readers,
+            connections=self._connections,
+        )
 
 
 # mypy holds the adapter to its port here: a missing or mistyped repository fails the type check.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from typing import Any
@@ -10,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.sqlalchemy.engine import readers_of
 from adapters.sqlalchemy.fastpath import insert_returning_id, row_by_id
 from adapters.sqlalchemy.repository import statements
 from adapters.sqlalchemy.tables import clients
@@ -115,5 +117,114 @@ async def test_a_writer_after_a_reader_on_the_same_connection_gets_its_transacti
             # no commit: the row must vanish with the transaction
         async with factory(read_only=True) as uow:
             assert await uow.clients.count() == 0
+    finally:
+        await engine.dispose()
+
+
+async def test_a_read_only_unit_of_work_reads_by_id_on_a_driver_reader_as_sqlalchemy_reads(
+    engine: AsyncEngine,
+) -> None:
+    readers = readers_of(engine)
+    assert readers is not None, "an engine made by create_engine has driver readers"
+    values = client_values(social_media={"vk": "id1"})
+    async with engine.begin() as connection:
+        new_id = await insert_returning_id(connection, clients, values, statements(clients).insert)
+    factory = SqlUnitOfWorkFactory(engine)
+    async with factory(read_only=True) as uow:
+        on_reader = await uow.clients.get(new_id)
+        assert uow.connection.readers_instead() is readers  # type: ignore[attr-defined]
+        # A statement that needs SQLAlchemy opens the connection; reads by id then use it too.
+        listed = await uow.clients.get_many([new_id])
+        assert uow.connection.readers_instead() is None  # type: ignore[attr-defined]
+        on_connection = await uow.clients.get(new_id)
+    assert on_reader is not None
+    assert on_reader == on_connection == listed[new_id]
+    assert on_reader.social_media == {"vk": "id1"} and on_reader.birth_date == date(1990, 5, 17)
+    assert on_reader.create_time == NOW and on_reader.phones == ["+79161234567"]
+
+
+async def test_driver_readers_are_bounded_and_hand_connections_to_waiters(engine: AsyncEngine) -> None:
+    readers = readers_of(engine)
+    assert readers is not None
+    size = readers._size
+    factory = SqlUnitOfWorkFactory(engine)
+    async with factory() as uow:
+        client = await uow.clients.add(Client(first_name="Kept", create_time=NOW, update_time=NOW))
+        await uow.commit()
+    assert client.id is not None
+
+    async def read() -> str | None:
+        async with factory(read_only=True) as uow:
+            found = await uow.clients.get(client.id)  # type: ignore[arg-type]
+            return found.first_name if found else None
+
+    names = await asyncio.gather(*(read() for _ in range(size * 4)))
+    assert names == ["Kept"] * (size * 4)
+    assert readers._open <= size and len(readers._idle) == readers._open
+
+
+async def test_a_reader_whose_statement_fails_is_closed_not_reused(engine: AsyncEngine) -> None:
+    readers = readers_of(engine)
+    assert readers is not None
+    with pytest.raises(Exception):  # noqa: B017 - the driver's own error type differs per database
+        async with readers.connection() as driver:
+            opened = readers._open
+            if engine.dialect.name == "sqlite":
+                await driver.execute_fetchall("SELECT * FROM no_such_table", ())
+            else:
+                await driver.fetchrow("SELECT * FROM no_such_table")
+    assert readers._open == opened - 1
+    async with readers.connection() as driver:
+        assert driver is not None
+
+
+async def test_disposing_the_engine_closes_its_readers(engine: AsyncEngine) -> None:
+    readers = readers_of(engine)
+    assert readers is not None
+    async with readers.connection():
+        pass
+    assert readers._open == 1
+    await engine.dispose()
+    assert readers._open == 0
+    with pytest.raises(RuntimeError, match="disposed"):
+        async with readers.connection():
+            pass
+
+
+async def test_a_driver_insert_shares_its_transaction_with_the_statements_after_it(
+    engine: AsyncEngine,
+) -> None:
+    factory = SqlUnitOfWorkFactory(engine)
+    async with factory() as uow:
+        added = await uow.clients.add(Client(first_name="First", create_time=NOW, update_time=NOW))
+        assert await uow.clients.count() == 1  # through SQLAlchemy, in the same transaction
+        async with engine.connect() as other:  # not committed: invisible elsewhere
+            assert (await other.execute(sa.select(sa.func.count()).select_from(clients))).scalar_one() == 0
+        await uow.commit()
+    async with factory(read_only=True) as uow:
+        assert (await uow.clients.get(added.id)) == added  # type: ignore[arg-type]
+
+
+@pytest.mark.postgres
+async def test_kept_writer_connections_never_starve_the_pool(postgres_url: str) -> None:
+    # Two pooled connections, many writers and readers at once: a connection kept for the next
+    # writer must go back to the pool whenever somebody waits there, or this waits 30 s and fails.
+    engine = create_engine(postgres_url, pool_size=2)
+    await empty_all_tables(engine)
+    factory = SqlUnitOfWorkFactory(engine)
+
+    async def write(n: int) -> None:
+        async with factory() as uow:
+            await uow.clients.add(Client(first_name=f"W{n}", create_time=NOW, update_time=NOW))
+            await uow.commit()
+
+    async def count() -> int:
+        async with factory(read_only=True) as uow:
+            return await uow.clients.count()  # needs an SQLAlchemy connection
+
+    try:
+        async with asyncio.timeout(20):
+            await asyncio.gather(*(write(n) for n in range(12)), *(count() for _ in range(12)))
+            assert await count() == 12
     finally:
         await engine.dispose()

@@ -1,0 +1,206 @@
+"""One request at a time through the ASGI apps, in this process: CPU per request, and a profile.
+
+    .venv/bin/python -m bench.inprocess [--database postgres|sqlite] [--requests 2000] [--profile read]
+
+Calls Switchboard's app and the database ceiling's app (bench/ceiling_db.py) directly with ASGI
+messages, no HTTP server and no sockets, alternating blocks of requests (A/B/A/B) so that a
+neighbour's load falls on both. CPU time of this process per request (the database server's own
+CPU is not counted, and is the same for both) is steadier than throughput on a shared machine.
+``--profile read|write`` prints a cProfile (CPU time) of Switchboard's requests of that kind
+(``--profile-app ceiling`` for the ceiling's).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import importlib
+import io
+import os
+import pstats
+import random
+import statistics
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from bench.api import ADMIN, NEW_CLIENT, prepare_database
+
+App = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
+
+
+class Lifespan:
+    """Runs an ASGI app's lifespan startup, and its shutdown on close."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self.task = asyncio.ensure_future(
+            self.app({"type": "lifespan", "asgi": {"version": "3.0"}}, self.inbox.get, self.outbox.put)
+        )
+        await self.inbox.put({"type": "lifespan.startup"})
+        message = await self.outbox.get()
+        assert message["type"] == "lifespan.startup.complete", message
+
+    async def stop(self) -> None:
+        await self.inbox.put({"type": "lifespan.shutdown"})
+        await self.outbox.get()
+        assert self.task is not None
+        await self.task
+
+
+def scope(method: str, path: str, headers: dict[str, str], body: bytes) -> dict[str, Any]:
+    raw = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+    raw.append((b"host", b"127.0.0.1"))
+    if body:
+        raw.append((b"content-length", str(len(body)).encode()))
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": raw,
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+        "state": {},
+    }
+
+
+async def call(app: App, method: str, path: str, headers: dict[str, str], body: bytes = b"") -> int:
+    sent = False
+    status = 0
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        if sent:
+            await asyncio.sleep(3600)
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+
+    await app(scope(method, path, headers, body), receive, send)
+    return status
+
+
+def requests_for(kind: str, clients: int, auth: dict[str, str], n: int) -> list[tuple[str, str, dict, bytes]]:
+    rng = random.Random(1)
+    if kind == "read":
+        return [("GET", f"/api/v1/clients/{rng.randint(1, clients)}", auth, b"") for _ in range(n)]
+    headers = {**auth, "Content-Type": "application/json"}
+    return [("POST", "/api/v1/clients", headers, NEW_CLIENT.encode())] * n
+
+
+async def block(app: App, requests: list[tuple[str, str, dict, bytes]], expect: int) -> float:
+    """CPU seconds of this process per request, over the block."""
+    start = time.process_time()
+    for method, path, headers, body in requests:
+        status = await call(app, method, path, headers, body)
+        if status != expect:
+            raise RuntimeError(f"{method} {path} answered {status}")
+    return (time.process_time() - start) / len(requests)
+
+
+def by_module(stats: pstats.Stats, requests: int) -> str:
+    """Python calls and CPU per request, by the module they are in: a steady measure under load."""
+    calls: dict[str, list[float]] = {}
+    for (path, _, _), (primitive, _, tottime, _, _) in stats.stats.items():  # type: ignore[attr-defined]
+        module = path.split("site-packages/")[-1].split("/work/wt-hotpath/")[-1]
+        module = "/".join(module.split("/")[:2]) if "site-packages" in path else module
+        entry = calls.setdefault(module, [0, 0.0])
+        entry[0] += primitive
+        entry[1] += tottime
+    total = sum(c for c, _ in calls.values())
+    lines = [f"{total / requests:.0f} calls per request"]
+    for module, (count, cpu) in sorted(calls.items(), key=lambda kv: -kv[1][0])[:25]:
+        lines.append(f"  {count / requests:6.1f} calls {cpu / requests * 1e6:6.1f} µs  {module}")
+    return "\n".join(lines)
+
+
+def load_app(module: str, env: dict[str, str]) -> App:
+    os.environ.update(env)
+    return importlib.import_module(module).app  # type: ignore[no-any-return]
+
+
+async def run(args: argparse.Namespace, url: str) -> None:
+    ours = load_app(
+        "entrypoints.asgi", {"DATABASE_URL": url, "ADMIN_PASSWORD": "admin", "IN_PROCESS_WORKER": "0"}
+    )
+    ceiling = load_app("bench.ceiling_db", {"CEILING_DATABASE_URL": url})
+    apps = {"switchboard": (ours, ADMIN), "ceiling": (ceiling, {})}
+    lifespans = [Lifespan(app) for app, _ in apps.values()]
+    for lifespan in lifespans:
+        await lifespan.start()
+    try:
+        per_block = max(50, args.requests // args.blocks)
+        for kind, expect in (("read", 200), ("write", 201)):
+            cpu: dict[str, list[float]] = {name: [] for name in apps}
+            for app, auth in apps.values():  # warm-up: caches, prepared statements, pools
+                await block(app, requests_for(kind, args.clients, auth, 100), expect)
+            for _ in range(args.blocks):
+                for name, (app, auth) in apps.items():
+                    cpu[name].append(
+                        await block(app, requests_for(kind, args.clients, auth, per_block), expect)
+                    )
+            ours_us = statistics.median(cpu["switchboard"]) * 1e6
+            ceiling_us = statistics.median(cpu["ceiling"]) * 1e6
+            print(
+                f"{args.database} {kind}: Switchboard {ours_us:.0f} µs CPU/request, "
+                f"ceiling {ceiling_us:.0f} µs; "
+                f"ratio (ceiling/ours) {ceiling_us / ours_us:.2f}",
+                flush=True,
+            )
+            if args.profile == kind:
+                profiler = cProfile.Profile(time.process_time)
+                profiler.enable()
+                app, auth = apps[args.profile_app]
+                await block(app, requests_for(kind, args.clients, auth, per_block), expect)
+                profiler.disable()
+                out = io.StringIO()
+                stats = pstats.Stats(profiler, stream=out)
+                stats.sort_stats(args.sort).print_stats(args.lines)
+                print(out.getvalue())
+                print(by_module(stats, per_block))
+                if args.callers:
+                    stats.print_callers(args.callers)
+                    print(out.getvalue()[-6000:])
+    finally:
+        for lifespan in lifespans:
+            await lifespan.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--database", choices=["postgres", "sqlite"], default="postgres")
+    parser.add_argument("--clients", type=int, default=2_000)
+    parser.add_argument("--requests", type=int, default=2_000, help="per app and kind, over all blocks")
+    parser.add_argument("--blocks", type=int, default=10, help="alternating blocks per app")
+    parser.add_argument("--profile", choices=["read", "write"])
+    parser.add_argument("--profile-app", choices=["switchboard", "ceiling"], default="switchboard")
+    parser.add_argument("--sort", default="tottime")
+    parser.add_argument("--callers", help="also print who calls functions matching this")
+    parser.add_argument("--lines", type=int, default=45)
+    args = parser.parse_args()
+    url = prepare_database(args.database, args.clients)
+    import uvloop
+
+    uvloop.run(run(args, url))
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
