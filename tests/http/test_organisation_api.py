@@ -263,12 +263,20 @@ def test_nothing_is_created_by_a_refused_request(client: Client, kind: Kind) -> 
 
 
 @each_kind
-@pytest.mark.parametrize("key", ["999", "no-such-thing", "²", "99999999999999999999999"])
+@pytest.mark.parametrize("key", ["999", "no-such-thing", "²"])
 def test_an_unknown_id_or_name_answers_404_on_every_route(client: Client, kind: Kind, key: str) -> None:
     made(client, kind, "item1")
     for method, body in [("GET", None), ("PUT", kind.change), ("PATCH", kind.change), ("DELETE", None)]:
         missing = error(client.request(method, f"{kind.path}/{key}", json=body), 404)
         assert "not found" in missing["message"], (method, key)
+
+
+@each_kind
+def test_an_id_beyond_64_bits_is_a_400_naming_the_key_on_every_route(client: Client, kind: Kind) -> None:
+    made(client, kind, "item1")
+    for method, body in [("GET", None), ("PUT", kind.change), ("PATCH", kind.change), ("DELETE", None)]:
+        refused = error(client.request(method, f"{kind.path}/99999999999999999999999", json=body), 400)
+        assert refused["details"][0]["field"] == "key", method
 
 
 @each_kind
@@ -357,9 +365,13 @@ def test_create_change_and_delete_on_a_real_database(sql_client: Client) -> None
 
 
 def test_ids_beyond_what_the_database_holds_are_simply_not_found(sql_client: Client) -> None:
-    for key in ("2147483648", "9223372036854775808", "99999999999999999999999"):
+    for key in ("2147483648", "9223372036854775807"):
         error(sql_client.get(f"{COMPANIES}/{key}"), 404)
         error(sql_client.delete(f"{ROLES}/{key}"), 404)
+    for key in ("9223372036854775808", "99999999999999999999999"):  # no id can be this large
+        error(sql_client.get(f"{COMPANIES}/{key}"), 400)
+        error(sql_client.delete(f"{ROLES}/{key}"), 400)
+    for key in ("2147483648", "9223372036854775808", "99999999999999999999999"):
         assert sql_client.get(f"{DEPARTMENTS}?companyId={key}").json()["items"] == []
         assert sql_client.get(f"{EMPLOYEES}?roleId={key}").json()["items"] == []
 
