@@ -9,8 +9,9 @@ needs a login only; every change is checked against the caller's send grant by t
 from datetime import datetime
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar import Controller, Request, Response, get, post, route
 from litestar.di import NamedDependency, Provide
+from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath, JSONBody, QueryParameter, SkipValidation
 
 from application.communications.bulk import BulkStatusUpdate
@@ -209,27 +210,6 @@ class CommunicationsController(Controller):
         details = await communications.details(key_of(key))
         return communication_out(details.communication, details.external_ids)
 
-    @patch("/{key:str}", summary="Change a communication's fields", operation_id="changeCommunication")
-    async def change_communication(
-        self,
-        request: Request[Principal, Any, Any],
-        communications: NamedDependency[Communications],
-        key: FromPath[str],
-        data: JSONBody[CommunicationPatch],
-    ) -> CommunicationOut:
-        return communication_out(await communications.edit(request.user, key_of(key), data.patch()))
-
-    @delete(
-        "/{key:str}", summary="Delete a communication with its history", operation_id="deleteCommunication"
-    )
-    async def delete_communication(
-        self,
-        request: Request[Principal, Any, Any],
-        communications: NamedDependency[Communications],
-        key: FromPath[str],
-    ) -> None:
-        await communications.delete(request.user, key_of(key))
-
     @post(
         "/{key:str}/start",
         status_code=200,
@@ -244,53 +224,6 @@ class CommunicationsController(Controller):
     ) -> CommunicationOut:
         return communication_out(await communications.start(request.user, key_of(key)))
 
-    @post(
-        "/{key:str}/close",
-        status_code=200,
-        summary="-> done (finish time set)",
-        operation_id="closeCommunication",
-    )
-    async def close(
-        self,
-        request: Request[Principal, Any, Any],
-        communications: NamedDependency[Communications],
-        key: FromPath[str],
-        data: JSONBody[CloseIn | None] = None,
-    ) -> CommunicationOut:
-        result = data.result if data is not None else None
-        return communication_out(await communications.close(request.user, key_of(key), result))
-
-    @post(
-        "/{key:str}/fail",
-        status_code=200,
-        summary="-> failed ('out'), with a reason",
-        operation_id="failCommunication",
-    )
-    async def fail(
-        self,
-        request: Request[Principal, Any, Any],
-        communications: NamedDependency[Communications],
-        key: FromPath[str],
-        data: JSONBody[FailIn],
-    ) -> CommunicationOut:
-        return communication_out(await communications.fail(request.user, key_of(key), data.reason))
-
-    @post(
-        "/{key:str}/cancel",
-        status_code=200,
-        summary="-> cancelled (planned only)",
-        operation_id="cancelCommunication",
-    )
-    async def cancel(
-        self,
-        request: Request[Principal, Any, Any],
-        communications: NamedDependency[Communications],
-        key: FromPath[str],
-        data: JSONBody[CancelIn | None] = None,
-    ) -> CommunicationOut:
-        reason = data.reason if data is not None else None
-        return communication_out(await communications.cancel(request.user, key_of(key), reason))
-
     @get(
         "/{key:str}/history", summary="Every change: who, when, from, to", operation_id="communicationHistory"
     )
@@ -301,4 +234,137 @@ class CommunicationsController(Controller):
         return history_out(found.communication, found.entries)
 
 
-CONTROLLERS = [CommunicationsController, list_communications, create_communication]
+# --- One handler per behaviour, registered under the /api/v1 path and the communications-service
+# one. The two differ only in the key: /api/v1 takes an id or a uuid, the service a uuid alone.
+
+
+def by_id_or_uuid(key: FromPath[str]) -> CommunicationKey:
+    return key_of(key)
+
+
+def by_uuid(uuid: FromPath[str]) -> CommunicationKey:
+    return uuid
+
+
+Target = NamedDependency[SkipValidation[CommunicationKey]]
+"""The communication a route names, as its path spells it."""
+
+V1_ITEM = "/api/v1/communications/{key:str}"
+SERVICE_ITEM = "/v2/communications/{uuid:str}"
+ON_V1: dict[str, Any] = {
+    "dependencies": {
+        "communications": use_case("communications"),
+        "target": Provide(by_id_or_uuid, sync_to_thread=False),
+    },
+    "exception_handlers": TRANSITION_HANDLERS,
+    "tags": ["communications"],
+}
+ON_SERVICE: dict[str, Any] = {
+    "dependencies": {
+        "communications": use_case("communications"),
+        "target": Provide(by_uuid, sync_to_thread=False),
+    },
+    "exception_handlers": TRANSITION_HANDLERS,
+    "tags": ["communications (seed 002)"],
+}
+
+
+async def change_communication(
+    request: Request[Principal, Any, Any],
+    communications: NamedDependency[Communications],
+    target: Target,
+    data: JSONBody[CommunicationPatch],
+) -> CommunicationOut:
+    return communication_out(await communications.edit(request.user, target, data.patch()))
+
+
+async def close_communication(
+    request: Request[Principal, Any, Any],
+    communications: NamedDependency[Communications],
+    target: Target,
+    data: JSONBody[CloseIn | None] = None,
+) -> CommunicationOut:
+    result = data.result if data is not None else None
+    return communication_out(await communications.close(request.user, target, result))
+
+
+async def fail_communication(
+    request: Request[Principal, Any, Any],
+    communications: NamedDependency[Communications],
+    target: Target,
+    data: JSONBody[FailIn],
+) -> CommunicationOut:
+    return communication_out(await communications.fail(request.user, target, data.reason))
+
+
+async def cancel_communication(
+    request: Request[Principal, Any, Any],
+    communications: NamedDependency[Communications],
+    target: Target,
+    data: JSONBody[CancelIn | None] = None,
+) -> CommunicationOut:
+    reason = data.reason if data is not None else None
+    return communication_out(await communications.cancel(request.user, target, reason))
+
+
+async def delete_communication(
+    request: Request[Principal, Any, Any], communications: NamedDependency[Communications], target: Target
+) -> None:
+    await communications.delete(request.user, target)
+
+
+def action(
+    handler: Any, method: str, path: str, summary: str, operation_id: str, on: dict[str, Any]
+) -> HTTPRouteHandler:
+    """``handler`` registered under one more path; each path keeps the method, summary and
+    OpenAPI operation id it had when it had a handler of its own. A POST action answers 200."""
+    status = 200 if method == "POST" else None
+    return route(
+        path, http_method=method, status_code=status, summary=summary, operation_id=operation_id, **on
+    )(handler)
+
+
+V1_ACTIONS = [
+    action(
+        change_communication,
+        "PATCH",
+        V1_ITEM,
+        "Change a communication's fields",
+        "changeCommunication",
+        ON_V1,
+    ),
+    action(
+        close_communication,
+        "POST",
+        f"{V1_ITEM}/close",
+        "-> done (finish time set)",
+        "closeCommunication",
+        ON_V1,
+    ),
+    action(
+        fail_communication,
+        "POST",
+        f"{V1_ITEM}/fail",
+        "-> failed ('out'), with a reason",
+        "failCommunication",
+        ON_V1,
+    ),
+    action(
+        cancel_communication,
+        "POST",
+        f"{V1_ITEM}/cancel",
+        "-> cancelled (planned only)",
+        "cancelCommunication",
+        ON_V1,
+    ),
+    action(
+        delete_communication,
+        "DELETE",
+        V1_ITEM,
+        "Delete a communication with its history",
+        "deleteCommunication",
+        ON_V1,
+    ),
+]
+
+CONTROLLERS = [CommunicationsController, list_communications, create_communication, *V1_ACTIONS]
