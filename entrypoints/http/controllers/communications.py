@@ -6,26 +6,23 @@ needs a login only; every change is checked against the caller's send grant by t
 
 # No `from __future__ import annotations`: Litestar must see the handlers' annotation objects.
 
-from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, Response, get, post, route
 from litestar.di import NamedDependency, Provide
 from litestar.handlers import HTTPRouteHandler
-from litestar.params import FromPath, JSONBody, QueryParameter, SkipValidation
+from litestar.params import FromPath, JSONBody, SkipValidation
 
 from application.communications.bulk import BulkStatusUpdate
 from application.communications.listing import CommunicationFilter, PageRequest
 from application.communications.records import CommunicationKey, Communications
-from application.queries import MAX_OFFSET, MAX_PAGE_SIZE
 from domain.access import Principal
-from domain.communications import CommunicationKind, DeliveryStatus, Direction, LifecycleStatus
 from domain.errors import InvalidTransition
 from domain.keys import id_or_name
 from entrypoints.http.errors import error_response
+from entrypoints.http.query_form import query_form
 from entrypoints.http.resource import use_case
 from entrypoints.http.schemas.communications import (
-    MAX_REF_ID,
     BulkOutcomeOut,
     BulkStatusIn,
     CancelIn,
@@ -37,85 +34,19 @@ from entrypoints.http.schemas.communications import (
     FailIn,
     FilterFields,
     HistoryOut,
-    RefId,
+    PageFields,
     bulk_out,
     communication_out,
     filters_of,
     history_out,
+    page_of,
     page_out,
-    page_request,
 )
 
-
-def communication_filters(
-    type_ids: Annotated[
-        list[RefId] | None, QueryParameter(name="communicationTypeId", description="one or more type ids")
-    ] = None,
-    channel_ids: Annotated[
-        list[RefId] | None, QueryParameter(name="channelId", description="one or more channel (method) ids")
-    ] = None,
-    client_id: Annotated[int | None, QueryParameter(name="clientId", ge=1, le=MAX_REF_ID)] = None,
-    client_group_id: Annotated[int | None, QueryParameter(name="clientGroupId", ge=1, le=MAX_REF_ID)] = None,
-    status: Annotated[list[LifecycleStatus] | None, QueryParameter(description="lifecycle statuses")] = None,
-    delivery_status: Annotated[list[DeliveryStatus] | None, QueryParameter(name="deliveryStatus")] = None,
-    department_id: Annotated[int | None, QueryParameter(name="departmentId", ge=1, le=MAX_REF_ID)] = None,
-    employee_id: Annotated[int | None, QueryParameter(name="employeeId", ge=1, le=MAX_REF_ID)] = None,
-    project_id: Annotated[int | None, QueryParameter(name="projectId", ge=1, le=MAX_REF_ID)] = None,
-    mailing_id: Annotated[int | None, QueryParameter(name="mailingId", ge=1, le=MAX_REF_ID)] = None,
-    direction: Annotated[Direction | None, QueryParameter()] = None,
-    kind: Annotated[CommunicationKind | None, QueryParameter()] = None,
-    date_from: Annotated[
-        datetime | None, QueryParameter(name="from", description="created at or after (ISO 8601)")
-    ] = None,
-    date_to: Annotated[
-        datetime | None, QueryParameter(name="to", description="created before (ISO 8601)")
-    ] = None,
-    scheduled_from: Annotated[datetime | None, QueryParameter(name="scheduledFrom")] = None,
-    scheduled_to: Annotated[datetime | None, QueryParameter(name="scheduledTo")] = None,
-    q: Annotated[str | None, QueryParameter(max_length=255, description="words in the result")] = None,
-    uuid: Annotated[list[str] | None, QueryParameter(description="one or more uuids")] = None,
-) -> CommunicationFilter:
-    return filters_of(
-        FilterFields(
-            communication_type_id=list(type_ids or ()),
-            channel_id=list(channel_ids or ()),
-            client_id=client_id,
-            client_group_id=client_group_id,
-            status=list(status or ()),
-            delivery_status=list(delivery_status or ()),
-            department_id=department_id,
-            employee_id=employee_id,
-            project_id=project_id,
-            mailing_id=mailing_id,
-            direction=direction,
-            kind=kind,
-            date_from=date_from,
-            date_to=date_to,
-            scheduled_from=scheduled_from,
-            scheduled_to=scheduled_to,
-            q=q,
-            uuids=list(uuid or ()),
-        )
-    )
-
-
-def communication_page(
-    limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE, description="page size")] = 50,
-    offset: Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET, description="items to skip")] = 0,
-    cursor: Annotated[
-        str | None, QueryParameter(max_length=512, description="nextCursor of the previous page")
-    ] = None,
-    sort: Annotated[
-        str | None,
-        QueryParameter(
-            max_length=255,
-            description="createTime (default -createTime), updateTime, scheduledAt, dateStart, dateFinish "
-            "or id; a leading '-' sorts descending",
-        ),
-    ] = None,
-    with_total: Annotated[bool, QueryParameter(name="withTotal", description="count all matches")] = True,
-) -> PageRequest:
-    return page_request(limit, offset, cursor, sort, with_total)
+# The list's filters and page, declared once (schemas/communications/listing.py) and read here
+# from the query string; the query string names the uuids filter in the singular.
+communication_filters = query_form(FilterFields, filters_of, names={"uuids": "uuid"})
+communication_page = query_form(PageFields, page_of)
 
 
 Filtering = NamedDependency[SkipValidation[CommunicationFilter]]

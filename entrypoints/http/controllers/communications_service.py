@@ -11,7 +11,6 @@ from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from application.communications.listing import PageRequest
 from application.communications.records import Communications
 from application.communications.translations import IdTranslations, TranslationFilter
 from application.queries import MAX_OFFSET, MAX_PAGE_SIZE
@@ -46,6 +45,7 @@ from entrypoints.http.schemas.communications import (
     communication_out,
     filters_of,
     method_out,
+    page_of,
     page_out,
     primary_info_out,
     short_out,
@@ -90,8 +90,7 @@ class CommunicationsV2Controller(Controller):
     async def collection(
         self, communications: NamedDependency[Communications], data: JSONBody[CollectionQuery]
     ) -> CommunicationPageOut:
-        page: PageRequest = data.page()
-        return page_out(await communications.find(filters_of(data), page))
+        return page_out(await communications.find(filters_of(data), page_of(data)))
 
     @get("/v2/dicts/communications-methods", summary="The communication methods dictionary")
     async def methods(self, communications: NamedDependency[Communications]) -> MethodsOut:
