@@ -7,6 +7,7 @@ type and channel (before and after a change of either); reading needs only a log
 
 from __future__ import annotations
 
+import dataclasses
 import uuid as uuid_module
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -201,18 +202,30 @@ class Communications:
     # -- writing -------------------------------------------------------------------------------
 
     async def create(self, principal: Principal, command: NewCommunication) -> Communication:
+        """Records a communication: the caller must hold the send grant for its type and channel."""
         principal.require_send(command.type_id, command.channel_id)
-        values = _with_sender(principal, command)
         async with self._uow_factory() as uow:
-            if values["employee_id"] is not None and values["department_id"] is None:
-                employee = await uow.employees.get(values["employee_id"])
-                values["department_id"] = employee.department_id if employee else None
-            await ensure_references_exist(uow, values)
+            command = await _with_sender(uow, principal, command)
+            await ensure_references_exist(uow, {ref.field: getattr(command, ref.field) for ref in REFERENCES})
             uuid = canonical_uuid(command.uuid) if command.uuid else self._new_uuid()
             if await uow.communications.get_by_uuid(uuid) is not None:
                 raise Conflict(f"a communication with uuid {uuid} already exists")
             communication = Communication.open(
-                uuid=uuid, at=self._clock.now(), actor=principal.actor, **values
+                uuid=uuid,
+                at=self._clock.now(),
+                actor=principal.actor,
+                kind=command.kind,
+                direction=command.direction,
+                type_id=command.type_id,
+                channel_id=command.channel_id,
+                client_id=command.client_id,
+                employee_id=command.employee_id,
+                department_id=command.department_id,
+                project_id=command.project_id,
+                document_id=command.document_id,
+                subject=command.subject,
+                content=command.content,
+                scheduled_at=command.scheduled_at,
             )
             await uow.communications.add(communication)
             await uow.commit()
@@ -295,24 +308,14 @@ class Communications:
 _REF_FIELDS = frozenset(ref.field for ref in REFERENCES)
 
 
-def _with_sender(principal: Principal, command: NewCommunication) -> dict[str, Any]:
-    """The command's fields; an employee who names no sender is the sender (and their department)."""
-    values = {
-        "kind": command.kind,
-        "direction": command.direction,
-        "type_id": command.type_id,
-        "channel_id": command.channel_id,
-        "client_id": command.client_id,
-        "employee_id": command.employee_id,
-        "department_id": command.department_id,
-        "project_id": command.project_id,
-        "document_id": command.document_id,
-        "subject": command.subject,
-        "content": command.content,
-        "scheduled_at": command.scheduled_at,
-    }
-    if command.employee_id is None and principal.kind is PrincipalKind.EMPLOYEE:
-        values["employee_id"] = principal.id
-        if command.department_id is None:
-            values["department_id"] = principal.department_id
-    return values
+async def _with_sender(uow: UnitOfWork, principal: Principal, command: NewCommunication) -> NewCommunication:
+    """The command with its sender: an employee who names none is the sender, and the sender's
+    department is the communication's unless the command names one."""
+    employee_id, department_id = command.employee_id, command.department_id
+    if employee_id is None and principal.kind is PrincipalKind.EMPLOYEE:
+        employee_id = principal.id
+        department_id = principal.department_id if department_id is None else department_id
+    if employee_id is not None and department_id is None:
+        employee = await uow.employees.get(employee_id)
+        department_id = employee.department_id if employee else None
+    return dataclasses.replace(command, employee_id=employee_id, department_id=department_id)

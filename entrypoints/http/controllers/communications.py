@@ -12,6 +12,7 @@ from litestar import Controller, Request, Response, get, post, route
 from litestar.di import NamedDependency, Provide
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath, JSONBody, SkipValidation
+from litestar.types import Method as HttpMethod
 
 from application.communications.bulk import BulkStatusUpdate
 from application.communications.listing import CommunicationFilter, PageRequest
@@ -245,7 +246,7 @@ async def delete_communication(
 
 
 def action(
-    handler: Any, method: str, path: str, summary: str, operation_id: str, on: dict[str, Any]
+    handler: Any, method: HttpMethod, path: str, summary: str, operation_id: str, on: dict[str, Any]
 ) -> HTTPRouteHandler:
     """``handler`` registered under one more path; each path keeps the method, summary and
     OpenAPI operation id it had when it had a handler of its own. A POST action answers 200."""

@@ -47,6 +47,21 @@ class In(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=True, 
         return Patch(self.values())
 
 
+def patch_of(create: type[In], *, without: tuple[str, ...] = (), name: str | None = None) -> Any:
+    """The partial-change body of a resource from its create body: the same fields, names,
+    limits, renames and converters, each one optional (absent stays, null clears where the
+    create body allows null)."""
+    fields = [
+        (f.name, f.type | msgspec.UnsetType, msgspec.UNSET)  # type: ignore[operator]
+        for f in msgspec.structs.fields(create)
+        if f.name not in without
+    ]
+    namespace = {"renames": create.renames, "converters": create.converters, "__module__": create.__module__}
+    return msgspec.defstruct(
+        name or create.__name__.removesuffix("In") + "Patch", fields, bases=(In,), namespace=namespace
+    )
+
+
 class Out(msgspec.Struct, kw_only=True, rename="camel"):
     """An answer body, camelCase."""
 

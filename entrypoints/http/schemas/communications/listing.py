@@ -44,7 +44,7 @@ def _edge_type(hint: Any) -> Any:
         item = get_args(hint)[0]
         if item is str:  # uuids: one page of them at the most
             return Annotated[list[UuidText], msgspec.Meta(max_length=MAX_PAGE_SIZE)]
-        return list[RefId] if item is int else list[item]  # type: ignore[valid-type]
+        return list[RefId] if item is int else list[item]
     if hint == int | None:
         return RefId | None
     if hint == str | None:
@@ -59,7 +59,7 @@ def _filter_field(field: dataclasses.Field[Any], hint: Any) -> tuple[str, Any, A
         # On the value, not around its "| None", where a schema would lose the value's limits.
         optional = get_origin(edge) is Union or isinstance(edge, types.UnionType)
         edge = Annotated[get_args(edge)[0], help_text] | None if optional else Annotated[edge, help_text]
-    default = msgspec.field(default_factory=list) if get_origin(hint) is tuple else None
+    default: Any = msgspec.field(default_factory=list) if get_origin(hint) is tuple else None
     return field.name, edge, default
 
 
