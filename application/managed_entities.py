@@ -62,6 +62,46 @@ class ReferencedBy:
     label: str
 
 
+class Command(Protocol):
+    """A frozen dataclass command: what a use case is asked to do, by domain attribute names."""
+
+    __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[Any]]]
+
+
+SET_BY_THE_USE_CASE = ("id", "create_time", "update_time")
+
+
+def command_for(
+    entity: type[Any],
+    name: str,
+    *,
+    without: tuple[str, ...] = (),
+    extra: tuple[tuple[str, Any, Any], ...] = (),
+) -> type[Any]:
+    """The frozen command creating an ``entity``: the entity's own attributes, with its defaults,
+    but for the id and times (the use case sets them) and ``without``; plus ``extra`` inputs
+    that are not attributes (a password to hash), each as (name, type, default)."""
+    fields: list[Any] = []
+    for f in dataclasses.fields(entity):
+        if not f.init or f.name in (*SET_BY_THE_USE_CASE, *without):
+            continue
+        if f.default is not dataclasses.MISSING:
+            fields.append((f.name, f.type, dataclasses.field(default=f.default)))
+        elif f.default_factory is not dataclasses.MISSING:
+            fields.append((f.name, f.type, dataclasses.field(default_factory=f.default_factory)))
+        else:
+            fields.append((f.name, f.type))
+    fields += [(n, t, dataclasses.field(default=d)) for n, t, d in extra]
+    command = dataclasses.make_dataclass(name, fields, frozen=True, kw_only=True)
+    command.__module__ = entity.__module__  # string annotations resolve where the entity's do
+    return command
+
+
+def attributes_of(command: Command) -> dict[str, Any]:
+    """A command's fields by name, for building the entity inside the use case."""
+    return {f.name: getattr(command, f.name) for f in dataclasses.fields(command)}
+
+
 @dataclass(frozen=True)
 class Patch:
     """A partial change: domain attribute names to their new values; absent means unchanged."""
@@ -116,6 +156,8 @@ class Catalog(Generic[E]):
     """Use cases of one kind of entity. Subclasses set the class attributes below."""
 
     kind: ClassVar[str]
+    command: ClassVar[type[Any]]
+    """The command ``create`` takes (``command_for`` the entity)."""
     fields: ClassVar[type[Fields]]
     """The searchable fields of this kind."""
     key_fields: ClassVar[tuple[Field[str], ...]]
@@ -178,10 +220,12 @@ class Catalog(Generic[E]):
 
     # -- writing -------------------------------------------------------------------------
 
-    async def create(self, values: Mapping[str, Any]) -> E:
-        """Builds the entity from ``values`` (domain attribute names), checks it and stores it."""
+    async def create(self, command: Command) -> E:
+        """Builds the entity from its creation command, checks it and stores it."""
+        if not isinstance(command, self.command):
+            raise TypeError(f"{type(self).__name__}.create takes a {self.command.__name__}")
         async with self._uow_factory() as uow:
-            entity = await self.add(uow, values)
+            entity = await self.add(uow, attributes_of(command))
             await uow.commit()
         return entity
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from application.clients.filtering import FilteredCatalog
-from application.managed_entities import MustExist, Patch, page_of
+from application.managed_entities import MustExist, Patch, command_for, page_of
 from application.ports import Clock, Repository, UnitOfWork, UnitOfWorkFactory
 from application.queries import MAX_PAGE_SIZE, AnyOf, Condition, Page, Query
 from application.searches import BookingFields, ClientFields
@@ -61,6 +61,7 @@ class Bookings(FilteredCatalog[Booking]):
     """
 
     kind = "booking"
+    command = command_for(Booking, "NewBooking")
     fields = BookingFields
     key_fields = (BookingFields.name,)
     search_fields = (BookingFields.name,)

@@ -8,7 +8,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from application.clients.filtering import FilteredCatalog
-from application.managed_entities import Catalog, MustExist, Patch, ReferencedBy, Unique, page_of
+from application.managed_entities import (
+    Catalog,
+    Command,
+    MustExist,
+    Patch,
+    ReferencedBy,
+    Unique,
+    attributes_of,
+    command_for,
+    page_of,
+)
 from application.ports import Clock, PhoneNumberParser, Repository, UnitOfWork, UnitOfWorkFactory
 from application.queries import AnyOf, Condition, Page, Query
 from application.searches import (
@@ -32,6 +42,7 @@ class Projects(Catalog[Project]):
     """Managing projects: the businesses clients belong to."""
 
     kind = "project"
+    command = command_for(Project, "NewProject")
     fields = ProjectFields
     key_fields = (ProjectFields.code, ProjectFields.name)
     search_fields = (ProjectFields.name, ProjectFields.code)
@@ -74,6 +85,7 @@ class Clients(FilteredCatalog[Client]):
     """
 
     kind = "client"
+    command = command_for(Client, "NewClient")
     fields = ClientFields
     key_fields = (ClientFields.email,)
     search_fields = (
@@ -174,11 +186,11 @@ class Clients(FilteredCatalog[Client]):
 
     # -- writing ---------------------------------------------------------------------------
 
-    async def create_in_project(self, project_code: str, values: Mapping[str, Any]) -> Client:
-        """Seed 001's ``/client/create``: the project is named by its code."""
+    async def create_in_project(self, project_code: str, command: Command) -> Client:
+        """The mailing-service contract's ``/client/create``: the project is named by its code."""
         async with self._uow_factory() as uow:
             project = await self._projects.by_code(uow, project_code)
-            client = await self.add(uow, {**values, "project_id": project.id})
+            client = await self.add(uow, {**attributes_of(command), "project_id": project.id})
             await uow.commit()
         return client
 
@@ -205,6 +217,7 @@ class ClientGroups(Catalog[ClientGroup]):
     """Managing client groups and their members."""
 
     kind = "client group"
+    command = command_for(ClientGroup, "NewClientGroup")
     fields = ClientGroupFields
     key_fields = (ClientGroupFields.name,)
     search_fields = (ClientGroupFields.name, ClientGroupFields.description)

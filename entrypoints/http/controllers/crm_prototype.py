@@ -16,6 +16,7 @@ from domain.availability import Owner
 from entrypoints.http.auth import manage_clients
 from entrypoints.http.controllers.clients import owner_of
 from entrypoints.http.resource import use_case
+from entrypoints.http.schemas.common import aware
 from entrypoints.http.schemas.crm_prototype import (
     SeedAvailabilityOut,
     SeedBookingIn,
@@ -57,7 +58,7 @@ class SeedClientsController(Controller):
         bookings: NamedDependency[Bookings],
         data: JSONBody[SeedClientIn],
     ) -> SeedClientOut:
-        client = await clients.create(data.values())
+        client = await clients.create(data.as_command(clients.command))
         return seed_client_out((await bookings.with_bookings([client]))[0])
 
     @put("/edit/{id:int}", guards=[manage_clients], summary="Change a client: the fields given")
@@ -121,8 +122,7 @@ class SeedClientsController(Controller):
         if data.department_id is not None or data.employee_id is not None:
             owner = Owner(department_id=data.department_id, employee_id=data.employee_id)
         status = data.status.name if data.status else None
-        before_date = data.values()["before_date"]
-        return seed_client_out(await bookings.book_client(id, before_date, owner, status))
+        return seed_client_out(await bookings.book_client(id, aware(data.before_date), owner, status))
 
 
 async def bare_array(found: Page[Any], bookings: Bookings) -> Response[list[SeedClientOut]]:

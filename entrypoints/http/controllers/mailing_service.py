@@ -8,7 +8,6 @@ from litestar.params import FromPath, JSONBody
 from msgspec import UNSET
 
 from application.clients import Clients, Projects
-from application.managed_entities import Patch
 from domain.errors import ValidationFailed
 from entrypoints.http.auth import manage_clients
 from entrypoints.http.resource import use_case
@@ -31,7 +30,7 @@ class Seed001Controller(Controller):
     async def create_project(
         self, projects: NamedDependency[Projects], data: JSONBody[Seed001ProjectIn]
     ) -> Seed001Ok:
-        await projects.create(data.values())
+        await projects.create(data.as_command(projects.command))
         return OK
 
     @put("/project/{id:int}/update", status_code=201, summary="Change a project's name (and code)")
@@ -43,17 +42,15 @@ class Seed001Controller(Controller):
     ) -> Seed001Ok:
         if data.primary_key is not UNSET and str(data.primary_key).strip() != str(id):
             raise ValidationFailed.field("primary key", f"must be the project id of the path ({id})")
-        changes = {k: v for k, v in data.values().items() if k != "primary_key"}
-        await projects.change(id, Patch(changes))
+        await projects.change(id, data.patch(without=("primary_key",)))
         return OK
 
     @post("/client/create", status_code=201, summary="Add a client to a project, named by its code")
     async def create_client(
         self, clients: NamedDependency[Clients], data: JSONBody[Seed001ClientIn]
     ) -> Seed001Ok:
-        values = data.values()
-        project = values.pop("project")
-        await clients.create_in_project(project, values)
+        command = data.as_command(clients.command, without=("project",))
+        await clients.create_in_project(data.project, command)
         return OK
 
 

@@ -9,7 +9,7 @@ from msgspec import UNSET, UnsetType
 
 from application.clients import BookedClient, ClientAvailability
 from entrypoints.http.schemas.clients import BirthDate, Moment, Phone, SocialMedia, parse_birth_date
-from entrypoints.http.schemas.common import Id, In, Name, Out, Timestamp, aware, iso_date, patch_of, stamp
+from entrypoints.http.schemas.common import Id, In, Name, Out, Timestamp, iso_date, patch_of, stamp
 from entrypoints.http.schemas.organisation import Email
 
 
@@ -95,8 +95,6 @@ class SeedBookingIn(In):
     """A status of the booking dictionary by name: Booked (the default) books, Released releases."""
     department_id: Id | None = None
     employee_id: Id | None = None
-
-    converters = {"before_date": aware}  # noqa: RUF012
 
 
 class SeedAvailabilityOut(Out):
