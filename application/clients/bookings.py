@@ -49,7 +49,9 @@ async def holding(uow: UnitOfWork, now: datetime, client_ids: Sequence[int] | No
     ]
     if client_ids is not None:
         criteria.append(BookingFields.client_id.in_(client_ids))
-    found = await uow.bookings.find(Query(tuple(criteria), order_by=("before_date",), limit=HELD_AT_ONCE))
+    found = await uow.bookings.find(
+        Query(tuple(criteria), order_by=(BookingFields.before_date.asc(),), limit=HELD_AT_ONCE)
+    )
     return [b for b in found if b.holds(now)]
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from application.communications.records import CommunicationKey, load
+from application.communications.recording import CommunicationKey, load
 from application.ports import Clock, UnitOfWorkFactory
 from application.telephony.ports import Telephony
 from domain.access import Permission, Principal, PrincipalKind

@@ -16,7 +16,7 @@ from litestar.types import Method as HttpMethod
 
 from application.communications.bulk import BulkStatusUpdate
 from application.communications.listing import CommunicationFilter, PageRequest
-from application.communications.records import CommunicationKey, Communications
+from application.communications.recording import CommunicationKey, Communications
 from domain.access import Principal
 from domain.errors import InvalidTransition
 from domain.keys import id_or_name

@@ -11,7 +11,7 @@ from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from application.communications.records import Communications
+from application.communications.recording import Communications
 from application.communications.translations import IdTranslations, TranslationFilter
 from application.queries import MAX_OFFSET, MAX_PAGE_SIZE
 from domain.access import Principal

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from msgspec import UNSET, UnsetType
 
-from application.communications.records import NewCommunication
+from application.communications.recording import NewCommunication
 from domain.communications import (
     Communication,
     CommunicationKind,

@@ -24,7 +24,7 @@ from application.communications.ports import UuidGenerator
 from application.managed_entities import MustExist, Patch, check_references
 from application.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from application.queries import Query
-from application.searches import IdTranslationFields
+from application.searches import ChannelFields, IdTranslationFields
 from domain.access import Principal, PrincipalKind
 from domain.clients import Client
 from domain.communications import (
@@ -155,7 +155,7 @@ class Communications:
             links = await uow.communications.find_translations(
                 Query(
                     criteria=(IdTranslationFields.communication_id.eq(communication.id),),
-                    order_by=("system",),
+                    order_by=(IdTranslationFields.system.asc(),),
                     limit=1000,
                 )
             )
@@ -197,7 +197,7 @@ class Communications:
     async def methods(self) -> list[Channel]:
         """The communication methods (channels) dictionary of seed 002, active and not."""
         async with self._uow_factory(read_only=True) as uow:
-            return await uow.channels.find(Query(order_by=("id",), limit=10_000))
+            return await uow.channels.find(Query(order_by=(ChannelFields.id.asc(),), limit=10_000))
 
     # -- writing -------------------------------------------------------------------------------
 
