@@ -90,6 +90,7 @@ class Departments(Catalog[Department]):
             parent_id = parent.parent_id if parent else None
 
     async def employees(self, key: str | int, query: Query) -> Page[Employee]:
+        """One page of the department's own employees."""
         async with self._uow_factory(read_only=True) as uow:
             department = await self.load_by_key(uow, key)
             assert department.id is not None
@@ -167,6 +168,7 @@ class Users(Catalog[U]):
         refuse_taken_or_lookalike(self._logins, entity.login, others)
 
     async def with_role(self, role_id: int, query: Query) -> Page[U]:
+        """The users holding a role."""
         async with self._uow_factory(read_only=True) as uow:
             return await page_of(self.repo(uow), query.where(self.role_field.eq(role_id)))
 

@@ -141,6 +141,7 @@ class Bookings(FilteredCatalog[Booking]):
             )
 
     async def release(self, key: str | int) -> Booking:
+        """Ends a client's booking held by this owner."""
         async with self._uow_factory() as uow:
             booking = await self.load_by_key(uow, key)
             booking.release(self._clock.now())  # only a Booked booking can be released
@@ -253,6 +254,7 @@ class Availability:
         self._clock = clock
 
     async def of_client(self, client_id: int, asking: Owner | None) -> ClientAvailability:
+        """Whether the client may be contacted now by this owner, and what holds it."""
         now = self._clock.now()
         async with self._uow_factory(read_only=True) as uow:
             client = await uow.clients.get(client_id)

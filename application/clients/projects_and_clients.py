@@ -143,6 +143,7 @@ class Clients(FilteredCatalog[Client]):
         return result
 
     def phone(self, raw: str, field: str = "phone") -> str:
+        """The clients with this phone number, in any common spelling."""
         number = self._phones.to_e164(raw)
         if number is None:
             raise ValidationFailed.field(field, f"{raw!r} is not a phone number")
@@ -230,18 +231,22 @@ class ClientGroups(Catalog[ClientGroup]):
         return ClientGroup(**values)
 
     async def members(self, key: str | int, query: Query) -> Page[Client]:
+        """One page of a group's members."""
         async with self._uow_factory(read_only=True) as uow:
             group = await self.load_by_key(uow, key)
             assert group.id is not None
             return await page_of(uow.clients, query.where(ClientFields.group_id.eq(group.id)))
 
     async def add_members(self, key: str | int, client_ids: Iterable[int]) -> Membership:
+        """Adds clients to the group; says how many changed and how many members it has."""
         return await self._change_members(key, client_ids, adding=True)
 
     async def remove_members(self, key: str | int, client_ids: Iterable[int]) -> Membership:
+        """Removes clients from the group; says how many changed and how many members it has."""
         return await self._change_members(key, client_ids, adding=False)
 
     async def of_client(self, client_id: int, query: Query) -> Page[ClientGroup]:
+        """The groups a client is a member of."""
         async with self._uow_factory(read_only=True) as uow:
             if await uow.clients.get(client_id) is None:
                 raise NotFound("client", client_id)

@@ -54,6 +54,7 @@ REFERENCES: tuple[MustExist, ...] = (
 
 
 def random_uuid() -> str:
+    """A new random (version 4) uuid."""
     return str(uuid_module.uuid4())
 
 
@@ -144,6 +145,7 @@ class Communications:
     # -- reading -------------------------------------------------------------------------------
 
     async def get(self, key: CommunicationKey) -> Communication:
+        """One communication by id or uuid (404 when unknown)."""
         async with self._uow_factory(read_only=True) as uow:
             return await load(uow, key)
 
@@ -162,6 +164,7 @@ class Communications:
             return CommunicationDetails(communication, links)
 
     async def primary_info(self, key: CommunicationKey) -> PrimaryInfo:
+        """The communication with the names of its type, channel, client and employee."""
         async with self._uow_factory(read_only=True) as uow:
             c = await load(uow, key)
             return PrimaryInfo(
@@ -173,12 +176,14 @@ class Communications:
             )
 
     async def history(self, key: CommunicationKey) -> CommunicationHistory:
+        """The communication with every recorded change."""
         async with self._uow_factory(read_only=True) as uow:
             communication = await load(uow, key)
             assert communication.id is not None
             return CommunicationHistory(communication, await uow.communications.history(communication.id))
 
     async def find(self, filters: CommunicationFilter, page: PageRequest) -> CommunicationPage:
+        """One page of the communications that meet every filter."""
         page = page.checked()
         criteria = filters.criteria()
         after = page.after()
@@ -232,6 +237,7 @@ class Communications:
         return communication
 
     async def edit(self, principal: Principal, key: CommunicationKey, patch: Patch) -> Communication:
+        """Changes the given fields; type and channel are checked against the send grant again."""
         unknown = sorted(set(patch.changes) - EDITABLE_FIELDS)
         if unknown:
             raise ValidationFailed([FieldError(name, "cannot be changed") for name in unknown])
@@ -258,16 +264,19 @@ class Communications:
         return await self._change(principal, key, apply, check)
 
     async def start(self, principal: Principal, key: CommunicationKey) -> Communication:
+        """created -> in_progress."""
         return await self._change(principal, key, lambda c, at, actor: c.start(at=at, actor=actor))
 
     async def close(
         self, principal: Principal, key: CommunicationKey, result: str | None = None
     ) -> Communication:
+        """-> done, with an optional result."""
         return await self._change(
             principal, key, lambda c, at, actor: c.close(at=at, actor=actor, result=result)
         )
 
     async def fail(self, principal: Principal, key: CommunicationKey, reason: str) -> Communication:
+        """-> failed ("out"), with the reason."""
         return await self._change(
             principal, key, lambda c, at, actor: c.fail(at=at, actor=actor, reason=reason)
         )
@@ -275,11 +284,13 @@ class Communications:
     async def cancel(
         self, principal: Principal, key: CommunicationKey, reason: str | None = None
     ) -> Communication:
+        """-> cancelled (a planned communication only)."""
         return await self._change(
             principal, key, lambda c, at, actor: c.cancel(at=at, actor=actor, reason=reason)
         )
 
     async def delete(self, principal: Principal, key: CommunicationKey) -> None:
+        """Removes the communication with its history."""
         async with self._uow_factory() as uow:
             communication = await load(uow, key)
             principal.require_send(communication.type_id, communication.channel_id)

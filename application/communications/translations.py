@@ -54,6 +54,7 @@ class IdTranslations:
         return translation
 
     async def find(self, filters: TranslationFilter, limit: int = 50, offset: int = 0) -> Page[IdTranslation]:
+        """One page of id translations that meet the filter."""
         if not 1 <= limit <= MAX_PAGE_SIZE:
             raise ValidationFailed.field("limit", f"must be between 1 and {MAX_PAGE_SIZE}")
         if offset < 0:

@@ -16,6 +16,8 @@ log = logging.getLogger("switchboard.telephony")
 
 
 class EventBatcher:
+    """Gathers PBX events into batches written in one transaction."""
+
     def __init__(self, events: PbxEvents, max_batch: int = 200) -> None:
         self._events = events
         self._max_batch = max_batch

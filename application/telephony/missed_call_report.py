@@ -73,6 +73,8 @@ def _key(group_by: GroupBy, zone: ZoneInfo) -> Callable[[MissedCallView], tuple[
 
 
 class MissedCallReports:
+    """Missed calls counted by period, department or number, for a report."""
+
     def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
         self._uow_factory = uow_factory
 
