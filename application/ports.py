@@ -8,6 +8,7 @@ from typing import Protocol, Self, TypeVar
 
 from application.communications.ports import CommunicationRepository
 from application.decisions.ports import StatsReadModel
+from application.mailings.ports import MailingRepository, MailingRunRepository
 from application.queries import Criterion, Query
 from application.sending.queue import DispatchQueue
 from application.sending.store import SendRepository
@@ -152,6 +153,12 @@ class UnitOfWork(Protocol):
 
     @property
     def dispatch(self) -> DispatchQueue: ...
+
+    @property
+    def mailings(self) -> MailingRepository: ...
+
+    @property
+    def mailing_runs(self) -> MailingRunRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

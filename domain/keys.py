@@ -3,9 +3,13 @@
 An id is ASCII digits only, and fits the signed 64-bit integer that storage hands out. Python's
 own digit tests say yes to ``²`` (``isdigit``) and to Arabic-Indic ``١٢`` (``isdecimal``, and
 ``int()`` reads it as 12), and ``int()`` refuses 4,301 digits or more: so none of them is asked.
+A key written in ASCII digits is always meant as an id, so digits beyond 64 bits are bad input
+(400), not a name to look for.
 """
 
 from __future__ import annotations
+
+from typing import NoReturn
 
 MAX_ID = 2**63 - 1
 MAX_ID_DIGITS = len(str(MAX_ID))
@@ -17,26 +21,33 @@ def is_id_text(text: str) -> bool:
     return bool(text) and all(ch in ASCII_DIGITS for ch in text)
 
 
-def id_or_name(key: str | int) -> int | str:
-    """An id when the key is ASCII digits within 64 bits, else the key itself, to be read as a name.
+def id_or_name(key: str | int, field: str = "key") -> int | str:
+    """An id when the key is ASCII digits, else the key itself, to be read as a name (or a UUID).
 
-    Digits beyond 64 bits stay text: no stored thing has such an id, so at most a name can match,
-    and the caller answers 404 (or 400 where only ids or UUIDs are keys).
+    Digits beyond 64 bits are a 400 naming ``field``: no stored thing can have such an id.
     """
-    if isinstance(key, int):
+    if isinstance(key, int) or not is_id_text(key):
         return key
-    if is_id_text(key):
-        digits = key.lstrip("0") or "0"
-        # Length first: converting thousands of digits is what Python refuses (and what costs).
-        if len(digits) <= MAX_ID_DIGITS and int(digits) <= MAX_ID:
-            return int(digits)
-    return key
+    return _id_within_range(key, field)
 
 
-def require_id_text(text: str, field: str = "key") -> None:
-    """400 naming ``field`` unless ``text`` is written as an id (ASCII digits only)."""
+def require_id(text: str, field: str = "key") -> int:
+    """The id written in ``text``; a 400 naming ``field`` unless it is ASCII digits within 64 bits."""
     if not is_id_text(text):
-        # Imported here: domain.errors shows ids with is_id_text, so it imports this module.
-        from domain.errors import ValidationFailed
+        _refuse(field, "must be an id: ASCII digits only")
+    return _id_within_range(text, field)
 
-        raise ValidationFailed.field(field, "must be an id: ASCII digits only")
+
+def _id_within_range(digits: str, field: str) -> int:
+    significant = digits.lstrip("0") or "0"
+    # Length first: converting thousands of digits is what Python refuses (and what costs).
+    if len(significant) > MAX_ID_DIGITS or int(significant) > MAX_ID:
+        _refuse(field, f"must be an id of at most {MAX_ID}")
+    return int(significant)
+
+
+def _refuse(field: str, message: str) -> NoReturn:
+    # Imported here: domain.errors shows ids with is_id_text, so it imports this module.
+    from domain.errors import ValidationFailed
+
+    raise ValidationFailed.field(field, message)

@@ -11,6 +11,7 @@ from adapters.logins import PrecisLoginRules
 from adapters.memory.unit_of_work import MemoryUnitOfWorkFactory
 from adapters.phones import LibPhoneNumberParser
 from adapters.sandbox.sender import SandboxSender
+from adapters.schedules.cron import CroniterCalendar
 from adapters.security import Argon2PasswordHasher
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWorkFactory
@@ -26,6 +27,8 @@ from application.decisions.importing import ImportHistory
 from application.decisions.recommend import Recommendations
 from application.decisions.statistics import Statistics
 from application.dictionaries import Channels, CommunicationTypes, Documents, Rules
+from application.mailings.mailings import Mailings
+from application.mailings.scheduler import MailingScheduler
 from application.organisation import Companies, Departments, Employees, Roles, ServiceAccounts
 from application.sending.send import EmailIdentity, SendMessages
 from application.sending.unsubscribe import UnsubscribeTokens
@@ -45,6 +48,7 @@ class Core(containers.DeclarativeContainer):
     logins = providers.Singleton(PrecisLoginRules)
     renderer = providers.Singleton(JinjaRenderer)
     sandbox = providers.Singleton(SandboxSender, clock)
+    cron = providers.Singleton(CroniterCalendar)
 
 
 class SqlStorage(containers.DeclarativeContainer):
@@ -112,6 +116,8 @@ class UseCases(containers.DeclarativeContainer):
     )
     unsubscribe = providers.Singleton(Unsubscribe, uow, clock, email_identity.provided.tokens)
     send_messages = providers.Singleton(SendMessages, uow, clock, core.renderer, email_identity, random_uuid)
+    mailings = providers.Singleton(Mailings, uow, clock, core.cron)
+    mailing_scheduler = providers.Singleton(MailingScheduler, uow, clock, core.cron, send_messages)
 
 
 class Container(containers.DeclarativeContainer):

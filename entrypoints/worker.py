@@ -154,7 +154,11 @@ def telephony_jobs(container: Any) -> list[LoopJob]:
 def runner_for(container: Any) -> WorkerRunner:
     core = container.core
     return WorkerRunner(
-        jobs(container.storage.uow_factory(), core.clock(), core.sandbox()), telephony_jobs(container)
+        [
+            *jobs(container.storage.uow_factory(), core.clock(), core.sandbox()),
+            container.use_cases.mailing_scheduler(),
+        ],
+        telephony_jobs(container),
     )
 
 

@@ -8,6 +8,7 @@ from typing import Any, Self
 
 from adapters.memory.communications import CommunicationTables, MemoryCommunications
 from adapters.memory.dispatch import MemoryDispatchQueue
+from adapters.memory.mailings import MailingTables, MemoryMailingRuns, MemoryMailings
 from adapters.memory.matching import RelationTest
 from adapters.memory.repositories import MemoryRepository, Table
 from adapters.memory.sends import MemorySends, SendTables
@@ -58,6 +59,7 @@ class MemoryStore:
         self.communications = CommunicationTables()
         self.telephony = TelephonyTables()
         self.sending = SendTables()
+        self.mailings = MailingTables()
         # One transaction at a time: the fake is serializable, which real storage approximates.
         self.lock = asyncio.Lock()
 
@@ -127,6 +129,8 @@ class MemoryUnitOfWork:
     campaign_contacts: MemoryCampaignContacts
     sends: MemorySends
     dispatch: MemoryDispatchQueue
+    mailings: MemoryMailings
+    mailing_runs: MemoryMailingRuns
 
     def __init__(self, store: MemoryStore, *, read_only: bool = False) -> None:
         self._store = store
@@ -175,6 +179,9 @@ class MemoryUnitOfWork:
             self._sending, self._tables, lambda: self._memberships, lambda: self._communications
         )
         self.dispatch = MemoryDispatchQueue(self._sending)
+        self._mailings = self._store.mailings.copy()
+        self.mailings = MemoryMailings(self._mailings)
+        self.mailing_runs = MemoryMailingRuns(self._mailings)
         return self
 
     def _zone_of(self, communication: Communication) -> str | None:
@@ -194,6 +201,7 @@ class MemoryUnitOfWork:
         self._store.communications = self._communications.copy()
         self._store.telephony = self._telephony.copy()
         self._store.sending = self._sending.copy()
+        self._store.mailings = self._mailings.copy()
 
     def _client_relations(self) -> dict[str, RelationTest]:
         """What a client is related to beside its own row; the SQL repository mirrors these."""

@@ -16,6 +16,7 @@ from adapters.sqlalchemy.types import (
 from domain.clients import BookingState
 from domain.communications.statuses import Direction
 from domain.dictionaries import ChannelKind, DocumentKind
+from domain.mailings import MailingStatus, RunState
 from domain.telephony.campaigns import CampaignStatus
 from domain.telephony.missed_calls import MissedCallStatus
 from domain.telephony.subscriptions import SubscriptionState, SubscriptionType
@@ -325,4 +326,46 @@ campaign_contacts = _entity(
     sa.Column("last_status", sa.String(64)),
     sa.Column("called", sa.Boolean, nullable=False),
     sa.Column("successful", sa.Boolean, nullable=False),
+)
+
+# -- mailings (seed 001) --------------------------------------------------------------------
+
+mailings = _entity(
+    "mailings",
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("department_id", sa.Integer, _fk("departments"), nullable=False, index=True),
+    sa.Column("type_id", sa.Integer, _fk("communication_types"), nullable=False),
+    sa.Column("channel_ids", JsonList(), nullable=False),
+    # Content and audience are checked when the mailing is saved and again by each run's send
+    # request, which refuses a deleted document, project or group with a reason on the run.
+    sa.Column("document_id", sa.Integer),
+    sa.Column("subject", sa.String(1000)),
+    sa.Column("text", sa.Text),
+    sa.Column("html", sa.Text),
+    sa.Column("variables", JsonDict(), nullable=False),
+    sa.Column("project_id", sa.Integer),
+    sa.Column("group_id", sa.Integer),
+    sa.Column("client_ids", JsonList(), nullable=False),
+    sa.Column("at", UtcDateTime),
+    sa.Column("cron", sa.String(255)),
+    sa.Column("time_zone", sa.String(64), nullable=False),
+    sa.Column("status", EnumText(MailingStatus, 16), nullable=False),
+    sa.Column("next_run_at", UtcDateTime),
+    sa.Column("run_count", sa.Integer, nullable=False),
+    sa.Column("last_run_at", UtcDateTime),
+    sa.Column("lease_until", UtcDateTime),
+    sa.Column("created_by", sa.String(128), nullable=False),
+    sa.Index("ix_mailings_due", "status", "next_run_at"),
+)
+
+mailing_runs = _entity(
+    "mailing_runs",
+    sa.Column("mailing_id", sa.Integer, _fk("mailings", cascade=True), nullable=False, index=True),
+    sa.Column("due_at", UtcDateTime, nullable=False),
+    sa.Column("state", EnumText(RunState, 16), nullable=False),
+    # The send the run made: sendId -> mailingId for the events feed (no FK: sends live in sending.py).
+    sa.Column("send_id", sa.Integer, unique=True),
+    sa.Column("accepted_count", sa.Integer, nullable=False),
+    sa.Column("refused_count", sa.Integer, nullable=False),
+    sa.Column("error", sa.Text),
 )

@@ -14,6 +14,7 @@ from adapters.sqlalchemy.communications import SqlCommunications
 from adapters.sqlalchemy.dispatch import SqlDispatchQueue
 from adapters.sqlalchemy.filters import RelationFilter, related
 from adapters.sqlalchemy.groups import SqlClientGroups
+from adapters.sqlalchemy.mailings import SqlMailingRuns, SqlMailings
 from adapters.sqlalchemy.repository import Link, SqlRepository
 from adapters.sqlalchemy.sending import SqlSends
 from adapters.sqlalchemy.stats import SqlStats
@@ -183,6 +184,8 @@ class SqlUnitOfWork:
     telephony_secrets = _Repository(SqlSecrets)
     call_campaigns = _Repository(SqlCampaigns)
     campaign_contacts = _Repository(SqlCampaignContacts)
+    mailings = _Repository(SqlMailings)
+    mailing_runs = _Repository(SqlMailingRuns)
 
     @property
     def connection(self) -> AsyncConnection:

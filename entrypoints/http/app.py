@@ -30,6 +30,7 @@ from entrypoints.http.controllers.crm_prototype import CONTROLLERS as SEED_000_C
 from entrypoints.http.controllers.decisions import DECISIONS
 from entrypoints.http.controllers.dictionaries import CONTROLLERS as DICTIONARIES
 from entrypoints.http.controllers.mailing_service import CONTROLLERS as SEED_001
+from entrypoints.http.controllers.mailings import CONTROLLERS as MAILINGS
 from entrypoints.http.controllers.missed_calls import CONTROLLERS as MISSED_CALLS
 from entrypoints.http.controllers.organisation import CONTROLLERS as ORGANISATION
 from entrypoints.http.controllers.pbx import CONTROLLERS as PBX
@@ -39,7 +40,6 @@ from entrypoints.http.errors import EXCEPTION_HANDLERS, document_errors
 from entrypoints.http.health import health, openapi_document
 from entrypoints.http.security.allow_header import AllowHeaderMiddleware
 from entrypoints.http.security.client_address import trusted_networks
-from entrypoints.http.security.path_keys import PathKeyMiddleware
 from entrypoints.http.security.request_guard import RequestGuardMiddleware
 from entrypoints.settings import Settings
 from entrypoints.worker import start_in_process_worker
@@ -62,6 +62,7 @@ ROUTES: list[Any] = [
     *CALL_CENTER,
     *MISSED_CALLS,
     *SENDING,
+    *MAILINGS,
     *UNSUBSCRIBE,
 ]
 
@@ -126,7 +127,6 @@ def create_app(container: Container, settings: Settings) -> Litestar:
             AllowHeaderMiddleware(),
             RequestGuardMiddleware(settings.cors_origins, settings.json_max_depth),
             DefineMiddleware(BasicAuthMiddleware, exclude=PUBLIC_PATHS),
-            PathKeyMiddleware(),
         ],
         cors_config=CORSConfig(allow_origins=list(settings.cors_origins)) if settings.cors_origins else None,
         exception_handlers=EXCEPTION_HANDLERS,

@@ -3,7 +3,7 @@
 Domain errors name domain attributes (``allowed_weekdays``, ``phones[0]``, ``working_hours[1].opens``)
 and mention them in their messages. Each contract spells them its own way: camelCase on ``/api/v1``
 and on the CRM prototype and communications-service routes; the mailing-service contract
-(``/project/...``, ``/client/...``) keeps snake_case, as its bodies do.
+(``/project/...``, ``/client/...``, ``/mailing/...``) keeps snake_case, as its bodies do.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def camel_with(renames: Mapping[str, str]) -> Rename:
 COMMUNICATION_NAMES = camel_with({"type_id": "communication_type_id", "type_ids": "communication_type_id"})
 
 ROUTE_FAMILIES: tuple[tuple[re.Pattern[str], Rename], ...] = (
-    (re.compile(r"^/(project|client)/"), snake),  # the mailing-service contract
+    (re.compile(r"^/(project|client|mailing)/"), snake),  # the mailing-service contract
     (re.compile(r"^(/api)?/v\d/communications|^/v\d/dicts/"), COMMUNICATION_NAMES),
 )
 

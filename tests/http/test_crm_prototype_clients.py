@@ -188,7 +188,7 @@ def test_unknown_fields_and_ids(api: TestClient[Any]) -> None:
     missing = api.put("/clients/edit/999", json={"firstName": "X"})
     assert missing.status_code == 404
     assert missing.json()["error"] == {"message": "client 999 not found", "status": 404}
-    assert api.put("/clients/edit/abc", json={"firstName": "X"}).status_code == 404
+    assert api.put("/clients/edit/abc", json={"firstName": "X"}).status_code == 400
     assert (
         api.post(
             "/clients/add", content=b"{not json", headers={"Content-Type": "application/json"}
@@ -251,7 +251,8 @@ def test_available_clients_leave_out_those_booked_by_someone_else(api: TestClien
 
 def test_availability_of_an_unknown_client(api: TestClient[Any]) -> None:
     assert api.get("/clients/999/availability").status_code == 404
-    assert api.get("/clients/abc/availability").status_code == 404
+    # Only an id can name a client on these routes: anything else is bad input, not a missing client.
+    assert api.get("/clients/abc/availability").status_code == 400
 
 
 # -- PUT /clients/{id}/bookings -----------------------------------------------------------

@@ -83,7 +83,7 @@ def test_project_update_errors(client: TestClient[Any]) -> None:
     create(client, "/api/v1/projects", {"name": "OCM", "code": "010"})
     create(client, "/api/v1/projects", {"name": "CRM", "code": "crm"})
     assert client.put("/project/999/update", json={"name": "X"}).status_code == 404
-    assert client.put("/project/abc/update", json={"name": "X"}).status_code == 404
+    assert client.put("/project/abc/update", json={"name": "X"}).status_code == 400
     assert details(client.put("/project/1/update", json={"primary key": 1})) == ["name"]
     assert client.put("/project/1/update", json={"name": "X", "primaryKey": 1}).status_code == 400
     assert client.put("/project/1/update", json={"name": "X", "code": "crm"}).status_code == 409

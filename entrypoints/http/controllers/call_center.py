@@ -23,6 +23,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from application.telephony.campaigns import CallCampaigns, CallUpdate, CampaignFinish
 from domain.access import Permission, Principal
 from domain.errors import DomainError
+from domain.keys import require_id
 from entrypoints.http.auth import requires
 from entrypoints.http.controllers.telephony_support import telephony
 from entrypoints.http.schemas.telephony import (
@@ -198,29 +199,29 @@ class CallCampaignsController(Controller):
         page = await campaigns.find(limit, offset)
         return CampaignPageOut(items=[campaign_out(c) for c in page.items], total=page.total)
 
-    @get("/{campaign_id:int}", summary="A campaign and its progress: contacts total, called, successful")
+    @get("/{campaign_id:str}", summary="A campaign and its progress: contacts total, called, successful")
     async def get_campaign(
-        self, campaigns: NamedDependency[CallCampaigns], campaign_id: FromPath[int]
+        self, campaigns: NamedDependency[CallCampaigns], campaign_id: FromPath[str]
     ) -> CampaignOut:
-        return campaign_out(await campaigns.get(campaign_id))
+        return campaign_out(await campaigns.get(require_id(campaign_id, "campaign_id")))
 
-    @post("/{campaign_id:int}/send", status_code=200, summary="Hand the campaign to the call center")
+    @post("/{campaign_id:str}/send", status_code=200, summary="Hand the campaign to the call center")
     async def send_campaign(
         self,
         request: Request[Principal, Any, Any],
         campaigns: NamedDependency[CallCampaigns],
-        campaign_id: FromPath[int],
+        campaign_id: FromPath[str],
     ) -> CampaignOut:
-        return campaign_out(await campaigns.send(request.user, campaign_id))
+        return campaign_out(await campaigns.send(request.user, require_id(campaign_id, "campaign_id")))
 
-    @post("/{campaign_id:int}/close", status_code=200, summary="End the campaign before its time")
+    @post("/{campaign_id:str}/close", status_code=200, summary="End the campaign before its time")
     async def close_campaign(
         self,
         request: Request[Principal, Any, Any],
         campaigns: NamedDependency[CallCampaigns],
-        campaign_id: FromPath[int],
+        campaign_id: FromPath[str],
     ) -> CampaignOut:
-        return campaign_out(await campaigns.close(request.user, campaign_id))
+        return campaign_out(await campaigns.close(request.user, require_id(campaign_id, "campaign_id")))
 
 
 CONTROLLERS = [CallCenterCallbacks, CallCampaignsController]

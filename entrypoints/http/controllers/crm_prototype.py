@@ -13,6 +13,7 @@ from application.clients import Availability, Bookings, Clients
 from application.queries import MAX_PAGE_SIZE, Page, Query
 from domain.access import Principal
 from domain.availability import Owner
+from domain.keys import require_id
 from entrypoints.http.auth import manage_clients
 from entrypoints.http.controllers.clients import owner_of
 from entrypoints.http.resource import use_case
@@ -61,15 +62,15 @@ class SeedClientsController(Controller):
         client = await clients.create(data.as_command(clients.command))
         return seed_client_out((await bookings.with_bookings([client]))[0])
 
-    @put("/edit/{id:int}", guards=[manage_clients], summary="Change a client: the fields given")
+    @put("/edit/{id:str}", guards=[manage_clients], summary="Change a client: the fields given")
     async def edit(
         self,
         clients: NamedDependency[Clients],
         bookings: NamedDependency[Bookings],
-        id: FromPath[int],
+        id: FromPath[str],
         data: JSONBody[SeedClientEdit],
     ) -> SeedClientOut:
-        client = await clients.change(id, data.patch())
+        client = await clients.change(require_id(id, "id"), data.patch())
         return seed_client_out((await bookings.with_bookings([client]))[0])
 
     @get("", summary="All clients (a bare array; X-Total-Count has the total)", response_headers=TOTAL_HEADER)
@@ -101,28 +102,31 @@ class SeedClientsController(Controller):
         )
         return await bare_array(found, bookings)
 
-    @get("/{id:int}/availability", summary="Whether the client may be contacted now")
+    @get("/{id:str}/availability", summary="Whether the client may be contacted now")
     async def availability(
         self,
         request: Request[Principal, Any, Any],
         availability: NamedDependency[Availability],
-        id: FromPath[int],
+        id: FromPath[str],
     ) -> SeedAvailabilityOut:
-        return seed_availability_out(await availability.of_client(id, owner_of(request.user)))
+        return seed_availability_out(
+            await availability.of_client(require_id(id, "id"), owner_of(request.user))
+        )
 
-    @put("/{id:int}/bookings", guards=[manage_clients], summary="Book the client for future communications")
+    @put("/{id:str}/bookings", guards=[manage_clients], summary="Book the client for future communications")
     async def book(
         self,
         request: Request[Principal, Any, Any],
         bookings: NamedDependency[Bookings],
-        id: FromPath[int],
+        id: FromPath[str],
         data: JSONBody[SeedBookingIn],
     ) -> SeedClientOut:
         owner = owner_of(request.user)
         if data.department_id is not None or data.employee_id is not None:
             owner = Owner(department_id=data.department_id, employee_id=data.employee_id)
         status = data.status.name if data.status else None
-        return seed_client_out(await bookings.book_client(id, aware(data.before_date), owner, status))
+        before_date = aware(data.before_date)
+        return seed_client_out(await bookings.book_client(require_id(id, "id"), before_date, owner, status))
 
 
 async def bare_array(found: Page[Any], bookings: Bookings) -> Response[list[SeedClientOut]]:

@@ -1,15 +1,20 @@
-"""The mailing-service contract (seed 001, see docs/contracts.md): projects and clients, snake_case."""
+"""The mailing-service contract (seed 001, docs/contracts.md): projects, clients, mailings; snake_case."""
 
 # No `from __future__ import annotations`: Litestar reads the handlers' annotations at start-up.
 
-from litestar import Controller, post, put
+from typing import Any
+
+from litestar import Controller, Request, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 from msgspec import UNSET
 
 from application.clients import Clients, Projects
+from application.mailings.mailings import Mailings
+from domain.access import Permission, Principal
 from domain.errors import ValidationFailed
-from entrypoints.http.auth import manage_clients
+from domain.keys import require_id
+from entrypoints.http.auth import manage_clients, requires
 from entrypoints.http.resource import use_case
 from entrypoints.http.schemas.mailing_service import (
     Seed001ClientIn,
@@ -17,6 +22,7 @@ from entrypoints.http.schemas.mailing_service import (
     Seed001ProjectIn,
     Seed001ProjectUpdate,
 )
+from entrypoints.http.schemas.mailings import Seed001MailingIn
 
 OK = Seed001Ok()
 
@@ -33,16 +39,17 @@ class Seed001Controller(Controller):
         await projects.create(data.as_command(projects.command))
         return OK
 
-    @put("/project/{id:int}/update", status_code=201, summary="Change a project's name (and code)")
+    @put("/project/{id:str}/update", status_code=201, summary="Change a project's name (and code)")
     async def update_project(
         self,
         projects: NamedDependency[Projects],
-        id: FromPath[int],
+        id: FromPath[str],
         data: JSONBody[Seed001ProjectUpdate],
     ) -> Seed001Ok:
-        if data.primary_key is not UNSET and str(data.primary_key).strip() != str(id):
-            raise ValidationFailed.field("primary key", f"must be the project id of the path ({id})")
-        await projects.change(id, data.patch(without=("primary_key",)))
+        project_id = require_id(id, "id")
+        if data.primary_key is not UNSET and str(data.primary_key).strip() != str(project_id):
+            raise ValidationFailed.field("primary key", f"must be the project id of the path ({project_id})")
+        await projects.change(project_id, data.patch(without=("primary_key",)))
         return OK
 
     @post("/client/create", status_code=201, summary="Add a client to a project, named by its code")
@@ -54,4 +61,32 @@ class Seed001Controller(Controller):
         return OK
 
 
-CONTROLLERS = [Seed001Controller]
+class Seed001MailingController(Controller):
+    """``POST /mailing/create``: a mailing of a project's clients with a template, at ``event``."""
+
+    tags = ["seed 001"]  # noqa: RUF012
+    guards = [requires(Permission.SEND_COMMUNICATIONS)]  # noqa: RUF012
+    dependencies = {"mailings": use_case("mailings")}  # noqa: RUF012
+
+    @post(
+        "/mailing/create",
+        status_code=201,
+        summary="Create a mailing (рассылка) of a project's clients",
+        description=(
+            "status 1 starts it (it runs once at event: a date is midnight UTC), 0 keeps it a draft. "
+            "project_id is the project's id, or its code as a string; template_id a document id; "
+            "channels channel ids in priority order. The type is the default mass-communication type, "
+            "the department the caller's. Steer and watch it under /api/v1/mailings."
+        ),
+    )
+    async def create_mailing(
+        self,
+        request: Request[Principal, Any, Any],
+        mailings: NamedDependency[Mailings],
+        data: JSONBody[Seed001MailingIn],
+    ) -> Seed001Ok:
+        await mailings.create(request.user, data.to_command())
+        return OK
+
+
+CONTROLLERS = [Seed001Controller, Seed001MailingController]

@@ -20,6 +20,7 @@ from application.telephony.missed_calls import MissedCalls
 from application.telephony.pbx_events import MISSED_CALLS_TOPIC
 from application.telephony.ports import MissedCallSearch
 from domain.access import Permission, Principal
+from domain.keys import require_id
 from domain.telephony.missed_calls import MissedCallStatus
 from entrypoints.http.auth import read_statistics, requires
 from entrypoints.http.controllers.telephony_support import csv_text, normalised_phone, telephony
@@ -182,30 +183,32 @@ class MissedCallsController(Controller):
             headers={"Content-Disposition": 'attachment; filename="missed-calls.csv"'},
         )
 
-    @get("/{card_id:int}", guards=[work_the_queue], summary="One missed-call card")
+    @get("/{card_id:str}", guards=[work_the_queue], summary="One missed-call card")
     async def get_card(
-        self, missed_calls: NamedDependency[MissedCalls], card_id: FromPath[int]
+        self, missed_calls: NamedDependency[MissedCalls], card_id: FromPath[str]
     ) -> MissedCallOut:
-        return missed_call_out(await missed_calls.get(card_id))
+        return missed_call_out(await missed_calls.get(require_id(card_id, "card_id")))
 
-    @patch("/{card_id:int}", guards=[work_the_queue], summary="Save the card: called_back needs a result")
+    @patch("/{card_id:str}", guards=[work_the_queue], summary="Save the card: called_back needs a result")
     async def save_card(
         self,
         request: Request[Principal, Any, Any],
         missed_calls: NamedDependency[MissedCalls],
-        card_id: FromPath[int],
+        card_id: FromPath[str],
         data: JSONBody[MissedCallPatch],
     ) -> MissedCallOut:
-        return missed_call_out(await missed_calls.edit(request.user, card_id, data.to_command()))
+        return missed_call_out(
+            await missed_calls.edit(request.user, require_id(card_id, "card_id"), data.to_command())
+        )
 
-    @post("/{card_id:int}/book", status_code=200, guards=[work_the_queue], summary="Book: booked for repair")
+    @post("/{card_id:str}/book", status_code=200, guards=[work_the_queue], summary="Book: booked for repair")
     async def book(
         self,
         request: Request[Principal, Any, Any],
         missed_calls: NamedDependency[MissedCalls],
-        card_id: FromPath[int],
+        card_id: FromPath[str],
     ) -> MissedCallOut:
-        return missed_call_out(await missed_calls.book(request.user, card_id))
+        return missed_call_out(await missed_calls.book(request.user, require_id(card_id, "card_id")))
 
 
 CONTROLLERS = [MissedCallsController]

@@ -17,6 +17,7 @@ from litestar.params import FromPath, JSONBody
 from adapters.beeline.xsi import parse_event
 from application.telephony.batching import EventBatcher
 from application.telephony.subscriptions import PbxSubscriptionService, WebhookToken
+from domain.keys import require_id
 from entrypoints.http.auth import manage_system
 from entrypoints.http.controllers.telephony_support import telephony
 from entrypoints.http.schemas.telephony import (
@@ -69,17 +70,17 @@ class PbxSubscriptionsController(Controller):
     ) -> SubscriptionOut:
         return subscription_out(await subscriptions.create(data.to_command()))
 
-    @get("/{subscription_id:int}", summary="One PBX subscription")
+    @get("/{subscription_id:str}", summary="One PBX subscription")
     async def get_subscription(
-        self, subscriptions: NamedDependency[PbxSubscriptionService], subscription_id: FromPath[int]
+        self, subscriptions: NamedDependency[PbxSubscriptionService], subscription_id: FromPath[str]
     ) -> SubscriptionOut:
-        return subscription_out(await subscriptions.get(subscription_id))
+        return subscription_out(await subscriptions.get(require_id(subscription_id, "subscription_id")))
 
-    @delete("/{subscription_id:int}", summary="End the subscription at the PBX and forget it")
+    @delete("/{subscription_id:str}", summary="End the subscription at the PBX and forget it")
     async def drop_subscription(
-        self, subscriptions: NamedDependency[PbxSubscriptionService], subscription_id: FromPath[int]
+        self, subscriptions: NamedDependency[PbxSubscriptionService], subscription_id: FromPath[str]
     ) -> None:
-        await subscriptions.drop(subscription_id)
+        await subscriptions.drop(require_id(subscription_id, "subscription_id"))
 
 
 CONTROLLERS = [BeelineWebhookController, PbxSubscriptionsController]

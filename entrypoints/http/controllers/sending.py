@@ -12,6 +12,7 @@ from litestar.params import Body, FromPath, HeaderParameter, QueryParameter
 from application.queries import MAX_PAGE_SIZE
 from application.sending.send import SendMessages
 from domain.access import Principal
+from domain.keys import require_id
 from entrypoints.http.resource import use_case
 from entrypoints.http.schemas.sending import SendIn, SendOut, SendProgressOut, progress_out, send_out
 
@@ -56,7 +57,7 @@ class SendController(Controller):
         return send_out(await sending(request.user, data.to_command(idempotency_key)))
 
     @get(
-        "/{send_id:int}",
+        "/{send_id:str}",
         summary="A send's progress and its accepted and refused clients, paged",
         operation_id="getSend",
     )
@@ -64,11 +65,13 @@ class SendController(Controller):
         self,
         request: Request[Principal, Any, Any],
         sending: NamedDependency[SendMessages],
-        send_id: FromPath[int],
+        send_id: FromPath[str],
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE)] = 100,
         offset: Annotated[int, QueryParameter(ge=0)] = 0,
     ) -> SendProgressOut:
-        return progress_out(await sending.progress(request.user, send_id, limit=limit, offset=offset))
+        return progress_out(
+            await sending.progress(request.user, require_id(send_id, "send_id"), limit=limit, offset=offset)
+        )
 
 
 CONTROLLERS = [SendController]

@@ -1,0 +1,1 @@
+"""Schedules: cron expressions read with croniter."""

@@ -1,0 +1,1 @@
+"""Mailings (seed 001): scheduled, repeated send requests."""
