@@ -33,6 +33,8 @@ from application.organisation import Companies, Departments, Employees, Roles, S
 from application.sending.send import EmailIdentity, SendMessages
 from application.sending.unsubscribe import UnsubscribeTokens
 from application.sending.unsubscribing import Unsubscribe
+from entrypoints.provider_settings import ProviderSettings
+from entrypoints.providers_container import ProvidersContainer
 from entrypoints.secrets import secret_key
 from entrypoints.settings import Settings
 from entrypoints.telephony_container import TelephonyContainer
@@ -133,6 +135,14 @@ class Container(containers.DeclarativeContainer):
         core=core,
         storage=storage,
     )
+    provider_settings: providers.Provider[Any] = providers.Object(ProviderSettings())
+    delivery = providers.Container(
+        ProvidersContainer,
+        settings=provider_settings,
+        public_url=config.public_url,
+        core=core,
+        storage=storage,
+    )
 
 
 def build_container(settings: Settings) -> Container:
@@ -151,6 +161,7 @@ def build_container(settings: Settings) -> Container:
         }
     )
     container.telephony_settings.override(providers.Object(settings.telephony))
+    container.provider_settings.override(providers.Object(settings.providers))
     if settings.storage == "memory":
         container.storage.override(providers.Container(MemoryStorage))
     return container
