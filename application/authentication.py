@@ -31,6 +31,8 @@ class AuthenticationFailed(DomainError):
 
 
 class CredentialCache:
+    """Recently verified logins, so each request need not hash the password again."""
+
     def __init__(
         self, clock: Clock, ttl: timedelta = timedelta(seconds=60), max_entries: int = 10_000
     ) -> None:

@@ -11,7 +11,15 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
-from application.managed_entities import Catalog, MustExist, Patch, ReferencedBy, RepositoryOf, Unique
+from application.managed_entities import (
+    Catalog,
+    MustExist,
+    Patch,
+    ReferencedBy,
+    RepositoryOf,
+    Unique,
+    command_for,
+)
 from application.ports import Repository, UnitOfWork
 from application.queries import MAX_PAGE_SIZE, Criterion, Field, Query
 from application.searches import (
@@ -124,6 +132,7 @@ class CommunicationTypes(Dictionary[CommunicationType]):
     """Managing the communication types (SPEC §1), seeded with defaults."""
 
     kind = "communication type"
+    command = command_for(CommunicationType, "NewCommunicationType")
     fields = CommunicationTypeFields
     active_field = CommunicationTypeFields.active
     key_fields = (CommunicationTypeFields.code, CommunicationTypeFields.name)
@@ -159,6 +168,7 @@ class Channels(Dictionary[Channel]):
     """Managing the channels communications go through, seeded with defaults."""
 
     kind = "channel"
+    command = command_for(Channel, "NewChannel")
     fields = ChannelFields
     active_field = ChannelFields.active
     key_fields = (ChannelFields.code, ChannelFields.name)
@@ -193,6 +203,7 @@ class Documents(Catalog[Document]):
     """Managing documents: the texts and media communications are rendered from."""
 
     kind = "document"
+    command = command_for(Document, "NewDocument")
     fields = DocumentFields
     key_fields = (DocumentFields.name,)
     search_fields = (DocumentFields.name, DocumentFields.subject)
@@ -212,6 +223,7 @@ class Rules(Catalog[Rule]):
     """Managing departments' rules: which types and channels, when, and how often."""
 
     kind = "rule"
+    command = command_for(Rule, "NewRule")
     fields = RuleFields
     key_fields = (RuleFields.name,)
     search_fields = (RuleFields.name,)

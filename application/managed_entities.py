@@ -62,6 +62,46 @@ class ReferencedBy:
     label: str
 
 
+class Command(Protocol):
+    """A frozen dataclass command: what a use case is asked to do, by domain attribute names."""
+
+    __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[Any]]]
+
+
+SET_BY_THE_USE_CASE = ("id", "create_time", "update_time")
+
+
+def command_for(
+    entity: type[Any],
+    name: str,
+    *,
+    without: tuple[str, ...] = (),
+    extra: tuple[tuple[str, Any, Any], ...] = (),
+) -> type[Any]:
+    """The frozen command creating an ``entity``: the entity's own attributes, with its defaults,
+    but for the id and times (the use case sets them) and ``without``; plus ``extra`` inputs
+    that are not attributes (a password to hash), each as (name, type, default)."""
+    fields: list[Any] = []
+    for f in dataclasses.fields(entity):
+        if not f.init or f.name in (*SET_BY_THE_USE_CASE, *without):
+            continue
+        if f.default is not dataclasses.MISSING:
+            fields.append((f.name, f.type, dataclasses.field(default=f.default)))
+        elif f.default_factory is not dataclasses.MISSING:
+            fields.append((f.name, f.type, dataclasses.field(default_factory=f.default_factory)))
+        else:
+            fields.append((f.name, f.type))
+    fields += [(n, t, dataclasses.field(default=d)) for n, t, d in extra]
+    command = dataclasses.make_dataclass(name, fields, frozen=True, kw_only=True)
+    command.__module__ = entity.__module__  # string annotations resolve where the entity's do
+    return command
+
+
+def attributes_of(command: Command) -> dict[str, Any]:
+    """A command's fields by name, for building the entity inside the use case."""
+    return {f.name: getattr(command, f.name) for f in dataclasses.fields(command)}
+
+
 @dataclass(frozen=True)
 class Patch:
     """A partial change: domain attribute names to their new values; absent means unchanged."""
@@ -95,6 +135,7 @@ async def check_references(
 
 
 async def page_of(repo: Repository[E], query: Query) -> Page[E]:
+    """One page of what the query asks for, with the total of all matches."""
     items = await repo.find(query)
     return Page(items=items, total=await repo.count(*query.criteria), limit=query.limit, offset=query.offset)
 
@@ -116,6 +157,8 @@ class Catalog(Generic[E]):
     """Use cases of one kind of entity. Subclasses set the class attributes below."""
 
     kind: ClassVar[str]
+    command: ClassVar[type[Any]]
+    """The command ``create`` takes (``command_for`` the entity)."""
     fields: ClassVar[type[Fields]]
     """The searchable fields of this kind."""
     key_fields: ClassVar[tuple[Field[str], ...]]
@@ -137,6 +180,7 @@ class Catalog(Generic[E]):
     # -- reading -------------------------------------------------------------------------
 
     async def get(self, entity_id: int) -> E:
+        """One entity by id (404 when unknown)."""
         async with self._uow_factory(read_only=True) as uow:
             return await self.load(uow, entity_id)
 
@@ -146,6 +190,7 @@ class Catalog(Generic[E]):
             return await self.load_by_key(uow, key)
 
     async def list(self, query: Query, text: str | None = None) -> Page[E]:
+        """One page of the entities the query asks for; ``text`` searches the search fields."""
         if not 1 <= query.limit <= MAX_PAGE_SIZE:
             raise ValidationFailed.field("limit", f"must be between 1 and {MAX_PAGE_SIZE}")
         if query.offset < 0:
@@ -156,12 +201,14 @@ class Catalog(Generic[E]):
             return await page_of(self.repo(uow), query)
 
     async def load(self, uow: UnitOfWork, entity_id: int) -> E:
+        """The entity with this id inside an open unit of work (404 when unknown)."""
         entity = await self.repo(uow).get(entity_id)
         if entity is None:
             raise NotFound(self.kind, entity_id)
         return entity
 
     async def load_by_key(self, uow: UnitOfWork, key: str | int) -> E:
+        """``find`` inside an open unit of work."""
         name = id_or_name(key)
         if isinstance(name, int):
             return await self.load(uow, name)
@@ -178,20 +225,24 @@ class Catalog(Generic[E]):
 
     # -- writing -------------------------------------------------------------------------
 
-    async def create(self, values: Mapping[str, Any]) -> E:
-        """Builds the entity from ``values`` (domain attribute names), checks it and stores it."""
+    async def create(self, command: Command) -> E:
+        """Builds the entity from its creation command, checks it and stores it."""
+        if not isinstance(command, self.command):
+            raise TypeError(f"{type(self).__name__}.create takes a {self.command.__name__}")
         async with self._uow_factory() as uow:
-            entity = await self.add(uow, values)
+            entity = await self.add(uow, attributes_of(command))
             await uow.commit()
         return entity
 
     async def add(self, uow: UnitOfWork, values: Mapping[str, Any]) -> E:
+        """Builds, checks and stores a new entity inside an open unit of work."""
         now = self._clock.now()
         entity = self.build({**values, "create_time": now, "update_time": now})
         await self.check(uow, entity)
         return await self.repo(uow).add(entity)
 
     async def change(self, entity_id: int, patch: Patch) -> E:
+        """Applies a partial change to one entity, checks the whole again and stores it."""
         async with self._uow_factory() as uow:
             current = await self.load(uow, entity_id)
             changed = await self.apply(uow, current, patch)
@@ -199,12 +250,14 @@ class Catalog(Generic[E]):
         return changed
 
     async def apply(self, uow: UnitOfWork, current: E, patch: Patch) -> E:
+        """``change`` inside an open unit of work."""
         changed = self.rebuild(current, {**patch.changes, "update_time": self._clock.now()})
         await self.check(uow, changed)
         await self.repo(uow).update(changed)
         return changed
 
     async def delete(self, entity_id: int) -> None:
+        """Deletes one entity unless something still refers to it (409 naming what)."""
         async with self._uow_factory() as uow:
             await self.load(uow, entity_id)
             await self.ensure_unreferenced(uow, entity_id)
@@ -220,6 +273,7 @@ class Catalog(Generic[E]):
 
     def rebuild(self, current: E, changes: Mapping[str, Any]) -> E:
         # replace() runs the entity's own validation again on the changed whole.
+        """The entity with the changes applied (400 naming attributes it does not have)."""
         unknown = set(changes) - {f.name for f in dataclasses.fields(current)}
         if unknown:
             raise ValidationFailed([FieldError(name, "cannot be changed") for name in sorted(unknown)])
@@ -229,10 +283,12 @@ class Catalog(Generic[E]):
         """Removes what belongs to the entity alone (memberships, links) before it goes."""
 
     async def check(self, uow: UnitOfWork, entity: E) -> None:
+        """Every rule a stored entity must meet: references exist, unique fields are."""
         await self.ensure_references_exist(uow, entity)
         await self.ensure_unique(uow, entity)
 
     async def ensure_unique(self, uow: UnitOfWork, entity: E) -> None:
+        """409 when another entity has the same value in a unique field (or set)."""
         repo = self.repo(uow)
         for rule in self.unique:
             values = [getattr(entity, field.name) for field in rule.fields]
@@ -249,11 +305,13 @@ class Catalog(Generic[E]):
                 raise Conflict(f"{article} {self.kind} with {described} already exists")
 
     async def ensure_references_exist(self, uow: UnitOfWork, entity: E) -> None:
+        """400 naming each reference that points at nothing."""
         await check_references(
             uow, self.must_exist, {ref.field: getattr(entity, ref.field) for ref in self.must_exist}
         )
 
     async def ensure_unreferenced(self, uow: UnitOfWork, entity_id: int) -> None:
+        """409 when other entities still refer to this one, with their counts."""
         in_use: dict[str, int] = {}
         for ref in self.referenced_by:
             count = await ref.repository(uow).count(ref.field.eq(entity_id))

@@ -7,7 +7,7 @@ from typing import Any, ClassVar, TypeVar
 
 from application.authentication import CredentialCache
 from application.logins import CaseFoldedLogins, LoginRules, all_users, refuse_taken_or_lookalike
-from application.managed_entities import Catalog, MustExist, Patch, ReferencedBy, Unique, page_of
+from application.managed_entities import Catalog, MustExist, Patch, ReferencedBy, Unique, command_for, page_of
 from application.ports import Clock, PasswordHasher, Repository, UnitOfWork, UnitOfWorkFactory
 from application.queries import Field, Page, Query
 from application.searches import (
@@ -26,10 +26,15 @@ from domain.organisation import Company, Department, Employee, Role, ServiceAcco
 MIN_PASSWORD_LENGTH = 5
 
 
+PASSWORD = (("password", "str | None", None),)
+"""A user's password as given, hashed before it is stored."""
+
+
 class Companies(Catalog[Company]):
     """Managing companies, the top of the organisation."""
 
     kind = "company"
+    command = command_for(Company, "NewCompany")
     fields = CompanyFields
     key_fields = (CompanyFields.code, CompanyFields.name)
     search_fields = (CompanyFields.name, CompanyFields.code)
@@ -47,6 +52,7 @@ class Departments(Catalog[Department]):
     """Managing departments: a tree inside a company, each with its working hours."""
 
     kind = "department"
+    command = command_for(Department, "NewDepartment")
     fields = DepartmentFields
     key_fields = (DepartmentFields.code, DepartmentFields.name)
     search_fields = (DepartmentFields.name, DepartmentFields.code)
@@ -84,6 +90,7 @@ class Departments(Catalog[Department]):
             parent_id = parent.parent_id if parent else None
 
     async def employees(self, key: str | int, query: Query) -> Page[Employee]:
+        """One page of the department's own employees."""
         async with self._uow_factory(read_only=True) as uow:
             department = await self.load_by_key(uow, key)
             assert department.id is not None
@@ -161,6 +168,7 @@ class Users(Catalog[U]):
         refuse_taken_or_lookalike(self._logins, entity.login, others)
 
     async def with_role(self, role_id: int, query: Query) -> Page[U]:
+        """The users holding a role."""
         async with self._uow_factory(read_only=True) as uow:
             return await page_of(self.repo(uow), query.where(self.role_field.eq(role_id)))
 
@@ -169,6 +177,7 @@ class Employees(Users[Employee]):
     """Managing employees: the people who sign in."""
 
     kind = "employee"
+    command = command_for(Employee, "NewEmployee", without=("password_hash",), extra=PASSWORD)
     fields = EmployeeFields
     login_field = EmployeeFields.login
     role_field = EmployeeFields.role_id
@@ -207,6 +216,7 @@ class ServiceAccounts(Users[ServiceAccount]):
     """Managing service accounts: the systems that call the API."""
 
     kind = "service account"
+    command = command_for(ServiceAccount, "NewServiceAccount", without=("password_hash",), extra=PASSWORD)
     fields = ServiceAccountFields
     login_field = ServiceAccountFields.login
     role_field = ServiceAccountFields.role_id
@@ -230,6 +240,7 @@ class Roles(Catalog[Role]):
     """Managing roles: the permissions and grants users hold."""
 
     kind = "role"
+    command = command_for(Role, "NewRole")
     fields = RoleFields
     key_fields = (RoleFields.name,)
     unique = (Unique((RoleFields.name,)),)

@@ -40,19 +40,26 @@ class Repository(Protocol[E]):
     async def add(self, entity: E) -> E:
         """Store a new entity; sets and returns it with its id."""
 
-    async def get(self, entity_id: int) -> E | None: ...
+    async def get(self, entity_id: int) -> E | None:
+        """The stored one with this id, or None."""
 
-    async def get_many(self, ids: Iterable[int]) -> dict[int, E]: ...
+    async def get_many(self, ids: Iterable[int]) -> dict[int, E]:
+        """The stored ones among these ids, by id (unknown ids are left out)."""
 
-    async def update(self, entity: E) -> None: ...
+    async def update(self, entity: E) -> None:
+        """Stores the changed entity."""
 
-    async def delete(self, entity_id: int) -> None: ...
+    async def delete(self, entity_id: int) -> None:
+        """Removes the one with this id."""
 
-    async def find(self, query: Query) -> list[E]: ...
+    async def find(self, query: Query) -> list[E]:
+        """What meets the query, in its order and page."""
 
-    async def first(self, *criteria: Criterion) -> E | None: ...
+    async def first(self, *criteria: Criterion) -> E | None:
+        """The first stored entity meeting every criterion, or None."""
 
-    async def count(self, *criteria: Criterion) -> int: ...
+    async def count(self, *criteria: Criterion) -> int:
+        """How many meet every criterion."""
 
 
 class ClientGroupRepository(Repository[ClientGroup], Protocol):
@@ -61,9 +68,11 @@ class ClientGroupRepository(Repository[ClientGroup], Protocol):
     async def add_members(self, group_id: int, client_ids: Iterable[int]) -> int:
         """Adds clients to the group; returns how many were not members before."""
 
-    async def remove_members(self, group_id: int, client_ids: Iterable[int]) -> int: ...
+    async def remove_members(self, group_id: int, client_ids: Iterable[int]) -> int:
+        """Removes clients from the group; returns how many were members."""
 
-    async def groups_of(self, client_id: int) -> list[int]: ...
+    async def groups_of(self, client_id: int) -> list[int]:
+        """The ids of the groups the client is a member of."""
 
 
 class UnitOfWork(Protocol):
@@ -186,7 +195,8 @@ class UnitOfWork(Protocol):
 
     async def __aexit__(self, *exc_info: object) -> None: ...
 
-    async def commit(self) -> None: ...
+    async def commit(self) -> None:
+        """Makes every change of this unit of work durable at once."""
 
 
 class UnitOfWorkFactory(Protocol):
@@ -206,9 +216,11 @@ class Clock(Protocol):
 class PasswordHasher(Protocol):
     """Hashes passwords and checks a password against its hash."""
 
-    def hash(self, password: str) -> str: ...
+    def hash(self, password: str) -> str:
+        """A salted hash of the password, to store."""
 
-    def verify(self, password_hash: str, password: str) -> bool: ...
+    def verify(self, password_hash: str, password: str) -> bool:
+        """Whether the password matches the stored hash."""
 
 
 class PhoneNumberParser(Protocol):

@@ -62,6 +62,14 @@ class Field(Generic[V]):
     def __repr__(self) -> str:
         return f"{self.owner}.{self.name}"
 
+    def asc(self) -> str:
+        """This field, ascending, as a ``Query.order_by`` term."""
+        return self.name
+
+    def desc(self) -> str:
+        """This field, descending, as a ``Query.order_by`` term."""
+        return f"-{self.name}"
+
     def eq(self, value: V) -> Condition:
         return Condition(self, Op.EQ, value)
 
@@ -154,7 +162,9 @@ class Query:
 
     criteria: tuple[Criterion, ...] = ()
     order_by: tuple[str, ...] = ("id",)
-    """Attribute names; a leading ``-`` sorts descending. ``id`` is appended to keep pages stable."""
+    """Attribute names; a leading ``-`` sorts descending. ``id`` is appended to keep pages stable.
+    A use case writes them from field references (``ChannelFields.id.asc()``); a list route
+    passes the terms it was asked for, checked against what the resource can sort by."""
     limit: int = 50
     offset: int = 0
 

@@ -33,7 +33,7 @@ from adapters.sqlalchemy.communications import communications as communications_
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.migrate import upgrade
 from application.communications.listing import CommunicationFilter, PageRequest
-from application.communications.records import Communications
+from application.communications.recording import Communications
 from bench.history import World, year_end
 from bench.seed_history import load_world, seed
 from bench.servers import ROOT

@@ -62,14 +62,15 @@ def create_user(settings: Settings, login: str, role: str, password: str | None)
         await container.use_cases.bootstrap()(settings.admin_password)
         roles = container.use_cases.roles()
         found = await roles.find(role)
-        employee = await container.use_cases.employees().create(
-            {
-                "login": login,
-                "password": password or getpass.getpass(f"Password for {login}: "),
-                "first_name": login,
-                "last_name": login,
-                "role_ids": [found.id],
-            }
+        employees = container.use_cases.employees()
+        employee = await employees.create(
+            employees.command(
+                login=login,
+                password=password or getpass.getpass(f"Password for {login}: "),
+                first_name=login,
+                last_name=login,
+                role_ids=[found.id],
+            )
         )
         print(f"created employee {employee.id} ({employee.login}) with role {found.name}")
         engine = container.storage.engine()

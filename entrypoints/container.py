@@ -24,7 +24,7 @@ from application.authentication import Authenticate, CredentialCache, LoginThrot
 from application.bootstrap import Bootstrap
 from application.clients import Availability, Bookings, ChannelBlocks, ClientGroups, Clients, Projects
 from application.communications.bulk import BulkStatusUpdate
-from application.communications.records import Communications, random_uuid
+from application.communications.recording import Communications, random_uuid
 from application.communications.translations import IdTranslations
 from application.decisions.explain import SendDecisions
 from application.decisions.importing import ImportHistory

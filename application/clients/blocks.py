@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from application.clients.filtering import FilteredCatalog
-from application.managed_entities import MustExist, Patch
+from application.managed_entities import MustExist, Patch, command_for
 from application.ports import Repository, UnitOfWork
 from application.queries import AnyOf, Condition
 from application.searches import ChannelBlockFields
@@ -22,6 +22,7 @@ class ChannelBlocks(FilteredCatalog[ChannelBlock]):
     """
 
     kind = "channel block"
+    command = command_for(ChannelBlock, "NewChannelBlock")
     fields = ChannelBlockFields
     key_fields = ()
     search_fields = (ChannelBlockFields.reason,)

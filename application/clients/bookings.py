@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from application.clients.filtering import FilteredCatalog
-from application.managed_entities import MustExist, Patch, page_of
+from application.managed_entities import MustExist, Patch, command_for, page_of
 from application.ports import Clock, Repository, UnitOfWork, UnitOfWorkFactory
 from application.queries import MAX_PAGE_SIZE, AnyOf, Condition, Page, Query
 from application.searches import BookingFields, ClientFields
@@ -49,7 +49,9 @@ async def holding(uow: UnitOfWork, now: datetime, client_ids: Sequence[int] | No
     ]
     if client_ids is not None:
         criteria.append(BookingFields.client_id.in_(client_ids))
-    found = await uow.bookings.find(Query(tuple(criteria), order_by=("before_date",), limit=HELD_AT_ONCE))
+    found = await uow.bookings.find(
+        Query(tuple(criteria), order_by=(BookingFields.before_date.asc(),), limit=HELD_AT_ONCE)
+    )
     return [b for b in found if b.holds(now)]
 
 
@@ -61,6 +63,7 @@ class Bookings(FilteredCatalog[Booking]):
     """
 
     kind = "booking"
+    command = command_for(Booking, "NewBooking")
     fields = BookingFields
     key_fields = (BookingFields.name,)
     search_fields = (BookingFields.name,)
@@ -138,6 +141,7 @@ class Bookings(FilteredCatalog[Booking]):
             )
 
     async def release(self, key: str | int) -> Booking:
+        """Ends a client's booking held by this owner."""
         async with self._uow_factory() as uow:
             booking = await self.load_by_key(uow, key)
             booking.release(self._clock.now())  # only a Booked booking can be released
@@ -250,6 +254,7 @@ class Availability:
         self._clock = clock
 
     async def of_client(self, client_id: int, asking: Owner | None) -> ClientAvailability:
+        """Whether the client may be contacted now by this owner, and what holds it."""
         now = self._clock.now()
         async with self._uow_factory(read_only=True) as uow:
             client = await uow.clients.get(client_id)

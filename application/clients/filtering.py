@@ -25,6 +25,7 @@ class FilteredCatalog(Catalog[E]):
     """Condition fields that ``resolve`` rewrites."""
 
     async def list(self, query: Query, text: str | None = None) -> Page[E]:
+        """One page of the entities that meet the filters and the free text."""
         if any(isinstance(c, Condition) and c.field in self.resolved_fields for c in query.criteria):
             async with self._uow_factory(read_only=True) as uow:
                 criteria = [await self._resolve_any(uow, c) for c in query.criteria]

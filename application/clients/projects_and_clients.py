@@ -8,7 +8,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from application.clients.filtering import FilteredCatalog
-from application.managed_entities import Catalog, MustExist, Patch, ReferencedBy, Unique, page_of
+from application.managed_entities import (
+    Catalog,
+    Command,
+    MustExist,
+    Patch,
+    ReferencedBy,
+    Unique,
+    attributes_of,
+    command_for,
+    page_of,
+)
 from application.ports import Clock, PhoneNumberParser, Repository, UnitOfWork, UnitOfWorkFactory
 from application.queries import AnyOf, Condition, Page, Query
 from application.searches import (
@@ -32,6 +42,7 @@ class Projects(Catalog[Project]):
     """Managing projects: the businesses clients belong to."""
 
     kind = "project"
+    command = command_for(Project, "NewProject")
     fields = ProjectFields
     key_fields = (ProjectFields.code, ProjectFields.name)
     search_fields = (ProjectFields.name, ProjectFields.code)
@@ -74,6 +85,7 @@ class Clients(FilteredCatalog[Client]):
     """
 
     kind = "client"
+    command = command_for(Client, "NewClient")
     fields = ClientFields
     key_fields = (ClientFields.email,)
     search_fields = (
@@ -131,6 +143,7 @@ class Clients(FilteredCatalog[Client]):
         return result
 
     def phone(self, raw: str, field: str = "phone") -> str:
+        """The clients with this phone number, in any common spelling."""
         number = self._phones.to_e164(raw)
         if number is None:
             raise ValidationFailed.field(field, f"{raw!r} is not a phone number")
@@ -174,11 +187,11 @@ class Clients(FilteredCatalog[Client]):
 
     # -- writing ---------------------------------------------------------------------------
 
-    async def create_in_project(self, project_code: str, values: Mapping[str, Any]) -> Client:
-        """Seed 001's ``/client/create``: the project is named by its code."""
+    async def create_in_project(self, project_code: str, command: Command) -> Client:
+        """The mailing-service contract's ``/client/create``: the project is named by its code."""
         async with self._uow_factory() as uow:
             project = await self._projects.by_code(uow, project_code)
-            client = await self.add(uow, {**values, "project_id": project.id})
+            client = await self.add(uow, {**attributes_of(command), "project_id": project.id})
             await uow.commit()
         return client
 
@@ -205,6 +218,7 @@ class ClientGroups(Catalog[ClientGroup]):
     """Managing client groups and their members."""
 
     kind = "client group"
+    command = command_for(ClientGroup, "NewClientGroup")
     fields = ClientGroupFields
     key_fields = (ClientGroupFields.name,)
     search_fields = (ClientGroupFields.name, ClientGroupFields.description)
@@ -217,18 +231,22 @@ class ClientGroups(Catalog[ClientGroup]):
         return ClientGroup(**values)
 
     async def members(self, key: str | int, query: Query) -> Page[Client]:
+        """One page of a group's members."""
         async with self._uow_factory(read_only=True) as uow:
             group = await self.load_by_key(uow, key)
             assert group.id is not None
             return await page_of(uow.clients, query.where(ClientFields.group_id.eq(group.id)))
 
     async def add_members(self, key: str | int, client_ids: Iterable[int]) -> Membership:
+        """Adds clients to the group; says how many changed and how many members it has."""
         return await self._change_members(key, client_ids, adding=True)
 
     async def remove_members(self, key: str | int, client_ids: Iterable[int]) -> Membership:
+        """Removes clients from the group; says how many changed and how many members it has."""
         return await self._change_members(key, client_ids, adding=False)
 
     async def of_client(self, client_id: int, query: Query) -> Page[ClientGroup]:
+        """The groups a client is a member of."""
         async with self._uow_factory(read_only=True) as uow:
             if await uow.clients.get(client_id) is None:
                 raise NotFound("client", client_id)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from application.communications.ports import Keyset
-from application.communications.records import CommunicationKey, load
+from application.communications.recording import CommunicationKey, load
 from application.events.status import StatusWatch
 from application.ports import Clock, Repository, UnitOfWork, UnitOfWorkFactory
 from application.queries import Criterion, Field, Query
@@ -88,7 +88,7 @@ class BulkStatusUpdate:
         while True:
             async with self._uow_factory() as uow:
                 batch = await uow.communications.find(
-                    Query(criteria, order_by=("id",), limit=BATCH_SIZE), after
+                    Query(criteria, order_by=(CommunicationFields.id.asc(),), limit=BATCH_SIZE), after
                 )
                 moved: list[Communication] = []
                 watch = StatusWatch(batch)

@@ -7,7 +7,7 @@ import binascii
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -57,10 +57,16 @@ class CommunicationFilter:
     uuids: tuple[str, ...] = ()
 
     def criteria(self) -> tuple[Criterion, ...]:
+        """The filters as criteria on communications (400 naming a period or uuid that is wrong)."""
         problems = Problems()
+        # A time given without an offset is read as UTC.
+        created_from, created_to, scheduled_from, scheduled_to = (
+            None if t is None else t if t.tzinfo is not None else t.replace(tzinfo=UTC)
+            for t in (self.created_from, self.created_to, self.scheduled_from, self.scheduled_to)
+        )
         for low, high, name in (
-            (self.created_from, self.created_to, "to"),
-            (self.scheduled_from, self.scheduled_to, "scheduled_to"),
+            (created_from, created_to, "to"),
+            (scheduled_from, scheduled_to, "scheduled_to"),
         ):
             if low is not None and high is not None and high <= low:
                 problems.add(name, "must be later than the start of the period")
@@ -94,10 +100,10 @@ class CommunicationFilter:
         )
         found.extend(field.eq(value) for field, value in singles if value is not None)
         periods = (
-            (f.create_time.gte, self.created_from),
-            (f.create_time.lt, self.created_to),
-            (f.scheduled_at.gte, self.scheduled_from),
-            (f.scheduled_at.lt, self.scheduled_to),
+            (f.create_time.gte, created_from),
+            (f.create_time.lt, created_to),
+            (f.scheduled_at.gte, scheduled_from),
+            (f.scheduled_at.lt, scheduled_to),
         )
         found.extend(bound(moment) for bound, moment in periods if moment is not None)
         if self.text and self.text.strip():

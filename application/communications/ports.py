@@ -68,11 +68,14 @@ class CommunicationRepository(Protocol):
     async def add_many(self, communications: Sequence[Communication]) -> list[Communication]:
         """Stores many new communications at once (sending, imports); sets their ids."""
 
-    async def get(self, communication_id: int) -> Communication | None: ...
+    async def get(self, communication_id: int) -> Communication | None:
+        """The stored one with this id, or None."""
 
-    async def get_by_uuid(self, uuid: str) -> Communication | None: ...
+    async def get_by_uuid(self, uuid: str) -> Communication | None:
+        """The communication with this (canonical) uuid, or None."""
 
-    async def update(self, communication: Communication) -> None: ...
+    async def update(self, communication: Communication) -> None:
+        """Stores the changed entity."""
 
     async def update_many(self, communications: Sequence[Communication]) -> None:
         """``update`` for a batch: one round trip per table instead of one per row."""
@@ -80,9 +83,11 @@ class CommunicationRepository(Protocol):
     async def delete(self, communication_id: int) -> None:
         """Removes the communication with its history and id translations."""
 
-    async def find(self, query: Query, after: Keyset | None = None) -> list[Communication]: ...
+    async def find(self, query: Query, after: Keyset | None = None) -> list[Communication]:
+        """What meets the query, in its order and page."""
 
-    async def count(self, *criteria: Criterion) -> int: ...
+    async def count(self, *criteria: Criterion) -> int:
+        """How many meet every criterion."""
 
     async def history(self, communication_id: int) -> list[StatusChange]:
         """Every recorded change, oldest first."""
@@ -93,7 +98,8 @@ class CommunicationRepository(Protocol):
     async def find_translations(self, query: Query) -> list[IdTranslation]:
         """Criteria on ``communication_id``, ``system`` and ``external_id``."""
 
-    async def count_translations(self, *criteria: Criterion) -> int: ...
+    async def count_translations(self, *criteria: Criterion) -> int:
+        """How many id translations meet every criterion."""
 
 
 class UuidGenerator(Protocol):

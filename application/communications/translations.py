@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from application.communications.records import CommunicationKey, load
+from application.communications.recording import CommunicationKey, load
 from application.ports import Clock, UnitOfWorkFactory
 from application.queries import MAX_PAGE_SIZE, Criterion, Page, Query
 from application.searches import IdTranslationFields
@@ -54,6 +54,7 @@ class IdTranslations:
         return translation
 
     async def find(self, filters: TranslationFilter, limit: int = 50, offset: int = 0) -> Page[IdTranslation]:
+        """One page of id translations that meet the filter."""
         if not 1 <= limit <= MAX_PAGE_SIZE:
             raise ValidationFailed.field("limit", f"must be between 1 and {MAX_PAGE_SIZE}")
         if offset < 0:
@@ -73,7 +74,7 @@ class IdTranslations:
                 criteria.append(IdTranslationFields.external_id.eq(filters.external_id))
             repo = uow.communications
             items = await repo.find_translations(
-                Query(tuple(criteria), order_by=("id",), limit=limit, offset=offset)
+                Query(tuple(criteria), order_by=(IdTranslationFields.id.asc(),), limit=limit, offset=offset)
             )
             return Page(
                 items=items, total=await repo.count_translations(*criteria), limit=limit, offset=offset

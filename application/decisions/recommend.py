@@ -39,6 +39,8 @@ WEEK = timedelta(days=7)
 
 @dataclass(frozen=True)
 class RecommendationRequest:
+    """The command asking which channel and time suit one client."""
+
     client_id: int
     type_id: int
     department_id: int
@@ -49,6 +51,8 @@ class RecommendationRequest:
 
 @dataclass(frozen=True)
 class GroupRecommendationRequest:
+    """The command asking which channel and time suit a group of clients."""
+
     group_id: int
     type_id: int
     department_id: int
@@ -81,6 +85,8 @@ class Distribution:
 
 @dataclass(frozen=True)
 class Recommendation:
+    """A recommended channel and time, with the evidence behind it."""
+
     client_id: int | None
     group_id: int | None
     ranking: ChannelRanking

@@ -27,6 +27,8 @@ from domain.errors import NotFound, ValidationFailed
 
 @dataclass(frozen=True)
 class StatsQuery:
+    """Which counters a statistics read asks for: the scope, the period and the grouping."""
+
     client_id: int | None = None
     group_id: int | None = None
     type_id: int | None = None

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
-from application.managed_entities import Catalog, Patch, Unique
+from application.managed_entities import Catalog, Patch, Unique, command_for
 from application.ports import Clock, Repository, UnitOfWork, UnitOfWorkFactory
 from application.providers.router import ProviderState
 from application.queries import Query
@@ -51,6 +51,7 @@ class Providers(Catalog[Provider]):
     """Managing the providers of each channel kind, their order, limits and secrets."""
 
     kind = "provider"
+    command = command_for(Provider, "NewProvider")
     fields = ProviderFields
     key_fields = (ProviderFields.name,)
     search_fields = (ProviderFields.name,)

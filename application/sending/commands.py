@@ -40,6 +40,8 @@ class Content:
 
 @dataclass(frozen=True, kw_only=True)
 class SendCommand:
+    """The command to send one content to an audience."""
+
     type_id: int
     department_id: int | None = None
     content: Content

@@ -27,6 +27,8 @@ class Settled:
 
 
 class DispatchQueue(Protocol):
+    """The queue of messages waiting for the dispatcher."""
+
     async def claim(self, *, now: datetime, lease_until: datetime, owner: str, limit: int) -> list[Claimed]:
         """Lease up to ``limit`` due rows nobody holds (or whose lease expired), oldest first.
 
@@ -39,4 +41,5 @@ class DispatchQueue(Protocol):
         A row whose lease expired and was claimed by another worker is left to that worker.
         """
 
-    async def pending_count(self) -> int: ...
+    async def pending_count(self) -> int:
+        """How many messages wait to be sent."""

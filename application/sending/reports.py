@@ -28,6 +28,7 @@ class DeliveryReports:
         return "delivery-reports"
 
     async def run_once(self) -> int:
+        """Applies the delivery reports providers sent; returns how many."""
         now = self._clock.now()
         reports: list[StatusReport] = []
         for feed in self._feeds:

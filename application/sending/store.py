@@ -84,9 +84,11 @@ class SendRepository(Protocol):
     async def active_rules(self, department_id: int) -> list[Rule]:
         """The department's active rules."""
 
-    async def group_members(self, group_id: int) -> list[int]: ...
+    async def group_members(self, group_id: int) -> list[int]:
+        """The ids of the clients in the group."""
 
-    async def project_clients(self, project_id: int) -> list[int]: ...
+    async def project_clients(self, project_id: int) -> list[int]:
+        """The ids of the clients in the project."""
 
     async def facts(self, client_ids: Sequence[int], now: datetime) -> dict[int, SendFacts]:
         """Active blocks, held bookings and send counts of these clients, in a few queries.
@@ -94,9 +96,11 @@ class SendRepository(Protocol):
         Clients with none of these are left out. Counts are of today (UTC) and the last seven days.
         """
 
-    async def find_by_key(self, idempotency_key: str, since: datetime) -> SendRecord | None: ...
+    async def find_by_key(self, idempotency_key: str, since: datetime) -> SendRecord | None:
+        """The send request with this idempotency key, or None."""
 
-    async def get(self, send_id: int) -> SendRecord | None: ...
+    async def get(self, send_id: int) -> SendRecord | None:
+        """The stored one with this id, or None."""
 
     async def add(
         self,
@@ -113,9 +117,11 @@ class SendRepository(Protocol):
         unit of work does not update them afterwards.
         """
 
-    async def accepted(self, send_id: int, *, limit: int, offset: int) -> list[AcceptedItem]: ...
+    async def accepted(self, send_id: int, *, limit: int, offset: int) -> list[AcceptedItem]:
+        """The messages a send request queued."""
 
-    async def refused(self, send_id: int, *, limit: int, offset: int) -> list[RefusedItem]: ...
+    async def refused(self, send_id: int, *, limit: int, offset: int) -> list[RefusedItem]:
+        """The recipients a send request refused, with why."""
 
     async def counts(self, send_id: int) -> Counts:
         """Its communications by lifecycle and by delivery status."""

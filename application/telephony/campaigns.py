@@ -34,6 +34,8 @@ MAX_CONTACTS = 10_000
 
 @dataclass(frozen=True, kw_only=True)
 class NewCampaign:
+    """The command to start a call-center campaign over an audience."""
+
     name: str
     start_at: datetime
     end_at: datetime
@@ -80,6 +82,8 @@ def _unknown_campaign(campaign_id: int) -> ValidationFailed:
 
 
 class CallCampaigns:
+    """Call-center campaigns: create one over an audience, follow it, take the call center's callbacks."""
+
     def __init__(
         self, uow_factory: UnitOfWorkFactory, clock: Clock, call_center: CallCenter | None, link_base: str
     ) -> None:
@@ -138,10 +142,12 @@ class CallCampaigns:
         return campaign
 
     async def get(self, campaign_id: int) -> CallCampaign:
+        """One campaign by id (404 when unknown)."""
         async with self._uow_factory(read_only=True) as uow:
             return await self._load(uow, campaign_id)
 
     async def find(self, limit: int, offset: int) -> CampaignPage:
+        """One page of campaigns."""
         async with self._uow_factory(read_only=True) as uow:
             return CampaignPage(
                 await uow.call_campaigns.page(limit, offset), await uow.call_campaigns.total()

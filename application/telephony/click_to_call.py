@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from application.communications.records import CommunicationKey, load
+from application.communications.recording import CommunicationKey, load
 from application.ports import Clock, UnitOfWorkFactory
 from application.telephony.ports import Telephony
 from domain.access import Permission, Principal, PrincipalKind
@@ -18,6 +18,8 @@ from domain.errors import Conflict, NotFound
 
 @dataclass(frozen=True, kw_only=True)
 class CallPhone:
+    """The command to call a communication's client from an employee's phone."""
+
     key: CommunicationKey
     employee_id: int | None = None
     """Whose extension rings first; the caller when not given."""
@@ -34,6 +36,8 @@ class CallPlaced:
 
 
 class ClickToCall:
+    """Asks the PBX to ring an employee's phone, then the communication's client."""
+
     def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock, telephony: Telephony | None) -> None:
         self._uow_factory = uow_factory
         self._clock = clock

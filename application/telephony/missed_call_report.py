@@ -54,6 +54,8 @@ class MissedCallReport:
 
 
 class MissedCallReports:
+    """Missed calls counted by period, department or number, for a report."""
+
     def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
         self._uow_factory = uow_factory
 

@@ -41,6 +41,8 @@ class MissedCallPage:
 
 @dataclass(frozen=True, kw_only=True)
 class EditMissedCall:
+    """The command to change a missed-call card (its state, note or owner)."""
+
     status: MissedCallStatus
     result: str | None = None
 
@@ -93,6 +95,7 @@ class MissedCalls:
             return MissedCallPage(await views(uow, cards), total)
 
     async def get(self, card_id: int) -> MissedCallView:
+        """One missed-call card by id (404 when unknown)."""
         async with self._uow_factory(read_only=True) as uow:
             return (await views(uow, [await self._load(uow, card_id)]))[0]
 

@@ -73,13 +73,19 @@ class MissedCallSearch:
 
 
 class MissedCallRepository(Protocol):
-    async def add(self, card: MissedCall) -> MissedCall: ...
+    """Storage of missed-call cards."""
 
-    async def get(self, card_id: int) -> MissedCall | None: ...
+    async def add(self, card: MissedCall) -> MissedCall:
+        """Stores a new one; returns it with its id."""
 
-    async def update(self, card: MissedCall) -> None: ...
+    async def get(self, card_id: int) -> MissedCall | None:
+        """The stored one with this id, or None."""
 
-    async def delete(self, card_id: int) -> None: ...
+    async def update(self, card: MissedCall) -> None:
+        """Stores the changed entity."""
+
+    async def delete(self, card_id: int) -> None:
+        """Removes the one with this id."""
 
     async def open_for(self, phone: str) -> MissedCall | None:
         """The card of this number still in ``missed``, if any."""
@@ -87,7 +93,8 @@ class MissedCallRepository(Protocol):
     async def find(self, search: MissedCallSearch) -> list[MissedCall]:
         """Newest last call first."""
 
-    async def count(self, search: MissedCallSearch) -> int: ...
+    async def count(self, search: MissedCallSearch) -> int:
+        """How many meet every criterion."""
 
     async def get_many(self, ids: Iterable[int]) -> dict[int, MissedCall]: ...
 
@@ -126,7 +133,10 @@ class GroupCount:
 
 
 class CallRecordRepository(Protocol):
-    async def add(self, record: CallRecord) -> CallRecord: ...
+    """Storage of calls as the PBX reported them."""
+
+    async def add(self, record: CallRecord) -> CallRecord:
+        """Stores a new one; returns it with its id."""
 
     async def by_tracking_id(self, call_key: str) -> CallRecord | None:
         """The call with this key (the PBX's extTrackingId, or a call-center key)."""
@@ -134,7 +144,8 @@ class CallRecordRepository(Protocol):
     async def by_tracking_ids(self, call_keys: Iterable[str]) -> dict[str, CallRecord]:
         """The calls with these keys, by key (one query for a batch of events)."""
 
-    async def update(self, record: CallRecord) -> None: ...
+    async def update(self, record: CallRecord) -> None:
+        """Stores the changed entity."""
 
     async def add_many(self, records: Sequence[CallRecord]) -> list[CallRecord]:
         """Stores new records in one statement; sets their ids."""
@@ -182,15 +193,22 @@ class PbxInbox(Protocol):
 
 
 class PbxSubscriptionRepository(Protocol):
-    async def add(self, subscription: PbxSubscription) -> PbxSubscription: ...
+    """Storage of PBX event subscriptions."""
 
-    async def get(self, subscription_id: int) -> PbxSubscription | None: ...
+    async def add(self, subscription: PbxSubscription) -> PbxSubscription:
+        """Stores a new one; returns it with its id."""
 
-    async def all(self) -> Sequence[PbxSubscription]: ...
+    async def get(self, subscription_id: int) -> PbxSubscription | None:
+        """The stored one with this id, or None."""
 
-    async def update(self, subscription: PbxSubscription) -> None: ...
+    async def all(self) -> Sequence[PbxSubscription]:
+        """Every stored one."""
 
-    async def delete(self, subscription_id: int) -> None: ...
+    async def update(self, subscription: PbxSubscription) -> None:
+        """Stores the changed entity."""
+
+    async def delete(self, subscription_id: int) -> None:
+        """Removes the one with this id."""
 
 
 class CallCenterRefused(Exception):
@@ -236,23 +254,35 @@ class SecretStore(Protocol):
 
 
 class CallCampaignRepository(Protocol):
-    async def add(self, campaign: CallCampaign) -> CallCampaign: ...
+    """Storage of call-center campaigns."""
 
-    async def get(self, campaign_id: int) -> CallCampaign | None: ...
+    async def add(self, campaign: CallCampaign) -> CallCampaign:
+        """Stores a new one; returns it with its id."""
 
-    async def update(self, campaign: CallCampaign) -> None: ...
+    async def get(self, campaign_id: int) -> CallCampaign | None:
+        """The stored one with this id, or None."""
+
+    async def update(self, campaign: CallCampaign) -> None:
+        """Stores the changed entity."""
 
     async def page(self, limit: int, offset: int) -> list[CallCampaign]:
         """Newest first."""
 
-    async def total(self) -> int: ...
+    async def total(self) -> int:
+        """How many campaigns there are."""
 
 
 class CampaignContactRepository(Protocol):
-    async def add_many(self, contacts: Sequence[CampaignContact]) -> list[CampaignContact]: ...
+    """Storage of each campaign's contacts and their outcomes."""
 
-    async def get(self, contact_id: int) -> CampaignContact | None: ...
+    async def add_many(self, contacts: Sequence[CampaignContact]) -> list[CampaignContact]:
+        """Stores new rows in one round trip."""
 
-    async def of_campaign(self, campaign_id: int) -> list[CampaignContact]: ...
+    async def get(self, contact_id: int) -> CampaignContact | None:
+        """The stored one with this id, or None."""
 
-    async def update(self, contact: CampaignContact) -> None: ...
+    async def of_campaign(self, campaign_id: int) -> list[CampaignContact]:
+        """The campaign's contacts, in call order."""
+
+    async def update(self, contact: CampaignContact) -> None:
+        """Stores the changed entity."""

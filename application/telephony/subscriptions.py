@@ -29,6 +29,8 @@ _Change = Callable[[PbxSubscription], None]
 
 @dataclass(frozen=True, kw_only=True)
 class NewSubscription:
+    """The command to subscribe to the PBX's events."""
+
     pattern: str | None = None
     expires: int = 3600
     subscription_type: SubscriptionType = SubscriptionType.BASIC_CALL
@@ -68,6 +70,8 @@ class WebhookToken:
 
 
 class PbxSubscriptionService:
+    """Subscribing to the PBX's events and keeping the subscriptions alive."""
+
     def __init__(
         self,
         uow_factory: UnitOfWorkFactory,
@@ -85,6 +89,7 @@ class PbxSubscriptionService:
         self._margin = renew_margin
 
     async def webhook_url(self) -> str:
+        """The address the PBX posts this subscription's events to."""
         return f"{self._public_url}{WEBHOOK_PATH}{await self._token.value()}"
 
     async def list(self) -> SubscriptionList:
@@ -115,6 +120,7 @@ class PbxSubscriptionService:
         return subscription
 
     async def get(self, subscription_id: int) -> PbxSubscription:
+        """One PBX subscription by id (404 when unknown)."""
         async with self._uow_factory(read_only=True) as uow:
             found = await uow.pbx_subscriptions.get(subscription_id) if 0 < subscription_id < 2**31 else None
         if found is None:

@@ -7,7 +7,7 @@ import secrets
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from application.managed_entities import Catalog, Patch, Unique
+from application.managed_entities import Catalog, Patch, Unique, command_for
 from application.ports import Repository, UnitOfWork
 from application.queries import Page, Query
 from application.searches import WebhookDeliveryFields, WebhookSubscriptionFields
@@ -24,6 +24,13 @@ class WebhookSubscriptions(Catalog[WebhookSubscription]):
     """Subscriptions of front systems to Switchboard's events, and what was delivered to them."""
 
     kind = "webhook subscription"
+    # The secret may be left out: one is made for the subscription.
+    command = command_for(
+        WebhookSubscription,
+        "NewWebhookSubscription",
+        without=("secret",),
+        extra=(("secret", "str | None", None),),
+    )
     fields = WebhookSubscriptionFields
     key_fields = (WebhookSubscriptionFields.url,)
     search_fields = (WebhookSubscriptionFields.url,)

@@ -115,7 +115,7 @@ def resource_controller(spec: Resource) -> type[Controller]:
 
         @post("", guards=write, summary=f"Create one of {spec.tag}", operation_id=f"create{name}")
         async def create_item(self, catalog: NamedDependency[Catalog[Any]], data: JSONBody[create_in]) -> out:
-            return spec.to_out(await catalog.create(data.values()))  # type: ignore[attr-defined]
+            return spec.to_out(await catalog.create(data.as_command(catalog.command)))  # type: ignore[attr-defined]
 
         @put("/{key:str}", guards=write, summary=f"Change one of {spec.tag}", operation_id=f"replace{name}")
         async def put_item(

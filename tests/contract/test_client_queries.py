@@ -38,7 +38,7 @@ class Side:
         self.availability = Availability(uow_factory, clock)
 
     async def client(self, **values: Any) -> int:
-        created = await self.clients.create(values)
+        created = await self.clients.create(self.clients.command(**values))
         assert created.id is not None
         return created.id
 
@@ -114,7 +114,7 @@ async def test_tag_filter_matches_one_item_of_the_list_exactly(side: Side) -> No
 async def test_group_filter_and_membership_pages(side: Side) -> None:
     members = [await side.client(first_name=f"M{i}") for i in range(3)]
     outsider = await side.client(first_name="Out")
-    group = await side.groups.create({"name": "Лояльные"})
+    group = await side.groups.create(side.groups.command(name="Лояльные"))
     await side.groups.add_members(group.id or 0, members)
     assert await side.ids(ClientFields.group_id.eq(group.id)) == members
     page = await side.groups.members("Лояльные", Query(limit=2, offset=2))
@@ -125,8 +125,8 @@ async def test_group_filter_and_membership_pages(side: Side) -> None:
 
 
 async def test_project_and_guid_filters_and_the_unique_pair(side: Side) -> None:
-    ocm = await side.projects.create({"name": "OCM", "code": "010"})
-    crm = await side.projects.create({"name": "CRM", "code": "crm"})
+    ocm = await side.projects.create(side.projects.command(name="OCM", code="010"))
+    crm = await side.projects.create(side.projects.command(name="CRM", code="crm"))
     wanted = await side.client(project_id=ocm.id, guid="abc")
     same_guid = await side.client(project_id=crm.id, guid="abc")
     assert await side.ids(ClientFields.project.eq("010"), ClientFields.guid.eq("abc")) == [wanted]
@@ -152,11 +152,11 @@ async def test_excluded_ids_leave_those_clients_out(side: Side) -> None:
 
 async def test_deleting_a_client_takes_its_blocks_and_memberships_along(side: Side) -> None:
     gone, kept = await side.client(), await side.client()
-    group = await side.groups.create({"name": "G"})
+    group = await side.groups.create(side.groups.command(name="G"))
     await side.groups.add_members(group.id or 0, [gone, kept])
     sms = await side.channel("sms")
-    await side.blocks.create({"client_id": gone, "channel_id": sms})
-    await side.blocks.create({"client_id": kept, "channel_id": sms})
+    await side.blocks.create(side.blocks.command(client_id=gone, channel_id=sms))
+    await side.blocks.create(side.blocks.command(client_id=kept, channel_id=sms))
     await side.clients.delete(gone)
     assert await side.ids(ClientFields.group_id.eq(group.id)) == [kept]
     assert [b.client_id for b in (await side.blocks.list(Query())).items] == [kept]
@@ -165,11 +165,13 @@ async def test_deleting_a_client_takes_its_blocks_and_memberships_along(side: Si
 async def test_blocks_in_force_now(side: Side) -> None:
     client_id = await side.client()
     sms, email, push = await side.channel("sms"), await side.channel("email"), await side.channel("push")
-    forever = await side.blocks.create({"client_id": client_id, "channel_id": sms})
+    forever = await side.blocks.create(side.blocks.command(client_id=client_id, channel_id=sms))
     hour = await side.blocks.create(
-        {"client_id": client_id, "channel_id": email, "until": side.later(hours=1)}
+        side.blocks.command(client_id=client_id, channel_id=email, until=side.later(hours=1))
     )
-    day = await side.blocks.create({"client_id": client_id, "channel_id": push, "until": side.later(days=1)})
+    day = await side.blocks.create(
+        side.blocks.command(client_id=client_id, channel_id=push, until=side.later(days=1))
+    )
     active = Query((ChannelBlockFields.active.eq(True),))
     assert [b.id for b in (await side.blocks.list(active)).items] == [forever.id, hour.id, day.id]
     side.clock.advance(hours=1)
@@ -184,12 +186,14 @@ async def test_booking_queries_holding_expiry_and_availability(installed: Side) 
     boss, rival = await side.employee("boss"), await side.employee("rival")
     mine, theirs, free = await side.client(), await side.client(), await side.client()
     short = await side.bookings.create(
-        {"client_id": mine, "before_date": side.later(hours=1), "employee_id": boss}
+        side.bookings.command(client_id=mine, before_date=side.later(hours=1), employee_id=boss)
     )
-    await side.bookings.create({"client_id": theirs, "before_date": side.later(days=2), "employee_id": rival})
+    await side.bookings.create(
+        side.bookings.command(client_id=theirs, before_date=side.later(days=2), employee_id=rival)
+    )
     with pytest.raises(Conflict):
         await side.bookings.create(
-            {"client_id": theirs, "before_date": side.later(days=1), "employee_id": boss}
+            side.bookings.command(client_id=theirs, before_date=side.later(days=1), employee_id=boss)
         )
 
     available = await side.availability.available_clients(Owner(employee_id=boss), Query())

@@ -6,25 +6,24 @@ needs a login only; every change is checked against the caller's send grant by t
 
 # No `from __future__ import annotations`: Litestar must see the handlers' annotation objects.
 
-from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
-from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar import Controller, Request, Response, get, post, route
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, JSONBody, QueryParameter, SkipValidation
+from litestar.handlers import HTTPRouteHandler
+from litestar.params import FromPath, JSONBody, SkipValidation
+from litestar.types import Method as HttpMethod
 
 from application.communications.bulk import BulkStatusUpdate
 from application.communications.listing import CommunicationFilter, PageRequest
-from application.communications.records import CommunicationKey, Communications
-from application.queries import MAX_OFFSET, MAX_PAGE_SIZE
+from application.communications.recording import CommunicationKey, Communications
 from domain.access import Principal
-from domain.communications import CommunicationKind, DeliveryStatus, Direction, LifecycleStatus
 from domain.errors import InvalidTransition
 from domain.keys import id_or_name
 from entrypoints.http.errors import error_response
+from entrypoints.http.query_form import query_form
 from entrypoints.http.resource import use_case
 from entrypoints.http.schemas.communications import (
-    MAX_REF_ID,
     BulkOutcomeOut,
     BulkStatusIn,
     CancelIn,
@@ -36,85 +35,19 @@ from entrypoints.http.schemas.communications import (
     FailIn,
     FilterFields,
     HistoryOut,
-    RefId,
+    PageFields,
     bulk_out,
     communication_out,
     filters_of,
     history_out,
+    page_of,
     page_out,
-    page_request,
 )
 
-
-def communication_filters(
-    type_ids: Annotated[
-        list[RefId] | None, QueryParameter(name="communicationTypeId", description="one or more type ids")
-    ] = None,
-    channel_ids: Annotated[
-        list[RefId] | None, QueryParameter(name="channelId", description="one or more channel (method) ids")
-    ] = None,
-    client_id: Annotated[int | None, QueryParameter(name="clientId", ge=1, le=MAX_REF_ID)] = None,
-    client_group_id: Annotated[int | None, QueryParameter(name="clientGroupId", ge=1, le=MAX_REF_ID)] = None,
-    status: Annotated[list[LifecycleStatus] | None, QueryParameter(description="lifecycle statuses")] = None,
-    delivery_status: Annotated[list[DeliveryStatus] | None, QueryParameter(name="deliveryStatus")] = None,
-    department_id: Annotated[int | None, QueryParameter(name="departmentId", ge=1, le=MAX_REF_ID)] = None,
-    employee_id: Annotated[int | None, QueryParameter(name="employeeId", ge=1, le=MAX_REF_ID)] = None,
-    project_id: Annotated[int | None, QueryParameter(name="projectId", ge=1, le=MAX_REF_ID)] = None,
-    mailing_id: Annotated[int | None, QueryParameter(name="mailingId", ge=1, le=MAX_REF_ID)] = None,
-    direction: Annotated[Direction | None, QueryParameter()] = None,
-    kind: Annotated[CommunicationKind | None, QueryParameter()] = None,
-    date_from: Annotated[
-        datetime | None, QueryParameter(name="from", description="created at or after (ISO 8601)")
-    ] = None,
-    date_to: Annotated[
-        datetime | None, QueryParameter(name="to", description="created before (ISO 8601)")
-    ] = None,
-    scheduled_from: Annotated[datetime | None, QueryParameter(name="scheduledFrom")] = None,
-    scheduled_to: Annotated[datetime | None, QueryParameter(name="scheduledTo")] = None,
-    q: Annotated[str | None, QueryParameter(max_length=255, description="words in the result")] = None,
-    uuid: Annotated[list[str] | None, QueryParameter(description="one or more uuids")] = None,
-) -> CommunicationFilter:
-    return filters_of(
-        FilterFields(
-            communication_type_id=list(type_ids or ()),
-            channel_id=list(channel_ids or ()),
-            client_id=client_id,
-            client_group_id=client_group_id,
-            status=list(status or ()),
-            delivery_status=list(delivery_status or ()),
-            department_id=department_id,
-            employee_id=employee_id,
-            project_id=project_id,
-            mailing_id=mailing_id,
-            direction=direction,
-            kind=kind,
-            date_from=date_from,
-            date_to=date_to,
-            scheduled_from=scheduled_from,
-            scheduled_to=scheduled_to,
-            q=q,
-            uuids=list(uuid or ()),
-        )
-    )
-
-
-def communication_page(
-    limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE, description="page size")] = 50,
-    offset: Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET, description="items to skip")] = 0,
-    cursor: Annotated[
-        str | None, QueryParameter(max_length=512, description="nextCursor of the previous page")
-    ] = None,
-    sort: Annotated[
-        str | None,
-        QueryParameter(
-            max_length=255,
-            description="createTime (default -createTime), updateTime, scheduledAt, dateStart, dateFinish "
-            "or id; a leading '-' sorts descending",
-        ),
-    ] = None,
-    with_total: Annotated[bool, QueryParameter(name="withTotal", description="count all matches")] = True,
-) -> PageRequest:
-    return page_request(limit, offset, cursor, sort, with_total)
+# The list's filters and page, declared once (schemas/communications/listing.py) and read here
+# from the query string; the query string names the uuids filter in the singular.
+communication_filters = query_form(FilterFields, filters_of, names={"uuids": "uuid"})
+communication_page = query_form(PageFields, page_of)
 
 
 Filtering = NamedDependency[SkipValidation[CommunicationFilter]]
@@ -209,27 +142,6 @@ class CommunicationsController(Controller):
         details = await communications.details(key_of(key))
         return communication_out(details.communication, details.external_ids)
 
-    @patch("/{key:str}", summary="Change a communication's fields", operation_id="changeCommunication")
-    async def change_communication(
-        self,
-        request: Request[Principal, Any, Any],
-        communications: NamedDependency[Communications],
-        key: FromPath[str],
-        data: JSONBody[CommunicationPatch],
-    ) -> CommunicationOut:
-        return communication_out(await communications.edit(request.user, key_of(key), data.patch()))
-
-    @delete(
-        "/{key:str}", summary="Delete a communication with its history", operation_id="deleteCommunication"
-    )
-    async def delete_communication(
-        self,
-        request: Request[Principal, Any, Any],
-        communications: NamedDependency[Communications],
-        key: FromPath[str],
-    ) -> None:
-        await communications.delete(request.user, key_of(key))
-
     @post(
         "/{key:str}/start",
         status_code=200,
@@ -244,53 +156,6 @@ class CommunicationsController(Controller):
     ) -> CommunicationOut:
         return communication_out(await communications.start(request.user, key_of(key)))
 
-    @post(
-        "/{key:str}/close",
-        status_code=200,
-        summary="-> done (finish time set)",
-        operation_id="closeCommunication",
-    )
-    async def close(
-        self,
-        request: Request[Principal, Any, Any],
-        communications: NamedDependency[Communications],
-        key: FromPath[str],
-        data: JSONBody[CloseIn | None] = None,
-    ) -> CommunicationOut:
-        result = data.result if data is not None else None
-        return communication_out(await communications.close(request.user, key_of(key), result))
-
-    @post(
-        "/{key:str}/fail",
-        status_code=200,
-        summary="-> failed ('out'), with a reason",
-        operation_id="failCommunication",
-    )
-    async def fail(
-        self,
-        request: Request[Principal, Any, Any],
-        communications: NamedDependency[Communications],
-        key: FromPath[str],
-        data: JSONBody[FailIn],
-    ) -> CommunicationOut:
-        return communication_out(await communications.fail(request.user, key_of(key), data.reason))
-
-    @post(
-        "/{key:str}/cancel",
-        status_code=200,
-        summary="-> cancelled (planned only)",
-        operation_id="cancelCommunication",
-    )
-    async def cancel(
-        self,
-        request: Request[Principal, Any, Any],
-        communications: NamedDependency[Communications],
-        key: FromPath[str],
-        data: JSONBody[CancelIn | None] = None,
-    ) -> CommunicationOut:
-        reason = data.reason if data is not None else None
-        return communication_out(await communications.cancel(request.user, key_of(key), reason))
-
     @get(
         "/{key:str}/history", summary="Every change: who, when, from, to", operation_id="communicationHistory"
     )
@@ -301,4 +166,137 @@ class CommunicationsController(Controller):
         return history_out(found.communication, found.entries)
 
 
-CONTROLLERS = [CommunicationsController, list_communications, create_communication]
+# --- One handler per behaviour, registered under the /api/v1 path and the communications-service
+# one. The two differ only in the key: /api/v1 takes an id or a uuid, the service a uuid alone.
+
+
+def by_id_or_uuid(key: FromPath[str]) -> CommunicationKey:
+    return key_of(key)
+
+
+def by_uuid(uuid: FromPath[str]) -> CommunicationKey:
+    return uuid
+
+
+Target = NamedDependency[SkipValidation[CommunicationKey]]
+"""The communication a route names, as its path spells it."""
+
+V1_ITEM = "/api/v1/communications/{key:str}"
+SERVICE_ITEM = "/v2/communications/{uuid:str}"
+ON_V1: dict[str, Any] = {
+    "dependencies": {
+        "communications": use_case("communications"),
+        "target": Provide(by_id_or_uuid, sync_to_thread=False),
+    },
+    "exception_handlers": TRANSITION_HANDLERS,
+    "tags": ["communications"],
+}
+ON_SERVICE: dict[str, Any] = {
+    "dependencies": {
+        "communications": use_case("communications"),
+        "target": Provide(by_uuid, sync_to_thread=False),
+    },
+    "exception_handlers": TRANSITION_HANDLERS,
+    "tags": ["communications (seed 002)"],
+}
+
+
+async def change_communication(
+    request: Request[Principal, Any, Any],
+    communications: NamedDependency[Communications],
+    target: Target,
+    data: JSONBody[CommunicationPatch],
+) -> CommunicationOut:
+    return communication_out(await communications.edit(request.user, target, data.patch()))
+
+
+async def close_communication(
+    request: Request[Principal, Any, Any],
+    communications: NamedDependency[Communications],
+    target: Target,
+    data: JSONBody[CloseIn | None] = None,
+) -> CommunicationOut:
+    result = data.result if data is not None else None
+    return communication_out(await communications.close(request.user, target, result))
+
+
+async def fail_communication(
+    request: Request[Principal, Any, Any],
+    communications: NamedDependency[Communications],
+    target: Target,
+    data: JSONBody[FailIn],
+) -> CommunicationOut:
+    return communication_out(await communications.fail(request.user, target, data.reason))
+
+
+async def cancel_communication(
+    request: Request[Principal, Any, Any],
+    communications: NamedDependency[Communications],
+    target: Target,
+    data: JSONBody[CancelIn | None] = None,
+) -> CommunicationOut:
+    reason = data.reason if data is not None else None
+    return communication_out(await communications.cancel(request.user, target, reason))
+
+
+async def delete_communication(
+    request: Request[Principal, Any, Any], communications: NamedDependency[Communications], target: Target
+) -> None:
+    await communications.delete(request.user, target)
+
+
+def action(
+    handler: Any, method: HttpMethod, path: str, summary: str, operation_id: str, on: dict[str, Any]
+) -> HTTPRouteHandler:
+    """``handler`` registered under one more path; each path keeps the method, summary and
+    OpenAPI operation id it had when it had a handler of its own. A POST action answers 200."""
+    status = 200 if method == "POST" else None
+    return route(
+        path, http_method=method, status_code=status, summary=summary, operation_id=operation_id, **on
+    )(handler)
+
+
+V1_ACTIONS = [
+    action(
+        change_communication,
+        "PATCH",
+        V1_ITEM,
+        "Change a communication's fields",
+        "changeCommunication",
+        ON_V1,
+    ),
+    action(
+        close_communication,
+        "POST",
+        f"{V1_ITEM}/close",
+        "-> done (finish time set)",
+        "closeCommunication",
+        ON_V1,
+    ),
+    action(
+        fail_communication,
+        "POST",
+        f"{V1_ITEM}/fail",
+        "-> failed ('out'), with a reason",
+        "failCommunication",
+        ON_V1,
+    ),
+    action(
+        cancel_communication,
+        "POST",
+        f"{V1_ITEM}/cancel",
+        "-> cancelled (planned only)",
+        "cancelCommunication",
+        ON_V1,
+    ),
+    action(
+        delete_communication,
+        "DELETE",
+        V1_ITEM,
+        "Delete a communication with its history",
+        "deleteCommunication",
+        ON_V1,
+    ),
+]
+
+CONTROLLERS = [CommunicationsController, list_communications, create_communication, *V1_ACTIONS]

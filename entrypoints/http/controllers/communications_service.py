@@ -7,32 +7,37 @@ The click-to-call route comes with telephony.
 
 from typing import Annotated, Any, Literal
 
-from litestar import Controller, Request, delete, get, patch, post
+from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from application.communications.listing import PageRequest
-from application.communications.records import Communications
+from application.communications.recording import Communications
 from application.communications.translations import IdTranslations, TranslationFilter
 from application.queries import MAX_OFFSET, MAX_PAGE_SIZE
 from domain.access import Principal
 from domain.errors import ValidationFailed
 from entrypoints.http.controllers.communications import (
     LIST_DEPENDENCIES,
+    ON_SERVICE,
     TRANSITION_HANDLERS,
+    action,
+    cancel_communication,
+    change_communication,
+    close_communication,
+    delete_communication,
+    fail_communication,
+)
+from entrypoints.http.controllers.communications import (
+    SERVICE_ITEM as ITEM,
 )
 from entrypoints.http.resource import use_case
 from entrypoints.http.schemas.common import page_struct, to_page
 from entrypoints.http.schemas.communications import (
     MAX_COMMUNICATION_ID,
-    CancelIn,
-    CloseIn,
     CollectionQuery,
     CommunicationOut,
     CommunicationPageOut,
-    CommunicationPatch,
     CommunicationShortOut,
-    FailIn,
     MethodsOut,
     PrimaryInfoOut,
     TranslationIn,
@@ -40,6 +45,7 @@ from entrypoints.http.schemas.communications import (
     communication_out,
     filters_of,
     method_out,
+    page_of,
     page_out,
     primary_info_out,
     short_out,
@@ -84,59 +90,7 @@ class CommunicationsV2Controller(Controller):
     async def collection(
         self, communications: NamedDependency[Communications], data: JSONBody[CollectionQuery]
     ) -> CommunicationPageOut:
-        page: PageRequest = data.page()
-        return page_out(await communications.find(filters_of(data), page))
-
-    @patch("/v2/communications/{uuid:str}", summary="Change a communication's fields")
-    async def change(
-        self,
-        request: Request[Principal, Any, Any],
-        communications: NamedDependency[Communications],
-        uuid: FromPath[str],
-        data: JSONBody[CommunicationPatch],
-    ) -> CommunicationOut:
-        return communication_out(await communications.edit(request.user, uuid, data.patch()))
-
-    @patch("/v2/communications/{uuid:str}/close", summary="Close an active communication (done)")
-    async def close(
-        self,
-        request: Request[Principal, Any, Any],
-        communications: NamedDependency[Communications],
-        uuid: FromPath[str],
-        data: JSONBody[CloseIn | None] = None,
-    ) -> CommunicationOut:
-        result = data.result if data is not None else None
-        return communication_out(await communications.close(request.user, uuid, result))
-
-    @patch("/v2/communications/{uuid:str}/failed", summary="Mark it as not having happened ('out')")
-    async def failed(
-        self,
-        request: Request[Principal, Any, Any],
-        communications: NamedDependency[Communications],
-        uuid: FromPath[str],
-        data: JSONBody[FailIn],
-    ) -> CommunicationOut:
-        return communication_out(await communications.fail(request.user, uuid, data.reason))
-
-    @post("/v2/communications/{uuid:str}/cancel", status_code=200, summary="Cancel a planned communication")
-    async def cancel(
-        self,
-        request: Request[Principal, Any, Any],
-        communications: NamedDependency[Communications],
-        uuid: FromPath[str],
-        data: JSONBody[CancelIn | None] = None,
-    ) -> CommunicationOut:
-        reason = data.reason if data is not None else None
-        return communication_out(await communications.cancel(request.user, uuid, reason))
-
-    @delete("/v2/communications/{uuid:str}", summary="Delete a communication with its history")
-    async def remove(
-        self,
-        request: Request[Principal, Any, Any],
-        communications: NamedDependency[Communications],
-        uuid: FromPath[str],
-    ) -> None:
-        await communications.delete(request.user, uuid)
+        return page_out(await communications.find(filters_of(data), page_of(data)))
 
     @get("/v2/dicts/communications-methods", summary="The communication methods dictionary")
     async def methods(self, communications: NamedDependency[Communications]) -> MethodsOut:
@@ -190,4 +144,49 @@ class IdTranslationsController(Controller):
         )
 
 
-CONTROLLERS = [CommunicationsV2Controller, IdTranslationsController]
+# The same handlers as /api/v1's, by uuid. Registered after the controller that shares their
+# paths: Litestar refuses a controller whose path a lone handler registered first already has.
+SERVICE_ACTIONS = [
+    action(
+        change_communication,
+        "PATCH",
+        ITEM,
+        "Change a communication's fields",
+        "V2CommunicationsUuidChange",
+        ON_SERVICE,
+    ),
+    action(
+        close_communication,
+        "PATCH",
+        f"{ITEM}/close",
+        "Close an active communication (done)",
+        "V2CommunicationsUuidCloseClose",
+        ON_SERVICE,
+    ),
+    action(
+        fail_communication,
+        "PATCH",
+        f"{ITEM}/failed",
+        "Mark it as not having happened ('out')",
+        "V2CommunicationsUuidFailedFailed",
+        ON_SERVICE,
+    ),
+    action(
+        cancel_communication,
+        "POST",
+        f"{ITEM}/cancel",
+        "Cancel a planned communication",
+        "V2CommunicationsUuidCancelCancel",
+        ON_SERVICE,
+    ),
+    action(
+        delete_communication,
+        "DELETE",
+        ITEM,
+        "Delete a communication with its history",
+        "V2CommunicationsUuidRemove",
+        ON_SERVICE,
+    ),
+]
+
+CONTROLLERS = [CommunicationsV2Controller, IdTranslationsController, *SERVICE_ACTIONS]

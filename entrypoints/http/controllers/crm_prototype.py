@@ -17,6 +17,7 @@ from domain.keys import require_id
 from entrypoints.http.auth import manage_clients
 from entrypoints.http.controllers.clients import owner_of
 from entrypoints.http.resource import use_case
+from entrypoints.http.schemas.common import aware
 from entrypoints.http.schemas.crm_prototype import (
     SeedAvailabilityOut,
     SeedBookingIn,
@@ -58,7 +59,7 @@ class SeedClientsController(Controller):
         bookings: NamedDependency[Bookings],
         data: JSONBody[SeedClientIn],
     ) -> SeedClientOut:
-        client = await clients.create(data.values())
+        client = await clients.create(data.as_command(clients.command))
         return seed_client_out((await bookings.with_bookings([client]))[0])
 
     @put("/edit/{id:str}", guards=[manage_clients], summary="Change a client: the fields given")
@@ -124,7 +125,7 @@ class SeedClientsController(Controller):
         if data.department_id is not None or data.employee_id is not None:
             owner = Owner(department_id=data.department_id, employee_id=data.employee_id)
         status = data.status.name if data.status else None
-        before_date = data.values()["before_date"]
+        before_date = aware(data.before_date)
         return seed_client_out(await bookings.book_client(require_id(id, "id"), before_date, owner, status))
 
 

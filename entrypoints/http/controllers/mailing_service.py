@@ -11,7 +11,6 @@ from msgspec import UNSET
 
 from application.clients import Clients, Projects
 from application.mailings.mailings import Mailings
-from application.managed_entities import Patch
 from domain.access import Permission, Principal
 from domain.errors import ValidationFailed
 from domain.keys import require_id
@@ -37,7 +36,7 @@ class Seed001Controller(Controller):
     async def create_project(
         self, projects: NamedDependency[Projects], data: JSONBody[Seed001ProjectIn]
     ) -> Seed001Ok:
-        await projects.create(data.values())
+        await projects.create(data.as_command(projects.command))
         return OK
 
     @put("/project/{id:str}/update", status_code=201, summary="Change a project's name (and code)")
@@ -50,17 +49,15 @@ class Seed001Controller(Controller):
         project_id = require_id(id, "id")
         if data.primary_key is not UNSET and str(data.primary_key).strip() != str(project_id):
             raise ValidationFailed.field("primary key", f"must be the project id of the path ({project_id})")
-        changes = {k: v for k, v in data.values().items() if k != "primary_key"}
-        await projects.change(project_id, Patch(changes))
+        await projects.change(project_id, data.patch(without=("primary_key",)))
         return OK
 
     @post("/client/create", status_code=201, summary="Add a client to a project, named by its code")
     async def create_client(
         self, clients: NamedDependency[Clients], data: JSONBody[Seed001ClientIn]
     ) -> Seed001Ok:
-        values = data.values()
-        project = values.pop("project")
-        await clients.create_in_project(project, values)
+        command = data.as_command(clients.command, without=("project",))
+        await clients.create_in_project(data.project, command)
         return OK
 
 

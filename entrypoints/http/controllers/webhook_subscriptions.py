@@ -61,7 +61,7 @@ class WebhookActionsController(Controller):
     async def create_revealing(
         self, catalog: NamedDependency[WebhookSubscriptions], data: JSONBody[SubscriptionIn]
     ) -> SubscriptionOut:
-        return subscription_out(await catalog.create(data.values()), reveal=True)
+        return subscription_out(await catalog.create(data.as_command(catalog.command)), reveal=True)
 
     @get_route(
         "/api/v1/webhook-subscriptions/{key:str}/deliveries", summary="The subscription's delivery log"

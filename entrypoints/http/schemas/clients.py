@@ -15,7 +15,7 @@ from msgspec import UNSET, UnsetType
 from application.clients import ClientAvailability, Membership
 from domain.clients import Booking, BookingState, ChannelBlock, Client, ClientGroup, Project
 from domain.errors import ValidationFailed
-from entrypoints.http.schemas.common import Code, Id, In, Name, Out, Timestamp, aware, iso, stamp
+from entrypoints.http.schemas.common import Code, Id, In, Name, Out, Timestamp, aware, iso, patch_of, stamp
 from entrypoints.http.schemas.organisation import Email
 
 Phone = Annotated[
@@ -68,9 +68,7 @@ class ProjectIn(In):
     code: Code
 
 
-class ProjectPatch(In):
-    name: Name | UnsetType = UNSET
-    code: Code | UnsetType = UNSET
+ProjectPatch = patch_of(ProjectIn)
 
 
 class ProjectOut(Out):
@@ -112,22 +110,7 @@ class ClientIn(In):
     converters = {"birth_date": parse_birth_date}  # noqa: RUF012
 
 
-class ClientPatch(In):
-    first_name: Name | None | UnsetType = UNSET
-    last_name: Name | None | UnsetType = UNSET
-    middle_name: Name | None | UnsetType = UNSET
-    birth_date: BirthDate | None | UnsetType = UNSET
-    phones: list[Phone] | UnsetType = UNSET
-    email: Email | None | UnsetType = UNSET
-    social_media: SocialMedia | None | UnsetType = UNSET
-    language: Language | None | UnsetType = UNSET
-    time_zone: TimeZone | None | UnsetType = UNSET
-    available: bool | UnsetType = UNSET
-    project_id: Id | None | UnsetType = UNSET
-    guid: Guid | None | UnsetType = UNSET
-    tags: list[Tag] | UnsetType = UNSET
-
-    converters = {"birth_date": parse_birth_date}  # noqa: RUF012
+ClientPatch = patch_of(ClientIn)
 
 
 class ClientOut(Out):
@@ -189,9 +172,7 @@ class ClientGroupIn(In):
     description: LongText | None = None
 
 
-class ClientGroupPatch(In):
-    name: Name | UnsetType = UNSET
-    description: LongText | None | UnsetType = UNSET
+ClientGroupPatch = patch_of(ClientGroupIn)
 
 
 class ClientGroupOut(Out):
@@ -241,11 +222,7 @@ class ChannelBlockIn(In):
     converters = {"until": aware}  # noqa: RUF012
 
 
-class ChannelBlockPatch(In):
-    until: Moment | None | UnsetType = UNSET
-    reason: LongText | None | UnsetType = UNSET
-
-    converters = {"until": aware}  # noqa: RUF012
+ChannelBlockPatch = patch_of(ChannelBlockIn, without=("client_id", "channel_id"))
 
 
 class ChannelBlockOut(Out):

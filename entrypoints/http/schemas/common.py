@@ -12,6 +12,7 @@ from application.managed_entities import Patch
 from application.queries import Page
 
 T = TypeVar("T")
+C = TypeVar("C")
 
 Timestamp = Annotated[
     str, msgspec.Meta(extra_json_schema={"format": "date-time"}, examples=["2023-04-12T23:13:48.363+00:00"])
@@ -31,20 +32,40 @@ class In(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=True, 
     converters: ClassVar[Mapping[str, Callable[[Any], Any]]] = {}
     """Struct field -> how its value becomes the domain's value object."""
 
-    def values(self) -> dict[str, Any]:
+    def _given(self, without: tuple[str, ...] = ()) -> dict[str, Any]:
         """The fields that were given, by domain attribute name; ``UNSET`` ones are left out."""
         given = {}
         for name in self.__struct_fields__:
             value = getattr(self, name)
-            if value is msgspec.UNSET:
+            if value is msgspec.UNSET or name in without:
                 continue
             if name in self.converters and value is not None:
                 value = self.converters[name](value)
             given[self.renames.get(name, name)] = value
         return given
 
-    def patch(self) -> Patch:
-        return Patch(self.values())
+    def as_command(self, command: type[C], *, without: tuple[str, ...] = ()) -> C:
+        """The use case's command (a frozen dataclass named by domain attributes) from this body."""
+        return command(**self._given(without))
+
+    def patch(self, *, without: tuple[str, ...] = ()) -> Patch:
+        """The partial change this body asks for (fields in ``without`` are the route's own)."""
+        return Patch(self._given(without))
+
+
+def patch_of(create: type[In], *, without: tuple[str, ...] = (), name: str | None = None) -> Any:
+    """The partial-change body of a resource from its create body: the same fields, names,
+    limits, renames and converters, each one optional (absent stays, null clears where the
+    create body allows null)."""
+    fields = [
+        (f.name, f.type | msgspec.UnsetType, msgspec.UNSET)
+        for f in msgspec.structs.fields(create)
+        if f.name not in without
+    ]
+    namespace = {"renames": create.renames, "converters": create.converters, "__module__": create.__module__}
+    return msgspec.defstruct(
+        name or create.__name__.removesuffix("In") + "Patch", fields, bases=(In,), namespace=namespace
+    )
 
 
 class Out(msgspec.Struct, kw_only=True, rename="camel"):

@@ -9,7 +9,7 @@ from msgspec import UNSET, UnsetType
 
 from application.clients import BookedClient, ClientAvailability
 from entrypoints.http.schemas.clients import BirthDate, Moment, Phone, SocialMedia, parse_birth_date
-from entrypoints.http.schemas.common import Id, In, Name, Out, Timestamp, aware, iso_date, stamp
+from entrypoints.http.schemas.common import Id, In, Name, Out, Timestamp, iso_date, patch_of, stamp
 from entrypoints.http.schemas.organisation import Email
 
 
@@ -28,19 +28,7 @@ class SeedClientIn(In):
     converters = {"birth_date": parse_birth_date}  # noqa: RUF012
 
 
-class SeedClientEdit(In):
-    """``PUT /clients/edit/{id}``: the fields given change, the others stay."""
-
-    first_name: Name | None | UnsetType = UNSET
-    last_name: Name | None | UnsetType = UNSET
-    middle_name: Name | None | UnsetType = UNSET
-    birth_date: BirthDate | None | UnsetType = UNSET
-    available: bool | UnsetType = UNSET
-    social_media: SocialMedia | None | UnsetType = UNSET
-    phones: list[Phone] | UnsetType = UNSET
-    email: Email | None | UnsetType = UNSET
-
-    converters = {"birth_date": parse_birth_date}  # noqa: RUF012
+SeedClientEdit = patch_of(SeedClientIn, name="SeedClientEdit")
 
 
 class SeedBookingStatusOut(Out):
@@ -107,8 +95,6 @@ class SeedBookingIn(In):
     """A status of the booking dictionary by name: Booked (the default) books, Released releases."""
     department_id: Id | None = None
     employee_id: Id | None = None
-
-    converters = {"before_date": aware}  # noqa: RUF012
 
 
 class SeedAvailabilityOut(Out):

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 import msgspec
-from msgspec import UNSET, UnsetType
 
 from domain.dictionaries import Channel, ChannelKind, CommunicationType, Document, DocumentKind
 from domain.rules import QuietHours, QuietHoursPolicy, Rule
@@ -19,6 +18,7 @@ from entrypoints.http.schemas.common import (
     Timestamp,
     Weekday,
     clock_time,
+    patch_of,
     stamp,
 )
 
@@ -41,11 +41,7 @@ class CommunicationTypeIn(In):
     active: bool = True
 
 
-class CommunicationTypePatch(In):
-    name: Name | UnsetType = UNSET
-    code: Code | UnsetType = UNSET
-    description: Description | None | UnsetType = UNSET
-    active: bool | UnsetType = UNSET
+CommunicationTypePatch = patch_of(CommunicationTypeIn)
 
 
 class CommunicationTypeOut(Out):
@@ -82,13 +78,7 @@ class ChannelIn(In):
     active: bool = True
 
 
-class ChannelPatch(In):
-    name: Name | UnsetType = UNSET
-    code: Code | UnsetType = UNSET
-    kind: ChannelKind | UnsetType = UNSET
-    description: Description | None | UnsetType = UNSET
-    dispatchable: bool | UnsetType = UNSET
-    active: bool | UnsetType = UNSET
+ChannelPatch = patch_of(ChannelIn)
 
 
 class ChannelOut(Out):
@@ -129,13 +119,7 @@ class DocumentIn(In):
     locale: Locale | None = None
 
 
-class DocumentPatch(In):
-    name: Name | UnsetType = UNSET
-    kind: DocumentKind | UnsetType = UNSET
-    subject: Subject | None | UnsetType = UNSET
-    body: Body | None | UnsetType = UNSET
-    media_url: MediaUrl | None | UnsetType = UNSET
-    locale: Locale | None | UnsetType = UNSET
+DocumentPatch = patch_of(DocumentIn)
 
 
 class DocumentOut(Out):
@@ -199,21 +183,7 @@ class RuleIn(In):
     converters = {"quiet_hours": to_quiet_hours}  # noqa: RUF012
 
 
-class RulePatch(In):
-    department_id: Id | UnsetType = UNSET
-    name: Name | UnsetType = UNSET
-    allowed_type_ids: list[Id] | UnsetType = UNSET
-    allowed_channel_ids: list[Id] | UnsetType = UNSET
-    channel_priority: list[Id] | UnsetType = UNSET
-    quiet_hours: QuietHoursIo | None | UnsetType = UNSET
-    allowed_weekdays: list[Weekday] | UnsetType = UNSET
-    max_per_day: Count | None | UnsetType = UNSET
-    max_per_week: Count | None | UnsetType = UNSET
-    min_interval_minutes: Count | None | UnsetType = UNSET
-    auto_select: bool | UnsetType = UNSET
-    active: bool | UnsetType = UNSET
-
-    converters = {"quiet_hours": to_quiet_hours}  # noqa: RUF012
+RulePatch = patch_of(RuleIn)
 
 
 class RuleOut(Out):

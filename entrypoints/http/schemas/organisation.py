@@ -20,6 +20,7 @@ from entrypoints.http.schemas.common import (
     Weekday,
     clock_time,
     ids,
+    patch_of,
     stamp,
 )
 
@@ -33,9 +34,7 @@ class CompanyIn(In):
     code: Code
 
 
-class CompanyPatch(In):
-    name: Name | UnsetType = UNSET
-    code: Code | UnsetType = UNSET
+CompanyPatch = patch_of(CompanyIn)
 
 
 class CompanyOut(Out):
@@ -77,15 +76,7 @@ class DepartmentIn(In):
     converters = {"working_hours": working_days}  # noqa: RUF012
 
 
-class DepartmentPatch(In):
-    company_id: Id | UnsetType = UNSET
-    name: Name | UnsetType = UNSET
-    code: Code | UnsetType = UNSET
-    parent_id: Id | None | UnsetType = UNSET
-    time_zone: str | UnsetType = UNSET
-    working_hours: list[WorkingDayIo] | UnsetType = UNSET
-
-    converters = {"working_hours": working_days}  # noqa: RUF012
+DepartmentPatch = patch_of(DepartmentIn)
 
 
 class DepartmentOut(Out):
@@ -147,13 +138,7 @@ class RoleIn(In):
     converters = {"permissions": grants}  # noqa: RUF012
 
 
-class RolePatch(In):
-    name: Name | UnsetType = UNSET
-    description: str | None | UnsetType = UNSET
-    permissions: list[GrantIo] | UnsetType = UNSET
-
-    renames = {"permissions": "grants"}  # noqa: RUF012
-    converters = {"permissions": grants}  # noqa: RUF012
+RolePatch = patch_of(RoleIn)
 
 
 class RoleOut(Out):
@@ -201,18 +186,7 @@ class EmployeeIn(In):
     active: bool = True
 
 
-class EmployeePatch(In):
-    login: Login | UnsetType = UNSET
-    password: Password | UnsetType = UNSET
-    first_name: Name | UnsetType = UNSET
-    last_name: Name | UnsetType = UNSET
-    middle_name: str | None | UnsetType = UNSET
-    department_id: Id | None | UnsetType = UNSET
-    email: Email | None | UnsetType = UNSET
-    phone: str | None | UnsetType = UNSET
-    extension: Extension | None | UnsetType = UNSET
-    role_ids: list[Id] | UnsetType = UNSET
-    active: bool | UnsetType = UNSET
+EmployeePatch = patch_of(EmployeeIn)
 
 
 class EmployeeOut(Out):
@@ -258,13 +232,7 @@ class ServiceAccountIn(In):
     active: bool = True
 
 
-class ServiceAccountPatch(In):
-    name: Name | UnsetType = UNSET
-    login: Login | UnsetType = UNSET
-    password: Password | UnsetType = UNSET
-    description: str | None | UnsetType = UNSET
-    role_ids: list[Id] | UnsetType = UNSET
-    active: bool | UnsetType = UNSET
+ServiceAccountPatch = patch_of(ServiceAccountIn)
 
 
 class ServiceAccountOut(Out):

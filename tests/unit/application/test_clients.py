@@ -37,7 +37,7 @@ class World:
         self.availability = Availability(self.uow, clock)
 
     async def client(self, **values: Any) -> int:
-        client = await self.clients.create({"first_name": "Ivan", **values})
+        client = await self.clients.create(self.clients.command(**{"first_name": "Ivan", **values}))
         assert client.id is not None
         return client.id
 
@@ -48,9 +48,11 @@ class World:
         return channel.id
 
     async def department(self, code: str = "sales") -> int:
-        company = await Companies(self.uow, self.clock).create({"name": "Acme", "code": f"acme-{code}"})
+        company = await Companies(self.uow, self.clock).create(
+            Companies(self.uow, self.clock).command(name="Acme", code=f"acme-{code}")
+        )
         department = await Departments(self.uow, self.clock).create(
-            {"company_id": company.id, "name": code.title(), "code": code}
+            Departments(self.uow, self.clock).command(company_id=company.id, name=code.title(), code=code)
         )
         assert department.id is not None
         return department.id
@@ -92,13 +94,13 @@ def fields_of(error: ValidationFailed) -> list[str]:
 
 
 async def test_project_codes_are_unique(world: World) -> None:
-    await world.projects.create({"name": "OCM", "code": "010"})
+    await world.projects.create(world.projects.command(name="OCM", code="010"))
     with pytest.raises(Conflict, match="code '010'"):
-        await world.projects.create({"name": "Other", "code": "010"})
+        await world.projects.create(world.projects.command(name="Other", code="010"))
 
 
 async def test_a_project_is_found_by_id_by_its_digit_code_and_by_name(world: World) -> None:
-    project = await world.projects.create({"name": "OCM", "code": "010"})
+    project = await world.projects.create(world.projects.command(name="OCM", code="010"))
     assert (await world.projects.find("010")).id == project.id
     assert (await world.projects.find(str(project.id))).id == project.id
     assert (await world.projects.find("ocm")).id == project.id
@@ -107,7 +109,7 @@ async def test_a_project_is_found_by_id_by_its_digit_code_and_by_name(world: Wor
 
 
 async def test_a_project_with_clients_cannot_be_deleted(world: World) -> None:
-    project = await world.projects.create({"name": "OCM", "code": "010"})
+    project = await world.projects.create(world.projects.command(name="OCM", code="010"))
     await world.client(project_id=project.id, guid="g-1")
     with pytest.raises(Conflict) as refused:
         await world.projects.delete(project.id or 0)
@@ -119,33 +121,37 @@ async def test_a_project_with_clients_cannot_be_deleted(world: World) -> None:
 
 async def test_phones_in_any_notation_are_stored_in_e164_once(world: World) -> None:
     client = await world.clients.create(
-        {"first_name": "Ivan", "phones": ["8 (495) 123-45-67", "+7 495 123 45 67", "+1 (212) 555-0100"]}
+        world.clients.command(
+            first_name="Ivan", phones=["8 (495) 123-45-67", "+7 495 123 45 67", "+1 (212) 555-0100"]
+        )
     )
     assert client.phones == ["+74951234567", "+12125550100"]
 
 
 async def test_an_unreadable_phone_is_refused_naming_its_position(world: World) -> None:
     with pytest.raises(ValidationFailed) as refused:
-        await world.clients.create({"phones": ["+74951234567", "not a phone", "12"]})
+        await world.clients.create(world.clients.command(phones=["+74951234567", "not a phone", "12"]))
     assert fields_of(refused.value) == ["phones[1]", "phones[2]"]
     async with world.uow() as uow:
         assert await uow.clients.count() == 0
 
 
 async def test_email_is_kept_in_lower_case_and_tags_trimmed_once(world: World) -> None:
-    client = await world.clients.create({"email": " Ivan@Example.COM ", "tags": [" vip ", "vip", "new"]})
+    client = await world.clients.create(
+        world.clients.command(email=" Ivan@Example.COM ", tags=[" vip ", "vip", "new"])
+    )
     assert client.email == "ivan@example.com"
     assert client.tags == ["vip", "new"]
     with pytest.raises(ValidationFailed) as refused:
-        await world.clients.create({"tags": ["ok", "  "]})
+        await world.clients.create(world.clients.command(tags=["ok", "  "]))
     assert fields_of(refused.value) == ["tags[1]"]
 
 
 async def test_a_client_project_must_exist_and_a_guid_is_unique_within_its_project(world: World) -> None:
-    first = await world.projects.create({"name": "One", "code": "one"})
-    second = await world.projects.create({"name": "Two", "code": "two"})
+    first = await world.projects.create(world.projects.command(name="One", code="one"))
+    second = await world.projects.create(world.projects.command(name="Two", code="two"))
     with pytest.raises(ValidationFailed) as refused:
-        await world.clients.create({"project_id": 99, "guid": "g"})
+        await world.clients.create(world.clients.command(project_id=99, guid="g"))
     assert fields_of(refused.value) == ["project_id"]
     await world.client(project_id=first.id, guid="g")
     with pytest.raises(Conflict, match="guid 'g'"):
@@ -186,7 +192,7 @@ async def test_clients_are_searched_by_name_and_email_and_filtered_by_phone_in_a
 
 
 async def test_clients_are_filtered_by_project_id_or_code_and_guid(world: World) -> None:
-    project = await world.projects.create({"name": "OCM", "code": "010"})
+    project = await world.projects.create(world.projects.command(name="OCM", code="010"))
     wanted = await world.client(project_id=project.id, guid="a")
     await world.client(project_id=project.id, guid="b")
     await world.client()
@@ -200,7 +206,7 @@ async def test_clients_are_filtered_by_project_id_or_code_and_guid(world: World)
 async def test_clients_are_filtered_by_tag_group_and_opt_in(world: World) -> None:
     vip = await world.client(tags=["vip", "moscow"])
     opted_out = await world.client(tags=["moscow"], available=False)
-    group = await world.groups.create({"name": "Loyal"})
+    group = await world.groups.create(world.groups.command(name="Loyal"))
     await world.groups.add_members(group.id or 0, [opted_out])
 
     async def ids(*criteria: Any) -> list[int | None]:
@@ -224,9 +230,9 @@ async def test_a_client_is_found_by_id_phone_or_email(world: World) -> None:
 async def test_deleting_a_client_removes_its_memberships_and_blocks(world: World) -> None:
     client_id = await world.client()
     other = await world.client()
-    group = await world.groups.create({"name": "G"})
+    group = await world.groups.create(world.groups.command(name="G"))
     await world.groups.add_members(group.id or 0, [client_id, other])
-    await world.blocks.create({"client_id": client_id, "channel_id": await world.channel_id()})
+    await world.blocks.create(world.blocks.command(client_id=client_id, channel_id=await world.channel_id()))
     await world.clients.delete(client_id)
     assert [c.id for c in (await world.groups.members(group.id or 0, Query())).items] == [other]
     async with world.uow() as uow:
@@ -238,7 +244,7 @@ async def test_a_booked_client_cannot_be_deleted(world: World) -> None:
     client_id = await world.client()
     owner = await world.employee("boss")
     await world.bookings.create(
-        {"client_id": client_id, "before_date": world.later(days=1), "employee_id": owner}
+        world.bookings.command(client_id=client_id, before_date=world.later(days=1), employee_id=owner)
     )
     with pytest.raises(Conflict) as refused:
         await world.clients.delete(client_id)
@@ -246,11 +252,11 @@ async def test_a_booked_client_cannot_be_deleted(world: World) -> None:
 
 
 async def test_seed_001_creates_a_client_in_a_project_named_by_code(world: World) -> None:
-    project = await world.projects.create({"name": "OCM", "code": "010"})
-    client = await world.clients.create_in_project("010", {"guid": "x", "first_name": "Ivan"})
+    project = await world.projects.create(world.projects.command(name="OCM", code="010"))
+    client = await world.clients.create_in_project("010", world.clients.command(guid="x", first_name="Ivan"))
     assert client.project_id == project.id
     with pytest.raises(ValidationFailed) as refused:
-        await world.clients.create_in_project("nope", {"guid": "y"})
+        await world.clients.create_in_project("nope", world.clients.command(guid="y"))
     assert fields_of(refused.value) == ["project"]
 
 
@@ -258,14 +264,14 @@ async def test_seed_001_creates_a_client_in_a_project_named_by_code(world: World
 
 
 async def test_group_names_are_unique(world: World) -> None:
-    await world.groups.create({"name": "VIP"})
+    await world.groups.create(world.groups.command(name="VIP"))
     with pytest.raises(Conflict):
-        await world.groups.create({"name": "VIP"})
+        await world.groups.create(world.groups.command(name="VIP"))
 
 
 async def test_members_are_added_once_listed_and_removed(world: World) -> None:
     a, b, c = await world.client(), await world.client(), await world.client()
-    group = await world.groups.create({"name": "VIP"})
+    group = await world.groups.create(world.groups.command(name="VIP"))
     added = await world.groups.add_members("VIP", [a, b])
     assert (added.changed, added.members) == (2, 2)
     again = await world.groups.add_members(group.id or 0, [b, c])
@@ -282,7 +288,7 @@ async def test_adding_or_removing_unknown_clients_lists_the_missing_ids_and_chan
     world: World,
 ) -> None:
     a = await world.client()
-    group = await world.groups.create({"name": "VIP"})
+    group = await world.groups.create(world.groups.command(name="VIP"))
     for change in (world.groups.add_members, world.groups.remove_members):
         with pytest.raises(ValidationFailed) as refused:
             await change(group.id or 0, [a, 98, 99])
@@ -301,10 +307,12 @@ async def test_adding_or_removing_unknown_clients_lists_the_missing_ids_and_chan
 
 async def test_blocking_a_blocked_pair_again_changes_the_existing_block(world: World) -> None:
     client_id, sms = await world.client(), await world.channel_id()
-    first = await world.blocks.create({"client_id": client_id, "channel_id": sms, "reason": "asked"})
+    first = await world.blocks.create(
+        world.blocks.command(client_id=client_id, channel_id=sms, reason="asked")
+    )
     assert first.permanent
     until = world.later(days=3)
-    second = await world.blocks.create({"client_id": client_id, "channel_id": sms, "until": until})
+    second = await world.blocks.create(world.blocks.command(client_id=client_id, channel_id=sms, until=until))
     assert second.id == first.id
     assert (second.until, second.reason) == (until, None)
     assert (await world.blocks.list(Query())).total == 1
@@ -313,18 +321,22 @@ async def test_blocking_a_blocked_pair_again_changes_the_existing_block(world: W
 async def test_a_block_needs_an_existing_client_and_channel_and_a_future_until(world: World) -> None:
     client_id = await world.client()
     with pytest.raises(ValidationFailed) as refused:
-        await world.blocks.create({"client_id": 404, "channel_id": 405})
+        await world.blocks.create(world.blocks.command(client_id=404, channel_id=405))
     assert fields_of(refused.value) == ["client_id", "channel_id"]
     with pytest.raises(ValidationFailed) as refused:
         await world.blocks.create(
-            {"client_id": client_id, "channel_id": await world.channel_id(), "until": world.clock.now()}
+            world.blocks.command(
+                client_id=client_id, channel_id=await world.channel_id(), until=world.clock.now()
+            )
         )
     assert fields_of(refused.value) == ["until"]
 
 
 async def test_a_block_stays_with_its_client_and_channel(world: World) -> None:
     client_id, other = await world.client(), await world.client()
-    block = await world.blocks.create({"client_id": client_id, "channel_id": await world.channel_id()})
+    block = await world.blocks.create(
+        world.blocks.command(client_id=client_id, channel_id=await world.channel_id())
+    )
     with pytest.raises(ValidationFailed) as refused:
         await world.blocks.change(block.id or 0, Patch({"client_id": other}))
     assert fields_of(refused.value) == ["client_id"]
@@ -332,9 +344,9 @@ async def test_a_block_stays_with_its_client_and_channel(world: World) -> None:
 
 async def test_blocks_are_listed_by_client_channel_and_whether_in_force(world: World) -> None:
     client_id, sms, email = await world.client(), await world.channel_id(), await world.channel_id("email")
-    forever = await world.blocks.create({"client_id": client_id, "channel_id": sms})
+    forever = await world.blocks.create(world.blocks.command(client_id=client_id, channel_id=sms))
     for_a_day = await world.blocks.create(
-        {"client_id": client_id, "channel_id": email, "until": world.later(days=1)}
+        world.blocks.command(client_id=client_id, channel_id=email, until=world.later(days=1))
     )
 
     async def ids(*criteria: Any) -> list[int | None]:
@@ -358,15 +370,17 @@ async def test_a_booking_needs_a_future_date_an_owner_and_existing_references(wo
     owner = await world.employee("boss")
     with pytest.raises(ValidationFailed) as refused:
         await world.bookings.create(
-            {"client_id": client_id, "before_date": world.clock.now(), "employee_id": owner}
+            world.bookings.command(client_id=client_id, before_date=world.clock.now(), employee_id=owner)
         )
     assert fields_of(refused.value) == ["before_date"]
     with pytest.raises(ValidationFailed) as refused:
-        await world.bookings.create({"client_id": client_id, "before_date": world.later(days=1)})
+        await world.bookings.create(
+            world.bookings.command(client_id=client_id, before_date=world.later(days=1))
+        )
     assert fields_of(refused.value) == ["department_id"]
     with pytest.raises(ValidationFailed) as refused:
         await world.bookings.create(
-            {"client_id": 404, "before_date": world.later(days=1), "employee_id": 405}
+            world.bookings.command(client_id=404, before_date=world.later(days=1), employee_id=405)
         )
     assert fields_of(refused.value) == ["client_id", "employee_id"]
 
@@ -375,7 +389,9 @@ async def test_an_employee_booking_carries_the_employee_department(world: World)
     department = await world.department()
     owner = await world.employee("boss", department)
     booking = await world.bookings.create(
-        {"client_id": await world.client(), "before_date": world.later(days=1), "employee_id": owner}
+        world.bookings.command(
+            client_id=await world.client(), before_date=world.later(days=1), employee_id=owner
+        )
     )
     assert (booking.department_id, booking.employee_id, booking.status) == (
         department,
@@ -388,15 +404,15 @@ async def test_a_client_held_by_one_owner_cannot_be_booked_by_another(world: Wor
     client_id = await world.client()
     boss, rival = await world.employee("boss"), await world.employee("rival")
     await world.bookings.create(
-        {"client_id": client_id, "before_date": world.later(days=1), "employee_id": boss}
+        world.bookings.command(client_id=client_id, before_date=world.later(days=1), employee_id=boss)
     )
     with pytest.raises(Conflict, match=f"booked by employee {boss}"):
         await world.bookings.create(
-            {"client_id": client_id, "before_date": world.later(days=2), "employee_id": rival}
+            world.bookings.command(client_id=client_id, before_date=world.later(days=2), employee_id=rival)
         )
     world.clock.advance(days=1)  # the first hold has run out
     taken = await world.bookings.create(
-        {"client_id": client_id, "before_date": world.later(days=2), "employee_id": rival}
+        world.bookings.command(client_id=client_id, before_date=world.later(days=2), employee_id=rival)
     )
     assert taken.employee_id == rival
 
@@ -404,10 +420,12 @@ async def test_a_client_held_by_one_owner_cannot_be_booked_by_another(world: Wor
 async def test_booking_a_held_client_again_extends_the_owners_hold(world: World) -> None:
     client_id, boss = await world.client(), await world.employee("boss")
     first = await world.bookings.create(
-        {"client_id": client_id, "before_date": world.later(days=1), "employee_id": boss, "name": "Spring"}
+        world.bookings.command(
+            client_id=client_id, before_date=world.later(days=1), employee_id=boss, name="Spring"
+        )
     )
     again = await world.bookings.create(
-        {"client_id": client_id, "before_date": world.later(days=5), "employee_id": boss}
+        world.bookings.command(client_id=client_id, before_date=world.later(days=5), employee_id=boss)
     )
     assert (again.id, again.before_date, again.name) == (first.id, world.later(days=5), "Spring")
     assert (await world.bookings.list(Query())).total == 1
@@ -416,7 +434,9 @@ async def test_booking_a_held_client_again_extends_the_owners_hold(world: World)
 async def test_a_booking_is_released_once_and_may_be_taken_again(world: World) -> None:
     client_id, boss = await world.client(), await world.employee("boss")
     booking = await world.bookings.create(
-        {"client_id": client_id, "before_date": world.later(days=1), "employee_id": boss, "name": "Spring"}
+        world.bookings.command(
+            client_id=client_id, before_date=world.later(days=1), employee_id=boss, name="Spring"
+        )
     )
     released = await world.bookings.release("Spring")
     assert released.status is BookingState.RELEASED
@@ -432,10 +452,14 @@ async def test_a_booking_is_released_once_and_may_be_taken_again(world: World) -
 async def test_due_bookings_expire_and_the_rest_stay(world: World) -> None:
     boss = await world.employee("boss")
     short = await world.bookings.create(
-        {"client_id": await world.client(), "before_date": world.later(hours=1), "employee_id": boss}
+        world.bookings.command(
+            client_id=await world.client(), before_date=world.later(hours=1), employee_id=boss
+        )
     )
     long = await world.bookings.create(
-        {"client_id": await world.client(), "before_date": world.later(days=9), "employee_id": boss}
+        world.bookings.command(
+            client_id=await world.client(), before_date=world.later(days=9), employee_id=boss
+        )
     )
     assert await world.bookings.expire_due() == 0
     world.clock.advance(hours=1)
@@ -448,10 +472,14 @@ async def test_due_bookings_expire_and_the_rest_stay(world: World) -> None:
 async def test_bookings_are_listed_by_whether_they_hold_now(world: World) -> None:
     boss = await world.employee("boss")
     soon = await world.bookings.create(
-        {"client_id": await world.client(), "before_date": world.later(hours=1), "employee_id": boss}
+        world.bookings.command(
+            client_id=await world.client(), before_date=world.later(hours=1), employee_id=boss
+        )
     )
     later = await world.bookings.create(
-        {"client_id": await world.client(), "before_date": world.later(days=1), "employee_id": boss}
+        world.bookings.command(
+            client_id=await world.client(), before_date=world.later(days=1), employee_id=boss
+        )
     )
     await world.bookings.release(later.id or 0)
     active = await world.bookings.list(Query((BookingFields.active.eq(True),)))
@@ -490,7 +518,7 @@ async def test_availability_names_the_bookings_of_others(world: World) -> None:
     client_id = await world.client()
     boss, rival = await world.employee("boss"), await world.employee("rival")
     await world.bookings.create(
-        {"client_id": client_id, "before_date": world.later(days=1), "employee_id": boss}
+        world.bookings.command(client_id=client_id, before_date=world.later(days=1), employee_id=boss)
     )
     assert (await world.availability.of_client(client_id, Owner(employee_id=boss))).available
     answer = await world.availability.of_client(client_id, Owner(employee_id=rival))
@@ -506,9 +534,11 @@ async def test_available_clients_leave_out_the_opted_out_and_those_booked_by_oth
     mine, theirs = await world.client(), await world.client()
     also_free = await world.client()
     boss, rival = await world.employee("boss"), await world.employee("rival")
-    await world.bookings.create({"client_id": mine, "before_date": world.later(days=1), "employee_id": boss})
     await world.bookings.create(
-        {"client_id": theirs, "before_date": world.later(days=1), "employee_id": rival}
+        world.bookings.command(client_id=mine, before_date=world.later(days=1), employee_id=boss)
+    )
+    await world.bookings.create(
+        world.bookings.command(client_id=theirs, before_date=world.later(days=1), employee_id=rival)
     )
     page = await world.availability.available_clients(Owner(employee_id=boss), Query(limit=2))
     assert ([c.id for c in page.items], page.total) == ([free, mine], 3)
@@ -524,7 +554,7 @@ async def test_the_held_booking_is_shown_with_its_client(world: World) -> None:
     booked, free = await world.client(), await world.client()
     boss = await world.employee("boss")
     booking = await world.bookings.create(
-        {"client_id": booked, "before_date": world.later(days=1), "employee_id": boss}
+        world.bookings.command(client_id=booked, before_date=world.later(days=1), employee_id=boss)
     )
     async with world.uow() as uow:
         clients = await uow.clients.find(Query())

@@ -13,7 +13,7 @@ from adapters.memory.unit_of_work import MemoryUnitOfWorkFactory
 from application.communications import bulk
 from application.communications.bulk import BulkStatusChange, BulkStatusUpdate
 from application.communications.listing import CommunicationFilter, PageRequest
-from application.communications.records import Communications, NewCommunication
+from application.communications.recording import Communications, NewCommunication
 from application.communications.translations import IdTranslations, TranslationFilter
 from application.managed_entities import Patch
 from application.organisation import Departments, Employees

@@ -38,9 +38,9 @@ class World:
         self.companies = Companies(self.uow, clock)
 
     async def department(self) -> int:
-        company = await self.companies.create({"name": "Acme", "code": "acme"})
+        company = await self.companies.create(self.companies.command(name="Acme", code="acme"))
         department = await self.departments.create(
-            {"company_id": company.id, "name": "Sales", "code": "sales"}
+            self.departments.command(company_id=company.id, name="Sales", code="sales")
         )
         assert department.id is not None
         return department.id
@@ -71,7 +71,9 @@ async def world(clock: ManualClock, hasher: Argon2PasswordHasher) -> World:
 
 async def custom_channel(world: World, code: str = "telegram", **values: Any) -> int:
     channel = await world.channels.create(
-        {"name": code.title(), "code": code, "kind": ChannelKind.MESSENGER, **values}
+        world.channels.command(
+            **{"name": code.title(), "code": code, "kind": ChannelKind.MESSENGER, **values}
+        )
     )
     assert channel.id is not None
     return channel.id
@@ -81,7 +83,7 @@ async def custom_channel(world: World, code: str = "telegram", **values: Any) ->
 
 
 async def test_a_type_is_found_by_id_code_or_name(world: World) -> None:
-    created = await world.types.create({"name": "Promo", "code": "promo", "description": "Offers"})
+    created = await world.types.create(world.types.command(name="Promo", code="promo", description="Offers"))
     assert (await world.types.find(str(created.id))).code == "promo"
     assert (await world.types.find("promo")).id == created.id
     assert (await world.types.find("Promo")).id == created.id
@@ -90,9 +92,9 @@ async def test_a_type_is_found_by_id_code_or_name(world: World) -> None:
 
 async def test_type_codes_and_names_are_unique(world: World) -> None:
     with pytest.raises(Conflict, match="code 'mass'"):
-        await world.types.create({"name": "Other", "code": "mass"})
+        await world.types.create(world.types.command(name="Other", code="mass"))
     with pytest.raises(Conflict, match="name 'Опрос'"):
-        await world.types.create({"name": "Опрос", "code": "poll"})
+        await world.types.create(world.types.command(name="Опрос", code="poll"))
 
 
 async def test_a_default_type_can_be_renamed_and_deactivated_but_keeps_its_code(world: World) -> None:
@@ -134,7 +136,7 @@ async def test_a_default_type_cannot_be_deleted(world: World) -> None:
 
 
 async def test_a_custom_type_is_deleted_when_nothing_refers_to_it(world: World) -> None:
-    promo = await world.types.create({"name": "Promo", "code": "promo"})
+    promo = await world.types.create(world.types.command(name="Promo", code="promo"))
     assert promo.id is not None
     await world.types.delete(promo.id)
     async with world.uow() as uow:
@@ -142,11 +144,11 @@ async def test_a_custom_type_is_deleted_when_nothing_refers_to_it(world: World) 
 
 
 async def test_a_type_named_in_a_role_or_rule_cannot_be_deleted(world: World) -> None:
-    promo = await world.types.create({"name": "Promo", "code": "promo"})
+    promo = await world.types.create(world.types.command(name="Promo", code="promo"))
     assert promo.id is not None
     await world.role(Grant(permission=Permission.SEND_COMMUNICATIONS, type_ids=frozenset({promo.id})))
     await world.rules.create(
-        {"department_id": await world.department(), "name": "Sales", "allowed_type_ids": [promo.id]}
+        world.rules.command(department_id=await world.department(), name="Sales", allowed_type_ids=[promo.id])
     )
     with pytest.raises(Conflict) as error:
         await world.types.delete(promo.id)
@@ -202,7 +204,7 @@ async def test_a_channel_in_a_rules_priority_or_a_roles_grant_cannot_be_deleted(
     first = await custom_channel(world, "telegram")
     second = await custom_channel(world, "viber")
     await world.rules.create(
-        {"department_id": await world.department(), "name": "Sales", "channel_priority": [first]}
+        world.rules.command(department_id=await world.department(), name="Sales", channel_priority=[first])
     )
     await world.role(Grant(permission=Permission.SEND_COMMUNICATIONS, channel_ids=frozenset({second})))
     with pytest.raises(Conflict) as by_rule:
@@ -218,22 +220,24 @@ async def test_a_channel_in_a_rules_priority_or_a_roles_grant_cannot_be_deleted(
 
 async def test_documents_are_found_by_name_and_names_are_unique(world: World) -> None:
     created = await world.documents.create(
-        {"name": "Welcome", "subject": "Hello", "body": "Hello, {firstName}!", "locale": "ru"}
+        world.documents.command(name="Welcome", subject="Hello", body="Hello, {firstName}!", locale="ru")
     )
     assert (await world.documents.find("welcome")).id == created.id
     with pytest.raises(Conflict):
-        await world.documents.create({"name": "Welcome", "body": "Again"})
+        await world.documents.create(world.documents.command(name="Welcome", body="Again"))
 
 
 async def test_a_document_has_the_content_its_kind_needs(world: World) -> None:
     with pytest.raises(ValidationFailed) as no_body:
-        await world.documents.create({"name": "Empty", "kind": DocumentKind.TEXT})
+        await world.documents.create(world.documents.command(name="Empty", kind=DocumentKind.TEXT))
     assert [e.field for e in no_body.value.errors] == ["body"]
     with pytest.raises(ValidationFailed) as no_media:
-        await world.documents.create({"name": "Clip", "kind": DocumentKind.VIDEO})
+        await world.documents.create(world.documents.command(name="Clip", kind=DocumentKind.VIDEO))
     assert [e.field for e in no_media.value.errors] == ["media_url"]
     clip = await world.documents.create(
-        {"name": "Clip", "kind": DocumentKind.VIDEO, "media_url": "https://cdn.example.com/clip.mp4"}
+        world.documents.command(
+            name="Clip", kind=DocumentKind.VIDEO, media_url="https://cdn.example.com/clip.mp4"
+        )
     )
     assert clip.id is not None
     with pytest.raises(ValidationFailed):
@@ -246,16 +250,16 @@ async def test_a_document_has_the_content_its_kind_needs(world: World) -> None:
 async def test_a_rule_is_stored_with_its_sets_sorted_and_its_priority_in_order(world: World) -> None:
     department = await world.department()
     rule = await world.rules.create(
-        {
-            "department_id": department,
-            "name": "Sales",
-            "allowed_type_ids": [2, 1, 2],
-            "allowed_channel_ids": [3, 1],
-            "channel_priority": [3, 1],
-            "allowed_weekdays": [4, 0, 4],
-            "quiet_hours": QuietHours(time(22), time(8)),
-            "max_per_day": 1,
-        }
+        world.rules.command(
+            department_id=department,
+            name="Sales",
+            allowed_type_ids=[2, 1, 2],
+            allowed_channel_ids=[3, 1],
+            channel_priority=[3, 1],
+            allowed_weekdays=[4, 0, 4],
+            quiet_hours=QuietHours(time(22), time(8)),
+            max_per_day=1,
+        )
     )
     loaded = await world.rules.find("Sales")
     assert loaded.id == rule.id
@@ -271,13 +275,13 @@ async def test_a_rule_is_stored_with_its_sets_sorted_and_its_priority_in_order(w
 async def test_a_rule_refers_only_to_things_that_exist_and_names_each_wrong_field(world: World) -> None:
     with pytest.raises(ValidationFailed) as error:
         await world.rules.create(
-            {
-                "department_id": 404,
-                "name": "Ghost",
-                "allowed_type_ids": [1, 77],
-                "allowed_channel_ids": [1, 88],
-                "channel_priority": [88],
-            }
+            world.rules.command(
+                department_id=404,
+                name="Ghost",
+                allowed_type_ids=[1, 77],
+                allowed_channel_ids=[1, 88],
+                channel_priority=[88],
+            )
         )
     assert {e.field: e.message for e in error.value.errors} == {
         "department_id": "no department with id 404",
@@ -289,15 +293,17 @@ async def test_a_rule_refers_only_to_things_that_exist_and_names_each_wrong_fiel
 
 async def test_rule_names_are_unique(world: World) -> None:
     department = await world.department()
-    await world.rules.create({"department_id": department, "name": "Sales"})
+    await world.rules.create(world.rules.command(department_id=department, name="Sales"))
     with pytest.raises(Conflict, match="name 'Sales'"):
-        await world.rules.create({"department_id": department, "name": "Sales"})
+        await world.rules.create(world.rules.command(department_id=department, name="Sales"))
 
 
 async def test_a_change_to_a_rule_is_checked_as_a_whole(world: World) -> None:
     department = await world.department()
     rule = await world.rules.create(
-        {"department_id": department, "name": "Sales", "allowed_channel_ids": [1, 2], "channel_priority": [2]}
+        world.rules.command(
+            department_id=department, name="Sales", allowed_channel_ids=[1, 2], channel_priority=[2]
+        )
     )
     assert rule.id is not None
     with pytest.raises(ValidationFailed) as error:
@@ -312,7 +318,7 @@ async def test_a_change_to_a_rule_is_checked_as_a_whole(world: World) -> None:
 
 async def test_a_department_with_rules_cannot_be_deleted_but_a_rule_can(world: World) -> None:
     department = await world.department()
-    rule = await world.rules.create({"department_id": department, "name": "Sales"})
+    rule = await world.rules.create(world.rules.command(department_id=department, name="Sales"))
     assert rule.id is not None
     with pytest.raises(Conflict) as error:
         await world.departments.delete(department)

@@ -49,7 +49,9 @@ def departments(storage: MemoryUnitOfWorkFactory, clock: ManualClock) -> Departm
 
 
 async def make_companies(companies: Companies, *names: str) -> list[Company]:
-    return [await companies.create({"name": name, "code": f"c{i}"}) for i, name in enumerate(names)]
+    return [
+        await companies.create(companies.command(name=name, code=f"c{i}")) for i, name in enumerate(names)
+    ]
 
 
 # -- reading ---------------------------------------------------------------------------------
@@ -62,7 +64,7 @@ async def test_get_answers_not_found_naming_the_kind_and_id(companies: Companies
 
 
 async def test_a_numeric_key_is_always_an_id(companies: Companies) -> None:
-    first = await companies.create({"name": "Acme", "code": "7"})
+    first = await companies.create(companies.command(name="Acme", code="7"))
     assert (await companies.find(str(first.id))).name == "Acme"
     assert (await companies.find(first.id or 0)).name == "Acme"
     with pytest.raises(NotFound):
@@ -83,8 +85,8 @@ async def test_ascii_digits_beyond_64_bits_are_refused_as_an_id(companies: Compa
 
 
 async def test_find_tries_each_key_field_exactly_in_order(companies: Companies) -> None:
-    by_name = await companies.create({"name": "north", "code": "n1"})
-    by_code = await companies.create({"name": "North Holding", "code": "north"})
+    by_name = await companies.create(companies.command(name="north", code="n1"))
+    by_code = await companies.create(companies.command(name="North Holding", code="north"))
     # Both are "north" in some field; the code is the first key field, so it wins.
     assert (await companies.find("north")).id == by_code.id
     assert (await companies.find("n1")).id == by_name.id
@@ -92,14 +94,14 @@ async def test_find_tries_each_key_field_exactly_in_order(companies: Companies) 
 
 
 async def test_find_falls_back_to_a_case_blind_match(companies: Companies) -> None:
-    acme = await companies.create({"name": "Acme Trading", "code": "ACME"})
+    acme = await companies.create(companies.command(name="Acme Trading", code="ACME"))
     assert (await companies.find("acme")).id == acme.id
     assert (await companies.find("ACME trading")).id == acme.id
 
 
 async def test_a_case_blind_match_is_found_among_many_similar_names(companies: Companies) -> None:
     await make_companies(companies, "Big Acme", "Acme Group", "Acme Labs")
-    acme = await companies.create({"name": "ACME", "code": "a"})
+    acme = await companies.create(companies.command(name="ACME", code="a"))
     assert (await companies.find("acme")).id == acme.id
 
 
@@ -140,9 +142,9 @@ async def test_list_pages_in_order_and_counts_everything(companies: Companies) -
 async def test_the_free_text_search_looks_in_every_search_field_ignoring_case(
     companies: Companies,
 ) -> None:
-    await companies.create({"name": "Northwind", "code": "nw"})
-    await companies.create({"name": "Contoso", "code": "north-2"})
-    await companies.create({"name": "Fabrikam", "code": "fb"})
+    await companies.create(companies.command(name="Northwind", code="nw"))
+    await companies.create(companies.command(name="Contoso", code="north-2"))
+    await companies.create(companies.command(name="Fabrikam", code="fb"))
     found = await companies.list(Query(), text="  NORTH ")
     assert sorted(c.name for c in found.items) == ["Contoso", "Northwind"]
     assert found.total == 2
@@ -159,25 +161,25 @@ async def test_search_combines_with_filters(companies: Companies) -> None:
 
 
 async def test_a_duplicate_unique_field_is_a_conflict_naming_it(companies: Companies) -> None:
-    await companies.create({"name": "Acme", "code": "acme"})
+    await companies.create(companies.command(name="Acme", code="acme"))
     with pytest.raises(Conflict) as duplicate:
-        await companies.create({"name": "Other", "code": "acme"})
+        await companies.create(companies.command(name="Other", code="acme"))
     assert duplicate.value.message == "a company with code 'acme' already exists"
     assert (await companies.list(Query())).total == 1
 
 
 async def test_unique_fields_may_be_unique_together(companies: Companies, departments: Departments) -> None:
     first, second = await make_companies(companies, "A", "B")
-    await departments.create({"company_id": first.id, "name": "Sales", "code": "sales"})
-    await departments.create({"company_id": second.id, "name": "Sales", "code": "sales"})
+    await departments.create(departments.command(company_id=first.id, name="Sales", code="sales"))
+    await departments.create(departments.command(company_id=second.id, name="Sales", code="sales"))
     with pytest.raises(Conflict) as duplicate:
-        await departments.create({"company_id": first.id, "name": "Sales 2", "code": "sales"})
+        await departments.create(departments.command(company_id=first.id, name="Sales 2", code="sales"))
     assert "company_id 1, code 'sales'" in duplicate.value.message
 
 
 async def test_an_entity_does_not_conflict_with_itself_when_changed(companies: Companies) -> None:
-    acme = await companies.create({"name": "Acme", "code": "acme"})
-    other = await companies.create({"name": "Other", "code": "other"})
+    acme = await companies.create(companies.command(name="Acme", code="acme"))
+    other = await companies.create(companies.command(name="Other", code="other"))
     assert (await companies.change(acme.id or 0, Patch({"code": "acme", "name": "Acme 2"}))).name == "Acme 2"
     with pytest.raises(Conflict):
         await companies.change(other.id or 0, Patch({"code": "acme"}))
@@ -191,20 +193,22 @@ async def test_references_must_point_at_something_that_exists(
     companies: Companies, departments: Departments
 ) -> None:
     with pytest.raises(ValidationFailed) as dangling:
-        await departments.create({"company_id": 5, "parent_id": 9, "name": "Sales", "code": "s"})
+        await departments.create(departments.command(company_id=5, parent_id=9, name="Sales", code="s"))
     assert dangling.value.errors == [
         FieldError("company_id", "no company with id 5"),
         FieldError("parent_id", "no department with id 9"),
     ]
     [acme] = await make_companies(companies, "Acme")
-    built = await departments.create({"company_id": acme.id, "parent_id": None, "name": "S", "code": "s"})
+    built = await departments.create(
+        departments.command(company_id=acme.id, parent_id=None, name="S", code="s")
+    )
     assert built.parent_id is None
 
 
 async def test_a_list_of_references_names_every_missing_id(storage: MemoryUnitOfWorkFactory) -> None:
     users = Employees(storage, ManualClock(), PlainHasher(), CredentialCache(ManualClock()))
     roles = Roles(storage, ManualClock(), CredentialCache(ManualClock()))
-    role = await roles.create({"name": "Operator"})
+    role = await roles.create(roles.command(name="Operator"))
     with pytest.raises(ValidationFailed) as dangling:
         await users.create(employee_values(role_ids=[8, role.id, 3, 3]))
     assert dangling.value.errors == [FieldError("role_ids", "no role with id 3, 8")]
@@ -214,9 +218,9 @@ async def test_a_referenced_entity_cannot_be_deleted_and_says_by_what(
     companies: Companies, departments: Departments
 ) -> None:
     [acme] = await make_companies(companies, "Acme")
-    parent = await departments.create({"company_id": acme.id, "name": "HQ", "code": "hq"})
-    await departments.create({"company_id": acme.id, "parent_id": parent.id, "name": "A", "code": "a"})
-    await departments.create({"company_id": acme.id, "parent_id": parent.id, "name": "B", "code": "b"})
+    parent = await departments.create(departments.command(company_id=acme.id, name="HQ", code="hq"))
+    await departments.create(departments.command(company_id=acme.id, parent_id=parent.id, name="A", code="a"))
+    await departments.create(departments.command(company_id=acme.id, parent_id=parent.id, name="B", code="b"))
     with pytest.raises(Conflict) as in_use:
         await companies.delete(acme.id or 0)
     assert in_use.value.references == {"departments": 3}
@@ -229,7 +233,7 @@ async def test_a_referenced_entity_cannot_be_deleted_and_says_by_what(
 
 async def test_an_unreferenced_entity_is_deleted(companies: Companies, departments: Departments) -> None:
     [acme] = await make_companies(companies, "Acme")
-    sales = await departments.create({"company_id": acme.id, "name": "Sales", "code": "s"})
+    sales = await departments.create(departments.command(company_id=acme.id, name="Sales", code="s"))
     await departments.delete(sales.id or 0)
     await companies.delete(acme.id or 0)
     with pytest.raises(NotFound):
@@ -245,7 +249,7 @@ async def test_a_change_keeps_the_creation_time_and_stamps_the_update(
     companies: Companies, clock: ManualClock
 ) -> None:
     created_at = clock.now()
-    acme = await companies.create({"name": "Acme", "code": "acme"})
+    acme = await companies.create(companies.command(name="Acme", code="acme"))
     clock.advance(hours=1)
     changed = await companies.change(acme.id or 0, Patch({"name": "Acme Ltd"}))
     assert (changed.name, changed.code) == ("Acme Ltd", "acme")
@@ -257,7 +261,7 @@ async def test_a_change_keeps_the_creation_time_and_stamps_the_update(
 async def test_a_change_of_fields_the_entity_does_not_have_is_refused_by_api_name(
     companies: Companies,
 ) -> None:
-    acme = await companies.create({"name": "Acme", "code": "acme"})
+    acme = await companies.create(companies.command(name="Acme", code="acme"))
     with pytest.raises(ValidationFailed) as refused:
         await companies.change(acme.id or 0, Patch({"name": "X", "parent_company_id": 1, "colour": "red"}))
     assert refused.value.errors == [
@@ -270,7 +274,7 @@ async def test_a_change_of_fields_the_entity_does_not_have_is_refused_by_api_nam
 async def test_a_change_is_validated_as_a_whole_and_stores_nothing_when_invalid(
     companies: Companies,
 ) -> None:
-    acme = await companies.create({"name": "Acme", "code": "acme"})
+    acme = await companies.create(companies.command(name="Acme", code="acme"))
     with pytest.raises(ValidationFailed) as refused:
         await companies.change(acme.id or 0, Patch({"name": " "}))
     assert refused.value.errors == [FieldError("name", "must not be empty")]
@@ -283,7 +287,7 @@ async def test_changing_something_unknown_is_not_found(companies: Companies) -> 
 
 
 async def test_an_empty_patch_changes_only_the_update_time(companies: Companies, clock: ManualClock) -> None:
-    acme = await companies.create({"name": "Acme", "code": "acme"})
+    acme = await companies.create(companies.command(name="Acme", code="acme"))
     clock.advance(minutes=1)
     changed = await companies.change(acme.id or 0, Patch({}))
     assert (changed.name, changed.code, changed.update_time) == ("Acme", "acme", clock.now())
@@ -291,15 +295,17 @@ async def test_an_empty_patch_changes_only_the_update_time(companies: Companies,
 
 async def test_an_invalid_new_entity_is_not_stored(companies: Companies) -> None:
     with pytest.raises(ValidationFailed):
-        await companies.create({"name": "", "code": "x"})
+        await companies.create(companies.command(name="", code="x"))
     assert (await companies.list(Query())).total == 0
 
 
 # -- the organisation's catalogs on top of the rules -----------------------------------------
 
 
-def employee_values(**values: Any) -> dict[str, Any]:
-    return {"login": "ivanov", "password": "secret", "first_name": "Ivan", "last_name": "Ivanov", **values}
+def employee_values(**values: Any) -> Any:
+    """The command to create an employee: Ivan Ivanov unless told otherwise."""
+    defaults = {"login": "ivanov", "password": "secret", "first_name": "Ivan", "last_name": "Ivanov"}
+    return Employees.command(**{**defaults, **values})
 
 
 @pytest.fixture
@@ -322,9 +328,9 @@ async def test_a_department_cannot_become_its_own_ancestor(
 ) -> None:
     real = Departments(storage, clock)
     [acme] = await make_companies(companies, "Acme")
-    top = await real.create({"company_id": acme.id, "name": "Top", "code": "top"})
-    middle = await real.create({"company_id": acme.id, "parent_id": top.id, "name": "Mid", "code": "mid"})
-    leaf = await real.create({"company_id": acme.id, "parent_id": middle.id, "name": "Leaf", "code": "leaf"})
+    top = await real.create(real.command(company_id=acme.id, name="Top", code="top"))
+    middle = await real.create(real.command(company_id=acme.id, parent_id=top.id, name="Mid", code="mid"))
+    leaf = await real.create(real.command(company_id=acme.id, parent_id=middle.id, name="Leaf", code="leaf"))
     with pytest.raises(ValidationFailed) as cycle:
         await real.change(top.id or 0, Patch({"parent_id": leaf.id}))
     assert cycle.value.errors == [FieldError("parent_id", "would make the department its own ancestor")]
@@ -340,8 +346,8 @@ async def test_a_department_lists_its_own_employees_only(
 ) -> None:
     real = Departments(storage, clock)
     [acme] = await make_companies(companies, "Acme")
-    sales = await real.create({"company_id": acme.id, "name": "Sales", "code": "sales"})
-    other = await real.create({"company_id": acme.id, "name": "Other", "code": "other"})
+    sales = await real.create(real.command(company_id=acme.id, name="Sales", code="sales"))
+    other = await real.create(real.command(company_id=acme.id, name="Other", code="other"))
     await employees.create(employee_values(login="a", department_id=sales.id))
     await employees.create(employee_values(login="b", department_id=other.id))
     await employees.create(employee_values(login="c", department_id=sales.id))
@@ -359,7 +365,7 @@ async def test_a_password_is_stored_hashed_and_must_be_long_enough(employees: Em
         await employees.create(employee_values(login="other", password="1234"))
     assert short.value.errors == [FieldError("password", "must be at least 5 characters")]
     with pytest.raises(ValidationFailed) as missing:
-        await employees.create({k: v for k, v in employee_values(login="x").items() if k != "password"})
+        await employees.create(employee_values(login="x", password=None))
     assert missing.value.errors == [FieldError("password", "is required")]
 
 
@@ -368,9 +374,9 @@ async def test_a_login_is_unique_across_employees_and_service_accounts(
 ) -> None:
     await employees.create(employee_values(login="crm"))
     with pytest.raises(Conflict) as taken:
-        await accounts.create({"name": "CRM", "login": "crm", "password": "secret"})
+        await accounts.create(accounts.command(name="CRM", login="crm", password="secret"))
     assert taken.value.message == "the login 'crm' is taken"
-    bot = await accounts.create({"name": "Bot", "login": "bot", "password": "secret"})
+    bot = await accounts.create(accounts.command(name="Bot", login="bot", password="secret"))
     with pytest.raises(Conflict):
         await employees.create(employee_values(login="bot"))
     with pytest.raises(Conflict):
@@ -383,7 +389,7 @@ async def test_role_ids_are_kept_sorted_without_duplicates(
     storage: MemoryUnitOfWorkFactory, clock: ManualClock, employees: Employees, cache: CredentialCache
 ) -> None:
     roles = Roles(storage, clock, cache)
-    first, second = await roles.create({"name": "A"}), await roles.create({"name": "B"})
+    first, second = await roles.create(roles.command(name="A")), await roles.create(roles.command(name="B"))
     created = await employees.create(employee_values(role_ids=[second.id, first.id, second.id]))
     assert created.role_ids == [first.id, second.id]
     assert [e.id for e in (await employees.with_role(second.id or 0, Query())).items] == [created.id]
@@ -416,7 +422,9 @@ async def test_changing_a_role_forgets_the_cached_logins_of_its_holders(
     storage: MemoryUnitOfWorkFactory, clock: ManualClock, employees: Employees, cache: CredentialCache
 ) -> None:
     roles = Roles(storage, clock, cache)
-    role = await roles.create({"name": "Operator", "grants": (Grant(permission=Permission.MANAGE_CLIENTS),)})
+    role = await roles.create(
+        roles.command(name="Operator", grants=(Grant(permission=Permission.MANAGE_CLIENTS),))
+    )
     holder = await employees.create(employee_values(role_ids=[role.id]))
     bystander = await employees.create(employee_values(login="bystander"))
     remember(cache, holder, "secret")
@@ -431,8 +439,8 @@ async def test_a_role_held_by_someone_cannot_be_deleted(
     storage: MemoryUnitOfWorkFactory, clock: ManualClock, accounts: ServiceAccounts, cache: CredentialCache
 ) -> None:
     roles = Roles(storage, clock, cache)
-    role = await roles.create({"name": "Integration"})
-    await accounts.create({"name": "CRM", "login": "crm", "password": "secret", "role_ids": [role.id]})
+    role = await roles.create(roles.command(name="Integration"))
+    await accounts.create(accounts.command(name="CRM", login="crm", password="secret", role_ids=[role.id]))
     with pytest.raises(Conflict) as in_use:
         await roles.delete(role.id or 0)
     assert in_use.value.references == {"service accounts": 1}

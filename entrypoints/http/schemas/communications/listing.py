@@ -2,77 +2,122 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated
+import dataclasses
+import types
+from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints
 
 import msgspec
 
 from application.communications.listing import CommunicationFilter, CommunicationPage, PageRequest
 from application.queries import MAX_OFFSET, MAX_PAGE_SIZE
-from domain.communications import CommunicationKind, DeliveryStatus, Direction, LifecycleStatus
 from entrypoints.http.schemas.common import In, Out, sort_field
-from entrypoints.http.schemas.communications.fields import RefId, moment
+from entrypoints.http.schemas.communications.fields import RefId
 from entrypoints.http.schemas.communications.records import CommunicationOut, communication_out
+from entrypoints.http.wire_names import camel_with
+
+# The filters are the application's CommunicationFilter fields, in its order; the edge adds only
+# its wire names, its limits (ids that fit storage, bounded texts and lists) and its help texts.
+FILTER_WIRE_NAMES = {
+    "type_ids": "communication_type_id",
+    "channel_ids": "channel_id",
+    "statuses": "status",
+    "delivery_statuses": "delivery_status",
+    "created_from": "from",
+    "created_to": "to",
+    "text": "q",
+}
+FILTER_HELP = {
+    "type_ids": "one or more type ids",
+    "channel_ids": "one or more channel (method) ids",
+    "statuses": "lifecycle statuses",
+    "created_from": "created at or after (ISO 8601)",
+    "created_to": "created before (ISO 8601)",
+    "text": "words in the result",
+    "uuids": "one or more uuids",
+}
+UuidText = Annotated[str, msgspec.Meta(max_length=64)]
 
 
-class FilterFields(In):
-    """The list filters as a JSON body (POST /v3/collections/communications)."""
-
-    communication_type_id: list[RefId] = msgspec.field(default_factory=list)
-    channel_id: list[RefId] = msgspec.field(default_factory=list)
-    client_id: RefId | None = None
-    client_group_id: RefId | None = None
-    status: list[LifecycleStatus] = msgspec.field(default_factory=list)
-    delivery_status: list[DeliveryStatus] = msgspec.field(default_factory=list)
-    department_id: RefId | None = None
-    employee_id: RefId | None = None
-    project_id: RefId | None = None
-    mailing_id: RefId | None = None
-    direction: Direction | None = None
-    kind: CommunicationKind | None = None
-    date_from: datetime | None = msgspec.field(default=None, name="from")
-    date_to: datetime | None = msgspec.field(default=None, name="to")
-    scheduled_from: datetime | None = None
-    scheduled_to: datetime | None = None
-    q: Annotated[str, msgspec.Meta(max_length=255)] | None = None
-    """Words in the result, case-blind."""
-    uuids: Annotated[
-        list[Annotated[str, msgspec.Meta(max_length=64)]], msgspec.Meta(max_length=MAX_PAGE_SIZE)
-    ] = msgspec.field(default_factory=list)
+def _edge_type(hint: Any) -> Any:
+    """The application's type of a filter as a body states it: tuples are lists, ids are bounded."""
+    if get_origin(hint) is tuple:
+        item = get_args(hint)[0]
+        if item is str:  # uuids: one page of them at the most
+            return Annotated[list[UuidText], msgspec.Meta(max_length=MAX_PAGE_SIZE)]
+        return list[RefId] if item is int else list[item]
+    if hint == int | None:
+        return RefId | None
+    if hint == str | None:
+        return Annotated[str, msgspec.Meta(max_length=255)] | None
+    return hint
 
 
-class CollectionQuery(FilterFields):
-    limit: Annotated[int, msgspec.Meta(ge=1, le=MAX_PAGE_SIZE)] = 50
-    offset: Annotated[int, msgspec.Meta(ge=0, le=MAX_OFFSET)] = 0
-    cursor: Annotated[str, msgspec.Meta(max_length=512)] | None = None
-    sort: Annotated[str, msgspec.Meta(max_length=255)] | None = None
-    with_total: bool = True
+def _filter_field(field: dataclasses.Field[Any], hint: Any) -> tuple[str, Any, Any]:
+    edge = _edge_type(hint)
+    if field.name in FILTER_HELP:
+        help_text = msgspec.Meta(description=FILTER_HELP[field.name])
+        # On the value, not around its "| None", where a schema would lose the value's limits.
+        optional = get_origin(edge) is Union or isinstance(edge, types.UnionType)
+        edge = Annotated[get_args(edge)[0], help_text] | None if optional else Annotated[edge, help_text]
+    default: Any = msgspec.field(default_factory=list) if get_origin(hint) is tuple else None
+    return field.name, edge, default
 
-    def page(self) -> PageRequest:
-        return page_request(self.limit, self.offset, self.cursor, self.sort, self.with_total)
+
+_FILTER_HINTS = get_type_hints(CommunicationFilter)
+FILTER_FIELDS = [_filter_field(f, _FILTER_HINTS[f.name]) for f in dataclasses.fields(CommunicationFilter)]
+
+FilterFields = msgspec.defstruct(
+    "FilterFields", FILTER_FIELDS, bases=(In,), rename=camel_with(FILTER_WIRE_NAMES), module=__name__
+)
+"""The list filters as a JSON body, and (through ``query_form``) as a query string."""
 
 
-def filters_of(f: FilterFields) -> CommunicationFilter:
-    return CommunicationFilter(
-        type_ids=tuple(f.communication_type_id),
-        channel_ids=tuple(f.channel_id),
-        client_id=f.client_id,
-        client_group_id=f.client_group_id,
-        statuses=tuple(f.status),
-        delivery_statuses=tuple(f.delivery_status),
-        department_id=f.department_id,
-        employee_id=f.employee_id,
-        project_id=f.project_id,
-        mailing_id=f.mailing_id,
-        direction=f.direction,
-        kind=f.kind,
-        created_from=moment(f.date_from),
-        created_to=moment(f.date_to),
-        scheduled_from=moment(f.scheduled_from),
-        scheduled_to=moment(f.scheduled_to),
-        text=f.q,
-        uuids=tuple(f.uuids),
-    )
+NEXT_CURSOR = "nextCursor of the previous page"
+
+
+class PageFields(In):
+    """The page asked for: as a query string, or after the filters in a ``/v3/collections`` body."""
+
+    limit: Annotated[int, msgspec.Meta(ge=1, le=MAX_PAGE_SIZE, description="page size")] = 50
+    offset: Annotated[int, msgspec.Meta(ge=0, le=MAX_OFFSET, description="items to skip")] = 0
+    cursor: Annotated[str, msgspec.Meta(max_length=512, description=NEXT_CURSOR)] | None = None
+    sort: (
+        Annotated[
+            str,
+            msgspec.Meta(
+                max_length=255,
+                description="createTime (default -createTime), updateTime, scheduledAt, dateStart, "
+                "dateFinish or id; a leading '-' sorts descending",
+            ),
+        ]
+        | None
+    ) = None
+    with_total: Annotated[bool, msgspec.Meta(description="count all matches")] = True
+
+
+def _default(field: msgspec.structs.FieldInfo) -> Any:
+    if field.default is msgspec.NODEFAULT:
+        return msgspec.field(default_factory=field.default_factory)
+    return field.default
+
+
+CollectionQuery = msgspec.defstruct(
+    "CollectionQuery",
+    [*FILTER_FIELDS, *((f.name, f.type, _default(f)) for f in msgspec.structs.fields(PageFields))],
+    bases=(In,),
+    rename=camel_with(FILTER_WIRE_NAMES),
+    module=__name__,
+)
+"""The body of ``/v3/collections/communications``: the filters and the page, side by side."""
+
+
+def filters_of(given: Any) -> CommunicationFilter:
+    """The application's filter from the body or query form (same attribute names)."""
+    return msgspec.convert(given, CommunicationFilter, from_attributes=True)
+
+
+def page_of(given: Any) -> PageRequest:
+    return page_request(given.limit, given.offset, given.cursor, given.sort, given.with_total)
 
 
 # Sort keys as the answers name them, where that differs from the domain's attribute.

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from msgspec import UNSET, UnsetType
 
-from application.communications.records import NewCommunication
+from application.communications.recording import NewCommunication
 from domain.communications import (
     Communication,
     CommunicationKind,
@@ -16,7 +16,7 @@ from domain.communications import (
     LifecycleStatus,
 )
 from entrypoints.http.schemas.common import In, Out, Timestamp, aware, iso, stamp
-from entrypoints.http.schemas.communications.fields import Reason, RefId, Subject, Text, Uuid, moment
+from entrypoints.http.schemas.communications.fields import Reason, RefId, Subject, Text, Uuid
 
 # --- requests -------------------------------------------------------------------------------
 
@@ -41,22 +41,11 @@ class CommunicationIn(In):
     content: Text | None = None
     scheduled_at: datetime | None = None
 
+    renames = {"communication_type_id": "type_id"}  # noqa: RUF012
+    converters = {"scheduled_at": aware}  # noqa: RUF012
+
     def to_command(self) -> NewCommunication:
-        return NewCommunication(
-            kind=self.kind,
-            direction=self.direction,
-            type_id=self.communication_type_id,
-            channel_id=self.channel_id,
-            uuid=self.uuid,
-            client_id=self.client_id,
-            employee_id=self.employee_id,
-            department_id=self.department_id,
-            project_id=self.project_id,
-            document_id=self.document_id,
-            subject=self.subject,
-            content=self.content,
-            scheduled_at=moment(self.scheduled_at),
-        )
+        return self.as_command(NewCommunication)
 
 
 class CommunicationPatch(In):

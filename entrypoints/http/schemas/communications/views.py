@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import msgspec
 
-from application.communications.records import PrimaryInfo
+from application.communications.recording import PrimaryInfo
 from domain.communications import Communication, CommunicationKind, Direction, LifecycleStatus, StatusChange
 from entrypoints.http.schemas.common import Out, Timestamp, iso, stamp
 

@@ -7,6 +7,7 @@ type and channel (before and after a change of either); reading needs only a log
 
 from __future__ import annotations
 
+import dataclasses
 import uuid as uuid_module
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from application.events.status import StatusWatch
 from application.managed_entities import MustExist, Patch, check_references
 from application.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from application.queries import Query
-from application.searches import IdTranslationFields
+from application.searches import ChannelFields, IdTranslationFields
 from domain.access import Principal, PrincipalKind
 from domain.clients import Client
 from domain.communications import (
@@ -54,6 +55,7 @@ REFERENCES: tuple[MustExist, ...] = (
 
 
 def random_uuid() -> str:
+    """A new random (version 4) uuid."""
     return str(uuid_module.uuid4())
 
 
@@ -144,6 +146,7 @@ class Communications:
     # -- reading -------------------------------------------------------------------------------
 
     async def get(self, key: CommunicationKey) -> Communication:
+        """One communication by id or uuid (404 when unknown)."""
         async with self._uow_factory(read_only=True) as uow:
             return await load(uow, key)
 
@@ -155,13 +158,14 @@ class Communications:
             links = await uow.communications.find_translations(
                 Query(
                     criteria=(IdTranslationFields.communication_id.eq(communication.id),),
-                    order_by=("system",),
+                    order_by=(IdTranslationFields.system.asc(),),
                     limit=1000,
                 )
             )
             return CommunicationDetails(communication, links)
 
     async def primary_info(self, key: CommunicationKey) -> PrimaryInfo:
+        """The communication with the names of its type, channel, client and employee."""
         async with self._uow_factory(read_only=True) as uow:
             c = await load(uow, key)
             return PrimaryInfo(
@@ -173,12 +177,14 @@ class Communications:
             )
 
     async def history(self, key: CommunicationKey) -> CommunicationHistory:
+        """The communication with every recorded change."""
         async with self._uow_factory(read_only=True) as uow:
             communication = await load(uow, key)
             assert communication.id is not None
             return CommunicationHistory(communication, await uow.communications.history(communication.id))
 
     async def find(self, filters: CommunicationFilter, page: PageRequest) -> CommunicationPage:
+        """One page of the communications that meet every filter."""
         page = page.checked()
         criteria = filters.criteria()
         after = page.after()
@@ -197,29 +203,42 @@ class Communications:
     async def methods(self) -> list[Channel]:
         """The communication methods (channels) dictionary of seed 002, active and not."""
         async with self._uow_factory(read_only=True) as uow:
-            return await uow.channels.find(Query(order_by=("id",), limit=10_000))
+            return await uow.channels.find(Query(order_by=(ChannelFields.id.asc(),), limit=10_000))
 
     # -- writing -------------------------------------------------------------------------------
 
     async def create(self, principal: Principal, command: NewCommunication) -> Communication:
+        """Records a communication: the caller must hold the send grant for its type and channel."""
         principal.require_send(command.type_id, command.channel_id)
-        values = _with_sender(principal, command)
         async with self._uow_factory() as uow:
-            if values["employee_id"] is not None and values["department_id"] is None:
-                employee = await uow.employees.get(values["employee_id"])
-                values["department_id"] = employee.department_id if employee else None
-            await ensure_references_exist(uow, values)
+            command = await _with_sender(uow, principal, command)
+            await ensure_references_exist(uow, {ref.field: getattr(command, ref.field) for ref in REFERENCES})
             uuid = canonical_uuid(command.uuid) if command.uuid else self._new_uuid()
             if await uow.communications.get_by_uuid(uuid) is not None:
                 raise Conflict(f"a communication with uuid {uuid} already exists")
             communication = Communication.open(
-                uuid=uuid, at=self._clock.now(), actor=principal.actor, **values
+                uuid=uuid,
+                at=self._clock.now(),
+                actor=principal.actor,
+                kind=command.kind,
+                direction=command.direction,
+                type_id=command.type_id,
+                channel_id=command.channel_id,
+                client_id=command.client_id,
+                employee_id=command.employee_id,
+                department_id=command.department_id,
+                project_id=command.project_id,
+                document_id=command.document_id,
+                subject=command.subject,
+                content=command.content,
+                scheduled_at=command.scheduled_at,
             )
             await uow.communications.add(communication)
             await uow.commit()
         return communication
 
     async def edit(self, principal: Principal, key: CommunicationKey, patch: Patch) -> Communication:
+        """Changes the given fields; type and channel are checked against the send grant again."""
         unknown = sorted(set(patch.changes) - EDITABLE_FIELDS)
         if unknown:
             raise ValidationFailed([FieldError(name, "cannot be changed") for name in unknown])
@@ -246,16 +265,19 @@ class Communications:
         return await self._change(principal, key, apply, check)
 
     async def start(self, principal: Principal, key: CommunicationKey) -> Communication:
+        """created -> in_progress."""
         return await self._change(principal, key, lambda c, at, actor: c.start(at=at, actor=actor))
 
     async def close(
         self, principal: Principal, key: CommunicationKey, result: str | None = None
     ) -> Communication:
+        """-> done, with an optional result."""
         return await self._change(
             principal, key, lambda c, at, actor: c.close(at=at, actor=actor, result=result)
         )
 
     async def fail(self, principal: Principal, key: CommunicationKey, reason: str) -> Communication:
+        """-> failed ("out"), with the reason."""
         return await self._change(
             principal, key, lambda c, at, actor: c.fail(at=at, actor=actor, reason=reason)
         )
@@ -263,11 +285,13 @@ class Communications:
     async def cancel(
         self, principal: Principal, key: CommunicationKey, reason: str | None = None
     ) -> Communication:
+        """-> cancelled (a planned communication only)."""
         return await self._change(
             principal, key, lambda c, at, actor: c.cancel(at=at, actor=actor, reason=reason)
         )
 
     async def delete(self, principal: Principal, key: CommunicationKey) -> None:
+        """Removes the communication with its history."""
         async with self._uow_factory() as uow:
             communication = await load(uow, key)
             principal.require_send(communication.type_id, communication.channel_id)
@@ -298,24 +322,14 @@ class Communications:
 _REF_FIELDS = frozenset(ref.field for ref in REFERENCES)
 
 
-def _with_sender(principal: Principal, command: NewCommunication) -> dict[str, Any]:
-    """The command's fields; an employee who names no sender is the sender (and their department)."""
-    values = {
-        "kind": command.kind,
-        "direction": command.direction,
-        "type_id": command.type_id,
-        "channel_id": command.channel_id,
-        "client_id": command.client_id,
-        "employee_id": command.employee_id,
-        "department_id": command.department_id,
-        "project_id": command.project_id,
-        "document_id": command.document_id,
-        "subject": command.subject,
-        "content": command.content,
-        "scheduled_at": command.scheduled_at,
-    }
-    if command.employee_id is None and principal.kind is PrincipalKind.EMPLOYEE:
-        values["employee_id"] = principal.id
-        if command.department_id is None:
-            values["department_id"] = principal.department_id
-    return values
+async def _with_sender(uow: UnitOfWork, principal: Principal, command: NewCommunication) -> NewCommunication:
+    """The command with its sender: an employee who names none is the sender, and the sender's
+    department is the communication's unless the command names one."""
+    employee_id, department_id = command.employee_id, command.department_id
+    if employee_id is None and principal.kind is PrincipalKind.EMPLOYEE:
+        employee_id = principal.id
+        department_id = principal.department_id if department_id is None else department_id
+    if employee_id is not None and department_id is None:
+        employee = await uow.employees.get(employee_id)
+        department_id = employee.department_id if employee else None
+    return dataclasses.replace(command, employee_id=employee_id, department_id=department_id)
