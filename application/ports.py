@@ -25,6 +25,7 @@ from domain.clients import Booking, BookingStatusType, ChannelBlock, Client, Cli
 from domain.dictionaries import Channel, CommunicationType, Document
 from domain.entity import Entity
 from domain.organisation import Company, Department, Employee, Role, ServiceAccount
+from domain.push import PushSubscription
 from domain.rules import Rule
 
 E = TypeVar("E", bound=Entity)
@@ -99,6 +100,9 @@ class UnitOfWork(Protocol):
 
     @property
     def channel_blocks(self) -> Repository[ChannelBlock]: ...
+
+    @property
+    def push_subscriptions(self) -> Repository[PushSubscription]: ...
 
     @property
     def documents(self) -> Repository[Document]: ...

@@ -30,9 +30,12 @@ from application.dictionaries import Channels, CommunicationTypes, Documents, Ru
 from application.mailings.mailings import Mailings
 from application.mailings.scheduler import MailingScheduler
 from application.organisation import Companies, Departments, Employees, Roles, ServiceAccounts
+from application.sending.push import PushSubscriptions
 from application.sending.send import EmailIdentity, SendMessages
 from application.sending.unsubscribe import UnsubscribeTokens
 from application.sending.unsubscribing import Unsubscribe
+from entrypoints.push_settings import PushSettings
+from entrypoints.push_wiring import vapid_key_source
 from entrypoints.secrets import secret_key
 from entrypoints.settings import Settings
 from entrypoints.telephony_container import TelephonyContainer
@@ -115,6 +118,7 @@ class UseCases(containers.DeclarativeContainer):
         tokens=providers.Singleton(UnsubscribeTokens, config.secret_key),
     )
     unsubscribe = providers.Singleton(Unsubscribe, uow, clock, email_identity.provided.tokens)
+    push_subscriptions = providers.Singleton(PushSubscriptions, uow, clock)
     send_messages = providers.Singleton(SendMessages, uow, clock, core.renderer, email_identity, random_uuid)
     mailings = providers.Singleton(Mailings, uow, clock, core.cron)
     mailing_scheduler = providers.Singleton(MailingScheduler, uow, clock, core.cron, send_messages)
@@ -133,6 +137,8 @@ class Container(containers.DeclarativeContainer):
         core=core,
         storage=storage,
     )
+    push_settings: providers.Provider[Any] = providers.Object(PushSettings())
+    vapid_key = providers.Singleton(vapid_key_source, storage.uow_factory, push_settings)
 
 
 def build_container(settings: Settings) -> Container:
@@ -151,6 +157,7 @@ def build_container(settings: Settings) -> Container:
         }
     )
     container.telephony_settings.override(providers.Object(settings.telephony))
+    container.push_settings.override(providers.Object(settings.push))
     if settings.storage == "memory":
         container.storage.override(providers.Container(MemoryStorage))
     return container

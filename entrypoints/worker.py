@@ -29,6 +29,8 @@ from application.sending.ports import ChannelSender, StatusFeed
 from application.sending.ratelimit import TokenBucket
 from application.sending.reports import DeliveryReports
 from domain.dictionaries import ChannelKind
+from entrypoints.push_settings import PushSettings
+from entrypoints.push_wiring import webpush_sender
 from entrypoints.settings import Settings
 
 log = logging.getLogger("switchboard.worker")
@@ -124,6 +126,11 @@ def jobs(
     """The worker's jobs. The telephony and mailing schedulers add theirs here."""
     env = dict(os.environ if env is None else env)
     chosen = senders(sandbox, env)
+    push = PushSettings.from_env(env)
+    if push.provider == "webpush":
+        chosen[ChannelKind.PUSH] = webpush_sender(uow_factory, push)
+    elif push.provider != "sandbox":
+        raise SystemExit(f"PUSH_PROVIDER must be webpush or sandbox, not {push.provider!r}")
     owner = env.get("WORKER_ID") or f"{socket.gethostname()}:{os.getpid()}"
     feeds: list[StatusFeed] = [sandbox]
     return [

@@ -29,6 +29,7 @@ from domain.clients import Booking, BookingStatusType, ChannelBlock, Client, Cli
 from domain.communications import Communication
 from domain.dictionaries import Channel, CommunicationType, Document
 from domain.organisation import Company, Department, Employee, Role, ServiceAccount
+from domain.push import PushSubscription
 from domain.rules import Rule
 
 KINDS: dict[str, str] = {
@@ -43,6 +44,7 @@ KINDS: dict[str, str] = {
     "communication_types": "communication type",
     "channels": "channel",
     "channel_blocks": "channel block",
+    "push_subscriptions": "push subscription",
     "documents": "document",
     "rules": "rule",
     "booking_statuses": "booking status",
@@ -114,6 +116,7 @@ class MemoryUnitOfWork:
     communication_types: MemoryRepository[CommunicationType]
     channels: MemoryRepository[Channel]
     channel_blocks: MemoryRepository[ChannelBlock]
+    push_subscriptions: MemoryRepository[PushSubscription]
     documents: MemoryRepository[Document]
     rules: MemoryRepository[Rule]
     booking_statuses: MemoryRepository[BookingStatusType]
@@ -152,6 +155,7 @@ class MemoryUnitOfWork:
         self.communication_types = MemoryRepository(tables["communication_types"], "communication type")
         self.channels = MemoryRepository(tables["channels"], "channel")
         self.channel_blocks = MemoryRepository(tables["channel_blocks"], "channel block")
+        self.push_subscriptions = MemoryRepository(tables["push_subscriptions"], "push subscription")
         self.documents = MemoryRepository(tables["documents"], "document")
         self.rules = MemoryRepository(tables["rules"], "rule")
         self.booking_statuses = MemoryRepository(tables["booking_statuses"], "booking status")

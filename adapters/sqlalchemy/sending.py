@@ -24,6 +24,7 @@ from adapters.sqlalchemy.tables import (
     client_group_members,
     clients,
     metadata,
+    push_subscriptions,
     rules,
 )
 from adapters.sqlalchemy.types import EnumText, JsonDict, UtcDateTime
@@ -153,6 +154,7 @@ class SqlSends:
         today: dict[int, int] = defaultdict(int)
         week: dict[int, int] = defaultdict(int)
         last: dict[int, datetime] = {}
+        pushes: set[int] = set()
         day = now.date()
         for chunk in _chunks(client_ids):
             b = channel_blocks.c
@@ -178,7 +180,10 @@ class SqlSends:
             s = client_last_sends.c
             statement = sa.select(s.client_id, s.last_sent_at).where(s.client_id.in_(chunk))
             last.update({client_id: at for client_id, at in await self._conn.execute(statement)})
-        known = set(blocks) | set(held) | set(week) | set(last)
+            p = push_subscriptions.c
+            statement = sa.select(p.client_id).where(p.client_id.in_(chunk)).distinct()
+            pushes.update((await self._conn.execute(statement)).scalars())
+        known = set(blocks) | set(held) | set(week) | set(last) | pushes
         return {
             i: SendFacts(
                 blocks=tuple(blocks.get(i, ())),
@@ -186,6 +191,7 @@ class SqlSends:
                 sent_today=today.get(i, 0),
                 sent_this_week=week.get(i, 0),
                 last_sent_at=last.get(i),
+                has_push_subscription=i in pushes,
             )
             for i in known
         }

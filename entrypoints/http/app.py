@@ -34,6 +34,7 @@ from entrypoints.http.controllers.mailings import CONTROLLERS as MAILINGS
 from entrypoints.http.controllers.missed_calls import CONTROLLERS as MISSED_CALLS
 from entrypoints.http.controllers.organisation import CONTROLLERS as ORGANISATION
 from entrypoints.http.controllers.pbx import CONTROLLERS as PBX
+from entrypoints.http.controllers.push import CONTROLLERS as PUSH
 from entrypoints.http.controllers.sending import CONTROLLERS as SENDING
 from entrypoints.http.controllers.unsubscribe import CONTROLLERS as UNSUBSCRIBE
 from entrypoints.http.errors import EXCEPTION_HANDLERS, document_errors
@@ -61,6 +62,7 @@ ROUTES: list[Any] = [
     *CALL_PHONE,
     *CALL_CENTER,
     *MISSED_CALLS,
+    *PUSH,
     *SENDING,
     *MAILINGS,
     *UNSUBSCRIBE,
