@@ -49,7 +49,9 @@ async def sender(
     await made.close()
 
 
-async def subscribe(uow_factory: Any, service: PushService, client_id: int) -> tuple[Browser, PushSubscription]:
+async def subscribe(
+    uow_factory: Any, service: PushService, client_id: int
+) -> tuple[Browser, PushSubscription]:
     browser = service.browser()
     async with uow_factory() as uow:
         stored = await uow.push_subscriptions.add(
@@ -97,7 +99,11 @@ async def test_every_browser_of_the_client_gets_the_message_encrypted_and_vapid_
     assert sorted(d.path for d in push.delivered) == sorted([phone.path, laptop.path])
     for delivered in push.delivered:
         # Decrypted with the browser's own private key and auth secret: the text is real.
-        assert delivered.payload == {"title": "Order", "body": "Your order is ready — номер 42", "uuid": "uuid-7"}
+        assert delivered.payload == {
+            "title": "Order",
+            "body": "Your order is ready — номер 42",
+            "uuid": "uuid-7",
+        }
         assert delivered.headers["content-encoding"] == "aes128gcm"
         assert int(delivered.headers["ttl"]) > 0
 
@@ -116,7 +122,7 @@ async def test_a_410_removes_that_subscription_and_the_others_still_get_it(
     service: tuple[PushService, Path], uow_factory: Any, sender: WebPushSender
 ) -> None:
     push, _ = service
-    gone, gone_row = await subscribe(uow_factory, push, 7)
+    gone, _ = await subscribe(uow_factory, push, 7)
     alive, alive_row = await subscribe(uow_factory, push, 7)
     push.script[gone.path] = [410]
 
@@ -210,7 +216,9 @@ async def test_a_wrong_vapid_key_is_refused_by_the_push_service_and_not_retried(
     assert len(await stored_ids(uow_factory, 7)) == 1  # refused, not gone: the subscription stays
 
 
-async def test_a_client_without_subscriptions_cannot_be_reached(uow_factory: Any, sender: WebPushSender) -> None:
+async def test_a_client_without_subscriptions_cannot_be_reached(
+    uow_factory: Any, sender: WebPushSender
+) -> None:
     result = await sender.send(message(99))
     assert result.outcome is SendOutcome.REJECTED
     assert result.delivery_status is DeliveryStatus.UNDELIVERED

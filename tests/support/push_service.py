@@ -43,7 +43,9 @@ class Browser:
     """One subscribed browser: its ECDH key pair and auth secret, made by the test."""
 
     path: str
-    private_key: ec.EllipticCurvePrivateKey = field(default_factory=lambda: ec.generate_private_key(ec.SECP256R1()))
+    private_key: ec.EllipticCurvePrivateKey = field(
+        default_factory=lambda: ec.generate_private_key(ec.SECP256R1())
+    )
     auth_secret: bytes = field(default_factory=lambda: os.urandom(16))
 
     @property
@@ -59,7 +61,9 @@ class Browser:
 
     def decrypt(self, body: bytes) -> bytes:
         return bytes(
-            http_ece.decrypt(body, private_key=self.private_key, auth_secret=self.auth_secret, version="aes128gcm")
+            http_ece.decrypt(
+                body, private_key=self.private_key, auth_secret=self.auth_secret, version="aes128gcm"
+            )
         )
 
 
@@ -139,7 +143,9 @@ class PushService:
         if header.get("alg") != "ES256" or len(signature) != 64:
             return f"VAPID: alg {header.get('alg')!r}"
         public = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), unb64url(self.vapid_public_key))
-        der = encode_dss_signature(int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big"))
+        der = encode_dss_signature(
+            int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
+        )
         try:
             public.verify(der, f"{header_b64}.{claims_b64}".encode(), ec.ECDSA(hashes.SHA256()))
         except InvalidSignature:
