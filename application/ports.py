@@ -17,6 +17,7 @@ from application.telephony.ports import (
     CallRecordRepository,
     CampaignContactRepository,
     MissedCallRepository,
+    PbxInbox,
     PbxSubscriptionRepository,
     SecretStore,
     SeenEvents,
@@ -25,8 +26,10 @@ from domain.clients import Booking, BookingStatusType, ChannelBlock, Client, Cli
 from domain.dictionaries import Channel, CommunicationType, Document
 from domain.entity import Entity
 from domain.organisation import Company, Department, Employee, Role, ServiceAccount
+from domain.providers import Provider
 from domain.push import PushSubscription
 from domain.rules import Rule
+from domain.webhooks import WebhookDelivery, WebhookSubscription
 
 E = TypeVar("E", bound=Entity)
 
@@ -111,6 +114,18 @@ class UnitOfWork(Protocol):
     def rules(self) -> Repository[Rule]: ...
 
     @property
+    def providers(self) -> Repository[Provider]:
+        """Providers configured through the API (issue 12)."""
+
+    @property
+    def webhook_subscriptions(self) -> Repository[WebhookSubscription]:
+        """Front systems' subscriptions to events."""
+
+    @property
+    def webhook_deliveries(self) -> Repository[WebhookDelivery]:
+        """The webhook outbox: one row per event and subscription, with its tries."""
+
+    @property
     def booking_statuses(self) -> Repository[BookingStatusType]: ...
 
     @property
@@ -130,6 +145,9 @@ class UnitOfWork(Protocol):
 
     @property
     def seen_call_events(self) -> SeenEvents: ...
+
+    @property
+    def pbx_inbox(self) -> PbxInbox: ...
 
     @property
     def pbx_subscriptions(self) -> PbxSubscriptionRepository: ...

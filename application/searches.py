@@ -30,8 +30,10 @@ from domain.communications import (
 )
 from domain.dictionaries import Channel, ChannelKind, CommunicationType, Document, DocumentKind
 from domain.organisation import Company, Department, Employee, Role, ServiceAccount
+from domain.providers import Provider, ProviderKind
 from domain.push import PushSubscription
 from domain.rules import Rule
+from domain.webhooks import DeliveryState, EventType, WebhookDelivery, WebhookSubscription
 
 
 class Derived(Relation[object]):
@@ -229,3 +231,30 @@ class IdTranslationFields(Fields):
     communication_id = Field[int]()
     system = Field[str]()
     external_id = Field[str]()
+
+
+class ProviderFields(Fields):
+    entity = Provider
+    id = Field[int]()
+    name = Field[str]()
+    kind = Field[ProviderKind]()
+    channel_kind = Field[ChannelKind]()
+    priority = Field[int]()
+    active = Field[bool]()
+
+
+class WebhookSubscriptionFields(Fields):
+    entity = WebhookSubscription
+    id = Field[int]()
+    url = Field[str]()
+    active = Field[bool]()
+
+
+class WebhookDeliveryFields(Fields):
+    entity = WebhookDelivery
+    id = Field[int]()
+    subscription_id = Field[int]()
+    event_type = Field[EventType]()
+    state = Field[DeliveryState]()
+    next_attempt_at = Field[datetime]()
+    create_time = Field[datetime]()

@@ -34,6 +34,8 @@ from application.sending.push import PushSubscriptions
 from application.sending.send import EmailIdentity, SendMessages
 from application.sending.unsubscribe import UnsubscribeTokens
 from application.sending.unsubscribing import Unsubscribe
+from entrypoints.provider_settings import ProviderSettings
+from entrypoints.providers_container import ProvidersContainer
 from entrypoints.push_settings import PushSettings
 from entrypoints.push_wiring import vapid_key_source
 from entrypoints.secrets import secret_key
@@ -137,6 +139,14 @@ class Container(containers.DeclarativeContainer):
         core=core,
         storage=storage,
     )
+    provider_settings: providers.Provider[Any] = providers.Object(ProviderSettings())
+    delivery = providers.Container(
+        ProvidersContainer,
+        settings=provider_settings,
+        public_url=config.public_url,
+        core=core,
+        storage=storage,
+    )
     push_settings: providers.Provider[Any] = providers.Object(PushSettings())
     vapid_key = providers.Singleton(vapid_key_source, storage.uow_factory, push_settings)
 
@@ -157,6 +167,7 @@ def build_container(settings: Settings) -> Container:
         }
     )
     container.telephony_settings.override(providers.Object(settings.telephony))
+    container.provider_settings.override(providers.Object(settings.providers))
     container.push_settings.override(providers.Object(settings.push))
     if settings.storage == "memory":
         container.storage.override(providers.Container(MemoryStorage))

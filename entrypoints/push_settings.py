@@ -1,4 +1,4 @@
-"""Web Push settings (issue 12): the VAPID key pair and subject, and which provider serves Push."""
+"""Web Push settings (issue 12): the VAPID key pair and subject; PUSH_PROVIDERS=webpush selects it."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class PushSettings:
-    provider: str = "sandbox"
-    """PUSH_PROVIDER: ``webpush`` sends through browsers' push services; ``sandbox`` only pretends."""
     vapid_private_key: str | None = None
     """VAPID_PRIVATE_KEY, base64url raw (32 bytes) or DER; unset: made once and kept in the database."""
     vapid_public_key: str | None = None
@@ -22,12 +20,11 @@ class PushSettings:
     """WEBPUSH_CA_FILE: extra certificate authorities to trust (a private push service, tests)."""
 
     def __repr__(self) -> str:  # the private key never reaches a log through a repr
-        return f"PushSettings(provider={self.provider!r}, vapid_subject={self.vapid_subject!r})"
+        return f"PushSettings(vapid_subject={self.vapid_subject!r})"
 
     @classmethod
     def from_env(cls, env: dict[str, str]) -> PushSettings:
         return cls(
-            provider=env.get("PUSH_PROVIDER", "sandbox").strip().lower() or "sandbox",
             vapid_private_key=env.get("VAPID_PRIVATE_KEY") or None,
             vapid_public_key=env.get("VAPID_PUBLIC_KEY") or None,
             vapid_subject=env.get("VAPID_SUBJECT") or "mailto:switchboard@localhost",

@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from entrypoints.provider_settings import ProviderSettings
 from entrypoints.push_settings import PushSettings
 from entrypoints.telephony_settings import TelephonySettings
 
@@ -38,6 +39,7 @@ class Settings:
     database_pool_size: int = 20
     """Connections each process keeps to PostgreSQL; requests beyond it wait for a free one."""
     telephony: TelephonySettings = field(default_factory=TelephonySettings)
+    providers: ProviderSettings = field(default_factory=ProviderSettings)
     push: PushSettings = field(default_factory=PushSettings)
     public_url: str | None = None
     """The server's public base address, for every link it hands out; default http://localhost:<PORT>."""
@@ -72,6 +74,7 @@ class Settings:
             json_max_depth=int(env.get("JSON_MAX_DEPTH", "32")),
             database_pool_size=int(env.get("DATABASE_POOL_SIZE", "20")),
             telephony=TelephonySettings.from_env(env),
+            providers=ProviderSettings.from_env(env),
             push=PushSettings.from_env(env),
             public_url=env.get("PUBLIC_URL") or None,
             secret_key=env.get("SECRET_KEY") or None,

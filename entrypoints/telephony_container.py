@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -11,9 +12,9 @@ from adapters.asterisk.ari import AsteriskAri
 from adapters.beeline.api import BeelinePbx
 from adapters.callcenter.ccs import CallCenterService
 from adapters.memory.live_feed import Doorbell, InProcessFeed
-from application.telephony.batching import EventBatcher
 from application.telephony.campaigns import CallCampaigns
 from application.telephony.click_to_call import ClickToCall
+from application.telephony.inbox import EventInbox, InboxProcessor, SeenEventsRetention
 from application.telephony.missed_call_report import MissedCallReports
 from application.telephony.missed_calls import MissedCalls
 from application.telephony.pbx_events import PbxEvents
@@ -49,6 +50,15 @@ def call_center(settings: TelephonySettings) -> CallCenterService | None:
     return CallCenterService(settings.ccs_api_url, time_zone=ZoneInfo(settings.ccs_time_zone))
 
 
+def inbox_writers(engine: Any) -> int:
+    """Concurrent inbox commits: several only where the database takes concurrent writers."""
+    return 4 if engine is not None and engine.dialect.name == "postgresql" else 1
+
+
+def seen_window(settings: TelephonySettings) -> timedelta:
+    return timedelta(days=settings.pbx_seen_events_days)
+
+
 class TelephonyContainer(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=TelephonySettings)
     public_url = providers.Dependency(instance_of=str)
@@ -67,7 +77,14 @@ class TelephonyContainer(containers.DeclarativeContainer):
 
     webhook_token = providers.Singleton(WebhookToken, uow, settings.provided.beeline_webhook_token)
     pbx_events = providers.Singleton(PbxEvents, uow, clock, core.phones, feed, doorbell)
-    event_batcher = providers.Singleton(EventBatcher, pbx_events)
+    inbox_writers = providers.Callable(inbox_writers, storage.engine)
+    event_inbox = providers.Singleton(EventInbox, uow, clock, writers=inbox_writers)
+    inbox_processor = providers.Singleton(
+        InboxProcessor, uow, pbx_events, batch=settings.provided.pbx_inbox_batch
+    )
+    seen_events_retention = providers.Singleton(
+        SeenEventsRetention, uow, clock, window=providers.Factory(seen_window, settings)
+    )
     missed_calls = providers.Singleton(MissedCalls, uow, clock, feed)
     missed_call_reports = providers.Singleton(MissedCallReports, uow)
     click_to_call = providers.Singleton(ClickToCall, uow, clock, telephony)

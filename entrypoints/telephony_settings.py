@@ -15,6 +15,10 @@ class TelephonySettings:
     """The secret in the webhook URL; one is generated at first start and kept when unset."""
     pbx_check_seconds: int = 300
     """How often the worker asks the PBX whether its subscriptions still exist."""
+    pbx_seen_events_days: float = 7.0
+    """How long event ids are kept for deduplication; longer than the PBX's redelivery horizon."""
+    pbx_inbox_batch: int = 1000
+    """How many kept PBX events the worker applies per transaction."""
     click_to_call: str = ""
     """``beeline`` or ``asterisk``; empty: Beeline when its token is set, else Asterisk when set."""
     asterisk_ari_url: str | None = None
@@ -35,6 +39,8 @@ class TelephonySettings:
             beeline_api_token=env.get("BEELINE_API_TOKEN") or None,
             beeline_webhook_token=env.get("BEELINE_WEBHOOK_TOKEN") or None,
             pbx_check_seconds=int(env.get("PBX_CHECK_SECONDS", "300")),
+            pbx_seen_events_days=float(env.get("PBX_SEEN_EVENTS_DAYS", "7")),
+            pbx_inbox_batch=int(env.get("PBX_INBOX_BATCH", "1000")),
             click_to_call=env.get("CLICK_TO_CALL", "").strip().lower(),
             asterisk_ari_url=env.get("ASTERISK_ARI_URL") or None,
             asterisk_ari_user=env.get("ASTERISK_ARI_USER", ""),

@@ -17,20 +17,19 @@ import os
 import random
 import socket
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import Any, Protocol
 
 from adapters.sandbox.sender import SandboxSender
 from adapters.smtp.sender import SmtpSecurity, SmtpSender, SmtpSettings
 from application.ports import Clock, UnitOfWorkFactory
+from application.providers.router import ProviderRouter
 from application.sending.dispatch import Dispatcher, DispatchPolicy
 from application.sending.ports import ChannelSender, StatusFeed
 from application.sending.ratelimit import TokenBucket
 from application.sending.reports import DeliveryReports
 from domain.dictionaries import ChannelKind
-from entrypoints.push_settings import PushSettings
-from entrypoints.push_wiring import webpush_sender
 from entrypoints.settings import Settings
 
 log = logging.getLogger("switchboard.worker")
@@ -51,9 +50,17 @@ class LoopJob(Protocol):
 
 
 class WorkerRunner:
-    def __init__(self, jobs: Sequence[Job], loops: Sequence[LoopJob] = (), *, idle: float = 0.5) -> None:
+    def __init__(
+        self,
+        jobs: Sequence[Job],
+        loops: Sequence[LoopJob] = (),
+        *,
+        idle: float = 0.5,
+        closing: Sequence[Callable[[], Awaitable[None]]] = (),
+    ) -> None:
         self._jobs = jobs
         self._loops = loops
+        self._closing = closing
         self._idle = idle
         self._stopping = asyncio.Event()
 
@@ -61,9 +68,13 @@ class WorkerRunner:
         self._stopping.set()
 
     async def run(self) -> None:
-        await asyncio.gather(
-            *(self._loop(job) for job in self._jobs), *(loop.run(self._stopping) for loop in self._loops)
-        )
+        try:
+            await asyncio.gather(
+                *(self._loop(job) for job in self._jobs), *(loop.run(self._stopping) for loop in self._loops)
+            )
+        finally:
+            for close in self._closing:  # the providers' connections, once nothing sends any more
+                await close()
 
     async def _loop(self, job: Job) -> None:
         while not self._stopping.is_set():
@@ -121,21 +132,31 @@ def buckets(chosen: dict[ChannelKind, ChannelSender], env: dict[str, str]) -> di
 
 
 def jobs(
-    uow_factory: UnitOfWorkFactory, clock: Clock, sandbox: SandboxSender, env: dict[str, str] | None = None
+    uow_factory: UnitOfWorkFactory,
+    clock: Clock,
+    sandbox: SandboxSender,
+    env: dict[str, str] | None = None,
+    router: ProviderRouter | None = None,
 ) -> list[Job]:
-    """The worker's jobs. The telephony and mailing schedulers add theirs here."""
+    """The worker's jobs. The telephony and mailing schedulers add theirs here.
+
+    ``router`` (the container's, so that the API shows its circuits) chooses the providers; without
+    it, one provider per channel kind by EMAIL_PROVIDER as before.
+    """
     env = dict(os.environ if env is None else env)
     chosen = senders(sandbox, env)
-    push = PushSettings.from_env(env)
-    if push.provider == "webpush":
-        chosen[ChannelKind.PUSH] = webpush_sender(uow_factory, push)
-    elif push.provider != "sandbox":
-        raise SystemExit(f"PUSH_PROVIDER must be webpush or sandbox, not {push.provider!r}")
     owner = env.get("WORKER_ID") or f"{socket.gethostname()}:{os.getpid()}"
     feeds: list[StatusFeed] = [sandbox]
     return [
         Dispatcher(
-            uow_factory, clock, chosen, buckets(chosen, env), dispatch_policy(env), owner, random.Random()
+            uow_factory,
+            clock,
+            chosen,
+            buckets(chosen, env),
+            dispatch_policy(env),
+            owner,
+            random.Random(),
+            router=router,
         ),
         DeliveryReports(uow_factory, clock, feeds),
     ]
@@ -158,14 +179,24 @@ def telephony_jobs(container: Any) -> list[LoopJob]:
     ]
 
 
+def telephony_batch_jobs(container: Any) -> list[Job]:
+    """The PBX event inbox and the retention of seen event ids."""
+    telephony = container.telephony
+    return [telephony.inbox_processor(), telephony.seen_events_retention()]
+
+
 def runner_for(container: Any) -> WorkerRunner:
     core = container.core
+    router = container.delivery.router()
     return WorkerRunner(
         [
-            *jobs(container.storage.uow_factory(), core.clock(), core.sandbox()),
+            *jobs(container.storage.uow_factory(), core.clock(), core.sandbox(), router=router),
+            *telephony_batch_jobs(container),
             container.use_cases.mailing_scheduler(),
+            container.delivery.webhook_deliverer(),
         ],
-        telephony_jobs(container),
+        [*telephony_jobs(container), container.delivery.refresh()],
+        closing=[router.close, container.delivery.webhook_poster().close],
     )
 
 

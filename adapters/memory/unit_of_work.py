@@ -17,6 +17,7 @@ from adapters.memory.telephony import (
     MemoryCallRecords,
     MemoryCampaignContacts,
     MemoryCampaigns,
+    MemoryInbox,
     MemoryMissedCalls,
     MemorySecrets,
     MemorySeenEvents,
@@ -29,8 +30,10 @@ from domain.clients import Booking, BookingStatusType, ChannelBlock, Client, Cli
 from domain.communications import Communication
 from domain.dictionaries import Channel, CommunicationType, Document
 from domain.organisation import Company, Department, Employee, Role, ServiceAccount
+from domain.providers import Provider
 from domain.push import PushSubscription
 from domain.rules import Rule
+from domain.webhooks import WebhookDelivery, WebhookSubscription
 
 KINDS: dict[str, str] = {
     "companies": "company",
@@ -49,6 +52,9 @@ KINDS: dict[str, str] = {
     "rules": "rule",
     "booking_statuses": "booking status",
     "bookings": "booking",
+    "providers": "provider",
+    "webhook_subscriptions": "webhook subscription",
+    "webhook_deliveries": "webhook delivery",
 }
 
 
@@ -121,11 +127,15 @@ class MemoryUnitOfWork:
     rules: MemoryRepository[Rule]
     booking_statuses: MemoryRepository[BookingStatusType]
     bookings: MemoryRepository[Booking]
+    providers: MemoryRepository[Provider]
+    webhook_subscriptions: MemoryRepository[WebhookSubscription]
+    webhook_deliveries: MemoryRepository[WebhookDelivery]
     communications: MemoryCommunications
     stats: MemoryStats
     missed_calls: MemoryMissedCalls
     call_records: MemoryCallRecords
     seen_call_events: MemorySeenEvents
+    pbx_inbox: MemoryInbox
     pbx_subscriptions: MemorySubscriptions
     telephony_secrets: MemorySecrets
     call_campaigns: MemoryCampaigns
@@ -160,6 +170,9 @@ class MemoryUnitOfWork:
         self.rules = MemoryRepository(tables["rules"], "rule")
         self.booking_statuses = MemoryRepository(tables["booking_statuses"], "booking status")
         self.bookings = MemoryRepository(tables["bookings"], "booking")
+        self.providers = MemoryRepository(tables["providers"], "provider")
+        self.webhook_subscriptions = MemoryRepository(tables["webhook_subscriptions"], "webhook subscription")
+        self.webhook_deliveries = MemoryRepository(tables["webhook_deliveries"], "webhook delivery")
         self._communications = self._store.communications.copy()
         self.communications = MemoryCommunications(
             self._communications, lambda: self._memberships, self._zone_of
@@ -174,6 +187,7 @@ class MemoryUnitOfWork:
         self.missed_calls = MemoryMissedCalls(telephony.missed_calls)
         self.call_records = MemoryCallRecords(telephony.call_records)
         self.seen_call_events = MemorySeenEvents(telephony.seen_events)
+        self.pbx_inbox = MemoryInbox(telephony)
         self.pbx_subscriptions = MemorySubscriptions(telephony.subscriptions)
         self.telephony_secrets = MemorySecrets(telephony.secrets)
         self.call_campaigns = MemoryCampaigns(telephony.campaigns)

@@ -167,10 +167,12 @@ class SqlCommunications:
             return []
         rows = [{name: getattr(c, name) for name in _COLUMNS} for c in items]
         async with _conflicts("the communication conflicts with stored data"):
-            statement = communications.insert().returning(_c.id, sort_by_parameter_order=True)
-            ids = (await self._conn.execute(statement, rows)).scalars().all()
-        for communication, new_id in zip(items, ids, strict=True):
-            communication.id = new_id
+            # Ids matched by uuid, not by position: returning them in the parameters' order makes
+            # SQLAlchemy insert one row per statement on SQLite (no ordered multi-row RETURNING).
+            statement = communications.insert().returning(_c.id, _c.uuid)
+            ids = {uuid: new_id for new_id, uuid in await self._conn.execute(statement, rows)}
+        for communication in items:
+            communication.id = ids[communication.uuid]
         await self._write_history([(c, c.history) for c in items])
         await stats.apply(self._conn, [], await stats.contributions(self._conn, items))
         for communication in items:

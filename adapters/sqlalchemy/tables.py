@@ -9,6 +9,7 @@ from adapters.sqlalchemy.types import (
     Grants,
     JsonDict,
     JsonList,
+    PlainFloat,
     QuietHoursType,
     UtcDateTime,
     WorkingHours,
@@ -17,9 +18,11 @@ from domain.clients import BookingState
 from domain.communications.statuses import Direction
 from domain.dictionaries import ChannelKind, DocumentKind
 from domain.mailings import MailingStatus, RunState
+from domain.providers import ProviderKind
 from domain.telephony.campaigns import CampaignStatus
 from domain.telephony.missed_calls import MissedCallStatus
 from domain.telephony.subscriptions import SubscriptionState, SubscriptionType
+from domain.webhooks import DeliveryState
 
 metadata = sa.MetaData(
     naming_convention={
@@ -287,6 +290,18 @@ seen_call_events = sa.Table(
     sa.Column("seen_at", UtcDateTime, nullable=False, index=True),
 )
 
+pbx_event_inbox = sa.Table(
+    # The PBX's events as delivered, kept before the webhook answers 200 and applied by the worker.
+    "pbx_event_inbox",
+    metadata,
+    sa.Column(
+        "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True
+    ),
+    sa.Column("event", sa.Text, nullable=False),
+    sa.Column("received_at", UtcDateTime, nullable=False),
+    sa.Column("error", sa.Text),
+)
+
 pbx_subscriptions = _entity(
     "pbx_subscriptions",
     sa.Column("pattern", sa.String(255)),
@@ -337,6 +352,19 @@ campaign_contacts = _entity(
     sa.Column("successful", sa.Boolean, nullable=False),
 )
 
+# Providers configured through the API (issue 12); the environment's stay out of storage.
+providers = _entity(
+    "providers",
+    sa.Column("name", sa.String(64), nullable=False, unique=True),
+    sa.Column("kind", EnumText(ProviderKind), nullable=False),
+    sa.Column("channel_kind", EnumText(ChannelKind), nullable=False),
+    sa.Column("settings", JsonDict(), nullable=False),
+    sa.Column("secrets", JsonDict(), nullable=False),
+    sa.Column("priority", sa.Integer, nullable=False),
+    sa.Column("rate_limit", PlainFloat()),
+    sa.Column("active", sa.Boolean, nullable=False),
+)
+
 # -- mailings (seed 001) --------------------------------------------------------------------
 
 mailings = _entity(
@@ -377,4 +405,34 @@ mailing_runs = _entity(
     sa.Column("accepted_count", sa.Integer, nullable=False),
     sa.Column("refused_count", sa.Integer, nullable=False),
     sa.Column("error", sa.Text),
+)
+
+# -- outbound webhooks (issue 12) -------------------------------------------------------------
+
+webhook_subscriptions = _entity(
+    "webhook_subscriptions",
+    sa.Column("url", sa.String(2048), nullable=False),
+    sa.Column("event_types", JsonList(), nullable=False),
+    sa.Column("secret", sa.String(255), nullable=False),
+    sa.Column("description", sa.Text),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("disabled_reason", sa.Text),
+)
+
+# The outbox: written in the transaction that changes what the event tells.
+webhook_deliveries = _entity(
+    "webhook_deliveries",
+    sa.Column(
+        "subscription_id", sa.Integer, _fk("webhook_subscriptions", cascade=True), nullable=False, index=True
+    ),
+    sa.Column("message_id", sa.String(64), nullable=False),
+    sa.Column("event_type", sa.String(64), nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("state", EnumText(DeliveryState, 16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_attempt_at", UtcDateTime),
+    sa.Column("last_status", sa.Integer),
+    sa.Column("last_error", sa.Text),
+    sa.Column("delivered_at", UtcDateTime),
+    sa.Index("ix_webhook_deliveries_due", "state", "next_attempt_at"),
 )

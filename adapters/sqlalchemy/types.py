@@ -128,3 +128,13 @@ class EnumText(sa.TypeDecorator[Any]):
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Any:
         return None if value is None else self._enum(value)
+
+
+class PlainFloat(sa.TypeDecorator[float]):
+    """A float column whose rows convert without the driver's column type (the fast path has none)."""
+
+    impl = sa.Float
+    cache_ok = True
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[Any], float | None]:
+        return lambda value: None if value is None else float(value)

@@ -22,6 +22,7 @@ from adapters.sqlalchemy.telephony import (
     SqlCallRecords,
     SqlCampaignContacts,
     SqlCampaigns,
+    SqlInbox,
     SqlMissedCalls,
     SqlPbxSubscriptions,
     SqlSecrets,
@@ -33,8 +34,10 @@ from domain.clients import Booking, BookingStatusType, ChannelBlock, Client, Pro
 from domain.dictionaries import Channel, CommunicationType, Document
 from domain.entity import Entity
 from domain.organisation import Company, Department, Employee, Role, ServiceAccount
+from domain.providers import Provider
 from domain.push import PushSubscription
 from domain.rules import Rule
+from domain.webhooks import WebhookDelivery, WebhookSubscription
 
 E = TypeVar("E", bound=Entity)
 
@@ -175,6 +178,11 @@ class SqlUnitOfWork:
     rules = _Repository(_plain(t.rules, Rule, "rule"))
     booking_statuses = _Repository(_plain(t.booking_statuses, BookingStatusType, "booking status"))
     bookings = _Repository(_plain(t.bookings, Booking, "booking"))
+    providers = _Repository(_plain(t.providers, Provider, "provider"))
+    webhook_subscriptions = _Repository(
+        _plain(t.webhook_subscriptions, WebhookSubscription, "webhook subscription")
+    )
+    webhook_deliveries = _Repository(_plain(t.webhook_deliveries, WebhookDelivery, "webhook delivery"))
     communications = _Repository(SqlCommunications)
     stats = _Repository(SqlStats)
     sends = _Repository(SqlSends)
@@ -182,6 +190,7 @@ class SqlUnitOfWork:
     missed_calls = _Repository(SqlMissedCalls)
     call_records = _Repository(SqlCallRecords)
     seen_call_events = _Repository(SqlSeenEvents)
+    pbx_inbox = _Repository(SqlInbox)
     pbx_subscriptions = _Repository(SqlPbxSubscriptions)
     telephony_secrets = _Repository(SqlSecrets)
     call_campaigns = _Repository(SqlCampaigns)

@@ -15,16 +15,19 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
 from application.communications.listing import CommunicationFilter
 from application.ports import Clock, UnitOfWorkFactory
+from application.providers.router import ProviderRouter
 from application.queries import Query
 from application.sending.ports import ChannelSender, SendOutcome, SendResult
 from application.sending.queue import Claimed, Settled
 from application.sending.ratelimit import TokenBucket
+from application.webhooks.outbox import publish_many, status_events
 from domain.access import Permission, Principal, Process
 from domain.communications import Communication, DeliveryStatus, LifecycleStatus
 from domain.dictionaries import ChannelKind
@@ -63,15 +66,18 @@ class Dispatcher:
         policy: DispatchPolicy,
         owner: str,
         rng: random.Random | None = None,
+        *,
+        router: ProviderRouter | None = None,
     ) -> None:
         self._uow = uow_factory
         self._clock = clock
-        self._senders = senders
-        self._buckets = buckets
         self._policy = policy
         self._owner = owner
         self._rng = rng or random.Random()
         self._slots = asyncio.Semaphore(policy.concurrency)
+        self._router = router or ProviderRouter.single(
+            senders, buckets, time.monotonic, attempt_timeout=policy.send_timeout
+        )
 
     @property
     def name(self) -> str:
@@ -92,23 +98,9 @@ class Dispatcher:
         return len(claimed)
 
     async def _send(self, claimed: Claimed) -> tuple[str | None, SendResult]:
-        message = claimed.message
-        sender = self._senders.get(message.channel_kind)
-        if sender is None:
-            return None, SendResult.rejected(f"no provider is configured for {message.channel_kind} channels")
+        # The router picks the provider, fails over on transient errors and keeps the circuits.
         async with self._slots:
-            bucket = self._buckets.get(sender.provider)
-            if bucket is not None:
-                await bucket.take()
-            try:
-                result = await asyncio.wait_for(sender.send(message.outgoing()), self._policy.send_timeout)
-            except TimeoutError:
-                result = SendResult.retry(
-                    f"{sender.provider}: no answer within {self._policy.send_timeout:g} s"
-                )
-            except Exception as error:  # a provider adapter's bug must not stop the worker
-                result = SendResult.retry(f"{sender.provider}: {type(error).__name__}: {error}")
-        return sender.provider, result
+            return await self._router.send(claimed.message.outgoing())
 
     async def _record(
         self, claimed: Sequence[Claimed], results: Sequence[tuple[str | None, SendResult]]
@@ -123,6 +115,7 @@ class Dispatcher:
             by_uuid = {c.uuid: c for c in found}
             settled: list[Settled] = []
             changed: dict[int, Communication] = {}
+            moved: set[int] = set()
             for item, (provider, result) in zip(claimed, results, strict=True):
                 message = item.message
                 attempts = message.attempts + 1
@@ -130,6 +123,18 @@ class Dispatcher:
                 if communication is None or communication.is_terminal:
                     # Cancelled (or deleted) while queued: nothing more to do for it.
                     settled.append(Settled(communication_id=message.communication_id, attempts=attempts))
+                    continue
+                if not result.attempted:
+                    # Every provider of the channel is paused: wait for the first to reopen, uncounted.
+                    pause = timedelta(seconds=max(1.0, result.retry_after or 0))
+                    settled.append(
+                        Settled(
+                            communication_id=message.communication_id,
+                            attempts=message.attempts,
+                            retry_at=now + pause,
+                            error=result.reason,
+                        )
+                    )
                     continue
                 communication.record_attempt(
                     at=now, provider=provider, provider_message_id=result.provider_message_id
@@ -146,7 +151,10 @@ class Dispatcher:
                     reason = f"{result.reason} (gave up after {attempts} attempts)"
                     communication.record_delivery(DeliveryStatus.FAILED, at=now, actor=actor, reason=reason)
                 else:
-                    retry_at = now + backoff(attempts, self._policy, self._rng)
+                    wait = backoff(attempts, self._policy, self._rng)
+                    # A provider that said when to come back (Retry-After) is not asked sooner.
+                    wait = max(wait, timedelta(seconds=result.retry_after or 0))
+                    retry_at = now + wait
                     settled.append(
                         Settled(
                             communication_id=message.communication_id,
@@ -157,6 +165,10 @@ class Dispatcher:
                     )
                     continue
                 settled.append(Settled(communication_id=message.communication_id, attempts=attempts))
+                moved.add(message.communication_id)
             held = set(await uow.dispatch.settle(self._owner, settled))
-            await uow.communications.update_many([c for i, c in changed.items() if i in held])
+            recorded = [c for i, c in changed.items() if i in held]
+            await uow.communications.update_many(recorded)
+            # The webhook outbox, in this transaction: only the communications whose status moved.
+            await publish_many(uow, status_events([changed[i] for i in moved if i in held]), now)
             await uow.commit()

@@ -51,6 +51,10 @@ class SendResult:
     delivery_status: DeliveryStatus | None = None
     """For a rejection: ``undelivered`` (the recipient was refused) or ``failed`` (never handed over)."""
     reason: str | None = None
+    retry_after: float | None = None
+    """For a transient failure: the seconds the provider asked to wait (``Retry-After``), if it said."""
+    attempted: bool = True
+    """False when no provider was even tried (every circuit open): the attempt is not counted."""
 
     @classmethod
     def sent(cls, provider_message_id: str) -> SendResult:
@@ -61,8 +65,8 @@ class SendResult:
         return cls(outcome=SendOutcome.REJECTED, delivery_status=status, reason=reason)
 
     @classmethod
-    def retry(cls, reason: str) -> SendResult:
-        return cls(outcome=SendOutcome.RETRY, reason=reason)
+    def retry(cls, reason: str, *, retry_after: float | None = None, attempted: bool = True) -> SendResult:
+        return cls(outcome=SendOutcome.RETRY, reason=reason, retry_after=retry_after, attempted=attempted)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -8,6 +8,7 @@ from application.communications.listing import CommunicationFilter
 from application.ports import Clock, UnitOfWorkFactory
 from application.queries import Query
 from application.sending.ports import StatusFeed, StatusReport
+from application.webhooks.outbox import publish_many, status_events
 from domain.access import Principal, Process
 
 PROVIDER_PROCESS = Principal.process(Process.PROVIDER)
@@ -58,5 +59,7 @@ class DeliveryReports:
                         communication.edit(at=report.at, actor=actor, result=report.reply)
                     touched[communication.uuid] = communication
             await uow.communications.update_many(list(touched.values()))
+            # The outbox, in this transaction: the CRM hears of exactly the changes committed.
+            await publish_many(uow, status_events(list(touched.values())), self._clock.now())
             await uow.commit()
         return changed

@@ -72,7 +72,23 @@ async def open_call_communication(
     at: datetime,
     actor: str,
 ) -> Communication:
-    communication = Communication.open(
+    communication = new_call_communication(
+        record, dictionary=dictionary, client_id=client_id, employee_id=employee_id, at=at, actor=actor
+    )
+    return await uow.communications.add(communication)
+
+
+def new_call_communication(
+    record: CallRecord,
+    *,
+    dictionary: CallDictionary,
+    client_id: int | None,
+    employee_id: int | None,
+    at: datetime,
+    actor: str,
+) -> Communication:
+    """The Call communication of a call, not yet stored (a batch stores many in one statement)."""
+    return Communication.open(
         uuid=str(uuid.uuid4()),
         kind=CommunicationKind.FACT,
         direction=record.direction,
@@ -84,7 +100,6 @@ async def open_call_communication(
         employee_id=employee_id,
         subject=_subject(record),
     )
-    return await uow.communications.add(communication)
 
 
 def _subject(record: CallRecord) -> str:

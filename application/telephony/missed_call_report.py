@@ -2,28 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from application.ports import UnitOfWorkFactory
 from application.telephony.missed_calls import MissedCallView, views
-from application.telephony.ports import MissedCallSearch
+from application.telephony.ports import MissedCallSearch, ReportKey
+from domain.entity import full_name
 from domain.errors import ValidationFailed
 
 MAX_PERIOD_CARDS = 100_000
-"""A report reads its period's cards; a period holding more asks for a narrower one."""
+"""An ungrouped report lists its period's cards; a period holding more asks for grouping or a narrower
+one. A grouped report is counted by storage and has no such limit."""
 
 
-class GroupBy(StrEnum):
-    DAY = "day"
-    HOUR = "hour"
-    PHONE = "phone"
-    CLIENT = "client"
-    EMPLOYEE = "employee"
-    STATUS = "status"
+GroupBy = ReportKey
+"""What a report groups by: day, hour, phone, client, employee or status."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -58,64 +53,62 @@ class MissedCallReport:
     """The cards themselves when not grouped."""
 
 
-def _key(group_by: GroupBy, zone: ZoneInfo) -> Callable[[MissedCallView], tuple[str, str | None]]:
-    if group_by is GroupBy.DAY:
-        return lambda v: (v.first_call_at.astimezone(zone).strftime("%Y-%m-%d"), None)
-    if group_by is GroupBy.HOUR:
-        return lambda v: (v.first_call_at.astimezone(zone).strftime("%Y-%m-%dT%H:00"), None)
-    if group_by is GroupBy.PHONE:
-        return lambda v: (v.phone, None)
-    if group_by is GroupBy.CLIENT:
-        return lambda v: (str(v.client_id) if v.client_id is not None else "", v.client_name)
-    if group_by is GroupBy.EMPLOYEE:
-        return lambda v: (str(v.employee_id) if v.employee_id is not None else "", None)
-    return lambda v: (v.status.value, None)
-
-
 class MissedCallReports:
     def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
         self._uow_factory = uow_factory
 
     async def report(self, query: ReportQuery) -> MissedCallReport:
-        """Cards whose calls fall in [since, until), grouped when asked, with totals."""
+        """Cards whose calls fall in [since, until), grouped by storage when asked, with totals."""
         if query.until <= query.since:
             raise ValidationFailed.field("to", "must be after from")
         try:
-            zone = ZoneInfo(query.time_zone)
+            ZoneInfo(query.time_zone)
         except (KeyError, ValueError):
             raise ValidationFailed.field("time_zone", f"unknown time zone {query.time_zone!r}") from None
-        search = replace(
-            query.search, since=query.since, until=query.until, limit=MAX_PERIOD_CARDS + 1, offset=0
-        )
+        search = replace(query.search, since=query.since, until=query.until, limit=None, offset=0)
+        if query.group_by is not None:
+            return await self._grouped(query, query.group_by, search)
         async with self._uow_factory(read_only=True) as uow:
-            cards = await uow.missed_calls.find(search)
+            cards = await uow.missed_calls.find(replace(search, limit=MAX_PERIOD_CARDS + 1))
             if len(cards) > MAX_PERIOD_CARDS:
                 raise ValidationFailed.field(
-                    "to", f"the period holds over {MAX_PERIOD_CARDS} cards: narrow it"
+                    "to", f"the period holds over {MAX_PERIOD_CARDS} cards: group it or narrow it"
                 )
             items = await views(uow, cards)
-        groups: list[ReportGroup] = []
-        if query.group_by is not None:
-            key_of = _key(query.group_by, zone)
-            buckets: dict[tuple[str, str | None], list[MissedCallView]] = {}
-            for view in items:
-                buckets.setdefault(key_of(view), []).append(view)
-            groups = [
-                ReportGroup(
-                    key=key,
-                    label=label,
-                    cards=len(members),
-                    calls=sum(m.calls for m in members),
-                    called_back=sum(1 for m in members if m.called_back_by is not None),
-                )
-                for (key, label), members in sorted(buckets.items(), key=lambda kv: kv[0][0])
-            ]
         return MissedCallReport(
             since=query.since,
             until=query.until,
-            group_by=query.group_by,
+            group_by=None,
             total_cards=len(items),
             total_calls=sum(v.calls for v in items),
+            groups=[],
+            items=items,
+        )
+
+    async def _grouped(
+        self, query: ReportQuery, group_by: ReportKey, search: MissedCallSearch
+    ) -> MissedCallReport:
+        async with self._uow_factory(read_only=True) as uow:
+            counted = await uow.missed_calls.report(search, group_by, query.time_zone)
+            names: dict[str, str | None] = {}
+            if group_by is ReportKey.CLIENT:
+                clients = await uow.clients.get_many(int(g.key) for g in counted if g.key)
+                names = {
+                    str(i): full_name(c.last_name, c.first_name, c.middle_name) or None
+                    for i, c in clients.items()
+                }
+        groups = [
+            ReportGroup(
+                key=g.key, label=names.get(g.key), cards=g.cards, calls=g.calls, called_back=g.called_back
+            )
+            for g in counted
+        ]
+        return MissedCallReport(
+            since=query.since,
+            until=query.until,
+            group_by=group_by,
+            total_cards=sum(g.cards for g in groups),
+            total_calls=sum(g.calls for g in groups),
             groups=groups,
-            items=[] if query.group_by is not None else items,
+            items=[],
         )

@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
 from application.ports import Clock, PhoneNumberParser, UnitOfWork, UnitOfWorkFactory
+from application.queries import Query
+from application.searches import ClientFields, CommunicationFields, EmployeeFields
 from application.telephony.call_log import (
     CallDictionary,
     LiveFeed,
     call_dictionary,
     call_summary,
-    client_of,
-    employee_of,
-    open_call_communication,
+    new_call_communication,
 )
 from domain.access import Process
+from domain.communications import Communication
 from domain.communications.statuses import Direction
-from domain.telephony.call_events import EventType, Personality, XsiEvent
+from domain.telephony.call_events import EventType, Personality, XsiEvent, remote_number
 from domain.telephony.call_records import CallOutcome, CallRecord
 from domain.telephony.missed_calls import MissedCall
 
@@ -41,7 +43,13 @@ class Ingested:
 
 
 class PbxEvents:
-    """Takes one XSI event: idempotent by eventID, one short transaction, no network calls."""
+    """Takes XSI events: idempotent by eventID, one short transaction per batch, no network calls.
+
+    A batch is set-based: the few reads it needs (seen ids, call records, clients by phone,
+    employees by extension, open cards, communications) are one query each for the whole batch,
+    the events are folded in memory in their order, and the writes are one statement per table.
+    So the cost per event is the Python work, not round trips to the database.
+    """
 
     def __init__(
         self,
@@ -63,10 +71,24 @@ class PbxEvents:
         return (await self.ingest_many([event]))[0]
 
     async def ingest_many(self, events: Sequence[XsiEvent]) -> list[Ingested]:
-        """Applies events in order in one transaction (one commit for a burst of deliveries)."""
+        """Applies events in order in one transaction of their own."""
         async with self._uow_factory() as uow:
-            results = [await self._apply(uow, event) for event in events]
+            pending = await self.apply(uow, events)
             await uow.commit()
+        return self.announce(pending)
+
+    async def apply(self, uow: UnitOfWork, events: Sequence[XsiEvent]) -> list[AppliedEvent]:
+        """Applies events in order inside the caller's transaction; ``announce`` after it commits."""
+        if self._dictionary is None and any(e.call is not None for e in events):
+            self._dictionary = await call_dictionary(uow)
+        batch = _Batch(uow, self._phones, self._dictionary, self._clock.now())
+        pending = await batch.apply(events)
+        await batch.flush()
+        return pending
+
+    def announce(self, applied: Sequence[AppliedEvent]) -> list[Ingested]:
+        """Tells the live feed and the subscription worker what committed events changed."""
+        results = [item.result() for item in applied]
         for result in results:
             if result.resubscribe:
                 self._doorbell.ring()
@@ -76,106 +98,212 @@ class PbxEvents:
                 )
         return results
 
-    async def _apply(self, uow: UnitOfWork, event: XsiEvent) -> Ingested:
-        if not await uow.seen_call_events.first_time(event.event_id, self._clock.now()):
-            return Ingested(duplicate=True)
-        if event.known_type is EventType.SUBSCRIPTION_TERMINATED:
-            return Ingested(resubscribe=await self._terminated(uow, event))
-        if event.call is not None and event.known_type is not None:
-            return await self._call_event(uow, event)
-        return Ingested()
 
-    async def _terminated(self, uow: UnitOfWork, event: XsiEvent) -> bool:
-        now = self._clock.now()
-        for subscription in await uow.pbx_subscriptions.all():
+@dataclass
+class AppliedEvent:
+    """One event's answer; the card's id is known only once the batch is stored."""
+
+    duplicate: bool = False
+    outcome: CallOutcome = CallOutcome.NOTHING
+    card: MissedCall | None = None
+    resubscribe: bool = False
+
+    def result(self) -> Ingested:
+        card_id = self.card.id if self.card is not None else None
+        return Ingested(
+            duplicate=self.duplicate,
+            outcome=self.outcome,
+            missed_call_id=card_id,
+            resubscribe=self.resubscribe,
+        )
+
+
+@dataclass
+class _Batch:
+    uow: UnitOfWork
+    phones: PhoneNumberParser
+    dictionary: CallDictionary | None
+    now: datetime
+    records: dict[str, CallRecord] = field(default_factory=dict)
+    new_records: list[CallRecord] = field(default_factory=list)
+    changed_records: dict[str, CallRecord] = field(default_factory=dict)
+    e164: dict[str, str | None] = field(default_factory=dict)
+    client_by_phone: dict[str, int] = field(default_factory=dict)
+    employee_by_extension: dict[str, int] = field(default_factory=dict)
+    open_cards: dict[str, MissedCall] = field(default_factory=dict)
+    cards_by_id: dict[int, MissedCall] = field(default_factory=dict)
+    new_cards: list[MissedCall] = field(default_factory=list)
+    changed_cards: dict[int, MissedCall] = field(default_factory=dict)
+    deleted_cards: set[int] = field(default_factory=set)
+    card_of_call: dict[str, MissedCall | None] = field(default_factory=dict)
+    """The card each call of the batch is counted in now (None: taken back)."""
+    communications: dict[int, Communication] = field(default_factory=dict)
+    new_communications: dict[str, Communication] = field(default_factory=dict)
+    changed_communications: dict[int, Communication] = field(default_factory=dict)
+
+    async def apply(self, events: Sequence[XsiEvent]) -> list[AppliedEvent]:
+        fresh = await self.uow.seen_call_events.first_times([e.event_id for e in events], self.now)
+        pending: list[AppliedEvent] = []
+        todo: list[tuple[AppliedEvent, XsiEvent]] = []
+        for event in events:
+            item = AppliedEvent()
+            pending.append(item)
+            if event.event_id in fresh:
+                fresh.discard(event.event_id)  # the same id twice in one batch: the first one counts
+                todo.append((item, event))
+            else:
+                item.duplicate = True
+        calls = [e for _, e in todo if e.call is not None and e.known_type is not None]
+        if calls:
+            await self._load(calls)
+        for item, event in todo:
+            if event.known_type is EventType.SUBSCRIPTION_TERMINATED:
+                item.resubscribe = await self._terminated(event)
+            elif event.call is not None and event.known_type is not None:
+                self._call_event(item, event)
+        return pending
+
+    async def _load(self, events: Sequence[XsiEvent]) -> None:
+        uow = self.uow
+        self.records = await uow.call_records.by_tracking_ids(
+            e.call.ext_tracking_id for e in events if e.call is not None
+        )
+        numbers = {remote_number(e.call.remote_address) for e in events if e.call is not None}
+        numbers |= {r.remote_number for r in self.records.values()}
+        for number in numbers:
+            if number:
+                self.e164[number] = self.phones.to_e164(number)
+        known = sorted({p for p in self.e164.values() if p is not None})
+        if known:
+            for client in await uow.clients.find(Query((ClientFields.phone.in_(known),), limit=len(known))):
+                for phone in client.phones:
+                    self.client_by_phone.setdefault(phone, client.id or 0)
+        targets = {e.target_id for e in events} | {r.target_id for r in self.records.values()}
+        extensions = sorted(_extensions(t for t in targets if t))
+        if extensions:
+            query = Query((EmployeeFields.extension.in_(extensions),), limit=10 * len(extensions))
+            for employee in await uow.employees.find(query):  # by id: the lowest id wins a shared extension
+                if employee.extension:
+                    self.employee_by_extension.setdefault(employee.extension, employee.id or 0)
+        card_phones = {p or n for n, p in self.e164.items()} | {"withheld"}
+        self.open_cards = await uow.missed_calls.open_for_many(card_phones)
+        for card in self.open_cards.values():
+            self.cards_by_id[card.id or 0] = card
+        counted = {r.missed_call_id for r in self.records.values() if r.missed_call_id is not None}
+        counted -= set(self.cards_by_id)
+        if counted:
+            self.cards_by_id.update(await uow.missed_calls.get_many(counted))
+        released = [r.communication_id for r in self.records.values() if r.communication_id is not None]
+        if released:
+            query = Query((CommunicationFields.id.in_(released),), limit=len(released))
+            for communication in await uow.communications.find(query):
+                self.communications[communication.id or 0] = communication
+
+    def _client_of(self, number: str | None) -> tuple[str | None, int | None]:
+        if not number:
+            return None, None
+        e164 = self.e164.get(number) if number in self.e164 else self.phones.to_e164(number)
+        if e164 is None:
+            return number, None
+        return e164, self.client_by_phone.get(e164)
+
+    def _employee_of(self, target: str | None) -> int | None:
+        if not target:
+            return None
+        for candidate in (target, target.split("@", 1)[0]):
+            if candidate in self.employee_by_extension:
+                return self.employee_by_extension[candidate]
+        return None
+
+    async def _terminated(self, event: XsiEvent) -> bool:
+        for subscription in await self.uow.pbx_subscriptions.all():
             if event.subscription_id is None or subscription.subscription_id == event.subscription_id:
-                subscription.lost(at=now)
-                await uow.pbx_subscriptions.update(subscription)
+                subscription.lost(at=self.now)
+                await self.uow.pbx_subscriptions.update(subscription)
         return True
 
-    async def _call_event(self, uow: UnitOfWork, event: XsiEvent) -> Ingested:
+    def _call_event(self, item: AppliedEvent, event: XsiEvent) -> None:
         assert event.call is not None
-        now = self._clock.now()
-        record = await uow.call_records.by_tracking_id(event.call.ext_tracking_id)
+        key = event.call.ext_tracking_id
+        record = self.records.get(key)
         new = record is None
         if record is None:
-            record = CallRecord.first_seen(event, at=now)
-        outcome = record.apply(event, at=now)
+            record = CallRecord.first_seen(event, at=self.now)
+            self.records[key] = record
+            self.new_records.append(record)
+        elif record.id is not None:
+            self.changed_records[key] = record
+        outcome = record.apply(event, at=self.now)
+        item.outcome = outcome
         phone, client_id, employee_id = None, None, None
         if new or outcome is CallOutcome.MISSED:
-            phone, client_id = await client_of(uow, self._phones, record.remote_number)
-            employee_id = await employee_of(uow, record.target_id)
+            phone, client_id = self._client_of(record.remote_number)
+            employee_id = self._employee_of(record.target_id)
         if new:
-            record.communication_id = await self._open_communication(uow, record, client_id, employee_id)
-            record = await uow.call_records.add(record)
-        missed_call_id = None
+            assert self.dictionary is not None  # loaded for any batch with a call in it
+            self.new_communications[key] = new_call_communication(
+                record,
+                dictionary=self.dictionary,
+                client_id=client_id,
+                employee_id=employee_id,
+                at=self.now,
+                actor=ACTOR,
+            )
         if outcome is CallOutcome.MISSED:
-            missed_call_id = await self._register_missed(uow, record, phone, client_id, employee_id)
+            item.card = self._register_missed(record, phone, client_id, employee_id)
         elif outcome is CallOutcome.UNMISSED:
-            missed_call_id = await self._take_back(uow, record)
-        await self._update_communication(uow, record, event)
-        await uow.call_records.update(record)
-        return Ingested(outcome=outcome, missed_call_id=missed_call_id)
+            item.card = self._take_back(record)
+        self._update_communication(record, event)
 
-    async def _open_communication(
-        self, uow: UnitOfWork, record: CallRecord, client_id: int | None, employee_id: int | None
-    ) -> int | None:
-        if self._dictionary is None:
-            self._dictionary = await call_dictionary(uow)
-        communication = await open_call_communication(
-            uow,
-            record,
-            dictionary=self._dictionary,
-            client_id=client_id,
-            employee_id=employee_id,
-            at=self._clock.now(),
-            actor=ACTOR,
-        )
-        return communication.id
-
-    async def _register_missed(
-        self,
-        uow: UnitOfWork,
-        record: CallRecord,
-        phone: str | None,
-        client_id: int | None,
-        employee_id: int | None,
-    ) -> int | None:
-        at = record.started_at or self._clock.now()
+    def _register_missed(
+        self, record: CallRecord, phone: str | None, client_id: int | None, employee_id: int | None
+    ) -> MissedCall:
+        at = record.started_at or self.now
         number = phone or "withheld"
-        card = await uow.missed_calls.open_for(number)
+        card = self.open_cards.get(number)
         if card is not None:
             card.add_call(at=at)
-            await uow.missed_calls.update(card)
+            if card.id is not None:
+                self.changed_cards[card.id] = card
         else:
-            card = await uow.missed_calls.add(
-                MissedCall.register(phone=number, at=at, client_id=client_id, employee_id=employee_id)
-            )
-        record.missed_call_id = card.id
-        return card.id
+            card = MissedCall.register(phone=number, at=at, client_id=client_id, employee_id=employee_id)
+            self.open_cards[number] = card
+            self.new_cards.append(card)
+        self.card_of_call[record.call_key] = card
+        return card
 
-    async def _take_back(self, uow: UnitOfWork, record: CallRecord) -> int | None:
+    def _take_back(self, record: CallRecord) -> MissedCall | None:
         """An answer arrived after the call was counted as missed: the open card forgets it."""
-        if record.missed_call_id is None:
+        if record.call_key in self.card_of_call:
+            card = self.card_of_call[record.call_key]
+        elif record.missed_call_id is not None:
+            card = self.cards_by_id.get(record.missed_call_id)
+        else:
             return None
-        card = await uow.missed_calls.get(record.missed_call_id)
-        card_id, record.missed_call_id = record.missed_call_id, None
+        self.card_of_call[record.call_key] = None
         if card is None or not card.is_open:
             return None
-        if card.forget_call(at=self._clock.now()):
-            await uow.missed_calls.delete(card_id)
-        else:
-            await uow.missed_calls.update(card)
-        return card_id
+        if card.forget_call(at=self.now):
+            if self.open_cards.get(card.phone) is card:
+                del self.open_cards[card.phone]
+            if card.id is None:
+                self.new_cards.remove(card)
+            else:
+                self.changed_cards.pop(card.id, None)
+                self.deleted_cards.add(card.id)
+        elif card.id is not None:
+            self.changed_cards[card.id] = card
+        return card
 
-    async def _update_communication(self, uow: UnitOfWork, record: CallRecord, event: XsiEvent) -> None:
-        if record.communication_id is None or event.known_type is not EventType.CALL_RELEASED:
+    def _update_communication(self, record: CallRecord, event: XsiEvent) -> None:
+        if event.known_type is not EventType.CALL_RELEASED:
             return
-        communication = await uow.communications.get(record.communication_id)
+        communication = self.new_communications.get(record.call_key)
+        if communication is None and record.communication_id is not None:
+            communication = self.communications.get(record.communication_id)
         if communication is None or communication.is_terminal:
             return
         assert event.call is not None
-        now = self._clock.now()
         answered_half_ended = event.call.answer_time is not None
         outgoing_unanswered = (
             record.direction is Direction.OUTBOUND
@@ -184,11 +312,36 @@ class PbxEvents:
         )
         if answered_half_ended:
             communication.content = call_summary(record)
-            communication.close(at=record.released_at or now, actor=ACTOR)
+            communication.close(at=record.released_at or self.now, actor=ACTOR)
         elif record.missed or outgoing_unanswered:
             communication.content = call_summary(record)
             reason = record.release_cause or ("missed" if record.missed else "no answer")
-            communication.fail(at=record.released_at or now, actor=ACTOR, reason=reason)
+            communication.fail(at=record.released_at or self.now, actor=ACTOR, reason=reason)
         else:
             return
-        await uow.communications.update(communication)
+        if communication.id is not None:
+            self.changed_communications[communication.id] = communication
+
+    async def flush(self) -> None:
+        """The batch's writes, one statement per table, in the order the references need."""
+        uow = self.uow
+        new_communications = list(self.new_communications.items())
+        await uow.communications.add_many([c for _, c in new_communications])
+        for key, communication in new_communications:
+            self.records[key].communication_id = communication.id
+        await uow.communications.update_many(list(self.changed_communications.values()))
+        await uow.missed_calls.add_many(self.new_cards)
+        await uow.missed_calls.update_many(list(self.changed_cards.values()))
+        for card_id in sorted(self.deleted_cards):
+            await uow.missed_calls.delete(card_id)
+        for key, card in self.card_of_call.items():
+            self.records[key].missed_call_id = card.id if card is not None else None
+        await uow.call_records.add_many(self.new_records)
+        await uow.call_records.update_many(list(self.changed_records.values()))
+
+
+def _extensions(targets: Iterable[str]) -> set[str]:
+    found: set[str] = set()
+    for target in targets:
+        found |= {target, target.split("@", 1)[0]}
+    return found

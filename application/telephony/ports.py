@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Protocol
 
+from domain.telephony.call_events import XsiEvent
 from domain.telephony.call_records import CallRecord
 from domain.telephony.campaigns import CallCampaign, CampaignContact
 from domain.telephony.missed_calls import MissedCall, MissedCallStatus
@@ -87,6 +89,41 @@ class MissedCallRepository(Protocol):
 
     async def count(self, search: MissedCallSearch) -> int: ...
 
+    async def get_many(self, ids: Iterable[int]) -> dict[int, MissedCall]: ...
+
+    async def open_for_many(self, phones: Iterable[str]) -> dict[str, MissedCall]:
+        """The cards still in ``missed`` of these numbers, by number (one query for a batch)."""
+
+    async def add_many(self, cards: Sequence[MissedCall]) -> list[MissedCall]:
+        """Stores new cards in one statement; sets their ids."""
+
+    async def update_many(self, cards: Sequence[MissedCall]) -> None:
+        """Writes changed cards back in one batch."""
+
+    async def report(self, search: MissedCallSearch, group_by: ReportKey, time_zone: str) -> list[GroupCount]:
+        """The cards of the search counted per group (by storage: GROUP BY in SQL), ordered by key."""
+
+
+class ReportKey(StrEnum):
+    """What a missed-call report groups by."""
+
+    DAY = "day"
+    HOUR = "hour"
+    PHONE = "phone"
+    CLIENT = "client"
+    EMPLOYEE = "employee"
+    STATUS = "status"
+
+
+@dataclass(frozen=True, kw_only=True)
+class GroupCount:
+    """One group of a report as storage counts it; the key is text ("" for none)."""
+
+    key: str
+    cards: int
+    calls: int
+    called_back: int
+
 
 class CallRecordRepository(Protocol):
     async def add(self, record: CallRecord) -> CallRecord: ...
@@ -94,7 +131,16 @@ class CallRecordRepository(Protocol):
     async def by_tracking_id(self, call_key: str) -> CallRecord | None:
         """The call with this key (the PBX's extTrackingId, or a call-center key)."""
 
+    async def by_tracking_ids(self, call_keys: Iterable[str]) -> dict[str, CallRecord]:
+        """The calls with these keys, by key (one query for a batch of events)."""
+
     async def update(self, record: CallRecord) -> None: ...
+
+    async def add_many(self, records: Sequence[CallRecord]) -> list[CallRecord]:
+        """Stores new records in one statement; sets their ids."""
+
+    async def update_many(self, records: Sequence[CallRecord]) -> None:
+        """Writes changed records back in one batch."""
 
 
 class SeenEvents(Protocol):
@@ -102,6 +148,37 @@ class SeenEvents(Protocol):
 
     async def first_time(self, event_id: str, at: datetime) -> bool:
         """Records the id; False when it was recorded before."""
+
+    async def first_times(self, event_ids: Sequence[str], at: datetime) -> set[str]:
+        """Records the ids in one statement; answers those not recorded before."""
+
+    async def forget_before(self, moment: datetime, limit: int) -> int:
+        """Deletes up to ``limit`` ids recorded before ``moment``; answers how many."""
+
+
+@dataclass(frozen=True)
+class InboxEntry:
+    id: int
+    event: XsiEvent
+
+
+class PbxInbox(Protocol):
+    """The PBX's events kept as delivered, until the worker applies them (a 200 means kept)."""
+
+    async def append_many(self, events: Sequence[XsiEvent], at: datetime) -> None:
+        """Keeps the events in one statement, in their order."""
+
+    async def oldest(self, limit: int) -> list[InboxEntry]:
+        """The oldest events not set aside, in arrival order (skipping rows another worker holds)."""
+
+    async def remove(self, ids: Sequence[int]) -> None:
+        """Forgets applied events (in the transaction that applied them)."""
+
+    async def set_aside(self, entry_id: int, error: str) -> None:
+        """Keeps an event that cannot be applied out of the way, with the reason."""
+
+    async def waiting(self) -> int:
+        """How many events wait to be applied."""
 
 
 class PbxSubscriptionRepository(Protocol):

@@ -34,9 +34,12 @@ from entrypoints.http.controllers.mailings import CONTROLLERS as MAILINGS
 from entrypoints.http.controllers.missed_calls import CONTROLLERS as MISSED_CALLS
 from entrypoints.http.controllers.organisation import CONTROLLERS as ORGANISATION
 from entrypoints.http.controllers.pbx import CONTROLLERS as PBX
+from entrypoints.http.controllers.providers import CONTROLLERS as PROVIDERS
 from entrypoints.http.controllers.push import CONTROLLERS as PUSH
 from entrypoints.http.controllers.sending import CONTROLLERS as SENDING
 from entrypoints.http.controllers.unsubscribe import CONTROLLERS as UNSUBSCRIBE
+from entrypoints.http.controllers.webhook_subscriptions import CONTROLLERS as WEBHOOK_SUBSCRIPTIONS
+from entrypoints.http.controllers.webhooks_twilio import CONTROLLERS as TWILIO_WEBHOOKS
 from entrypoints.http.errors import EXCEPTION_HANDLERS, document_errors
 from entrypoints.http.health import health, openapi_document
 from entrypoints.http.security.allow_header import AllowHeaderMiddleware
@@ -66,6 +69,9 @@ ROUTES: list[Any] = [
     *SENDING,
     *MAILINGS,
     *UNSUBSCRIBE,
+    *TWILIO_WEBHOOKS,
+    *PROVIDERS,
+    *WEBHOOK_SUBSCRIPTIONS,
 ]
 
 

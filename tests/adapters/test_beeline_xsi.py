@@ -82,6 +82,14 @@ def test_unsafe_or_malformed_bodies_are_rejected(body: bytes) -> None:
         parse_event(body)
 
 
+def test_the_real_truncated_beeline_capture_is_rejected() -> None:
+    # A CallReleasedEvent Beeline posted (public gist), cut off inside startTime: not XML, so a 400.
+    body = (CAPTURE.parent / "beeline_gist_CallReleasedEvent_truncated.txt").read_bytes()
+    assert b'<eventData type="xsi:CallReleasedEvent">' in body
+    with pytest.raises(ValidationFailed, match="malformed XML"):
+        parse_event(body)
+
+
 def test_a_time_that_is_not_milliseconds_is_rejected() -> None:
     with pytest.raises(ValidationFailed, match="startTime"):
         parse_event(xsi_event("CallReceivedEvent").replace(str(START_MS).encode(), b"yesterday"))

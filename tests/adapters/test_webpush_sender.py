@@ -235,3 +235,17 @@ async def test_a_key_made_at_first_use_is_kept_and_shared(uow_factory: Any) -> N
     second = await StoredVapidKey(uow_factory, make)()  # another process, after a restart
     assert first == second == made[0]
     assert public_key_of(first).startswith("B")  # 0x04: an uncompressed point
+
+
+def test_push_providers_webpush_puts_the_push_sender_in_the_router(uow_factory: Any) -> None:
+    from adapters.sandbox.sender import SandboxSender
+    from entrypoints.provider_settings import ProviderSettings
+    from entrypoints.providers_container import provider_router
+    from tests.support.clock import ManualClock
+
+    env = {"PUSH_PROVIDERS": "webpush,sandbox", "VAPID_PRIVATE_KEY": PRIVATE}
+    router = provider_router(
+        ProviderSettings.from_env(env), "http://localhost", SandboxSender(ManualClock()), env, uow_factory
+    )
+    names = [route.sender.provider for route in router.routes(ChannelKind.PUSH)]
+    assert names == ["webpush", "sandbox"]

@@ -6,6 +6,7 @@ import csv
 import io
 import threading
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -14,12 +15,13 @@ from dependency_injector import providers
 from litestar.testing import TestClient
 
 from adapters.security import Argon2PasswordHasher
+from application.telephony.inbox import InboxProcessor
 from domain.telephony.missed_calls import BOOKED_NOTE
 from entrypoints.container import build_container
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
 from entrypoints.telephony_settings import TelephonySettings
-from tests.http.conftest import ADMIN, create, make_client, user_with
+from tests.http.conftest import ADMIN, create, user_with
 from tests.support.stub_http import serving
 from tests.support.xsi_events import (
     answered_call,
@@ -38,15 +40,38 @@ def settings(**telephony: Any) -> Settings:
     return Settings(storage="memory", telephony=TelephonySettings(beeline_webhook_token=TOKEN, **telephony))
 
 
+INBOXES: dict[TestClient[Any], InboxProcessor] = {}
+"""The worker's inbox job of each test client: the tests run it instead of a background worker."""
+
+
 @pytest.fixture
 def api(hasher: Argon2PasswordHasher) -> Iterator[TestClient[Any]]:
-    yield from make_client(settings(), hasher)
+    container = build_container(settings())
+    container.core.hasher.override(providers.Object(hasher))
+    with TestClient(create_app(container, settings()), raise_server_exceptions=False) as client:
+        client.headers.update(ADMIN)
+        INBOXES[client] = container.telephony.inbox_processor()
+        yield client
+        del INBOXES[client]
+
+
+def waiting(api: TestClient[Any]) -> int:
+    return api.blocking_portal.call(INBOXES[api].waiting)
+
+
+def run_worker(api: TestClient[Any]) -> None:
+    while api.blocking_portal.call(INBOXES[api].run_once):
+        pass
 
 
 def post_events(api: TestClient[Any], bodies: Iterable[bytes]) -> None:
+    """Delivers like the PBX: each 200 means the event is kept; then the worker applies them."""
     for body in bodies:
         response = api.post(HOOK, content=body, headers={**XML, "Authorization": ""})
         assert response.status_code == 200, response.text
+    assert waiting(api) > 0
+    run_worker(api)
+    assert waiting(api) == 0
 
 
 def test_a_missed_call_sequence_opens_a_card_shown_with_its_client(api: TestClient[Any]) -> None:
@@ -82,6 +107,8 @@ def test_answered_and_group_answered_calls_open_no_card(api: TestClient[Any]) ->
 def test_a_wrong_token_is_404_and_stores_nothing(api: TestClient[Any]) -> None:
     for body in missed_call():
         assert api.post("/webhooks/beeline/wrong", content=body, headers=XML).status_code == 404
+    assert waiting(api) == 0
+    run_worker(api)
     assert api.get(CARDS).json()["total"] == 0
 
 
@@ -98,6 +125,8 @@ def test_a_wrong_token_is_404_and_stores_nothing(api: TestClient[Any]) -> None:
 def test_unsafe_or_malformed_bodies_are_400_with_no_work_done(api: TestClient[Any], body: bytes) -> None:
     response = api.post(HOOK, content=body, headers=XML)
     assert response.status_code == 400 and response.json()["code"] == 400
+    assert waiting(api) == 0
+    run_worker(api)
     assert api.get("/api/v1/communications").json()["total"] == 0
 
 
@@ -172,11 +201,13 @@ def test_the_queue_needs_permission(api: TestClient[Any]) -> None:
 
 def test_the_stream_tells_listeners_about_new_cards(hasher: Argon2PasswordHasher) -> None:
     # A real server: the test client buffers whole answers, and a stream never ends by itself.
-    container = build_container(settings())
+    # The worker runs in the server process, as under `switchboard serve`: it applies the kept events.
+    with_worker = replace(settings(), in_process_worker=True)
+    container = build_container(with_worker)
     container.core.hasher.override(providers.Object(hasher))
     received: list[str] = []
     ready = threading.Event()
-    with serving(create_app(container, settings())) as url:
+    with serving(create_app(container, with_worker)) as url:
 
         def listen() -> None:
             with httpx.stream(

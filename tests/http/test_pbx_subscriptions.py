@@ -17,6 +17,7 @@ from adapters.memory.live_feed import Doorbell, InProcessFeed
 from adapters.memory.unit_of_work import MemoryUnitOfWorkFactory
 from adapters.phones import LibPhoneNumberParser
 from adapters.security import Argon2PasswordHasher
+from application.telephony.inbox import EventInbox, InboxProcessor
 from application.telephony.pbx_events import PbxEvents
 from application.telephony.subscriptions import NewSubscription, PbxSubscriptionService, WebhookToken
 from domain.telephony.subscriptions import SubscriptionState
@@ -209,11 +210,13 @@ async def test_subscription_terminated_resubscribes_at_once(pbx: tuple[StubServe
     task = asyncio.create_task(rig.job.run(stop))
     await asyncio.sleep(0)
     fake.created.clear()
-    await events.ingest(
+    # As the webhook and the worker do it: kept in the inbox, then applied by the inbox job.
+    await EventInbox(rig.uow, rig.clock).accept(
         parse_event(
             xsi_event("SubscriptionTerminatedEvent", subscription_id=subscription.subscription_id or "")
         )
     )
+    assert await InboxProcessor(rig.uow, events).run_once() == 1
     assert await asyncio.to_thread(fake.created.wait, 10)
     stop.set()
     await asyncio.wait_for(task, 5)

@@ -1,8 +1,9 @@
 """The Beeline PBX's side (seed 004): its event webhook and our event subscriptions.
 
 The webhook is public (the PBX cannot log in): the secret is the token in its path. A wrong token
-answers 404 before the body is read. Good events answer 200 as soon as their short transaction
-commits; the XSI HTTP contact expects exactly 200.
+answers 404 before the body is read. A well-formed event answers 200 once it is kept in the inbox
+(one group commit for many deliveries); the worker applies it moments later. The XSI HTTP contact
+expects exactly 200, and the PBX does not resend what got one.
 """
 
 # No `from __future__ import annotations`: Litestar must see the handlers' annotation objects.
@@ -15,7 +16,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, JSONBody
 
 from adapters.beeline.xsi import parse_event
-from application.telephony.batching import EventBatcher
+from application.telephony.inbox import EventInbox
 from application.telephony.subscriptions import PbxSubscriptionService, WebhookToken
 from domain.keys import require_id
 from entrypoints.http.auth import manage_system
@@ -31,7 +32,7 @@ from entrypoints.http.schemas.telephony import (
 
 class BeelineWebhookController(Controller):
     tags = ["PBX (seed 004)"]  # noqa: RUF012
-    dependencies = {"events": telephony("event_batcher"), "webhook": telephony("webhook_token")}  # noqa: RUF012
+    dependencies = {"events": telephony("event_inbox"), "webhook": telephony("webhook_token")}  # noqa: RUF012
 
     @post(
         "/webhooks/beeline/{token:str}",
@@ -43,12 +44,12 @@ class BeelineWebhookController(Controller):
         self,
         request: Request[Any, Any, Any],
         token: FromPath[str],
-        events: NamedDependency[EventBatcher],
+        events: NamedDependency[EventInbox],
         webhook: NamedDependency[WebhookToken],
     ) -> Response[bytes]:
         if not await webhook.accepts(token):
             raise NotFoundException("Not Found")
-        await events.ingest(parse_event(await request.body()))
+        await events.accept(parse_event(await request.body()))
         return Response(b"", status_code=200, media_type="text/plain")
 
 

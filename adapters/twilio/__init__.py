@@ -1,0 +1,1 @@
+"""Twilio: SMS and WhatsApp messages, status callbacks and inbound replies."""

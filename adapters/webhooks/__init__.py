@@ -1,0 +1,1 @@
+"""Outbound webhooks over HTTP, signed by the Standard Webhooks scheme."""

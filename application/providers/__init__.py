@@ -1,0 +1,1 @@
+"""Providers: routing with failover and circuit breakers, their configuration, their callbacks."""

@@ -1,0 +1,1 @@
+"""Outbound webhooks: subscriptions, the outbox written with the changes, delivery from the worker."""
