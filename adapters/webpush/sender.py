@@ -81,6 +81,7 @@ class _Attempt:
     verdict: _Verdict
     detail: str
     location: str | None = None
+    retry_after: float | None = None
 
 
 def payload_of(message: OutgoingMessage) -> bytes:
@@ -179,7 +180,10 @@ class WebPushSender:
             return SendResult.sent(delivered[0].location or message.uuid)
         transient = [a for a in attempts if a.verdict is _Verdict.TRANSIENT]
         if transient:
-            return SendResult.retry(f"{self.provider}: {transient[0].detail}")
+            waits = [a.retry_after for a in transient if a.retry_after is not None]
+            return SendResult.retry(
+                f"{self.provider}: {transient[0].detail}", retry_after=min(waits) if waits else None
+            )
         reasons = "; ".join(sorted({a.detail for a in attempts}))
         return SendResult.rejected(f"{self.provider}: {reasons}", DeliveryStatus.UNDELIVERED)
 
@@ -214,7 +218,9 @@ class WebPushSender:
         if status in GONE_STATUSES:
             return _Attempt(subscription, _Verdict.GONE, f"{detail}: the subscription is gone")
         if status in TRANSIENT_STATUSES or status >= 500:
-            return _Attempt(subscription, _Verdict.TRANSIENT, detail)
+            wait = answer.headers.get("Retry-After", "")
+            seconds = float(wait) if wait.isdigit() else None
+            return _Attempt(subscription, _Verdict.TRANSIENT, detail, retry_after=seconds)
         return _Attempt(subscription, _Verdict.REFUSED, detail)
 
     async def statuses(self, provider_message_ids: Sequence[str]) -> list[StatusReport]:
