@@ -7,7 +7,8 @@ from datetime import datetime
 from typing import Protocol, Self, TypeVar
 
 from application.communications.ports import CommunicationRepository
-from application.decisions.ports import StatsReadModel
+from application.decisions.ports import DecisionLog, HistoryWriter, StatsReadModel, SurveyResponseRepository
+from application.events.ports import EventLog
 from application.mailings.ports import MailingRepository, MailingRunRepository
 from application.queries import Criterion, Query
 from application.sending.queue import DispatchQueue
@@ -138,6 +139,15 @@ class UnitOfWork(Protocol):
     def stats(self) -> StatsReadModel: ...
 
     @property
+    def survey_responses(self) -> SurveyResponseRepository: ...
+
+    @property
+    def decisions(self) -> DecisionLog: ...
+
+    @property
+    def history_import(self) -> HistoryWriter: ...
+
+    @property
     def missed_calls(self) -> MissedCallRepository: ...
 
     @property
@@ -166,6 +176,9 @@ class UnitOfWork(Protocol):
 
     @property
     def dispatch(self) -> DispatchQueue: ...
+
+    @property
+    def events(self) -> EventLog: ...
 
     @property
     def mailings(self) -> MailingRepository: ...

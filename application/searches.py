@@ -221,6 +221,7 @@ class CommunicationFields(Fields):
     create_time = Field[datetime]()
     scheduled_at = Field[datetime]()
     result = Field[str]()
+    provider_message_id = Field[str]()
     client_group_id = Relation[int]()
     """The communication's client is a member of this group."""
 

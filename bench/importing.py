@@ -1,4 +1,6 @@
-"""History import speed: rows per second through the import use case on a real database.
+"""History import speed: rows per second through the import use case on a real database,
+beside the ceiling of the same run: a raw COPY of as many bare rows into the communications table
+(PostgreSQL; no validation, no history, no counters).
 
 python -m bench.importing --database postgres|sqlite [--rows 10000] [--requests 5]
 """
@@ -11,6 +13,7 @@ import os
 import platform
 import random
 import time
+import uuid as uuid_module
 from datetime import UTC, datetime, timedelta
 
 from adapters.sqlalchemy.engine import create_engine
@@ -30,7 +33,48 @@ class _Clock:
         return datetime.now(UTC)
 
 
-async def run(url: str, rows: int, requests: int) -> list[float]:
+async def ceiling(
+    factory: SqlUnitOfWorkFactory, rows: int, type_id: int, channel_id: int, client_ids: list[int]
+) -> float:
+    """Rows/s of a raw COPY of bare communication rows, in one transaction, rolled back."""
+    async with factory() as uow:
+        conn = uow.connection  # type: ignore[attr-defined]
+        pg = (await conn.get_raw_connection()).driver_connection
+        records = [
+            (
+                str(uuid_module.uuid4()),
+                type_id,
+                channel_id,
+                "outbound",
+                "planned",
+                "done",
+                client_ids[i % len(client_ids)],
+                T0,
+                T0,
+                T0,
+                0,
+            )
+            for i in range(rows)
+        ]
+        columns = [
+            "uuid",
+            "type_id",
+            "channel_id",
+            "direction",
+            "kind",
+            "status",
+            "client_id",
+            "started_at",
+            "create_time",
+            "update_time",
+            "attempts",
+        ]
+        started = time.perf_counter()
+        await pg.copy_records_to_table("communications", records=records, columns=columns)
+        return rows / (time.perf_counter() - started)
+
+
+async def run(url: str, rows: int, requests: int) -> tuple[list[float], list[float]]:
     engine = create_engine(url)
     factory = SqlUnitOfWorkFactory(engine)
     stamp = {"create_time": T0, "update_time": T0}
@@ -49,8 +93,10 @@ async def run(url: str, rows: int, requests: int) -> list[float]:
     importer = ImportHistory(factory, _Clock())
     actor = Principal.process(Process.DISPATCHER, Permission.MANAGE_SYSTEM)
     rng = random.Random(3)
-    rates = []
+    rates, ceilings = [], []
     for _ in range(requests):
+        if url.startswith("postgresql"):
+            ceilings.append(await ceiling(factory, rows, type_id or 0, channels[0] or 0, client_ids))
         batch = []
         for index in range(rows):
             start = T0 + timedelta(minutes=rng.randrange(600_000))
@@ -73,7 +119,7 @@ async def run(url: str, rows: int, requests: int) -> list[float]:
         rates.append(report.imported / (time.perf_counter() - started))
         assert not report.rejected, report.rejected[:3]
     await engine.dispose()
-    return rates
+    return rates, ceilings
 
 
 def main() -> None:
@@ -85,15 +131,16 @@ def main() -> None:
     if args.database == "postgres":
         os.environ.setdefault("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
         with temporary_postgres_database() as url:
-            rates = asyncio.run(run(migrated(url), args.rows, args.requests))
+            rates, ceilings = asyncio.run(run(migrated(url), args.rows, args.requests))
     else:
         path = f"/tmp/switchboard-import-{os.getpid()}.db"
-        rates = asyncio.run(run(migrated(f"sqlite:///{path}"), args.rows, args.requests))
+        rates, ceilings = asyncio.run(run(migrated(f"sqlite:///{path}"), args.rows, args.requests))
         os.remove(path)
     load = os.getloadavg()[0]
     print(
         f"import on {args.database}: {args.requests} requests of {args.rows:,} rows, "
-        f"rows/s per request: {', '.join(f'{r:,.0f}' for r in rates)} "
+        f"rows/s per request: {', '.join(f'{r:,.0f}' for r in rates)}; "
+        f"raw COPY ceiling, same run: {', '.join(f'{r:,.0f}' for r in ceilings) or 'n/a'} "
         f"({os.cpu_count()} cores, load average {load:.1f}, shared; Python {platform.python_version()})"
     )
 

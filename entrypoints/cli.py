@@ -87,8 +87,11 @@ def rebuild_stats(settings: Settings) -> None:
         container = build_container(settings)
         async with container.storage.uow_factory()() as uow:
             counted = await uow.stats.rebuild()
+            answers = await uow.survey_responses.rebuild()
             await uow.commit()
-        print(f"rebuilt the statistics counters from {counted:,} communications")
+        print(
+            f"rebuilt the statistics counters from {counted:,} communications and {answers:,} survey answers"
+        )
         engine = container.storage.engine()
         if engine is not None:
             await engine.dispose()

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from typing import Any
 
 from dependency_injector import containers, providers
 
 from adapters.logins import PrecisLoginRules
+from adapters.memory.live_feed import InProcessEventBus
 from adapters.memory.unit_of_work import MemoryUnitOfWorkFactory
 from adapters.phones import LibPhoneNumberParser
 from adapters.sandbox.sender import SandboxSender
 from adapters.schedules.cron import CroniterCalendar
 from adapters.security import Argon2PasswordHasher
 from adapters.sqlalchemy.engine import create_engine
+from adapters.sqlalchemy.events import PgEventBus
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWorkFactory
 from adapters.system import SystemClock
 from adapters.templates.jinja import JinjaRenderer
@@ -23,17 +26,25 @@ from application.clients import Availability, Bookings, ChannelBlocks, ClientGro
 from application.communications.bulk import BulkStatusUpdate
 from application.communications.records import Communications, random_uuid
 from application.communications.translations import IdTranslations
+from application.decisions.explain import SendDecisions
 from application.decisions.importing import ImportHistory
 from application.decisions.recommend import Recommendations
 from application.decisions.statistics import Statistics
+from application.decisions.surveys import SurveyResponses
 from application.dictionaries import Channels, CommunicationTypes, Documents, Rules
+from application.events.ports import EventBus
+from application.events.stream import EventStream
 from application.mailings.mailings import Mailings
 from application.mailings.scheduler import MailingScheduler
 from application.organisation import Companies, Departments, Employees, Roles, ServiceAccounts
+from application.sending.ports import ChannelSender
 from application.sending.push import PushSubscriptions
+from application.sending.refresh import DeliveryRefresh
+from application.sending.reports import DeliveryReports
 from application.sending.send import EmailIdentity, SendMessages
 from application.sending.unsubscribe import UnsubscribeTokens
 from application.sending.unsubscribing import Unsubscribe
+from domain.decisions import DecisionSettings
 from entrypoints.provider_settings import ProviderSettings
 from entrypoints.providers_container import ProvidersContainer
 from entrypoints.push_settings import PushSettings
@@ -56,15 +67,32 @@ class Core(containers.DeclarativeContainer):
     cron = providers.Singleton(CroniterCalendar)
 
 
+def event_bus(database_url: str) -> EventBus:
+    """The events doorbell: LISTEN/NOTIFY on PostgreSQL (several processes), in-process on SQLite."""
+    local = InProcessEventBus()
+    if database_url.startswith(("postgresql", "postgres")):
+        return PgEventBus(database_url, local)
+    return local
+
+
+def polling_senders(sandbox: SandboxSender) -> list[ChannelSender]:
+    """The configured providers, once each, for delivery refresh (the worker's choice of provider)."""
+    from entrypoints.worker import senders
+
+    return list({id(s): s for s in senders(sandbox, dict(os.environ)).values()}.values())
+
+
 class SqlStorage(containers.DeclarativeContainer):
     config = providers.Configuration()
     engine = providers.Singleton(create_engine, config.database_url, pool_size=config.database_pool_size)
-    uow_factory = providers.Singleton(SqlUnitOfWorkFactory, engine)
+    events_bus = providers.Singleton(event_bus, config.database_url)
+    uow_factory = providers.Singleton(SqlUnitOfWorkFactory, engine, events_bus)
 
 
 class MemoryStorage(containers.DeclarativeContainer):
     engine: providers.Provider[Any] = providers.Object(None)
-    uow_factory = providers.Singleton(MemoryUnitOfWorkFactory)
+    events_bus = providers.Singleton(InProcessEventBus)
+    uow_factory = providers.Singleton(MemoryUnitOfWorkFactory, bus=events_bus)
 
 
 class UseCases(containers.DeclarativeContainer):
@@ -112,7 +140,9 @@ class UseCases(containers.DeclarativeContainer):
     rules = providers.Singleton(Rules, uow, clock)
     recommendations = providers.Singleton(Recommendations, uow, clock)
     import_history = providers.Singleton(ImportHistory, uow, clock)
-    statistics = providers.Singleton(Statistics, uow)
+    statistics = providers.Singleton(Statistics, uow, clock)
+    survey_responses = providers.Singleton(SurveyResponses, uow)
+    send_decisions = providers.Singleton(SendDecisions, uow)
     email_identity = providers.Singleton(
         EmailIdentity,
         public_url=config.public_url,
@@ -121,7 +151,19 @@ class UseCases(containers.DeclarativeContainer):
     )
     unsubscribe = providers.Singleton(Unsubscribe, uow, clock, email_identity.provided.tokens)
     push_subscriptions = providers.Singleton(PushSubscriptions, uow, clock)
-    send_messages = providers.Singleton(SendMessages, uow, clock, core.renderer, email_identity, random_uuid)
+    decision_settings = providers.Singleton(
+        DecisionSettings, exploration_share=config.exploration_share, holdout_share=config.holdout_share
+    )
+    send_messages = providers.Singleton(
+        SendMessages, uow, clock, core.renderer, email_identity, random_uuid, decisions=decision_settings
+    )
+    event_stream = providers.Singleton(EventStream, uow, storage.events_bus)
+    delivery_refresh = providers.Singleton(
+        DeliveryRefresh,
+        uow,
+        providers.Singleton(polling_senders, core.sandbox),
+        providers.Singleton(DeliveryReports, uow, clock, providers.List()),
+    )
     mailings = providers.Singleton(Mailings, uow, clock, core.cron)
     mailing_scheduler = providers.Singleton(MailingScheduler, uow, clock, core.cron, send_messages)
 
@@ -164,6 +206,8 @@ def build_container(settings: Settings) -> Container:
             "public_url": settings.base_url,
             "message_id_domain": settings.message_id_domain,
             "secret_key": secret_key(settings),
+            "exploration_share": settings.exploration_share,
+            "holdout_share": settings.holdout_share,
         }
     )
     container.telephony_settings.override(providers.Object(settings.telephony))

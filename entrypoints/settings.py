@@ -49,6 +49,10 @@ class Settings:
     """The right-hand side of every email's Message-ID."""
     in_process_worker: bool = False
     """Run the dispatch worker inside the API process; ``serve`` does unless IN_PROCESS_WORKER=0."""
+    exploration_share: float = 0.0
+    """Of automatic send decisions, the share drawn by (seeded) Thompson sampling to keep learning."""
+    holdout_share: float = 0.0
+    """Of automatic send decisions, the share sent by the rule's fixed priority, to measure the lift."""
 
     @property
     def base_url(self) -> str:
@@ -80,6 +84,8 @@ class Settings:
             secret_key=env.get("SECRET_KEY") or None,
             message_id_domain=env.get("MESSAGE_ID_DOMAIN", "switchboard.local"),
             in_process_worker=env.get("IN_PROCESS_WORKER", "1").lower() not in ("0", "false", "no"),
+            exploration_share=float(env.get("DECISIONS_EXPLORATION_SHARE", "0")),
+            holdout_share=float(env.get("DECISIONS_HOLDOUT_SHARE", "0")),
         )
 
     def ensure_data_dir(self) -> None:

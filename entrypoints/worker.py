@@ -23,6 +23,7 @@ from typing import Any, Protocol
 
 from adapters.sandbox.sender import SandboxSender
 from adapters.smtp.sender import SmtpSecurity, SmtpSender, SmtpSettings
+from application.events.stream import EventRetention
 from application.ports import Clock, UnitOfWorkFactory
 from application.providers.router import ProviderRouter
 from application.sending.dispatch import Dispatcher, DispatchPolicy
@@ -187,15 +188,17 @@ def telephony_batch_jobs(container: Any) -> list[Job]:
 
 def runner_for(container: Any) -> WorkerRunner:
     core = container.core
+    uow_factory = container.storage.uow_factory()
     router = container.delivery.router()
+    retention = EventRetention(uow_factory, core.clock())
     return WorkerRunner(
         [
-            *jobs(container.storage.uow_factory(), core.clock(), core.sandbox(), router=router),
+            *jobs(uow_factory, core.clock(), core.sandbox(), router=router),
             *telephony_batch_jobs(container),
             container.use_cases.mailing_scheduler(),
             container.delivery.webhook_deliverer(),
         ],
-        [*telephony_jobs(container), container.delivery.refresh()],
+        [*telephony_jobs(container), container.delivery.refresh(), retention],
         closing=[router.close, container.delivery.webhook_poster().close],
     )
 
@@ -216,6 +219,13 @@ def start_in_process_worker(container: Any) -> InProcessWorker:
     return InProcessWorker(runner_for(container))
 
 
+async def close_event_bus(container: Any) -> None:
+    """Ends the LISTEN connection, if the doorbell keeps one."""
+    close = getattr(container.storage.events_bus(), "close", None)
+    if close is not None:
+        await close()
+
+
 def run_worker(settings: Settings) -> None:
     from entrypoints.cli import migrate
     from entrypoints.container import build_container
@@ -233,6 +243,7 @@ def run_worker(settings: Settings) -> None:
         try:
             await runner.run()
         finally:
+            await close_event_bus(container)
             engine = container.storage.engine()
             if engine is not None:
                 await engine.dispose()

@@ -13,8 +13,10 @@ from typing import Any
 from adapters.memory.matching import matches
 from adapters.memory.stats import Counters, ZoneOf, contributions
 from application.communications.ports import Keyset, total_order
+from application.decisions.ports import DecisionRecord
 from application.queries import Condition, Criterion, Op, Query
 from domain.communications import Communication, IdTranslation, StatusChange
+from domain.communications.surveys import SurveyAnswer
 from domain.errors import Conflict, NotFound
 
 Memberships = Callable[[], Mapping[int, frozenset[int]]]
@@ -31,6 +33,9 @@ class CommunicationTables:
         self.next_id = 1
         self.next_translation_id = 1
         self.counters = Counters()
+        self.survey_answers: tuple[tuple[int, SurveyAnswer], ...] = ()
+        self.decisions: dict[int, DecisionRecord] = {}
+        """(communication id, answer), in the order stored; an immutable tuple, copied by reference."""
 
     def copy(self) -> CommunicationTables:
         # Shallow copies suffice: rows are replaced, never changed in place, and history
@@ -43,6 +48,8 @@ class CommunicationTables:
         clone.next_id = self.next_id
         clone.next_translation_id = self.next_translation_id
         clone.counters = self.counters.copy()
+        clone.survey_answers = self.survey_answers
+        clone.decisions = dict(self.decisions)
         return clone
 
 
@@ -106,6 +113,8 @@ class MemoryCommunications:
         if row is None:
             return
         self._t.counters.apply(contributions([row], self._zone_of), [])
+        self._t.survey_answers = tuple(a for a in self._t.survey_answers if a[0] != communication_id)
+        self._t.decisions.pop(communication_id, None)
         del self._t.by_uuid[row.uuid]
         del self._t.history[communication_id]
         for key in [k for k, v in self._t.translations.items() if v.communication_id == communication_id]:

@@ -1,7 +1,8 @@
-"""Live events inside one process: the feed behind SSE lists, and the worker's doorbell.
+"""Live events inside one process: the feed behind SSE lists, the events doorbell, the worker's doorbell.
 
-Enough for the embedded default (one process serves and works); several processes would put
-PostgreSQL LISTEN/NOTIFY or Redis behind the same two methods.
+Enough for the embedded default (one process serves and works). Across processes the events
+doorbell is PostgreSQL LISTEN/NOTIFY (``adapters/sqlalchemy/events.py``), which rings this one
+for the readers of its own process.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+
+from application.events.ports import Subscription
 
 QUEUE_SIZE = 1000
 
@@ -34,6 +37,46 @@ class InProcessFeed:
 
     def listeners(self, topic: str) -> int:
         return len(self._subscribers.get(topic, ()))
+
+
+EVENTS_TOPIC = "events"
+
+
+class _FeedSubscription:
+    def __init__(self, queue: asyncio.Queue[dict[str, object]]) -> None:
+        self._queue = queue
+
+    async def wait(self, seconds: float) -> bool:
+        try:
+            async with asyncio.timeout(seconds):
+                await self._queue.get()
+        except TimeoutError:
+            return False
+        # Many rings while the reader was busy mean one more look, not many.
+        while not self._queue.empty():
+            self._queue.get_nowait()
+        return True
+
+
+class InProcessEventBus:
+    """The events doorbell inside one process: a topic of the feed, its messages carrying nothing."""
+
+    def __init__(self, feed: InProcessFeed | None = None) -> None:
+        self._feed = feed or InProcessFeed()
+
+    async def publish(self) -> None:
+        self.ring()
+
+    def ring(self) -> None:
+        self._feed.publish(EVENTS_TOPIC, {})
+
+    @asynccontextmanager
+    async def subscribe(self) -> AsyncIterator[Subscription]:
+        async with self._feed.subscribe(EVENTS_TOPIC) as queue:
+            yield _FeedSubscription(queue)
+
+    def listeners(self) -> int:
+        return self._feed.listeners(EVENTS_TOPIC)
 
 
 class Doorbell:

@@ -160,3 +160,7 @@ class MemorySends:
             lifecycle[communication.status.value] += 1
             delivery[str(communication.delivery_status or "queued")] += 1
         return Counts(lifecycle=dict(lifecycle), delivery=dict(delivery))
+
+    async def send_ids(self, communication_ids: Sequence[int]) -> dict[int, int]:
+        found = {i: self._t.queue.get(i) for i in communication_ids}
+        return {i: e.send_id for i, e in found.items() if e is not None and e.send_id is not None}

@@ -7,12 +7,15 @@ from collections.abc import Iterable
 from typing import Any, Self
 
 from adapters.memory.communications import CommunicationTables, MemoryCommunications
+from adapters.memory.decisions import MemoryDecisionLog, MemoryHistoryImport
 from adapters.memory.dispatch import MemoryDispatchQueue
+from adapters.memory.events import EventTable, MemoryEventLog
 from adapters.memory.mailings import MailingTables, MemoryMailingRuns, MemoryMailings
 from adapters.memory.matching import RelationTest
 from adapters.memory.repositories import MemoryRepository, Table
 from adapters.memory.sends import MemorySends, SendTables
 from adapters.memory.stats import MemoryStats
+from adapters.memory.surveys import MemorySurveyResponses
 from adapters.memory.telephony import (
     MemoryCallRecords,
     MemoryCampaignContacts,
@@ -24,6 +27,7 @@ from adapters.memory.telephony import (
     MemorySubscriptions,
     TelephonyTables,
 )
+from application.events.ports import EventBus
 from application.ports import UnitOfWork, UnitOfWorkFactory
 from application.queries import Condition, Op
 from domain.clients import Booking, BookingStatusType, ChannelBlock, Client, ClientGroup, Project
@@ -69,6 +73,7 @@ class MemoryStore:
         self.sending = SendTables()
         self.mailings = MailingTables()
         # One transaction at a time: the fake is serializable, which real storage approximates.
+        self.events = EventTable()
         self.lock = asyncio.Lock()
 
 
@@ -132,6 +137,9 @@ class MemoryUnitOfWork:
     webhook_deliveries: MemoryRepository[WebhookDelivery]
     communications: MemoryCommunications
     stats: MemoryStats
+    survey_responses: MemorySurveyResponses
+    decisions: MemoryDecisionLog
+    history_import: MemoryHistoryImport
     missed_calls: MemoryMissedCalls
     call_records: MemoryCallRecords
     seen_call_events: MemorySeenEvents
@@ -142,12 +150,14 @@ class MemoryUnitOfWork:
     campaign_contacts: MemoryCampaignContacts
     sends: MemorySends
     dispatch: MemoryDispatchQueue
+    events: MemoryEventLog
     mailings: MemoryMailings
     mailing_runs: MemoryMailingRuns
 
-    def __init__(self, store: MemoryStore, *, read_only: bool = False) -> None:
+    def __init__(self, store: MemoryStore, *, read_only: bool = False, bus: EventBus | None = None) -> None:
         self._store = store
         self._read_only = read_only
+        self._bus = bus
 
     async def __aenter__(self) -> Self:
         await self._store.lock.acquire()
@@ -183,6 +193,13 @@ class MemoryUnitOfWork:
             self._zone_of,
             lambda: self._memberships,
         )
+        self.survey_responses = MemorySurveyResponses(
+            lambda: self._communications, self._zone_of, lambda: self._memberships
+        )
+        self.history_import = MemoryHistoryImport(self.communications)
+        self.decisions = MemoryDecisionLog(
+            lambda: self._communications, self._zone_of, lambda: self._memberships
+        )
         self._telephony = telephony = self._store.telephony.copy()
         self.missed_calls = MemoryMissedCalls(telephony.missed_calls)
         self.call_records = MemoryCallRecords(telephony.call_records)
@@ -197,6 +214,7 @@ class MemoryUnitOfWork:
             self._sending, self._tables, lambda: self._memberships, lambda: self._communications
         )
         self.dispatch = MemoryDispatchQueue(self._sending)
+        self.events = MemoryEventLog(self._store.events)
         self._mailings = self._store.mailings.copy()
         self.mailings = MemoryMailings(self._mailings)
         self.mailing_runs = MemoryMailingRuns(self._mailings)
@@ -220,6 +238,9 @@ class MemoryUnitOfWork:
         self._store.telephony = self._telephony.copy()
         self._store.sending = self._sending.copy()
         self._store.mailings = self._mailings.copy()
+        self.events.commit()
+        if self.events.appended and self._bus is not None:
+            await self._bus.publish()
 
     def _client_relations(self) -> dict[str, RelationTest]:
         """What a client is related to beside its own row; the SQL repository mirrors these."""
@@ -237,11 +258,12 @@ def _role_holds(user: Any, condition: Condition) -> bool:
 
 
 class MemoryUnitOfWorkFactory:
-    def __init__(self, store: MemoryStore | None = None) -> None:
+    def __init__(self, store: MemoryStore | None = None, bus: EventBus | None = None) -> None:
         self.store = store or MemoryStore()
+        self.bus = bus
 
     def __call__(self, *, read_only: bool = False) -> MemoryUnitOfWork:
-        return MemoryUnitOfWork(self.store, read_only=read_only)
+        return MemoryUnitOfWork(self.store, read_only=read_only, bus=self.bus)
 
 
 # mypy holds the fake to its port here: a missing or mistyped repository fails the type check.

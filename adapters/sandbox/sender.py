@@ -65,6 +65,7 @@ class SandboxSender:
     """One sandbox for every channel kind; ``capacity`` bounds the kept messages (oldest go first)."""
 
     provider = PROVIDER
+    polls = True
 
     def __init__(
         self, clock: Clock, *, delay: timedelta = timedelta(seconds=1), capacity: int = 100_000
@@ -74,7 +75,7 @@ class SandboxSender:
         self._messages: deque[SandboxMessage] = deque(maxlen=capacity)
         self._capacity = capacity
         self._pending: list[tuple[datetime, int, StatusReport]] = []
-        self._latest: dict[str, StatusReport] = {}
+        self._planned: dict[str, list[StatusReport]] = {}
         self._ids = itertools.count(1)
         self._order = itertools.count()
 
@@ -97,6 +98,10 @@ class SandboxSender:
                 sent_at=now,
             )
         )
+        planned = self._planned[provider_message_id] = []
+        # Polling reads the plan, so it never takes a report from the pushed feed.
+        while len(self._planned) > self._capacity:
+            del self._planned[next(iter(self._planned))]
         for step, (status, note) in enumerate(planned_outcome(message), start=1):
             due = now + self._delay * step
             reply = note if status is DeliveryStatus.RESPONDED else None
@@ -111,23 +116,25 @@ class SandboxSender:
                 reply=reply,
             )
             heapq.heappush(self._pending, (due, next(self._order), report))
+            planned.append(report)
         return SendResult.sent(provider_message_id)
 
     async def take_reports(self, now: datetime) -> list[StatusReport]:
         taken: list[StatusReport] = []
         while self._pending and self._pending[0][0] <= now:
             _, _, report = heapq.heappop(self._pending)
-            self._latest.pop(report.provider_message_id, None)
-            self._latest[report.provider_message_id] = report
             taken.append(report)
-        # The latest status of each message answers polling; the oldest are forgotten first.
-        while len(self._latest) > self._capacity:
-            del self._latest[next(iter(self._latest))]
         return taken
 
     async def statuses(self, provider_message_ids: Sequence[str]) -> list[StatusReport]:
-        await self.take_reports(self._clock.now())
-        return [self._latest[i] for i in provider_message_ids if i in self._latest]
+        """The latest status due by now of each message; the pushed feed still reports them too."""
+        now = self._clock.now()
+        found: list[StatusReport] = []
+        for i in provider_message_ids:
+            due = [r for r in self._planned.get(i, ()) if r.at <= now]
+            if due:
+                found.append(due[-1])
+        return found
 
     def messages(
         self, *, client_id: int | None = None, uuid: str | None = None, channel_id: int | None = None

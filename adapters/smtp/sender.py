@@ -65,6 +65,8 @@ def build_email(message: OutgoingMessage, settings: SmtpSettings) -> EmailMessag
 
 class SmtpSender:
     provider = PROVIDER
+    polls = False
+    """SMTP has no status query (delivery refresh skips it)."""
 
     def __init__(self, settings: SmtpSettings) -> None:
         self._settings = settings

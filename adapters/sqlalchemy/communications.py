@@ -27,7 +27,8 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adapters.sqlalchemy import stats
+from adapters.sqlalchemy import decisions as decision_log
+from adapters.sqlalchemy import stats, surveys
 from adapters.sqlalchemy.filters import related, where
 from adapters.sqlalchemy.tables import client_group_members, metadata
 from adapters.sqlalchemy.types import EnumText, UtcDateTime
@@ -233,6 +234,12 @@ class SqlCommunications:
         # The foreign keys cascade; deleting explicitly keeps that true wherever they are off.
         stored = await self._load(sa.select(communications).where(_c.id == communication_id))
         await stats.apply(self._conn, await stats.contributions(self._conn, stored), [])
+        await surveys.forget(self._conn, stored)
+        await self._conn.execute(
+            decision_log.communication_decisions.delete().where(
+                decision_log.communication_decisions.c.communication_id == communication_id
+            )
+        )
         for table in (communication_history, communication_external_ids):
             await self._conn.execute(table.delete().where(table.c.communication_id == communication_id))
         await self._conn.execute(communications.delete().where(_c.id == communication_id))

@@ -304,6 +304,16 @@ class SqlSends:
             delivery[str(delivery_status or "queued")] += count
         return Counts(lifecycle=dict(lifecycle), delivery=dict(delivery))
 
+    async def send_ids(self, communication_ids: Sequence[int]) -> dict[int, int]:
+        q = dispatch_queue.c
+        found: dict[int, int] = {}
+        for chunk in _chunks(communication_ids):
+            statement = sa.select(q.communication_id, q.send_id).where(
+                q.communication_id.in_(chunk), q.send_id.is_not(None)
+            )
+            found.update({c: s for c, s in await self._conn.execute(statement)})
+        return found
+
 
 def _queue_row(send_id: int | None, q: QueuedMessage) -> dict[str, Any]:
     return {

@@ -10,14 +10,18 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.sqlalchemy import tables as t
+from adapters.sqlalchemy.bulk_import import SqlHistoryImport
 from adapters.sqlalchemy.communications import SqlCommunications
+from adapters.sqlalchemy.decisions import SqlDecisionLog
 from adapters.sqlalchemy.dispatch import SqlDispatchQueue
+from adapters.sqlalchemy.events import SqlEventLog
 from adapters.sqlalchemy.filters import RelationFilter, related
 from adapters.sqlalchemy.groups import SqlClientGroups
 from adapters.sqlalchemy.mailings import SqlMailingRuns, SqlMailings
 from adapters.sqlalchemy.repository import Link, SqlRepository
 from adapters.sqlalchemy.sending import SqlSends
 from adapters.sqlalchemy.stats import SqlStats
+from adapters.sqlalchemy.surveys import SqlSurveyResponses
 from adapters.sqlalchemy.telephony import (
     SqlCallRecords,
     SqlCampaignContacts,
@@ -28,6 +32,7 @@ from adapters.sqlalchemy.telephony import (
     SqlSecrets,
     SqlSeenEvents,
 )
+from application.events.ports import EventBus
 from application.ports import UnitOfWork, UnitOfWorkFactory
 from application.queries import Condition, Op
 from domain.clients import Booking, BookingStatusType, ChannelBlock, Client, Project
@@ -154,9 +159,15 @@ class SqlUnitOfWork:
     """
 
     def __init__(
-        self, engine: AsyncEngine, *, read_only: bool = False, write_lock: asyncio.Lock | None = None
+        self,
+        engine: AsyncEngine,
+        *,
+        read_only: bool = False,
+        write_lock: asyncio.Lock | None = None,
+        bus: EventBus | None = None,
     ) -> None:
         self._engine = engine
+        self._bus = bus
         self._read_only = read_only
         self._write_lock = None if read_only else write_lock
         self._conn: AsyncConnection | None = None
@@ -185,6 +196,9 @@ class SqlUnitOfWork:
     webhook_deliveries = _Repository(_plain(t.webhook_deliveries, WebhookDelivery, "webhook delivery"))
     communications = _Repository(SqlCommunications)
     stats = _Repository(SqlStats)
+    survey_responses = _Repository(SqlSurveyResponses)
+    decisions = _Repository(SqlDecisionLog)
+    history_import = _Repository(SqlHistoryImport)
     sends = _Repository(SqlSends)
     dispatch = _Repository(SqlDispatchQueue)
     missed_calls = _Repository(SqlMissedCalls)
@@ -195,6 +209,7 @@ class SqlUnitOfWork:
     telephony_secrets = _Repository(SqlSecrets)
     call_campaigns = _Repository(SqlCampaigns)
     campaign_contacts = _Repository(SqlCampaignContacts)
+    events = _Repository(SqlEventLog)
     mailings = _Repository(SqlMailings)
     mailing_runs = _Repository(SqlMailingRuns)
 
@@ -243,18 +258,23 @@ class SqlUnitOfWork:
         if self._read_only:
             raise RuntimeError("a read-only unit of work cannot commit")
         await self._conn.commit()
+        log = self._repositories.get("events")
+        # After the commit, never inside it: a reader that hears the ring must find the rows.
+        if isinstance(log, SqlEventLog) and log.committed() and self._bus is not None:
+            await self._bus.publish()
 
 
 class SqlUnitOfWorkFactory:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, bus: EventBus | None = None) -> None:
         self.engine = engine
+        self.bus = bus
         # SQLite has one writer at a time. Writers of this process queue here instead of racing
         # for the file lock and sleeping in SQLite's busy handler; other processes still wait
         # on busy_timeout.
         self._write_lock = asyncio.Lock() if engine.dialect.name == "sqlite" else None
 
     def __call__(self, *, read_only: bool = False) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, read_only=read_only, write_lock=self._write_lock)
+        return SqlUnitOfWork(self.engine, read_only=read_only, write_lock=self._write_lock, bus=self.bus)
 
 
 # mypy holds the adapter to its port here: a missing or mistyped repository fails the type check.

@@ -13,6 +13,7 @@ from typing import Any
 
 from application.communications.ports import Keyset
 from application.communications.records import CommunicationKey, load
+from application.events.status import StatusWatch
 from application.ports import Clock, Repository, UnitOfWork, UnitOfWorkFactory
 from application.queries import Criterion, Field, Query
 from application.searches import CommunicationFields
@@ -90,6 +91,7 @@ class BulkStatusUpdate:
                     Query(criteria, order_by=("id",), limit=BATCH_SIZE), after
                 )
                 moved: list[Communication] = []
+                watch = StatusWatch(batch)
                 for communication in batch:
                     if communication.status is command.status:
                         unchanged += 1
@@ -100,6 +102,7 @@ class BulkStatusUpdate:
                     else:
                         refused.append(refusal)
                 await uow.communications.update_many(moved)
+                await watch.record(uow, moved)
                 await uow.commit()
             changed += len(moved)
             if len(batch) < BATCH_SIZE:

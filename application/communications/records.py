@@ -20,6 +20,7 @@ from application.communications.listing import (
     canonical_uuid,
 )
 from application.communications.ports import UuidGenerator
+from application.events.status import StatusWatch
 from application.managed_entities import MustExist, Patch, check_references
 from application.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from application.queries import Query
@@ -283,11 +284,13 @@ class Communications:
     ) -> Communication:
         async with self._uow_factory() as uow:
             communication = await load(uow, key)
+            watch = StatusWatch([communication])
             principal.require_send(communication.type_id, communication.channel_id)
             apply(communication, self._clock.now(), principal.actor)
             if check is not None:
                 await check(uow, communication)
             await uow.communications.update(communication)
+            await watch.record(uow, [communication])
             await uow.commit()
         return communication
 

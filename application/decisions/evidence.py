@@ -41,17 +41,42 @@ async def load_evidence(
     settings: DecisionSettings,
 ) -> EvidenceSet:
     """Three reads of the counters (the client, its groups, everybody), recency-weighted as of now."""
-    factor = decay_factor(now, settings.half_life_days)
-    levels: dict[str, dict[tuple[int, int, int], Tally]] = {}
-    scopes = {
-        "client": StatsScope(client_id=client_id, type_id=type_id) if client_id is not None else None,
-        "group": StatsScope(group_ids=tuple(group_ids), type_id=type_id) if group_ids else None,
-        "all": StatsScope(type_id=type_id),
+    client = (
+        await stats.slot_counts(StatsScope(client_id=client_id, type_id=type_id))
+        if client_id is not None
+        else []
+    )
+    group = (
+        await stats.slot_counts(StatsScope(group_ids=tuple(group_ids), type_id=type_id)) if group_ids else []
+    )
+    everybody = await stats.slot_counts(StatsScope(type_id=type_id))
+    return evidence_from(client, group, everybody, now=now, settings=settings)
+
+
+@dataclass(frozen=True)
+class Tallies:
+    """One level's recency-weighted tallies by channel x local weekday x hour."""
+
+    by_cell: dict[tuple[int, int, int], Tally]
+
+
+def tallies(rows: Sequence[SlotCounts], *, now: datetime, settings: DecisionSettings) -> Tallies:
+    return Tallies(_tallies(rows, settings.objective, decay_factor(now, settings.half_life_days)))
+
+
+def evidence_from(
+    client: Sequence[SlotCounts] | Tallies,
+    group: Sequence[SlotCounts] | Tallies,
+    everybody: Sequence[SlotCounts] | Tallies,
+    *,
+    now: datetime,
+    settings: DecisionSettings,
+) -> EvidenceSet:
+    """The evidence of the three levels' counters (or tallies already weighted, shared by many clients)."""
+    levels = {
+        level: (rows if isinstance(rows, Tallies) else tallies(rows, now=now, settings=settings)).by_cell
+        for level, rows in (("client", client), ("group", group), ("all", everybody))
     }
-    for level, scope in scopes.items():
-        levels[level] = (
-            {} if scope is None else _tallies(await stats.slot_counts(scope), settings.objective, factor)
-        )
     cells = set().union(*levels.values())
     by_slot: dict[int, dict[Cell, Evidence]] = defaultdict(dict)
     sums: dict[int, dict[str, Tally]] = defaultdict(

@@ -107,7 +107,7 @@ class ImportHistory:
                 else:
                     seen.add(built.uuid)
                     fresh.append(built)
-            await uow.communications.add_many(fresh)
+            await uow.history_import.write(fresh)
             await uow.commit()
         return ImportReport(len(fresh) + already, sorted(rejected, key=lambda r: r.index))
 

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Protocol
+
+from domain.communications import Communication
+from domain.communications.surveys import SurveyAnswer
 
 
 @dataclass(frozen=True)
 class StatsScope:
     """Which counters to sum: one client, the members of some groups, or everybody.
 
-    A period (``since`` / ``until``, local days, both included) is answered from the per-day
-    counters, which are kept for everybody only; a period with a client or groups is refused.
+    A period (``since`` / ``until``, local days, both included), a department or an employee is
+    answered from the per-day counters (per client for a client or groups, else everybody's).
     """
 
     client_id: int | None = None
@@ -21,12 +25,26 @@ class StatsScope:
     channel_id: int | None = None
     since: date | None = None
     until: date | None = None
+    department_id: int | None = None
+    employee_id: int | None = None
 
     def __post_init__(self) -> None:
         if self.client_id is not None and self.group_ids:
             raise ValueError("a scope is one client or some groups, not both")
-        if (self.since or self.until) and (self.client_id is not None or self.group_ids):
-            raise ValueError("periods are kept for all clients only")
+
+    @property
+    def personal(self) -> bool:
+        return self.client_id is not None or bool(self.group_ids)
+
+    @property
+    def detailed(self) -> bool:
+        """Asks what only the per-day detailed counters hold: a period, a department, an employee."""
+        return (
+            self.since is not None
+            or self.until is not None
+            or self.department_id is not None
+            or self.employee_id is not None
+        )
 
 
 @dataclass(frozen=True)
@@ -76,14 +94,126 @@ class DailyRow:
     responses: int
 
 
+@dataclass(frozen=True)
+class EmployeeCounts:
+    """One employee's communications that ended, and how many were delivered and answered."""
+
+    employee_id: int
+    """0: communications without an employee (automatic sends)."""
+    attempts: int
+    delivered: int
+    responses: int
+
+
+@dataclass(frozen=True)
+class DetailRow:
+    """One stored counter of the per-client-day table, for comparing maintained and rebuilt states."""
+
+    client_id: int
+    day: date
+    hour: int
+    channel_id: int
+    type_id: int
+    department_id: int
+    employee_id: int
+    weekday: int
+    attempts: int
+    delivered: int
+    responses: int
+
+
 class StatsReadModel(Protocol):
     """Counters kept with the writes of communications, so that no request scans the history."""
 
     async def slot_counts(self, scope: StatsScope) -> list[SlotCounts]:
         """The counters of the scope, summed by channel x type x local weekday x hour."""
 
+    async def slot_counts_by_client(
+        self, client_ids: list[int], type_id: int | None
+    ) -> dict[int, list[SlotCounts]]:
+        """Each client's own counters (all time), in a few set-based reads for a whole audience."""
+
+    async def employee_counts(self, scope: StatsScope) -> list[EmployeeCounts]:
+        """The counters of the scope, summed by employee."""
+
     async def rebuild(self) -> int:
         """Recomputes every counter from the stored communications; returns how many counted."""
 
-    async def snapshot(self) -> tuple[list[CounterRow], list[DailyRow]]:
+    async def snapshot(self) -> tuple[list[CounterRow], list[DailyRow], list[DetailRow]]:
         """Every non-empty counter, ordered by key (for checks and exports)."""
+
+
+@dataclass(frozen=True)
+class SurveyCount:
+    """How many times one answer was given to one question within a scope."""
+
+    question: str
+    answer: str
+    count: int
+
+
+class SurveyResponseRepository(Protocol):
+    """Survey answers, with their counters kept in the same transaction."""
+
+    async def add_many(self, communication: Communication, answers: list[SurveyAnswer]) -> int:
+        """Stores the answers of one communication; returns how many were stored."""
+
+    async def of(self, communication_id: int) -> list[SurveyAnswer]:
+        """The stored answers of one communication, in the order given."""
+
+    async def counts(self, scope: StatsScope) -> list[SurveyCount]:
+        """Answers by question, summed over the scope (local day of the communication)."""
+
+    async def rebuild(self) -> int:
+        """Recomputes the counters from the stored answers; returns how many counted."""
+
+
+@dataclass(frozen=True)
+class DecisionRecord:
+    """What an automatic send decided for one communication, kept beside it."""
+
+    communication_id: int
+    mode: str
+    """greedy, explore or holdout."""
+    objective: str
+    """The measure the decision optimised: response or delivered."""
+    propensity: float
+    matches_rule: bool
+    rule_channel_id: int
+    rule_at: datetime
+    predicted_chosen: float
+    predicted_rule: float
+    explanation: str
+    create_time: datetime
+
+
+@dataclass(frozen=True)
+class LoggedOutcome:
+    """A logged decision whose communication has ended: its reward by the decision's objective."""
+
+    mode: str
+    reward: int
+    propensity: float
+    matches_rule: bool
+    predicted_chosen: float
+    predicted_rule: float
+
+
+class DecisionLog(Protocol):
+    """The decisions of automatic sends, for their explanation and the proof of lift."""
+
+    async def add_many(self, records: list[DecisionRecord]) -> None:
+        """Stores the decisions of newly created communications."""
+
+    async def of(self, communication_id: int) -> DecisionRecord | None:
+        """The decision that created a communication; None for one not sent by ``auto``."""
+
+    async def outcomes(self, scope: StatsScope) -> list[LoggedOutcome]:
+        """The logged decisions of the scope whose communications ended (done or failed)."""
+
+
+class HistoryWriter(Protocol):
+    """Past communications stored in bulk (COPY where the database has it), counters included."""
+
+    async def write(self, items: Sequence[Communication]) -> None:
+        """Stores new communications with their history and counts them; sets their ids."""

@@ -6,16 +6,19 @@ so a send with ``"channels": "auto"`` / ``"at": "auto"`` decides with the same i
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections import Counter
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from application.clients.bookings import holding
-from application.decisions.evidence import load_evidence
+from application.decisions.evidence import EvidenceSet, evidence_from, load_evidence, tallies
+from application.decisions.ports import StatsScope
 from application.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from application.queries import Query
 from application.searches import ChannelBlockFields, CommunicationFields, RuleFields
 from domain.availability import Owner, blocking_bookings
-from domain.clients import Client
+from domain.clients import Booking, ChannelBlock, Client
 from domain.decisions import (
     ChannelOption,
     ChannelRanking,
@@ -52,6 +55,30 @@ class GroupRecommendationRequest:
     after: datetime | None = None
 
 
+MAX_DISTRIBUTION = 1_000
+"""Members decided for a group's distribution (a question answered while the caller waits); a
+larger group is described by its first ones, by id."""
+
+
+@dataclass(frozen=True)
+class Share:
+    key: tuple[int, ...]
+    """A channel id, or a local (weekday, hour)."""
+    clients: int
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """What the members of a group get, each decided with their own history and contact data."""
+
+    members: int
+    decided: int
+    """Members decided (at most MAX_DISTRIBUTION); those without a choice count as undecided."""
+    undecided: int
+    channels: list[Share]
+    slots: list[Share]
+
+
 @dataclass(frozen=True)
 class Recommendation:
     client_id: int | None
@@ -61,6 +88,8 @@ class Recommendation:
     """None when no channel, or no slot within the horizon, is allowed."""
     time_zone: str
     explanation: str
+    distribution: Distribution | None = None
+    """For a group: the members' choices."""
 
 
 async def _rule_for(uow: UnitOfWork, department_id: int, type_id: int, at: datetime) -> Rule:
@@ -159,6 +188,95 @@ async def decide_for_send(
     return Recommendation(client.id, None, ranking, decision, zone, f"rule {rule.name!r}: {explanation}")
 
 
+@dataclass(frozen=True, kw_only=True)
+class AudienceRequest:
+    """A send's audience as the send path has already loaded it, for ``decide_for_audience``."""
+
+    type_id: int
+    department: Department
+    clients: Mapping[int, Client]
+    starts: Mapping[int, datetime | None] = field(default_factory=dict)
+    """Each client's requested time (None: now)."""
+    blocks: Mapping[int, Sequence[ChannelBlock]] = field(default_factory=dict)
+    bookings: Mapping[int, Sequence[Booking]] = field(default_factory=dict)
+    """Every booking holding the client; those of the sender do not keep it away."""
+    last_sent: Mapping[int, datetime | None] = field(default_factory=dict)
+    permitted: Collection[int] | None = None
+    """The channels the sender may use for the type (None: all)."""
+    only_channels: Collection[int] | None = None
+    """When the send names its channels and asks only for the time."""
+    group_id: int | None = None
+    """The send's group, whose counters are the group level of every member."""
+    owner: Owner | None = None
+    seed_key: str = ""
+
+
+async def decide_for_audience(
+    uow: UnitOfWork, request: AudienceRequest, *, now: datetime, settings: DecisionSettings
+) -> dict[int, Decision | None]:
+    """The decision for every client of a send, in a few set-based reads (the batch twin of
+    ``decide_for_send``: same rule, counters, ranking and policy; the group level is the send's
+    group). Clients without counters of their own share one evidence set.
+    """
+    department = request.department
+    rule = await _rule_for(uow, department.id or 0, request.type_id, now)
+    options = await _channels(uow)
+    if request.only_channels is not None:
+        options = [o for o in options if o.channel_id in request.only_channels]
+    ids = list(request.clients)
+    own = await uow.stats.slot_counts_by_client(ids, request.type_id)
+    group = (
+        tallies(
+            await uow.stats.slot_counts(StatsScope(group_ids=(request.group_id,), type_id=request.type_id)),
+            now=now,
+            settings=settings,
+        )
+        if request.group_id is not None
+        else tallies([], now=now, settings=settings)
+    )
+    everybody = tallies(
+        await uow.stats.slot_counts(StatsScope(type_id=request.type_id)), now=now, settings=settings
+    )
+    shared = evidence_from([], group, everybody, now=now, settings=settings)
+    found: dict[int, Decision | None] = {}
+    for client_id, client in request.clients.items():
+        evidence: EvidenceSet = (
+            evidence_from(own[client_id], group, everybody, now=now, settings=settings)
+            if client_id in own
+            else shared
+        )
+        start = max(now, request.starts.get(client_id) or now)
+        ranking = rank_channels(
+            channels=options,
+            rule=rule,
+            type_id=request.type_id,
+            client=client,
+            blocks=request.blocks.get(client_id, ()),
+            now=start,
+            permitted=request.permitted,
+            evidence=evidence.by_channel,
+            settings=settings,
+        )
+        last = request.last_sent.get(client_id)
+        window = SendingWindow.of(
+            rule=rule,
+            time_zone=client.time_zone or department.time_zone,
+            working_hours=department.working_hours,
+            bookings=blocking_bookings(request.bookings.get(client_id, ()), now, request.owner),
+            sends=() if last is None else (last,),
+            since=start,
+        )
+        found[client_id] = decide(
+            ranking=ranking,
+            window=window,
+            start=start,
+            slot_evidence=evidence.by_slot,
+            settings=settings,
+            seed=seed_for("send", request.seed_key, client_id),
+        )
+    return found
+
+
 class Recommendations:
     """Answers "how and when to reach this client (or this group)"; a question, never a send."""
 
@@ -196,6 +314,7 @@ class Recommendations:
                 settings=self._settings,
             )
             channels = await _channels(uow)
+            distribution = await self._distribution(uow, request, department, now)
         # A stand-in member reachable on every channel.
         member = Client(
             phones=["+10000000000"],
@@ -230,4 +349,46 @@ class Recommendations:
         explanation = (
             decision.explanation if decision is not None else f"no allowed time; {ranking.explanation}"
         )
-        return Recommendation(None, request.group_id, ranking, decision, department.time_zone, explanation)
+        return Recommendation(
+            None, request.group_id, ranking, decision, department.time_zone, explanation, distribution
+        )
+
+    async def _distribution(
+        self, uow: UnitOfWork, request: GroupRecommendationRequest, department: Department, now: datetime
+    ) -> Distribution:
+        members = await uow.sends.group_members(request.group_id)
+        sample = sorted(members)[:MAX_DISTRIBUTION]
+        clients: dict[int, Client] = {}
+        for start in range(0, len(sample), 5_000):
+            clients.update(await uow.clients.get_many(sample[start : start + 5_000]))
+        known = await uow.sends.facts(sample, now)
+        after = max(now, request.after or now)
+        decided = await decide_for_audience(
+            uow,
+            AudienceRequest(
+                type_id=request.type_id,
+                department=department,
+                clients=clients,
+                starts=dict.fromkeys(clients, after),
+                blocks={i: f.blocks for i, f in known.items()},
+                bookings={i: f.bookings for i, f in known.items()},
+                last_sent={i: f.last_sent_at for i, f in known.items()},
+                group_id=request.group_id,
+                seed_key="group recommendation",
+            ),
+            now=now,
+            settings=self._settings,
+        )
+        by_channel: Counter[int] = Counter()
+        by_slot: Counter[tuple[int, int]] = Counter()
+        for choice in decided.values():
+            if choice is not None:
+                by_channel[choice.channel_id] += 1
+                by_slot[(choice.time.weekday, choice.time.hour)] += 1
+        return Distribution(
+            members=len(members),
+            decided=len(decided),
+            undecided=sum(1 for c in decided.values() if c is None),
+            channels=[Share((k,), n) for k, n in sorted(by_channel.items(), key=lambda i: (-i[1], i[0]))],
+            slots=[Share(k, n) for k, n in sorted(by_slot.items(), key=lambda i: (-i[1], i[0]))],
+        )

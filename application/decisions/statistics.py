@@ -9,11 +9,20 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 
-from application.decisions.ports import SlotCounts, StatsScope
-from application.ports import UnitOfWorkFactory
-from domain.errors import ValidationFailed
+from application.clients.bookings import holding
+from application.decisions.ports import SlotCounts, StatsScope, SurveyCount
+from application.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from application.searches import ClientFields
+from domain.availability import Owner, availability, blocking_bookings
+from domain.decisions.evaluation import (
+    Lift,
+    LoggedDecision,
+    holdout_lift_of,
+    off_policy_lift,
+)
+from domain.errors import NotFound, ValidationFailed
 
 
 @dataclass(frozen=True)
@@ -24,14 +33,11 @@ class StatsQuery:
     channel_id: int | None = None
     since: date | None = None
     until: date | None = None
+    department_id: int | None = None
 
     def scope(self) -> StatsScope:
         if self.client_id is not None and self.group_id is not None:
             raise ValidationFailed.field("group_id", "ask for one client or one group, not both")
-        if (self.since or self.until) and (self.client_id is not None or self.group_id is not None):
-            raise ValidationFailed.field(
-                "since", "periods are kept for all clients; leave out client_id and group_id"
-            )
         if self.since and self.until and self.since > self.until:
             raise ValidationFailed.field("since", "must not be after until")
         return StatsScope(
@@ -41,6 +47,7 @@ class StatsQuery:
             channel_id=self.channel_id,
             since=self.since,
             until=self.until,
+            department_id=self.department_id,
         )
 
 
@@ -85,11 +92,48 @@ def _by(rows: Sequence[SlotCounts], field: str) -> list[Figures]:
     return [Figures(key, *values) for key, values in sums.items() if values[0]]
 
 
+@dataclass(frozen=True)
+class ReasonCount:
+    reason: str
+    clients: int
+
+
+@dataclass(frozen=True)
+class AvailabilityFigures:
+    """The scope's success share, and how many of its clients may be contacted now, and why not."""
+
+    figures: Figures
+    clients: int
+    contactable_now: int
+    reasons: list[ReasonCount]
+
+
+OPTED_OUT = "opted out of communications (available is false)"
+BOOKED = "booked by another owner now"
+
+
+@dataclass(frozen=True)
+class AutoFigures:
+    """The proof of lift of automatic sends: by holdout, and off-policy from logged propensities."""
+
+    decisions: int
+    by_mode: dict[str, int]
+    holdout: Lift
+    inverse_propensity: Lift
+    doubly_robust: Lift
+
+
+class _SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
 class Statistics:
     """Answers of /api/v1/stats/…, for all time or a period, everybody, one client or a group."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
+    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock | None = None) -> None:
         self._uow_factory = uow_factory
+        self._clock = clock or _SystemClock()
 
     async def _rows(self, query: StatsQuery) -> list[SlotCounts]:
         scope = query.scope()
@@ -122,3 +166,82 @@ class Statistics:
             total[1] += row.delivered
             total[2] += row.responses
         return [Cell(d, h, *sums.get((d, h), [0, 0, 0])) for d in range(7) for h in range(24)]
+
+    async def employees(self, query: StatsQuery) -> list[Figures]:
+        """Per employee (0: none, automatic sends): communications that ended and their rates, most first."""
+        scope = query.scope()
+        async with self._uow_factory(read_only=True) as uow:
+            rows = await uow.stats.employee_counts(scope)
+        found = [Figures(r.employee_id, r.attempts, r.delivered, r.responses) for r in rows]
+        return sorted(found, key=lambda f: (-f.attempts, -f.response_rate, f.key))
+
+    async def surveys(self, query: StatsQuery) -> list[SurveyCount]:
+        """Survey answers by question, the most given answer first."""
+        scope = query.scope()
+        async with self._uow_factory(read_only=True) as uow:
+            return await uow.survey_responses.counts(scope)
+
+    async def availability(self, query: StatsQuery, asking: Owner | None = None) -> AvailabilityFigures:
+        """The success share of the scope, and whether its clients may be contacted now, with reasons."""
+        scope = query.scope()
+        now = self._clock.now()
+        async with self._uow_factory(read_only=True) as uow:
+            rows = await uow.stats.slot_counts(scope)
+            figures = Figures(
+                0,
+                sum(r.attempts for r in rows),
+                sum(r.delivered for r in rows),
+                sum(r.responses for r in rows),
+            )
+            if query.client_id is not None:
+                return await self._one_client(uow, figures, query.client_id, now, asking)
+            criteria = [] if query.group_id is None else [ClientFields.group_id.eq(query.group_id)]
+            if query.group_id is not None and await uow.client_groups.get(query.group_id) is None:
+                raise NotFound("client group", query.group_id)
+            total = await uow.clients.count(*criteria)
+            opted_out = await uow.clients.count(*criteria, ClientFields.available.eq(False))
+            held = sorted({b.client_id for b in blocking_bookings(await holding(uow, now), now, asking)})
+            booked = (
+                await uow.clients.count(*criteria, ClientFields.available.eq(True), ClientFields.id.in_(held))
+                if held
+                else 0
+            )
+        reasons = [ReasonCount(r, n) for r, n in ((OPTED_OUT, opted_out), (BOOKED, booked)) if n]
+        return AvailabilityFigures(figures, total, total - opted_out - booked, reasons)
+
+    async def _one_client(
+        self, uow: UnitOfWork, figures: Figures, client_id: int, now: datetime, asking: Owner | None
+    ) -> AvailabilityFigures:
+        client = await uow.clients.get(client_id)
+        if client is None:
+            raise NotFound("client", client_id)
+        may, why = availability(client, await holding(uow, now, [client_id]), now, asking)
+        return AvailabilityFigures(figures, 1, int(may), [ReasonCount(r, 1) for r in why])
+
+    async def auto(self, query: StatsQuery, confidence: float = 0.95) -> AutoFigures:
+        """Lift of ``auto`` over the rule: holdout difference, IPS and doubly robust, with intervals."""
+        scope = query.scope()
+        async with self._uow_factory(read_only=True) as uow:
+            outcomes = await uow.decisions.outcomes(scope)
+        logs = [
+            LoggedDecision(
+                reward=o.reward,
+                propensity=o.propensity,
+                matches_rule=o.matches_rule,
+                held_out=o.mode == "holdout",
+                predicted_chosen=o.predicted_chosen,
+                predicted_rule=o.predicted_rule,
+            )
+            for o in outcomes
+            if 0 < o.propensity <= 1
+        ]
+        by_mode: dict[str, int] = defaultdict(int)
+        for o in outcomes:
+            by_mode[o.mode] += 1
+        return AutoFigures(
+            decisions=len(logs),
+            by_mode=dict(sorted(by_mode.items())),
+            holdout=holdout_lift_of(logs, confidence),
+            inverse_propensity=off_policy_lift(logs, robust=False, confidence=confidence),
+            doubly_robust=off_policy_lift(logs, robust=True, confidence=confidence),
+        )

@@ -47,6 +47,10 @@ class SendCommand:
     channel_ids: tuple[int, ...]
     at: datetime | None = None
     idempotency_key: str | None = None
+    auto_channels: bool = False
+    """``"channels": "auto"``: the decisions choose the channel per client (channel_ids empty)."""
+    auto_time: bool = False
+    """``"at": "auto"``: the decisions choose the time per client."""
 
     def fingerprint(self) -> str:
         """What "the same body" means for an idempotency key: every field but the key itself."""
@@ -62,6 +66,8 @@ class SendCommand:
                 self.audience,
                 self.channel_ids,
                 self.at,
+                self.auto_channels,
+                self.auto_time,
             )
         )
         return hashlib.sha256(canonical.encode()).hexdigest()

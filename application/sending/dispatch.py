@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from application.communications.listing import CommunicationFilter
+from application.events.status import StatusWatch
 from application.ports import Clock, UnitOfWorkFactory
 from application.providers.router import ProviderRouter
 from application.queries import Query
@@ -113,6 +114,7 @@ class Dispatcher:
                 Query(CommunicationFilter(uuids=uuids).criteria(), limit=len(uuids))
             )
             by_uuid = {c.uuid: c for c in found}
+            watch = StatusWatch(found)
             settled: list[Settled] = []
             changed: dict[int, Communication] = {}
             moved: set[int] = set()
@@ -171,4 +173,6 @@ class Dispatcher:
             await uow.communications.update_many(recorded)
             # The webhook outbox, in this transaction: only the communications whose status moved.
             await publish_many(uow, status_events([changed[i] for i in moved if i in held]), now)
+            # Published by the unit of work after this commit (application/events).
+            await watch.record(uow, recorded)
             await uow.commit()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from application.communications.listing import CommunicationFilter
+from application.events.status import StatusWatch
 from application.ports import Clock, UnitOfWorkFactory
 from application.queries import Query
 from application.sending.ports import StatusFeed, StatusReport
@@ -46,6 +47,7 @@ class DeliveryReports:
                 Query(CommunicationFilter(uuids=uuids).criteria(), limit=max(1, len(uuids)))
             )
             by_uuid = {c.uuid: c for c in found}
+            watch = StatusWatch(found)
             touched = {}
             for report in known:
                 communication = by_uuid.get(report.uuid or "")
@@ -61,5 +63,6 @@ class DeliveryReports:
             await uow.communications.update_many(list(touched.values()))
             # The outbox, in this transaction: the CRM hears of exactly the changes committed.
             await publish_many(uow, status_events(list(touched.values())), self._clock.now())
+            await watch.record(uow, touched.values())
             await uow.commit()
         return changed

@@ -13,6 +13,8 @@ from dataclasses import dataclass, fields
 from datetime import timedelta
 
 from application.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from application.queries import Query
+from application.sending import auto
 from application.sending.commands import (
     ANSWER_LIST_LIMIT,
     AcceptedItem,
@@ -30,8 +32,10 @@ from domain.access import Permission, Principal, PrincipalKind
 from domain.availability import Owner
 from domain.clients import Client
 from domain.communications import Communication, CommunicationKind, Direction
+from domain.decisions import DecisionSettings
 from domain.dictionaries import Channel, ChannelKind, DocumentKind
 from domain.errors import Conflict, NotFound, ValidationFailed
+from domain.organisation import Department
 from domain.sending.decision import Accepted, ChannelFacts, Recipient, SendContext, decide
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
@@ -94,7 +98,9 @@ class SendMessages:
         renderer: TemplateRenderer,
         email: EmailIdentity,
         new_uuid: Callable[[], str],
+        decisions: DecisionSettings | None = None,
     ) -> None:
+        self._decisions = decisions or DecisionSettings()
         self._uow = uow_factory
         self._clock = clock
         self._renderer = renderer
@@ -114,17 +120,12 @@ class SendMessages:
                             "this idempotency key was used within 24 hours for a different request"
                         )
                     return await _answer_of(uow, earlier)
-            department_id = command.department_id or principal.department_id
-            if department_id is None:
-                raise ValidationFailed.field(
-                    "department_id", "the sender belongs to no department: name the department"
-                )
-            if await uow.departments.get(department_id) is None:
-                raise NotFound("department", department_id)
+            department = await _department(uow, command, principal)
+            department_id = department.id or 0
             if await uow.communication_types.get(command.type_id) is None:
                 raise NotFound("communication type", command.type_id)
-            channels = await _channels(uow, command.channel_ids)
-            department = await uow.departments.get(department_id)
+            mode = auto.auto_mode(command, rules := await uow.sends.active_rules(department_id))
+            channels = await (_all_channels(uow) if mode.channels else _channels(uow, command.channel_ids))
             scheduled = await _audience(uow, command)
             ids = [r.client_id for r in scheduled]
             clients = await _clients(uow, ids)
@@ -136,10 +137,10 @@ class SendMessages:
             context = SendContext(
                 type_id=command.type_id,
                 sender=principal,
-                rules=await uow.sends.active_rules(department_id),
+                rules=rules,
                 now=now,
                 owner=Owner(department_id=department_id, employee_id=_employee_id(principal)),
-                default_time_zone=department.time_zone if department else None,
+                default_time_zone=department.time_zone,
             )
             channel_facts = [
                 ChannelFacts(
@@ -152,6 +153,21 @@ class SendMessages:
             pending: list[tuple[Communication, Client, Channel, dict[str, str | None]]] = []
             refused: list[RefusedItem] = []
             known = await uow.sends.facts(ids, now)
+            plan = await auto.plan(
+                uow,
+                mode=mode,
+                command=command,
+                principal=principal,
+                department=department,
+                channels=channels,
+                clients=clients,
+                scheduled=scheduled,
+                known=known,
+                owner=context.owner,
+                now=now,
+                settings=self._decisions,
+                channel_facts=channel_facts,
+            )
             for entry in scheduled:
                 client = clients[entry.client_id]
                 facts_of = known.get(entry.client_id, NO_FACTS)
@@ -163,9 +179,9 @@ class SendMessages:
                     sent_this_week=facts_of.sent_this_week,
                     last_sent_at=facts_of.last_sent_at,
                     has_push_subscription=facts_of.has_push_subscription,
-                    at=entry.at or command.at,
+                    at=plan.time_for(entry.client_id, entry.at or command.at),
                 )
-                decision = decide(context, recipient, channel_facts)
+                decision = decide(context, recipient, plan.channels_for(entry.client_id, channel_facts))
                 if not isinstance(decision, Accepted):
                     refused.append(RefusedItem(entry.client_id, decision.reason, decision.message))
                     continue
@@ -189,7 +205,9 @@ class SendMessages:
                 )
                 communications.append(communication)
                 pending.append((communication, client, channel, rendered))
+                plan.keep(communication)
             await uow.communications.add_many(communications)
+            await uow.decisions.add_many(plan.records(now))
             queued = [self._queued(c, client, channel, rendered) for c, client, channel, rendered in pending]
             record = await uow.sends.add(
                 SendRecord(
@@ -321,6 +339,23 @@ async def _channels(uow: UnitOfWork, channel_ids: Sequence[int]) -> list[Channel
     if missing:
         raise ValidationFailed.field("channels", f"no such channel: {', '.join(map(str, missing))}")
     return [found[i] for i in channel_ids]
+
+
+async def _department(uow: UnitOfWork, command: SendCommand, principal: Principal) -> Department:
+    department_id = command.department_id or principal.department_id
+    if department_id is None:
+        raise ValidationFailed.field(
+            "department_id", "the sender belongs to no department: name the department"
+        )
+    department = await uow.departments.get(department_id)
+    if department is None:
+        raise NotFound("department", department_id)
+    return department
+
+
+async def _all_channels(uow: UnitOfWork) -> list[Channel]:
+    """Every channel, for ``"channels": "auto"``: the decisions rank them and exclude the unusable."""
+    return [c for c in await uow.channels.find(Query(limit=500)) if c.id is not None]
 
 
 async def _audience(uow: UnitOfWork, command: SendCommand) -> list[ScheduledRecipient]:

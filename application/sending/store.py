@@ -110,3 +110,6 @@ class SendRepository(Protocol):
 
     async def counts(self, send_id: int) -> Counts:
         """Its communications by lifecycle and by delivery status."""
+
+    async def send_ids(self, communication_ids: Sequence[int]) -> dict[int, int]:
+        """The send that queued each of these communications (those a send queued)."""

@@ -33,6 +33,9 @@ class Contribution:
     responses: int
     weight: float
     """2^((moment - epoch) / half-life), for the recency-weighted sums."""
+    department_id: int = 0
+    """0 when none: the detailed counters key on it, and keys are never null."""
+    employee_id: int = 0
 
     @property
     def attempts(self) -> int:
@@ -72,4 +75,6 @@ def contribution(
         delivered=int(is_delivered(status, delivery)),
         responses=int(is_response(status, delivery)),
         weight=epoch_weight(moment, half_life_days),
+        department_id=communication.department_id or 0,
+        employee_id=communication.employee_id or 0,
     )

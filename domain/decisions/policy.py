@@ -55,6 +55,14 @@ class Decision:
     """What the fixed rule would have done for the same request (for holdout and off-policy)."""
     ranking: ChannelRanking
     explanation: str
+    predicted_chosen: float = 0.0
+    """The smoothed rate of the chosen channel at the chosen slot (for the doubly robust estimate)."""
+    predicted_rule: float = 0.0
+    """The smoothed rate of the rule's channel at the rule's slot."""
+
+    @property
+    def matches_rule(self) -> bool:
+        return self.action == self.rule_action
 
     @property
     def action(self) -> Action:
@@ -117,7 +125,18 @@ def decide(
     slot = next(s for s in slots if s.at == chosen.at)
     time = make_choice(slot, grids[chosen.channel_id], settings)
     explanation = f"{mode.value}: {ranking.explanation}; time {time.explanation}; propensity {propensity:.4f}"
-    return Decision(chosen.channel_id, time, mode, propensity, rule, ranking, explanation)
+    rule_slot = slots[0]
+    return Decision(
+        chosen.channel_id,
+        time,
+        mode,
+        propensity,
+        rule,
+        ranking,
+        explanation,
+        predicted_chosen=grids[chosen.channel_id][slot.weekday][slot.hour].rate,
+        predicted_rule=grids[rule.channel_id][rule_slot.weekday][rule_slot.hour].rate,
+    )
 
 
 def _horizon(settings: DecisionSettings) -> timedelta:

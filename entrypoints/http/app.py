@@ -29,6 +29,7 @@ from entrypoints.http.controllers.communications_service import CONTROLLERS as C
 from entrypoints.http.controllers.crm_prototype import CONTROLLERS as SEED_000_CLIENTS
 from entrypoints.http.controllers.decisions import DECISIONS
 from entrypoints.http.controllers.dictionaries import CONTROLLERS as DICTIONARIES
+from entrypoints.http.controllers.events import CONTROLLERS as EVENTS
 from entrypoints.http.controllers.mailing_service import CONTROLLERS as SEED_001
 from entrypoints.http.controllers.mailings import CONTROLLERS as MAILINGS
 from entrypoints.http.controllers.missed_calls import CONTROLLERS as MISSED_CALLS
@@ -46,7 +47,7 @@ from entrypoints.http.security.allow_header import AllowHeaderMiddleware
 from entrypoints.http.security.client_address import trusted_networks
 from entrypoints.http.security.request_guard import RequestGuardMiddleware
 from entrypoints.settings import Settings
-from entrypoints.worker import start_in_process_worker
+from entrypoints.worker import close_event_bus, start_in_process_worker
 
 log = logging.getLogger("switchboard")
 
@@ -72,6 +73,7 @@ ROUTES: list[Any] = [
     *TWILIO_WEBHOOKS,
     *PROVIDERS,
     *WEBHOOK_SUBSCRIPTIONS,
+    *EVENTS,
 ]
 
 
@@ -117,6 +119,7 @@ def create_app(container: Container, settings: Settings) -> Litestar:
         finally:
             if worker is not None:
                 await worker.stop()
+            await close_event_bus(container)
             engine = container.storage.engine()
             if engine is not None:
                 await engine.dispose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -311,3 +312,29 @@ def test_the_in_process_worker_runs_a_started_mailing_through_the_sandbox(
         )
     )
     assert progress["status"] == "completed" and progress["runs"][0]["lifecycle"] == {"done": 1}
+
+
+def test_a_mailings_status_changes_are_streamed_under_its_id(embedded: TestClient[Any]) -> None:
+    client = embedded
+    headers = mailer(client, department(client))
+    ivan = a_client(client, email="ivan@example.com")
+    body = {
+        "name": "Now",
+        "communicationTypeId": MASS,
+        "channels": [EMAIL],
+        "subject": "Hi",
+        "text": "Hi {{ client.firstName }}",
+        "clientIds": [ivan],
+        "start": True,
+    }
+    mailing = client.post("/api/v1/mailings", json=body, headers=headers).json()
+    wait_for(
+        lambda: client.get(f"/api/v1/mailings/{mailing['id']}/progress").json()["delivery"].get("delivered")
+    )
+    params = {"mailingId": mailing["id"], "maxEvents": 2}
+    stream = client.get("/api/v1/events", params=params, headers={"Last-Event-ID": "0"})
+    data = [json.loads(line[6:]) for line in stream.text.splitlines() if line.startswith("data: ")]
+    assert [(d["mailingId"], d["clientId"], d["deliveryStatus"]) for d in data] == [
+        (mailing["id"], ivan, "sent"),
+        (mailing["id"], ivan, "delivered"),
+    ]

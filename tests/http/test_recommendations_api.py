@@ -106,3 +106,22 @@ def test_the_group_answer_and_the_guards(client: TestClient[Any]) -> None:
     assert client.get(
         f"/api/v1/clients/{ids['client']}/recommendation", params=query, headers=reader
     ).is_success
+
+
+def test_the_group_answer_gives_the_members_distribution_of_choices(client: TestClient[Any]) -> None:
+    ids = arrange(client)
+    email_only = create(client, "/api/v1/clients", {"firstName": "Olga", "email": "olga@example.com"})
+    assert client.post(
+        f"/api/v1/client-groups/{ids['group']}/members", json={"clientIds": [email_only["id"]]}
+    ).is_success
+    query = {"communicationTypeId": MASS, "departmentId": ids["department"]}
+    found = client.get(f"/api/v1/client-groups/{ids['group']}/recommendation", params=query).json()
+    spread = found["distribution"]
+    assert (spread["members"], spread["decided"], spread["undecided"]) == (2, 2, 0)
+    # Ivan answers calls (his own history); Olga can be reached by email only.
+    assert sorted((c["channelId"], c["clients"], c["share"]) for c in spread["channels"]) == [
+        (3, 1, 0.5),
+        (CALL, 1, 0.5),
+    ]
+    assert sum(s["clients"] for s in spread["slots"]) == 2
+    assert all(0 <= s["weekday"] <= 6 and 0 <= s["hour"] <= 23 for s in spread["slots"])

@@ -10,6 +10,7 @@ from alembic.autogenerate.api import AutogenContext
 from sqlalchemy.engine import Connection
 
 from adapters.sqlalchemy import communications as _communications  # noqa: F401 - adds its tables
+from adapters.sqlalchemy import events as _events  # noqa: F401 - adds its table
 from adapters.sqlalchemy import sending as _sending  # noqa: F401 - adds its tables
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.tables import metadata

@@ -16,6 +16,7 @@ from entrypoints.http.auth import read_statistics
 from entrypoints.http.controllers.clients import owner_of
 from entrypoints.http.controllers.importing import CONTROLLERS as IMPORT
 from entrypoints.http.controllers.statistics import CONTROLLERS as STATISTICS
+from entrypoints.http.controllers.surveys import CONTROLLERS as SURVEYS
 from entrypoints.http.resource import use_case
 from entrypoints.http.schemas.common import aware
 from entrypoints.http.schemas.decisions import (
@@ -88,4 +89,4 @@ class RecommendationsController(Controller):
         return group_recommendation_out(await recommendations.for_group(asked))
 
 
-DECISIONS = [RecommendationsController, *IMPORT, *STATISTICS]
+DECISIONS = [RecommendationsController, *IMPORT, *STATISTICS, *SURVEYS]

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Example
 from litestar.params import Body, FromPath, HeaderParameter, QueryParameter
 
@@ -26,6 +27,22 @@ EXAMPLE = {
 }
 
 
+ANSWER_EXAMPLE = {
+    "sendId": 17,
+    "acceptedCount": 1,
+    "refusedCount": 1,
+    "accepted": [
+        {
+            "clientId": 1,
+            "uuid": "3f1c2b7e-8a4d-4c1e-9b0f-2d6a5e7c8b91",
+            "channelId": 3,
+            "scheduledAt": "2026-12-01T10:00:00.000+00:00",
+        }
+    ],
+    "refused": [{"clientId": 2, "reason": "no_contact", "message": "the client has no email address"}],
+}
+
+
 class SendController(Controller):
     path = "/api/v1/sends"
     tags = ["sending"]  # noqa: RUF012
@@ -41,6 +58,13 @@ class SendController(Controller):
             "GET /api/v1/sends/{sendId}. The same Idempotency-Key within 24 h answers the first result."
         ),
         operation_id="send",
+        responses={
+            202: ResponseSpec(
+                SendOut,
+                description="Accepted: the communications are queued; refused clients carry a reason",
+                examples=[Example(summary="One accepted, one refused", value=ANSWER_EXAMPLE)],
+            )
+        },
     )
     async def send(
         self,

@@ -12,16 +12,26 @@ from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, Sche
 from litestar.params import QueryParameter
 
 from application.decisions.statistics import Statistics, StatsQuery
+from domain.access import Principal
 from entrypoints.http.auth import read_statistics
+from entrypoints.http.controllers.clients import owner_of
 from entrypoints.http.resource import use_case
 from entrypoints.http.schemas.statistics import (
+    AutoOut,
+    AvailabilityOut,
     BestTimeCellOut,
     ChannelStatOut,
+    EmployeeStatOut,
     ResponsesOut,
+    SurveyAnswerStatOut,
     TypeStatOut,
+    auto_out,
+    availability_out,
     best_time_out,
     channel_stats,
+    employee_stats,
     responses_out,
+    survey_stats,
     to_csv,
     type_stats,
 )
@@ -36,8 +46,9 @@ def stats_query(
     group_id: Annotated[int | None, QueryParameter(name="groupId", ge=1)] = None,
     type_id: Annotated[int | None, QueryParameter(name="communicationTypeId", ge=1)] = None,
     channel_id: Annotated[int | None, QueryParameter(name="channelId", ge=1)] = None,
+    department_id: Annotated[int | None, QueryParameter(name="departmentId", ge=1)] = None,
 ) -> StatsQuery:
-    return StatsQuery(client_id, group_id, type_id, channel_id, since, until)
+    return StatsQuery(client_id, group_id, type_id, channel_id, since, until, department_id)
 
 
 @dataclass
@@ -118,6 +129,64 @@ class StatisticsController(Controller):
         format: Format = None,
     ) -> list[BestTimeCellOut]:
         return _answer(request, format, best_time_out(await statistics.best_time(asked)))
+
+    @get(
+        "/availability",
+        operation_class=AlsoCsv,
+        summary="The success share, and whether the scope's clients may be contacted now, with reasons",
+    )
+    async def availability(
+        self,
+        request: Request[Principal, Any, Any],
+        statistics: NamedDependency[Statistics],
+        asked: NamedDependency[StatsQuery],
+        format: Format = None,
+    ) -> AvailabilityOut:
+        found = await statistics.availability(asked, owner_of(request.user))
+        return _answer(request, format, availability_out(found))
+
+    @get("/surveys", operation_class=AlsoCsv, summary="Survey answers by question")
+    async def surveys(
+        self,
+        request: Request[Any, Any, Any],
+        statistics: NamedDependency[Statistics],
+        asked: NamedDependency[StatsQuery],
+        format: Format = None,
+    ) -> list[SurveyAnswerStatOut]:
+        return _answer(request, format, survey_stats(await statistics.surveys(asked)))
+
+    @get(
+        "/employees",
+        operation_class=AlsoCsv,
+        summary="Per employee: communications that ended, delivered and response rates",
+    )
+    async def employees(
+        self,
+        request: Request[Any, Any, Any],
+        statistics: NamedDependency[Statistics],
+        asked: NamedDependency[StatsQuery],
+        format: Format = None,
+    ) -> list[EmployeeStatOut]:
+        return _answer(request, format, employee_stats(await statistics.employees(asked)))
+
+    @get(
+        "/auto",
+        operation_class=AlsoCsv,
+        summary="Lift of automatic sends over the rule: holdout, and off-policy (IPS, doubly robust)",
+        description=(
+            "From the decisions logged with each automatic send and the outcomes of those sends: the "
+            "holdout's difference of rates with a 95% Wald interval, and what the fixed rule would have "
+            "achieved on the same traffic, estimated from the logged propensities."
+        ),
+    )
+    async def auto(
+        self,
+        request: Request[Any, Any, Any],
+        statistics: NamedDependency[Statistics],
+        asked: NamedDependency[StatsQuery],
+        format: Format = None,
+    ) -> AutoOut:
+        return _answer(request, format, auto_out(await statistics.auto(asked)))
 
 
 CONTROLLERS = [StatisticsController]

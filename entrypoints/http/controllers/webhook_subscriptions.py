@@ -12,6 +12,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from application.queries import Query
 from application.webhooks.subscriptions import WebhookSubscriptions
+from domain.keys import require_id
 from entrypoints.http.auth import manage_system
 from entrypoints.http.resource import Resource, resource_controller
 from entrypoints.http.schemas.webhooks import (
@@ -82,14 +83,14 @@ class WebhookActionsController(Controller):
         )
 
     @post(
-        "/api/v1/webhook-deliveries/{delivery_id:int}/redeliver",
+        "/api/v1/webhook-deliveries/{delivery_id:str}/redeliver",
         status_code=200,
         summary="Queue a delivery again from now (same webhook-id), with a fresh round of tries",
     )
     async def redeliver(
-        self, catalog: NamedDependency[WebhookSubscriptions], delivery_id: FromPath[int]
+        self, catalog: NamedDependency[WebhookSubscriptions], delivery_id: FromPath[str]
     ) -> DeliveryOut:
-        return delivery_out(await catalog.redeliver(delivery_id))
+        return delivery_out(await catalog.redeliver(require_id(delivery_id, "delivery_id")))
 
 
 CONTROLLERS = [SubscriptionsResource, WebhookActionsController]

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import msgspec
 
-from application.decisions.recommend import Recommendation
+from application.decisions.recommend import Distribution, Recommendation
 from entrypoints.http.schemas.common import Out
 
 Level = Annotated[
@@ -62,6 +62,29 @@ class RecommendationOut(Out):
     explanation: str
 
 
+class ChannelShareOut(Out):
+    channel_id: Annotated[int, msgspec.Meta(examples=[1])]
+    clients: Annotated[int, msgspec.Meta(examples=[640])]
+    share: Annotated[float, msgspec.Meta(ge=0, le=1, examples=[0.64], description="of the members decided")]
+
+
+class SlotShareOut(Out):
+    weekday: Annotated[int, msgspec.Meta(ge=0, le=6, description="0 = Monday, the member's local time")]
+    hour: Annotated[int, msgspec.Meta(ge=0, le=23)]
+    clients: Annotated[int, msgspec.Meta(examples=[120])]
+    share: Annotated[float, msgspec.Meta(ge=0, le=1, examples=[0.12])]
+
+
+class DistributionOut(Out):
+    members: Annotated[int, msgspec.Meta(examples=[1000])]
+    decided: Annotated[
+        int, msgspec.Meta(examples=[1000], description="members decided (the first 1,000 by id)")
+    ]
+    undecided: Annotated[int, msgspec.Meta(examples=[12], description="no allowed channel or time")]
+    channels: list[ChannelShareOut]
+    slots: list[SlotShareOut]
+
+
 class GroupRecommendationOut(Out):
     group_id: int
     channel_id: int | None
@@ -69,6 +92,8 @@ class GroupRecommendationOut(Out):
     excluded: list[ExcludedChannelOut]
     time: TimeOut | None
     explanation: str
+    distribution: DistributionOut
+    """Each member decided with their own history, contact data and bookings: the group's choices."""
 
 
 def _parts(r: Recommendation) -> dict[str, object]:
@@ -113,6 +138,31 @@ def recommendation_out(r: Recommendation) -> RecommendationOut:
     return RecommendationOut(client_id=r.client_id, **_parts(r))  # type: ignore[arg-type]
 
 
+def _share(part: int, whole: int) -> float:
+    return round(part / whole, 6) if whole else 0.0
+
+
+def distribution_out(d: Distribution) -> DistributionOut:
+    chosen = d.decided - d.undecided
+    return DistributionOut(
+        members=d.members,
+        decided=d.decided,
+        undecided=d.undecided,
+        channels=[
+            ChannelShareOut(channel_id=s.key[0], clients=s.clients, share=_share(s.clients, chosen))
+            for s in d.channels
+        ],
+        slots=[
+            SlotShareOut(weekday=s.key[0], hour=s.key[1], clients=s.clients, share=_share(s.clients, chosen))
+            for s in d.slots
+        ],
+    )
+
+
 def group_recommendation_out(r: Recommendation) -> GroupRecommendationOut:
-    assert r.group_id is not None
-    return GroupRecommendationOut(group_id=r.group_id, **_parts(r))  # type: ignore[arg-type]
+    assert r.group_id is not None and r.distribution is not None
+    return GroupRecommendationOut(
+        group_id=r.group_id,
+        distribution=distribution_out(r.distribution),
+        **_parts(r),  # type: ignore[arg-type]
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 from msgspec import UNSET, UnsetType
@@ -18,6 +18,7 @@ from application.sending.commands import (
     SendCommand,
     SendProgress,
 )
+from domain.errors import ValidationFailed
 from entrypoints.http.schemas.common import Id, In, Out, iso
 
 AwareTime = Annotated[datetime, msgspec.Meta(tz=True, examples=["2026-12-01T10:00:00+03:00"])]
@@ -31,8 +32,21 @@ class RecipientIn(In):
 
 class SendIn(In):
     communication_type_id: Id
-    # A priority list of channel ids. The decisions issue adds "auto" here; until then only ids.
-    channels: Annotated[list[Id], msgspec.Meta(min_length=1, max_length=20)]
+    channels: (
+        Annotated[
+            list[Id],
+            msgspec.Meta(
+                min_length=1,
+                max_length=20,
+                description=(
+                    'A priority list of channel ids, or "auto": the learned best channel per client. '
+                    "Left out, the send is auto when an active rule of the department has autoSelect on."
+                ),
+            ),
+        ]
+        | Literal["auto"]
+        | None
+    ) = None
     department_id: Id | None = None
     """Defaults to the sender's department; required when the sender belongs to none."""
     document_id: Id | None = None
@@ -45,8 +59,29 @@ class SendIn(In):
     project_id: Id | None = None
     recipients: list[RecipientIn] | None = None
     """Each client with its own time: seed 000's "a schedule for every client"."""
-    at: AwareTime | None = None
+    at: (
+        Annotated[
+            str,
+            msgspec.Meta(
+                max_length=64,
+                examples=["2026-12-01T10:00:00+03:00", "auto"],
+                description='ISO 8601 with an offset, or "auto": the learned best time per client.',
+            ),
+        ]
+        | None
+    ) = None
     idempotency_key: IdempotencyKey | None = None
+
+    def _at(self) -> datetime | None:
+        if self.at is None or self.at == "auto":
+            return None
+        try:
+            moment = datetime.fromisoformat(self.at)
+        except ValueError:
+            raise ValidationFailed.field("at", 'an ISO 8601 time with an offset, or "auto"') from None
+        if moment.tzinfo is None:
+            raise ValidationFailed.field("at", "give the time with its offset")
+        return moment
 
     def to_command(self, header_key: str | None) -> SendCommand:
         return SendCommand(
@@ -67,9 +102,11 @@ class SendIn(In):
                     ScheduledRecipient(client_id=r.client_id, at=r.at) for r in self.recipients or ()
                 ),
             ),
-            channel_ids=tuple(self.channels),
-            at=self.at,
+            channel_ids=tuple(self.channels) if isinstance(self.channels, list) else (),
+            at=self._at(),
             idempotency_key=header_key or self.idempotency_key,
+            auto_channels=self.channels == "auto",
+            auto_time=self.at == "auto",
         )
 
 

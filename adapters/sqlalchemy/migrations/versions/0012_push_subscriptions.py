@@ -1,7 +1,7 @@
 """push subscriptions
 
 Revision ID: 0012_push_subscriptions
-Revises: 0011_providers
+Revises: 0011_decisions_more
 Create Date: 2026-12-01 13:15:00
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0012_push_subscriptions"
-down_revision: str | None = "0011_providers"
+down_revision: str | None = "0011_decisions_more"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,6 +1,6 @@
 """providers configured through the API; outbound webhook subscriptions and their outbox
 
-Revision ID: 0011_providers
+Revision ID: 0009_providers
 Revises: 0008_telephony_inbox
 Create Date: 2026-12-01 12:50:00
 """
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0011_providers"
+revision: str = "0009_providers"
 down_revision: str | None = "0008_telephony_inbox"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

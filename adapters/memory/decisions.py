@@ -1,0 +1,82 @@
+"""The decision log in memory: the fake twin of adapters/sqlalchemy/decisions.py."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from zoneinfo import ZoneInfo
+
+from adapters.memory.communications import CommunicationTables, MemoryCommunications
+from adapters.memory.stats import ZoneOf
+from application.decisions.ports import DecisionRecord, LoggedOutcome, StatsScope
+from domain.communications import Communication
+from domain.decisions.counting import moment_of
+from domain.decisions.measures import Measure, counts, is_delivered, is_response
+
+
+class MemoryHistoryImport:
+    """Past communications in bulk: in memory, the repository's own add_many."""
+
+    def __init__(self, communications: MemoryCommunications) -> None:
+        self._communications = communications
+
+    async def write(self, items: Sequence[Communication]) -> None:
+        await self._communications.add_many(items)
+
+
+class MemoryDecisionLog:
+    def __init__(
+        self,
+        tables: Callable[[], CommunicationTables],
+        zone_of: ZoneOf,
+        memberships: Callable[[], Mapping[int, frozenset[int]]],
+    ) -> None:
+        self._tables = tables
+        self._zone_of = zone_of
+        self._memberships = memberships
+
+    async def add_many(self, records: list[DecisionRecord]) -> None:
+        self._tables().decisions.update({r.communication_id: r for r in records})
+
+    async def of(self, communication_id: int) -> DecisionRecord | None:
+        return self._tables().decisions.get(communication_id)
+
+    async def outcomes(self, scope: StatsScope) -> list[LoggedOutcome]:
+        tables = self._tables()
+        members: set[int] | None = None
+        if scope.group_ids:
+            memberships = self._memberships()
+            members = set().union(*(memberships.get(g, frozenset()) for g in scope.group_ids))
+        found = []
+        for communication_id, record in sorted(tables.decisions.items()):
+            c = tables.rows[communication_id]
+            if not counts(c.status):
+                continue
+            if scope.client_id is not None and c.client_id != scope.client_id:
+                continue
+            if members is not None and c.client_id not in members:
+                continue
+            wanted = (
+                (scope.type_id, c.type_id),
+                (scope.channel_id, c.channel_id),
+                (scope.department_id, c.department_id),
+                (scope.employee_id, c.employee_id),
+            )
+            if any(asked is not None and asked != value for asked, value in wanted):
+                continue
+            day = moment_of(c).astimezone(ZoneInfo(self._zone_of(c) or "UTC")).date()
+            if (scope.since is not None and day < scope.since) or (
+                scope.until is not None and day > scope.until
+            ):
+                continue
+            success = is_response if record.objective == Measure.RESPONSE.value else is_delivered
+            found.append(
+                LoggedOutcome(
+                    mode=record.mode,
+                    reward=int(success(c.status, c.delivery_status)),
+                    propensity=record.propensity,
+                    matches_rule=record.matches_rule,
+                    predicted_chosen=record.predicted_chosen,
+                    predicted_rule=record.predicted_rule,
+                )
+            )
+        return found
