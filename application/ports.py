@@ -28,6 +28,7 @@ from domain.dictionaries import Channel, CommunicationType, Document
 from domain.entity import Entity
 from domain.organisation import Company, Department, Employee, Role, ServiceAccount
 from domain.providers import Provider
+from domain.push import PushSubscription
 from domain.rules import Rule
 from domain.webhooks import WebhookDelivery, WebhookSubscription
 
@@ -112,6 +113,9 @@ class UnitOfWork(Protocol):
 
     @property
     def channel_blocks(self) -> Repository[ChannelBlock]: ...
+
+    @property
+    def push_subscriptions(self) -> Repository[PushSubscription]: ...
 
     @property
     def documents(self) -> Repository[Document]: ...

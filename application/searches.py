@@ -31,6 +31,7 @@ from domain.communications import (
 from domain.dictionaries import Channel, ChannelKind, CommunicationType, Document, DocumentKind
 from domain.organisation import Company, Department, Employee, Role, ServiceAccount
 from domain.providers import Provider, ProviderKind
+from domain.push import PushSubscription
 from domain.rules import Rule
 from domain.webhooks import DeliveryState, EventType, WebhookDelivery, WebhookSubscription
 
@@ -124,6 +125,13 @@ class ClientGroupFields(Fields):
     id = Field[int]()
     name = Field[str]()
     description = Field[str]()
+
+
+class PushSubscriptionFields(Fields):
+    entity = PushSubscription
+    id = Field[int]()
+    client_id = Field[int]()
+    endpoint = Field[str]()
 
 
 class ChannelBlockFields(Fields):

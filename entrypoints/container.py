@@ -38,6 +38,7 @@ from application.mailings.mailings import Mailings
 from application.mailings.scheduler import MailingScheduler
 from application.organisation import Companies, Departments, Employees, Roles, ServiceAccounts
 from application.sending.ports import ChannelSender
+from application.sending.push import PushSubscriptions
 from application.sending.refresh import DeliveryRefresh
 from application.sending.reports import DeliveryReports
 from application.sending.send import EmailIdentity, SendMessages
@@ -46,6 +47,8 @@ from application.sending.unsubscribing import Unsubscribe
 from domain.decisions import DecisionSettings
 from entrypoints.provider_settings import ProviderSettings
 from entrypoints.providers_container import ProvidersContainer
+from entrypoints.push_settings import PushSettings
+from entrypoints.push_wiring import vapid_key_source
 from entrypoints.secrets import secret_key
 from entrypoints.settings import Settings
 from entrypoints.telephony_container import TelephonyContainer
@@ -147,6 +150,7 @@ class UseCases(containers.DeclarativeContainer):
         tokens=providers.Singleton(UnsubscribeTokens, config.secret_key),
     )
     unsubscribe = providers.Singleton(Unsubscribe, uow, clock, email_identity.provided.tokens)
+    push_subscriptions = providers.Singleton(PushSubscriptions, uow, clock)
     decision_settings = providers.Singleton(
         DecisionSettings, exploration_share=config.exploration_share, holdout_share=config.holdout_share
     )
@@ -185,6 +189,8 @@ class Container(containers.DeclarativeContainer):
         core=core,
         storage=storage,
     )
+    push_settings: providers.Provider[Any] = providers.Object(PushSettings())
+    vapid_key = providers.Singleton(vapid_key_source, storage.uow_factory, push_settings)
 
 
 def build_container(settings: Settings) -> Container:
@@ -206,6 +212,7 @@ def build_container(settings: Settings) -> Container:
     )
     container.telephony_settings.override(providers.Object(settings.telephony))
     container.provider_settings.override(providers.Object(settings.providers))
+    container.push_settings.override(providers.Object(settings.push))
     if settings.storage == "memory":
         container.storage.override(providers.Container(MemoryStorage))
     return container

@@ -14,6 +14,7 @@ from adapters.smtp.sender import SmtpSender
 from adapters.twilio.sender import TwilioSender, TwilioSettings
 from adapters.twilio.webhooks import TwilioWebhooks
 from adapters.webhooks.poster import HttpWebhookPoster
+from application.ports import UnitOfWorkFactory
 from application.providers.callbacks import ProviderCallbacks
 from application.providers.catalog import Providers
 from application.providers.refresh import ProviderRefresh
@@ -25,6 +26,8 @@ from application.webhooks.subscriptions import WebhookSubscriptions
 from domain.dictionaries import ChannelKind
 from domain.providers import CircuitBreaker, Provider, ProviderKind
 from entrypoints.provider_settings import ProviderSettings
+from entrypoints.push_settings import PushSettings
+from entrypoints.push_wiring import webpush_sender
 
 
 def twilio_settings(settings: ProviderSettings, public_url: str) -> TwilioSettings | None:
@@ -50,6 +53,7 @@ def make_sender(
     public_url: str,
     sandbox: SandboxSender,
     env: dict[str, str],
+    uow_factory: UnitOfWorkFactory | None = None,
 ) -> ChannelSender:
     """One named provider for a channel kind; a name the configuration cannot build is an error at start."""
     if name == "sandbox":
@@ -65,11 +69,17 @@ def make_sender(
         from entrypoints.worker import smtp_settings
 
         return SmtpSender(smtp_settings(env))
+    if name == "webpush" and kind is ChannelKind.PUSH and uow_factory is not None:
+        return webpush_sender(uow_factory, PushSettings.from_env(env))
     raise SystemExit(f"unknown provider {name!r} for {kind} channels")
 
 
 def provider_router(
-    settings: ProviderSettings, public_url: str, sandbox: SandboxSender, env: dict[str, str] | None = None
+    settings: ProviderSettings,
+    public_url: str,
+    sandbox: SandboxSender,
+    env: dict[str, str] | None = None,
+    uow_factory: UnitOfWorkFactory | None = None,
 ) -> ProviderRouter:
     """The providers of each channel kind in the configured order, each with its breaker and rate limit.
 
@@ -90,7 +100,9 @@ def provider_router(
     routes: dict[ChannelKind, list[Route]] = {}
     for kind, names in lists.items():
         for priority, name in enumerate(names):
-            sender = built.get((name, kind)) or make_sender(name, kind, settings, public_url, sandbox, env)
+            sender = built.get((name, kind)) or make_sender(
+                name, kind, settings, public_url, sandbox, env, uow_factory
+            )
             built[(name, kind)] = sender
             rate = env.get(f"RATE_LIMIT_{sender.provider.upper()}")
             if rate and sender.provider not in buckets:
@@ -149,7 +161,9 @@ class ProvidersContainer(containers.DeclarativeContainer):
     core = providers.DependenciesContainer()
     storage = providers.DependenciesContainer()
 
-    router: providers.Provider[Any] = providers.Singleton(provider_router, settings, public_url, core.sandbox)
+    router: providers.Provider[Any] = providers.Singleton(
+        provider_router, settings, public_url, core.sandbox, uow_factory=storage.uow_factory
+    )
     twilio_webhooks: providers.Provider[Any] = providers.Singleton(twilio_webhooks, settings, public_url)
     callbacks = providers.Singleton(ProviderCallbacks, storage.uow_factory, core.clock, core.phones)
     senders = providers.Singleton(ConfiguredSenders, settings, public_url, core.sandbox)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from entrypoints.provider_settings import ProviderSettings
+from entrypoints.push_settings import PushSettings
 from entrypoints.telephony_settings import TelephonySettings
 
 DEFAULT_DATABASE_URL = "sqlite:///./data/switchboard.db"
@@ -39,6 +40,7 @@ class Settings:
     """Connections each process keeps to PostgreSQL; requests beyond it wait for a free one."""
     telephony: TelephonySettings = field(default_factory=TelephonySettings)
     providers: ProviderSettings = field(default_factory=ProviderSettings)
+    push: PushSettings = field(default_factory=PushSettings)
     public_url: str | None = None
     """The server's public base address, for every link it hands out; default http://localhost:<PORT>."""
     secret_key: str | None = None
@@ -77,6 +79,7 @@ class Settings:
             database_pool_size=int(env.get("DATABASE_POOL_SIZE", "20")),
             telephony=TelephonySettings.from_env(env),
             providers=ProviderSettings.from_env(env),
+            push=PushSettings.from_env(env),
             public_url=env.get("PUBLIC_URL") or None,
             secret_key=env.get("SECRET_KEY") or None,
             message_id_domain=env.get("MESSAGE_ID_DOMAIN", "switchboard.local"),

@@ -97,6 +97,9 @@ class MemorySends:
                 if day == now.date():
                     today[client_id] += count
         last = {c: at for c, at in self._t.last.items() if c in wanted}
+        pushes = {
+            s.client_id for s in self._entities["push_subscriptions"].rows.values() if s.client_id in wanted
+        }
         return {
             i: SendFacts(
                 blocks=tuple(blocks.get(i, ())),
@@ -104,8 +107,9 @@ class MemorySends:
                 sent_today=today.get(i, 0),
                 sent_this_week=week.get(i, 0),
                 last_sent_at=last.get(i),
+                has_push_subscription=i in pushes,
             )
-            for i in set(blocks) | set(held) | set(week) | set(last)
+            for i in set(blocks) | set(held) | set(week) | set(last) | pushes
         }
 
     async def find_by_key(self, idempotency_key: str, since: datetime) -> SendRecord | None:

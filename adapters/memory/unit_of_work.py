@@ -35,6 +35,7 @@ from domain.communications import Communication
 from domain.dictionaries import Channel, CommunicationType, Document
 from domain.organisation import Company, Department, Employee, Role, ServiceAccount
 from domain.providers import Provider
+from domain.push import PushSubscription
 from domain.rules import Rule
 from domain.webhooks import WebhookDelivery, WebhookSubscription
 
@@ -50,6 +51,7 @@ KINDS: dict[str, str] = {
     "communication_types": "communication type",
     "channels": "channel",
     "channel_blocks": "channel block",
+    "push_subscriptions": "push subscription",
     "documents": "document",
     "rules": "rule",
     "booking_statuses": "booking status",
@@ -125,6 +127,7 @@ class MemoryUnitOfWork:
     communication_types: MemoryRepository[CommunicationType]
     channels: MemoryRepository[Channel]
     channel_blocks: MemoryRepository[ChannelBlock]
+    push_subscriptions: MemoryRepository[PushSubscription]
     documents: MemoryRepository[Document]
     rules: MemoryRepository[Rule]
     booking_statuses: MemoryRepository[BookingStatusType]
@@ -172,6 +175,7 @@ class MemoryUnitOfWork:
         self.communication_types = MemoryRepository(tables["communication_types"], "communication type")
         self.channels = MemoryRepository(tables["channels"], "channel")
         self.channel_blocks = MemoryRepository(tables["channel_blocks"], "channel block")
+        self.push_subscriptions = MemoryRepository(tables["push_subscriptions"], "push subscription")
         self.documents = MemoryRepository(tables["documents"], "document")
         self.rules = MemoryRepository(tables["rules"], "rule")
         self.booking_statuses = MemoryRepository(tables["booking_statuses"], "booking status")

@@ -27,6 +27,7 @@ from adapters.sqlalchemy.tables import (
     client_group_members,
     clients,
     metadata,
+    push_subscriptions,
     rules,
 )
 from adapters.sqlalchemy.types import EnumText, JsonDict, UtcDateTime
@@ -178,6 +179,7 @@ class SqlSends:
         today: dict[int, int] = defaultdict(int)
         week: dict[int, int] = defaultdict(int)
         last: dict[int, datetime] = {}
+        pushes: set[int] = set()
         day = now.date()
         dialect = self._conn.dialect
         # PostgreSQL takes the whole audience as one array: one query per kind of fact.
@@ -206,7 +208,10 @@ class SqlSends:
             s = client_last_sends.c
             statement = sa.select(s.client_id, s.last_sent_at).where(among(s.client_id, chunk, dialect))
             last.update({client_id: at for client_id, at in await self._conn.execute(statement)})
-        known = set(blocks) | set(held) | set(week) | set(last)
+            p = push_subscriptions.c
+            statement = sa.select(p.client_id).where(p.client_id.in_(chunk)).distinct()
+            pushes.update((await self._conn.execute(statement)).scalars())
+        known = set(blocks) | set(held) | set(week) | set(last) | pushes
         return {
             i: SendFacts(
                 blocks=tuple(blocks.get(i, ())),
@@ -214,6 +219,7 @@ class SqlSends:
                 sent_today=today.get(i, 0),
                 sent_this_week=week.get(i, 0),
                 last_sent_at=last.get(i),
+                has_push_subscription=i in pushes,
             )
             for i in known
         }

@@ -191,6 +191,15 @@ channel_blocks = _entity(
     sa.Column("reason", sa.Text),
 )
 
+push_subscriptions = _entity(
+    "push_subscriptions",
+    sa.Column("client_id", sa.Integer, _fk("clients", cascade=True), nullable=False, index=True),
+    sa.Column("endpoint", sa.String(2048), nullable=False, unique=True),
+    sa.Column("p256dh", sa.String(128), nullable=False),
+    sa.Column("auth", sa.String(64), nullable=False),
+    sa.Column("expiration_time", UtcDateTime),
+)
+
 documents = _entity(
     "documents",
     sa.Column("name", sa.String(255), nullable=False),

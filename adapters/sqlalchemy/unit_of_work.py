@@ -43,6 +43,7 @@ from domain.dictionaries import Channel, CommunicationType, Document
 from domain.entity import Entity
 from domain.organisation import Company, Department, Employee, Role, ServiceAccount
 from domain.providers import Provider
+from domain.push import PushSubscription
 from domain.rules import Rule
 from domain.webhooks import WebhookDelivery, WebhookSubscription
 
@@ -302,6 +303,7 @@ class SqlUnitOfWork:
     communication_types = _Repository(_plain(t.communication_types, CommunicationType, "communication type"))
     channels = _Repository(_plain(t.channels, Channel, "channel"))
     channel_blocks = _Repository(_plain(t.channel_blocks, ChannelBlock, "channel block"))
+    push_subscriptions = _Repository(_plain(t.push_subscriptions, PushSubscription, "push subscription"))
     documents = _Repository(_plain(t.documents, Document, "document"))
     rules = _Repository(_plain(t.rules, Rule, "rule"))
     booking_statuses = _Repository(_plain(t.booking_statuses, BookingStatusType, "booking status"))

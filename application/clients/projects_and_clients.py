@@ -28,6 +28,7 @@ from application.searches import (
     ClientGroupFields,
     CommunicationFields,
     ProjectFields,
+    PushSubscriptionFields,
 )
 from domain.clients import Client, ClientGroup, Project
 from domain.entity import Problems
@@ -203,6 +204,10 @@ class Clients(FilteredCatalog[Client]):
         for block in await uow.channel_blocks.find(blocks):
             assert block.id is not None
             await uow.channel_blocks.delete(block.id)
+        pushes = Query((PushSubscriptionFields.client_id.eq(entity_id),), limit=10_000)
+        for subscription in await uow.push_subscriptions.find(pushes):
+            assert subscription.id is not None
+            await uow.push_subscriptions.delete(subscription.id)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from typing import Protocol
 from domain.communications import DeliveryStatus
 from domain.dictionaries import ChannelKind
 from domain.errors import FieldError, ValidationFailed
+from domain.push import PushSubscription
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -123,3 +124,13 @@ class TemplateRenderer(Protocol):
 
     def compile(self, source: str, *, field: str, html: bool = False) -> CompiledTemplate:
         """Parse ``source`` once (raises TemplateProblem naming ``field``); ``html`` escapes values."""
+
+
+class PushSubscriptionBook(Protocol):
+    """The push sender's view of stored browser subscriptions."""
+
+    async def of_client(self, client_id: int) -> list[PushSubscription]:
+        """The client's subscriptions (at most a hundred)."""
+
+    async def forget(self, subscription_ids: Sequence[int]) -> None:
+        """Remove subscriptions the push service said are gone (404/410)."""

@@ -79,11 +79,19 @@ def address(client: Client, kind: ChannelKind) -> str:
         return client.email or ""
     if kind in (ChannelKind.SMS, ChannelKind.CALL):
         return client.phones[0] if client.phones else ""
+    if kind is ChannelKind.PUSH:
+        # The browsers are looked up when the message goes: subscriptions come and go meanwhile.
+        return push_address(client.id or 0)
     handles = client.social_media or {}
     for network in ("telegram", "whatsapp", *sorted(handles)):
         if network in handles:
             return f"{network}:{handles[network]}"
     return f"client:{client.id}"
+
+
+def push_address(client_id: int) -> str:
+    """A Push message's address: the client, whose stored subscriptions the push sender reads."""
+    return f"push:{client_id}"
 
 
 class SendMessages:
@@ -178,6 +186,7 @@ class SendMessages:
                     sent_today=facts_of.sent_today,
                     sent_this_week=facts_of.sent_this_week,
                     last_sent_at=facts_of.last_sent_at,
+                    has_push_subscription=facts_of.has_push_subscription,
                     at=plan.time_for(entry.client_id, entry.at or command.at),
                 )
                 decision = decide(context, recipient, plan.channels_for(entry.client_id, channel_facts))

@@ -70,6 +70,8 @@ class SendFacts:
     sent_today: int = 0
     sent_this_week: int = 0
     last_sent_at: datetime | None = None
+    has_push_subscription: bool = False
+    """The client has at least one stored browser push subscription: contact data for Push."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -91,7 +93,7 @@ class SendRepository(Protocol):
         """The ids of the clients in the project."""
 
     async def facts(self, client_ids: Sequence[int], now: datetime) -> dict[int, SendFacts]:
-        """Active blocks, held bookings and send counts of these clients, in a few queries.
+        """Active blocks, held bookings, send counts and push subscriptions of these clients, in few queries.
 
         Clients with none of these are left out. Counts are of today (UTC) and the last seven days.
         """

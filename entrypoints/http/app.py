@@ -36,6 +36,7 @@ from entrypoints.http.controllers.missed_calls import CONTROLLERS as MISSED_CALL
 from entrypoints.http.controllers.organisation import CONTROLLERS as ORGANISATION
 from entrypoints.http.controllers.pbx import CONTROLLERS as PBX
 from entrypoints.http.controllers.providers import CONTROLLERS as PROVIDERS
+from entrypoints.http.controllers.push import CONTROLLERS as PUSH
 from entrypoints.http.controllers.sending import CONTROLLERS as SENDING
 from entrypoints.http.controllers.unsubscribe import CONTROLLERS as UNSUBSCRIBE
 from entrypoints.http.controllers.webhook_subscriptions import CONTROLLERS as WEBHOOK_SUBSCRIPTIONS
@@ -65,6 +66,7 @@ ROUTES: list[Any] = [
     *CALL_PHONE,
     *CALL_CENTER,
     *MISSED_CALLS,
+    *PUSH,
     *SENDING,
     *MAILINGS,
     *UNSUBSCRIBE,
