@@ -182,6 +182,9 @@ class Mailing(Entity):
 
     def start(self, now: datetime, calendar: CronCalendar) -> None:
         """Draft -> scheduled: the first run is due at ``at``, the cron's next time, or now."""
+        # Only a draft starts: the table's running -> scheduled is a run ending, not a restart.
+        if self.status is not MailingStatus.DRAFT:
+            raise InvalidTransition(MACHINE, self.status.value, MailingStatus.SCHEDULED.value)
         self._move(MailingStatus.SCHEDULED, now)
         self.next_run_at = self.schedule.first_run(now, calendar)
 
@@ -190,6 +193,8 @@ class Mailing(Entity):
 
     def resume(self, now: datetime, calendar: CronCalendar) -> None:
         """Paused -> scheduled from now on (missed runs are skipped); completed if nothing is left."""
+        if self.status is not MailingStatus.PAUSED:
+            raise InvalidTransition(MACHINE, self.status.value, MailingStatus.SCHEDULED.value)
         if self.run_count > 0 and not self.schedule.recurring:
             self._move(MailingStatus.COMPLETED, now)
             self.next_run_at = None

@@ -69,11 +69,13 @@ async def test_status_changes_are_delivered_signed_and_retried_until_accepted(
     subscriptions = WebhookSubscriptions(uow_factory, clock)
     department_id, ids = await arrange(uow_factory, clock, hasher, ["reply@example.com"])
     subscription = await subscriptions.create(
-        {
-            "url": f"{server.url}/crm/hooks",
-            "event_types": [EventType.COMMUNICATION_STATUS_CHANGED, EventType.COMMUNICATION_RESPONDED],
-            "secret": secret,
-        }
+        WebhookSubscriptions.command(
+            **{
+                "url": f"{server.url}/crm/hooks",
+                "event_types": [EventType.COMMUNICATION_STATUS_CHANGED, EventType.COMMUNICATION_RESPONDED],
+                "secret": secret,
+            }
+        )
     )
     answer = await sending(uow_factory, clock)(SENDER, command(department_id, ids))
     [uuid] = [a.uuid for a in answer.accepted or ()]
@@ -124,7 +126,13 @@ async def test_a_wrong_secret_is_refused_by_the_receiver_and_the_delivery_stays_
     subscriptions = WebhookSubscriptions(uow_factory, clock)
     await arrange(uow_factory, clock, hasher, [])
     await subscriptions.create(
-        {"url": server.url, "event_types": [EventType.COMMUNICATION_STATUS_CHANGED], "secret": new_secret()}
+        WebhookSubscriptions.command(
+            **{
+                "url": server.url,
+                "event_types": [EventType.COMMUNICATION_STATUS_CHANGED],
+                "secret": new_secret(),
+            }
+        )
     )
     from application.webhooks.outbox import publish
 
@@ -150,7 +158,9 @@ async def test_sustained_failure_fails_the_delivery_disables_the_endpoint_and_re
     subscriptions = WebhookSubscriptions(uow_factory, clock)
     await arrange(uow_factory, clock, hasher, [])
     subscription = await subscriptions.create(
-        {"url": server.url, "event_types": [EventType.SEND_COMPLETED], "secret": secret}
+        WebhookSubscriptions.command(
+            **{"url": server.url, "event_types": [EventType.SEND_COMPLETED], "secret": secret}
+        )
     )
     from application.webhooks.outbox import publish
 
