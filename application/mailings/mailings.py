@@ -12,8 +12,8 @@ from datetime import datetime
 
 from application.mailings.ports import MailingRepository, MailingRunRepository
 from application.ports import Clock, UnitOfWork, UnitOfWorkFactory
-from application.sending.auto import channels_left_out
 from application.searches import CommunicationTypeFields, ProjectFields
+from application.sending.auto import channels_left_out
 from domain.access import Permission, Principal
 from domain.errors import NotFound, ValidationFailed
 from domain.mailings import (

@@ -117,7 +117,13 @@ def test_the_seed_route_takes_auto_channels(api: TestClient[Any]) -> None:
     headers = mailer(api, ids["department"])
     assert api.post("/project/create", json={"name": "OCM", "code": "010"}).status_code == 201
     document = create(api, "/api/v1/documents", {"name": "Offer", "kind": "text", "body": "Hi"})
-    body = {"name": "Auto", "project_id": "010", "template_id": document["id"], "status": 0, "event": "2030-01-01"}
+    body = {
+        "name": "Auto",
+        "project_id": "010",
+        "template_id": document["id"],
+        "status": 0,
+        "event": "2030-01-01",
+    }
     made = api.post("/mailing/create", json={**body, "channels": "auto"}, headers=headers)
     assert made.status_code == 201, made.text
     [stored] = api.get("/api/v1/mailings").json()["items"]

@@ -246,7 +246,9 @@ class Seed001MailingIn(In, rename=None):
     channels: (
         Annotated[
             list[IntOrDigits],
-            msgspec.Meta(min_length=1, max_length=20, description='channel ids, or "auto" (learned per client)'),
+            msgspec.Meta(
+                min_length=1, max_length=20, description='channel ids, or "auto" (learned per client)'
+            ),
         ]
         | Literal["auto"]
     )

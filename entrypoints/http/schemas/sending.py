@@ -85,7 +85,6 @@ class SendIn(In):
     ) = None
     idempotency_key: IdempotencyKey | None = None
 
-
     def to_command(self, header_key: str | None) -> SendCommand:
         return SendCommand(
             type_id=self.communication_type_id,

@@ -21,7 +21,9 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     # Existing mailings name their channels and times: both flags start false.
     with op.batch_alter_table("mailings", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("auto_channels", sa.Boolean(), nullable=False, server_default=sa.false()))
+        batch_op.add_column(
+            sa.Column("auto_channels", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
         batch_op.add_column(sa.Column("auto_time", sa.Boolean(), nullable=False, server_default=sa.false()))
 
 
