@@ -110,7 +110,8 @@ async def test_the_rules_hours_keep_clients_away_in_their_own_zone(uow_factory: 
     ]
     far_east = await stats.availability(StatsQuery(department_id=department, client_id=ids["vladivostok"]))
     assert [r.reason for r in far_east.reasons] == [
-        "rule 'no wednesdays' does not allow sending on Wednesday in the client's time zone (Asia/Vladivostok)"
+        "rule 'no wednesdays' does not allow sending on Wednesday "
+        "in the client's time zone (Asia/Vladivostok)"
     ]
     new_york = await stats.availability(StatsQuery(department_id=department, client_id=ids["new_york"]))
     assert (new_york.contactable_now, new_york.reasons) == (1, [])
