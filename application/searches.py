@@ -110,6 +110,8 @@ class ClientFields(Fields):
     guid = Field[str]()
     available = Field[bool]()
     project_id = Field[int]()
+    time_zone = Field[str]()
+    """The client's IANA zone; null: the department's zone applies."""
     phone = Relation[str]()
     """One of the client's phones (E.164)."""
     group_id = Relation[int]()

@@ -134,6 +134,11 @@ class Mailing(Entity):
     department_id: int
     type_id: int
     channel_ids: list[int]
+    auto_channels: bool = False
+    """``"channels": "auto"``: each run's send lets the decisions choose the channel per client."""
+    auto_time: bool = False
+    """``"at": "auto"``: each run's send lets the decisions choose the time per client (the run
+    itself starts as soon as the mailing is started, or by its cron)."""
     # content: a document (template) or inline text
     document_id: int | None = None
     subject: str | None = None
@@ -159,8 +164,8 @@ class Mailing(Entity):
     def __post_init__(self) -> None:
         problems = Problems()
         problems.text("name", self.name)
-        if not self.channel_ids:
-            problems.add("channel_ids", "give at least one channel id")
+        if not self.channel_ids and not self.auto_channels:
+            problems.add("channel_ids", "give at least one channel id, or auto")
         given = [self.project_id is not None, self.group_id is not None, bool(self.client_ids)]
         if sum(given) != 1:
             problems.add("audience", "give exactly one of project_id, group_id or client_ids")

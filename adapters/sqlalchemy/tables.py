@@ -373,6 +373,8 @@ mailings = _entity(
     sa.Column("department_id", sa.Integer, _fk("departments"), nullable=False, index=True),
     sa.Column("type_id", sa.Integer, _fk("communication_types"), nullable=False),
     sa.Column("channel_ids", JsonList(), nullable=False),
+    sa.Column("auto_channels", sa.Boolean, nullable=False),
+    sa.Column("auto_time", sa.Boolean, nullable=False),
     # Content and audience are checked when the mailing is saved and again by each run's send
     # request, which refuses a deleted document, project or group with a reason on the run.
     sa.Column("document_id", sa.Integer),

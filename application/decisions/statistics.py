@@ -10,12 +10,15 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import cache
+from zoneinfo import available_timezones
 
 from application.clients.bookings import holding
 from application.decisions.ports import SlotCounts, StatsScope, SurveyCount
 from application.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from application.queries import Condition
 from application.searches import ClientFields
-from domain.availability import Owner, availability, blocking_bookings
+from domain.availability import HoursKind, Owner, availability, blocking_bookings, outside_hours
 from domain.decisions.evaluation import (
     Lift,
     LoggedDecision,
@@ -23,6 +26,8 @@ from domain.decisions.evaluation import (
     off_policy_lift,
 )
 from domain.errors import NotFound, ValidationFailed
+from domain.rules import Rule
+from domain.sending.windows import zone
 
 
 @dataclass(frozen=True)
@@ -112,6 +117,37 @@ class AvailabilityFigures:
 
 OPTED_OUT = "opted out of communications (available is false)"
 BOOKED = "booked by another owner now"
+NOT_A_WEEKDAY = "not an allowed weekday of the department's rules, in the client's time zone"
+QUIET_HOURS = "within the quiet hours of the department's rules, in the client's time zone"
+_HOURS_LABELS = {HoursKind.WEEKDAY: NOT_A_WEEKDAY, HoursKind.QUIET_HOURS: QUIET_HOURS}
+
+
+@cache
+def _zone_names() -> tuple[str, ...]:
+    # Read once: the tz database does not change while the process runs.
+    return tuple(sorted(available_timezones()))
+
+
+@dataclass(frozen=True)
+class _Hours:
+    """The rules and the department's zone (for clients who have none) that availability weighs."""
+
+    rules: Sequence[Rule]
+    default_zone: str | None
+
+    def blocked_zones(self, now: datetime) -> dict[HoursKind | None, set[str | None]]:
+        """The zones (None: clients with no zone) kept away now, per reason and in all (key None)."""
+        blocked: dict[HoursKind | None, set[str | None]] = {None: set()}
+        for kind in HoursKind:
+            blocked[kind] = set()
+        if not self.rules:
+            return blocked
+        for name in (*_zone_names(), None):
+            tz = zone(name or self.default_zone)
+            for reason in outside_hours(self.rules, now, tz):
+                blocked[reason.kind].add(name)
+                blocked[None].add(name)
+        return blocked
 
 
 @dataclass(frozen=True)
@@ -128,6 +164,15 @@ class AutoFigures:
 class _SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+
+async def _count_in_zones(uow: UnitOfWork, criteria: Sequence[Condition], zones: set[str | None]) -> int:
+    """Clients matching ``criteria`` whose zone is one of ``zones`` (None: clients with no zone)."""
+    named = sorted(z for z in zones if z is not None)
+    found = await uow.clients.count(*criteria, ClientFields.time_zone.in_(named)) if named else 0
+    if None in zones:
+        found += await uow.clients.count(*criteria, ClientFields.time_zone.is_null())
+    return found
 
 
 class Statistics:
@@ -196,7 +241,7 @@ class Statistics:
                 sum(r.responses for r in rows),
             )
             if query.client_id is not None:
-                return await self._one_client(uow, figures, query.client_id, now, asking)
+                return await self._one_client(uow, figures, query, now, asking)
             criteria = [] if query.group_id is None else [ClientFields.group_id.eq(query.group_id)]
             if query.group_id is not None and await uow.client_groups.get(query.group_id) is None:
                 raise NotFound("client group", query.group_id)
@@ -208,17 +253,48 @@ class Statistics:
                 if held
                 else 0
             )
-        reasons = [ReasonCount(r, n) for r, n in ((OPTED_OUT, opted_out), (BOOKED, booked)) if n]
-        return AvailabilityFigures(figures, total, total - opted_out - booked, reasons)
+            # The rules' hours are counted among the clients neither opted out nor booked, so that
+            # contactable = total - opted out - booked - kept away by the hours.
+            free = [*criteria, ClientFields.available.eq(True)]
+            if held:
+                free.append(ClientFields.id.not_in(held))
+            blocked = (await self._hours(uow, query, asking)).blocked_zones(now)
+            counted = {kind: await _count_in_zones(uow, free, zones) for kind, zones in blocked.items()}
+        reasons = [
+            ReasonCount(r, n)
+            for r, n in (
+                (OPTED_OUT, opted_out),
+                (BOOKED, booked),
+                (NOT_A_WEEKDAY, counted[HoursKind.WEEKDAY]),
+                (QUIET_HOURS, counted[HoursKind.QUIET_HOURS]),
+            )
+            if n
+        ]
+        return AvailabilityFigures(figures, total, total - opted_out - booked - counted[None], reasons)
+
+    @staticmethod
+    async def _hours(uow: UnitOfWork, query: StatsQuery, asking: Owner | None) -> _Hours:
+        """The active rules of the asked department (``departmentId``, else the asker's)."""
+        department_id = query.department_id or (asking.department_id if asking else None)
+        if department_id is None:
+            return _Hours((), None)
+        department = await uow.departments.get(department_id)
+        if department is None:
+            raise NotFound("department", department_id)
+        return _Hours(await uow.sends.active_rules(department_id), department.time_zone)
 
     async def _one_client(
-        self, uow: UnitOfWork, figures: Figures, client_id: int, now: datetime, asking: Owner | None
+        self, uow: UnitOfWork, figures: Figures, query: StatsQuery, now: datetime, asking: Owner | None
     ) -> AvailabilityFigures:
+        client_id = query.client_id or 0
         client = await uow.clients.get(client_id)
         if client is None:
             raise NotFound("client", client_id)
-        may, why = availability(client, await holding(uow, now, [client_id]), now, asking)
-        return AvailabilityFigures(figures, 1, int(may), [ReasonCount(r, 1) for r in why])
+        _, why = availability(client, await holding(uow, now, [client_id]), now, asking)
+        hours = await self._hours(uow, query, asking)
+        away = outside_hours(hours.rules, now, zone(client.time_zone or hours.default_zone))
+        why = [*why, *(reason.message for reason in away)]
+        return AvailabilityFigures(figures, 1, int(not why), [ReasonCount(r, 1) for r in why])
 
     async def auto(self, query: StatsQuery, confidence: float = 0.95) -> AutoFigures:
         """Lift of ``auto`` over the rule: holdout difference, IPS and doubly robust, with intervals."""

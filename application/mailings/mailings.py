@@ -13,6 +13,7 @@ from datetime import datetime
 from application.mailings.ports import MailingRepository, MailingRunRepository
 from application.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from application.searches import CommunicationTypeFields, ProjectFields
+from application.sending.auto import channels_left_out
 from domain.access import Permission, Principal
 from domain.errors import NotFound, ValidationFailed
 from domain.mailings import (
@@ -37,7 +38,11 @@ class MailingCommand:
     type_id: int | None = None
     """None: the default mass-communication type (seed 001 names no type)."""
     department_id: int | None = None
-    channel_ids: tuple[int, ...]
+    channel_ids: tuple[int, ...] = ()
+    auto_channels: bool = False
+    """``"channels": "auto"``; channels left out are auto too when a rule has autoSelect on."""
+    auto_time: bool = False
+    """``"at": "auto"``: each run's send lets the decisions choose the time per client."""
     document_id: int | None = None
     subject: str | None = None
     text: str | None = None
@@ -234,8 +239,10 @@ class Mailings:
             type_id = mass.id
         elif await uow.communication_types.get(type_id) is None:
             raise NotFound("communication type", type_id)
-        if not command.channel_ids:
-            raise ValidationFailed.field("channels", "give at least one channel id")
+        auto_channels = command.auto_channels
+        if not command.channel_ids and not auto_channels:
+            # Decided now, as a send decides it: the mailing then shows (and keeps) "auto".
+            auto_channels = channels_left_out(type_id, await uow.sends.active_rules(department_id))
         found = await uow.channels.get_many(command.channel_ids)
         missing = [i for i in command.channel_ids if i not in found]
         if missing:
@@ -257,7 +264,7 @@ class Mailings:
             if unknown:
                 shown = ", ".join(str(i) for i in unknown[:10])
                 raise ValidationFailed.field("client_ids", f"no such clients: {shown}")
-        return _Checked(department_id, type_id, project_id)
+        return _Checked(department_id, type_id, project_id, auto_channels)
 
 
 @dataclass(frozen=True)
@@ -265,6 +272,7 @@ class _Checked:
     department_id: int
     type_id: int
     project_id: int | None
+    auto_channels: bool
 
 
 async def _project_by_code(uow: UnitOfWork, code: str) -> int:
@@ -285,6 +293,8 @@ def _mailing(command: MailingCommand, checked: _Checked, now: datetime, created_
         department_id=checked.department_id,
         type_id=checked.type_id,
         channel_ids=list(command.channel_ids),
+        auto_channels=checked.auto_channels,
+        auto_time=command.auto_time,
         document_id=command.document_id,
         subject=command.subject,
         text=command.text,

@@ -55,6 +55,8 @@ def send_command(mailing: Mailing, run: MailingRun) -> SendCommand:
         ),
         channel_ids=tuple(mailing.channel_ids),
         idempotency_key=run.idempotency_key,
+        auto_channels=mailing.auto_channels,
+        auto_time=mailing.auto_time,
     )
 
 

@@ -37,17 +37,23 @@ class AutoMode:
         return self.channels or self.time
 
 
+def channels_left_out(type_id: int, rules: Sequence[Rule]) -> bool:
+    """A request naming no channels is auto when an active rule for the type has autoSelect on.
+
+    Raises ValidationFailed naming ``channels`` otherwise (sends and mailings answer alike).
+    """
+    if not any(r.auto_select and (not r.allowed_type_ids or type_id in r.allowed_type_ids) for r in rules):
+        raise ValidationFailed.field(
+            "channels", "give channel ids or auto (no active rule of the department has autoSelect on)"
+        )
+    return True
+
+
 def auto_mode(command: SendCommand, rules: Sequence[Rule]) -> AutoMode:
     """What the send leaves to the decisions; a send naming no channels is auto if a rule says so."""
     channels = command.auto_channels
     if not command.channel_ids and not channels:
-        if not any(
-            r.auto_select and (not r.allowed_type_ids or command.type_id in r.allowed_type_ids) for r in rules
-        ):
-            raise ValidationFailed.field(
-                "channels", "give channel ids or auto (no active rule of the department has autoSelect on)"
-            )
-        channels = True
+        channels = channels_left_out(command.type_id, rules)
     return AutoMode(channels=channels, time=command.auto_time)
 
 

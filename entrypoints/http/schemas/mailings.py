@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -11,7 +11,7 @@ from application.mailings.mailings import MailingCommand, MailingProgress, RunPr
 from domain.errors import ValidationFailed
 from domain.mailings import Mailing
 from entrypoints.http.schemas.common import Id, In, Name, Out, iso, stamp
-from entrypoints.http.schemas.sending import AwareTime
+from entrypoints.http.schemas.sending import send_time
 
 Cron = Annotated[str, msgspec.Meta(min_length=1, max_length=255, examples=["0 9 * * 1"])]
 TimeZone = Annotated[str, msgspec.Meta(min_length=1, max_length=64, examples=["Europe/Moscow"])]
@@ -20,8 +20,22 @@ TimeZone = Annotated[str, msgspec.Meta(min_length=1, max_length=64, examples=["E
 class MailingIn(In):
     name: Name
     communication_type_id: Id
-    channels: Annotated[list[Id], msgspec.Meta(min_length=1, max_length=20)]
-    """A priority list of channel ids, as in a send request."""
+    channels: (
+        Annotated[
+            list[Id],
+            msgspec.Meta(
+                min_length=1,
+                max_length=20,
+                description=(
+                    'A priority list of channel ids, or "auto": the learned best channel per client, '
+                    "as in a send request. Left out, the mailing is auto when an active rule of the "
+                    "department has autoSelect on."
+                ),
+            ),
+        ]
+        | Literal["auto"]
+        | None
+    ) = None
     department_id: Id | None = None
     """Defaults to the creator's department; required when the creator belongs to none."""
     document_id: Id | None = None
@@ -32,8 +46,20 @@ class MailingIn(In):
     project_id: Id | None = None
     group_id: Id | None = None
     client_ids: Annotated[list[Id], msgspec.Meta(max_length=100_000)] | None = None
-    at: AwareTime | None = None
-    """Once, at this time (absent: as soon as it is started)."""
+    at: (
+        Annotated[
+            str,
+            msgspec.Meta(
+                max_length=64,
+                examples=["2026-12-01T10:00:00+03:00", "auto"],
+                description=(
+                    "Once, at this time (ISO 8601 with an offset; absent: as soon as it is started), "
+                    'or "auto": each run starts when due and the learned best time is chosen per client.'
+                ),
+            ),
+        ]
+        | None
+    ) = None
     cron: Cron | None = None
     """Recurring: a five-field cron expression, read in ``timeZone``."""
     time_zone: TimeZone = "UTC"
@@ -45,7 +71,9 @@ class MailingIn(In):
             name=self.name,
             type_id=self.communication_type_id,
             department_id=self.department_id,
-            channel_ids=tuple(self.channels),
+            channel_ids=tuple(self.channels) if isinstance(self.channels, list) else (),
+            auto_channels=self.channels == "auto",
+            auto_time=self.at == "auto",
             document_id=self.document_id,
             subject=self.subject,
             text=self.text,
@@ -54,7 +82,7 @@ class MailingIn(In):
             project_id=self.project_id,
             group_id=self.group_id,
             client_ids=tuple(self.client_ids or ()),
-            at=self.at,
+            at=send_time(self.at),
             cron=self.cron,
             time_zone=self.time_zone,
             start=self.start,
@@ -67,7 +95,8 @@ class MailingOut(Out):
     status: str
     communication_type_id: int
     department_id: int
-    channels: list[int]
+    channels: list[int] | Literal["auto"]
+    """The channel ids, or "auto" when the decisions choose the channel per client."""
     document_id: int | None
     subject: str | None
     text: str | None
@@ -77,6 +106,7 @@ class MailingOut(Out):
     group_id: int | None
     client_ids: list[int]
     at: str | None
+    """The once time, or "auto" when the decisions choose the time per client."""
     cron: str | None
     time_zone: str
     next_run_at: str | None
@@ -122,7 +152,7 @@ def mailing_out(mailing: Mailing) -> MailingOut:
         status=mailing.status.value,
         communication_type_id=mailing.type_id,
         department_id=mailing.department_id,
-        channels=list(mailing.channel_ids),
+        channels="auto" if mailing.auto_channels else list(mailing.channel_ids),
         document_id=mailing.document_id,
         subject=mailing.subject,
         text=mailing.text,
@@ -131,7 +161,7 @@ def mailing_out(mailing: Mailing) -> MailingOut:
         project_id=mailing.project_id,
         group_id=mailing.group_id,
         client_ids=list(mailing.client_ids),
-        at=iso(mailing.at),
+        at="auto" if mailing.auto_time else iso(mailing.at),
         cron=mailing.cron,
         time_zone=mailing.time_zone,
         next_run_at=iso(mailing.next_run_at),
@@ -213,7 +243,15 @@ class Seed001MailingIn(In, rename=None):
     ]
     template_id: Annotated[IntOrDigits, msgspec.Meta(examples=["156"])]
     status: Annotated[IntOrDigits, msgspec.Meta(description="1: active (runs at event); 0: draft")]
-    channels: Annotated[list[IntOrDigits], msgspec.Meta(min_length=1, max_length=20)]
+    channels: (
+        Annotated[
+            list[IntOrDigits],
+            msgspec.Meta(
+                min_length=1, max_length=20, description='channel ids, or "auto" (learned per client)'
+            ),
+        ]
+        | Literal["auto"]
+    )
     event: Annotated[str, msgspec.Meta(min_length=1, max_length=64, examples=["2020-08-02"])]
 
     def to_command(self) -> MailingCommand:
@@ -223,7 +261,10 @@ class Seed001MailingIn(In, rename=None):
         project = self.project_id
         return MailingCommand(
             name=self.name,
-            channel_ids=tuple(_number(c, "channels") for c in self.channels),
+            channel_ids=tuple(_number(c, "channels") for c in self.channels)
+            if isinstance(self.channels, list)
+            else (),
+            auto_channels=self.channels == "auto",
             document_id=_number(self.template_id, "template_id"),
             project_id=project if isinstance(project, int) else None,
             project_code=project.strip() if isinstance(project, str) else None,

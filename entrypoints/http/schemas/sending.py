@@ -25,6 +25,19 @@ AwareTime = Annotated[datetime, msgspec.Meta(tz=True, examples=["2026-12-01T10:0
 IdempotencyKey = Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
 
 
+def send_time(at: str | None) -> datetime | None:
+    """The ``at`` of a send or mailing: None when absent or "auto"; 400 naming ``at`` otherwise."""
+    if at is None or at == "auto":
+        return None
+    try:
+        moment = datetime.fromisoformat(at)
+    except ValueError:
+        raise ValidationFailed.field("at", 'an ISO 8601 time with an offset, or "auto"') from None
+    if moment.tzinfo is None:
+        raise ValidationFailed.field("at", "give the time with its offset")
+    return moment
+
+
 class RecipientIn(In):
     client_id: Id
     at: AwareTime | None = None
@@ -72,17 +85,6 @@ class SendIn(In):
     ) = None
     idempotency_key: IdempotencyKey | None = None
 
-    def _at(self) -> datetime | None:
-        if self.at is None or self.at == "auto":
-            return None
-        try:
-            moment = datetime.fromisoformat(self.at)
-        except ValueError:
-            raise ValidationFailed.field("at", 'an ISO 8601 time with an offset, or "auto"') from None
-        if moment.tzinfo is None:
-            raise ValidationFailed.field("at", "give the time with its offset")
-        return moment
-
     def to_command(self, header_key: str | None) -> SendCommand:
         return SendCommand(
             type_id=self.communication_type_id,
@@ -103,7 +105,7 @@ class SendIn(In):
                 ),
             ),
             channel_ids=tuple(self.channels) if isinstance(self.channels, list) else (),
-            at=self._at(),
+            at=send_time(self.at),
             idempotency_key=header_key or self.idempotency_key,
             auto_channels=self.channels == "auto",
             auto_time=self.at == "auto",
