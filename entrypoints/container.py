@@ -190,6 +190,7 @@ class Container(containers.DeclarativeContainer):
         public_url=config.public_url,
         core=core,
         storage=storage,
+        fallback=use_cases.channel_fallback,
     )
     push_settings: providers.Provider[Any] = providers.Object(PushSettings())
     vapid_key = providers.Singleton(vapid_key_source, storage.uow_factory, push_settings)
