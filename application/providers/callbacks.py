@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from application.communications.listing import CommunicationFilter, canonical_uuid
 from application.ports import Clock, PhoneNumberParser, UnitOfWork, UnitOfWorkFactory
 from application.queries import Query
-from application.sending.fallback import ChannelFallback, follow_up
 from application.searches import ChannelFields, ClientFields, CommunicationTypeFields
+from application.sending.fallback import ChannelFallback, follow_up
 from application.webhooks.outbox import publish_many, status_events
 from domain.access import Principal, Process
 from domain.communications import Communication, CommunicationKind, DeliveryStatus, Direction

@@ -266,3 +266,45 @@ async def test_a_blocked_next_channel_makes_no_fallback(
     await world.run()
     [sms] = await world.all()
     assert any(n.startswith("no fallback:") and "is blocked" in n for n in await world.notes(sms))
+
+
+async def test_the_failed_message_does_not_count_against_caps_but_earlier_sends_do(
+    uow_factory: Any, clock: ManualClock, hasher: Any
+) -> None:
+    department_id, ids = await arrange(
+        uow_factory,
+        clock,
+        hasher,
+        [
+            client(clock, phone="+79990000000", email="ivan@example.com"),
+            client(clock, phone="+79991110000", email="petr@example.com"),
+        ],
+    )
+    world = World(uow_factory, clock)
+    await world.send(SENDER, command(department_id, ids[1:], (EMAIL,)))  # Petr got one message today
+    clock.advance(minutes=5)
+    await world.send(SENDER, command(department_id, ids, (SMS, EMAIL)))
+    now = clock.now()
+    async with uow_factory() as uow:
+        # Before the SMS fail: one message a day, a minute apart.
+        await uow.rules.add(
+            Rule(
+                department_id=department_id,
+                name="Once a day",
+                max_per_day=1,
+                min_interval_minutes=1,
+                create_time=now,
+                update_time=now,
+            )
+        )
+        await uow.commit()
+    await world.run()
+    communications = await world.all()
+    ivan = [c for c in communications if c.client_id == ids[0]]
+    petr = [c for c in communications if c.client_id == ids[1]]
+    # Ivan's failed SMS never reached him: his follow-up is his first message of the day.
+    assert [c.channel_id for c in ivan] == [SMS, EMAIL] and ivan[1].fallback_of == ivan[0].id
+    assert [c.channel_id for c in petr] == [EMAIL, SMS]  # Petr's earlier email counts: no follow-up
+    assert any(
+        n.startswith("no fallback:") and "rule 'Once a day' allows 1" in n for n in await world.notes(petr[1])
+    )
