@@ -37,6 +37,7 @@ from application.events.stream import EventStream
 from application.mailings.mailings import Mailings
 from application.mailings.scheduler import MailingScheduler
 from application.organisation import Companies, Departments, Employees, Roles, ServiceAccounts
+from application.sending.fallback import ChannelFallback
 from application.sending.ports import ChannelSender
 from application.sending.push import PushSubscriptions
 from application.sending.refresh import DeliveryRefresh
@@ -157,12 +158,13 @@ class UseCases(containers.DeclarativeContainer):
     send_messages = providers.Singleton(
         SendMessages, uow, clock, core.renderer, email_identity, random_uuid, decisions=decision_settings
     )
+    channel_fallback = providers.Singleton(ChannelFallback, email_identity, random_uuid)
     event_stream = providers.Singleton(EventStream, uow, storage.events_bus)
     delivery_refresh = providers.Singleton(
         DeliveryRefresh,
         uow,
         providers.Singleton(polling_senders, core.sandbox),
-        providers.Singleton(DeliveryReports, uow, clock, providers.List()),
+        providers.Singleton(DeliveryReports, uow, clock, providers.List(), channel_fallback),
     )
     mailings = providers.Singleton(Mailings, uow, clock, core.cron)
     mailing_scheduler = providers.Singleton(MailingScheduler, uow, clock, core.cron, send_messages)
@@ -188,6 +190,7 @@ class Container(containers.DeclarativeContainer):
         public_url=config.public_url,
         core=core,
         storage=storage,
+        fallback=use_cases.channel_fallback,
     )
     push_settings: providers.Provider[Any] = providers.Object(PushSettings())
     vapid_key = providers.Singleton(vapid_key_source, storage.uow_factory, push_settings)

@@ -160,12 +160,16 @@ class ProvidersContainer(containers.DeclarativeContainer):
     public_url = providers.Dependency(instance_of=str)
     core = providers.DependenciesContainer()
     storage = providers.DependenciesContainer()
+    fallback: providers.Provider[Any] = providers.Object(None)
+    """The channel fallback (the use cases'), which a failed or undelivered status report triggers."""
 
     router: providers.Provider[Any] = providers.Singleton(
         provider_router, settings, public_url, core.sandbox, uow_factory=storage.uow_factory
     )
     twilio_webhooks: providers.Provider[Any] = providers.Singleton(twilio_webhooks, settings, public_url)
-    callbacks = providers.Singleton(ProviderCallbacks, storage.uow_factory, core.clock, core.phones)
+    callbacks = providers.Singleton(
+        ProviderCallbacks, storage.uow_factory, core.clock, core.phones, fallback=fallback
+    )
     senders = providers.Singleton(ConfiguredSenders, settings, public_url, core.sandbox)
     catalog = providers.Singleton(Providers, storage.uow_factory, core.clock, senders, router)
     webhook_poster = providers.Singleton(HttpWebhookPoster, core.clock)

@@ -27,6 +27,7 @@ from application.events.stream import EventRetention
 from application.ports import Clock, UnitOfWorkFactory
 from application.providers.router import ProviderRouter
 from application.sending.dispatch import Dispatcher, DispatchPolicy
+from application.sending.fallback import ChannelFallback
 from application.sending.ports import ChannelSender, StatusFeed
 from application.sending.ratelimit import TokenBucket
 from application.sending.reports import DeliveryReports
@@ -138,6 +139,7 @@ def jobs(
     sandbox: SandboxSender,
     env: dict[str, str] | None = None,
     router: ProviderRouter | None = None,
+    fallback: ChannelFallback | None = None,
 ) -> list[Job]:
     """The worker's jobs. The telephony and mailing schedulers add theirs here.
 
@@ -158,8 +160,9 @@ def jobs(
             owner,
             random.Random(),
             router=router,
+            fallback=fallback,
         ),
-        DeliveryReports(uow_factory, clock, feeds),
+        DeliveryReports(uow_factory, clock, feeds, fallback),
     ]
 
 
@@ -193,7 +196,13 @@ def runner_for(container: Any) -> WorkerRunner:
     retention = EventRetention(uow_factory, core.clock())
     return WorkerRunner(
         [
-            *jobs(uow_factory, core.clock(), core.sandbox(), router=router),
+            *jobs(
+                uow_factory,
+                core.clock(),
+                core.sandbox(),
+                router=router,
+                fallback=container.use_cases.channel_fallback(),
+            ),
             *telephony_batch_jobs(container),
             container.use_cases.mailing_scheduler(),
             container.delivery.webhook_deliverer(),

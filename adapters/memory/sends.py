@@ -11,7 +11,7 @@ from typing import Any
 from adapters.memory.communications import CommunicationTables
 from adapters.memory.repositories import Table
 from application.sending.commands import AcceptedItem, RefusedItem
-from application.sending.store import Counts, QueuedMessage, SendFacts, SendRecord
+from application.sending.store import Counts, FallbackOrigin, QueuedMessage, SendFacts, SendRecord
 from domain.clients import Booking, ChannelBlock, Client
 from domain.communications import Communication
 from domain.rules import Rule
@@ -131,21 +131,46 @@ class MemorySends:
         queued: Sequence[QueuedMessage],
         refused: Sequence[RefusedItem],
     ) -> SendRecord:
-        await self._add_communications(communications)
-        queued = [replace(q, communication_id=c.id or 0) for c, q in zip(communications, queued, strict=True)]
         stored = replace(record, id=self._t.next_id)
         self._t.next_id += 1
         assert stored.id is not None
         self._t.sends[stored.id] = stored
         self._t.refusals[stored.id] = list(refused)
-        for message in queued:
-            self._t.queue[message.communication_id] = QueueEntry(message=message, send_id=stored.id)
+        await self.add_fallbacks([stored.id] * len(communications), communications, queued)
+        return stored
+
+    async def add_fallbacks(
+        self,
+        send_ids: Sequence[int],
+        communications: Sequence[Communication],
+        queued: Sequence[QueuedMessage],
+    ) -> None:
+        if not communications:
+            return
+        await self._add_communications(communications)
+        queued = [replace(q, communication_id=c.id or 0) for c, q in zip(communications, queued, strict=True)]
+        for send_id, message in zip(send_ids, queued, strict=True):
+            self._t.queue[message.communication_id] = QueueEntry(message=message, send_id=send_id)
             if message.client_id is not None:
                 key = (message.client_id, message.due_at.date())
                 self._t.days[key] = self._t.days.get(key, 0) + 1
                 if self._t.last.get(message.client_id, message.due_at) <= message.due_at:
                     self._t.last[message.client_id] = message.due_at
-        return stored
+
+    async def fallback_origins(self, communication_ids: Sequence[int]) -> dict[int, FallbackOrigin]:
+        followed = {c.fallback_of for c in self._communications().rows.values() if c.fallback_of is not None}
+        found: dict[int, FallbackOrigin] = {}
+        for i in communication_ids:
+            entry = self._t.queue.get(i)
+            if entry is None or entry.send_id is None or entry.send_id not in self._t.sends:
+                continue
+            found[i] = FallbackOrigin(
+                send_id=entry.send_id,
+                channel_ids=self._t.sends[entry.send_id].channel_ids,
+                message=entry.message,
+                has_fallback=i in followed,
+            )
+        return found
 
     def _of(self, send_id: int) -> list[QueueEntry]:
         return [e for _, e in sorted(self._t.queue.items()) if e.send_id == send_id]

@@ -83,6 +83,8 @@ communications = sa.Table(
     sa.Column("provider", sa.String(64)),
     sa.Column("provider_message_id", sa.String(255)),
     sa.Column("attempts", sa.Integer, nullable=False),
+    # The communication this one follows up on the next channel of its send (no FK: history stays).
+    sa.Column("fallback_of", BigId),
     sa.Column("create_time", UtcDateTime, nullable=False),
     sa.Column("update_time", UtcDateTime, nullable=False),
     sa.Index(None, "client_id", "create_time", "id"),
@@ -97,6 +99,8 @@ communications = sa.Table(
     # Deleting a project or document counts its communications first: those need an index too.
     sa.Index(None, "project_id"),
     sa.Index(None, "document_id"),
+    # The fallback step asks whether a failed communication was followed up already.
+    sa.Index(None, "fallback_of"),
     # Provider callbacks find their communication by the provider's message id.
     sa.Index(None, "provider", "provider_message_id"),
     sqlite_autoincrement=True,

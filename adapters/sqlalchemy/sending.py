@@ -30,9 +30,9 @@ from adapters.sqlalchemy.tables import (
     push_subscriptions,
     rules,
 )
-from adapters.sqlalchemy.types import EnumText, JsonDict, UtcDateTime
+from adapters.sqlalchemy.types import EnumText, JsonDict, JsonList, UtcDateTime
 from application.sending.commands import AcceptedItem, RefusedItem
-from application.sending.store import Counts, QueuedMessage, SendFacts, SendRecord
+from application.sending.store import Counts, FallbackOrigin, QueuedMessage, SendFacts, SendRecord
 from domain.clients import Booking, BookingState, ChannelBlock
 from domain.communications import Communication
 from domain.dictionaries import ChannelKind
@@ -56,6 +56,8 @@ sends = sa.Table(
     sa.Column("accepted_count", sa.Integer, nullable=False),
     sa.Column("refused_count", sa.Integer, nullable=False),
     sa.Column("create_time", UtcDateTime, nullable=False),
+    # The request's channel priority list, for the channel fallback of a communication that fails.
+    sa.Column("channel_ids", JsonList(), nullable=False, server_default="[]"),
     sqlite_autoincrement=True,
 )
 
@@ -235,11 +237,11 @@ class SqlSends:
                 sends.update().where(sends.c.id == row["id"]).values(idempotency_key=None)
             )
             return None
-        return SendRecord(**row)
+        return _record(row)
 
     async def get(self, send_id: int) -> SendRecord | None:
         row = (await self._conn.execute(sa.select(sends).where(sends.c.id == send_id))).mappings().first()
-        return None if row is None else SendRecord(**row)
+        return None if row is None else _record(row)
 
     async def add(
         self,
@@ -251,6 +253,49 @@ class SqlSends:
         values = {name: getattr(record, name) for name in [c.name for c in sends.columns] if name != "id"}
         # Through SQLAlchemy first: this opens the transaction the bulk statements below join.
         send_id = (await self._conn.execute(sends.insert().values(values).returning(sends.c.id))).scalar_one()
+        await self._queue([send_id] * len(planned), planned, queued)
+        await insert_rows(
+            self._conn,
+            send_refusals,
+            ("send_id", "client_id", "reason", "message"),
+            ((send_id, r.client_id, r.reason, r.message) for r in refused),
+        )
+        return SendRecord(**{**values, "id": send_id})
+
+    async def add_fallbacks(
+        self,
+        send_ids: Sequence[int],
+        communications: Sequence[Communication],
+        queued: Sequence[QueuedMessage],
+    ) -> None:
+        if communications:
+            await self._queue(send_ids, communications, queued)
+
+    async def fallback_origins(self, communication_ids: Sequence[int]) -> dict[int, FallbackOrigin]:
+        if not communication_ids:
+            return {}
+        q = dispatch_queue.c
+        later = communications.alias("later")
+        # Indexed on fallback_of: one probe per failed communication, whatever the table's size.
+        made = sa.exists().where(later.c.fallback_of == q.communication_id)
+        statement = (
+            sa.select(dispatch_queue, sends.c.channel_ids, made.label("has_fallback"))
+            .join(sends, sends.c.id == q.send_id)
+            .where(q.communication_id.in_(list(communication_ids)))
+        )
+        return {
+            row.communication_id: FallbackOrigin(
+                send_id=row.send_id,
+                channel_ids=tuple(row.channel_ids or ()),
+                message=_message(row),
+                has_fallback=bool(row.has_fallback),
+            )
+            for row in await self._conn.execute(statement)
+        }
+
+    async def _queue(
+        self, send_ids: Sequence[int], planned: Sequence[Communication], queued: Sequence[QueuedMessage]
+    ) -> None:
         ids = await take_ids(self._conn, communications, len(planned))
         for communication, new_id in zip(planned, ids, strict=True):
             communication.id = new_id
@@ -277,16 +322,9 @@ class SqlSends:
             self._conn,
             dispatch_queue,
             _QUEUE_COLUMNS,
-            (_queue_row(send_id, c.id, q) for c, q in zip(planned, queued, strict=True)),
-        )
-        await insert_rows(
-            self._conn,
-            send_refusals,
-            ("send_id", "client_id", "reason", "message"),
-            ((send_id, r.client_id, r.reason, r.message) for r in refused),
+            (_queue_row(s, c.id, q) for s, c, q in zip(send_ids, planned, queued, strict=True)),
         )
         await self._count(queued)
-        return SendRecord(**{**values, "id": send_id})
 
     async def _count(self, queued: Sequence[QueuedMessage]) -> None:
         per_day: dict[tuple[int, date], int] = defaultdict(int)
@@ -389,6 +427,27 @@ class SqlSends:
 _COMMUNICATION_COLUMNS = ("id", *(f.name for f in fields(Communication) if f.name not in ("id", "history")))
 _HISTORY_COLUMNS = ("communication_id", "field", "from_status", "to_status", "at", "actor", "note")
 _QUEUE_COLUMNS = tuple(c.name for c in dispatch_queue.columns)
+
+
+def _record(row: Any) -> SendRecord:
+    return SendRecord(**{**row, "channel_ids": tuple(row["channel_ids"] or ())})
+
+
+def _message(row: Any) -> QueuedMessage:
+    return QueuedMessage(
+        communication_id=row.communication_id,
+        uuid=row.uuid,
+        client_id=row.client_id,
+        channel_id=row.channel_id,
+        channel_kind=row.channel_kind,
+        due_at=row.due_at,
+        to=row.recipient,
+        subject=row.subject,
+        text=row.text,
+        html=row.html,
+        headers=row.headers,
+        attempts=row.attempts,
+    )
 
 
 def _queue_row(send_id: int, communication_id: int | None, q: QueuedMessage) -> tuple[Any, ...]:

@@ -15,6 +15,7 @@ from application.communications.listing import CommunicationFilter, canonical_uu
 from application.ports import Clock, PhoneNumberParser, UnitOfWork, UnitOfWorkFactory
 from application.queries import Query
 from application.searches import ChannelFields, ClientFields, CommunicationTypeFields
+from application.sending.fallback import ChannelFallback, follow_up
 from application.webhooks.outbox import publish_many, status_events
 from domain.access import Principal, Process
 from domain.communications import Communication, CommunicationKind, DeliveryStatus, Direction
@@ -56,7 +57,14 @@ class InboundRecorded:
 class ProviderCallbacks:
     """Applies status callbacks and records inbound replies (Twilio, Telegram)."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock, phones: PhoneNumberParser) -> None:
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        clock: Clock,
+        phones: PhoneNumberParser,
+        fallback: ChannelFallback | None = None,
+    ) -> None:
+        self._fallback = fallback
         self._uow = uow_factory
         self._clock = clock
         self._phones = phones
@@ -77,6 +85,8 @@ class ProviderCallbacks:
                 callback.status, at=now, actor=f"provider:{callback.provider}", reason=callback.reason
             )
             if changed:
+                # A failed or undelivered report tries the send's next channel (notes stored below).
+                await follow_up(self._fallback, uow, [communication], now)
                 await uow.communications.update(communication)
                 await publish_many(uow, status_events([communication]), now)
                 await uow.commit()

@@ -25,6 +25,7 @@ from application.ports import Clock, UnitOfWorkFactory
 from application.providers.router import ProviderRouter
 from application.queries import Query
 from application.searches import CommunicationFields
+from application.sending.fallback import ChannelFallback, follow_up
 from application.sending.ports import ChannelSender, SendOutcome, SendResult
 from application.sending.queue import Claimed, Settled
 from application.sending.ratelimit import TokenBucket
@@ -69,7 +70,9 @@ class Dispatcher:
         rng: random.Random | None = None,
         *,
         router: ProviderRouter | None = None,
+        fallback: ChannelFallback | None = None,
     ) -> None:
+        self._fallback = fallback
         self._uow = uow_factory
         self._clock = clock
         self._policy = policy
@@ -169,6 +172,8 @@ class Dispatcher:
                 moved.add(message.communication_id)
             held = set(await uow.dispatch.settle(self._owner, settled))
             recorded = [c for i, c in changed.items() if i in held]
+            # Before storing them: the failed ones' history notes their follow-ups.
+            await follow_up(self._fallback, uow, [changed[i] for i in moved if i in held], now)
             await uow.communications.update_many(recorded)
             # The webhook outbox, in this transaction: only the communications whose status moved.
             await publish_many(uow, status_events([changed[i] for i in moved if i in held]), now)

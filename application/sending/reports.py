@@ -8,6 +8,7 @@ from application.communications.listing import CommunicationFilter
 from application.events.status import StatusWatch
 from application.ports import Clock, UnitOfWorkFactory
 from application.queries import Query
+from application.sending.fallback import ChannelFallback, follow_up
 from application.sending.ports import StatusFeed, StatusReport
 from application.webhooks.outbox import publish_many, status_events
 from domain.access import Principal, Process
@@ -18,7 +19,14 @@ PROVIDER_PROCESS = Principal.process(Process.PROVIDER)
 class DeliveryReports:
     """Applies the reports that providers push on their own (the sandbox's simulated callbacks)."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock, feeds: Sequence[StatusFeed]) -> None:
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        clock: Clock,
+        feeds: Sequence[StatusFeed],
+        fallback: ChannelFallback | None = None,
+    ) -> None:
+        self._fallback = fallback
         self._uow = uow_factory
         self._clock = clock
         self._feeds = feeds
@@ -61,6 +69,8 @@ class DeliveryReports:
                     if report.reply:
                         communication.edit(at=report.at, actor=actor, result=report.reply)
                     touched[communication.uuid] = communication
+            # A failed or undelivered report tries the send's next channel (before the notes are stored).
+            await follow_up(self._fallback, uow, list(touched.values()), self._clock.now())
             await uow.communications.update_many(list(touched.values()))
             # The outbox, in this transaction: the CRM hears of exactly the changes committed.
             await publish_many(uow, status_events(list(touched.values())), self._clock.now())

@@ -37,7 +37,7 @@ from domain.decisions import DecisionSettings
 from domain.dictionaries import Channel, ChannelKind, DocumentKind
 from domain.errors import Conflict, NotFound, ValidationFailed
 from domain.organisation import Department
-from domain.sending.decision import Accepted, ChannelFacts, Recipient, SendContext, decide
+from domain.sending.decision import Accepted, ChannelFacts, Recipient, SendContext, decide, may_send
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
 CHUNK = 5_000
@@ -92,6 +92,44 @@ def address(client: Client, kind: ChannelKind) -> str:
 def push_address(client_id: int) -> str:
     """A Push message's address: the client, whose stored subscriptions the push sender reads."""
     return f"push:{client_id}"
+
+
+def queued_message(
+    email: EmailIdentity,
+    communication: Communication,
+    client: Client,
+    channel: Channel,
+    *,
+    subject: str | None,
+    text: str | None,
+    html: str | None,
+) -> QueuedMessage:
+    """The queue row of a new communication: its channel's address, and an email's HTML and headers."""
+    text = text or ""
+    headers: dict[str, str] = {}
+    if channel.kind is ChannelKind.EMAIL:
+        token = email.tokens.issue(client.id or 0, channel.id or 0)
+        headers = email_headers(
+            uuid=communication.uuid,
+            domain=email.message_id_domain,
+            unsubscribe=unsubscribe_url(email.public_url, token),
+        )
+        html = html or html_from_text(text)
+    else:
+        html = None
+    return QueuedMessage(
+        communication_id=0,  # given when stored, with the communication's
+        uuid=communication.uuid,
+        client_id=client.id,
+        channel_id=channel.id or 0,
+        channel_kind=channel.kind,
+        due_at=communication.scheduled_at or communication.create_time,
+        to=address(client, channel.kind),
+        subject=subject,
+        text=text,
+        html=html,
+        headers=headers,
+    )
 
 
 class SendMessages:
@@ -224,6 +262,10 @@ class SendMessages:
                     accepted_count=len(queued),
                     refused_count=len(refused),
                     create_time=now,
+                    # Only channels the sender may use: the fallback acts later, for this sender.
+                    channel_ids=tuple(
+                        i for i in command.channel_ids if may_send(principal, command.type_id, i)
+                    ),
                 ),
                 communications,
                 queued,
@@ -246,31 +288,15 @@ class SendMessages:
     def _queued(
         self, communication: Communication, client: Client, channel: Channel, rendered: _Rendered
     ) -> QueuedMessage:
-        text = rendered.text or ""
-        headers: dict[str, str] = {}
-        html = rendered.html
-        if channel.kind is ChannelKind.EMAIL:
-            token = self._email.tokens.issue(client.id or 0, channel.id or 0)
-            headers = email_headers(
-                uuid=communication.uuid,
-                domain=self._email.message_id_domain,
-                unsubscribe=unsubscribe_url(self._email.public_url, token),
-            )
-            html = html or rendered.html_of_text()
-        else:
-            html = None
-        return QueuedMessage(
-            communication_id=0,  # given when stored, with the communication's
-            uuid=communication.uuid,
-            client_id=client.id,
-            channel_id=channel.id or 0,
-            channel_kind=channel.kind,
-            due_at=communication.scheduled_at or communication.create_time,
-            to=address(client, channel.kind),
+        html = (rendered.html or rendered.html_of_text()) if channel.kind is ChannelKind.EMAIL else None
+        return queued_message(
+            self._email,
+            communication,
+            client,
+            channel,
             subject=rendered.subject,
-            text=text,
+            text=rendered.text,
             html=html,
-            headers=headers,
         )
 
     async def _templates(self, uow: UnitOfWork, command: SendCommand) -> _Templates:

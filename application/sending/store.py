@@ -28,6 +28,8 @@ class SendRecord:
     accepted_count: int
     refused_count: int
     create_time: datetime
+    channel_ids: tuple[int, ...] = ()
+    """The request's channel priority list; a communication that fails finally tries the next one."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -72,6 +74,17 @@ class SendFacts:
     last_sent_at: datetime | None = None
     has_push_subscription: bool = False
     """The client has at least one stored browser push subscription: contact data for Push."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class FallbackOrigin:
+    """What the channel fallback needs of a failed communication's send: its list and the message."""
+
+    send_id: int
+    channel_ids: tuple[int, ...]
+    message: QueuedMessage
+    has_fallback: bool
+    """A fallback was made for it already (a second failure report makes no second one)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -130,3 +143,18 @@ class SendRepository(Protocol):
 
     async def send_ids(self, communication_ids: Sequence[int]) -> dict[int, int]:
         """The send that queued each of these communications (those a send queued)."""
+
+    async def fallback_origins(self, communication_ids: Sequence[int]) -> dict[int, FallbackOrigin]:
+        """By communication id: the send, its channel list and the queued message, in one query."""
+
+    async def add_fallbacks(
+        self,
+        send_ids: Sequence[int],
+        communications: Sequence[Communication],
+        queued: Sequence[QueuedMessage],
+    ) -> None:
+        """Store follow-up communications (ids set on them) with their queue rows in their sends, in bulk.
+
+        ``send_ids[i]`` and ``queued[i]`` belong to ``communications[i]``; they count per client as
+        ``add`` does.
+        """

@@ -113,6 +113,8 @@ class Communication:
     provider: str | None = None
     provider_message_id: str | None = None
     attempts: int = 0
+    fallback_of: int | None = None
+    """The communication whose final failure on another channel this one follows up (channel fallback)."""
     create_time: datetime
     update_time: datetime
     history: list[StatusChange] = field(default_factory=list)

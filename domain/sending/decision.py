@@ -209,7 +209,8 @@ def _min_interval(context: SendContext, recipient: Recipient, at: datetime) -> R
     return None
 
 
-def _may_send(sender: Principal, type_id: int, channel_id: int) -> bool:
+def may_send(sender: Principal, type_id: int, channel_id: int) -> bool:
+    """Whether the sender's grants allow this communication type on this channel."""
     try:
         sender.require_send(type_id, channel_id)
     except PermissionDenied:
@@ -221,7 +222,7 @@ def _channel_refusal(
     context: SendContext, recipient: Recipient, channel: ChannelFacts, at: datetime
 ) -> Refusal | None:
     label = channel.label
-    if not _may_send(context.sender, context.type_id, channel.id):
+    if not may_send(context.sender, context.type_id, channel.id):
         return Refusal(
             RefusalReason.NOT_PERMITTED,
             f"{label}: the sender may not send communication type {context.type_id} on it",

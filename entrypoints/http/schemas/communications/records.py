@@ -118,6 +118,8 @@ class CommunicationOut(Out):
     provider: str | None
     provider_message_id: str | None
     attempts: int
+    fallback_of: int | None
+    """The communication this one follows up on the next channel of its send (channel fallback)."""
     create_time: Timestamp
     update_time: Timestamp
     external_ids: list[ExternalIdOut] | UnsetType = UNSET
@@ -152,6 +154,7 @@ def communication_out(c: Communication, external_ids: list[IdTranslation] | None
         provider=c.provider,
         provider_message_id=c.provider_message_id,
         attempts=c.attempts,
+        fallback_of=c.fallback_of,
         create_time=stamp(c.create_time),
         update_time=stamp(c.update_time),
         external_ids=UNSET
