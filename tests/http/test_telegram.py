@@ -151,3 +151,48 @@ def test_a_linked_client_gets_messenger_sends_and_their_answer_marks_it_responde
 def test_bad_client_keys_are_400_and_unknown_clients_404(live: TestClient[Any]) -> None:
     assert live.post("/api/v1/clients/0/telegram-link").status_code in (400, 404)
     assert live.get("/api/v1/clients/999999/telegram-link").status_code == 404
+
+
+def test_a_telegram_provider_by_the_api_masks_its_token_and_sends_a_test_message(
+    client: TestClient[Any], stub: TelegramStub
+) -> None:
+    body = {
+        "name": "telegram-bot",
+        "kind": "telegram",
+        "channelKind": "messenger",
+        "settings": {"apiUrl": stub.url},
+        "secrets": {"botToken": stub.token},
+    }
+    created = client.post("/api/v1/providers", json=body)
+    assert created.status_code == 201, created.text
+    assert stub.token not in created.text
+    assert created.json()["secrets"] == {"botToken": "****" + stub.token[-4:]}
+    assert created.json()["settings"] == {"apiUrl": stub.url}
+    tested = client.post(f"/api/v1/providers/{created.json()['id']}/test", json={"to": "1002"}).json()
+    assert (tested["outcome"], tested["providerMessageId"]) == ("sent", "1002:1")
+    assert [(s.chat_id, s.text) for s in stub.sent] == [("1002", "Switchboard test message")]
+    blocked = client.post(f"/api/v1/providers/{created.json()['id']}/test", json={"to": "424242"}).json()
+    assert (blocked["outcome"], blocked["reason"]) == ("rejected", "telegram-bot 400: Bad Request: chat not found")
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        pytest.param({"secrets": {}}, "secrets.botToken", id="no-token"),
+        pytest.param({"channelKind": "sms"}, "channelKind", id="not-sms"),
+        pytest.param({"settings": {"accountSid": "AC1"}}, "settings.accountSid", id="twilio-setting"),
+    ],
+)
+def test_bad_telegram_providers_are_400_naming_the_field(
+    client: TestClient[Any], changes: dict[str, Any], field: str
+) -> None:
+    body = {
+        "name": "telegram-bot",
+        "kind": "telegram",
+        "channelKind": "messenger",
+        "secrets": {"botToken": "123456:" + "B" * 35},
+        **changes,
+    }
+    answer = client.post("/api/v1/providers", json=body)
+    assert answer.status_code == 400, answer.text
+    assert field in [d["field"] for d in answer.json()["error"]["details"]]
