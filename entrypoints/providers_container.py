@@ -48,7 +48,9 @@ def twilio_settings(settings: ProviderSettings, public_url: str) -> TwilioSettin
     )
 
 
-def telegram_settings(settings: ProviderSettings, bot_token: str, api_url: str | None = None) -> TelegramSettings:
+def telegram_settings(
+    settings: ProviderSettings, bot_token: str, api_url: str | None = None
+) -> TelegramSettings:
     return TelegramSettings(
         bot_token=bot_token,
         api_url=api_url or settings.telegram_api_url,

@@ -214,7 +214,9 @@ class SqlSends:
             statement = sa.select(p.client_id).where(p.client_id.in_(chunk)).distinct()
             pushes.update((await self._conn.execute(statement)).scalars())
             g = telegram_links.c
-            statement = sa.select(g.client_id).where(among(g.client_id, chunk, dialect), g.chat_id.is_not(None))
+            statement = sa.select(g.client_id).where(
+                among(g.client_id, chunk, dialect), g.chat_id.is_not(None)
+            )
             chats.update((await self._conn.execute(statement)).scalars())
         known = set(blocks) | set(held) | set(week) | set(last) | pushes | chats
         return {

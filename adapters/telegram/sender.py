@@ -74,7 +74,9 @@ _encode = msgspec.json.Encoder().encode
 class TelegramSender:
     """Messenger messages through one Telegram bot."""
 
-    def __init__(self, settings: TelegramSettings, chats: LinkedChats | None, *, name: str = "telegram") -> None:
+    def __init__(
+        self, settings: TelegramSettings, chats: LinkedChats | None, *, name: str = "telegram"
+    ) -> None:
         if not settings.bot_token:
             raise ValueError("a Telegram sender needs a bot token")
         self.provider = name

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from application.ports import Clock, UnitOfWorkFactory
-from application.queries import Query
 from application.providers.callbacks import InboundMessage, ProviderCallbacks
+from application.queries import Query
 from application.searches import TelegramLinkFields
 from domain.dictionaries import ChannelKind
 from domain.errors import NotFound

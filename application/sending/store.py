@@ -95,7 +95,7 @@ class SendRepository(Protocol):
         """The ids of the clients in the project."""
 
     async def facts(self, client_ids: Sequence[int], now: datetime) -> dict[int, SendFacts]:
-        """Active blocks, held bookings, send counts, push subscriptions and linked chats of these clients, in few queries.
+        """Blocks, held bookings, send counts, push subscriptions and linked chats of these clients.
 
         Clients with none of these are left out. Counts are of today (UTC) and the last seven days.
         """

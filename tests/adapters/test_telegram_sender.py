@@ -25,7 +25,9 @@ class Chats:
         return self.linked.get(client_id)
 
 
-def message(to: str = "client:7", *, client_id: int | None = 7, text: str = "Your code is 1234") -> OutgoingMessage:
+def message(
+    to: str = "client:7", *, client_id: int | None = 7, text: str = "Your code is 1234"
+) -> OutgoingMessage:
     return OutgoingMessage(
         uuid=UUID, client_id=client_id, channel_id=2, channel_kind=ChannelKind.MESSENGER, to=to, text=text
     )
@@ -37,12 +39,16 @@ def stub() -> Iterator[TelegramStub]:
         yield running
 
 
-def sender(stub: TelegramStub, linked: dict[int, str] | None = None, token: str | None = None) -> TelegramSender:
+def sender(
+    stub: TelegramStub, linked: dict[int, str] | None = None, token: str | None = None
+) -> TelegramSender:
     settings = TelegramSettings(bot_token=token or stub.token, api_url=stub.url, timeout=2.0)
     return TelegramSender(settings, Chats(linked if linked is not None else {7: "1001"}))
 
 
-async def test_a_message_goes_to_the_linked_chat_as_json_with_the_token_in_the_path(stub: TelegramStub) -> None:
+async def test_a_message_goes_to_the_linked_chat_as_json_with_the_token_in_the_path(
+    stub: TelegramStub,
+) -> None:
     bot = sender(stub)
     try:
         result = await bot.send(message())
@@ -108,7 +114,9 @@ async def test_429_is_transient_with_its_retry_after_and_5xx_and_a_bad_token_too
 
 async def test_a_timeout_and_a_dropped_connection_are_transient() -> None:
     with dropping_server() as dropping:
-        bot = TelegramSender(TelegramSettings(bot_token="1:x", api_url=dropping.url, timeout=2.0), Chats({7: "1"}))
+        bot = TelegramSender(
+            TelegramSettings(bot_token="1:x", api_url=dropping.url, timeout=2.0), Chats({7: "1"})
+        )
         try:
             dropped = await bot.send(message())
         finally:

@@ -40,7 +40,9 @@ def links(uow_factory: Any, clock: ManualClock) -> TelegramLinks:
 async def link(telegram: TelegramLinks, client_id: int, chat_id: str) -> None:
     code = (await telegram.link_code(client_id)).code
     assert code is not None
-    assert await telegram.received(ChatMessage(chat_id=chat_id, text=f"/start {code}")) is UpdateOutcome.LINKED
+    assert (
+        await telegram.received(ChatMessage(chat_id=chat_id, text=f"/start {code}")) is UpdateOutcome.LINKED
+    )
 
 
 async def test_linked_chats_are_messenger_contact_data_and_the_dispatcher_sends_and_a_reply_responds(
@@ -76,7 +78,10 @@ async def test_linked_chats_are_messenger_contact_data_and_the_dispatcher_sends_
         assert await dispatcher.run_once() == 2
         first = await communications(uow_factory, list(uuid_of.values()))
         waiting = first[uuid_of[linked_id]]
-        assert waiting.delivery_status is not DeliveryStatus.SENT and waiting.status is not LifecycleStatus.FAILED
+        assert (
+            waiting.delivery_status is not DeliveryStatus.SENT
+            and waiting.status is not LifecycleStatus.FAILED
+        )
         assert first[uuid_of[handle_id]].delivery_status is DeliveryStatus.SENT
         clock.advance(hours=1)
         assert await dispatcher.run_once() == 1

@@ -61,7 +61,10 @@ def update(chat_id: int, text: str, update_id: int = 1) -> dict[str, Any]:
 def linked(client: TestClient[Any], chat_id: int = 1001) -> int:
     ivan = a_client(client)
     code = client.post(f"/api/v1/clients/{ivan}/telegram-link").json()["code"]
-    assert client.post("/webhooks/telegram", json=update(chat_id, f"/start {code}"), headers=HEADERS).status_code == 200
+    assert (
+        client.post("/webhooks/telegram", json=update(chat_id, f"/start {code}"), headers=HEADERS).status_code
+        == 200
+    )
     return ivan
 
 
@@ -108,7 +111,10 @@ def test_unknown_updates_and_unlinked_chats_are_ignored_with_200(live: TestClien
     ivan = a_client(live)
     for body in (
         {"update_id": 5, "edited_message": {"message_id": 1, "chat": {"id": 1}, "date": 1}},
-        {"update_id": 6, "message": {"message_id": 2, "chat": {"id": 1001, "type": "private"}, "sticker": {}}},
+        {
+            "update_id": 6,
+            "message": {"message_id": 2, "chat": {"id": 1001, "type": "private"}, "sticker": {}},
+        },
         update(1003, "hello, who is this?", 7),
         update(1003, "/start not-a-real-code-0000000000", 8),
         {"not": "an update"},
@@ -126,7 +132,10 @@ def test_a_linked_client_gets_messenger_sends_and_their_answer_marks_it_responde
     nobody = a_client(live)
     ivan = linked(live)
     answer = send(
-        live, departmentId=department(live), text="Hi {{ client.firstName }}", clientIds=[ivan, nobody],
+        live,
+        departmentId=department(live),
+        text="Hi {{ client.firstName }}",
+        clientIds=[ivan, nobody],
         channels=[MESSENGER],
     )
     assert answer.status_code == 202, answer.text
@@ -140,7 +149,10 @@ def test_a_linked_client_gets_messenger_sends_and_their_answer_marks_it_responde
     stored = live.get(f"/api/v1/communications/{uuid}").json()
     assert stored["provider"] == "telegram"
 
-    assert live.post("/webhooks/telegram", json=update(1001, "Thanks, see you!", 3), headers=HEADERS).status_code == 200
+    assert (
+        live.post("/webhooks/telegram", json=update(1001, "Thanks, see you!", 3), headers=HEADERS).status_code
+        == 200
+    )
     answered = live.get(f"/api/v1/communications/{uuid}").json()
     assert (answered["deliveryStatus"], answered["result"]) == ("responded", "Thanks, see you!")
     listed = live.get("/api/v1/communications", params={"clientId": ivan, "direction": "inbound"}).json()
@@ -172,7 +184,10 @@ def test_a_telegram_provider_by_the_api_masks_its_token_and_sends_a_test_message
     assert (tested["outcome"], tested["providerMessageId"]) == ("sent", "1002:1")
     assert [(s.chat_id, s.text) for s in stub.sent] == [("1002", "Switchboard test message")]
     blocked = client.post(f"/api/v1/providers/{created.json()['id']}/test", json={"to": "424242"}).json()
-    assert (blocked["outcome"], blocked["reason"]) == ("rejected", "telegram-bot 400: Bad Request: chat not found")
+    assert (blocked["outcome"], blocked["reason"]) == (
+        "rejected",
+        "telegram-bot 400: Bad Request: chat not found",
+    )
 
 
 @pytest.mark.parametrize(

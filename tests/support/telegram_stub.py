@@ -66,14 +66,23 @@ class TelegramStub:
         if not str(body.get("text") or "").strip():
             return 400, {"ok": False, "error_code": 400, "description": "Bad Request: message text is empty"}
         if chat in self.blocked:
-            return 403, {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"}
+            return 403, {
+                "ok": False,
+                "error_code": 403,
+                "description": "Forbidden: bot was blocked by the user",
+            }
         if chat not in self.chats:
             return 400, {"ok": False, "error_code": 400, "description": "Bad Request: chat not found"}
         sent = Sent(chat_id=chat, text=str(body["text"]), message_id=next(self._ids))
         self.sent.append(sent)
         result = {
             "message_id": sent.message_id,
-            "from": {"id": 123456, "is_bot": True, "first_name": "Switchboard", "username": "switchboard_bot"},
+            "from": {
+                "id": 123456,
+                "is_bot": True,
+                "first_name": "Switchboard",
+                "username": "switchboard_bot",
+            },
             "chat": {"id": int(chat), "type": "private"},
             "date": 1764590000,
             "text": sent.text,
@@ -104,7 +113,11 @@ class TelegramStub:
         self.requests.append((scope["path"], content_type, body))
         status, answer = self.answer(scope["path"], body)
         await send(
-            {"type": "http.response.start", "status": status, "headers": [(b"content-type", b"application/json")]}
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(b"content-type", b"application/json")],
+            }
         )
         await send({"type": "http.response.body", "body": json.dumps(answer).encode()})
 

@@ -64,7 +64,9 @@ class TelegramUpdate(msgspec.Struct):
         message = self.message
         if message is None or message.text is None:
             return None
-        return ChatMessage(chat_id=str(message.chat.id), text=message.text, message_id=str(message.message_id))
+        return ChatMessage(
+            chat_id=str(message.chat.id), text=message.text, message_id=str(message.message_id)
+        )
 
 
 decode_update = msgspec.json.Decoder(TelegramUpdate).decode
