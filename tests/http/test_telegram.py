@@ -211,3 +211,16 @@ def test_bad_telegram_providers_are_400_naming_the_field(
     answer = client.post("/api/v1/providers", json=body)
     assert answer.status_code == 400, answer.text
     assert field in [d["field"] for d in answer.json()["error"]["details"]]
+
+
+def test_channels_auto_reaches_a_client_whose_only_contact_is_a_linked_chat(
+    live: TestClient[Any], stub: TelegramStub
+) -> None:
+    nobody = a_client(live)
+    ivan = linked(live)
+    answer = send(
+        live, departmentId=department(live), text="Hi", clientIds=[ivan, nobody], channels="auto", at="auto"
+    )
+    assert answer.status_code == 202, answer.text
+    assert [(a["clientId"], a["channelId"]) for a in answer.json()["accepted"]] == [(ivan, MESSENGER)]
+    assert [r["clientId"] for r in answer.json()["refused"]] == [nobody]
