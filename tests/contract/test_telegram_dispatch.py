@@ -134,3 +134,16 @@ async def test_a_blocked_bot_fails_finally_and_a_chat_moves_to_the_client_who_us
     assert (failed.status, failed.delivery_status) == (LifecycleStatus.FAILED, DeliveryStatus.UNDELIVERED)
     assert "blocked" in (failed.failure_reason or "")
     assert failed.direction is Direction.OUTBOUND
+
+
+async def test_deleting_a_client_forgets_its_link_and_the_chat_is_then_nobody_s(
+    uow_factory: Any, clock: ManualClock, hasher: Any
+) -> None:
+    from application.clients import Clients
+
+    _, (client_id,) = await arrange(uow_factory, clock, hasher, ["a@example.com"])
+    telegram = links(uow_factory, clock)
+    await link(telegram, client_id, "1001")
+    await Clients(uow_factory, clock, LibPhoneNumberParser("RU")).delete(client_id)
+    assert await telegram.of_client(client_id) is None
+    assert await telegram.received(ChatMessage(chat_id="1001", text="hello?")) is UpdateOutcome.IGNORED
