@@ -30,6 +30,7 @@ from domain.organisation import Company, Department, Employee, Role, ServiceAcco
 from domain.providers import Provider
 from domain.push import PushSubscription
 from domain.rules import Rule
+from domain.telegram import TelegramLink
 from domain.webhooks import WebhookDelivery, WebhookSubscription
 
 E = TypeVar("E", bound=Entity)
@@ -116,6 +117,9 @@ class UnitOfWork(Protocol):
 
     @property
     def push_subscriptions(self) -> Repository[PushSubscription]: ...
+
+    @property
+    def telegram_links(self) -> Repository[TelegramLink]: ...
 
     @property
     def documents(self) -> Repository[Document]: ...

@@ -33,6 +33,7 @@ from domain.organisation import Company, Department, Employee, Role, ServiceAcco
 from domain.providers import Provider, ProviderKind
 from domain.push import PushSubscription
 from domain.rules import Rule
+from domain.telegram import TelegramLink
 from domain.webhooks import DeliveryState, EventType, WebhookDelivery, WebhookSubscription
 
 
@@ -134,6 +135,14 @@ class PushSubscriptionFields(Fields):
     id = Field[int]()
     client_id = Field[int]()
     endpoint = Field[str]()
+
+
+class TelegramLinkFields(Fields):
+    entity = TelegramLink
+    id = Field[int]()
+    client_id = Field[int]()
+    code = Field[str]()
+    chat_id = Field[str]()
 
 
 class ChannelBlockFields(Fields):

@@ -84,6 +84,8 @@ class ProviderKind(StrEnum):
     TWILIO = "twilio"
     """Twilio SMS."""
     TWILIO_WHATSAPP = "twilio_whatsapp"
+    TELEGRAM = "telegram"
+    """A Telegram bot (Bot API ``sendMessage``) for Messenger channels."""
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,12 @@ KIND_RULES: Mapping[ProviderKind, KindRules] = MappingProxyType(
             _TWILIO_SETTINGS,
             frozenset({"auth_token"}),
             (frozenset({"account_sid"}), frozenset({"auth_token"}), frozenset({"whatsapp_from"})),
+        ),
+        ProviderKind.TELEGRAM: KindRules(
+            frozenset({ChannelKind.MESSENGER}),
+            frozenset({"api_url"}),
+            frozenset({"bot_token"}),
+            (frozenset({"bot_token"}),),
         ),
     }
 )

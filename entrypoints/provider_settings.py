@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 DEFAULT_TWILIO_API_URL = "https://api.twilio.com"
+DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org"
 
 
 @dataclass(frozen=True)
@@ -18,6 +19,14 @@ class ProviderSettings:
     """Twilio's REST address; a local stub's in tests and the benchmark."""
     twilio_concurrency: int = 50
     twilio_timeout: float = 10.0
+    telegram_bot_token: str | None = None
+    telegram_webhook_secret: str | None = None
+    """What Telegram sends as ``X-Telegram-Bot-Api-Secret-Token`` (setWebhook's ``secret_token``)."""
+    telegram_bot_username: str | None = None
+    """The bot's @username without the @, for deep links ``https://t.me/<username>?start=<code>``."""
+    telegram_api_url: str = DEFAULT_TELEGRAM_API_URL
+    """The Bot API's address; a local stub's in tests."""
+    telegram_timeout: float = 10.0
     sms_providers: tuple[str, ...] = ("sandbox",)
     """Providers of SMS channels in failover order, e.g. ``twilio,sandbox``."""
     messenger_providers: tuple[str, ...] = ("sandbox",)
@@ -32,7 +41,8 @@ class ProviderSettings:
     def __repr__(self) -> str:  # secrets never reach a log through a repr
         return (
             f"ProviderSettings(sms={self.sms_providers}, messenger={self.messenger_providers}, "
-            f"twilio_account_sid={self.twilio_account_sid!r}, twilio_auth_token='***')"
+            f"twilio_account_sid={self.twilio_account_sid!r}, twilio_auth_token='***', "
+            "telegram_bot_token='***', telegram_webhook_secret='***')"
         )
 
     @property
@@ -50,6 +60,11 @@ class ProviderSettings:
             twilio_api_url=env.get("TWILIO_API_URL") or DEFAULT_TWILIO_API_URL,
             twilio_concurrency=int(env.get("TWILIO_CONCURRENCY", "50")),
             twilio_timeout=float(env.get("TWILIO_TIMEOUT_SECONDS", "10")),
+            telegram_bot_token=env.get("TELEGRAM_BOT_TOKEN") or None,
+            telegram_webhook_secret=env.get("TELEGRAM_WEBHOOK_SECRET") or None,
+            telegram_bot_username=(env.get("TELEGRAM_BOT_USERNAME") or "").lstrip("@") or None,
+            telegram_api_url=env.get("TELEGRAM_API_URL") or DEFAULT_TELEGRAM_API_URL,
+            telegram_timeout=float(env.get("TELEGRAM_TIMEOUT_SECONDS", "10")),
             sms_providers=_list(env.get("SMS_PROVIDERS", "sandbox")),
             messenger_providers=_list(env.get("MESSENGER_PROVIDERS", "sandbox")),
             email_providers=_list(env.get("EMAIL_PROVIDERS", "")),

@@ -11,6 +11,7 @@ from dependency_injector import containers, providers
 
 from adapters.sandbox.sender import SandboxSender
 from adapters.smtp.sender import SmtpSender
+from adapters.telegram.sender import TelegramSender, TelegramSettings
 from adapters.twilio.sender import TwilioSender, TwilioSettings
 from adapters.twilio.webhooks import TwilioWebhooks
 from adapters.webhooks.poster import HttpWebhookPoster
@@ -19,6 +20,7 @@ from application.providers.callbacks import ProviderCallbacks
 from application.providers.catalog import Providers
 from application.providers.refresh import ProviderRefresh
 from application.providers.router import ProviderRouter, Route
+from application.providers.telegram import StoredTelegramChats, TelegramLinks
 from application.sending.ports import ChannelSender
 from application.sending.ratelimit import TokenBucket
 from application.webhooks.delivery import WebhookDeliverer
@@ -46,6 +48,16 @@ def twilio_settings(settings: ProviderSettings, public_url: str) -> TwilioSettin
     )
 
 
+def telegram_settings(
+    settings: ProviderSettings, bot_token: str, api_url: str | None = None
+) -> TelegramSettings:
+    return TelegramSettings(
+        bot_token=bot_token,
+        api_url=api_url or settings.telegram_api_url,
+        timeout=settings.telegram_timeout,
+    )
+
+
 def make_sender(
     name: str,
     kind: ChannelKind,
@@ -65,6 +77,11 @@ def make_sender(
                 f"{name} is listed for {kind} but TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN are not set"
             )
         return TwilioSender(twilio, whatsapp=kind is ChannelKind.MESSENGER)
+    if name == "telegram" and kind is ChannelKind.MESSENGER:
+        if not settings.telegram_bot_token:
+            raise SystemExit("telegram is listed for messenger but TELEGRAM_BOT_TOKEN is not set")
+        chats = StoredTelegramChats(uow_factory) if uow_factory is not None else None
+        return TelegramSender(telegram_settings(settings, settings.telegram_bot_token), chats)
     if name == "smtp" and kind is ChannelKind.EMAIL:
         from entrypoints.worker import smtp_settings
 
@@ -123,8 +140,15 @@ def provider_router(
 class ConfiguredSenders:
     """The SenderFactory: builds the adapter of a provider configured through the API."""
 
-    def __init__(self, settings: ProviderSettings, public_url: str, sandbox: SandboxSender) -> None:
+    def __init__(
+        self,
+        settings: ProviderSettings,
+        public_url: str,
+        sandbox: SandboxSender,
+        uow_factory: UnitOfWorkFactory | None = None,
+    ) -> None:
         self._settings = settings
+        self._uow_factory = uow_factory
         self._public_url = public_url.rstrip("/")
         self._sandbox = sandbox
 
@@ -132,6 +156,12 @@ class ConfiguredSenders:
         if provider.kind is ProviderKind.SANDBOX:
             return self._sandbox
         options = provider.settings
+        if provider.kind is ProviderKind.TELEGRAM:
+            chats = StoredTelegramChats(self._uow_factory) if self._uow_factory is not None else None
+            settings = telegram_settings(
+                self._settings, provider.secrets.get("bot_token", ""), options.get("api_url") or None
+            )
+            return TelegramSender(settings, chats, name=provider.name)
         twilio = TwilioSettings(
             account_sid=options.get("account_sid", ""),
             auth_token=provider.secrets.get("auth_token", ""),
@@ -170,7 +200,8 @@ class ProvidersContainer(containers.DeclarativeContainer):
     callbacks = providers.Singleton(
         ProviderCallbacks, storage.uow_factory, core.clock, core.phones, fallback=fallback
     )
-    senders = providers.Singleton(ConfiguredSenders, settings, public_url, core.sandbox)
+    senders = providers.Singleton(ConfiguredSenders, settings, public_url, core.sandbox, storage.uow_factory)
+    telegram_links = providers.Singleton(TelegramLinks, storage.uow_factory, core.clock, callbacks)
     catalog = providers.Singleton(Providers, storage.uow_factory, core.clock, senders, router)
     webhook_poster = providers.Singleton(HttpWebhookPoster, core.clock)
     webhook_deliverer = providers.Singleton(WebhookDeliverer, storage.uow_factory, core.clock, webhook_poster)

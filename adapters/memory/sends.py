@@ -100,6 +100,11 @@ class MemorySends:
         pushes = {
             s.client_id for s in self._entities["push_subscriptions"].rows.values() if s.client_id in wanted
         }
+        chats = {
+            k.client_id
+            for k in self._entities["telegram_links"].rows.values()
+            if k.client_id in wanted and k.chat_id is not None
+        }
         return {
             i: SendFacts(
                 blocks=tuple(blocks.get(i, ())),
@@ -108,8 +113,9 @@ class MemorySends:
                 sent_this_week=week.get(i, 0),
                 last_sent_at=last.get(i),
                 has_push_subscription=i in pushes,
+                has_linked_chat=i in chats,
             )
-            for i in set(blocks) | set(held) | set(week) | set(last) | pushes
+            for i in set(blocks) | set(held) | set(week) | set(last) | pushes | chats
         }
 
     async def find_by_key(self, idempotency_key: str, since: datetime) -> SendRecord | None:

@@ -37,6 +37,7 @@ from domain.organisation import Company, Department, Employee, Role, ServiceAcco
 from domain.providers import Provider
 from domain.push import PushSubscription
 from domain.rules import Rule
+from domain.telegram import TelegramLink
 from domain.webhooks import WebhookDelivery, WebhookSubscription
 
 KINDS: dict[str, str] = {
@@ -52,6 +53,7 @@ KINDS: dict[str, str] = {
     "channels": "channel",
     "channel_blocks": "channel block",
     "push_subscriptions": "push subscription",
+    "telegram_links": "telegram link",
     "documents": "document",
     "rules": "rule",
     "booking_statuses": "booking status",
@@ -128,6 +130,7 @@ class MemoryUnitOfWork:
     channels: MemoryRepository[Channel]
     channel_blocks: MemoryRepository[ChannelBlock]
     push_subscriptions: MemoryRepository[PushSubscription]
+    telegram_links: MemoryRepository[TelegramLink]
     documents: MemoryRepository[Document]
     rules: MemoryRepository[Rule]
     booking_statuses: MemoryRepository[BookingStatusType]
@@ -176,6 +179,7 @@ class MemoryUnitOfWork:
         self.channels = MemoryRepository(tables["channels"], "channel")
         self.channel_blocks = MemoryRepository(tables["channel_blocks"], "channel block")
         self.push_subscriptions = MemoryRepository(tables["push_subscriptions"], "push subscription")
+        self.telegram_links = MemoryRepository(tables["telegram_links"], "telegram link")
         self.documents = MemoryRepository(tables["documents"], "document")
         self.rules = MemoryRepository(tables["rules"], "rule")
         self.booking_statuses = MemoryRepository(tables["booking_statuses"], "booking status")

@@ -29,6 +29,7 @@ from adapters.sqlalchemy.tables import (
     metadata,
     push_subscriptions,
     rules,
+    telegram_links,
 )
 from adapters.sqlalchemy.types import EnumText, JsonDict, JsonList, UtcDateTime
 from application.sending.commands import AcceptedItem, RefusedItem
@@ -182,6 +183,7 @@ class SqlSends:
         week: dict[int, int] = defaultdict(int)
         last: dict[int, datetime] = {}
         pushes: set[int] = set()
+        chats: set[int] = set()
         day = now.date()
         dialect = self._conn.dialect
         # PostgreSQL takes the whole audience as one array: one query per kind of fact.
@@ -213,7 +215,12 @@ class SqlSends:
             p = push_subscriptions.c
             statement = sa.select(p.client_id).where(p.client_id.in_(chunk)).distinct()
             pushes.update((await self._conn.execute(statement)).scalars())
-        known = set(blocks) | set(held) | set(week) | set(last) | pushes
+            g = telegram_links.c
+            statement = sa.select(g.client_id).where(
+                among(g.client_id, chunk, dialect), g.chat_id.is_not(None)
+            )
+            chats.update((await self._conn.execute(statement)).scalars())
+        known = set(blocks) | set(held) | set(week) | set(last) | pushes | chats
         return {
             i: SendFacts(
                 blocks=tuple(blocks.get(i, ())),
@@ -222,6 +229,7 @@ class SqlSends:
                 sent_this_week=week.get(i, 0),
                 last_sent_at=last.get(i),
                 has_push_subscription=i in pushes,
+                has_linked_chat=i in chats,
             )
             for i in known
         }

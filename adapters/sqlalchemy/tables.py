@@ -200,6 +200,14 @@ push_subscriptions = _entity(
     sa.Column("expiration_time", UtcDateTime),
 )
 
+telegram_links = _entity(
+    "telegram_links",
+    sa.Column("client_id", sa.Integer, _fk("clients", cascade=True), nullable=False, unique=True),
+    sa.Column("code", sa.String(64), unique=True),
+    sa.Column("chat_id", sa.String(32), index=True),
+    sa.Column("linked_at", UtcDateTime),
+)
+
 documents = _entity(
     "documents",
     sa.Column("name", sa.String(255), nullable=False),

@@ -45,6 +45,7 @@ from domain.organisation import Company, Department, Employee, Role, ServiceAcco
 from domain.providers import Provider
 from domain.push import PushSubscription
 from domain.rules import Rule
+from domain.telegram import TelegramLink
 from domain.webhooks import WebhookDelivery, WebhookSubscription
 
 E = TypeVar("E", bound=Entity)
@@ -304,6 +305,7 @@ class SqlUnitOfWork:
     channels = _Repository(_plain(t.channels, Channel, "channel"))
     channel_blocks = _Repository(_plain(t.channel_blocks, ChannelBlock, "channel block"))
     push_subscriptions = _Repository(_plain(t.push_subscriptions, PushSubscription, "push subscription"))
+    telegram_links = _Repository(_plain(t.telegram_links, TelegramLink, "telegram link"))
     documents = _Repository(_plain(t.documents, Document, "document"))
     rules = _Repository(_plain(t.rules, Rule, "rule"))
     booking_statuses = _Repository(_plain(t.booking_statuses, BookingStatusType, "booking status"))

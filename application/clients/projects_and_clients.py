@@ -29,6 +29,7 @@ from application.searches import (
     CommunicationFields,
     ProjectFields,
     PushSubscriptionFields,
+    TelegramLinkFields,
 )
 from domain.clients import Client, ClientGroup, Project
 from domain.entity import Problems
@@ -208,6 +209,9 @@ class Clients(FilteredCatalog[Client]):
         for subscription in await uow.push_subscriptions.find(pushes):
             assert subscription.id is not None
             await uow.push_subscriptions.delete(subscription.id)
+        link = await uow.telegram_links.first(TelegramLinkFields.client_id.eq(entity_id))
+        if link is not None and link.id is not None:
+            await uow.telegram_links.delete(link.id)
 
 
 @dataclass(frozen=True)

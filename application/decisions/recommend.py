@@ -16,7 +16,7 @@ from application.decisions.evidence import EvidenceSet, evidence_from, load_evid
 from application.decisions.ports import StatsScope
 from application.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from application.queries import Query
-from application.searches import ChannelBlockFields, CommunicationFields, RuleFields
+from application.searches import ChannelBlockFields, CommunicationFields, RuleFields, TelegramLinkFields
 from domain.availability import Owner, blocking_bookings
 from domain.clients import Booking, ChannelBlock, Client
 from domain.decisions import (
@@ -29,6 +29,7 @@ from domain.decisions import (
     rank_channels,
     seed_for,
 )
+from domain.dictionaries import ChannelKind
 from domain.errors import NotFound
 from domain.organisation import Department
 from domain.rules import Rule
@@ -167,6 +168,7 @@ async def decide_for_send(
         permitted=None,
         evidence=evidence.by_channel,
         settings=settings,
+        reachable=await _reachable(uow, request.client_id),
     )
     zone = client.time_zone or department.time_zone
     window = SendingWindow.of(
@@ -207,6 +209,8 @@ class AudienceRequest:
     bookings: Mapping[int, Sequence[Booking]] = field(default_factory=dict)
     """Every booking holding the client; those of the sender do not keep it away."""
     last_sent: Mapping[int, datetime | None] = field(default_factory=dict)
+    reachable: Mapping[int, frozenset[ChannelKind]] = field(default_factory=dict)
+    """Channel kinds each client is reachable on through facts beyond its record (a linked chat)."""
     permitted: Collection[int] | None = None
     """The channels the sender may use for the type (None: all)."""
     only_channels: Collection[int] | None = None
@@ -262,6 +266,7 @@ async def decide_for_audience(
             permitted=request.permitted,
             evidence=evidence.by_channel,
             settings=settings,
+            reachable=request.reachable.get(client_id, frozenset()),
         )
         last = request.last_sent.get(client_id)
         window = SendingWindow.of(
@@ -398,3 +403,9 @@ class Recommendations:
             channels=[Share((k,), n) for k, n in sorted(by_channel.items(), key=lambda i: (-i[1], i[0]))],
             slots=[Share(k, n) for k, n in sorted(by_slot.items(), key=lambda i: (-i[1], i[0]))],
         )
+
+
+async def _reachable(uow: UnitOfWork, client_id: int) -> frozenset[ChannelKind]:
+    """The kinds one client reaches through stored facts beyond its record: a linked Telegram chat."""
+    link = await uow.telegram_links.first(TelegramLinkFields.client_id.eq(client_id))
+    return frozenset({ChannelKind.MESSENGER}) if link is not None and link.linked else frozenset()

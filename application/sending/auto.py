@@ -20,7 +20,7 @@ from domain.availability import Owner
 from domain.clients import Client
 from domain.communications import Communication
 from domain.decisions import Decision, DecisionSettings, Mode
-from domain.dictionaries import Channel
+from domain.dictionaries import Channel, ChannelKind
 from domain.errors import PermissionDenied, ValidationFailed
 from domain.organisation import Department
 from domain.rules import Rule
@@ -121,6 +121,7 @@ async def plan(
         blocks={i: f.blocks for i, f in known.items()},
         bookings={i: f.bookings for i, f in known.items()},
         last_sent={i: f.last_sent_at for i, f in known.items()},
+        reachable={i: frozenset({ChannelKind.MESSENGER}) for i, f in known.items() if f.has_linked_chat},
         permitted=_permitted(principal, command.type_id, channels),
         only_channels=None if mode.channels else set(command.channel_ids),
         group_id=command.audience.group_id,

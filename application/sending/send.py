@@ -225,6 +225,7 @@ class SendMessages:
                     sent_this_week=facts_of.sent_this_week,
                     last_sent_at=facts_of.last_sent_at,
                     has_push_subscription=facts_of.has_push_subscription,
+                    has_linked_chat=facts_of.has_linked_chat,
                     at=plan.time_for(entry.client_id, entry.at or command.at),
                 )
                 decision = decide(context, recipient, plan.channels_for(entry.client_id, channel_facts))

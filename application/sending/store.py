@@ -74,6 +74,8 @@ class SendFacts:
     last_sent_at: datetime | None = None
     has_push_subscription: bool = False
     """The client has at least one stored browser push subscription: contact data for Push."""
+    has_linked_chat: bool = False
+    """The client linked a Telegram chat (``/start CODE``): contact data for Messenger."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -106,7 +108,7 @@ class SendRepository(Protocol):
         """The ids of the clients in the project."""
 
     async def facts(self, client_ids: Sequence[int], now: datetime) -> dict[int, SendFacts]:
-        """Active blocks, held bookings, send counts and push subscriptions of these clients, in few queries.
+        """Blocks, held bookings, send counts, push subscriptions and linked chats of these clients.
 
         Clients with none of these are left out. Counts are of today (UTC) and the last seven days.
         """

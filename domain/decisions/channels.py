@@ -58,8 +58,13 @@ class ChannelRanking:
         return self.ranked[0] if self.ranked else None
 
 
-def has_contact_data(client: Client, kind: ChannelKind) -> bool:
-    """Whether the client has the address a channel of this kind needs."""
+def has_contact_data(client: Client, kind: ChannelKind, reachable: Collection[ChannelKind] = ()) -> bool:
+    """Whether the client has the address a channel of this kind needs.
+
+    ``reachable``: kinds stored facts beyond the client's record reach (a linked Telegram chat).
+    """
+    if kind in reachable:
+        return True
     if kind in (ChannelKind.SMS, ChannelKind.CALL):
         return bool(client.phones)
     if kind is ChannelKind.EMAIL:
@@ -85,6 +90,7 @@ def exclusion(
     client: Client,
     blocked: Collection[int],
     permitted: Collection[int] | None,
+    reachable: Collection[ChannelKind] = (),
 ) -> Exclusion | None:
     if not option.active or not rule.allows(type_id=type_id, channel_id=option.channel_id):
         return Exclusion.NOT_ALLOWED
@@ -92,7 +98,7 @@ def exclusion(
         return Exclusion.NOT_PERMITTED
     if option.channel_id in blocked:
         return Exclusion.BLOCKED
-    if not has_contact_data(client, option.kind):
+    if not has_contact_data(client, option.kind, reachable):
         return Exclusion.NO_CONTACT_DATA
     return None
 
@@ -112,6 +118,7 @@ def rank_channels(
     permitted: Collection[int] | None,
     evidence: Mapping[int, Evidence],
     settings: DecisionSettings,
+    reachable: Collection[ChannelKind] = (),
 ) -> ChannelRanking:
     """Rank the channels the client may be reached on by smoothed success rate; exclude the rest.
 
@@ -124,7 +131,13 @@ def rank_channels(
     excluded: list[ExcludedChannel] = []
     for option in sorted(channels, key=lambda c: order[c.channel_id]):
         reason = exclusion(
-            option, rule=rule, type_id=type_id, client=client, blocked=blocked, permitted=permitted
+            option,
+            rule=rule,
+            type_id=type_id,
+            client=client,
+            blocked=blocked,
+            permitted=permitted,
+            reachable=reachable,
         )
         if reason is not None:
             excluded.append(ExcludedChannel(option.channel_id, reason))

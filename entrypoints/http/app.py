@@ -38,6 +38,7 @@ from entrypoints.http.controllers.pbx import CONTROLLERS as PBX
 from entrypoints.http.controllers.providers import CONTROLLERS as PROVIDERS
 from entrypoints.http.controllers.push import CONTROLLERS as PUSH
 from entrypoints.http.controllers.sending import CONTROLLERS as SENDING
+from entrypoints.http.controllers.telegram import CONTROLLERS as TELEGRAM
 from entrypoints.http.controllers.unsubscribe import CONTROLLERS as UNSUBSCRIBE
 from entrypoints.http.controllers.webhook_subscriptions import CONTROLLERS as WEBHOOK_SUBSCRIPTIONS
 from entrypoints.http.controllers.webhooks_twilio import CONTROLLERS as TWILIO_WEBHOOKS
@@ -67,6 +68,7 @@ ROUTES: list[Any] = [
     *CALL_CENTER,
     *MISSED_CALLS,
     *PUSH,
+    *TELEGRAM,
     *SENDING,
     *MAILINGS,
     *UNSUBSCRIBE,

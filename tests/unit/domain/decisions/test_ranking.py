@@ -101,3 +101,14 @@ def test_the_rate_is_the_client_counts_shrunk_toward_the_group_toward_all_toward
     group_rate = (10 + 20 * all_rate) / (20 + 20)
     assert figures.rate == (5 + 10 * group_rate) / (10 + 10)
     assert figures.prior == group_rate
+
+
+def test_a_linked_chat_makes_a_client_without_handles_reachable_on_messenger() -> None:
+    from domain.dictionaries import ChannelKind
+
+    client = a_client(social_media=None)
+    without = ranking({}, client=client)
+    assert (MESSENGER, Exclusion.NO_CONTACT_DATA) in [(e.channel_id, e.reason) for e in without.excluded]
+    linked = ranking({}, client=client, reachable=frozenset({ChannelKind.MESSENGER}))
+    assert MESSENGER in [c.channel_id for c in linked.ranked]
+    assert MESSENGER not in [e.channel_id for e in linked.excluded]

@@ -1,7 +1,7 @@
 """channel fallback: a send keeps its channel list, a communication names the one it follows up
 
-Revision ID: 0013_fallback
-Revises: 0012_push_subscriptions
+Revision ID: 0014_fallback
+Revises: 0013_mailing_auto
 Create Date: 2026-12-01 14:00:00
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0013_fallback"
-down_revision: str | None = "0012_push_subscriptions"
+revision: str = "0014_fallback"
+down_revision: str | None = "0013_mailing_auto"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,1 @@
+"""Telegram Bot API adapter: sendMessage for the Messenger channel."""
