@@ -312,7 +312,7 @@ def http(url: str, seconds: float) -> Round:
         ]
         create = loadgen.request_bytes("POST", "/api/v1/clients", host, headers, api.NEW_CLIENT.encode())
         for name, requests, expect in (("clients", [create], 201), ("sends", sends, 202)):
-            result = api.measure(port, requests, expect=expect, seconds=seconds)
+            result = api.measure(port, requests, expect=expect, seconds=seconds, warmup=2.0)
             into.extra[name] = result
     return into
 
