@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 
 from adapters.memory.repositories import MemoryRepository, Table
@@ -66,8 +66,9 @@ class MemoryMailingRuns(MemoryRepository[MailingRun]):
         runs = await self.of_mailing(mailing_id)
         return next((r for r in reversed(runs) if r.state is RunState.STARTING), None)
 
-    async def mailing_of_send(self, send_id: int) -> int | None:
-        return next((r.mailing_id for r in self._table.rows.values() if r.send_id == send_id), None)
+    async def mailings_of_sends(self, send_ids: Collection[int]) -> Mapping[int, int]:
+        wanted = set(send_ids)
+        return {r.send_id: r.mailing_id for r in self._table.rows.values() if r.send_id in wanted}
 
     async def sends_of(self, mailing_id: int) -> Sequence[int]:
         return [r.send_id for r in await self.of_mailing(mailing_id) if r.send_id is not None]

@@ -9,33 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adapters.sqlalchemy.sending import dispatch_queue
+from adapters.sqlalchemy.sending import dispatch_queue, queued_message
 from application.sending.queue import Claimed, Settled
-from application.sending.store import QueuedMessage
 
 _q = dispatch_queue.c
-
-
-def _message(row: Any) -> QueuedMessage:
-    return QueuedMessage(
-        communication_id=row.communication_id,
-        uuid=row.uuid,
-        client_id=row.client_id,
-        channel_id=row.channel_id,
-        channel_kind=row.channel_kind,
-        due_at=row.due_at,
-        to=row.recipient,
-        subject=row.subject,
-        text=row.text,
-        html=row.html,
-        headers=row.headers,
-        attempts=row.attempts,
-    )
 
 
 class SqlDispatchQueue:
@@ -61,7 +42,7 @@ class SqlDispatchQueue:
             .returning(*dispatch_queue.c)
         )
         rows = (await self._conn.execute(statement)).all()
-        return [Claimed(message=_message(r), lease_until=lease_until) for r in rows]
+        return [Claimed(message=queued_message(r), lease_until=lease_until) for r in rows]
 
     async def settle(self, owner: str, outcomes: Sequence[Settled]) -> list[int]:
         if not outcomes:

@@ -3,7 +3,7 @@ on PostgreSQL), so concurrent workers never start the same run twice."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -81,11 +81,12 @@ class SqlMailingRuns(SqlRepository[MailingRun]):
         found = await self._load(statement)
         return found[0] if found else None
 
-    async def mailing_of_send(self, send_id: int) -> int | None:
+    async def mailings_of_sends(self, send_ids: Collection[int]) -> Mapping[int, int]:
+        if not send_ids:
+            return {}
         r = t.mailing_runs
-        statement = sa.select(r.c.mailing_id).where(r.c.send_id == send_id)
-        found = (await self._conn.execute(statement)).scalar_one_or_none()
-        return None if found is None else int(found)
+        statement = sa.select(r.c.send_id, r.c.mailing_id).where(r.c.send_id.in_(list(send_ids)))
+        return {int(send): int(mailing) for send, mailing in await self._conn.execute(statement)}
 
     async def sends_of(self, mailing_id: int) -> Sequence[int]:
         r = t.mailing_runs

@@ -295,7 +295,7 @@ class SqlSends:
             row.communication_id: FallbackOrigin(
                 send_id=row.send_id,
                 channel_ids=tuple(row.channel_ids or ()),
-                message=_message(row),
+                message=queued_message(row),
                 has_fallback=bool(row.has_fallback),
             )
             for row in await self._conn.execute(statement)
@@ -441,7 +441,8 @@ def _record(row: Any) -> SendRecord:
     return SendRecord(**{**row, "channel_ids": tuple(row["channel_ids"] or ())})
 
 
-def _message(row: Any) -> QueuedMessage:
+def queued_message(row: Any) -> QueuedMessage:
+    """A queue row as the dispatcher sees it (the column ``recipient`` is the message's ``to``)."""
     return QueuedMessage(
         communication_id=row.communication_id,
         uuid=row.uuid,

@@ -35,8 +35,8 @@ class StatusWatch:
         if not moved:
             return 0
         sends = await uow.sends.send_ids([c.id for c in moved if c.id is not None])
-        # A mailing's communications are its runs' sends: the run names the mailing (one query per send).
-        mailings = {s: await uow.mailing_runs.mailing_of_send(s) for s in set(sends.values())}
+        # A mailing's communications are its runs' sends: the run names the mailing.
+        mailings = await uow.mailing_runs.mailings_of_sends(set(sends.values()))
         events = [
             StatusChanged(
                 uuid=c.uuid,

@@ -188,7 +188,7 @@ class Mailings:
     async def mailing_of_send(self, send_id: int) -> int | None:
         """The mailing a send belongs to, if a mailing run made it."""
         async with self._uow(read_only=True) as uow:
-            return await _runs(uow).mailing_of_send(send_id)
+            return (await _runs(uow).mailings_of_sends([send_id])).get(send_id)
 
     # -- internals ---------------------------------------------------------------------------
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -47,8 +47,8 @@ class MailingRunRepository(Protocol):
     async def open_run(self, mailing_id: int) -> MailingRun | None:
         """The run a crashed worker claimed and did not finish, if any."""
 
-    async def mailing_of_send(self, send_id: int) -> int | None:
-        """The mailing whose run made this send (events filter by ``mailingId`` through it)."""
+    async def mailings_of_sends(self, send_ids: Collection[int]) -> Mapping[int, int]:
+        """Send id -> the mailing whose run made it, for those a run made (events filter by ``mailingId``)."""
 
     async def sends_of(self, mailing_id: int) -> Sequence[int]:
         """The send ids of the mailing's runs."""

@@ -187,8 +187,8 @@ async def test_runs_name_their_send_and_go_with_their_mailing(
         await uow.commit()
     async with uow_factory() as uow:
         assert await uow.mailing_runs.open_run(m.id) is None
-        assert await uow.mailing_runs.mailing_of_send(answer.send_id) == m.id
-        assert await uow.mailing_runs.mailing_of_send(answer.send_id + 1000) is None
+        found = await uow.mailing_runs.mailings_of_sends([answer.send_id, answer.send_id + 1000])
+        assert found == {answer.send_id: m.id}
         assert list(await uow.mailing_runs.sends_of(m.id)) == [answer.send_id]
         await uow.mailings.delete(m.id)
         await uow.commit()
