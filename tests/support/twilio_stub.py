@@ -29,7 +29,7 @@ from urllib.parse import parse_qs
 
 import msgspec
 
-from tests.support.stub_http import serving
+from tests.support.stub_http import answer_lifespan, read_body, serving
 
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 PATH = re.compile(r"^/2010-04-01/Accounts/(?P<sid>AC[0-9a-zA-Z]+)/Messages\.json$")
@@ -111,19 +111,9 @@ class TwilioStub:
 
     async def app(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                else:
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+            await answer_lifespan(receive, send)
+            return
+        body = await read_body(receive)
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
         form = {k: v[0] for k, v in parse_qs(body.decode(), keep_blank_values=True).items()}
         handled = await self.handle(scope["method"], scope["path"], headers, form, receive)
