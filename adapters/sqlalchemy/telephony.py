@@ -158,19 +158,10 @@ class SqlMissedCalls(_BulkRepository[MissedCall]):
         if group_by is ReportKey.STATUS:
             return _M.status, lambda value: text(getattr(value, "value", value))
         pattern = "%Y-%m-%d" if group_by is ReportKey.DAY else "%Y-%m-%dT%H:00"
-        if self._conn.dialect.name == "postgresql":
-            sql_pattern = "YYYY-MM-DD" if group_by is ReportKey.DAY else 'YYYY-MM-DD"T"HH24":00"'
-            local = sa.func.timezone(time_zone, _M.first_call_at)
-            return sa.func.to_char(local, sql_pattern), text
-        # SQLite has no time zones: count per UTC quarter of an hour (every zone's offset is a
-        # whole number of quarters), then move each quarter into the zone and merge.
-        quarter = sa.func.strftime("%Y-%m-%d %H:", _M.first_call_at, type_=sa.String).concat(
-            sa.func.printf(
-                "%02d",
-                sa.cast(sa.func.strftime("%M", _M.first_call_at), sa.Integer) // 15 * 15,
-                type_=sa.String,
-            )
-        )
+        # Count per UTC quarter of an hour (every zone's offset is a whole number of quarters),
+        # then move each quarter into the zone in Python and merge. The database is never asked
+        # about the zone: SQLite has none, and PostgreSQL's list can lag behind Python's tzdata.
+        quarter = self._utc_quarter(_M.first_call_at)
         zone = ZoneInfo(time_zone)
 
         def local_key(value: Any) -> str:
@@ -178,6 +169,19 @@ class SqlMissedCalls(_BulkRepository[MissedCall]):
             return moment.astimezone(zone).strftime(pattern)
 
         return quarter, local_key
+
+    def _utc_quarter(self, moment: Any) -> sa.ColumnElement[Any]:
+        if self._conn.dialect.name == "postgresql":
+            utc = sa.func.timezone("UTC", moment)
+            minute = sa.cast(sa.func.floor(sa.extract("minute", utc) / 15) * 15, sa.Integer)
+            return sa.func.to_char(utc, "YYYY-MM-DD HH24:").concat(
+                sa.func.lpad(sa.cast(minute, sa.String), 2, "0")
+            )
+        return sa.func.strftime("%Y-%m-%d %H:", moment, type_=sa.String).concat(
+            sa.func.printf(
+                "%02d", sa.cast(sa.func.strftime("%M", moment), sa.Integer) // 15 * 15, type_=sa.String
+            )
+        )
 
 
 class SqlCallRecords(_BulkRepository[CallRecord]):
