@@ -44,7 +44,10 @@ class Settings:
     public_url: str | None = None
     """The server's public base address, for every link it hands out; default http://localhost:<PORT>."""
     secret_key: str | None = None
-    """Signs unsubscribe links; without it a key is kept in ``data/secret.key`` (made on first start)."""
+    """Signs unsubscribe links and seals provider secrets at rest; without it a key is kept in
+    ``data/secret.key`` (made on first start, mode 0600)."""
+    previous_secret_keys: tuple[str, ...] = ()
+    """SECRET_KEY_PREVIOUS: keys being rotated out; what they sealed still opens and is sealed anew."""
     message_id_domain: str = "switchboard.local"
     """The right-hand side of every email's Message-ID."""
     in_process_worker: bool = False
@@ -82,6 +85,7 @@ class Settings:
             push=PushSettings.from_env(env),
             public_url=env.get("PUBLIC_URL") or None,
             secret_key=env.get("SECRET_KEY") or None,
+            previous_secret_keys=_list(env.get("SECRET_KEY_PREVIOUS", "")),
             message_id_domain=env.get("MESSAGE_ID_DOMAIN", "switchboard.local"),
             in_process_worker=env.get("IN_PROCESS_WORKER", "1").lower() not in ("0", "false", "no"),
             exploration_share=float(env.get("DECISIONS_EXPLORATION_SHARE", "0")),
