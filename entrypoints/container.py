@@ -185,16 +185,17 @@ class Container(containers.DeclarativeContainer):
         storage=storage,
     )
     provider_settings: providers.Provider[Any] = providers.Object(ProviderSettings())
+    push_settings: providers.Provider[Any] = providers.Object(PushSettings())
     delivery = providers.Container(
         ProvidersContainer,
         settings=provider_settings,
+        push_settings=push_settings,
         public_url=config.public_url,
         core=core,
         storage=storage,
         fallback=use_cases.channel_fallback,
     )
-    push_settings: providers.Provider[Any] = providers.Object(PushSettings())
-    vapid_key = providers.Singleton(vapid_key_source, storage.uow_factory, push_settings)
+    vapid_key = providers.Singleton(vapid_key_source, storage.uow_factory, push_settings, core.clock)
 
 
 def build_container(settings: Settings) -> Container:
