@@ -155,10 +155,17 @@ class ConfiguredSenders:
         self._public_url = public_url.rstrip("/")
         self._sandbox = sandbox
 
-    def completed(self, provider: Provider) -> Provider:
-        if provider.kind is ProviderKind.WEBPUSH:
-            return replace(provider, settings=with_public_key(provider))
-        return provider
+    def completed(self, provider: Provider, previous: Provider | None = None) -> Provider:
+        if provider.kind is not ProviderKind.WEBPUSH:
+            return provider
+        settings = dict(provider.settings)
+        if (
+            previous is not None
+            and previous.settings.get("public_key") == settings.get("public_key")
+            and previous.secrets.get("private_key") != provider.secrets.get("private_key")
+        ):
+            settings.pop("public_key", None)  # the key kept was the replaced private key's
+        return replace(provider, settings=with_public_key(replace(provider, settings=settings)))
 
     def build(self, provider: Provider) -> ChannelSender:
         if provider.kind is ProviderKind.SANDBOX:

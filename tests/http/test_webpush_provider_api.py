@@ -55,6 +55,17 @@ def test_the_private_key_is_write_only_and_the_public_key_is_shown(api: TestClie
     assert PRIVATE not in api.get(f"/api/v1/providers/{created['id']}").text
 
 
+def test_a_new_private_key_brings_its_own_public_key(api: TestClient[Any]) -> None:
+    created = create(api, "/api/v1/providers", webpush_body())
+    other = generate_private_key()
+
+    changed = api.patch(f"/api/v1/providers/{created['id']}", json={"secrets": {"privateKey": other}})
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["settings"]["publicKey"] == public_key_of(other)
+    renamed = api.patch(f"/api/v1/providers/{created['id']}", json={"name": "browsers-2"})
+    assert renamed.json()["settings"]["publicKey"] == public_key_of(other)
+
+
 @pytest.mark.parametrize(
     ("changes", "field"),
     [
