@@ -236,3 +236,23 @@ class PhoneNumberParser(Protocol):
 
     def to_e164(self, raw: str) -> str | None:
         """The number in E.164 (``+74951234567``), or None when it is not a phone number."""
+
+
+class SecretsUnreadable(Exception):
+    """Kept secrets that the configured key cannot open: the key changed, or the value was altered."""
+
+
+class SecretSealer(Protocol):
+    """Encrypts secrets kept at rest (provider tokens, keys) and opens them again.
+
+    Opening with the wrong key raises ``SecretsUnreadable``: it never returns a garbled secret.
+    """
+
+    def seal(self, plain: str) -> str:
+        """The secret encrypted and authenticated under the current key, as text a column can hold."""
+
+    def open(self, kept: str) -> str:
+        """The secret of a sealed value; a value kept before sealing existed is returned as it is."""
+
+    def is_current(self, kept: str) -> bool:
+        """Whether the value is sealed under the current key (else it should be sealed again)."""

@@ -86,6 +86,8 @@ class ProviderKind(StrEnum):
     TWILIO_WHATSAPP = "twilio_whatsapp"
     TELEGRAM = "telegram"
     """A Telegram bot (Bot API ``sendMessage``) for Messenger channels."""
+    WEBPUSH = "webpush"
+    """Web Push to clients' browsers, signed with a VAPID key pair, for Push channels."""
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,8 @@ class KindRules:
     secrets: frozenset[str]
     required: tuple[frozenset[str], ...] = ()
     """Each set: at least one of these settings or secrets must be given."""
+    prefixes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """A setting that, when given, must start with one of these (a VAPID subject is a mailto: or https:)."""
 
 
 _TWILIO_SETTINGS = frozenset(
@@ -126,8 +130,18 @@ KIND_RULES: Mapping[ProviderKind, KindRules] = MappingProxyType(
             frozenset({"bot_token"}),
             (frozenset({"bot_token"}),),
         ),
+        ProviderKind.WEBPUSH: KindRules(
+            frozenset({ChannelKind.PUSH}),
+            frozenset({"public_key", "subject"}),
+            frozenset({"private_key"}),
+            (frozenset({"private_key"}), frozenset({"subject"})),
+            MappingProxyType({"subject": ("mailto:", "https://")}),
+        ),
     }
 )
+
+DEFAULT_VAPID_SUBJECT = "mailto:switchboard@localhost"
+"""The contact push services may write to, when VAPID_SUBJECT is not set."""
 
 
 def mask(secret: str) -> str:
@@ -166,6 +180,10 @@ class Provider(Entity):
         for name in sorted(set(self.secrets) - rules.secrets):
             problems.add(f"secrets.{name}", f"not a secret of a {self.kind} provider")
         given = {k for k, v in {**self.settings, **self.secrets}.items() if v and v.strip()}
+        for name, starts in rules.prefixes.items():
+            value = self.settings.get(name)
+            if value and not value.startswith(starts):
+                problems.add(f"settings.{name}", f"must start with {' or '.join(starts)}")
         for needed in rules.required:
             if not needed & given:
                 where = "secrets" if needed <= rules.secrets else "settings"

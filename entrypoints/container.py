@@ -50,7 +50,7 @@ from entrypoints.provider_settings import ProviderSettings
 from entrypoints.providers_container import ProvidersContainer
 from entrypoints.push_settings import PushSettings
 from entrypoints.push_wiring import vapid_key_source
-from entrypoints.secrets import secret_key
+from entrypoints.secrets import secret_key, secret_sealer
 from entrypoints.settings import Settings
 from entrypoints.telephony_container import TelephonyContainer
 
@@ -87,7 +87,8 @@ class SqlStorage(containers.DeclarativeContainer):
     config = providers.Configuration()
     engine = providers.Singleton(create_engine, config.database_url, pool_size=config.database_pool_size)
     events_bus = providers.Singleton(event_bus, config.database_url)
-    uow_factory = providers.Singleton(SqlUnitOfWorkFactory, engine, events_bus)
+    sealer = providers.Singleton(secret_sealer, config.secret_key, config.previous_secret_keys)
+    uow_factory = providers.Singleton(SqlUnitOfWorkFactory, engine, events_bus, sealer)
 
 
 class MemoryStorage(containers.DeclarativeContainer):
@@ -184,16 +185,17 @@ class Container(containers.DeclarativeContainer):
         storage=storage,
     )
     provider_settings: providers.Provider[Any] = providers.Object(ProviderSettings())
+    push_settings: providers.Provider[Any] = providers.Object(PushSettings())
     delivery = providers.Container(
         ProvidersContainer,
         settings=provider_settings,
+        push_settings=push_settings,
         public_url=config.public_url,
         core=core,
         storage=storage,
         fallback=use_cases.channel_fallback,
     )
-    push_settings: providers.Provider[Any] = providers.Object(PushSettings())
-    vapid_key = providers.Singleton(vapid_key_source, storage.uow_factory, push_settings)
+    vapid_key = providers.Singleton(vapid_key_source, storage.uow_factory, push_settings, core.clock)
 
 
 def build_container(settings: Settings) -> Container:
@@ -209,6 +211,7 @@ def build_container(settings: Settings) -> Container:
             "public_url": settings.base_url,
             "message_id_domain": settings.message_id_domain,
             "secret_key": secret_key(settings),
+            "previous_secret_keys": settings.previous_secret_keys,
             "exploration_share": settings.exploration_share,
             "holdout_share": settings.holdout_share,
         }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
 
@@ -29,7 +30,7 @@ from domain.dictionaries import ChannelKind
 from domain.providers import CircuitBreaker, Provider, ProviderKind
 from entrypoints.provider_settings import ProviderSettings
 from entrypoints.push_settings import PushSettings
-from entrypoints.push_wiring import webpush_sender
+from entrypoints.push_wiring import provider_webpush_sender, webpush_sender, with_public_key
 
 
 def twilio_settings(settings: ProviderSettings, public_url: str) -> TwilioSettings | None:
@@ -146,15 +147,33 @@ class ConfiguredSenders:
         public_url: str,
         sandbox: SandboxSender,
         uow_factory: UnitOfWorkFactory | None = None,
+        push: PushSettings | None = None,
     ) -> None:
         self._settings = settings
+        self._push = push or PushSettings()
         self._uow_factory = uow_factory
         self._public_url = public_url.rstrip("/")
         self._sandbox = sandbox
 
+    def completed(self, provider: Provider, previous: Provider | None = None) -> Provider:
+        if provider.kind is not ProviderKind.WEBPUSH:
+            return provider
+        settings = dict(provider.settings)
+        if (
+            previous is not None
+            and previous.settings.get("public_key") == settings.get("public_key")
+            and previous.secrets.get("private_key") != provider.secrets.get("private_key")
+        ):
+            settings.pop("public_key", None)  # the key kept was the replaced private key's
+        return replace(provider, settings=with_public_key(replace(provider, settings=settings)))
+
     def build(self, provider: Provider) -> ChannelSender:
         if provider.kind is ProviderKind.SANDBOX:
             return self._sandbox
+        if provider.kind is ProviderKind.WEBPUSH:
+            if self._uow_factory is None:
+                raise SystemExit("a webpush provider needs storage for the push subscriptions")
+            return provider_webpush_sender(provider, self._uow_factory, self._push)
         options = provider.settings
         if provider.kind is ProviderKind.TELEGRAM:
             chats = StoredTelegramChats(self._uow_factory) if self._uow_factory is not None else None
@@ -187,6 +206,7 @@ def twilio_webhooks(settings: ProviderSettings, public_url: str) -> TwilioWebhoo
 
 class ProvidersContainer(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=ProviderSettings)
+    push_settings = providers.Dependency(instance_of=PushSettings)
     public_url = providers.Dependency(instance_of=str)
     core = providers.DependenciesContainer()
     storage = providers.DependenciesContainer()
@@ -200,7 +220,9 @@ class ProvidersContainer(containers.DeclarativeContainer):
     callbacks = providers.Singleton(
         ProviderCallbacks, storage.uow_factory, core.clock, core.phones, fallback=fallback
     )
-    senders = providers.Singleton(ConfiguredSenders, settings, public_url, core.sandbox, storage.uow_factory)
+    senders = providers.Singleton(
+        ConfiguredSenders, settings, public_url, core.sandbox, storage.uow_factory, push_settings
+    )
     telegram_links = providers.Singleton(TelegramLinks, storage.uow_factory, core.clock, callbacks)
     catalog = providers.Singleton(Providers, storage.uow_factory, core.clock, senders, router)
     webhook_poster = providers.Singleton(HttpWebhookPoster, core.clock)

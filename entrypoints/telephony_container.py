@@ -19,7 +19,7 @@ from application.telephony.missed_call_report import MissedCallReports
 from application.telephony.missed_calls import MissedCalls
 from application.telephony.pbx_events import PbxEvents
 from application.telephony.subscriptions import PbxSubscriptionService, WebhookToken
-from entrypoints.telephony_settings import TelephonySettings
+from entrypoints.settings import TelephonySettings
 
 
 def beeline(settings: TelephonySettings) -> BeelinePbx | None:

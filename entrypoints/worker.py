@@ -32,6 +32,7 @@ from application.sending.ports import ChannelSender, StatusFeed
 from application.sending.ratelimit import TokenBucket
 from application.sending.reports import DeliveryReports
 from domain.dictionaries import ChannelKind
+from entrypoints.secrets import seal_kept_secrets
 from entrypoints.settings import Settings
 
 log = logging.getLogger("switchboard.worker")
@@ -247,6 +248,7 @@ def run_worker(settings: Settings) -> None:
 
     async def main() -> None:
         container = build_container(settings)
+        await seal_kept_secrets(container)
         runner = runner_for(container)
         log.info("worker started")
         try:

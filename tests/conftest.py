@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from adapters.memory.unit_of_work import MemoryUnitOfWorkFactory
+from adapters.sealing.fernet import FernetSealer
 from adapters.security import Argon2PasswordHasher
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWorkFactory
 from tests.support.clock import ManualClock
@@ -52,7 +53,7 @@ async def _sql_storage(url: str) -> AsyncIterator[SqlUnitOfWorkFactory]:
     engine = create_engine(url)
     await empty_all_tables(engine)
     try:
-        yield SqlUnitOfWorkFactory(engine)
+        yield SqlUnitOfWorkFactory(engine, sealer=FernetSealer(b"the tests' secret key"))
     finally:
         await engine.dispose()
 

@@ -273,6 +273,10 @@ class MemoryUnitOfWorkFactory:
     def __call__(self, *, read_only: bool = False) -> MemoryUnitOfWork:
         return MemoryUnitOfWork(self.store, read_only=read_only, bus=self.bus)
 
+    async def seal_kept_secrets(self) -> int:
+        """Nothing is kept at rest in memory: nothing to seal."""
+        return 0
+
 
 # mypy holds the fake to its port here: a missing or mistyped repository fails the type check.
 _checked_unit_of_work: type[UnitOfWork] = MemoryUnitOfWork

@@ -97,7 +97,7 @@ class SqlRepository(Generic[E]):
 
     async def add(self, entity: E) -> E:
         self._refuse_unstorable(entity)
-        values = {name: getattr(entity, name) for name in self._columns}
+        values = self._row_values(entity)
         async with self._integrity():
             insert = statements(self._table).insert
             entity.id = await insert_returning_id(self._conn, self._table, values, insert)
@@ -106,7 +106,7 @@ class SqlRepository(Generic[E]):
 
     async def update(self, entity: E) -> None:
         self._refuse_unstorable(entity)
-        values = {name: getattr(entity, name) for name in self._columns}
+        values = self._row_values(entity)
         async with self._integrity():
             result = await self._conn.execute(statements(self._table).update, {**values, ROW_ID: entity.id})
             if result.rowcount == 0:
@@ -154,6 +154,10 @@ class SqlRepository(Generic[E]):
         return int((await self._conn.execute(statement)).scalar_one())
 
     # -- internals -------------------------------------------------------------------------
+
+    def _row_values(self, entity: E) -> dict[str, Any]:
+        """The row's column values of the entity; a subclass may transform some (seal a secret)."""
+        return {name: getattr(entity, name) for name in self._columns}
 
     def _refuse_unstorable(self, entity: E) -> None:
         """A value the database cannot hold (too long, NUL, out of range) is the caller's error, not ours."""

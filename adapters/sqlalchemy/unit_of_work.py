@@ -21,6 +21,7 @@ from adapters.sqlalchemy.fastpath import DriverReaders
 from adapters.sqlalchemy.filters import RelationFilter, related
 from adapters.sqlalchemy.groups import SqlClientGroups
 from adapters.sqlalchemy.mailings import SqlMailingRuns, SqlMailings
+from adapters.sqlalchemy.providers import SealedProviders
 from adapters.sqlalchemy.repository import Link, SqlRepository
 from adapters.sqlalchemy.sending import SqlSends
 from adapters.sqlalchemy.stats import SqlStats
@@ -36,13 +37,12 @@ from adapters.sqlalchemy.telephony import (
     SqlSeenEvents,
 )
 from application.events.ports import EventBus
-from application.ports import UnitOfWork, UnitOfWorkFactory
+from application.ports import SecretSealer, UnitOfWork, UnitOfWorkFactory
 from application.queries import Condition, Op
 from domain.clients import Booking, BookingStatusType, ChannelBlock, Client, Project
 from domain.dictionaries import Channel, CommunicationType, Document
 from domain.entity import Entity
 from domain.organisation import Company, Department, Employee, Role, ServiceAccount
-from domain.providers import Provider
 from domain.push import PushSubscription
 from domain.rules import Rule
 from domain.telegram import TelegramLink
@@ -142,12 +142,25 @@ class _Repository(Generic[R]):
             return self
         made: R | None = uow._repositories.get(self._name)
         if made is None:
-            made = uow._repositories[self._name] = self._make(uow.connection)
+            made = uow._repositories[self._name] = self._made(uow)
         return made
+
+    def _made(self, uow: SqlUnitOfWork) -> R:
+        return self._make(uow.connection)
 
     def __set__(self, uow: SqlUnitOfWork, repository: R) -> None:
         # Lets a test or a decorator stand another repository in for this one, as the port allows.
         uow._repositories[self._name] = repository
+
+
+class _SealedProviders(_Repository[SealedProviders]):
+    """The providers repository, made with the unit of work's sealer besides its connection."""
+
+    def __init__(self) -> None:
+        super().__init__(lambda conn: SealedProviders(conn, None))
+
+    def _made(self, uow: SqlUnitOfWork) -> SealedProviders:
+        return SealedProviders(uow.connection, uow._sealer)
 
 
 def _plain(table: sa.Table, entity: type[E], kind: str) -> Callable[[AsyncConnection], SqlRepository[E]]:
@@ -282,8 +295,10 @@ class SqlUnitOfWork:
         bus: EventBus | None = None,
         readers: DriverReaders | None = None,
         connections: Connections | None = None,
+        sealer: SecretSealer | None = None,
     ) -> None:
         self._engine = engine
+        self._sealer = sealer
         self._bus = bus
         self._connections = connections or Connections(engine, keep=0)
         self._read_only = read_only
@@ -310,7 +325,7 @@ class SqlUnitOfWork:
     rules = _Repository(_plain(t.rules, Rule, "rule"))
     booking_statuses = _Repository(_plain(t.booking_statuses, BookingStatusType, "booking status"))
     bookings = _Repository(_plain(t.bookings, Booking, "booking"))
-    providers = _Repository(_plain(t.providers, Provider, "provider"))
+    providers = _SealedProviders()
     webhook_subscriptions = _Repository(
         _plain(t.webhook_subscriptions, WebhookSubscription, "webhook subscription")
     )
@@ -397,9 +412,13 @@ class SqlUnitOfWork:
 
 
 class SqlUnitOfWorkFactory:
-    def __init__(self, engine: AsyncEngine, bus: EventBus | None = None) -> None:
+    def __init__(
+        self, engine: AsyncEngine, bus: EventBus | None = None, sealer: SecretSealer | None = None
+    ) -> None:
         self.engine = engine
         self.bus = bus
+        # Seals provider secrets at rest; without one, a provider with secrets is neither kept nor read.
+        self._sealer = sealer
         # SQLite has one writer at a time. Writers of this process queue here instead of racing
         # for the file lock and sleeping in SQLite's busy handler; other processes still wait
         # on busy_timeout.
@@ -418,7 +437,15 @@ class SqlUnitOfWorkFactory:
             bus=self.bus,
             readers=self._readers,
             connections=self._connections,
+            sealer=self._sealer,
         )
+
+    async def seal_kept_secrets(self) -> int:
+        """At start: seals secrets kept in plain text or under a previous key; a wrong key raises here."""
+        async with self() as uow:
+            resealed = await uow.providers.seal_again()
+            await uow.commit()
+        return resealed
 
 
 # mypy holds the adapter to its port here: a missing or mistyped repository fails the type check.

@@ -27,3 +27,13 @@ def public_key_of(private_key: str) -> str:
         serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
     )
     return str(b64urlencode(point))
+
+
+class VapidKeyPairs:
+    """The ``VapidKeyMaker`` port over the two functions above."""
+
+    def generate(self) -> str:
+        return generate_private_key()
+
+    def public_of(self, private_key: str) -> str:
+        return public_key_of(private_key)

@@ -27,6 +27,13 @@ class SenderFactory(Protocol):
     def build(self, provider: Provider) -> ChannelSender:
         """A sender for this provider's kind, settings and secrets."""
 
+    def completed(self, provider: Provider, previous: Provider | None = None) -> Provider:
+        """The provider with what its adapter derives filled in (a VAPID public key); a 400 if unusable.
+
+        ``previous``: the provider before a change; what was derived from a secret the change replaced
+        is derived again.
+        """
+
 
 class RouterStates(Protocol):
     def states(self) -> list[ProviderState]:
@@ -68,7 +75,10 @@ class Providers(Catalog[Provider]):
         return uow.providers
 
     def build(self, values: Mapping[str, Any]) -> Provider:
-        return Provider(**values)
+        return self._senders.completed(Provider(**values))
+
+    def rebuild(self, current: Provider, changes: Mapping[str, Any]) -> Provider:
+        return self._senders.completed(super().rebuild(current, changes), current)
 
     async def change(self, entity_id: int, patch: Patch) -> Provider:
         """Changes the given fields; secrets named replace those kept, secrets left out stay."""

@@ -9,17 +9,18 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from application.ports import Clock, Repository, UnitOfWorkFactory
 from application.queries import Query
-from application.searches import PushSubscriptionFields
-from domain.errors import NotFound, ValidationFailed
+from application.searches import ProviderFields, PushSubscriptionFields
+from domain.dictionaries import ChannelKind
+from domain.errors import Conflict, NotFound, ValidationFailed
+from domain.providers import DEFAULT_VAPID_SUBJECT, Provider, ProviderKind
 from domain.push import PushSubscription
 
 MAX_PER_CLIENT = 100
 """Browsers kept per client: a client has a handful of devices; beyond that is a runaway front end."""
-
-VAPID_SECRET_NAME = "vapid_private_key"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -109,27 +110,93 @@ class StoredPushSubscriptions:
             await uow.commit()
 
 
-class StoredVapidKey:
-    """The VAPID private key: the configured one, else one made at first use and kept in the database.
+class VapidKeyMaker(Protocol):
+    """Makes VAPID key pairs (the adapter knows P-256)."""
 
-    ``get_or_create`` is one INSERT ... ON CONFLICT DO NOTHING and a read, so two processes starting
-    together agree on one key.
+    def generate(self) -> str:
+        """A new private key, base64url of its 32 raw bytes."""
+
+    def public_of(self, private_key: str) -> str:
+        """The application server key browsers subscribe with; ValueError for a key that is none."""
+
+
+DEFAULT_PROVIDER = "webpush"
+"""The provider that keeps the VAPID key made at first use, when VAPID_PRIVATE_KEY is not set."""
+
+
+class StoredVapidKey:
+    """The VAPID private key: the configured one, else the ``webpush`` provider's, made at first use.
+
+    The made key lives in the provider named ``webpush`` (inactive, so the Push channels keep their
+    configured providers until someone turns it on), sealed like every provider secret. Two processes
+    starting together agree on one: the second insert meets the unique name and reads the first's.
     """
 
     def __init__(
-        self, uow_factory: UnitOfWorkFactory, make: Callable[[], str], configured: str | None = None
+        self,
+        uow_factory: UnitOfWorkFactory,
+        clock: Clock,
+        keys: VapidKeyMaker,
+        configured: str | None = None,
+        subject: str = DEFAULT_VAPID_SUBJECT,
     ) -> None:
         self._uow_factory = uow_factory
-        self._make = make
+        self._clock = clock
+        self._keys = keys
         self._key = configured or None
+        self._subject = subject
 
     async def __call__(self) -> str:
         if self._key is None:
-            async with self._uow_factory() as uow:
-                key = await uow.telephony_secrets.get_or_create(VAPID_SECRET_NAME, self._make())
-                await uow.commit()
-            self._key = key
+            self._key = await self._kept() or await self._made()
         return self._key
+
+    async def for_browsers(self) -> str:
+        """The public key browsers subscribe with: the first active webpush provider's, else ours."""
+        async with self._uow_factory(read_only=True) as uow:
+            found = await uow.providers.find(
+                Query(
+                    (ProviderFields.kind.eq(ProviderKind.WEBPUSH), ProviderFields.active.eq(True)),
+                    order_by=("priority", "id"),
+                    limit=1,
+                )
+            )
+        serving = found[0] if found else None
+        if serving is not None and serving.secrets.get("private_key"):
+            return serving.settings.get("public_key") or self._keys.public_of(serving.secrets["private_key"])
+        return self._keys.public_of(await self())
+
+    async def _kept(self) -> str | None:
+        async with self._uow_factory(read_only=True) as uow:
+            kept = await uow.providers.first(ProviderFields.name.eq(DEFAULT_PROVIDER))
+        if kept is None:
+            return None
+        if kept.kind is not ProviderKind.WEBPUSH or not kept.secrets.get("private_key"):
+            raise ValidationFailed.field(
+                "name", f"the provider {DEFAULT_PROVIDER!r} keeps the VAPID key: it must be of kind webpush"
+            )
+        return kept.secrets["private_key"]
+
+    async def _made(self) -> str:
+        private = self._keys.generate()
+        now = self._clock.now()
+        provider = Provider(
+            name=DEFAULT_PROVIDER,
+            kind=ProviderKind.WEBPUSH,
+            channel_kind=ChannelKind.PUSH,
+            settings={"subject": self._subject, "public_key": self._keys.public_of(private)},
+            secrets={"private_key": private},
+            active=False,
+            create_time=now,
+            update_time=now,
+        )
+        try:
+            async with self._uow_factory() as uow:
+                await uow.providers.add(provider)
+                await uow.commit()
+        except Conflict:  # another process made one first: use theirs
+            return await self._kept() or private
+        return private
 
 
 VapidKeySource = Callable[[], Awaitable[str]]

@@ -47,6 +47,7 @@ from entrypoints.http.health import health, openapi_document
 from entrypoints.http.security.allow_header import AllowHeaderMiddleware
 from entrypoints.http.security.client_address import trusted_networks
 from entrypoints.http.security.request_guard import RequestGuardMiddleware
+from entrypoints.secrets import seal_kept_secrets
 from entrypoints.settings import Settings
 from entrypoints.worker import close_event_bus, start_in_process_worker
 
@@ -106,6 +107,7 @@ class ClosedStructs(OpenAPISchemaPlugin):
 def create_app(container: Container, settings: Settings) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        await seal_kept_secrets(container)
         report = await container.use_cases.bootstrap()(settings.admin_password)
         for created in report.created:
             log.info("created default %s", created)

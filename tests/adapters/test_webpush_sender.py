@@ -10,13 +10,14 @@ from typing import Any
 import pytest
 
 from adapters.memory.unit_of_work import MemoryUnitOfWorkFactory
-from adapters.webpush.keys import generate_private_key, public_key_of
+from adapters.webpush.keys import VapidKeyPairs, generate_private_key, public_key_of
 from adapters.webpush.sender import WebPushSender, WebPushSettings
 from application.sending.ports import OutgoingMessage, SendOutcome
 from application.sending.push import StoredPushSubscriptions, StoredVapidKey
 from domain.communications import DeliveryStatus
 from domain.dictionaries import ChannelKind
 from domain.push import PushSubscription
+from tests.support.clock import ManualClock
 from tests.support.push_service import Browser, PushService, push_service
 
 PRIVATE = generate_private_key()
@@ -42,7 +43,7 @@ async def sender(
     _, ca = service
     made = WebPushSender(
         StoredPushSubscriptions(uow_factory),
-        StoredVapidKey(uow_factory, generate_private_key, PRIVATE),
+        StoredVapidKey(uow_factory, ManualClock(), VapidKeyPairs(), PRIVATE),
         WebPushSettings(subject="mailto:ops@example.com", ca_file=str(ca), timeout=5),
     )
     yield made
@@ -186,7 +187,7 @@ async def test_a_dead_push_service_is_transient(uow_factory: Any, tmp_path: Path
         await uow.commit()
     sender = WebPushSender(
         StoredPushSubscriptions(uow_factory),
-        StoredVapidKey(uow_factory, generate_private_key, PRIVATE),
+        StoredVapidKey(uow_factory, ManualClock(), VapidKeyPairs(), PRIVATE),
         WebPushSettings(subject="mailto:ops@example.com", timeout=2),
     )
     try:
@@ -204,7 +205,7 @@ async def test_a_wrong_vapid_key_is_refused_by_the_push_service_and_not_retried(
     await subscribe(uow_factory, push, 7)
     stranger = WebPushSender(
         StoredPushSubscriptions(uow_factory),
-        StoredVapidKey(uow_factory, generate_private_key, generate_private_key()),
+        StoredVapidKey(uow_factory, ManualClock(), VapidKeyPairs(), generate_private_key()),
         WebPushSettings(subject="mailto:ops@example.com", ca_file=str(ca)),
     )
     try:
@@ -227,12 +228,13 @@ async def test_a_client_without_subscriptions_cannot_be_reached(
 async def test_a_key_made_at_first_use_is_kept_and_shared(uow_factory: Any) -> None:
     made: list[str] = []
 
-    def make() -> str:
-        made.append(generate_private_key())
-        return made[-1]
+    class Counted(VapidKeyPairs):
+        def generate(self) -> str:
+            made.append(super().generate())
+            return made[-1]
 
-    first = await StoredVapidKey(uow_factory, make)()
-    second = await StoredVapidKey(uow_factory, make)()  # another process, after a restart
+    first = await StoredVapidKey(uow_factory, ManualClock(), Counted())()
+    second = await StoredVapidKey(uow_factory, ManualClock(), Counted())()  # another process, later
     assert first == second == made[0]
     assert public_key_of(first).startswith("B")  # 0x04: an uncompressed point
 

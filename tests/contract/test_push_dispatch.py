@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from adapters.phones import LibPhoneNumberParser
-from adapters.webpush.keys import generate_private_key, public_key_of
+from adapters.webpush.keys import VapidKeyPairs, generate_private_key, public_key_of
 from adapters.webpush.sender import WebPushSender, WebPushSettings
 from application.clients import Clients
 from application.sending.dispatch import Dispatcher, DispatchPolicy
@@ -70,7 +70,7 @@ async def test_the_dispatcher_pushes_retries_a_500_and_a_410_fails_finally_and_r
 
     sender = WebPushSender(
         StoredPushSubscriptions(uow_factory),
-        StoredVapidKey(uow_factory, generate_private_key, PRIVATE),
+        StoredVapidKey(uow_factory, ManualClock(), VapidKeyPairs(), PRIVATE),
         WebPushSettings(subject="mailto:ops@example.com", ca_file=str(ca), timeout=5),
     )
     senders = {kind: sender for kind in ChannelKind}
@@ -179,7 +179,7 @@ async def test_the_endpoint_is_unique_in_storage(sql_uow_factory: Any, clock: Ma
 
 
 async def test_the_vapid_key_made_at_first_start_survives_a_restart(uow_factory: Any) -> None:
-    first = await StoredVapidKey(uow_factory, generate_private_key)()
-    restarted = await StoredVapidKey(uow_factory, generate_private_key)()
+    first = await StoredVapidKey(uow_factory, ManualClock(), VapidKeyPairs())()
+    restarted = await StoredVapidKey(uow_factory, ManualClock(), VapidKeyPairs())()
     assert restarted == first
     assert public_key_of(first)

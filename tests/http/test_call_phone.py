@@ -11,8 +11,7 @@ from litestar.testing import TestClient
 
 from adapters.beeline.api import TOKEN_HEADER
 from adapters.security import Argon2PasswordHasher
-from entrypoints.settings import Settings
-from entrypoints.telephony_settings import TelephonySettings
+from entrypoints.settings import Settings, TelephonySettings
 from tests.http.conftest import create, make_client
 from tests.support.stub_http import Recorded, Reply, StubServer, stub_server
 

@@ -19,8 +19,7 @@ from application.telephony.inbox import InboxProcessor
 from domain.telephony.missed_calls import BOOKED_NOTE
 from entrypoints.container import build_container
 from entrypoints.http.app import create_app
-from entrypoints.settings import Settings
-from entrypoints.telephony_settings import TelephonySettings
+from entrypoints.settings import Settings, TelephonySettings
 from tests.http.conftest import ADMIN, create, user_with
 from tests.support.stub_http import serving
 from tests.support.xsi_events import (

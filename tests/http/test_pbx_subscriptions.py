@@ -22,8 +22,7 @@ from application.telephony.pbx_events import PbxEvents
 from application.telephony.subscriptions import NewSubscription, PbxSubscriptionService, WebhookToken
 from domain.telephony.subscriptions import SubscriptionState
 from entrypoints.jobs.pbx_subscriptions import PbxSubscriptionJob
-from entrypoints.settings import Settings
-from entrypoints.telephony_settings import TelephonySettings
+from entrypoints.settings import Settings, TelephonySettings
 from tests.http.conftest import make_client
 from tests.support.clock import ManualClock
 from tests.support.stub_http import Recorded, Reply, StubServer, stub_server

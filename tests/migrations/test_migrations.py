@@ -86,3 +86,46 @@ def test_the_login_report_names_colliding_pairs() -> None:
         ("Admin", "\u0410dmin", "lookalikes"),
         ("x_straße", "X_STRASSE", "the same login"),
     ]
+
+
+def run_sql(url: str, statement: str, **params: Any) -> list[Any]:
+    import asyncio
+
+    from adapters.sqlalchemy.engine import create_engine
+
+    async def run() -> list[Any]:
+        engine = create_engine(url)
+        async with engine.begin() as connection:
+            result = await connection.execute(sa.text(statement), params)
+            rows = list(result.all()) if result.returns_rows else []
+        await engine.dispose()
+        return rows
+
+    return off_loop(lambda: asyncio.run(run()))
+
+
+def test_the_vapid_key_moves_into_an_inactive_webpush_provider_sealed_at_start(
+    empty_database: str, hasher: Any
+) -> None:
+    from importlib import import_module
+
+    from adapters.webpush.keys import generate_private_key, public_key_of
+    from entrypoints.settings import Settings
+    from tests.http.conftest import make_client
+
+    move = import_module("adapters.sqlalchemy.migrations.versions.0016_webpush_provider")
+    config = alembic_config(empty_database)
+    off_loop(lambda: command.upgrade(config, move.down_revision))
+    key = generate_private_key()
+    made_earlier = "INSERT INTO telephony_secrets (name, value) VALUES ('vapid_private_key', :k)"
+    run_sql(empty_database, made_earlier, k=key)
+
+    off_loop(lambda: command.upgrade(config, "head"))
+    assert run_sql(empty_database, "SELECT name FROM telephony_secrets") == []
+    for client in make_client(Settings(database_url=empty_database, secret_key="k"), hasher):
+        assert client.get("/api/v1/push/vapid-public-key").json()["publicKey"] == public_key_of(key)
+        (provider,) = client.get("/api/v1/providers").json()["items"]
+        assert (provider["name"], provider["kind"], provider["active"]) == ("webpush", "webpush", False)
+        assert provider["settings"]["publicKey"] == public_key_of(key)
+    ((kept,),) = run_sql(empty_database, "SELECT secrets FROM providers")
+    assert key not in str(kept) and "fernet:" in str(kept)

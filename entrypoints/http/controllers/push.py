@@ -9,7 +9,6 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
-from adapters.webpush.keys import public_key_of
 from application.clients import Clients
 from application.sending.push import PushSubscriptions
 from domain.keys import require_id
@@ -83,7 +82,7 @@ class PushSubscriptionsController(Controller):
     @get("/push/vapid-public-key", summary="The applicationServerKey browsers subscribe with")
     async def vapid_public_key(self, state: State) -> VapidKeyOut:
         key: Any = state.container.vapid_key()
-        return VapidKeyOut(public_key=public_key_of(await key()))
+        return VapidKeyOut(public_key=await key.for_browsers())
 
 
 CONTROLLERS = [PushSubscriptionsController]
