@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
@@ -42,7 +42,7 @@ communication_decisions = sa.Table(
 _FIELDS = tuple(c.name for c in communication_decisions.columns)
 
 
-def _record(row: Mapping[str, Any]) -> DecisionRecord:
+def _record(row: sa.RowMapping) -> DecisionRecord:
     return DecisionRecord(**{**{k: row[k] for k in _FIELDS}, "channel_ids": tuple(row["channel_ids"] or ())})
 
 

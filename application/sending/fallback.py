@@ -89,8 +89,8 @@ class ChannelFallback:
             origin = origins.get(c.id or 0)
             if origin is None or origin.has_fallback:
                 continue
-            decision = decided.get(c.id or 0)
-            listed = decision.channel_ids if decision is not None else origin.channel_ids
+            logged = decided.get(c.id or 0)
+            listed = logged.channel_ids if logged is not None else origin.channel_ids
             left = remaining(listed, c.channel_id)
             if left:
                 todo.append((c, origin, left))

@@ -122,6 +122,16 @@ def _rates(
     return rule_rate, all_rate, group_rate
 
 
+def group_line(evidence: Evidence, settings: DecisionSettings) -> tuple[float, float]:
+    """(a, b) with the group level's rate = a + b x the root prior: the shrinkage is linear in it,
+    so the policy computes the levels above the client once per cell and only the root per client."""
+    all_weight = settings.min_all_attempts / (evidence.all.attempts + settings.min_all_attempts)
+    group_weight = settings.min_group_attempts / (evidence.group.attempts + settings.min_group_attempts)
+    all_part = evidence.all.successes / (evidence.all.attempts + settings.min_all_attempts)
+    group_part = evidence.group.successes / (evidence.group.attempts + settings.min_group_attempts)
+    return group_part + group_weight * all_part, group_weight * all_weight
+
+
 def posterior(
     evidence: Evidence, settings: DecisionSettings, root_prior: float | None = None
 ) -> tuple[float, float, float]:

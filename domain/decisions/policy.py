@@ -14,6 +14,7 @@ counters of their own), are worked out once. A memo is a cache of pure functions
 from __future__ import annotations
 
 import hashlib
+import math
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -21,8 +22,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from domain.decisions.channels import ChannelRanking, RankedChannel
-from domain.decisions.evidence import DecisionSettings, Evidence, posterior
-from domain.decisions.thompson import FLOOR, Posterior, win_share
+from domain.decisions.evidence import DecisionSettings, Evidence, group_line
+from domain.decisions.thompson import FLOOR, Normal, Posterior, draw, normals_of, win_share
 from domain.decisions.timing import Cell, SendingWindow, Slot, TimeChoice, allowed_slots, make_choice
 
 NO_EVIDENCE = Evidence()
@@ -88,8 +89,20 @@ class Schedule:
         self.index_at = {slot.at: index for index, slot in enumerate(self.first)}
 
 
+Line = tuple[float, float]
+
+
+def lines_of(schedule: Schedule, evidence: Mapping[Cell, Evidence], settings: DecisionSettings) -> list[Line]:
+    """Each cell's group-level rate as a line in the channel's rate (``evidence.group_line``)."""
+    return [group_line(evidence.get(cell, NO_EVIDENCE), settings) for cell in schedule.cells]
+
+
 class Arms:
-    """One channel's figures over a schedule's cells: smoothed rate and Beta posterior of each."""
+    """One channel's figures over a schedule's cells: smoothed rate and Beta posterior of each.
+
+    ``lines`` are the cells' group and all-clients levels (``lines_of``); only the client level and
+    the channel's rate are the client's own.
+    """
 
     def __init__(
         self,
@@ -97,23 +110,37 @@ class Arms:
         evidence: Mapping[Cell, Evidence],
         channel_rate: float,
         settings: DecisionSettings,
+        lines: Sequence[Line],
     ) -> None:
         self.evidence = evidence
         self.channel_rate = channel_rate
-        figures = [
-            posterior(evidence.get(cell, NO_EVIDENCE), settings, channel_rate) for cell in schedule.cells
-        ]
-        self.rates = [rate for rate, _, _ in figures]
-        self.posteriors: list[Posterior] = [(alpha, beta) for _, alpha, beta in figures]
+        strength = settings.min_client_attempts
+        rates: list[float] = []
+        normals: list[Normal] = []
+        sqrt = math.sqrt
+        for cell, (base, slope) in zip(schedule.cells, lines, strict=True):
+            group_rate = base + slope * channel_rate
+            found = evidence.get(cell)
+            successes, attempts = (
+                (0.0, 0.0) if found is None else (found.client.successes, found.client.attempts)
+            )
+            # Beta(alpha, beta) with alpha + beta = total; its mean is the cell's smoothed rate.
+            alpha = successes + strength * group_rate
+            total = attempts + strength
+            rate = alpha / total
+            rates.append(rate)
+            normals.append((rate, sqrt(rate * (1 - rate) / (total + 1))))
+        self.rates = rates
+        self.normals = normals
         # Strictly better only: ties go to the earliest cell.
-        self.best = max(range(len(self.rates)), key=lambda i: (self.rates[i], -i))
+        self.best = max(range(len(rates)), key=lambda i: (rates[i], -i))
         self._shares: dict[int, float] = {}
         self._times: dict[int, TimeChoice] = {}
 
     def share(self, index: int) -> float:
         """P(Thompson sampling picks the cell ``index``, given this channel)."""
         if index not in self._shares:
-            self._shares[index] = win_share(self.posteriors, index)
+            self._shares[index] = win_share(self.normals, index)
         return self._shares[index]
 
     def time(self, schedule: Schedule, index: int, settings: DecisionSettings) -> TimeChoice:
@@ -126,15 +153,21 @@ class Arms:
 
 class DecisionMemo:
     """What many decisions under one settings share: schedules of equal windows, and the figures of
-    channels whose evidence is ``shared`` (the one evidence set of clients with no counters of their own)."""
+    channels whose evidence is ``shared``.
+
+    ``shared`` is the evidence of a client with no counters of their own; given it, every evidence
+    decided through this memo must have the same group and all-clients levels (only the client level
+    may differ), as ``application.decisions.evidence.with_own`` makes them.
+    """
 
     def __init__(
         self, settings: DecisionSettings, shared: Mapping[int, Mapping[Cell, Evidence]] | None = None
     ):
         self.settings = settings
-        self._shared = dict(shared or {})
+        self._shared = None if shared is None else dict(shared)
         self._schedules: dict[tuple[SendingWindow, datetime], Schedule] = {}
         self._arms: dict[tuple[int, Schedule, float], Arms] = {}
+        self._lines: dict[tuple[int, Schedule], list[Line]] = {}
         self._channel_shares: dict[tuple[tuple[Posterior, ...], int], float] = {}
 
     def schedule(self, window: SendingWindow, start: datetime) -> Schedule:
@@ -148,13 +181,18 @@ class DecisionMemo:
     def arms(
         self, channel_id: int, schedule: Schedule, evidence: Mapping[Cell, Evidence], rate: float
     ) -> Arms:
-        shared = self._shared.get(channel_id)
+        if self._shared is None:
+            return Arms(schedule, evidence, rate, self.settings, lines_of(schedule, evidence, self.settings))
+        shared = self._shared.get(channel_id, {})
+        lines = self._lines.get((channel_id, schedule))
+        if lines is None:
+            lines = self._lines[(channel_id, schedule)] = lines_of(schedule, shared, self.settings)
         if not (evidence is shared or (not evidence and not shared)):
-            return Arms(schedule, evidence, rate, self.settings)
+            return Arms(schedule, evidence, rate, self.settings, lines)
         key = (channel_id, schedule, rate)
         found = self._arms.get(key)
         if found is None:
-            found = self._arms[key] = Arms(schedule, evidence, rate, self.settings)
+            found = self._arms[key] = Arms(schedule, evidence, rate, self.settings, lines)
         return found
 
     def channel_share(self, ranked: Sequence[RankedChannel], index: int) -> float:
@@ -162,7 +200,7 @@ class DecisionMemo:
         key = (tuple((c.estimate.alpha, c.estimate.beta) for c in ranked), index)
         found = self._channel_shares.get(key)
         if found is None:
-            found = self._channel_shares[key] = win_share(key[0], index)
+            found = self._channel_shares[key] = win_share(normals_of(key[0]), index)
         return found
 
 
@@ -238,10 +276,8 @@ def _greedy(channels: Sequence[RankedChannel], schedule: Schedule, arms: Mapping
 def _thompson(
     channels: Sequence[RankedChannel], schedule: Schedule, arms: Mapping[int, Arms], rng: random.Random
 ) -> Action:
-    # Ties are measure-zero; max keeps the first (best-ranked channel, earliest slot).
-    channel = max(channels, key=lambda c: rng.betavariate(c.estimate.alpha, c.estimate.beta))
-    draws = [rng.betavariate(alpha, beta) for alpha, beta in arms[channel.channel_id].posteriors]
-    index = max(range(len(draws)), key=draws.__getitem__)
+    channel = channels[draw(normals_of([(c.estimate.alpha, c.estimate.beta) for c in channels]), rng)]
+    index = draw(arms[channel.channel_id].normals, rng)
     return Action(channel.channel_id, schedule.first[index].at)
 
 
