@@ -70,6 +70,11 @@ def client(
     )
 
 
+def failing_twice(clock: ManualClock) -> Client:
+    """A client the sandbox fails on SMS (a phone ending in 0000) and email (bounce), not on Telegram."""
+    return client(clock, phone="+79990000000", email="bounce@example.com", telegram="ivan")
+
+
 class World:
     """The send, the dispatcher and the delivery reports over one sandbox, with the fallback wired."""
 
@@ -167,12 +172,7 @@ async def test_a_permanent_sms_failure_falls_back_to_email_which_is_delivered(
 async def test_a_chain_of_three_channels_ends_on_the_one_that_works(
     uow_factory: Any, clock: ManualClock, hasher: Any
 ) -> None:
-    department_id, ids = await arrange(
-        uow_factory,
-        clock,
-        hasher,
-        [client(clock, phone="+79990000000", email="bounce@example.com", telegram="ivan")],
-    )
+    department_id, ids = await arrange(uow_factory, clock, hasher, [failing_twice(clock)])
     world = World(uow_factory, clock)
     await world.send(SENDER, command(department_id, ids, (SMS, EMAIL, MESSENGER)))
     await world.run()
@@ -316,12 +316,7 @@ async def test_the_failed_message_does_not_count_against_caps_but_earlier_sends_
 async def test_an_auto_send_falls_back_along_its_decision_s_ranking_each_follow_up_logged_and_announced(
     uow_factory: Any, clock: ManualClock, hasher: Any
 ) -> None:
-    department_id, ids = await arrange(
-        uow_factory,
-        clock,
-        hasher,
-        [client(clock, phone="+79990000000", email="bounce@example.com", telegram="ivan")],
-    )
+    department_id, ids = await arrange(uow_factory, clock, hasher, [failing_twice(clock)])
     now = clock.now()
     async with uow_factory() as uow:
         # No history at all: the rule's priority orders the ranking.

@@ -13,6 +13,7 @@ import httpx
 
 from tests.http.conftest import ADMIN
 from tests.http.test_events_api import Listener, api, live
+from tests.http.test_events_api import arrange as organisation
 
 __all__ = ["live"]
 
@@ -31,13 +32,7 @@ def wait_for(check: Any, seconds: float = 20.0) -> Any:
 
 def arrange(url: str) -> tuple[int, int]:
     """A department and a client who answers SMS always and email mostly: auto ranks SMS, then email."""
-    company = api(url, "POST", "/api/v1/companies", {"name": "Acme", "code": "acme"})
-    department = api(
-        url,
-        "POST",
-        "/api/v1/departments",
-        {"companyId": company["id"], "name": "Sales", "code": "sales", "timeZone": "UTC"},
-    )
+    department_id, _ = organisation(url)
     ivan = api(
         url,
         "POST",
@@ -59,7 +54,7 @@ def arrange(url: str) -> tuple[int, int]:
     ]
     imported = api(url, "POST", "/api/v1/communications/import", rows)
     assert imported["rejected"] == [] and imported["imported"] == len(rows)
-    return department["id"], ivan
+    return department_id, ivan
 
 
 def test_an_auto_send_falls_back_to_its_next_ranked_channel_with_a_log_entry_and_events(live: str) -> None:

@@ -9,6 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.decisions import (
+    ChannelOption,
+    ChannelRanking,
     DecisionMemo,
     DecisionSettings,
     Evidence,
@@ -74,6 +76,22 @@ def some_evidence(seed: int) -> dict[int, dict[tuple[int, int], Evidence]]:
     return by_channel
 
 
+def ranked(
+    channels: tuple[ChannelOption, ...], evidence: dict[int, Evidence], config: DecisionSettings
+) -> ChannelRanking:
+    return rank_channels(
+        channels=channels,
+        rule=a_rule(),
+        type_id=1,
+        client=a_client(),
+        blocks=(),
+        now=START,
+        permitted=None,
+        evidence=evidence,
+        settings=config,
+    )
+
+
 def test_decisions_through_one_memo_equal_those_without() -> None:
     config = explored_settings()
     shared = some_evidence(3)
@@ -81,17 +99,7 @@ def test_decisions_through_one_memo_equal_those_without() -> None:
     channel_evidence = {
         c: Evidence(all=sum((e.all for e in cells.values()), Tally())) for c, cells in shared.items()
     }
-    ranking = rank_channels(
-        channels=CATALOGUE,
-        rule=a_rule(),
-        type_id=1,
-        client=a_client(),
-        blocks=(),
-        now=START,
-        permitted=None,
-        evidence=channel_evidence,
-        settings=config,
-    )
+    ranking = ranked(CATALOGUE, channel_evidence, config)
     window = SendingWindow(time_zone="Europe/Moscow")
     modes = set()
     for seed in range(60):
@@ -118,17 +126,7 @@ def test_decisions_through_one_memo_equal_those_without() -> None:
 def test_the_propensity_of_an_explored_action_matches_how_often_the_policy_takes_it() -> None:
     config = explored_settings()
     shared = some_evidence(5)
-    ranking = rank_channels(
-        channels=CATALOGUE[:3],
-        rule=a_rule(),
-        type_id=1,
-        client=a_client(),
-        blocks=(),
-        now=START,
-        permitted=None,
-        evidence={c: Evidence(all=Tally(30, 100 + 20 * c)) for c in shared},
-        settings=config,
-    )
+    ranking = ranked(CATALOGUE[:3], {c: Evidence(all=Tally(30, 100 + 20 * c)) for c in shared}, config)
     window = SendingWindow(time_zone="UTC", allowed_weekdays=frozenset({0}))
     memo = DecisionMemo(config, shared)
     taken: dict[tuple[int, datetime], int] = {}
