@@ -304,9 +304,7 @@ def main() -> None:
     truth = make_truth(rng)
     clients = make_clients(rng, truth, args.clients)
     replayed = replay(clients, truth, DecisionSettings(), rng)
-    live_config = DecisionSettings(
-        exploration_share=args.explore, holdout_share=args.holdout, propensity_draws=64
-    )
+    live_config = DecisionSettings(exploration_share=args.explore, holdout_share=args.holdout)
     live = live_loop(clients, truth, live_config, rng, args.days, args.per_day)
     text = report(args, replayed, live, time.perf_counter() - started, host)
     print(text)

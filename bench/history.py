@@ -80,6 +80,7 @@ def communications(world: World, count: int, *, end: datetime, seed: int = 11) -
             "department_id": rng.choice(world.department_ids),
             "project_id": None,
             "mailing_id": None,
+            "fallback_of": None,
             "document_id": None,
             "subject": None,
             "content": "Напоминаем о записи на сервис" if dispatched else None,

@@ -40,6 +40,10 @@ class MemoryDecisionLog:
     async def of(self, communication_id: int) -> DecisionRecord | None:
         return self._tables().decisions.get(communication_id)
 
+    async def of_many(self, communication_ids: Sequence[int]) -> dict[int, DecisionRecord]:
+        found = self._tables().decisions
+        return {i: found[i] for i in communication_ids if i in found}
+
     async def outcomes(self, scope: StatsScope) -> list[LoggedOutcome]:
         tables = self._tables()
         members: set[int] | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
@@ -11,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from adapters.sqlalchemy.stats import zones
 from adapters.sqlalchemy.surveys import local_day
 from adapters.sqlalchemy.tables import client_group_members, metadata
-from adapters.sqlalchemy.types import UtcDateTime
+from adapters.sqlalchemy.types import JsonList, UtcDateTime
 from application.decisions.ports import DecisionRecord, LoggedOutcome, StatsScope
 from domain.communications import Communication, LifecycleStatus
 from domain.decisions.measures import Measure, is_delivered, is_response
@@ -36,8 +37,13 @@ communication_decisions = sa.Table(
     sa.Column("predicted_rule", sa.Float, nullable=False),
     sa.Column("explanation", sa.Text, nullable=False),
     sa.Column("create_time", UtcDateTime, nullable=False),
+    sa.Column("channel_ids", JsonList(), nullable=False, server_default="[]"),
 )
 _FIELDS = tuple(c.name for c in communication_decisions.columns)
+
+
+def _record(row: sa.RowMapping) -> DecisionRecord:
+    return DecisionRecord(**{**{k: row[k] for k in _FIELDS}, "channel_ids": tuple(row["channel_ids"] or ())})
 
 
 class SqlDecisionLog:
@@ -53,13 +59,16 @@ class SqlDecisionLog:
             )
 
     async def of(self, communication_id: int) -> DecisionRecord | None:
+        return (await self.of_many([communication_id])).get(communication_id)
+
+    async def of_many(self, communication_ids: Sequence[int]) -> dict[int, DecisionRecord]:
+        if not communication_ids:
+            return {}
         d = communication_decisions.c
-        row = (
-            await self._conn.execute(
-                sa.select(communication_decisions).where(d.communication_id == communication_id)
-            )
-        ).first()
-        return None if row is None else DecisionRecord(**{k: row._mapping[k] for k in _FIELDS})
+        rows = await self._conn.execute(
+            sa.select(communication_decisions).where(d.communication_id.in_(list(communication_ids)))
+        )
+        return {row.communication_id: _record(row._mapping) for row in rows}
 
     async def outcomes(self, scope: StatsScope) -> list[LoggedOutcome]:
         from adapters.sqlalchemy.communications import communications

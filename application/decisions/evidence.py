@@ -92,3 +92,25 @@ def evidence_from(
             sums[channel_id][level] = sums[channel_id][level] + tally
     by_channel = {c: Evidence(client=s["client"], group=s["group"], all=s["all"]) for c, s in sums.items()}
     return EvidenceSet(by_channel, dict(by_slot))
+
+
+def with_own(shared: EvidenceSet, own: Tallies) -> EvidenceSet:
+    """``shared`` (group and all clients, no client level) with one client's own tallies laid over.
+
+    The same as ``evidence_from(own, group, everybody)``, but the channels the client has no
+    counters on keep the shared objects, and only the client's own cells are rebuilt.
+    """
+    by_slot = dict(shared.by_slot)
+    by_channel = dict(shared.by_channel)
+    totals: dict[int, Tally] = {}
+    for (channel_id, weekday, hour), tally in own.by_cell.items():
+        if channel_id not in totals:
+            by_slot[channel_id] = dict(shared.by_slot.get(channel_id, {}))
+            totals[channel_id] = Tally()
+        base = by_slot[channel_id].get((weekday, hour), Evidence())
+        by_slot[channel_id][(weekday, hour)] = Evidence(client=tally, group=base.group, all=base.all)
+        totals[channel_id] = totals[channel_id] + tally
+    for channel_id, total in totals.items():
+        base = shared.by_channel.get(channel_id, Evidence())
+        by_channel[channel_id] = Evidence(client=total, group=base.group, all=base.all)
+    return EvidenceSet(by_channel, by_slot)

@@ -174,7 +174,7 @@ class DecisionRecord:
 
     communication_id: int
     mode: str
-    """greedy, explore or holdout."""
+    """greedy, explore or holdout; or FALLBACK_MODE for a channel fallback's follow-up."""
     objective: str
     """The measure the decision optimised: response or delivered."""
     propensity: float
@@ -185,6 +185,15 @@ class DecisionRecord:
     predicted_rule: float
     explanation: str
     create_time: datetime
+    channel_ids: tuple[int, ...] = ()
+    """The channels the send tries, in order (the chosen one, then the rest of the ranking): the
+    channel fallback's list for an auto send, whose own list names none. Empty when the send named
+    its channels (``"at": "auto"`` alone)."""
+
+
+FALLBACK_MODE = "fallback"
+"""The mode of a follow-up's record: the same decision carried to the next channel, not a decision
+of its own, so the lift estimates leave it out (its original already counts)."""
 
 
 @dataclass(frozen=True)
@@ -207,6 +216,9 @@ class DecisionLog(Protocol):
 
     async def of(self, communication_id: int) -> DecisionRecord | None:
         """The decision that created a communication; None for one not sent by ``auto``."""
+
+    async def of_many(self, communication_ids: Sequence[int]) -> dict[int, DecisionRecord]:
+        """The decisions of several communications, by communication id (those without: absent)."""
 
     async def outcomes(self, scope: StatsScope) -> list[LoggedOutcome]:
         """The logged decisions of the scope whose communications ended (done or failed)."""

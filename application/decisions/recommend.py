@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from application.clients.bookings import holding
-from application.decisions.evidence import EvidenceSet, evidence_from, load_evidence, tallies
+from application.decisions.evidence import evidence_from, load_evidence, tallies, with_own
 from application.decisions.ports import StatsScope
 from application.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from application.queries import Query
@@ -23,12 +23,14 @@ from domain.decisions import (
     ChannelOption,
     ChannelRanking,
     Decision,
+    DecisionMemo,
     DecisionSettings,
     SendingWindow,
     decide,
     rank_channels,
     seed_for,
 )
+from domain.decisions.channels import blocked_channels
 from domain.dictionaries import ChannelKind
 from domain.errors import NotFound
 from domain.organisation import Department
@@ -248,26 +250,42 @@ async def decide_for_audience(
         await uow.stats.slot_counts(StatsScope(type_id=request.type_id)), now=now, settings=settings
     )
     shared = evidence_from([], group, everybody, now=now, settings=settings)
+    memo = DecisionMemo(settings, shared.by_slot)
+    rankings: dict[tuple[object, ...], ChannelRanking] = {}
     found: dict[int, Decision | None] = {}
     for client_id, client in request.clients.items():
-        evidence: EvidenceSet = (
-            evidence_from(own[client_id], group, everybody, now=now, settings=settings)
-            if client_id in own
-            else shared
-        )
         start = max(now, request.starts.get(client_id) or now)
-        ranking = rank_channels(
-            channels=options,
-            rule=rule,
-            type_id=request.type_id,
-            client=client,
-            blocks=request.blocks.get(client_id, ()),
-            now=start,
-            permitted=request.permitted,
-            evidence=evidence.by_channel,
-            settings=settings,
-            reachable=request.reachable.get(client_id, frozenset()),
+        blocks = request.blocks.get(client_id, ())
+        reachable = request.reachable.get(client_id, frozenset())
+        counted = client_id in own
+        evidence = (
+            with_own(shared, tallies(own[client_id], now=now, settings=settings)) if counted else shared
         )
+        # Without counters of its own, a client's ranking depends only on what it can be reached on.
+        key = (
+            bool(client.phones),
+            client.email is not None,
+            bool(client.social_media),
+            blocked_channels(blocks, client.id, start),
+            reachable,
+            start,
+        )
+        ranking = None if counted else rankings.get(key)
+        if ranking is None:
+            ranking = rank_channels(
+                channels=options,
+                rule=rule,
+                type_id=request.type_id,
+                client=client,
+                blocks=blocks,
+                now=start,
+                permitted=request.permitted,
+                evidence=evidence.by_channel,
+                settings=settings,
+                reachable=reachable,
+            )
+            if not counted:
+                rankings[key] = ranking
         last = request.last_sent.get(client_id)
         window = SendingWindow.of(
             rule=rule,
@@ -284,6 +302,7 @@ async def decide_for_audience(
             slot_evidence=evidence.by_slot,
             settings=settings,
             seed=seed_for("send", request.seed_key, client_id),
+            memo=memo,
         )
     return found
 

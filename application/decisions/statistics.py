@@ -14,7 +14,7 @@ from functools import cache
 from zoneinfo import available_timezones
 
 from application.clients.bookings import holding
-from application.decisions.ports import SlotCounts, StatsScope, SurveyCount
+from application.decisions.ports import FALLBACK_MODE, SlotCounts, StatsScope, SurveyCount
 from application.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from application.queries import Condition
 from application.searches import ClientFields
@@ -311,7 +311,7 @@ class Statistics:
                 predicted_rule=o.predicted_rule,
             )
             for o in outcomes
-            if 0 < o.propensity <= 1
+            if 0 < o.propensity <= 1 and o.mode != FALLBACK_MODE
         ]
         by_mode: dict[str, int] = defaultdict(int)
         for o in outcomes:

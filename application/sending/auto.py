@@ -6,7 +6,7 @@ send decision (domain.sending.decision) still checks every rule, block, booking 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -90,7 +90,13 @@ class AutoPlan:
             self.kept.append((communication, found))
 
     def records(self, now: datetime) -> list[DecisionRecord]:
-        return records(self.kept, self.settings, now)
+        return records(self.kept, self.settings, now, self.fallback_list)
+
+    def fallback_list(self, decision: Decision) -> tuple[int, ...]:
+        """The channels the send tries for this decision, in order; none when the send named them."""
+        if not self.mode.channels:
+            return ()
+        return tuple(c.id for c in channel_order(decision, self.mode, (), self.channels))
 
 
 async def plan(
@@ -156,9 +162,12 @@ def requested_time(decision: Decision | None, mode: AutoMode, requested: datetim
 
 
 def records(
-    pairs: Sequence[tuple[Communication, Decision]], settings: DecisionSettings, now: datetime
+    pairs: Sequence[tuple[Communication, Decision]],
+    settings: DecisionSettings,
+    now: datetime,
+    channels_of: Callable[[Decision], tuple[int, ...]] = lambda _: (),
 ) -> list[DecisionRecord]:
-    """What each created communication keeps of its decision."""
+    """What each created communication keeps of its decision (``channels_of``: its fallback list)."""
     return [
         DecisionRecord(
             communication_id=c.id or 0,
@@ -174,6 +183,7 @@ def records(
             predicted_rule=d.predicted_rule,
             explanation=d.explanation[:4000],
             create_time=now,
+            channel_ids=channels_of(d),
         )
         for c, d in pairs
     ]

@@ -2,11 +2,15 @@
 
 When the dispatcher gives up (a permanent refusal, or its last attempt) or a provider reports
 ``failed``/``undelivered``, the send's channel priority list (kept with the send) names the
-channels left after the failed one. The same send decision as the request's (``decide``) picks the
-first of them that the department's rules allow for this client, with every refusal reason
-(blocked, no contact, caps, quiet hours…). The follow-up is a NEW communication that names the
-failed one (``fallback_of``), queued in the same send; both histories note the link. When nothing
-is left, or the decision refuses, the failure stands, with a note saying why no fallback was made.
+channels left after the failed one. An auto send names no list: its decision's ranked channels
+(kept in the decision log, the chosen one first) are the list, and the follow-up's log entry
+carries them on, so a second failure moves to the third channel. The same send decision as the
+request's (``decide``) picks the first of them that the department's rules allow for this
+client, with every refusal reason (blocked, no contact, caps, quiet hours…). The follow-up is a
+NEW communication that names the failed one (``fallback_of``), queued in the same send; both
+histories note the link, and the follow-up's creation is a ``communication.status_changed``
+event (events log and webhook outbox) in the same transaction. When nothing is left, or the
+decision refuses, the failure stands, with a note saying why no fallback was made.
 
 Set-based per batch: one query for the sends' channel lists and queued messages, a few for the
 clients, their send facts, the channels and the departments' rules, one pure decision per failed
@@ -15,12 +19,16 @@ communication, and multi-row inserts for the follow-ups.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 
+from application.decisions.ports import FALLBACK_MODE, DecisionRecord
+from application.events.status import StatusWatch
 from application.ports import UnitOfWork
 from application.sending.send import EmailIdentity, queued_message
 from application.sending.store import FallbackOrigin, QueuedMessage, SendFacts
+from application.webhooks.outbox import publish_many, status_events
 from domain.access import Permission, Principal, Process
 from domain.availability import Owner
 from domain.clients import Client
@@ -74,12 +82,16 @@ class ChannelFallback:
         if not failed:
             return []
         origins = await uow.sends.fallback_origins([c.id or 0 for c in failed])
+        # Auto sends keep their lists per communication, in the decision log.
+        decided = await uow.decisions.of_many([i for i, o in origins.items() if not o.channel_ids])
         todo: list[tuple[Communication, FallbackOrigin, tuple[int, ...]]] = []
         for c in failed:
             origin = origins.get(c.id or 0)
             if origin is None or origin.has_fallback:
                 continue
-            left = remaining(origin.channel_ids, c.channel_id)
+            logged = decided.get(c.id or 0)
+            listed = logged.channel_ids if logged is not None else origin.channel_ids
+            left = remaining(listed, c.channel_id)
             if left:
                 todo.append((c, origin, left))
         if not todo:
@@ -164,13 +176,52 @@ class ChannelFallback:
             )
             send_ids.append(origin.send_id)
             made.append((c, follow))
-        await uow.sends.add_fallbacks(send_ids, [f for _, f in made], queued)
+        return await self._store(uow, send_ids, made, queued, decided, now)
+
+    async def _store(
+        self,
+        uow: UnitOfWork,
+        send_ids: list[int],
+        made: list[tuple[Communication, Communication]],
+        queued: list[QueuedMessage],
+        decided: Mapping[int, DecisionRecord],
+        now: datetime,
+    ) -> list[Communication]:
+        """Queue the follow-ups, note them on the failed ones, log their decisions and events."""
+        follow_ups = [f for _, f in made]
+        await uow.sends.add_fallbacks(send_ids, follow_ups, queued)
         for c, follow in made:
             # After storing: the note names the follow-up's id.
             c.record_note(
-                f"fallback: communication {follow.id} on channel {follow.channel_id}", at=now, actor=actor
+                f"fallback: communication {follow.id} on channel {follow.channel_id}",
+                at=now,
+                actor=FALLBACK.actor,
             )
-        return [f for _, f in made]
+        await uow.decisions.add_many(
+            [carried(d, c, f, now) for c, f in made if (d := decided.get(c.id or 0)) is not None]
+        )
+        # A new attempt is news for the front systems, as the first one's changes are.
+        await StatusWatch().record(uow, follow_ups)
+        await publish_many(uow, status_events(follow_ups), now)
+        return follow_ups
+
+
+def carried(
+    decision: DecisionRecord, failed: Communication, follow: Communication, now: datetime
+) -> DecisionRecord:
+    """The follow-up's log entry: its original's decision, carried to the next ranked channel."""
+    why = (
+        f"fallback of communication {failed.id}, which failed on channel {failed.channel_id}: "
+        f"the next of its ranked channels, {follow.channel_id}; "
+    )
+    return replace(
+        decision,
+        communication_id=follow.id or 0,
+        mode=FALLBACK_MODE,
+        matches_rule=False,
+        explanation=(why + decision.explanation)[:4000],
+        create_time=now,
+    )
 
 
 def _recipient(client: Client, facts: SendFacts, failed: QueuedMessage, now: datetime) -> Recipient:

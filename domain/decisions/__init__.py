@@ -23,7 +23,7 @@ from domain.decisions.evidence import (
     recency_weight,
 )
 from domain.decisions.measures import DEFAULT_OBJECTIVE, Measure, counts, is_delivered, is_response, succeeded
-from domain.decisions.policy import Action, Decision, Mode, decide, seed_for
+from domain.decisions.policy import Action, Decision, DecisionMemo, Mode, decide, seed_for
 from domain.decisions.timing import Cell, SendingWindow, Slot, TimeChoice, allowed_slots, choose_time
 
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
     "ChannelOption",
     "ChannelRanking",
     "Decision",
+    "DecisionMemo",
     "DecisionSettings",
     "Estimate",
     "Evidence",

@@ -64,7 +64,6 @@ class DecisionSettings:
     """The rule level's rate before any data: equal for every channel, so its priority decides."""
     exploration_share: float = 0.0
     holdout_share: float = 0.0
-    propensity_draws: int = 256
 
     def __post_init__(self) -> None:
         if self.half_life_days <= 0:
@@ -77,8 +76,6 @@ class DecisionSettings:
             raise ValueError("rule_prior_rate must lie strictly between 0 and 1")
         if not 0 <= self.exploration_share <= 1 or not 0 <= self.holdout_share <= 1:
             raise ValueError("exploration_share and holdout_share are shares between 0 and 1")
-        if self.propensity_draws < 1:
-            raise ValueError("propensity_draws must be at least 1")
 
     def describe(self) -> str:
         return (
@@ -116,13 +113,46 @@ def _shrink(tally: Tally, prior: float, strength: float) -> float:
     return (tally.successes + strength * prior) / (tally.attempts + strength)
 
 
-def estimate(evidence: Evidence, settings: DecisionSettings, root_prior: float | None = None) -> Estimate:
-    """The client-level posterior of one arm, shrunk through group, all clients and the rule."""
+def _rates(
+    evidence: Evidence, settings: DecisionSettings, root_prior: float | None
+) -> tuple[float, float, float]:
     rule_rate = settings.rule_prior_rate if root_prior is None else root_prior
     all_rate = _shrink(evidence.all, rule_rate, settings.min_all_attempts)
     group_rate = _shrink(evidence.group, all_rate, settings.min_group_attempts)
-    client_rate = _shrink(evidence.client, group_rate, settings.min_client_attempts)
+    return rule_rate, all_rate, group_rate
+
+
+def group_line(evidence: Evidence, settings: DecisionSettings) -> tuple[float, float]:
+    """(a, b) with the group level's rate = a + b x the root prior: the shrinkage is linear in it,
+    so the policy computes the levels above the client once per cell and only the root per client."""
+    all_weight = settings.min_all_attempts / (evidence.all.attempts + settings.min_all_attempts)
+    group_weight = settings.min_group_attempts / (evidence.group.attempts + settings.min_group_attempts)
+    all_part = evidence.all.successes / (evidence.all.attempts + settings.min_all_attempts)
+    group_part = evidence.group.successes / (evidence.group.attempts + settings.min_group_attempts)
+    return group_part + group_weight * all_part, group_weight * all_weight
+
+
+def posterior(
+    evidence: Evidence, settings: DecisionSettings, root_prior: float | None = None
+) -> tuple[float, float, float]:
+    """``estimate``'s (rate, alpha, beta) without its figures: the fast path of the policy.
+
+    The Beta's pseudo-counts are the client level's prior strength around the group's rate.
+    """
+    group_rate = _rates(evidence, settings, root_prior)[2]
     strength = settings.min_client_attempts
+    client = evidence.client
+    return (
+        _shrink(client, group_rate, strength),
+        client.successes + strength * group_rate,
+        (client.attempts - client.successes) + strength * (1 - group_rate),
+    )
+
+
+def estimate(evidence: Evidence, settings: DecisionSettings, root_prior: float | None = None) -> Estimate:
+    """The client-level posterior of one arm, shrunk through group, all clients and the rule."""
+    rule_rate, all_rate, group_rate = _rates(evidence, settings, root_prior)
+    client_rate, alpha, beta = posterior(evidence, settings, root_prior)
     if evidence.client.attempts >= settings.min_client_attempts:
         level, decided, prior = Level.CLIENT, evidence.client, group_rate
     elif evidence.group.attempts >= settings.min_group_attempts:
@@ -131,9 +161,6 @@ def estimate(evidence: Evidence, settings: DecisionSettings, root_prior: float |
         level, decided, prior = Level.ALL, evidence.all, rule_rate
     else:
         level, decided, prior = Level.RULE, evidence.all, rule_rate
-    # The posterior behind the client rate, for sampling: its pseudo-counts are the prior strength.
-    alpha = evidence.client.successes + strength * group_rate
-    beta = (evidence.client.attempts - evidence.client.successes) + strength * (1 - group_rate)
     return Estimate(
         successes=decided.successes,
         attempts=decided.attempts,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from domain.clients import Booking
@@ -63,7 +64,7 @@ class SendingWindow:
             allowed_weekdays=frozenset(rule.allowed_weekdays),
             quiet_hours=rule.quiet_hours,
             holds=tuple((since, b.before_date) for b in bookings if b.holds(since)),
-            sends=tuple(sorted(sends)),
+            sends=_relevant_sends(rule, sends, since),
             max_per_day=rule.max_per_day,
             max_per_week=rule.max_per_week,
             min_interval=None
@@ -124,6 +125,15 @@ class SendingWindow:
             yield s + timedelta(days=7)
 
 
+def _relevant_sends(rule: Rule, sends: Iterable[datetime], since: datetime) -> tuple[datetime, ...]:
+    """The sends a frequency cap can still count from ``since`` on: none without caps, else those
+    less than a week and a day (or the minimum interval) old, so equal windows compare equal."""
+    if rule.max_per_day is None and rule.max_per_week is None and rule.min_interval_minutes is None:
+        return ()
+    reach = max(timedelta(days=8), timedelta(minutes=rule.min_interval_minutes or 0))
+    return tuple(sorted(s for s in sends if s > since - reach))
+
+
 def _at(day: date, clock: time, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, clock, tzinfo=zone)
 
@@ -181,13 +191,21 @@ class TimeChoice:
     weekday: int
     hour: int
     estimate: Estimate
-    grid: tuple[tuple[Estimate, ...], ...]
-    """7 x 24 smoothed figures by local weekday and hour, for the chosen channel."""
     explanation: str
+    evidence: Mapping[Cell, Evidence] = field(default_factory=dict, compare=False, repr=False)
+    """The chosen channel's counts by cell, behind ``grid``."""
+    channel_rate: float = field(default=0.5, compare=False, repr=False)
+    settings: DecisionSettings = field(default_factory=DecisionSettings, compare=False, repr=False)
 
     @property
     def rate(self) -> float:
         return self.estimate.rate
+
+    @cached_property
+    def grid(self) -> tuple[tuple[Estimate, ...], ...]:
+        """7 x 24 smoothed figures by local weekday and hour, for the chosen channel (on demand:
+        a send keeps only the explanation, the recommendation API shows the grid)."""
+        return slot_grid(self.evidence, self.settings, self.channel_rate)
 
 
 def slot_grid(
@@ -220,7 +238,7 @@ def choose_time(
         return None
     grid = slot_grid(evidence, settings, channel_rate)
     best = best_slot(slots, grid)
-    return make_choice(best, grid, settings)
+    return make_choice(best, evidence, settings, channel_rate)
 
 
 def best_slot(slots: Sequence[Slot], grid: tuple[tuple[Estimate, ...], ...]) -> Slot:
@@ -231,12 +249,17 @@ def best_slot(slots: Sequence[Slot], grid: tuple[tuple[Estimate, ...], ...]) -> 
     return best
 
 
-def make_choice(slot: Slot, grid: tuple[tuple[Estimate, ...], ...], settings: DecisionSettings) -> TimeChoice:
-    figures = grid[slot.weekday][slot.hour]
+def make_choice(
+    slot: Slot, evidence: Mapping[Cell, Evidence], settings: DecisionSettings, channel_rate: float
+) -> TimeChoice:
+    """The time choice of ``slot`` on a channel with these counts by cell and this smoothed rate."""
+    figures = estimate(evidence.get(slot.cell, Evidence()), settings, root_prior=channel_rate)
     explanation = (
         f"{slot.at.isoformat(timespec='minutes')} (weekday {slot.weekday}, hour {slot.hour} local): "
         f"smoothed rate {figures.rate:.3f} decided at the {figures.level.value} level "
         f"({figures.successes:g} of {figures.attempts:g}, prior {figures.prior:.3f}); "
         f"horizon {settings.horizon_days} days, ties to the earliest slot"
     )
-    return TimeChoice(slot.at, slot.weekday, slot.hour, figures, grid, explanation)
+    return TimeChoice(
+        slot.at, slot.weekday, slot.hour, figures, explanation, evidence, channel_rate, settings
+    )

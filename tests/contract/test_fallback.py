@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -10,6 +11,8 @@ from adapters.sandbox.sender import SandboxSender
 from adapters.templates.jinja import JinjaRenderer
 from application.bootstrap import Bootstrap
 from application.communications.listing import CommunicationFilter
+from application.decisions.ports import FALLBACK_MODE
+from application.events.ports import EventFilter
 from application.queries import Query
 from application.sending.commands import Audience, Content, SendCommand
 from application.sending.dispatch import Dispatcher, DispatchPolicy
@@ -65,6 +68,11 @@ def client(
         create_time=now,
         update_time=now,
     )
+
+
+def failing_twice(clock: ManualClock) -> Client:
+    """A client the sandbox fails on SMS (a phone ending in 0000) and email (bounce), not on Telegram."""
+    return client(clock, phone="+79990000000", email="bounce@example.com", telegram="ivan")
 
 
 class World:
@@ -164,12 +172,7 @@ async def test_a_permanent_sms_failure_falls_back_to_email_which_is_delivered(
 async def test_a_chain_of_three_channels_ends_on_the_one_that_works(
     uow_factory: Any, clock: ManualClock, hasher: Any
 ) -> None:
-    department_id, ids = await arrange(
-        uow_factory,
-        clock,
-        hasher,
-        [client(clock, phone="+79990000000", email="bounce@example.com", telegram="ivan")],
-    )
+    department_id, ids = await arrange(uow_factory, clock, hasher, [failing_twice(clock)])
     world = World(uow_factory, clock)
     await world.send(SENDER, command(department_id, ids, (SMS, EMAIL, MESSENGER)))
     await world.run()
@@ -308,3 +311,45 @@ async def test_the_failed_message_does_not_count_against_caps_but_earlier_sends_
     assert any(
         n.startswith("no fallback:") and "rule 'Once a day' allows 1" in n for n in await world.notes(petr[1])
     )
+
+
+async def test_an_auto_send_falls_back_along_its_decision_s_ranking_each_follow_up_logged_and_announced(
+    uow_factory: Any, clock: ManualClock, hasher: Any
+) -> None:
+    department_id, ids = await arrange(uow_factory, clock, hasher, [failing_twice(clock)])
+    now = clock.now()
+    async with uow_factory() as uow:
+        # No history at all: the rule's priority orders the ranking.
+        await uow.rules.add(
+            Rule(
+                department_id=department_id,
+                name="auto",
+                channel_priority=[SMS, EMAIL, MESSENGER],
+                create_time=now,
+                update_time=now,
+            )
+        )
+        await uow.commit()
+    world = World(uow_factory, clock)
+    answer = await world.send(SENDER, replace(command(department_id, ids, ()), auto_channels=True))
+    assert [a.channel_id for a in answer.accepted or ()] == [SMS]
+    await world.run()
+    sms, email, messenger = await world.all()
+    assert [c.channel_id for c in (sms, email, messenger)] == [SMS, EMAIL, MESSENGER]
+    assert (email.fallback_of, messenger.fallback_of) == (sms.id, email.id)
+    assert messenger.delivery_status is DeliveryStatus.READ
+    async with uow_factory(read_only=True) as uow:
+        logged = await uow.decisions.of_many([sms.id or 0, email.id or 0, messenger.id or 0])
+        events = await uow.events.after(0, EventFilter(send_id=answer.send_id), 100)
+    first = logged[sms.id or 0]
+    assert first.mode == "greedy" and first.channel_ids[:3] == (SMS, EMAIL, MESSENGER)
+    for follow in (email, messenger):
+        carried = logged[follow.id or 0]
+        assert (carried.mode, carried.channel_ids, carried.matches_rule) == (
+            FALLBACK_MODE,
+            first.channel_ids,
+            False,
+        )
+        assert carried.explanation.startswith(f"fallback of communication {follow.fallback_of}")
+    created = [e.event.uuid for e in events if e.event.status == "created"]
+    assert created == [email.uuid, messenger.uuid]

@@ -175,7 +175,7 @@ def test_never_a_time_in_quiet_hours_outside_the_days_or_hours_or_before_now_and
     explore: float,
     holdout: float,
 ) -> None:
-    config = DecisionSettings(exploration_share=explore, holdout_share=holdout, propensity_draws=8)
+    config = DecisionSettings(exploration_share=explore, holdout_share=holdout)
     ranking = rank_channels(**{**inputs, "settings": config})
 
     def run() -> Any:
