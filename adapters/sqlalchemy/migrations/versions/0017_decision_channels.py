@@ -1,7 +1,7 @@
 """decision channels: an auto decision keeps the channels its send tries, in order (the fallback's list)
 
-Revision ID: 0016_decision_channels
-Revises: 0015_telegram_links
+Revision ID: 0017_decision_channels
+Revises: 0016_webpush_provider
 Create Date: 2026-12-01 16:00:00
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0016_decision_channels"
-down_revision: str | None = "0015_telegram_links"
+revision: str = "0017_decision_channels"
+down_revision: str | None = "0016_webpush_provider"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
