@@ -61,11 +61,19 @@ class _Templates:
     html: CompiledTemplate | None
 
 
-def client_values(client: Client) -> dict[str, object]:
-    """A client's fields by their API names, as templates see them under ``client``."""
-    values: dict[str, object] = {api: getattr(client, name) for name, api in _client_names()}
-    values["fullName"] = client.full_name
+def client_values(client: Client, only: frozenset[str] | None = None) -> dict[str, object]:
+    """A client's fields by their API names, as templates see them under ``client``; ``only``
+    these names when given (what the templates read: the rest would be made for nothing)."""
+    names = _client_names() if only is None else _client_names_among(only)
+    values: dict[str, object] = {api: getattr(client, name) for name, api in names}
+    if only is None or "fullName" in only:
+        values["fullName"] = client.full_name
     return values
+
+
+@cache
+def _client_names_among(only: frozenset[str]) -> tuple[tuple[str, str], ...]:
+    return tuple((name, api) for name, api in _client_names() if api in only)
 
 
 @cache
@@ -449,13 +457,25 @@ class _Rendered:
 
 
 class _Rendering:
-    """Renders a send's templates per client; one that reads no ``client`` is rendered once."""
+    """Renders a send's templates per client; one that reads no ``client`` is rendered once.
+
+    Per client, only the client fields the templates read are gathered, and each template renders
+    through a renderer that prepared the request's variables once.
+    """
 
     def __init__(self, templates: _Templates, variables: Mapping[str, object]) -> None:
         self._variables = variables
         self._templates = (templates.subject, templates.text, templates.html)
         self._fixed: list[str | None] = [None, None, None]
         self._per_client = [t is not None and "client" in t.references for t in self._templates]
+        self._renderers = [
+            t.renderer(variables) if t is not None and per else None
+            for t, per in zip(self._templates, self._per_client, strict=True)
+        ]
+        read = [
+            t.attributes_read("client") for t in self._templates if t is not None and "client" in t.references
+        ]
+        self._fields = None if None in read else frozenset().union(*(r for r in read if r is not None))
         self._cache: dict[str, str] = {}
         self._rendered = False
 
@@ -468,10 +488,10 @@ class _Rendering:
             ]
             self._rendered = True
         if any(self._per_client):
-            values = {**self._variables, "client": client_values(client)}
+            values = {"client": client_values(client, self._fields)}
             subject, text, html = (
-                t.render(values) if t is not None and per else fixed
-                for t, per, fixed in zip(self._templates, self._per_client, self._fixed, strict=True)
+                render(values) if render is not None else fixed
+                for render, fixed in zip(self._renderers, self._fixed, strict=True)
             )
             return _Rendered(subject, text, html, self._cache)
         return _Rendered(self._fixed[0], self._fixed[1], self._fixed[2], self._cache)
