@@ -13,6 +13,7 @@ from dataclasses import dataclass, fields
 from datetime import timedelta
 from functools import cache
 
+from application.collector import collector_paused
 from application.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from application.queries import Query
 from application.sending import auto
@@ -161,6 +162,10 @@ class SendMessages:
 
     async def __call__(self, principal: Principal, command: SendCommand) -> SendAnswer:
         principal.require(Permission.SEND_COMMUNICATIONS)
+        with collector_paused():
+            return await self._send(principal, command)
+
+    async def _send(self, principal: Principal, command: SendCommand) -> SendAnswer:
         now = self._clock.now()
         fingerprint = command.fingerprint()
         async with self._uow() as uow:
