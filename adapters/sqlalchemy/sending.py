@@ -8,6 +8,7 @@ date by the same transaction that queues the messages, so a check never counts h
 
 from __future__ import annotations
 
+import operator
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import fields
@@ -318,7 +319,7 @@ class SqlSends:
             self._conn,
             communications,
             _COMMUNICATION_COLUMNS,
-            ([getattr(c, name) for name in _COMMUNICATION_COLUMNS] for c in planned),
+            (_communication_row(c) for c in planned),
         )
         await insert_rows(
             self._conn,
@@ -443,6 +444,7 @@ class SqlSends:
 
 
 _COMMUNICATION_COLUMNS = ("id", *(f.name for f in fields(Communication) if f.name not in ("id", "history")))
+_communication_row = operator.attrgetter(*_COMMUNICATION_COLUMNS)
 _HISTORY_COLUMNS = ("communication_id", "field", "from_status", "to_status", "at", "actor", "note")
 _QUEUE_COLUMNS = tuple(c.name for c in dispatch_queue.columns)
 

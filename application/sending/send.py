@@ -226,7 +226,16 @@ class SendMessages:
                 channel_facts=channel_facts,
             )
             rendering = _Rendering(templates, command.content.variables)
-            employee_id = _employee_id(principal)
+            open_communication = Communication.opener(
+                kind=CommunicationKind.PLANNED,
+                direction=Direction.OUTBOUND,
+                type_id=command.type_id,
+                at=now,
+                actor=principal.actor,
+                employee_id=_employee_id(principal),
+                department_id=department_id,
+                document_id=command.content.document_id,
+            )
             for entry in scheduled:
                 client = clients[entry.client_id]
                 facts_of = known.get(entry.client_id, NO_FACTS)
@@ -247,18 +256,10 @@ class SendMessages:
                     continue
                 channel = by_id[decision.channel_id]
                 rendered = rendering.of(client)
-                communication = Communication.open(
+                communication = open_communication(
                     uuid=self._new_uuid(),
-                    kind=CommunicationKind.PLANNED,
-                    direction=Direction.OUTBOUND,
-                    type_id=command.type_id,
                     channel_id=decision.channel_id,
-                    at=now,
-                    actor=principal.actor,
                     client_id=entry.client_id,
-                    employee_id=employee_id,
-                    department_id=department_id,
-                    document_id=command.content.document_id,
                     subject=rendered.subject,
                     content=rendered.text,
                     scheduled_at=decision.scheduled_at,
