@@ -28,7 +28,7 @@ from application.sending.commands import (
 )
 from application.sending.email import email_headers, html_from_text
 from application.sending.ports import CompiledTemplate, TemplateRenderer
-from application.sending.store import QueuedMessage, SendFacts, SendRecord
+from application.sending.store import QueuedMessage, SendRecord
 from application.sending.unsubscribe import UnsubscribeTokens, unsubscribe_url
 from domain.access import Permission, Principal, PrincipalKind
 from domain.availability import Owner
@@ -38,11 +38,10 @@ from domain.decisions import DecisionSettings
 from domain.dictionaries import Channel, ChannelKind, DocumentKind
 from domain.errors import Conflict, NotFound, ValidationFailed
 from domain.organisation import Department
-from domain.sending.decision import Accepted, ChannelFacts, Recipient, SendContext, decide, may_send
+from domain.sending.decision import Accepted, AudienceDecider, ChannelFacts, SendContext, may_send
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
 CHUNK = 5_000
-NO_FACTS = SendFacts()
 _TAG = re.compile(r"<[^>]+>")
 
 
@@ -236,21 +235,16 @@ class SendMessages:
                 department_id=department_id,
                 document_id=command.content.document_id,
             )
+            decider = AudienceDecider(context)
             for entry in scheduled:
                 client = clients[entry.client_id]
-                facts_of = known.get(entry.client_id, NO_FACTS)
-                recipient = Recipient.of(
+                facts_of = known.get(entry.client_id)
+                decision = decider.decide(
                     client,
-                    blocks=facts_of.blocks,
-                    bookings=facts_of.bookings,
-                    sent_today=facts_of.sent_today,
-                    sent_this_week=facts_of.sent_this_week,
-                    last_sent_at=facts_of.last_sent_at,
-                    has_push_subscription=facts_of.has_push_subscription,
-                    has_linked_chat=facts_of.has_linked_chat,
-                    at=plan.time_for(entry.client_id, entry.at or command.at),
+                    None if facts_of is None else vars(facts_of),
+                    plan.time_for(entry.client_id, entry.at or command.at),
+                    plan.channels_for(entry.client_id, channel_facts),
                 )
-                decision = decide(context, recipient, plan.channels_for(entry.client_id, channel_facts))
                 if not isinstance(decision, Accepted):
                     refused.append(RefusedItem(entry.client_id, decision.reason, decision.message))
                     continue
