@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from domain.access import Principal
@@ -92,8 +93,9 @@ class SendContext:
     default_time_zone: str | None = None
     """The department's zone, for clients who have none."""
 
-    @property
+    @cached_property
     def active_rules(self) -> tuple[Rule, ...]:
+        # Asked several times per client of a send: worked out once per send.
         return tuple(r for r in self.rules if r.active)
 
 
