@@ -55,14 +55,12 @@ class JinjaTemplate:
 def _attributes_read(tree: nodes.Template) -> dict[str, frozenset[str] | None]:
     """By name: the attributes read of it, or None for a name also used whole or by index."""
     read: dict[str, set[str]] = {}
-    whole: set[str] = set()
-    dotted = {id(g.node) for g in tree.find_all(nodes.Getattr) if isinstance(g.node, nodes.Name)}
+    dotted: set[int] = set()
     for getattr_ in tree.find_all(nodes.Getattr):
         if isinstance(getattr_.node, nodes.Name):
+            dotted.add(id(getattr_.node))
             read.setdefault(getattr_.node.name, set()).add(getattr_.attr)
-    for name in tree.find_all(nodes.Name):
-        if id(name) not in dotted:
-            whole.add(name.name)
+    whole = {name.name for name in tree.find_all(nodes.Name) if id(name) not in dotted}
     return {n: None if n in whole else frozenset(read.get(n, ())) for n in {*read, *whole}}
 
 
