@@ -11,7 +11,14 @@ from typing import Any
 from adapters.memory.communications import CommunicationTables
 from adapters.memory.repositories import Table
 from application.sending.commands import AcceptedItem, RefusedItem
-from application.sending.store import Counts, FallbackOrigin, QueuedMessage, SendFacts, SendRecord
+from application.sending.store import (
+    NO_COUNTS,
+    Counts,
+    FallbackOrigin,
+    QueuedMessage,
+    SendFacts,
+    SendRecord,
+)
 from domain.clients import Booking, ChannelBlock, Client
 from domain.communications import Communication
 from domain.rules import Rule
@@ -192,14 +199,17 @@ class MemorySends:
         return self._t.refusals.get(send_id, [])[offset : offset + limit]
 
     async def counts(self, send_id: int) -> Counts:
+        return (await self.counts_of_sends([send_id])).get(send_id, NO_COUNTS)
+
+    async def counts_of_sends(self, send_ids: Sequence[int]) -> dict[int, Counts]:
         rows = self._communications().rows
-        lifecycle: dict[str, int] = defaultdict(int)
-        delivery: dict[str, int] = defaultdict(int)
-        for entry in self._of(send_id):
-            communication = rows[entry.message.communication_id]
-            lifecycle[communication.status.value] += 1
-            delivery[str(communication.delivery_status or "queued")] += 1
-        return Counts(lifecycle=dict(lifecycle), delivery=dict(delivery))
+        wanted = set(send_ids)
+        statuses: dict[int, list[tuple[object, object | None, int]]] = defaultdict(list)
+        for entry in self._t.queue.values():
+            if entry.send_id in wanted:
+                communication = rows[entry.message.communication_id]
+                statuses[entry.send_id].append((communication.status.value, communication.delivery_status, 1))
+        return {send_id: Counts.tally(of_send) for send_id, of_send in statuses.items()}
 
     async def send_ids(self, communication_ids: Sequence[int]) -> dict[int, int]:
         found = {i: self._t.queue.get(i) for i in communication_ids}

@@ -42,13 +42,20 @@ async def insert_rows(
     dialect = connection.dialect
     # Only the columns whose type converts values: most (integers, text) go to the driver as they are.
     converting = [(i, p) for i, p in enumerate(_processors(table, columns, dialect)) if p is not None]
+    # A send's rows share most values (its time, type, status): the same object, converted once.
+    last: list[tuple[Any, Any]] = [(None, None)] * len(converting)
     processed: list[Sequence[Any]] = []
     for values in given:
         row = list(values)
-        for index, process in converting:
+        for at, (index, process) in enumerate(converting):
             value = row[index]
-            if value is not None:
-                row[index] = process(value)
+            if value is None:
+                continue
+            seen, converted = last[at]
+            if value is not seen:
+                converted = process(value)
+                last[at] = (value, converted)
+            row[index] = converted
         processed.append(row)
     driver = (await connection.get_raw_connection()).driver_connection
     assert driver is not None

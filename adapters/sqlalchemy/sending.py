@@ -8,6 +8,7 @@ date by the same transaction that queues the messages, so a check never counts h
 
 from __future__ import annotations
 
+import operator
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import fields
@@ -33,7 +34,14 @@ from adapters.sqlalchemy.tables import (
 )
 from adapters.sqlalchemy.types import EnumText, JsonDict, JsonList, UtcDateTime
 from application.sending.commands import AcceptedItem, RefusedItem
-from application.sending.store import Counts, FallbackOrigin, QueuedMessage, SendFacts, SendRecord
+from application.sending.store import (
+    NO_COUNTS,
+    Counts,
+    FallbackOrigin,
+    QueuedMessage,
+    SendFacts,
+    SendRecord,
+)
 from domain.clients import Booking, BookingState, ChannelBlock
 from domain.communications import Communication
 from domain.dictionaries import ChannelKind
@@ -213,7 +221,7 @@ class SqlSends:
             statement = sa.select(s.client_id, s.last_sent_at).where(among(s.client_id, chunk, dialect))
             last.update({client_id: at for client_id, at in await self._conn.execute(statement)})
             p = push_subscriptions.c
-            statement = sa.select(p.client_id).where(p.client_id.in_(chunk)).distinct()
+            statement = sa.select(p.client_id).where(among(p.client_id, chunk, dialect)).distinct()
             pushes.update((await self._conn.execute(statement)).scalars())
             g = telegram_links.c
             statement = sa.select(g.client_id).where(
@@ -311,7 +319,7 @@ class SqlSends:
             self._conn,
             communications,
             _COMMUNICATION_COLUMNS,
-            ([getattr(c, name) for name in _COMMUNICATION_COLUMNS] for c in planned),
+            (_communication_row(c) for c in planned),
         )
         await insert_rows(
             self._conn,
@@ -407,19 +415,22 @@ class SqlSends:
         return [RefusedItem(c, reason, m) for c, reason, m in await self._conn.execute(statement)]
 
     async def counts(self, send_id: int) -> Counts:
-        c = communications.c
+        return (await self.counts_of_sends([send_id])).get(send_id, NO_COUNTS)
+
+    async def counts_of_sends(self, send_ids: Sequence[int]) -> dict[int, Counts]:
+        if not send_ids:
+            return {}
+        c, q = communications.c, dispatch_queue.c
         statement = (
-            sa.select(c.status, c.delivery_status, sa.func.count())
-            .select_from(dispatch_queue.join(communications, c.id == dispatch_queue.c.communication_id))
-            .where(dispatch_queue.c.send_id == send_id)
-            .group_by(c.status, c.delivery_status)
+            sa.select(q.send_id, c.status, c.delivery_status, sa.func.count())
+            .select_from(dispatch_queue.join(communications, c.id == q.communication_id))
+            .where(among(q.send_id, send_ids, self._conn.dialect))
+            .group_by(q.send_id, c.status, c.delivery_status)
         )
-        lifecycle: dict[str, int] = defaultdict(int)
-        delivery: dict[str, int] = defaultdict(int)
-        for status, delivery_status, count in await self._conn.execute(statement):
-            lifecycle[str(status)] += count
-            delivery[str(delivery_status or "queued")] += count
-        return Counts(lifecycle=dict(lifecycle), delivery=dict(delivery))
+        rows: dict[int, list[tuple[object, object | None, int]]] = defaultdict(list)
+        for send_id, status, delivery_status, count in await self._conn.execute(statement):
+            rows[send_id].append((status, delivery_status, count))
+        return {send_id: Counts.tally(of_send) for send_id, of_send in rows.items()}
 
     async def send_ids(self, communication_ids: Sequence[int]) -> dict[int, int]:
         q = dispatch_queue.c
@@ -433,6 +444,7 @@ class SqlSends:
 
 
 _COMMUNICATION_COLUMNS = ("id", *(f.name for f in fields(Communication) if f.name not in ("id", "history")))
+_communication_row = operator.attrgetter(*_COMMUNICATION_COLUMNS)
 _HISTORY_COLUMNS = ("communication_id", "field", "from_status", "to_status", "at", "actor", "note")
 _QUEUE_COLUMNS = tuple(c.name for c in dispatch_queue.columns)
 

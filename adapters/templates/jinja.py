@@ -6,9 +6,9 @@ undefined turns a misspelt variable into an error instead of an empty string in 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
-from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, meta
+from jinja2 import StrictUndefined, Template, TemplateError, TemplateSyntaxError, meta, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
 from application.sending.ports import TemplateProblem
@@ -18,18 +18,50 @@ CACHED_TEMPLATES = 256
 
 
 class JinjaTemplate:
-    def __init__(self, template: object, field: str, references: frozenset[str]) -> None:
+    def __init__(self, template: Template, field: str, tree: nodes.Template) -> None:
         self._template = template
         self._field = field
-        self.references = references
+        self.references = frozenset(meta.find_undeclared_variables(tree))
+        self._attributes = _attributes_read(tree)
 
     def render(self, values: Mapping[str, object]) -> str:
-        try:
-            return str(self._template.render(values))  # type: ignore[attr-defined]
-        except TemplateError as error:
-            raise TemplateProblem(self._field, error.message or type(error).__name__) from error
-        except (TypeError, ValueError, ArithmeticError, LookupError) as error:
-            raise TemplateProblem(self._field, f"the template failed: {error}") from error
+        return self.renderer({})(values)
+
+    def renderer(self, shared: Mapping[str, object]) -> Callable[[Mapping[str, object]], str]:
+        template = self._template
+        # What Template.render does per call, with the globals and the shared values merged once:
+        # a context over an already merged dict ("shared") is the same context, made cheaper.
+        merged = {**template.globals, **shared}
+        environment, render_root = template.environment, template.root_render_func
+
+        def render(values: Mapping[str, object]) -> str:
+            try:
+                try:
+                    context = template.new_context({**merged, **values}, shared=True)
+                    return str(environment.concat(render_root(context)))
+                except Exception:
+                    environment.handle_exception()
+            except TemplateError as error:
+                raise TemplateProblem(self._field, error.message or type(error).__name__) from error
+            except (TypeError, ValueError, ArithmeticError, LookupError) as error:
+                raise TemplateProblem(self._field, f"the template failed: {error}") from error
+
+        return render
+
+    def attributes_read(self, name: str) -> frozenset[str] | None:
+        return self._attributes.get(name, frozenset())
+
+
+def _attributes_read(tree: nodes.Template) -> dict[str, frozenset[str] | None]:
+    """By name: the attributes read of it, or None for a name also used whole or by index."""
+    read: dict[str, set[str]] = {}
+    dotted: set[int] = set()
+    for getattr_ in tree.find_all(nodes.Getattr):
+        if isinstance(getattr_.node, nodes.Name):
+            dotted.add(id(getattr_.node))
+            read.setdefault(getattr_.node.name, set()).add(getattr_.attr)
+    whole = {name.name for name in tree.find_all(nodes.Name) if id(name) not in dotted}
+    return {n: None if n in whole else frozenset(read.get(n, ())) for n in {*read, *whole}}
 
 
 class JinjaRenderer:
@@ -54,8 +86,7 @@ class JinjaRenderer:
     def _compile(self, source: str, *, field: str, html: bool) -> JinjaTemplate:
         environment = self._html if html else self._text
         try:
-            references = frozenset(meta.find_undeclared_variables(environment.parse(source)))
-            return JinjaTemplate(environment.from_string(source), field, references)
+            return JinjaTemplate(environment.from_string(source), field, environment.parse(source))
         except TemplateSyntaxError as error:
             raise TemplateProblem(
                 field, f"bad template syntax on line {error.lineno}: {error.message}"

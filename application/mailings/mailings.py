@@ -14,6 +14,7 @@ from application.mailings.ports import MailingRepository, MailingRunRepository
 from application.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from application.searches import CommunicationTypeFields, ProjectFields
 from application.sending.auto import channels_left_out
+from application.sending.store import NO_COUNTS
 from domain.access import Permission, Principal
 from domain.errors import NotFound, ValidationFailed
 from domain.mailings import (
@@ -173,11 +174,13 @@ class Mailings:
             runs: list[RunProgress] = []
             lifecycle: dict[str, int] = {}
             delivery: dict[str, int] = {}
-            for run in await _runs(uow).of_mailing(mailing_id):
-                if run.send_id is None:
-                    runs.append(RunProgress(run, {}, {}))
-                    continue
-                counts = await uow.sends.counts(run.send_id)
+            of_mailing = await _runs(uow).of_mailing(mailing_id)
+            # One query for every run, however many a recurring mailing has made.
+            by_send = await uow.sends.counts_of_sends(
+                [r.send_id for r in of_mailing if r.send_id is not None]
+            )
+            for run in of_mailing:
+                counts = by_send.get(run.send_id, NO_COUNTS) if run.send_id is not None else NO_COUNTS
                 runs.append(RunProgress(run, dict(counts.lifecycle), dict(counts.delivery)))
                 for status, n in counts.lifecycle.items():
                     lifecycle[status] = lifecycle.get(status, 0) + n

@@ -6,7 +6,7 @@ dispatcher never learns which one it called: it sees a ``SendResult`` and, later
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -117,6 +117,14 @@ class CompiledTemplate(Protocol):
 
     def render(self, values: Mapping[str, object]) -> str:
         """The text with ``values`` filled in; raises TemplateProblem for an unknown variable."""
+
+    def renderer(self, shared: Mapping[str, object]) -> Callable[[Mapping[str, object]], str]:
+        """``render`` for many calls that share ``shared``: each call gives only its own values
+        (a client's), which win over the shared ones. What is shared is prepared once."""
+
+    def attributes_read(self, name: str) -> frozenset[str] | None:
+        """The attributes the template reads of ``name`` (``client.firstName`` -> ``firstName``);
+        None when it uses ``name`` otherwise too (whole, by index, passed on): then it may read any."""
 
 
 class TemplateRenderer(Protocol):

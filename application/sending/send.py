@@ -13,6 +13,7 @@ from dataclasses import dataclass, fields
 from datetime import timedelta
 from functools import cache
 
+from application.collector import collector_paused
 from application.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from application.queries import Query
 from application.sending import auto
@@ -27,7 +28,7 @@ from application.sending.commands import (
 )
 from application.sending.email import email_headers, html_from_text
 from application.sending.ports import CompiledTemplate, TemplateRenderer
-from application.sending.store import QueuedMessage, SendFacts, SendRecord
+from application.sending.store import QueuedMessage, SendRecord
 from application.sending.unsubscribe import UnsubscribeTokens, unsubscribe_url
 from domain.access import Permission, Principal, PrincipalKind
 from domain.availability import Owner
@@ -37,11 +38,10 @@ from domain.decisions import DecisionSettings
 from domain.dictionaries import Channel, ChannelKind, DocumentKind
 from domain.errors import Conflict, NotFound, ValidationFailed
 from domain.organisation import Department
-from domain.sending.decision import Accepted, ChannelFacts, Recipient, SendContext, decide, may_send
+from domain.sending.decision import Accepted, AudienceDecider, ChannelFacts, SendContext, may_send
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
 CHUNK = 5_000
-NO_FACTS = SendFacts()
 _TAG = re.compile(r"<[^>]+>")
 
 
@@ -61,11 +61,19 @@ class _Templates:
     html: CompiledTemplate | None
 
 
-def client_values(client: Client) -> dict[str, object]:
-    """A client's fields by their API names, as templates see them under ``client``."""
-    values: dict[str, object] = {api: getattr(client, name) for name, api in _client_names()}
-    values["fullName"] = client.full_name
+def client_values(client: Client, only: frozenset[str] | None = None) -> dict[str, object]:
+    """A client's fields by their API names, as templates see them under ``client``; ``only``
+    these names when given (what the templates read: the rest would be made for nothing)."""
+    names = _client_names() if only is None else _client_names_among(only)
+    values: dict[str, object] = {api: getattr(client, name) for name, api in names}
+    if only is None or "fullName" in only:
+        values["fullName"] = client.full_name
     return values
+
+
+@cache
+def _client_names_among(only: frozenset[str]) -> tuple[tuple[str, str], ...]:
+    return tuple((name, api) for name, api in _client_names() if api in only)
 
 
 @cache
@@ -153,6 +161,10 @@ class SendMessages:
 
     async def __call__(self, principal: Principal, command: SendCommand) -> SendAnswer:
         principal.require(Permission.SEND_COMMUNICATIONS)
+        with collector_paused():
+            return await self._send(principal, command)
+
+    async def _send(self, principal: Principal, command: SendCommand) -> SendAnswer:
         now = self._clock.now()
         fingerprint = command.fingerprint()
         async with self._uow() as uow:
@@ -213,39 +225,35 @@ class SendMessages:
                 channel_facts=channel_facts,
             )
             rendering = _Rendering(templates, command.content.variables)
-            employee_id = _employee_id(principal)
+            open_communication = Communication.opener(
+                kind=CommunicationKind.PLANNED,
+                direction=Direction.OUTBOUND,
+                type_id=command.type_id,
+                at=now,
+                actor=principal.actor,
+                employee_id=_employee_id(principal),
+                department_id=department_id,
+                document_id=command.content.document_id,
+            )
+            decider = AudienceDecider(context)
             for entry in scheduled:
                 client = clients[entry.client_id]
-                facts_of = known.get(entry.client_id, NO_FACTS)
-                recipient = Recipient.of(
+                facts_of = known.get(entry.client_id)
+                decision = decider.decide(
                     client,
-                    blocks=facts_of.blocks,
-                    bookings=facts_of.bookings,
-                    sent_today=facts_of.sent_today,
-                    sent_this_week=facts_of.sent_this_week,
-                    last_sent_at=facts_of.last_sent_at,
-                    has_push_subscription=facts_of.has_push_subscription,
-                    has_linked_chat=facts_of.has_linked_chat,
-                    at=plan.time_for(entry.client_id, entry.at or command.at),
+                    None if facts_of is None else vars(facts_of),
+                    plan.time_for(entry.client_id, entry.at or command.at),
+                    plan.channels_for(entry.client_id, channel_facts),
                 )
-                decision = decide(context, recipient, plan.channels_for(entry.client_id, channel_facts))
                 if not isinstance(decision, Accepted):
                     refused.append(RefusedItem(entry.client_id, decision.reason, decision.message))
                     continue
                 channel = by_id[decision.channel_id]
                 rendered = rendering.of(client)
-                communication = Communication.open(
+                communication = open_communication(
                     uuid=self._new_uuid(),
-                    kind=CommunicationKind.PLANNED,
-                    direction=Direction.OUTBOUND,
-                    type_id=command.type_id,
                     channel_id=decision.channel_id,
-                    at=now,
-                    actor=principal.actor,
                     client_id=entry.client_id,
-                    employee_id=employee_id,
-                    department_id=department_id,
-                    document_id=command.content.document_id,
                     subject=rendered.subject,
                     content=rendered.text,
                     scheduled_at=decision.scheduled_at,
@@ -449,13 +457,25 @@ class _Rendered:
 
 
 class _Rendering:
-    """Renders a send's templates per client; one that reads no ``client`` is rendered once."""
+    """Renders a send's templates per client; one that reads no ``client`` is rendered once.
+
+    Per client, only the client fields the templates read are gathered, and each template renders
+    through a renderer that prepared the request's variables once.
+    """
 
     def __init__(self, templates: _Templates, variables: Mapping[str, object]) -> None:
         self._variables = variables
         self._templates = (templates.subject, templates.text, templates.html)
         self._fixed: list[str | None] = [None, None, None]
         self._per_client = [t is not None and "client" in t.references for t in self._templates]
+        self._renderers = [
+            t.renderer(variables) if t is not None and per else None
+            for t, per in zip(self._templates, self._per_client, strict=True)
+        ]
+        read = [
+            t.attributes_read("client") for t in self._templates if t is not None and "client" in t.references
+        ]
+        self._fields = None if None in read else frozenset().union(*(r for r in read if r is not None))
         self._cache: dict[str, str] = {}
         self._rendered = False
 
@@ -468,10 +488,10 @@ class _Rendering:
             ]
             self._rendered = True
         if any(self._per_client):
-            values = {**self._variables, "client": client_values(client)}
+            values = {"client": client_values(client, self._fields)}
             subject, text, html = (
-                t.render(values) if t is not None and per else fixed
-                for t, per, fixed in zip(self._templates, self._per_client, self._fixed, strict=True)
+                render(values) if render is not None else fixed
+                for render, fixed in zip(self._renderers, self._fixed, strict=True)
             )
             return _Rendered(subject, text, html, self._cache)
         return _Rendered(self._fixed[0], self._fixed[1], self._fixed[2], self._cache)

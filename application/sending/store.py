@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -94,6 +95,19 @@ class Counts:
     lifecycle: Mapping[str, int]
     delivery: Mapping[str, int]
 
+    @classmethod
+    def tally(cls, rows: Iterable[tuple[object, object | None, int]]) -> Counts:
+        """Counts from ``(lifecycle status, delivery status or None while queued, how many)`` rows."""
+        lifecycle: dict[str, int] = defaultdict(int)
+        delivery: dict[str, int] = defaultdict(int)
+        for status, delivery_status, count in rows:
+            lifecycle[str(status)] += count
+            delivery[str(delivery_status or "queued")] += count
+        return cls(lifecycle=dict(lifecycle), delivery=dict(delivery))
+
+
+NO_COUNTS = Counts(lifecycle={}, delivery={})
+
 
 class SendRepository(Protocol):
     """Sends, their accepted and refused clients, and the per-client send counts kept with them."""
@@ -142,6 +156,9 @@ class SendRepository(Protocol):
 
     async def counts(self, send_id: int) -> Counts:
         """Its communications by lifecycle and by delivery status."""
+
+    async def counts_of_sends(self, send_ids: Sequence[int]) -> dict[int, Counts]:
+        """``counts`` of each of these sends, in one query; a send without communications is left out."""
 
     async def send_ids(self, communication_ids: Sequence[int]) -> dict[int, int]:
         """The send that queued each of these communications (those a send queued)."""

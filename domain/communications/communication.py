@@ -6,7 +6,7 @@ No method reads a clock or makes up an id: the caller passes `at` (when it happe
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
@@ -28,6 +28,8 @@ from domain.communications.statuses import (
 from domain.errors import Conflict, InvalidTransition, ValidationFailed
 
 MACHINE: Final = "communication"
+_SHAPE_UUID: Final = "00000000-0000-0000-0000-000000000000"
+"""The placeholder uuid of the shared part ``opener`` makes; every copy gets its own."""
 
 
 class _Unset(Enum):
@@ -181,6 +183,66 @@ class Communication:
             StatusChange(field="status", from_status=None, to_status=status.value, at=at, actor=actor)
         )
         return communication
+
+    @classmethod
+    def opener(
+        cls,
+        *,
+        kind: CommunicationKind,
+        direction: Direction,
+        type_id: int,
+        at: datetime,
+        actor: str | None,
+        employee_id: int | None = None,
+        department_id: int | None = None,
+        project_id: int | None = None,
+        mailing_id: int | None = None,
+        document_id: int | None = None,
+    ) -> Callable[..., Communication]:
+        """``open`` for many communications that share everything but their uuid, channel, client,
+        content and schedule (a send's): the shared part is made once, by ``open`` itself, and each
+        call gives the rest; every communication is the one ``open`` would have made."""
+        shared = cls.open(
+            uuid=_SHAPE_UUID,
+            kind=kind,
+            direction=direction,
+            type_id=type_id,
+            channel_id=0,
+            at=at,
+            actor=actor,
+            employee_id=employee_id,
+            department_id=department_id,
+            project_id=project_id,
+            mailing_id=mailing_id,
+            document_id=document_id,
+        )
+        base = dict(vars(shared))
+        [start] = base.pop("history")  # a frozen StatusChange: the same one serves every copy
+
+        def open_one(
+            *,
+            uuid: str,
+            channel_id: int,
+            client_id: int | None = None,
+            subject: str | None = None,
+            content: str | None = None,
+            scheduled_at: datetime | None = None,
+        ) -> Communication:
+            _check_uuid(uuid)
+            made = object.__new__(cls)
+            made.__dict__.update(base)
+            made.__dict__.update(
+                uuid=uuid,
+                channel_id=channel_id,
+                client_id=client_id,
+                subject=subject,
+                content=content,
+                scheduled_at=scheduled_at,
+                history=[start],
+            )
+            return made
+
+        return open_one
 
     @property
     def is_terminal(self) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from domain.access import Principal
@@ -92,8 +93,9 @@ class SendContext:
     default_time_zone: str | None = None
     """The department's zone, for clients who have none."""
 
-    @property
+    @cached_property
     def active_rules(self) -> tuple[Rule, ...]:
+        # Asked several times per client of a send: worked out once per send.
         return tuple(r for r in self.rules if r.active)
 
 
@@ -287,3 +289,47 @@ def decide(context: SendContext, recipient: Recipient, channels: Sequence[Channe
     if not passed_over:
         passed_over.append(Refusal(RefusalReason.NOT_DISPATCHABLE, "no channel was given to try"))
     return Refused(client_id, tuple(passed_over))
+
+
+class AudienceDecider:
+    """``decide`` for every client of one send, each distinct case worked out once.
+
+    A client with no facts of its own (no blocks, bookings, sends, push subscriptions or linked
+    chats) is seen by the rules only through its opt-out, time zone, which kinds of contact data
+    it has, its own time and the channels tried: clients alike in those get the same decision,
+    bar their id. The others are decided one by one, as ``decide`` does.
+    """
+
+    def __init__(self, context: SendContext) -> None:
+        self._context = context
+        self._alike: dict[tuple[Any, ...], Decision] = {}
+
+    def decide(
+        self,
+        client: Client,
+        facts: dict[str, Any] | None,
+        at: datetime | None,
+        channels: Sequence[ChannelFacts],
+    ) -> Decision:
+        """The decision for ``client``; ``facts`` are the ``Recipient`` facts storage knows of it."""
+        client_id = client.id or 0
+        if facts:
+            return decide(self._context, Recipient.of(client, **facts, at=at), channels)
+        networks = frozenset(client.social_media) if client.social_media else frozenset()
+        key = (
+            client.available,
+            client.time_zone,
+            bool(client.phones),
+            bool(client.email),
+            networks,
+            at,
+            tuple(c.id for c in channels),
+        )
+        found = self._alike.get(key)
+        if found is None:
+            found = self._alike[key] = decide(self._context, Recipient.of(client, at=at), channels)
+        if found.client_id == client_id:
+            return found
+        if isinstance(found, Accepted):
+            return Accepted(client_id, found.channel_id, found.scheduled_at, found.passed_over)
+        return Refused(client_id, found.refusals)

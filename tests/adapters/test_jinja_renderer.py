@@ -44,3 +44,28 @@ def test_html_templates_escape_values_and_text_templates_do_not() -> None:
         "<b>&lt;Tom &amp; Jerry&gt;</b>"
     )
     assert renderer.compile("{{ client.firstName }}", field="text").render(values) == "<Tom & Jerry>"
+
+
+def test_a_prepared_renderer_renders_what_render_does_with_globals_and_shared_values() -> None:
+    source = "{% for i in range(2) %}{{ i }}{{ greeting }} {{ client.firstName }};{% endfor %}{{ client }}"
+    template = renderer.compile(source, field="text")
+    render = template.renderer({"greeting": "Hi", "client": "overridden per call"})
+    for name in ("Ivan", "Olga"):
+        values = {"client": {"firstName": name}}
+        assert render(values) == template.render({"greeting": "Hi", **values})
+    assert render({"client": {"firstName": "Ivan"}}).startswith("0Hi Ivan;1Hi Ivan;")
+    with pytest.raises(TemplateProblem) as problem:
+        template.renderer({})({"client": {"firstName": "Ivan"}})
+    assert "greeting" in problem.value.errors[0].message
+
+
+def test_the_attributes_a_template_reads_of_a_name_or_none_when_it_uses_it_whole() -> None:
+    def read(source: str) -> frozenset[str] | None:
+        return renderer.compile(source, field="text").attributes_read("client")
+
+    assert read("{{ client.firstName }} {{ client.email | upper }} {{ code }}") == {"firstName", "email"}
+    assert read("{% if client.available %}{{ client.lastName }}{% endif %}") == {"available", "lastName"}
+    assert read("Hello") == frozenset()
+    assert read("{{ client }}") is None
+    assert read("{{ client['firstName'] }}") is None
+    assert read("{{ client.firstName }}{% for c in [client] %}{{ c.email }}{% endfor %}") is None

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from adapters.sandbox.sender import SandboxSender
 from adapters.schedules.cron import CroniterCalendar
@@ -321,6 +324,58 @@ async def test_a_recurring_mailing_runs_at_nine_local_time_across_the_dst_change
     assert [r.run.accepted_count for r in progress.runs] == [1, 1, 1]
     assert len({r.run.send_id for r in progress.runs}) == 3
     assert progress.mailing.next_run_at == datetime(2026, 3, 31, 7, 0, tzinfo=UTC)
+
+
+async def test_progress_counts_each_run_apart_in_one_query_however_many_runs(
+    uow_factory: Any, hasher: Any
+) -> None:
+    clock = ManualClock(datetime(2026, 5, 4, 8, 0, tzinfo=UTC))
+    department_id, ids = await arrange(uow_factory, clock, hasher, ["ivan@example.com", "olga@example.com"])
+    mailings = Mailings(uow_factory, clock, CRON)
+    m = await mailings.create(employee(department_id), once(ids, cron="0 9 * * *", time_zone="UTC"))
+    job = scheduler(uow_factory, clock)
+    sandbox = SandboxSender(clock, delay=timedelta(seconds=1))
+    statements = _Statements(uow_factory)
+    queries: list[int] = []
+    for day in range(3):
+        clock.current = datetime(2026, 5, 4 + day, 9, 0, tzinfo=UTC)
+        assert await job.run_once() == 1
+        if day == 0:  # only the first run is dispatched: the runs must not blur together
+            assert await dispatcher(uow_factory, clock, sandbox).run_once() == 2
+        with statements.counted() as count:
+            progress = await mailings.progress(employee(department_id), m.id)
+        queries.append(count())
+    first, *later = progress.runs
+    assert len(later) == 2 and len({r.run.send_id for r in progress.runs}) == 3
+    assert sum(first.lifecycle.values()) == 2 and "created" not in first.lifecycle
+    assert [r.lifecycle for r in later] == [{"created": 2}] * 2
+    assert [r.delivery for r in later] == [{"queued": 2}] * 2
+    assert progress.lifecycle["created"] == 4 and sum(progress.lifecycle.values()) == 6
+    # One query for the runs' counts whatever their number: three runs cost what one did.
+    assert queries[0] == queries[1] == queries[2]
+
+
+class _Statements:
+    """Counts the SQL statements an engine runs (none on memory storage, where there is no SQL)."""
+
+    def __init__(self, uow_factory: Any) -> None:
+        self._engine = getattr(uow_factory, "engine", None)
+
+    @contextmanager
+    def counted(self) -> Iterator[Callable[[], int]]:
+        seen: list[str] = []
+
+        def note(*args: Any) -> None:
+            seen.append(args[2])
+
+        if self._engine is None:
+            yield lambda: 0
+            return
+        sa.event.listen(self._engine.sync_engine, "before_cursor_execute", note)
+        try:
+            yield lambda: len(seen)
+        finally:
+            sa.event.remove(self._engine.sync_engine, "before_cursor_execute", note)
 
 
 async def test_a_run_refused_as_a_whole_says_why_and_the_mailing_moves_on(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
@@ -15,6 +16,7 @@ from domain.dictionaries import ChannelKind
 from domain.rules import QuietHours, QuietHoursPolicy, Rule
 from domain.sending.decision import (
     Accepted,
+    AudienceDecider,
     ChannelFacts,
     Recipient,
     Refused,
@@ -283,3 +285,77 @@ def test_the_decision_is_deterministic(
     assert decide(context(the_rule), the_recipient, channels) == decide(
         context(the_rule), the_recipient, channels
     )
+
+
+# -- the whole audience at once ------------------------------------------------------------------
+
+_ZONES = st.sampled_from([None, "Europe/Moscow", "Asia/Vladivostok", "America/New_York"])
+_CLIENTS = st.builds(
+    lambda i, available, zone, phone, email, networks: Client(
+        id=i,
+        first_name=f"c{i}",
+        available=available,
+        time_zone=zone,
+        phones=["+79001234567"] if phone else [],
+        email="c@example.com" if email else None,
+        social_media={n: "handle" for n in networks} or None,
+        create_time=NOW,
+        update_time=NOW,
+    ),
+    st.integers(1, 10**6),
+    st.booleans(),
+    _ZONES,
+    st.booleans(),
+    st.booleans(),
+    st.sets(st.sampled_from(["telegram", "whatsapp", "vk"])),
+)
+_FACTS = st.none() | st.fixed_dictionaries(
+    {"sent_today": st.integers(0, 3), "last_sent_at": st.none() | st.just(NOW - timedelta(minutes=30))}
+)
+_RULES = st.lists(
+    st.builds(
+        rule,
+        max_per_day=st.none() | st.integers(1, 2),
+        min_interval_minutes=st.none() | st.just(60),
+        allowed_weekdays=st.sampled_from([list(range(7)), [5, 6]]),
+        quiet_hours=st.none()
+        | st.builds(
+            QuietHours,
+            start=st.just(time(22, 0)),
+            end=st.just(time(13, 0)),
+            policy=st.sampled_from(QuietHoursPolicy),
+        ),
+    ),
+    max_size=2,
+)
+
+
+@given(
+    rules=_RULES,
+    audience=st.lists(
+        st.tuples(_CLIENTS, _FACTS, st.none() | st.just(NOW + timedelta(hours=5))), min_size=1, max_size=10
+    ),
+    channels=st.lists(st.sampled_from([SMS, EMAIL, MESSENGER, PUSH, CALL]), unique=True, max_size=3),
+)
+def test_the_audience_decider_decides_every_client_as_decide_does(
+    rules: list[Rule],
+    audience: list[tuple[Client, dict[str, Any] | None, datetime | None]],
+    channels: list[Any],
+) -> None:
+    send = context(*rules)
+    decider = AudienceDecider(send)
+    for client, facts, at in audience:
+        # Each client with twins that differ in one thing the rules see: none may share its answer.
+        twins = [
+            replace(client, available=not client.available),
+            replace(client, email=None if client.email else "twin@example.com"),
+            replace(client, phones=[] if client.phones else ["+79007654321"]),
+            replace(client, social_media=None if client.social_media else {"telegram": "twin"}),
+            replace(client, time_zone="Asia/Vladivostok" if client.time_zone else "America/New_York"),
+        ]
+        for one in [client, *twins]:
+            expected = decide(send, Recipient.of(one, **(facts or {}), at=at), channels)
+            assert decider.decide(one, facts, at, channels) == expected
+        for later in (None, NOW + timedelta(days=1)):
+            expected = decide(send, Recipient.of(client, at=later), channels)
+            assert decider.decide(client, None, later, channels) == expected
