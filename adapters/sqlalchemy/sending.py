@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from adapters.sqlalchemy import stats
 from adapters.sqlalchemy.bulk import among, insert_rows, take_ids
 from adapters.sqlalchemy.communications import BigId, communication_history, communications
+from adapters.sqlalchemy.fastpath import driver_rows, insert_returning_id
 from adapters.sqlalchemy.tables import (
     bookings,
     channel_blocks,
@@ -163,8 +164,7 @@ class SqlSends:
         self._conn = connection
 
     async def active_rules(self, department_id: int) -> list[Rule]:
-        statement = sa.select(rules).where(rules.c.department_id == department_id, rules.c.active.is_(True))
-        rows = (await self._conn.execute(statement.order_by(rules.c.id))).mappings().all()
+        rows = await driver_rows(self._conn, _ACTIVE_RULES, {"department_id": department_id})
         return [_hydrate(Rule, row) for row in rows]
 
     async def group_members(self, group_id: int) -> list[int]:
@@ -177,6 +177,8 @@ class SqlSends:
         return list((await self._conn.execute(statement)).scalars())
 
     async def facts(self, client_ids: Sequence[int], now: datetime) -> dict[int, SendFacts]:
+        if len(client_ids) == 1:
+            return await self._facts_of_one(client_ids[0], now)
         blocks: dict[int, list[ChannelBlock]] = defaultdict(list)
         held: dict[int, list[Booking]] = defaultdict(list)
         today: dict[int, int] = defaultdict(int)
@@ -234,6 +236,33 @@ class SqlSends:
             for i in known
         }
 
+    async def _facts_of_one(self, client_id: int, now: datetime) -> dict[int, SendFacts]:
+        """A single send's facts: the same reads for one client, prepared once and run on the driver."""
+        values = {"client_id": client_id, "now": now}
+
+        async def rows(statement: sa.Executable, **more: Any) -> list[dict[str, Any]]:
+            return await driver_rows(self._conn, statement, {**values, **more})
+
+        day = now.date()
+        blocks = tuple(_hydrate(ChannelBlock, row) for row in await rows(_ONE_BLOCKS))
+        held = tuple(_hydrate(Booking, row) for row in await rows(_ONE_BOOKINGS, booked=BookingState.BOOKED))
+        days = await rows(_ONE_DAYS, since=day - timedelta(days=7))
+        last = await rows(_ONE_LAST)
+        push = bool(await rows(_ONE_PUSH))
+        chat = bool(await rows(_ONE_CHAT))
+        if not (blocks or held or days or last or push or chat):
+            return {}
+        facts = SendFacts(
+            blocks=blocks,
+            bookings=held,
+            sent_today=sum(r["sends"] for r in days if r["day"] == day),
+            sent_this_week=sum(r["sends"] for r in days),
+            last_sent_at=last[0]["last_sent_at"] if last else None,
+            has_push_subscription=push,
+            has_linked_chat=chat,
+        )
+        return {client_id: facts}
+
     async def find_by_key(self, idempotency_key: str, since: datetime) -> SendRecord | None:
         statement = sa.select(sends).where(sends.c.idempotency_key == idempotency_key)
         row = (await self._conn.execute(statement)).mappings().first()
@@ -258,9 +287,9 @@ class SqlSends:
         queued: Sequence[QueuedMessage],
         refused: Sequence[RefusedItem],
     ) -> SendRecord:
-        values = {name: getattr(record, name) for name in [c.name for c in sends.columns] if name != "id"}
-        # Through SQLAlchemy first: this opens the transaction the bulk statements below join.
-        send_id = (await self._conn.execute(sends.insert().values(values).returning(sends.c.id))).scalar_one()
+        values = {name: getattr(record, name) for name in _SEND_COLUMNS}
+        # First: this opens the transaction (asyncpg's adapter opens it lazily) the bulk statements join.
+        send_id = await insert_returning_id(self._conn, sends, values, _INSERT_SEND)
         await self._queue([send_id] * len(planned), planned, queued)
         await insert_rows(
             self._conn,
@@ -345,7 +374,8 @@ class SqlSends:
                 latest[q.client_id] = q.due_at
         if self._conn.dialect.name == "postgresql":
             # Two statements for the whole send: unnest() turns the arrays into the upserted rows.
-            await self._conn.execute(
+            await driver_rows(
+                self._conn,
                 _COUNT_DAYS,
                 {
                     "client_ids": [c for c, _ in per_day],
@@ -353,8 +383,8 @@ class SqlSends:
                     "sends": list(per_day.values()),
                 },
             )
-            await self._conn.execute(
-                _COUNT_LAST, {"client_ids": list(latest), "last_sent_at": list(latest.values())}
+            await driver_rows(
+                self._conn, _COUNT_LAST, {"client_ids": list(latest), "last_sent_at": list(latest.values())}
             )
             return
         rows = [{"client_id": c, "day": d, "sends": n} for (c, d), n in per_day.items()]
@@ -431,6 +461,38 @@ class SqlSends:
             found.update({c: s for c, s in await self._conn.execute(statement)})
         return found
 
+
+_ACTIVE_RULES = (
+    sa.select(rules)
+    .where(rules.c.department_id == sa.bindparam("department_id"), rules.c.active.is_(True))
+    .order_by(rules.c.id)
+)
+_SEND_COLUMNS = tuple(c.name for c in sends.columns if c.name != "id")
+_INSERT_SEND = sends.insert().returning(sends.c.id)
+_ONE_CLIENT = sa.bindparam("client_id", type_=sa.Integer)
+_NOW = sa.bindparam("now")  # typed by the column it is compared with, as a plain value would be
+_ONE_BLOCKS = sa.select(channel_blocks).where(
+    channel_blocks.c.client_id == _ONE_CLIENT,
+    sa.or_(channel_blocks.c.until.is_(None), channel_blocks.c.until > _NOW),
+)
+_ONE_BOOKINGS = sa.select(bookings).where(
+    bookings.c.client_id == _ONE_CLIENT,
+    bookings.c.status == sa.bindparam("booked"),
+    bookings.c.before_date > _NOW,
+)
+_ONE_DAYS = sa.select(client_send_days.c.day, client_send_days.c.sends).where(
+    client_send_days.c.client_id == _ONE_CLIENT, client_send_days.c.day > sa.bindparam("since")
+)
+_ONE_LAST = sa.select(client_last_sends.c.last_sent_at).where(client_last_sends.c.client_id == _ONE_CLIENT)
+_ONE_PUSH = (
+    sa.select(push_subscriptions.c.client_id).where(push_subscriptions.c.client_id == _ONE_CLIENT).limit(1)
+)
+_ONE_CHAT = (
+    sa.select(telegram_links.c.client_id)
+    .where(telegram_links.c.client_id == _ONE_CLIENT, telegram_links.c.chat_id.is_not(None))
+    .limit(1)
+)
+"""A single send's reads of one client's facts: the same as ``facts`` asks for an audience."""
 
 _COMMUNICATION_COLUMNS = ("id", *(f.name for f in fields(Communication) if f.name not in ("id", "history")))
 _HISTORY_COLUMNS = ("communication_id", "field", "from_status", "to_status", "at", "actor", "note")

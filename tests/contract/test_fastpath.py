@@ -133,8 +133,9 @@ async def test_a_read_only_unit_of_work_reads_by_id_on_a_driver_reader_as_sqlalc
     async with factory(read_only=True) as uow:
         on_reader = await uow.clients.get(new_id)
         assert uow.connection.readers_instead() is readers  # type: ignore[attr-defined]
-        # A statement that needs SQLAlchemy opens the connection; reads by id then use it too.
-        listed = await uow.clients.get_many([new_id])
+        # A statement that needs SQLAlchemy (ids of two rows) opens the connection; reads by id
+        # then use it too.
+        listed = await uow.clients.get_many([new_id, new_id + 1])
         assert uow.connection.readers_instead() is None  # type: ignore[attr-defined]
         on_connection = await uow.clients.get(new_id)
     assert on_reader is not None
