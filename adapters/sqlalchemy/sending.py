@@ -123,25 +123,24 @@ client_last_sends = sa.Table(
 )
 
 
-_COUNT_DAYS = sa.text(
+_COUNT_SENDS = sa.text(
+    "WITH days AS ("
     "INSERT INTO client_send_days (client_id, day, sends) "
-    "SELECT * FROM unnest(CAST(:client_ids AS INTEGER[]), CAST(:days AS DATE[]), CAST(:sends AS INTEGER[])) "
-    "ON CONFLICT (client_id, day) DO UPDATE SET sends = client_send_days.sends + excluded.sends"
-).bindparams(
-    sa.bindparam("client_ids", type_=postgresql.ARRAY(sa.Integer)),
-    sa.bindparam("days", type_=postgresql.ARRAY(sa.Date)),
-    sa.bindparam("sends", type_=postgresql.ARRAY(sa.Integer)),
-)
-_COUNT_LAST = sa.text(
+    "SELECT * FROM unnest(CAST(:day_client_ids AS INTEGER[]), CAST(:days AS DATE[]), "
+    "CAST(:sends AS INTEGER[])) "
+    "ON CONFLICT (client_id, day) DO UPDATE SET sends = client_send_days.sends + excluded.sends) "
     "INSERT INTO client_last_sends (client_id, last_sent_at) "
     "SELECT * FROM unnest(CAST(:client_ids AS INTEGER[]), CAST(:last_sent_at AS TIMESTAMP WITH TIME ZONE[])) "
     "ON CONFLICT (client_id) DO UPDATE "
     "SET last_sent_at = GREATEST(client_last_sends.last_sent_at, excluded.last_sent_at)"
 ).bindparams(
+    sa.bindparam("day_client_ids", type_=postgresql.ARRAY(sa.Integer)),
+    sa.bindparam("days", type_=postgresql.ARRAY(sa.Date)),
+    sa.bindparam("sends", type_=postgresql.ARRAY(sa.Integer)),
     sa.bindparam("client_ids", type_=postgresql.ARRAY(sa.Integer)),
     sa.bindparam("last_sent_at", type_=postgresql.ARRAY(UtcDateTime())),
 )
-"""The per-client send counts on PostgreSQL, for a whole send at once."""
+"""The per-client send counts on PostgreSQL, for a whole send at once: both tables in one statement."""
 
 
 def _hydrate(entity: Any, row: Any) -> Any:
@@ -246,20 +245,17 @@ class SqlSends:
         day = now.date()
         blocks = tuple(_hydrate(ChannelBlock, row) for row in await rows(_ONE_BLOCKS))
         held = tuple(_hydrate(Booking, row) for row in await rows(_ONE_BOOKINGS, booked=BookingState.BOOKED))
-        days = await rows(_ONE_DAYS, since=day - timedelta(days=7))
-        last = await rows(_ONE_LAST)
-        push = bool(await rows(_ONE_PUSH))
-        chat = bool(await rows(_ONE_CHAT))
-        if not (blocks or held or days or last or push or chat):
+        (counts,) = await rows(_ONE_COUNTS, today=day, since=day - timedelta(days=7))
+        if not (blocks or held or any(counts.values())):
             return {}
         facts = SendFacts(
             blocks=blocks,
             bookings=held,
-            sent_today=sum(r["sends"] for r in days if r["day"] == day),
-            sent_this_week=sum(r["sends"] for r in days),
-            last_sent_at=last[0]["last_sent_at"] if last else None,
-            has_push_subscription=push,
-            has_linked_chat=chat,
+            sent_today=counts["today"] or 0,
+            sent_this_week=counts["week"] or 0,
+            last_sent_at=counts["last_sent_at"],
+            has_push_subscription=bool(counts["push"]),
+            has_linked_chat=bool(counts["chat"]),
         )
         return {client_id: facts}
 
@@ -373,18 +369,17 @@ class SqlSends:
             if q.client_id not in latest or latest[q.client_id] < q.due_at:
                 latest[q.client_id] = q.due_at
         if self._conn.dialect.name == "postgresql":
-            # Two statements for the whole send: unnest() turns the arrays into the upserted rows.
+            # One statement for the whole send: unnest() turns the arrays into the upserted rows.
             await driver_rows(
                 self._conn,
-                _COUNT_DAYS,
+                _COUNT_SENDS,
                 {
-                    "client_ids": [c for c, _ in per_day],
+                    "day_client_ids": [c for c, _ in per_day],
                     "days": [d for _, d in per_day],
                     "sends": list(per_day.values()),
+                    "client_ids": list(latest),
+                    "last_sent_at": list(latest.values()),
                 },
-            )
-            await driver_rows(
-                self._conn, _COUNT_LAST, {"client_ids": list(latest), "last_sent_at": list(latest.values())}
             )
             return
         rows = [{"client_id": c, "day": d, "sends": n} for (c, d), n in per_day.items()]
@@ -480,17 +475,24 @@ _ONE_BOOKINGS = sa.select(bookings).where(
     bookings.c.status == sa.bindparam("booked"),
     bookings.c.before_date > _NOW,
 )
-_ONE_DAYS = sa.select(client_send_days.c.day, client_send_days.c.sends).where(
-    client_send_days.c.client_id == _ONE_CLIENT, client_send_days.c.day > sa.bindparam("since")
-)
-_ONE_LAST = sa.select(client_last_sends.c.last_sent_at).where(client_last_sends.c.client_id == _ONE_CLIENT)
-_ONE_PUSH = (
-    sa.select(push_subscriptions.c.client_id).where(push_subscriptions.c.client_id == _ONE_CLIENT).limit(1)
-)
-_ONE_CHAT = (
-    sa.select(telegram_links.c.client_id)
+_DAYS = client_send_days.c
+_ONE_COUNTS = sa.select(
+    sa.select(sa.func.sum(_DAYS.sends))
+    .where(_DAYS.client_id == _ONE_CLIENT, _DAYS.day == sa.bindparam("today"))
+    .scalar_subquery()
+    .label("today"),
+    sa.select(sa.func.sum(_DAYS.sends))
+    .where(_DAYS.client_id == _ONE_CLIENT, _DAYS.day > sa.bindparam("since"))
+    .scalar_subquery()
+    .label("week"),
+    sa.select(client_last_sends.c.last_sent_at)
+    .where(client_last_sends.c.client_id == _ONE_CLIENT)
+    .scalar_subquery()
+    .label("last_sent_at"),
+    sa.exists().where(push_subscriptions.c.client_id == _ONE_CLIENT).label("push"),
+    sa.exists()
     .where(telegram_links.c.client_id == _ONE_CLIENT, telegram_links.c.chat_id.is_not(None))
-    .limit(1)
+    .label("chat"),
 )
 """A single send's reads of one client's facts: the same as ``facts`` asks for an audience."""
 
