@@ -5,9 +5,8 @@ PostgreSQL takes the rows by ``COPY`` (asyncpg's ``copy_records_to_table``), SQL
 bind processor, so the stored rows are the ones a Core ``insert()`` would have written. Ids are
 taken ahead, in one statement, so that rows of other tables can name them in the same COPY.
 
-Both drivers run these statements on the connection SQLAlchemy holds, inside its transaction: the
-caller must have run at least one statement through SQLAlchemy first (asyncpg's adapter opens its
-transaction lazily), which the send request does by inserting its own row before any of these.
+Both drivers run these statements on the connection SQLAlchemy holds, inside the unit of work's
+transaction (asyncpg's adapter opens it lazily: ``fastpath.driver_in_transaction`` opens it first).
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adapters.sqlalchemy.fastpath import driver_execute_many, driver_rows
+from adapters.sqlalchemy.fastpath import driver_execute_many, driver_in_transaction, driver_rows
 
 SMALL = 32
 """Up to this many rows, a plain INSERT: a single send is one client, and its latency counts."""
@@ -55,7 +54,7 @@ async def insert_rows(
             if value is not None:
                 row[index] = process(value)
         processed.append(row)
-    driver = (await connection.get_raw_connection()).driver_connection
+    driver = await driver_in_transaction(connection)
     assert driver is not None
     if dialect.name == "postgresql":
         await driver.copy_records_to_table(table.name, records=processed, columns=list(columns))
