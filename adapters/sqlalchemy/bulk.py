@@ -105,10 +105,10 @@ async def take_ids(connection: AsyncConnection, table: sa.Table, count: int) -> 
 
 
 _SQLITE_NEXT_ID = sa.text("SELECT seq FROM sqlite_sequence WHERE name = :name").columns(seq=sa.Integer)
-_ID_STATEMENTS: dict[tuple[str, str], sa.Executable] = {}
+_ID_STATEMENTS: dict[tuple[str, str], sa.ClauseElement] = {}
 
 
-def _next_ids(table_name: str) -> sa.Executable:
+def _next_ids(table_name: str) -> sa.ClauseElement:
     key = ("next", table_name)
     if key not in _ID_STATEMENTS:
         _ID_STATEMENTS[key] = sa.text(
@@ -117,7 +117,7 @@ def _next_ids(table_name: str) -> sa.Executable:
     return _ID_STATEMENTS[key]
 
 
-def _highest_id(table: sa.Table) -> sa.Executable:
+def _highest_id(table: sa.Table) -> sa.ClauseElement:
     key = ("highest", table.name)
     if key not in _ID_STATEMENTS:
         _ID_STATEMENTS[key] = sa.select(sa.func.max(table.c.id).label("id"))

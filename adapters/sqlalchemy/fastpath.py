@@ -16,12 +16,13 @@ from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.compiler import SQLCompiler
 
 
 @dataclass(frozen=True)
@@ -343,16 +344,16 @@ class _Compiled:
     results: tuple[Callable[[Any], Any] | None, ...]
 
 
-_COMPILED: dict[tuple[int, str], tuple[sa.Executable, _Compiled]] = {}
+_COMPILED: dict[tuple[int, str], tuple[sa.ClauseElement, _Compiled]] = {}
 
 
-def _compiled(statement: sa.Executable, dialect: Dialect) -> _Compiled:
+def _compiled(statement: sa.ClauseElement, dialect: Dialect) -> _Compiled:
     # Keyed by identity: these statements are module constants, built once with bound parameters.
     key = (id(statement), dialect.name)
     found = _COMPILED.get(key)
     if found is not None and found[0] is statement:
         return found[1]
-    compiled = statement.compile(dialect=dialect)
+    compiled = cast(SQLCompiler, statement.compile(dialect=dialect))
     names = tuple(compiled.positiontup or ())
     selected = list(getattr(statement, "exported_columns", None) or ())
     made = _Compiled(
@@ -389,7 +390,7 @@ async def driver_in_transaction(connection: AsyncConnection) -> Any:
 
 
 async def driver_rows(
-    connection: AsyncConnection, statement: sa.Executable, values: dict[str, Any]
+    connection: AsyncConnection, statement: sa.ClauseElement, values: dict[str, Any]
 ) -> list[dict[str, Any]]:
     """Runs a prepared Core statement (module constant, bound parameters) on the driver; its rows.
 
@@ -415,7 +416,7 @@ async def driver_rows(
 
 
 async def driver_execute_many(
-    connection: AsyncConnection, statement: sa.Executable, values: Sequence[dict[str, Any]]
+    connection: AsyncConnection, statement: sa.ClauseElement, values: Sequence[dict[str, Any]]
 ) -> None:
     """Runs a prepared Core statement once per set of values on the driver, in one call."""
     plan = _compiled(statement, connection.dialect)

@@ -239,7 +239,7 @@ class SqlSends:
         """A single send's facts: the same reads for one client, prepared once and run on the driver."""
         values = {"client_id": client_id, "now": now}
 
-        async def rows(statement: sa.Executable, **more: Any) -> list[dict[str, Any]]:
+        async def rows(statement: sa.ClauseElement, **more: Any) -> list[dict[str, Any]]:
             return await driver_rows(self._conn, statement, {**values, **more})
 
         day = now.date()
@@ -465,7 +465,8 @@ _ACTIVE_RULES = (
 _SEND_COLUMNS = tuple(c.name for c in sends.columns if c.name != "id")
 _INSERT_SEND = sends.insert().returning(sends.c.id)
 _ONE_CLIENT = sa.bindparam("client_id", type_=sa.Integer)
-_NOW = sa.bindparam("now")  # typed by the column it is compared with, as a plain value would be
+# Untyped: each comparison types it by its column, as a plain value would be.
+_NOW: sa.BindParameter[Any] = sa.bindparam("now")
 _ONE_BLOCKS = sa.select(channel_blocks).where(
     channel_blocks.c.client_id == _ONE_CLIENT,
     sa.or_(channel_blocks.c.until.is_(None), channel_blocks.c.until > _NOW),

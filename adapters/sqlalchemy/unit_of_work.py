@@ -382,8 +382,8 @@ class SqlUnitOfWork:
         try:
             if self._conn.in_transaction():
                 await self._conn.rollback()
-            elif (transaction := await _driver_transaction(self._conn)) is not None:
-                await transaction.rollback()
+            else:
+                await _end_on_driver(self._conn, commit=False)
         finally:
             with contextlib.suppress(Exception):  # an invalidated connection has no info to clear
                 self._conn.info.pop(WRITE_UNIT, None)
@@ -402,25 +402,31 @@ class SqlUnitOfWork:
         assert self._conn is not None
         if self._conn.in_transaction():
             await self._conn.commit()
-        elif (transaction := await _driver_transaction(self._conn)) is not None:
-            await transaction.commit()
+        else:
+            await _end_on_driver(self._conn, commit=True)
         log = self._repositories.get("events")
         # After the commit, never inside it: a reader that hears the ring must find the rows.
         if isinstance(log, SqlEventLog) and log.committed() and self._bus is not None:
             await self._bus.publish()
 
 
-async def _driver_transaction(conn: AsyncConnection) -> Any:
-    """The transaction a write unit of work opened on asyncpg directly, taken off its adapter; or None.
+async def _end_on_driver(conn: AsyncConnection, *, commit: bool) -> None:
+    """Ends a transaction that only driver statements opened, SQLAlchemy holding none.
 
-    Only when SQLAlchemy holds none: a statement through SQLAlchemy joins the adapter's transaction
-    and SQLAlchemy then commits or rolls it back itself.
+    A statement through SQLAlchemy joins the driver's transaction, and SQLAlchemy then commits or
+    rolls it back itself; this is for a unit whose every statement went to the driver (fastpath):
+    on PostgreSQL asyncpg's transaction, taken off its adapter; on SQLite the one sqlite3 opened.
     """
-    if WRITE_UNIT not in conn.info:
-        return None
-    adapter: Any = (await raw_connection(conn)).dbapi_connection
-    transaction, adapter._transaction = getattr(adapter, "_transaction", None), None
-    return transaction
+    raw = await raw_connection(conn)
+    if conn.dialect.name == "postgresql":
+        adapter: Any = raw.dbapi_connection
+        transaction, adapter._transaction = getattr(adapter, "_transaction", None), None
+        if transaction is not None:
+            await (transaction.commit() if commit else transaction.rollback())
+        return
+    driver: Any = raw.driver_connection
+    if driver is not None and driver.in_transaction:
+        await (driver.commit() if commit else driver.rollback())
 
 
 class SqlUnitOfWorkFactory:
