@@ -5,9 +5,8 @@ PostgreSQL takes the rows by ``COPY`` (asyncpg's ``copy_records_to_table``), SQL
 bind processor, so the stored rows are the ones a Core ``insert()`` would have written. Ids are
 taken ahead, in one statement, so that rows of other tables can name them in the same COPY.
 
-Both drivers run these statements on the connection SQLAlchemy holds, inside its transaction: the
-caller must have run at least one statement through SQLAlchemy first (asyncpg's adapter opens its
-transaction lazily), which the send request does by inserting its own row before any of these.
+Both drivers run these statements on the connection SQLAlchemy holds, inside the unit of work's
+transaction (asyncpg's adapter opens it lazily: ``fastpath.driver_in_transaction`` opens it first).
 """
 
 from __future__ import annotations
@@ -18,6 +17,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from adapters.sqlalchemy.fastpath import driver_execute_many, driver_in_transaction, driver_rows
 
 SMALL = 32
 """Up to this many rows, a plain INSERT: a single send is one client, and its latency counts."""
@@ -36,8 +37,11 @@ async def insert_rows(
         return
     if len(given) <= SMALL:
         # A COPY costs two round trips (asyncpg first asks for the column types); a few rows go
-        # faster as one ordinary INSERT, which SQLAlchemy prepares once and caches.
-        await connection.execute(table.insert(), [dict(zip(columns, row, strict=True)) for row in given])
+        # faster as one ordinary INSERT, prepared once, on the driver (fastpath.driver_execute_many).
+        statement = _plain_insert(table, tuple(columns))
+        await driver_execute_many(
+            connection, statement, [dict(zip(columns, row, strict=True)) for row in given]
+        )
         return
     dialect = connection.dialect
     # Only the columns whose type converts values: most (integers, text) go to the driver as they are.
@@ -57,7 +61,7 @@ async def insert_rows(
                 last[at] = (value, converted)
             row[index] = converted
         processed.append(row)
-    driver = (await connection.get_raw_connection()).driver_connection
+    driver = await driver_in_transaction(connection)
     assert driver is not None
     if dialect.name == "postgresql":
         await driver.copy_records_to_table(table.name, records=processed, columns=list(columns))
@@ -66,6 +70,17 @@ async def insert_rows(
     await driver.executemany(
         f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({placeholders})", processed
     )
+
+
+_PLAIN_INSERTS: dict[tuple[str, tuple[str, ...]], sa.Insert] = {}
+
+
+def _plain_insert(table: sa.Table, columns: tuple[str, ...]) -> sa.Insert:
+    key = (table.name, columns)
+    statement = _PLAIN_INSERTS.get(key)
+    if statement is None:
+        statement = _PLAIN_INSERTS[key] = table.insert().values({n: sa.bindparam(n) for n in columns})
+    return statement
 
 
 def among(column: sa.ColumnElement[Any], values: Sequence[Any], dialect: Any) -> sa.ColumnElement[bool]:
@@ -88,15 +103,29 @@ async def take_ids(connection: AsyncConnection, table: sa.Table, count: int) -> 
     if count == 0:
         return []
     if connection.dialect.name == "postgresql":
-        statement = sa.text(
-            f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) FROM generate_series(1, :n)"
-        )
-        return [int(i) for i in (await connection.execute(statement, {"n": count})).scalars()]
-    seq = (
-        await connection.execute(
-            sa.text("SELECT seq FROM sqlite_sequence WHERE name = :name"), {"name": table.name}
-        )
-    ).scalar()
-    highest = (await connection.execute(sa.select(sa.func.max(table.c.id)))).scalar()
-    start = max(int(seq or 0), int(highest or 0)) + 1
+        rows = await driver_rows(connection, _next_ids(table.name), {"n": count})
+        return [int(row["id"]) for row in rows]
+    seq = [row["seq"] for row in await driver_rows(connection, _SQLITE_NEXT_ID, {"name": table.name})]
+    (highest,) = await driver_rows(connection, _highest_id(table), {})
+    start = max(int(seq[0] if seq else 0), int(highest["id"] or 0)) + 1
     return list(range(start, start + count))
+
+
+_SQLITE_NEXT_ID = sa.text("SELECT seq FROM sqlite_sequence WHERE name = :name").columns(seq=sa.Integer)
+_ID_STATEMENTS: dict[tuple[str, str], sa.ClauseElement] = {}
+
+
+def _next_ids(table_name: str) -> sa.ClauseElement:
+    key = ("next", table_name)
+    if key not in _ID_STATEMENTS:
+        _ID_STATEMENTS[key] = sa.text(
+            f"SELECT nextval(pg_get_serial_sequence('{table_name}', 'id')) AS id FROM generate_series(1, :n)"
+        ).columns(id=sa.BigInteger)
+    return _ID_STATEMENTS[key]
+
+
+def _highest_id(table: sa.Table) -> sa.ClauseElement:
+    key = ("highest", table.name)
+    if key not in _ID_STATEMENTS:
+        _ID_STATEMENTS[key] = sa.select(sa.func.max(table.c.id).label("id"))
+    return _ID_STATEMENTS[key]

@@ -131,6 +131,9 @@ class SqlRepository(Generic[E]):
         wanted = [i for i in set(ids) if not unstorable(self._table.c.id, i)]
         if not wanted:
             return {}
+        if len(wanted) == 1:  # a single send's client and channel: the primary-key read on the driver
+            found_one = await self.get(wanted[0])
+            return {} if found_one is None else {wanted[0]: found_one}
         statement = sa.select(self._table).where(among(self._table.c.id, wanted, self._conn.dialect))
         found = await self._load(statement)
         return {e.id: e for e in found if e.id is not None}

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from adapters.sqlalchemy import stats
 from adapters.sqlalchemy.bulk import among, insert_rows, take_ids
 from adapters.sqlalchemy.communications import BigId, communication_history, communications
+from adapters.sqlalchemy.fastpath import driver_rows, insert_returning_id
 from adapters.sqlalchemy.tables import (
     bookings,
     channel_blocks,
@@ -130,25 +131,24 @@ client_last_sends = sa.Table(
 )
 
 
-_COUNT_DAYS = sa.text(
+_COUNT_SENDS = sa.text(
+    "WITH days AS ("
     "INSERT INTO client_send_days (client_id, day, sends) "
-    "SELECT * FROM unnest(CAST(:client_ids AS INTEGER[]), CAST(:days AS DATE[]), CAST(:sends AS INTEGER[])) "
-    "ON CONFLICT (client_id, day) DO UPDATE SET sends = client_send_days.sends + excluded.sends"
-).bindparams(
-    sa.bindparam("client_ids", type_=postgresql.ARRAY(sa.Integer)),
-    sa.bindparam("days", type_=postgresql.ARRAY(sa.Date)),
-    sa.bindparam("sends", type_=postgresql.ARRAY(sa.Integer)),
-)
-_COUNT_LAST = sa.text(
+    "SELECT * FROM unnest(CAST(:day_client_ids AS INTEGER[]), CAST(:days AS DATE[]), "
+    "CAST(:sends AS INTEGER[])) "
+    "ON CONFLICT (client_id, day) DO UPDATE SET sends = client_send_days.sends + excluded.sends) "
     "INSERT INTO client_last_sends (client_id, last_sent_at) "
     "SELECT * FROM unnest(CAST(:client_ids AS INTEGER[]), CAST(:last_sent_at AS TIMESTAMP WITH TIME ZONE[])) "
     "ON CONFLICT (client_id) DO UPDATE "
     "SET last_sent_at = GREATEST(client_last_sends.last_sent_at, excluded.last_sent_at)"
 ).bindparams(
+    sa.bindparam("day_client_ids", type_=postgresql.ARRAY(sa.Integer)),
+    sa.bindparam("days", type_=postgresql.ARRAY(sa.Date)),
+    sa.bindparam("sends", type_=postgresql.ARRAY(sa.Integer)),
     sa.bindparam("client_ids", type_=postgresql.ARRAY(sa.Integer)),
     sa.bindparam("last_sent_at", type_=postgresql.ARRAY(UtcDateTime())),
 )
-"""The per-client send counts on PostgreSQL, for a whole send at once."""
+"""The per-client send counts on PostgreSQL, for a whole send at once: both tables in one statement."""
 
 
 def _hydrate(entity: Any, row: Any) -> Any:
@@ -171,8 +171,7 @@ class SqlSends:
         self._conn = connection
 
     async def active_rules(self, department_id: int) -> list[Rule]:
-        statement = sa.select(rules).where(rules.c.department_id == department_id, rules.c.active.is_(True))
-        rows = (await self._conn.execute(statement.order_by(rules.c.id))).mappings().all()
+        rows = await driver_rows(self._conn, _ACTIVE_RULES, {"department_id": department_id})
         return [_hydrate(Rule, row) for row in rows]
 
     async def group_members(self, group_id: int) -> list[int]:
@@ -185,6 +184,8 @@ class SqlSends:
         return list((await self._conn.execute(statement)).scalars())
 
     async def facts(self, client_ids: Sequence[int], now: datetime) -> dict[int, SendFacts]:
+        if len(client_ids) == 1:
+            return await self._facts_of_one(client_ids[0], now)
         blocks: dict[int, list[ChannelBlock]] = defaultdict(list)
         held: dict[int, list[Booking]] = defaultdict(list)
         today: dict[int, int] = defaultdict(int)
@@ -242,6 +243,30 @@ class SqlSends:
             for i in known
         }
 
+    async def _facts_of_one(self, client_id: int, now: datetime) -> dict[int, SendFacts]:
+        """A single send's facts: the same reads for one client, prepared once and run on the driver."""
+        values = {"client_id": client_id, "now": now}
+
+        async def rows(statement: sa.ClauseElement, **more: Any) -> list[dict[str, Any]]:
+            return await driver_rows(self._conn, statement, {**values, **more})
+
+        day = now.date()
+        blocks = tuple(_hydrate(ChannelBlock, row) for row in await rows(_ONE_BLOCKS))
+        held = tuple(_hydrate(Booking, row) for row in await rows(_ONE_BOOKINGS, booked=BookingState.BOOKED))
+        (counts,) = await rows(_ONE_COUNTS, today=day, since=day - timedelta(days=7))
+        if not (blocks or held or any(counts.values())):
+            return {}
+        facts = SendFacts(
+            blocks=blocks,
+            bookings=held,
+            sent_today=counts["today"] or 0,
+            sent_this_week=counts["week"] or 0,
+            last_sent_at=counts["last_sent_at"],
+            has_push_subscription=bool(counts["push"]),
+            has_linked_chat=bool(counts["chat"]),
+        )
+        return {client_id: facts}
+
     async def find_by_key(self, idempotency_key: str, since: datetime) -> SendRecord | None:
         statement = sa.select(sends).where(sends.c.idempotency_key == idempotency_key)
         row = (await self._conn.execute(statement)).mappings().first()
@@ -266,9 +291,9 @@ class SqlSends:
         queued: Sequence[QueuedMessage],
         refused: Sequence[RefusedItem],
     ) -> SendRecord:
-        values = {name: getattr(record, name) for name in [c.name for c in sends.columns] if name != "id"}
-        # Through SQLAlchemy first: this opens the transaction the bulk statements below join.
-        send_id = (await self._conn.execute(sends.insert().values(values).returning(sends.c.id))).scalar_one()
+        values = {name: getattr(record, name) for name in _SEND_COLUMNS}
+        # First: this opens the transaction (asyncpg's adapter opens it lazily) the bulk statements join.
+        send_id = await insert_returning_id(self._conn, sends, values, _INSERT_SEND)
         await self._queue([send_id] * len(planned), planned, queued)
         await insert_rows(
             self._conn,
@@ -352,17 +377,17 @@ class SqlSends:
             if q.client_id not in latest or latest[q.client_id] < q.due_at:
                 latest[q.client_id] = q.due_at
         if self._conn.dialect.name == "postgresql":
-            # Two statements for the whole send: unnest() turns the arrays into the upserted rows.
-            await self._conn.execute(
-                _COUNT_DAYS,
+            # One statement for the whole send: unnest() turns the arrays into the upserted rows.
+            await driver_rows(
+                self._conn,
+                _COUNT_SENDS,
                 {
-                    "client_ids": [c for c, _ in per_day],
+                    "day_client_ids": [c for c, _ in per_day],
                     "days": [d for _, d in per_day],
                     "sends": list(per_day.values()),
+                    "client_ids": list(latest),
+                    "last_sent_at": list(latest.values()),
                 },
-            )
-            await self._conn.execute(
-                _COUNT_LAST, {"client_ids": list(latest), "last_sent_at": list(latest.values())}
             )
             return
         rows = [{"client_id": c, "day": d, "sends": n} for (c, d), n in per_day.items()]
@@ -442,6 +467,46 @@ class SqlSends:
             found.update({c: s for c, s in await self._conn.execute(statement)})
         return found
 
+
+_ACTIVE_RULES = (
+    sa.select(rules)
+    .where(rules.c.department_id == sa.bindparam("department_id"), rules.c.active.is_(True))
+    .order_by(rules.c.id)
+)
+_SEND_COLUMNS = tuple(c.name for c in sends.columns if c.name != "id")
+_INSERT_SEND = sends.insert().returning(sends.c.id)
+_ONE_CLIENT = sa.bindparam("client_id", type_=sa.Integer)
+# Untyped: each comparison types it by its column, as a plain value would be.
+_NOW: sa.BindParameter[Any] = sa.bindparam("now")
+_ONE_BLOCKS = sa.select(channel_blocks).where(
+    channel_blocks.c.client_id == _ONE_CLIENT,
+    sa.or_(channel_blocks.c.until.is_(None), channel_blocks.c.until > _NOW),
+)
+_ONE_BOOKINGS = sa.select(bookings).where(
+    bookings.c.client_id == _ONE_CLIENT,
+    bookings.c.status == sa.bindparam("booked"),
+    bookings.c.before_date > _NOW,
+)
+_DAYS = client_send_days.c
+_ONE_COUNTS = sa.select(
+    sa.select(sa.func.sum(_DAYS.sends))
+    .where(_DAYS.client_id == _ONE_CLIENT, _DAYS.day == sa.bindparam("today"))
+    .scalar_subquery()
+    .label("today"),
+    sa.select(sa.func.sum(_DAYS.sends))
+    .where(_DAYS.client_id == _ONE_CLIENT, _DAYS.day > sa.bindparam("since"))
+    .scalar_subquery()
+    .label("week"),
+    sa.select(client_last_sends.c.last_sent_at)
+    .where(client_last_sends.c.client_id == _ONE_CLIENT)
+    .scalar_subquery()
+    .label("last_sent_at"),
+    sa.exists().where(push_subscriptions.c.client_id == _ONE_CLIENT).label("push"),
+    sa.exists()
+    .where(telegram_links.c.client_id == _ONE_CLIENT, telegram_links.c.chat_id.is_not(None))
+    .label("chat"),
+)
+"""A single send's reads of one client's facts: the same as ``facts`` asks for an audience."""
 
 _COMMUNICATION_COLUMNS = ("id", *(f.name for f in fields(Communication) if f.name not in ("id", "history")))
 _communication_row = operator.attrgetter(*_COMMUNICATION_COLUMNS)

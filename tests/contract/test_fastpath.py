@@ -16,6 +16,7 @@ from adapters.sqlalchemy.fastpath import insert_returning_id, row_by_id
 from adapters.sqlalchemy.repository import statements
 from adapters.sqlalchemy.tables import clients
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWorkFactory
+from application.queries import Query
 from domain.clients import Client
 from domain.errors import Conflict
 from tests.support.databases import create_engine, empty_all_tables
@@ -133,8 +134,9 @@ async def test_a_read_only_unit_of_work_reads_by_id_on_a_driver_reader_as_sqlalc
     async with factory(read_only=True) as uow:
         on_reader = await uow.clients.get(new_id)
         assert uow.connection.readers_instead() is readers  # type: ignore[attr-defined]
-        # A statement that needs SQLAlchemy opens the connection; reads by id then use it too.
-        listed = await uow.clients.get_many([new_id])
+        # A statement that needs SQLAlchemy (ids of two rows) opens the connection; reads by id
+        # then use it too.
+        listed = await uow.clients.get_many([new_id, new_id + 1])
         assert uow.connection.readers_instead() is None  # type: ignore[attr-defined]
         on_connection = await uow.clients.get(new_id)
     assert on_reader is not None
@@ -203,6 +205,23 @@ async def test_a_driver_insert_shares_its_transaction_with_the_statements_after_
         await uow.commit()
     async with factory(read_only=True) as uow:
         assert (await uow.clients.get(added.id)) == added  # type: ignore[arg-type]
+
+
+async def test_a_unit_of_work_that_wrote_only_on_the_driver_commits_and_rolls_back_there(
+    engine: AsyncEngine,
+) -> None:
+    # No SQLAlchemy statement runs, so SQLAlchemy holds no transaction (on PostgreSQL none is even
+    # begun): the driver's own must end where it began, the second one too.
+    factory = SqlUnitOfWorkFactory(engine)
+    async with factory() as uow:
+        kept = await uow.clients.add(Client(first_name="Kept", create_time=NOW, update_time=NOW))
+        await uow.commit()
+        async with engine.connect() as other:  # committed: visible elsewhere at once
+            assert (await other.execute(sa.select(clients.c.id))).scalars().all() == [kept.id]
+        await uow.clients.add(Client(first_name="Gone", create_time=NOW, update_time=NOW))
+        # a second transaction in the same unit, never committed
+    async with factory(read_only=True) as uow:
+        assert [c.id for c in await uow.clients.find(Query())] == [kept.id]
 
 
 @pytest.mark.postgres
