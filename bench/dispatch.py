@@ -18,7 +18,8 @@ Scenarios, in one run so that their ratios mean something on a shared machine:
   server on PostgreSQL (64 connections, closed loop, --seconds each).
 
 PostgreSQL: BENCH_POSTGRES (default postgresql://postgres@127.0.0.1:5432); the database
-``switchboard_dispatch_bench`` is dropped and created for each scenario. SQLite: bench/data/.
+BENCH_DATABASE (default ``switchboard_dispatch_bench``; name your own on a shared server) is dropped
+and created for each scenario. SQLite: bench/data/.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ from adapters.system import SystemClock
 from bench.servers import ROOT, free_port
 from tests.support.sending import SENDER, arrange, command, sending
 
-DATABASE = "switchboard_dispatch_bench"
+DATABASE = os.environ.get("BENCH_DATABASE", "switchboard_dispatch_bench")
 SWITCHBOARD = Path(sys.executable).with_name("switchboard")
 SCENARIOS = (
     "pg-accept",

@@ -213,7 +213,7 @@ class SqlSends:
             statement = sa.select(s.client_id, s.last_sent_at).where(among(s.client_id, chunk, dialect))
             last.update({client_id: at for client_id, at in await self._conn.execute(statement)})
             p = push_subscriptions.c
-            statement = sa.select(p.client_id).where(p.client_id.in_(chunk)).distinct()
+            statement = sa.select(p.client_id).where(among(p.client_id, chunk, dialect)).distinct()
             pushes.update((await self._conn.execute(statement)).scalars())
             g = telegram_links.c
             statement = sa.select(g.client_id).where(
