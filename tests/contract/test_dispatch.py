@@ -7,6 +7,8 @@ import random
 from datetime import timedelta
 from typing import Any
 
+import pytest
+
 from adapters.sandbox.sender import SandboxSender
 from application.communications.listing import CommunicationFilter
 from application.queries import Query
@@ -95,8 +97,9 @@ class Flaky:
         return []
 
 
+@pytest.mark.parametrize("pipeline", [False, True], ids=["in-turn", "pipelined"])
 async def test_random_failures_and_timeouts_leave_nothing_stuck(
-    uow_factory: Any, clock: ManualClock, hasher: Any
+    uow_factory: Any, clock: ManualClock, hasher: Any, pipeline: bool
 ) -> None:
     emails = [f"c{i}@example.com" for i in range(150)] + ["rejected@example.com"]
     department_id, ids = await arrange(uow_factory, clock, hasher, emails)
@@ -104,7 +107,14 @@ async def test_random_failures_and_timeouts_leave_nothing_stuck(
     uuids = [a.uuid for a in answer.accepted or ()]
     flaky = Flaky(seed=3)
     worker = dispatcher(
-        uow_factory, clock, flaky, max_attempts=4, send_timeout=0.01, concurrency=10, batch=40
+        uow_factory,
+        clock,
+        flaky,
+        max_attempts=4,
+        send_timeout=0.01,
+        concurrency=10,
+        batch=40,
+        pipeline=pipeline,
     )
     left = len(uuids)
     for _ in range(100):
