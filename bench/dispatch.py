@@ -15,7 +15,9 @@ Scenarios, in one run so that their ratios mean something on a shared machine:
   read from /proc, which the machine's other load hardly moves, unlike the wall clock.
 * ``pg-smtp-1``: the same through SMTP to a local sink (aiosmtpd, ``bench/smtp_sink.py``, in its
   own process); ``ceiling``: that sink driven directly by aiosmtplib at the worker's SMTP
-  concurrency, N messages of the same shape. The target is >= 0.7 of the ceiling.
+  concurrency, N messages of the same shape. The target is >= 0.7 of the ceiling. With both chosen,
+  the ceiling is measured right before and right after the worker's run, N/2 messages each, and
+  the two together make the ceiling: the machine's load moves under both alike.
 * ``http``: ``POST /api/v1/sends`` to one client, against ``POST /api/v1/clients``, from one
   server on PostgreSQL (64 connections, closed loop, --seconds each).
 
@@ -308,6 +310,14 @@ def ceiling(port: int, count: int, connections: int) -> Round:
     return into
 
 
+def interleaved(before: Round, after: Round) -> Round:
+    """One ceiling from the halves measured before and after the worker's run."""
+    into = Round("ceiling", messages=before.messages + after.messages)
+    into.dispatch_s = before.dispatch_s + after.dispatch_s
+    into.extra["halves"] = (before.per_second, after.per_second)
+    return into
+
+
 def http(url: str, seconds: float) -> Round:
     """Single-client sends/s and POST /api/v1/clients/s from the same server."""
     from bench import api, loadgen
@@ -379,6 +389,11 @@ def report(rounds: list[Round], count: int, load: tuple[str, str]) -> str:
     top = next((r for r in rounds if r.name == "ceiling"), None)
     if smtp and top and top.per_second:
         lines += ["", f"SMTP through the worker / raw sink ceiling: {smtp.per_second / top.per_second:.2f}"]
+        lines[-1] += f" (after the accept: {smtp.after_accept / top.per_second:.2f})"
+        if "halves" in top.extra:
+            lines[-1] += "; ceiling before / after the worker's run: {:,.0f} / {:,.0f} messages/s".format(
+                *top.extra["halves"]
+            )
     web = next((r for r in rounds if r.name == "http"), None)
     if web:
         lines += [""]
@@ -407,6 +422,7 @@ def main() -> None:
     load_at_start = Path("/proc/loadavg").read_text().split()[0]
     rounds: list[Round] = []
     sink, sink_port = (None, 0)
+    connections = int(WORKER_ENV["SMTP_CONNECTIONS"])
     if "pg-smtp-1" in chosen or "ceiling" in chosen:
         sink, sink_port = start_sink()
     try:
@@ -423,10 +439,15 @@ def main() -> None:
                 rounds.append(end_to_end(name, sqlite_url(), args.clients, 1, {}))
             elif name == "pg-smtp-1":
                 smtp = {"EMAIL_PROVIDER": "smtp", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(sink_port)}
-                rounds.append(end_to_end(name, postgres_url(), args.smtp_clients or args.clients, 1, smtp))
-            elif name == "ceiling":
                 count = args.smtp_clients or args.clients
-                rounds.append(ceiling(sink_port, count, int(WORKER_ENV["SMTP_CONNECTIONS"])))
+                before = ceiling(sink_port, count // 2, connections) if "ceiling" in chosen else None
+                rounds.append(end_to_end(name, postgres_url(), count, 1, smtp))
+                if before is not None:
+                    after = ceiling(sink_port, count - count // 2, connections)
+                    rounds.append(interleaved(before, after))
+            elif name == "ceiling" and "pg-smtp-1" not in chosen:
+                count = args.smtp_clients or args.clients
+                rounds.append(ceiling(sink_port, count, connections))
             elif name == "http":
                 rounds.append(http(postgres_url(), args.seconds))
             print(report(rounds, args.clients, (load_at_start, "…")), flush=True)
