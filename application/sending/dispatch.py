@@ -38,8 +38,10 @@ from application.webhooks.outbox import publish_many, status_events
 from domain.access import Permission, Principal, Process
 from domain.communications import Communication, DeliveryStatus, LifecycleStatus
 from domain.dictionaries import ChannelKind
+from domain.errors import Conflict
 
 DISPATCHER = Principal.process(Process.DISPATCHER, Permission.SEND_COMMUNICATIONS)
+RECORD_ATTEMPTS = 3
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -142,6 +144,20 @@ class Dispatcher:
             return await self._router.send(claimed.message.outgoing())
 
     async def _record(
+        self, claimed: Sequence[Claimed], results: Sequence[tuple[str | None, SendResult]]
+    ) -> None:
+        # A provider's report can beat the record of the send (a fast sandbox, a record waiting its
+        # turn): that communication changed since it was loaded, so the whole batch is loaded and
+        # recorded again on the new state rather than left to be sent twice when the lease expires.
+        for attempt in range(1, RECORD_ATTEMPTS + 1):
+            try:
+                await self._record_once(claimed, results)
+                return
+            except Conflict:
+                if attempt == RECORD_ATTEMPTS:
+                    raise
+
+    async def _record_once(
         self, claimed: Sequence[Claimed], results: Sequence[tuple[str | None, SendResult]]
     ) -> None:
         now = self._clock.now()
