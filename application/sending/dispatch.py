@@ -30,6 +30,7 @@ from application.ports import Clock, UnitOfWorkFactory
 from application.providers.router import ProviderRouter
 from application.queries import Query
 from application.searches import CommunicationFields
+from application.sending.conflicts import ATTEMPTS, on_fresh_state
 from application.sending.fallback import ChannelFallback, follow_up
 from application.sending.ports import ChannelSender, SendOutcome, SendResult
 from application.sending.queue import Claimed, Settled
@@ -38,10 +39,8 @@ from application.webhooks.outbox import publish_many, status_events
 from domain.access import Permission, Principal, Process
 from domain.communications import Communication, DeliveryStatus, LifecycleStatus
 from domain.dictionaries import ChannelKind
-from domain.errors import Conflict
 
 DISPATCHER = Principal.process(Process.DISPATCHER, Permission.SEND_COMMUNICATIONS)
-RECORD_ATTEMPTS = 3
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -80,6 +79,7 @@ class Dispatcher:
         *,
         router: ProviderRouter | None = None,
         fallback: ChannelFallback | None = None,
+        record_attempts: int = ATTEMPTS,
     ) -> None:
         self._fallback = fallback
         self._uow = uow_factory
@@ -90,6 +90,7 @@ class Dispatcher:
         self._slots = asyncio.Semaphore(policy.concurrency)
         self._recording: asyncio.Task[None] | None = None
         self._recording_ids: frozenset[int] = frozenset()
+        self._record_attempts = record_attempts
         self._router = router or ProviderRouter.single(
             senders, buckets, time.monotonic, attempt_timeout=policy.send_timeout
         )
@@ -149,13 +150,7 @@ class Dispatcher:
         # A provider's report can beat the record of the send (a fast sandbox, a record waiting its
         # turn): that communication changed since it was loaded, so the whole batch is loaded and
         # recorded again on the new state rather than left to be sent twice when the lease expires.
-        for attempt in range(1, RECORD_ATTEMPTS + 1):
-            try:
-                await self._record_once(claimed, results)
-                return
-            except Conflict:
-                if attempt == RECORD_ATTEMPTS:
-                    raise
+        await on_fresh_state(lambda: self._record_once(claimed, results), self._record_attempts)
 
     async def _record_once(
         self, claimed: Sequence[Claimed], results: Sequence[tuple[str | None, SendResult]]
