@@ -10,16 +10,20 @@ Scenarios, in one run so that their ratios mean something on a shared machine:
 * ``pg-sandbox-1`` / ``pg-sandbox-2`` / ``sqlite-sandbox-1``: one send to N clients accepted by the
   use case in-process (timed: the bulk accept) while 1 or 2 ``switchboard worker`` processes,
   started beforehand, dispatch it through the sandbox; timed from the request until no queue row
-  is pending (every communication ``sent``). Worker RSS is sampled every 0.25 s over the run.
+  is pending (every communication ``sent``). Worker RSS is sampled every 0.25 s over the run; the
+  CPU seconds of the workers and (PostgreSQL) of the database's server processes serving them are
+  read from /proc, which the machine's other load hardly moves, unlike the wall clock.
 * ``pg-smtp-1``: the same through SMTP to a local sink (aiosmtpd, ``bench/smtp_sink.py``, in its
   own process); ``ceiling``: that sink driven directly by aiosmtplib at the worker's SMTP
-  concurrency, N messages of the same shape. The target is >= 0.7 of the ceiling.
+  concurrency, N messages of the same shape. The target is >= 0.7 of the ceiling. With both chosen,
+  the ceiling is measured right before and right after the worker's run, N/2 messages each, and
+  the two together make the ceiling: the machine's load moves under both alike.
 * ``http``: ``POST /api/v1/sends`` to one client, against ``POST /api/v1/clients``, from one
   server on PostgreSQL (64 connections, closed loop, --seconds each).
 
 PostgreSQL: BENCH_POSTGRES (default postgresql://postgres@127.0.0.1:5432); the database
-``switchboard_dispatch_bench`` (or BENCH_DISPATCH_DATABASE, so that two engineers' runs on one server
-do not drop each other's) is dropped and created for each scenario. SQLite: bench/data/.
+BENCH_DATABASE (default ``switchboard_dispatch_bench``; name your own on a shared server) is dropped
+and created for each scenario. SQLite: bench/data/.
 """
 
 from __future__ import annotations
@@ -39,6 +43,8 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
+
 from adapters.security import Argon2PasswordHasher
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.migrate import upgrade
@@ -48,7 +54,7 @@ from adapters.system import SystemClock
 from bench.servers import ROOT, free_port
 from tests.support.sending import SENDER, arrange, command, sending
 
-DATABASE = os.environ.get("BENCH_DISPATCH_DATABASE", "switchboard_dispatch_bench")
+DATABASE = os.environ.get("BENCH_DATABASE", "switchboard_dispatch_bench")
 SWITCHBOARD = Path(sys.executable).with_name("switchboard")
 SCENARIOS = (
     "pg-accept",
@@ -78,6 +84,8 @@ class Round:
     accept_cpu_s: float = 0.0
     dispatch_s: float = 0.0
     rss_mb: list[float] = field(default_factory=list)
+    worker_cpu_s: float = 0.0
+    database_cpu_s: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -152,13 +160,31 @@ async def accept(url: str, department_id: int, ids: list[int], into: Round) -> N
     await engine.dispose()
 
 
-async def pending(url: str) -> int:
+async def pending(url: str, backends: dict[int, float]) -> int:
+    """Messages left; on PostgreSQL also notes the CPU seconds of the other server processes on it."""
     engine = create_engine(url)
     try:
+        if engine.dialect.name == "postgresql":
+            async with engine.connect() as connection:
+                statement = sa.text(
+                    "SELECT pid FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+                for pid in (await connection.execute(statement)).scalars():
+                    backends[pid] = max(backends.get(pid, 0.0), cpu_seconds(pid))
         async with SqlUnitOfWorkFactory(engine)(read_only=True) as uow:
             return int(await uow.dispatch.pending_count())
     finally:
         await engine.dispose()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_mb(pid: int) -> float:
@@ -188,16 +214,19 @@ def start_workers(url: str, workers: int, env: dict[str, str]) -> list[subproces
 
 def wait_until_sent(url: str, processes: list[subprocess.Popen[bytes]], into: Round, timeout: float) -> None:
     """Poll the queue until nothing is pending; worker RSS sampled meanwhile."""
+    backends: dict[int, float] = {}
     try:
         left, last_check = into.messages, 0.0
         while left and time.perf_counter() - into.extra["started"] < timeout:
             time.sleep(0.25)
             into.rss_mb.append(sum(rss_mb(p.pid) for p in processes))
             if time.perf_counter() - last_check > 0.5:
-                left = asyncio.run(pending(url))
+                left = asyncio.run(pending(url, backends))
                 last_check = time.perf_counter()
         into.dispatch_s = time.perf_counter() - into.extra.pop("started")
         into.extra["left"] = left
+        into.worker_cpu_s = sum(cpu_seconds(p.pid) for p in processes)
+        into.database_cpu_s = sum(backends.values())
     finally:
         for process in processes:
             process.send_signal(signal.SIGTERM)
@@ -281,6 +310,14 @@ def ceiling(port: int, count: int, connections: int) -> Round:
     return into
 
 
+def interleaved(before: Round, after: Round) -> Round:
+    """One ceiling from the halves measured before and after the worker's run."""
+    into = Round("ceiling", messages=before.messages + after.messages)
+    into.dispatch_s = before.dispatch_s + after.dispatch_s
+    into.extra["halves"] = (before.per_second, after.per_second)
+    return into
+
+
 def http(url: str, seconds: float) -> Round:
     """Single-client sends/s and POST /api/v1/clients/s from the same server."""
     from bench import api, loadgen
@@ -325,8 +362,8 @@ def report(rounds: list[Round], count: int, load: tuple[str, str]) -> str:
         f"{load[0]}, at end {load[1]} (`/proc/loadavg`, 2 cores shared with other engineers).",
         "",
         "| scenario | accept (wall / CPU of the accepting process) | request → all sent | messages/s "
-        "| after the accept: messages/s | worker RSS min–max |",
-        "|---|---|---|---|---|---|",
+        "| after the accept: messages/s | worker RSS min–max | CPU µs/message: workers + database |",
+        "|---|---|---|---|---|---|---|",
     ]
     for r in rounds:
         if r.name == "http":
@@ -335,19 +372,28 @@ def report(rounds: list[Round], count: int, load: tuple[str, str]) -> str:
         if r.name.endswith("-accept"):
             lines.append(
                 f"| {r.name} | {r.accept_s:.2f} s / {r.accept_cpu_s:.2f} s for {r.messages} "
-                f"({r.messages / r.accept_s:,.0f} clients/s) | — | — | — | — |"
+                f"({r.messages / r.accept_s:,.0f} clients/s) | — | — | — | — | — |"
             )
             continue
         accepted = f"{r.accept_s:.2f} s / {r.accept_cpu_s:.2f} s" if r.accept_s else "—"
         left = f" ({r.extra['left']} left)" if r.extra.get("left") else ""
+        cpu = "—"
+        if r.worker_cpu_s and r.messages:
+            per = 1e6 / r.messages
+            cpu = f"{r.worker_cpu_s * per:,.0f} + {r.database_cpu_s * per:,.0f}"
         lines.append(
             f"| {r.name} | {accepted} | {r.messages} in {r.dispatch_s:.1f} s{left} "
-            f"| {r.per_second:,.0f} | {r.after_accept:,.0f} | {rss} |"
+            f"| {r.per_second:,.0f} | {r.after_accept:,.0f} | {rss} | {cpu} |"
         )
     smtp = next((r for r in rounds if r.name == "pg-smtp-1"), None)
     top = next((r for r in rounds if r.name == "ceiling"), None)
     if smtp and top and top.per_second:
         lines += ["", f"SMTP through the worker / raw sink ceiling: {smtp.per_second / top.per_second:.2f}"]
+        lines[-1] += f" (after the accept: {smtp.after_accept / top.per_second:.2f})"
+        if "halves" in top.extra:
+            lines[-1] += "; ceiling before / after the worker's run: {:,.0f} / {:,.0f} messages/s".format(
+                *top.extra["halves"]
+            )
     web = next((r for r in rounds if r.name == "http"), None)
     if web:
         lines += [""]
@@ -376,6 +422,7 @@ def main() -> None:
     load_at_start = Path("/proc/loadavg").read_text().split()[0]
     rounds: list[Round] = []
     sink, sink_port = (None, 0)
+    connections = int(WORKER_ENV["SMTP_CONNECTIONS"])
     if "pg-smtp-1" in chosen or "ceiling" in chosen:
         sink, sink_port = start_sink()
     try:
@@ -392,10 +439,15 @@ def main() -> None:
                 rounds.append(end_to_end(name, sqlite_url(), args.clients, 1, {}))
             elif name == "pg-smtp-1":
                 smtp = {"EMAIL_PROVIDER": "smtp", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(sink_port)}
-                rounds.append(end_to_end(name, postgres_url(), args.smtp_clients or args.clients, 1, smtp))
-            elif name == "ceiling":
                 count = args.smtp_clients or args.clients
-                rounds.append(ceiling(sink_port, count, int(WORKER_ENV["SMTP_CONNECTIONS"])))
+                before = ceiling(sink_port, count // 2, connections) if "ceiling" in chosen else None
+                rounds.append(end_to_end(name, postgres_url(), count, 1, smtp))
+                if before is not None:
+                    after = ceiling(sink_port, count - count // 2, connections)
+                    rounds.append(interleaved(before, after))
+            elif name == "ceiling" and "pg-smtp-1" not in chosen:
+                count = args.smtp_clients or args.clients
+                rounds.append(ceiling(sink_port, count, connections))
             elif name == "http":
                 rounds.append(http(postgres_url(), args.seconds))
             print(report(rounds, args.clients, (load_at_start, "…")), flush=True)

@@ -89,6 +89,13 @@ class WorkerRunner:
             if done == 0:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stopping.wait(), self._idle)
+        # A job that leaves work running after run_once (the pipelined dispatcher) finishes it here.
+        finish = getattr(job, "finish", None)
+        if finish is not None:
+            try:
+                await finish()
+            except Exception:
+                log.exception("job %s failed while finishing", job.name)
 
 
 def smtp_settings(env: dict[str, str]) -> SmtpSettings:
@@ -121,6 +128,7 @@ def dispatch_policy(env: dict[str, str]) -> DispatchPolicy:
         concurrency=int(env.get("DISPATCH_CONCURRENCY", "50")),
         max_attempts=int(env.get("DISPATCH_MAX_ATTEMPTS", "5")),
         lease=timedelta(seconds=float(env.get("DISPATCH_LEASE_SECONDS", "60"))),
+        pipeline=env.get("DISPATCH_PIPELINE", "1") != "0",
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -14,12 +14,24 @@ class MemoryDispatchQueue:
     def __init__(self, tables: SendTables) -> None:
         self._t = tables
 
-    async def claim(self, *, now: datetime, lease_until: datetime, owner: str, limit: int) -> list[Claimed]:
+    async def claim(
+        self,
+        *,
+        now: datetime,
+        lease_until: datetime,
+        owner: str,
+        limit: int,
+        skip: Collection[int] = (),
+    ) -> list[Claimed]:
+        skipped = set(skip)
         due = sorted(
             (
                 e
                 for e in self._t.queue.values()
-                if e.pending and e.message.due_at <= now and (e.lease_until is None or e.lease_until < now)
+                if e.pending
+                and e.message.due_at <= now
+                and (e.lease_until is None or e.lease_until < now)
+                and e.message.communication_id not in skipped
             ),
             key=lambda e: (e.message.due_at, e.message.communication_id),
         )[:limit]
@@ -27,7 +39,7 @@ class MemoryDispatchQueue:
         for entry in due:
             key = entry.message.communication_id
             self._t.queue[key] = replace(entry, lease_until=lease_until, lease_owner=owner)
-            claimed.append(Claimed(message=entry.message, lease_until=lease_until))
+            claimed.append(Claimed(message=entry.message, lease_until=lease_until, send_id=entry.send_id))
         return claimed
 
     async def settle(self, owner: str, outcomes: Sequence[Settled]) -> list[int]:

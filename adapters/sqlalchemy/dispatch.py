@@ -2,34 +2,68 @@
 
 ``UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED) RETURNING`` claims a batch in a
 single round trip. On PostgreSQL concurrent workers skip the rows another is claiming; on SQLite
-(one writer at a time, and no FOR UPDATE) the same statement simply runs alone.
+(one writer at a time, and no FOR UPDATE) the same statement simply runs alone. On PostgreSQL a
+batch is settled by one ``UPDATE ... FROM unnest(arrays) ... RETURNING`` too: each queue row is
+written once when claimed and once when settled, and the statement's text never changes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adapters.sqlalchemy.bulk import among
 from adapters.sqlalchemy.sending import dispatch_queue, queued_message
+from adapters.sqlalchemy.types import UtcDateTime
 from application.sending.queue import Claimed, Settled
 
 _q = dispatch_queue.c
+
+# A row due again (retry_at given) stays pending with its error; one without is done. Only rows
+# this owner still holds are written, and their ids come back.
+_SETTLE = sa.text(
+    "UPDATE dispatch_queue SET pending = given.retry_at IS NOT NULL, attempts = given.attempts, "
+    "due_at = COALESCE(given.retry_at, dispatch_queue.due_at), "
+    "last_error = CASE WHEN given.retry_at IS NULL THEN dispatch_queue.last_error ELSE given.error END, "
+    "lease_until = NULL, lease_owner = NULL "
+    "FROM unnest(CAST(:ids AS BIGINT[]), CAST(:attempts AS INTEGER[]), "
+    "CAST(:retry_at AS TIMESTAMP WITH TIME ZONE[]), CAST(:errors AS TEXT[])) "
+    "AS given(id, attempts, retry_at, error) "
+    "WHERE dispatch_queue.communication_id = given.id AND dispatch_queue.lease_owner = :owner "
+    "AND dispatch_queue.pending RETURNING dispatch_queue.communication_id"
+).bindparams(
+    sa.bindparam("ids", type_=postgresql.ARRAY(sa.BigInteger)),
+    sa.bindparam("attempts", type_=postgresql.ARRAY(sa.Integer)),
+    sa.bindparam("retry_at", type_=postgresql.ARRAY(UtcDateTime())),
+    sa.bindparam("errors", type_=postgresql.ARRAY(sa.Text)),
+)
 
 
 class SqlDispatchQueue:
     def __init__(self, connection: AsyncConnection) -> None:
         self._conn = connection
 
-    async def claim(self, *, now: datetime, lease_until: datetime, owner: str, limit: int) -> list[Claimed]:
+    async def claim(
+        self,
+        *,
+        now: datetime,
+        lease_until: datetime,
+        owner: str,
+        limit: int,
+        skip: Collection[int] = (),
+    ) -> list[Claimed]:
+        skipped = [sa.not_(among(_q.communication_id, list(skip), self._conn.dialect))] if skip else []
         due = (
             sa.select(_q.communication_id)
             .where(
                 _q.pending.is_(True),
                 _q.due_at <= now,
                 sa.or_(_q.lease_until.is_(None), _q.lease_until < now),
+                *skipped,
             )
             .order_by(_q.due_at)
             .limit(limit)
@@ -42,12 +76,20 @@ class SqlDispatchQueue:
             .returning(*dispatch_queue.c)
         )
         rows = (await self._conn.execute(statement)).all()
-        return [Claimed(message=queued_message(r), lease_until=lease_until) for r in rows]
+        return [Claimed(message=queued_message(r), lease_until=lease_until, send_id=r.send_id) for r in rows]
 
     async def settle(self, owner: str, outcomes: Sequence[Settled]) -> list[int]:
         if not outcomes:
             return []
         ids = [o.communication_id for o in outcomes]
+        if self._conn.dialect.name == "postgresql":
+            arrays = {
+                "ids": ids,
+                "attempts": [o.attempts for o in outcomes],
+                "retry_at": [o.retry_at for o in outcomes],
+                "errors": [o.error for o in outcomes],
+            }
+            return sorted((await self._conn.execute(_SETTLE, {**arrays, "owner": owner})).scalars())
         held_query = (
             sa.select(_q.communication_id)
             .where(_q.communication_id.in_(ids), _q.lease_owner == owner, _q.pending.is_(True))

@@ -8,7 +8,7 @@ doorbell after the commit.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from application.events.ports import StatusChanged
 from application.ports import UnitOfWork
@@ -29,12 +29,21 @@ class StatusWatch:
     def moved(self, communications: Iterable[Communication]) -> list[Communication]:
         return [c for c in communications if self._before.get(c.uuid) != (c.status, c.delivery_status)]
 
-    async def record(self, uow: UnitOfWork, communications: Iterable[Communication]) -> int:
-        """Append an event for each communication that moved since it was noted; returns how many."""
+    async def record(
+        self,
+        uow: UnitOfWork,
+        communications: Iterable[Communication],
+        sends: Mapping[int, int] | None = None,
+    ) -> int:
+        """Append an event for each communication that moved since it was noted; returns how many.
+
+        ``sends`` (communication id to send id), when the caller read them already, saves the lookup.
+        """
         moved = self.moved(communications)
         if not moved:
             return 0
-        sends = await uow.sends.send_ids([c.id for c in moved if c.id is not None])
+        if sends is None:
+            sends = await uow.sends.send_ids([c.id for c in moved if c.id is not None])
         # A mailing's communications are its runs' sends: the run names the mailing.
         mailings = await uow.mailing_runs.mailings_of_sends(set(sends.values()))
         events = [

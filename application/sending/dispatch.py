@@ -9,6 +9,11 @@ Three short steps per batch, so that a provider call never holds a row lock or t
 
 A worker that dies between 1 and 3 loses nothing: its lease expires and another worker claims the
 rows again. Only messages that were in flight at that moment can go out twice.
+
+With ``DispatchPolicy.pipeline`` step 3 of one batch runs while the next batch is claimed and sent,
+so the database and the providers work at the same time instead of in turn. At most one record is
+in flight (two would contend for the same statistics rows), and an empty claim or ``finish`` waits
+for it; the next claim skips the rows still being recorded, whatever their lease says.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from application.ports import Clock, UnitOfWorkFactory
 from application.providers.router import ProviderRouter
 from application.queries import Query
 from application.searches import CommunicationFields
+from application.sending.conflicts import ATTEMPTS, on_fresh_state
 from application.sending.fallback import ChannelFallback, follow_up
 from application.sending.ports import ChannelSender, SendOutcome, SendResult
 from application.sending.queue import Claimed, Settled
@@ -47,6 +53,8 @@ class DispatchPolicy:
     backoff_base: timedelta = timedelta(seconds=2)
     backoff_cap: timedelta = timedelta(minutes=10)
     send_timeout: float = 30.0
+    pipeline: bool = False
+    """Record a batch while the next one is claimed and sent (the worker turns it on)."""
 
 
 def backoff(attempts: int, policy: DispatchPolicy, rng: random.Random) -> timedelta:
@@ -71,6 +79,7 @@ class Dispatcher:
         *,
         router: ProviderRouter | None = None,
         fallback: ChannelFallback | None = None,
+        record_attempts: int = ATTEMPTS,
     ) -> None:
         self._fallback = fallback
         self._uow = uow_factory
@@ -79,6 +88,9 @@ class Dispatcher:
         self._owner = owner
         self._rng = rng or random.Random()
         self._slots = asyncio.Semaphore(policy.concurrency)
+        self._recording: asyncio.Task[None] | None = None
+        self._recording_ids: frozenset[int] = frozenset()
+        self._record_attempts = record_attempts
         self._router = router or ProviderRouter.single(
             senders, buckets, time.monotonic, attempt_timeout=policy.send_timeout
         )
@@ -88,18 +100,44 @@ class Dispatcher:
         return "dispatch"
 
     async def run_once(self) -> int:
-        """Claim, send and record one batch; returns how many messages it handled (0: nothing due)."""
+        """Claim, send and record one batch; returns how many messages it handled (0: nothing due).
+
+        Pipelined, the batch's record may still run on return; the next call, or ``finish``, waits for it.
+        """
         now = self._clock.now()
         async with self._uow() as uow:
             claimed = await uow.dispatch.claim(
-                now=now, lease_until=now + self._policy.lease, owner=self._owner, limit=self._policy.batch
+                now=now,
+                lease_until=now + self._policy.lease,
+                owner=self._owner,
+                limit=self._policy.batch,
+                skip=self._recording_ids,
             )
             await uow.commit()
         if not claimed:
+            await self.finish()
             return 0
         results = await asyncio.gather(*(self._send(c) for c in claimed))
-        await self._record(claimed, results)
+        if not self._policy.pipeline:
+            await self._record(claimed, results)
+            return len(claimed)
+        try:
+            await self.finish()  # the previous batch's record: one at a time
+        finally:
+            # Even when that one failed: this batch was sent and is recorded (its failure is logged
+            # by the runner; the previous batch's rows come back when their lease expires).
+            self._recording = asyncio.create_task(self._record(claimed, results))
+            self._recording_ids = frozenset(c.message.communication_id for c in claimed)
         return len(claimed)
+
+    async def finish(self) -> None:
+        """Wait for the record still in flight, if any (the runner calls it before stopping)."""
+        recording, self._recording = self._recording, None
+        try:
+            if recording is not None:
+                await recording
+        finally:
+            self._recording_ids = frozenset()
 
     async def _send(self, claimed: Claimed) -> tuple[str | None, SendResult]:
         # The router picks the provider, fails over on transient errors and keeps the circuits.
@@ -107,6 +145,14 @@ class Dispatcher:
             return await self._router.send(claimed.message.outgoing())
 
     async def _record(
+        self, claimed: Sequence[Claimed], results: Sequence[tuple[str | None, SendResult]]
+    ) -> None:
+        # A provider's report can beat the record of the send (a fast sandbox, a record waiting its
+        # turn): that communication changed since it was loaded, so the whole batch is loaded and
+        # recorded again on the new state rather than left to be sent twice when the lease expires.
+        await on_fresh_state(lambda: self._record_once(claimed, results), self._record_attempts)
+
+    async def _record_once(
         self, claimed: Sequence[Claimed], results: Sequence[tuple[str | None, SendResult]]
     ) -> None:
         now = self._clock.now()
@@ -178,5 +224,6 @@ class Dispatcher:
             # The webhook outbox, in this transaction: only the communications whose status moved.
             await publish_many(uow, status_events([changed[i] for i in moved if i in held]), now)
             # Published by the unit of work after this commit (application/events).
-            await watch.record(uow, recorded)
+            sends = {c.message.communication_id: c.send_id for c in claimed if c.send_id is not None}
+            await watch.record(uow, recorded, sends)
             await uow.commit()

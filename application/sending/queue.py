@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -14,6 +14,8 @@ from application.sending.store import QueuedMessage
 class Claimed:
     message: QueuedMessage
     lease_until: datetime
+    send_id: int | None = None
+    """The send that queued it, read with the row: its status events name the send without a lookup."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -29,10 +31,19 @@ class Settled:
 class DispatchQueue(Protocol):
     """The queue of messages waiting for the dispatcher."""
 
-    async def claim(self, *, now: datetime, lease_until: datetime, owner: str, limit: int) -> list[Claimed]:
+    async def claim(
+        self,
+        *,
+        now: datetime,
+        lease_until: datetime,
+        owner: str,
+        limit: int,
+        skip: Collection[int] = (),
+    ) -> list[Claimed]:
         """Lease up to ``limit`` due rows nobody holds (or whose lease expired), oldest first.
 
-        On PostgreSQL concurrent claimers skip each other's rows (``FOR UPDATE SKIP LOCKED``).
+        ``skip``: communication ids the claimer is still recording, never taken again whatever their
+        lease says. On PostgreSQL concurrent claimers skip each other's rows (``FOR UPDATE SKIP LOCKED``).
         """
 
     async def settle(self, owner: str, outcomes: Sequence[Settled]) -> list[int]:

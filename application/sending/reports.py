@@ -8,6 +8,7 @@ from application.communications.listing import CommunicationFilter
 from application.events.status import StatusWatch
 from application.ports import Clock, UnitOfWorkFactory
 from application.queries import Query
+from application.sending.conflicts import on_fresh_state
 from application.sending.fallback import ChannelFallback, follow_up
 from application.sending.ports import StatusFeed, StatusReport
 from application.webhooks.outbox import publish_many, status_events
@@ -47,6 +48,11 @@ class DeliveryReports:
 
     async def apply(self, reports: Sequence[StatusReport]) -> int:
         """Record each report on its communication; returns how many changed a status."""
+        # The reports were taken from the provider: a record of the same sends committed meanwhile
+        # must not lose them, so they are applied again on the new state.
+        return await on_fresh_state(lambda: self._apply_once(reports))
+
+    async def _apply_once(self, reports: Sequence[StatusReport]) -> int:
         known = [r for r in reports if r.uuid is not None]
         actor = PROVIDER_PROCESS.actor
         changed = 0

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
+
+import pytest
 
 from adapters.sandbox.sender import SandboxSender
 from application.communications.listing import CommunicationFilter
@@ -95,8 +99,9 @@ class Flaky:
         return []
 
 
+@pytest.mark.parametrize("pipeline", [False, True], ids=["in-turn", "pipelined"])
 async def test_random_failures_and_timeouts_leave_nothing_stuck(
-    uow_factory: Any, clock: ManualClock, hasher: Any
+    uow_factory: Any, clock: ManualClock, hasher: Any, pipeline: bool
 ) -> None:
     emails = [f"c{i}@example.com" for i in range(150)] + ["rejected@example.com"]
     department_id, ids = await arrange(uow_factory, clock, hasher, emails)
@@ -104,7 +109,14 @@ async def test_random_failures_and_timeouts_leave_nothing_stuck(
     uuids = [a.uuid for a in answer.accepted or ()]
     flaky = Flaky(seed=3)
     worker = dispatcher(
-        uow_factory, clock, flaky, max_attempts=4, send_timeout=0.01, concurrency=10, batch=40
+        uow_factory,
+        clock,
+        flaky,
+        max_attempts=4,
+        send_timeout=0.01,
+        concurrency=10,
+        batch=40,
+        pipeline=pipeline,
     )
     left = len(uuids)
     for _ in range(100):
@@ -186,3 +198,69 @@ def test_backoff_grows_exponentially_with_jitter_and_a_cap() -> None:
     for attempts, ceiling in ((1, 2), (2, 4), (3, 8), (10, 60)):
         delay = backoff(attempts, policy, rng).total_seconds()
         assert ceiling / 2 <= delay <= ceiling
+
+
+class ReportedFirst:
+    """Unit-of-work factory whose first batch record is raced by the provider's own reports: they
+    are applied, in their own transaction, right before the record writes its communications."""
+
+    def __init__(self, factory: Any, reports: DeliveryReports) -> None:
+        self._factory = factory
+        self._reports = reports
+        self.raced = 0
+
+    @contextlib.asynccontextmanager
+    async def __call__(self, **options: Any) -> AsyncIterator[Any]:
+        async with self._factory(**options) as uow:
+            yield _Raced(uow, self)
+
+    async def race(self) -> None:
+        if not self.raced:
+            self.raced = await self._reports.run_once()
+
+
+class _Raced:
+    def __init__(self, uow: Any, owner: ReportedFirst) -> None:
+        self._uow = uow
+        self._owner = owner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._uow, name)
+
+    @property
+    def communications(self) -> Any:
+        owner, communications = self._owner, self._uow.communications
+
+        class Communications:
+            def __getattr__(self, name: str) -> Any:
+                return getattr(communications, name)
+
+            async def update_many(self, items: Any) -> None:
+                await owner.race()
+                await communications.update_many(items)
+
+        return Communications()
+
+
+async def test_a_report_that_beats_the_record_of_its_send_is_kept_and_nothing_is_sent_twice(
+    postgres_uow_factory: Any, clock: ManualClock, hasher: Any
+) -> None:
+    department_id, ids = await arrange(
+        postgres_uow_factory, clock, hasher, ["a@example.com", "b@example.com"]
+    )
+    answer = await sending(postgres_uow_factory, clock)(SENDER, command(department_id, ids))
+    uuids = [a.uuid for a in answer.accepted or ()]
+    clock.advance(seconds=1)  # the report's time differs from the accepted one, as it always does
+    sandbox = SandboxSender(clock, delay=timedelta(0))
+    raced = ReportedFirst(postgres_uow_factory, DeliveryReports(postgres_uow_factory, clock, [sandbox]))
+    assert await dispatcher(raced, clock, sandbox).run_once() == 2
+    assert raced.raced == 2  # both reports were committed between the record's read and its write
+    final = await communications(postgres_uow_factory, uuids)
+    assert {(c.status, c.delivery_status) for c in final.values()} == {
+        (LifecycleStatus.DONE, DeliveryStatus.DELIVERED)
+    }
+    async with postgres_uow_factory(read_only=True) as uow:
+        assert await uow.dispatch.pending_count() == 0
+    clock.advance(minutes=5)  # past the lease: a batch left unrecorded would be claimed again
+    assert await dispatcher(postgres_uow_factory, clock, sandbox).run_once() == 0
+    assert [len(sandbox.messages(uuid=u)) for u in uuids] == [1, 1]
