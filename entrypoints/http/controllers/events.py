@@ -20,8 +20,8 @@ from entrypoints.http.resource import use_case
 from entrypoints.http.schemas.events import (
     DeliveryRefreshIn,
     DeliveryRefreshOut,
+    event_data,
     refresh_out,
-    status_changed_data,
 )
 
 KEEP_ALIVE_SECONDS = 15.0
@@ -38,7 +38,10 @@ class EventsController(Controller):
 
     @get(
         "",
-        summary="Server-Sent Events: communication.status_changed, from now or after Last-Event-ID",
+        summary=(
+            "Server-Sent Events: communication.status_changed, send.completed, missed_call.created; "
+            "from now or after Last-Event-ID"
+        ),
         # An endless stream: OpenAPI cannot describe it, and schema-driven tests would wait forever.
         include_in_schema=False,
     )
@@ -69,7 +72,7 @@ class EventsController(Controller):
                     yield ServerSentEventMessage(comment="keep-alive", data=None)
                     continue
                 yield ServerSentEventMessage(
-                    id=str(stored.id), event=stored.event.type, data=status_changed_data(stored.event)
+                    id=str(stored.id), event=stored.event.type, data=event_data(stored.event)
                 )
                 sent += 1
                 if max_events is not None and sent >= max_events:
