@@ -136,7 +136,7 @@ async def test_a_lease_keeps_others_off_until_it_ends_and_a_late_outcome_is_drop
     assert await second.run_once() == 2
     assert len(alive.posted) == 2
     # The first comes back with its stale outcome: its lease is gone, nothing is recorded.
-    await first._record(claimed[0], PostResult(status=500, error="too late"))  # noqa: SLF001
+    await first._record(claimed[0], PostResult(status=500, error="too late"))
     stored = await deliveries(uow_factory)
     assert [(d.state, d.attempts, d.last_error) for d in stored] == [(DeliveryState.DELIVERED, 1, None)] * 2
 
