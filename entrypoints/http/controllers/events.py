@@ -11,7 +11,7 @@ from litestar.openapi.spec import Example
 from litestar.params import Body, HeaderParameter, QueryParameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
-from application.events.ports import EventFilter
+from application.events.ports import EventFilter, MissedCallCreated
 from application.events.stream import EventStream
 from application.sending.refresh import DeliveryRefresh
 from domain.access import Permission, Principal
@@ -47,6 +47,7 @@ class EventsController(Controller):
     )
     async def events(
         self,
+        request: Request[Principal, Any, Any],
         stream: NamedDependency[EventStream],
         send_id: Annotated[int | None, QueryParameter(name="sendId", ge=1, le=MaxId)] = None,
         mailing_id: Annotated[int | None, QueryParameter(name="mailingId", ge=1, le=MaxId)] = None,
@@ -59,6 +60,8 @@ class EventsController(Controller):
         ] = None,
     ) -> ServerSentEvent:
         where = EventFilter(send_id=send_id, mailing_id=mailing_id, client_id=client_id)
+        # Missed calls are the queue's (its stream needs the same permission): callers' numbers.
+        sees_missed_calls = request.user.has(Permission.SEND_COMMUNICATIONS)
 
         async def messages() -> AsyncIterator[ServerSentEventMessage]:
             sent = 0
@@ -70,6 +73,8 @@ class EventsController(Controller):
             async for stored in stream.follow(last_event_id, where, idle=KEEP_ALIVE_SECONDS):
                 if stored is None:
                     yield ServerSentEventMessage(comment="keep-alive", data=None)
+                    continue
+                if isinstance(stored.event, MissedCallCreated) and not sees_missed_calls:
                     continue
                 yield ServerSentEventMessage(
                     id=str(stored.id), event=stored.event.type, data=event_data(stored.event)
