@@ -23,6 +23,7 @@ from application.telephony.ports import (
     SecretStore,
     SeenEvents,
 )
+from application.webhooks.ports import WebhookClaims
 from domain.clients import Booking, BookingStatusType, ChannelBlock, Client, ClientGroup, Project
 from domain.dictionaries import Channel, CommunicationType, Document
 from domain.entity import Entity
@@ -138,6 +139,10 @@ class UnitOfWork(Protocol):
     @property
     def webhook_deliveries(self) -> Repository[WebhookDelivery]:
         """The webhook outbox: one row per event and subscription, with its tries."""
+
+    @property
+    def webhook_claims(self) -> WebhookClaims:
+        """Leases on the outbox's due deliveries (one deliverer at a time)."""
 
     @property
     def booking_statuses(self) -> Repository[BookingStatusType]: ...

@@ -127,7 +127,8 @@ KIND_RULES: Mapping[ProviderKind, KindRules] = MappingProxyType(
         ProviderKind.TELEGRAM: KindRules(
             frozenset({ChannelKind.MESSENGER}),
             frozenset({"api_url"}),
-            frozenset({"bot_token"}),
+            # webhook_secret: what Telegram sends as X-Telegram-Bot-Api-Secret-Token.
+            frozenset({"bot_token", "webhook_secret"}),
             (frozenset({"bot_token"}),),
         ),
         ProviderKind.WEBPUSH: KindRules(

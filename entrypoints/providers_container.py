@@ -21,7 +21,7 @@ from application.providers.callbacks import ProviderCallbacks
 from application.providers.catalog import Providers
 from application.providers.refresh import ProviderRefresh
 from application.providers.router import ProviderRouter, Route
-from application.providers.telegram import StoredTelegramChats, TelegramLinks
+from application.providers.telegram import StoredTelegramChats, TelegramLinks, TelegramWebhookSecrets
 from application.sending.ports import ChannelSender
 from application.sending.ratelimit import TokenBucket
 from application.webhooks.delivery import WebhookDeliverer
@@ -224,6 +224,9 @@ class ProvidersContainer(containers.DeclarativeContainer):
         ConfiguredSenders, settings, public_url, core.sandbox, storage.uow_factory, push_settings
     )
     telegram_links = providers.Singleton(TelegramLinks, storage.uow_factory, core.clock, callbacks)
+    telegram_webhook_secrets = providers.Singleton(
+        TelegramWebhookSecrets, storage.uow_factory, settings.provided.telegram_webhook_secret
+    )
     catalog = providers.Singleton(Providers, storage.uow_factory, core.clock, senders, router)
     webhook_poster = providers.Singleton(HttpWebhookPoster, core.clock)
     webhook_deliverer = providers.Singleton(WebhookDeliverer, storage.uow_factory, core.clock, webhook_poster)

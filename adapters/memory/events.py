@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from application.events.ports import EventFilter, StatusChanged, StoredEvent
+from application.events.ports import Event, EventFilter, StoredEvent
 
 
 @dataclass
@@ -18,7 +18,7 @@ class EventTable:
     next_id: int = 1
 
 
-def selects(where: EventFilter, event: StatusChanged) -> bool:
+def selects(where: EventFilter, event: Event) -> bool:
     return (
         (where.send_id is None or event.send_id == where.send_id)
         and (where.mailing_id is None or event.mailing_id == where.mailing_id)
@@ -29,14 +29,14 @@ def selects(where: EventFilter, event: StatusChanged) -> bool:
 class MemoryEventLog:
     def __init__(self, table: EventTable) -> None:
         self._t = table
-        self._pending: list[tuple[StatusChanged, datetime]] = []
+        self._pending: list[tuple[Event, datetime]] = []
         self._cutoff: datetime | None = None
 
     @property
     def appended(self) -> bool:
         return bool(self._pending)
 
-    async def append(self, events: Sequence[StatusChanged], at: datetime) -> None:
+    async def append(self, events: Sequence[Event], at: datetime) -> None:
         self._pending.extend((event, at) for event in events)
 
     async def after(self, last_id: int, where: EventFilter, limit: int) -> list[StoredEvent]:

@@ -46,6 +46,8 @@ class SendTables:
     """By communication id."""
     days: dict[tuple[int, date], int] = field(default_factory=dict)
     last: dict[int, datetime] = field(default_factory=dict)
+    open: dict[int, int] = field(default_factory=dict)
+    """By send id: its communications not yet in a final state."""
     next_id: int = 1
 
     def copy(self) -> SendTables:
@@ -56,6 +58,7 @@ class SendTables:
             queue=dict(self.queue),
             days=dict(self.days),
             last=dict(self.last),
+            open=dict(self.open),
             next_id=self.next_id,
         )
 
@@ -164,6 +167,7 @@ class MemorySends:
         queued = [replace(q, communication_id=c.id or 0) for c, q in zip(communications, queued, strict=True)]
         for send_id, message in zip(send_ids, queued, strict=True):
             self._t.queue[message.communication_id] = QueueEntry(message=message, send_id=send_id)
+            self._t.open[send_id] = self._t.open.get(send_id, 0) + 1
             if message.client_id is not None:
                 key = (message.client_id, message.due_at.date())
                 self._t.days[key] = self._t.days.get(key, 0) + 1
@@ -214,3 +218,13 @@ class MemorySends:
     async def send_ids(self, communication_ids: Sequence[int]) -> dict[int, int]:
         found = {i: self._t.queue.get(i) for i in communication_ids}
         return {i: e.send_id for i, e in found.items() if e is not None and e.send_id is not None}
+
+    async def finish(self, finished: Mapping[int, int]) -> list[int]:
+        done: list[int] = []
+        for send_id, count in sorted(finished.items()):
+            if send_id not in self._t.open:
+                continue
+            self._t.open[send_id] -= count
+            if self._t.open[send_id] == 0:
+                done.append(send_id)
+        return done

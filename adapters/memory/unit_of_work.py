@@ -27,6 +27,7 @@ from adapters.memory.telephony import (
     MemorySubscriptions,
     TelephonyTables,
 )
+from adapters.memory.webhooks import Leases, MemoryWebhookClaims
 from application.events.ports import EventBus
 from application.ports import UnitOfWork, UnitOfWorkFactory
 from application.queries import Condition, Op
@@ -76,6 +77,7 @@ class MemoryStore:
         self.mailings = MailingTables()
         # One transaction at a time: the fake is serializable, which real storage approximates.
         self.events = EventTable()
+        self.webhook_leases: Leases = {}
         self.lock = asyncio.Lock()
 
 
@@ -138,6 +140,7 @@ class MemoryUnitOfWork:
     providers: MemoryRepository[Provider]
     webhook_subscriptions: MemoryRepository[WebhookSubscription]
     webhook_deliveries: MemoryRepository[WebhookDelivery]
+    webhook_claims: MemoryWebhookClaims
     communications: MemoryCommunications
     stats: MemoryStats
     survey_responses: MemorySurveyResponses
@@ -187,6 +190,8 @@ class MemoryUnitOfWork:
         self.providers = MemoryRepository(tables["providers"], "provider")
         self.webhook_subscriptions = MemoryRepository(tables["webhook_subscriptions"], "webhook subscription")
         self.webhook_deliveries = MemoryRepository(tables["webhook_deliveries"], "webhook delivery")
+        self._webhook_leases = dict(self._store.webhook_leases)
+        self.webhook_claims = MemoryWebhookClaims(tables["webhook_deliveries"], self._webhook_leases)
         self._communications = self._store.communications.copy()
         self.communications = MemoryCommunications(
             self._communications, lambda: self._memberships, self._zone_of
@@ -246,6 +251,7 @@ class MemoryUnitOfWork:
         self._store.telephony = self._telephony.copy()
         self._store.sending = self._sending.copy()
         self._store.mailings = self._mailings.copy()
+        self._store.webhook_leases = dict(self._webhook_leases)
         self.events.commit()
         if self.events.appended and self._bus is not None:
             await self._bus.publish()

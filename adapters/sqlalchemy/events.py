@@ -16,6 +16,7 @@ import contextlib
 import logging
 import uuid
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
@@ -28,7 +29,7 @@ from adapters.sqlalchemy.communications import BigId
 from adapters.sqlalchemy.engine import _postgres_args
 from adapters.sqlalchemy.tables import metadata
 from adapters.sqlalchemy.types import JsonDict, UtcDateTime
-from application.events.ports import EventBus, EventFilter, StatusChanged, StoredEvent, Subscription
+from application.events.ports import EVENT_TYPES, Event, EventBus, EventFilter, StoredEvent, Subscription
 
 log = logging.getLogger("switchboard.events")
 
@@ -51,21 +52,12 @@ events = sa.Table(
 _e = events.c
 
 
-def _payload(event: StatusChanged) -> dict[str, Any]:
-    return {
-        "uuid": event.uuid,
-        "send_id": event.send_id,
-        "mailing_id": event.mailing_id,
-        "client_id": event.client_id,
-        "channel_id": event.channel_id,
-        "status": event.status,
-        "delivery_status": event.delivery_status,
-        "at": event.at.isoformat(),
-    }
+def _payload(event: Event) -> dict[str, Any]:
+    return {**{f.name: getattr(event, f.name) for f in fields(event)}, "at": event.at.isoformat()}
 
 
-def _event(payload: dict[str, Any]) -> StatusChanged:
-    return StatusChanged(**{**payload, "at": datetime.fromisoformat(payload["at"])})
+def _event(type_: str, payload: dict[str, Any]) -> Event:
+    return EVENT_TYPES[type_](**{**payload, "at": datetime.fromisoformat(payload["at"])})
 
 
 class SqlEventLog:
@@ -77,7 +69,7 @@ class SqlEventLog:
     def appended(self) -> bool:
         return self._appended
 
-    async def append(self, events_: Sequence[StatusChanged], at: datetime) -> None:
+    async def append(self, events_: Sequence[Event], at: datetime) -> None:
         if not events_:
             return
         if self._conn.dialect.name == "postgresql" and not self._appended:
@@ -103,7 +95,7 @@ class SqlEventLog:
         return appended
 
     async def after(self, last_id: int, where: EventFilter, limit: int) -> list[StoredEvent]:
-        statement = sa.select(_e.id, _e.payload, _e.created_at).where(_e.id > last_id)
+        statement = sa.select(_e.id, _e.type, _e.payload, _e.created_at).where(_e.id > last_id)
         for column, value in (
             (_e.send_id, where.send_id),
             (_e.mailing_id, where.mailing_id),
@@ -112,7 +104,7 @@ class SqlEventLog:
             if value is not None:
                 statement = statement.where(column == value)
         rows = await self._conn.execute(statement.order_by(_e.id).limit(limit))
-        return [StoredEvent(id=i, event=_event(p), created_at=c) for i, p, c in rows]
+        return [StoredEvent(id=i, event=_event(t, p), created_at=c) for i, t, p, c in rows]
 
     async def last_id(self) -> int:
         found = (await self._conn.execute(sa.select(sa.func.max(_e.id)))).scalar_one()

@@ -9,8 +9,8 @@ date by the same transaction that queues the messages, so a check never counts h
 from __future__ import annotations
 
 import operator
-from collections import defaultdict
-from collections.abc import Sequence
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import fields
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -68,6 +68,8 @@ sends = sa.Table(
     sa.Column("create_time", UtcDateTime, nullable=False),
     # The request's channel priority list, for the channel fallback of a communication that fails.
     sa.Column("channel_ids", JsonList(), nullable=False, server_default="[]"),
+    # Its communications not yet in a final state: the one that brings it to 0 completes the send.
+    sa.Column("open_count", sa.Integer, nullable=False, server_default="0"),
     sqlite_autoincrement=True,
 )
 
@@ -291,9 +293,11 @@ class SqlSends:
         queued: Sequence[QueuedMessage],
         refused: Sequence[RefusedItem],
     ) -> SendRecord:
-        values = {name: getattr(record, name) for name in _SEND_COLUMNS}
+        values = {name: getattr(record, name) for name in _SEND_COLUMNS if name != "open_count"}
         # First: this opens the transaction (asyncpg's adapter opens it lazily) the bulk statements join.
-        send_id = await insert_returning_id(self._conn, sends, values, _INSERT_SEND)
+        send_id = await insert_returning_id(
+            self._conn, sends, {**values, "open_count": len(planned)}, _INSERT_SEND
+        )
         await self._queue([send_id] * len(planned), planned, queued)
         await insert_rows(
             self._conn,
@@ -309,8 +313,30 @@ class SqlSends:
         communications: Sequence[Communication],
         queued: Sequence[QueuedMessage],
     ) -> None:
-        if communications:
-            await self._queue(send_ids, communications, queued)
+        if not communications:
+            return
+        await self._queue(send_ids, communications, queued)
+        await self._open(Counter(send_ids), operator.add)
+
+    async def finish(self, finished: Mapping[int, int]) -> list[int]:
+        rows = await self._open(finished, operator.sub)
+        return sorted(send_id for send_id, left in rows if left == 0)
+
+    async def _open(self, changes: Mapping[int, int], op: Any) -> list[tuple[int, int]]:
+        """Move the sends' open counts by ``changes`` (one statement a chunk); their new counts."""
+        found: list[tuple[int, int]] = []
+        ids = sorted(i for i, n in changes.items() if n)
+        # In id order, so that two transactions lock the sends' rows in the same order.
+        for chunk in _chunks(ids):
+            by = sa.case({i: changes[i] for i in chunk}, value=sends.c.id)
+            statement = (
+                sends.update()
+                .where(sends.c.id.in_(chunk))
+                .values(open_count=op(sends.c.open_count, by))
+                .returning(sends.c.id, sends.c.open_count)
+            )
+            found.extend((i, n) for i, n in await self._conn.execute(statement))
+        return found
 
     async def fallback_origins(self, communication_ids: Sequence[int]) -> dict[int, FallbackOrigin]:
         if not communication_ids:
@@ -514,8 +540,12 @@ _HISTORY_COLUMNS = ("communication_id", "field", "from_status", "to_status", "at
 _QUEUE_COLUMNS = tuple(c.name for c in dispatch_queue.columns)
 
 
+_RECORD_COLUMNS = tuple(f.name for f in fields(SendRecord) if f.name != "id")
+
+
 def _record(row: Any) -> SendRecord:
-    return SendRecord(**{**row, "channel_ids": tuple(row["channel_ids"] or ())})
+    stored = {name: row[name] for name in ("id", *_RECORD_COLUMNS)}
+    return SendRecord(**{**stored, "channel_ids": tuple(row["channel_ids"] or ())})
 
 
 def queued_message(row: Any) -> QueuedMessage:

@@ -444,5 +444,8 @@ webhook_deliveries = _entity(
     sa.Column("last_status", sa.Integer),
     sa.Column("last_error", sa.Text),
     sa.Column("delivered_at", UtcDateTime),
+    # The deliverer posting it now, until when: the worker's lease, not part of the entity.
+    sa.Column("lease_until", UtcDateTime),
+    sa.Column("lease_owner", sa.String(64)),
     sa.Index("ix_webhook_deliveries_due", "state", "next_attempt_at"),
 )

@@ -37,6 +37,7 @@ from adapters.sqlalchemy.telephony import (
     SqlSecrets,
     SqlSeenEvents,
 )
+from adapters.sqlalchemy.webhooks import SqlWebhookClaims
 from application.events.ports import EventBus
 from application.ports import SecretSealer, UnitOfWork, UnitOfWorkFactory
 from application.queries import Condition, Op
@@ -331,6 +332,7 @@ class SqlUnitOfWork:
         _plain(t.webhook_subscriptions, WebhookSubscription, "webhook subscription")
     )
     webhook_deliveries = _Repository(_plain(t.webhook_deliveries, WebhookDelivery, "webhook delivery"))
+    webhook_claims = _Repository(SqlWebhookClaims)
     communications = _Repository(SqlCommunications)
     stats = _Repository(SqlStats)
     survey_responses = _Repository(SqlSurveyResponses)

@@ -8,19 +8,22 @@ ring costs latency (the readers also look on a timer), never an event.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 STATUS_CHANGED = "communication.status_changed"
+SEND_COMPLETED = "send.completed"
+MISSED_CALL_CREATED = "missed_call.created"
 
 
 @dataclass(frozen=True, kw_only=True)
 class StatusChanged:
     """A communication moved on its lifecycle or its delivery machine."""
 
+    type: ClassVar[str] = STATUS_CHANGED
     uuid: str
     send_id: int | None
     mailing_id: int | None
@@ -30,16 +33,51 @@ class StatusChanged:
     delivery_status: str | None
     at: datetime
 
-    @property
-    def type(self) -> str:
-        return STATUS_CHANGED
+
+@dataclass(frozen=True, kw_only=True)
+class SendCompleted:
+    """Every communication of a send reached a final state, its channel fallbacks included."""
+
+    type: ClassVar[str] = SEND_COMPLETED
+    client_id: ClassVar[None] = None
+    send_id: int
+    mailing_id: int | None
+    counts: Mapping[str, int] = field(default_factory=dict)
+    """By final lifecycle status: done, failed, cancelled."""
+    delivery: Mapping[str, int] = field(default_factory=dict)
+    """By the provider's last delivery status (``queued`` for those never reported)."""
+    at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class MissedCallCreated:
+    """The telephony inbox opened a new missed-call card (not a further call on an open one)."""
+
+    type: ClassVar[str] = MISSED_CALL_CREATED
+    send_id: ClassVar[None] = None
+    mailing_id: ClassVar[None] = None
+    missed_call_id: int
+    client_id: int | None
+    phone: str
+    line: str | None
+    """The PBX line (user or hunt group) the call came in on, when known."""
+    employee_id: int | None
+    department_id: int | None
+    at: datetime
+
+
+Event = StatusChanged | SendCompleted | MissedCallCreated
+EVENT_TYPES: Mapping[str, type[Event]] = {
+    kind.type: kind for kind in (StatusChanged, SendCompleted, MissedCallCreated)
+}
+"""Each stored event's class by its ``type``."""
 
 
 @dataclass(frozen=True, kw_only=True)
 class StoredEvent:
     id: int
     """Increasing in commit order: a reader that saw ``id`` has seen every event before it."""
-    event: StatusChanged
+    event: Event
     created_at: datetime
 
 
@@ -55,7 +93,7 @@ class EventFilter:
 class EventLog(Protocol):
     """The append-only events table of the unit of work."""
 
-    async def append(self, events: Sequence[StatusChanged], at: datetime) -> None:
+    async def append(self, events: Sequence[Event], at: datetime) -> None:
         """Add events in this transaction; their ids follow commit order across processes."""
 
     async def after(self, last_id: int, where: EventFilter, limit: int) -> list[StoredEvent]:

@@ -12,6 +12,7 @@ import uuid as uuid_module
 from dataclasses import dataclass
 
 from application.communications.listing import CommunicationFilter, canonical_uuid
+from application.events.status import StatusWatch
 from application.ports import Clock, PhoneNumberParser, UnitOfWork, UnitOfWorkFactory
 from application.queries import Query
 from application.searches import ChannelFields, ClientFields, CommunicationTypeFields
@@ -81,6 +82,7 @@ class ProviderCallbacks:
             # A report for an earlier attempt through another provider says nothing about this one.
             if communication.provider_message_id not in (None, callback.provider_message_id):
                 return False
+            watch = StatusWatch([communication])
             changed = communication.record_delivery(
                 callback.status, at=now, actor=f"provider:{callback.provider}", reason=callback.reason
             )
@@ -89,6 +91,8 @@ class ProviderCallbacks:
                 await follow_up(self._fallback, uow, [communication], now)
                 await uow.communications.update(communication)
                 await publish_many(uow, status_events([communication]), now)
+                # The events log (SSE), and the send's completion when this was its last one open.
+                await watch.record(uow, [communication])
                 await uow.commit()
             return changed
 
@@ -125,6 +129,7 @@ class ProviderCallbacks:
             answered = None
             if client_id is not None:
                 answered = await self._latest_outbound(uow, client_id, channel.id)
+                watch = StatusWatch([answered] if answered is not None else [])
                 if answered is not None and answered.record_delivery(
                     DeliveryStatus.RESPONDED, at=now, actor=actor
                 ):
@@ -132,6 +137,7 @@ class ProviderCallbacks:
                     answered.record_note(f"reply: communication {inbound.uuid}", at=now, actor=actor)
                     await uow.communications.update(answered)
                     await publish_many(uow, status_events([answered]), now)
+                    await watch.record(uow, [answered])
             await uow.commit()
         return InboundRecorded(communication=inbound, responded_to=answered)
 

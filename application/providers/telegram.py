@@ -8,6 +8,7 @@ are ignored: Telegram must get its 200 or it sends them again.
 
 from __future__ import annotations
 
+import hmac
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,9 +17,10 @@ from enum import StrEnum
 from application.ports import Clock, UnitOfWorkFactory
 from application.providers.callbacks import InboundMessage, ProviderCallbacks
 from application.queries import Query
-from application.searches import TelegramLinkFields
+from application.searches import ProviderFields, TelegramLinkFields
 from domain.dictionaries import ChannelKind
 from domain.errors import NotFound
+from domain.providers import ProviderKind
 from domain.telegram import TelegramLink
 
 PROVIDER = "telegram"
@@ -42,6 +44,34 @@ class UpdateOutcome(StrEnum):
     LINKED = "linked"
     REPLY = "reply"
     IGNORED = "ignored"
+
+
+class TelegramWebhookSecrets:
+    """The ``X-Telegram-Bot-Api-Secret-Token`` values the bot webhook accepts.
+
+    Those of the active Telegram providers configured through the API (secret ``webhook_secret``),
+    one per bot; when none has one, the environment's (``TELEGRAM_WEBHOOK_SECRET``); with neither,
+    nothing is accepted.
+    """
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, fallback: str | None) -> None:
+        self._uow = uow_factory
+        self._fallback = fallback
+
+    async def accepts(self, given: str) -> bool:
+        """Whether ``given`` is one of the configured secrets (compared in constant time)."""
+        async with self._uow(read_only=True) as uow:
+            bots = await uow.providers.find(
+                Query(
+                    (ProviderFields.kind.eq(ProviderKind.TELEGRAM), ProviderFields.active.eq(True)),
+                    limit=100,
+                )
+            )
+        configured = [p.secrets["webhook_secret"] for p in bots if p.secrets.get("webhook_secret")]
+        expected = configured or ([self._fallback] if self._fallback else [])
+        # Every candidate is compared, so the time taken does not tell which one came close.
+        matches = [hmac.compare_digest(given.encode(), secret.encode()) for secret in expected]
+        return any(matches)
 
 
 class TelegramLinks:

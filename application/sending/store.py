@@ -163,6 +163,14 @@ class SendRepository(Protocol):
     async def send_ids(self, communication_ids: Sequence[int]) -> dict[int, int]:
         """The send that queued each of these communications (those a send queued)."""
 
+    async def finish(self, finished: Mapping[int, int]) -> list[int]:
+        """Count ``finished[send_id]`` more of each send's communications as final; returns the
+        sends that have none left open (each send once: its count reaches zero once).
+
+        A send's open count grows with ``add`` and ``add_fallbacks``; concurrent callers queue on
+        the send's row, so exactly one of them sees the count reach zero.
+        """
+
     async def fallback_origins(self, communication_ids: Sequence[int]) -> dict[int, FallbackOrigin]:
         """By communication id: the send, its channel list and the queued message, in one query."""
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from application.events.ports import MissedCallCreated
 from application.ports import Clock, PhoneNumberParser, UnitOfWork, UnitOfWorkFactory
 from application.queries import Query
 from application.searches import ClientFields, CommunicationFields, EmployeeFields
@@ -17,12 +18,14 @@ from application.telephony.call_log import (
     call_summary,
     new_call_communication,
 )
+from application.webhooks.outbox import missed_call_data, publish_many
 from domain.access import Process
 from domain.communications import Communication
 from domain.communications.statuses import Direction
 from domain.telephony.call_events import EventType, Personality, XsiEvent, remote_number
 from domain.telephony.call_records import CallOutcome, CallRecord
 from domain.telephony.missed_calls import MissedCall
+from domain.webhooks import EventType as WebhookEvent
 
 ACTOR = f"process:{Process.PBX.value}"
 MISSED_CALLS_TOPIC = "missed-calls"
@@ -130,6 +133,7 @@ class _Batch:
     e164: dict[str, str | None] = field(default_factory=dict)
     client_by_phone: dict[str, int] = field(default_factory=dict)
     employee_by_extension: dict[str, int] = field(default_factory=dict)
+    department_of_employee: dict[int, int | None] = field(default_factory=dict)
     open_cards: dict[str, MissedCall] = field(default_factory=dict)
     cards_by_id: dict[int, MissedCall] = field(default_factory=dict)
     new_cards: list[MissedCall] = field(default_factory=list)
@@ -137,6 +141,8 @@ class _Batch:
     deleted_cards: set[int] = field(default_factory=set)
     card_of_call: dict[str, MissedCall | None] = field(default_factory=dict)
     """The card each call of the batch is counted in now (None: taken back)."""
+    line_of_new_card: dict[str, str | None] = field(default_factory=dict)
+    """By phone: the PBX line the call that opened the card came in on."""
     communications: dict[int, Communication] = field(default_factory=dict)
     new_communications: dict[str, Communication] = field(default_factory=dict)
     changed_communications: dict[int, Communication] = field(default_factory=dict)
@@ -185,6 +191,7 @@ class _Batch:
             for employee in await uow.employees.find(query):  # by id: the lowest id wins a shared extension
                 if employee.extension:
                     self.employee_by_extension.setdefault(employee.extension, employee.id or 0)
+                self.department_of_employee[employee.id or 0] = employee.department_id
         card_phones = {p or n for n, p in self.e164.items()} | {"withheld"}
         self.open_cards = await uow.missed_calls.open_for_many(card_phones)
         for card in self.open_cards.values():
@@ -269,6 +276,7 @@ class _Batch:
             card = MissedCall.register(phone=number, at=at, client_id=client_id, employee_id=employee_id)
             self.open_cards[number] = card
             self.new_cards.append(card)
+            self.line_of_new_card[number] = record.target_id
         self.card_of_call[record.call_key] = card
         return card
 
@@ -331,6 +339,7 @@ class _Batch:
             self.records[key].communication_id = communication.id
         await uow.communications.update_many(list(self.changed_communications.values()))
         await uow.missed_calls.add_many(self.new_cards)
+        await self._created(self.new_cards)
         await uow.missed_calls.update_many(list(self.changed_cards.values()))
         for card_id in sorted(self.deleted_cards):
             await uow.missed_calls.delete(card_id)
@@ -338,6 +347,28 @@ class _Batch:
             self.records[key].missed_call_id = card.id if card is not None else None
         await uow.call_records.add_many(self.new_records)
         await uow.call_records.update_many(list(self.changed_records.values()))
+
+    async def _created(self, cards: Sequence[MissedCall]) -> None:
+        """``missed_call.created`` for the cards this batch opened (stored: ids known), in its
+        transaction: the events log (SSE) and the webhook outbox."""
+        if not cards:
+            return
+        events = [
+            MissedCallCreated(
+                missed_call_id=card.id or 0,
+                client_id=card.client_id,
+                phone=card.phone,
+                line=self.line_of_new_card.get(card.phone),
+                employee_id=card.employee_id,
+                department_id=self.department_of_employee.get(card.employee_id or 0),
+                at=card.first_call_at,
+            )
+            for card in cards
+        ]
+        await self.uow.events.append(events, self.now)
+        await publish_many(
+            self.uow, [(WebhookEvent.MISSED_CALL_CREATED, missed_call_data(e)) for e in events], self.now
+        )
 
 
 def _extensions(targets: Iterable[str]) -> set[str]:

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
+from application.events.ports import MissedCallCreated, SendCompleted
 from application.ports import UnitOfWork
 from application.queries import Query
 from application.searches import WebhookSubscriptionFields
@@ -48,7 +49,7 @@ async def _queue(
     body = json.dumps(
         {
             "type": event.value,
-            "timestamp": at.astimezone(UTC).isoformat(timespec="milliseconds"),
+            "timestamp": _iso(at),
             "data": data,
         },
         separators=(",", ":"),
@@ -92,3 +93,32 @@ def status_events(communications: Sequence[Communication]) -> list[tuple[EventTy
         if communication.delivery_status is DeliveryStatus.RESPONDED:
             events.append((EventType.COMMUNICATION_RESPONDED, data))
     return events
+
+
+def send_completed_data(event: SendCompleted) -> dict[str, object]:
+    """What ``send.completed`` tells: the send, its counts by final and by delivery status, when."""
+    return {
+        "sendId": event.send_id,
+        "mailingId": event.mailing_id,
+        "total": sum(event.counts.values()),
+        "counts": dict(event.counts),
+        "deliveryCounts": dict(event.delivery),
+        "at": _iso(event.at),
+    }
+
+
+def missed_call_data(event: MissedCallCreated) -> dict[str, object]:
+    """What ``missed_call.created`` tells: the card, the caller, the line it came in on, when."""
+    return {
+        "id": event.missed_call_id,
+        "clientId": event.client_id,
+        "phone": event.phone,
+        "line": event.line,
+        "employeeId": event.employee_id,
+        "departmentId": event.department_id,
+        "at": _iso(event.at),
+    }
+
+
+def _iso(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat(timespec="milliseconds")

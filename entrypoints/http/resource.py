@@ -7,7 +7,7 @@ themselves are written once here. Handlers stay thin: decode, call the catalog, 
 # No `from __future__ import annotations` here: the handlers below are annotated with the
 # resource's own Struct classes, and Litestar must see those objects, not their names.
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -41,6 +41,9 @@ class Resource:
     filters: Callable[..., Filters] = no_filters
     """A Litestar dependency whose parameters are the resource's query filters."""
     sortable: tuple[str, ...] = ("id", "name")
+    detail: Callable[[State, Any], Awaitable[Out]] | None = None
+    """The answer of GET by key when it tells more than a list item (``detail_out`` is its Struct)."""
+    detail_out: type[Out] | None = None
 
 
 def list_query(
@@ -82,6 +85,7 @@ def use_case(name: str) -> Provide:
 def resource_controller(spec: Resource) -> type[Controller]:
     page = page_struct(spec.out)
     create_in, change_in, out = spec.create, spec.change, spec.out
+    one = spec.detail_out or out
     write = list(spec.write_guards)
     name = spec.tag.title().replace(" ", "")
 
@@ -110,8 +114,11 @@ def resource_controller(spec: Resource) -> type[Controller]:
             return to_page(found, spec.to_out, page)
 
         @get("/{key:str}", summary=f"Get one of {spec.tag} by id or name", operation_id=f"get{name}")
-        async def get_item(self, catalog: NamedDependency[Catalog[Any]], key: FromPath[str]) -> out:
-            return spec.to_out(await catalog.find(key))
+        async def get_item(
+            self, state: State, catalog: NamedDependency[Catalog[Any]], key: FromPath[str]
+        ) -> one:
+            found = await catalog.find(key)
+            return await spec.detail(state, found) if spec.detail is not None else spec.to_out(found)
 
         @post("", guards=write, summary=f"Create one of {spec.tag}", operation_id=f"create{name}")
         async def create_item(self, catalog: NamedDependency[Catalog[Any]], data: JSONBody[create_in]) -> out:

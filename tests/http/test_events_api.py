@@ -156,6 +156,19 @@ def test_status_changes_reach_an_open_stream_and_a_reconnect_resumes_without_los
     assert [e["id"] for e in resumed] == [got[1]["id"]]
 
 
+def test_the_stream_ends_a_send_with_send_completed_after_its_last_change(live: str) -> None:
+    url = live
+    department_id, (ivan, bounce) = arrange(url)
+    answer = send(url, department_id, [ivan, bounce])
+    got = Listener(url, headers={"Last-Event-ID": "0"}, sendId=answer["sendId"], maxEvents=5).join()
+    assert [e["event"] for e in got] == ["communication.status_changed"] * 4 + ["send.completed"]
+    done = got[-1]["data"]
+    assert (done["sendId"], done["total"]) == (answer["sendId"], 2)
+    assert done["counts"] == {"cancelled": 0, "done": 1, "failed": 1}
+    assert done["deliveryCounts"] == {"delivered": 1, "undelivered": 1}
+    assert done["at"].endswith("+00:00")
+
+
 def test_a_new_connection_starts_from_now_and_filters_hold(live: str) -> None:
     url = live
     department_id, (ivan, bounce) = arrange(url)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from typing import Any
@@ -198,7 +200,10 @@ def test_the_queue_needs_permission(api: TestClient[Any]) -> None:
     assert api.get(CARDS, headers={"Authorization": ""}).status_code == 401
 
 
-def test_the_stream_tells_listeners_about_new_cards(hasher: Argon2PasswordHasher) -> None:
+def test_the_stream_tells_listeners_about_new_cards(
+    hasher: Argon2PasswordHasher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("entrypoints.http.controllers.missed_calls.KEEP_ALIVE_SECONDS", 0.05)
     # A real server: the test client buffers whole answers, and a stream never ends by itself.
     # The worker runs in the server process, as under `switchboard serve`: it applies the kept events.
     with_worker = replace(settings(), in_process_worker=True)
@@ -220,9 +225,16 @@ def test_the_stream_tells_listeners_about_new_cards(hasher: Argon2PasswordHasher
         listener = threading.Thread(target=listen, daemon=True)
         listener.start()
         assert ready.wait(10)
+        time.sleep(0.3)  # a few keep-alives first
         for body in missed_call():
             assert httpx.post(f"{url}{HOOK}", content=body, headers=XML).status_code == 200
         listener.join(10)
     assert not listener.is_alive()
     assert "event: missed-call" in received
     assert any(line.startswith("data: ") and '"change": "missed"' in line for line in received)
+    # Keep-alives are comments alone: every data line carries JSON (EventSource would fire an
+    # empty message for a bare "data:").
+    assert ": keep-alive" in received
+    for line in received:
+        if line.startswith("data"):
+            json.loads(line.removeprefix("data:"))  # raises on an empty data line

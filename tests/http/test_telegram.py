@@ -160,6 +160,77 @@ def test_a_linked_client_gets_messenger_sends_and_their_answer_marks_it_responde
     assert (reply["channelId"], reply["content"], reply["status"]) == (MESSENGER, "Thanks, see you!", "done")
 
 
+def test_the_client_answer_tells_the_link_state_and_the_seed_answer_stays_as_it_was(
+    live: TestClient[Any],
+) -> None:
+    ivan = a_client(live)
+    assert live.get(f"/api/v1/clients/{ivan}").json()["telegram"] == {
+        "clientId": ivan,
+        "linked": False,
+        "chatId": None,
+        "linkedAt": None,
+        "code": None,
+        "deepLink": None,
+    }
+    code = live.post(f"/api/v1/clients/{ivan}/telegram-link").json()["code"]
+    pending = live.get(f"/api/v1/clients/{ivan}").json()["telegram"]
+    assert (pending["linked"], pending["code"], pending["deepLink"]) == (
+        False,
+        code,
+        f"https://t.me/switchboard_bot?start={code}",
+    )
+    live.post("/webhooks/telegram", json=update(1001, f"/start {code}"), headers=HEADERS)
+    answer = live.get(f"/api/v1/clients/{ivan}").json()
+    assert (answer["telegram"]["linked"], answer["telegram"]["chatId"], answer["telegram"]["code"]) == (
+        True,
+        "1001",
+        None,
+    )
+    # The list item and the seed (CRM prototype) routes keep their answers.
+    listed = live.get("/api/v1/clients", params={"limit": 100}).json()["items"]
+    assert all("telegram" not in item for item in listed)
+    seed = live.get("/clients")
+    assert seed.status_code == 200, seed.text
+    assert [c for c in seed.json() if "telegram" in c] == []
+
+
+def test_a_telegram_providers_webhook_secret_is_masked_and_replaces_the_environments(
+    live: TestClient[Any],
+) -> None:
+    ivan = a_client(live)
+    code = live.post(f"/api/v1/clients/{ivan}/telegram-link").json()["code"]
+    mine = "api-webhook-secret-9876543210"
+    body = {
+        "name": "telegram-api-bot",
+        "kind": "telegram",
+        "channelKind": "messenger",
+        "secrets": {"botToken": "123456:" + "B" * 35, "webhookSecret": mine},
+    }
+    created = live.post("/api/v1/providers", json=body)
+    assert created.status_code == 201, created.text
+    assert mine not in created.text
+    assert created.json()["secrets"]["webhookSecret"] == "****" + mine[-4:]
+    assert live.get(f"/api/v1/providers/{created.json()['id']}").json()["secrets"]["webhookSecret"] == (
+        "****3210"
+    )
+    # The environment's secret is only the fallback now: the API's is the one Telegram sends.
+    assert (
+        live.post("/webhooks/telegram", json=update(1001, f"/start {code}"), headers=HEADERS).status_code
+        == 403
+    )
+    theirs = {**HEADERS, "X-Telegram-Bot-Api-Secret-Token": mine}
+    assert (
+        live.post("/webhooks/telegram", json=update(1001, f"/start {code}"), headers=theirs).status_code
+        == 200
+    )
+    assert live.get(f"/api/v1/clients/{ivan}/telegram-link").json()["linked"] is True
+    # Without an active provider that has one, the environment's counts again.
+    patched = live.patch(f"/api/v1/providers/{created.json()['id']}", json={"active": False})
+    assert patched.status_code == 200, patched.text
+    assert live.post("/webhooks/telegram", json=update(1002, "hello", 2), headers=HEADERS).status_code == 200
+    assert live.post("/webhooks/telegram", json=update(1002, "hello", 3), headers=theirs).status_code == 403
+
+
 def test_bad_client_keys_are_400_and_unknown_clients_404(live: TestClient[Any]) -> None:
     assert live.post("/api/v1/clients/0/telegram-link").status_code in (400, 404)
     assert live.get("/api/v1/clients/999999/telegram-link").status_code == 404

@@ -5,6 +5,7 @@
 from typing import Annotated, Any
 
 from litestar import Controller, Request, delete, get, post
+from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody, QueryParameter
 
@@ -13,10 +14,11 @@ from application.queries import Filters
 from application.searches import BookingFields, ChannelBlockFields, ClientFields
 from domain.access import Principal, PrincipalKind
 from domain.availability import Owner
-from domain.clients import BookingState
+from domain.clients import BookingState, Client
 from domain.errors import ValidationFailed
 from entrypoints.http.auth import manage_clients
 from entrypoints.http.controllers.organisation import given
+from entrypoints.http.controllers.telegram import bot_username, telegram_links_of
 from entrypoints.http.resource import Listing, Resource, check_sort, list_query, resource_controller, use_case
 from entrypoints.http.schemas.clients import (
     AvailabilityOut,
@@ -26,6 +28,7 @@ from entrypoints.http.schemas.clients import (
     ChannelBlockIn,
     ChannelBlockOut,
     ChannelBlockPatch,
+    ClientDetailOut,
     ClientGroupIn,
     ClientGroupOut,
     ClientGroupPatch,
@@ -41,12 +44,14 @@ from entrypoints.http.schemas.clients import (
     availability_out,
     booking_out,
     channel_block_out,
+    client_detail_out,
     client_group_out,
     client_out,
     members_out,
     project_out,
 )
 from entrypoints.http.schemas.common import page_struct, to_page
+from entrypoints.http.schemas.telegram import telegram_link_out
 
 CLIENT_SORTABLE = ("id", "last_name", "first_name", "birth_date", "email", "create_time", "update_time")
 GROUP_SORTABLE = ("id", "name", "create_time")
@@ -119,6 +124,15 @@ ProjectsController = resource_controller(
         sortable=("id", "name", "code", "create_time"),
     )
 )
+
+
+async def client_detail(state: State, client: Client) -> ClientDetailOut:
+    """The client with its Telegram link state, as the card shows it."""
+    assert client.id is not None
+    link = await telegram_links_of(state).of_client(client.id)
+    return client_detail_out(client, telegram_link_out(link, client.id, bot_username(state)))
+
+
 ClientsController = resource_controller(
     Resource(
         path="/api/v1/clients",
@@ -131,6 +145,8 @@ ClientsController = resource_controller(
         write_guards=[manage_clients],
         filters=client_filters,
         sortable=CLIENT_SORTABLE,
+        detail=client_detail,
+        detail_out=ClientDetailOut,
     )
 )
 ClientGroupsController = resource_controller(

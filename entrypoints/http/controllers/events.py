@@ -11,7 +11,7 @@ from litestar.openapi.spec import Example
 from litestar.params import Body, HeaderParameter, QueryParameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
-from application.events.ports import EventFilter
+from application.events.ports import EventFilter, MissedCallCreated
 from application.events.stream import EventStream
 from application.sending.refresh import DeliveryRefresh
 from domain.access import Permission, Principal
@@ -20,8 +20,8 @@ from entrypoints.http.resource import use_case
 from entrypoints.http.schemas.events import (
     DeliveryRefreshIn,
     DeliveryRefreshOut,
+    event_data,
     refresh_out,
-    status_changed_data,
 )
 
 KEEP_ALIVE_SECONDS = 15.0
@@ -38,12 +38,16 @@ class EventsController(Controller):
 
     @get(
         "",
-        summary="Server-Sent Events: communication.status_changed, from now or after Last-Event-ID",
+        summary=(
+            "Server-Sent Events: communication.status_changed, send.completed, missed_call.created; "
+            "from now or after Last-Event-ID"
+        ),
         # An endless stream: OpenAPI cannot describe it, and schema-driven tests would wait forever.
         include_in_schema=False,
     )
     async def events(
         self,
+        request: Request[Principal, Any, Any],
         stream: NamedDependency[EventStream],
         send_id: Annotated[int | None, QueryParameter(name="sendId", ge=1, le=MaxId)] = None,
         mailing_id: Annotated[int | None, QueryParameter(name="mailingId", ge=1, le=MaxId)] = None,
@@ -56,6 +60,8 @@ class EventsController(Controller):
         ] = None,
     ) -> ServerSentEvent:
         where = EventFilter(send_id=send_id, mailing_id=mailing_id, client_id=client_id)
+        # Missed calls are the queue's (its stream needs the same permission): callers' numbers.
+        sees_missed_calls = request.user.has(Permission.SEND_COMMUNICATIONS)
 
         async def messages() -> AsyncIterator[ServerSentEventMessage]:
             sent = 0
@@ -68,8 +74,10 @@ class EventsController(Controller):
                 if stored is None:
                     yield ServerSentEventMessage(comment="keep-alive", data=None)
                     continue
+                if isinstance(stored.event, MissedCallCreated) and not sees_missed_calls:
+                    continue
                 yield ServerSentEventMessage(
-                    id=str(stored.id), event=stored.event.type, data=status_changed_data(stored.event)
+                    id=str(stored.id), event=stored.event.type, data=event_data(stored.event)
                 )
                 sent += 1
                 if max_events is not None and sent >= max_events:

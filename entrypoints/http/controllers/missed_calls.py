@@ -111,7 +111,9 @@ class MissedCallsController(Controller):
                         async with asyncio.timeout(KEEP_ALIVE_SECONDS):
                             change = await queue.get()
                     except TimeoutError:
-                        yield ServerSentEventMessage(comment="keep-alive")
+                        # data=None: a comment only; an empty data line would reach EventSource
+                        # as an empty message.
+                        yield ServerSentEventMessage(comment="keep-alive", data=None)
                         continue
                     sent += 1
                     yield ServerSentEventMessage(event="missed-call", data=json.dumps(change))

@@ -1,14 +1,14 @@
 """Telegram: a client's deep-link code and link state (/api/v1), and the bot's webhook.
 
 ``POST /webhooks/telegram`` is public (Telegram cannot log in): it must carry the secret configured
-with setWebhook in ``X-Telegram-Bot-Api-Secret-Token``; a wrong or missing one answers 403 before
-anything is read. Every update with the right secret answers 200, also those we ignore, since
-Telegram resends an update until it gets a 2xx.
+with setWebhook in ``X-Telegram-Bot-Api-Secret-Token`` (a Telegram provider's ``webhookSecret``, else
+``TELEGRAM_WEBHOOK_SECRET``); a wrong or missing one answers 403 before anything is read. Every
+update with the right secret answers 200, also those we ignore, since Telegram resends an update
+until it gets a 2xx.
 """
 
 # No `from __future__ import annotations`: Litestar must see the handlers' annotation objects.
 
-import hmac
 from typing import Any
 
 import msgspec
@@ -19,19 +19,19 @@ from litestar.exceptions import PermissionDeniedException
 from litestar.params import FromPath
 
 from application.clients import Clients
-from application.providers.telegram import TelegramLinks
+from application.providers.telegram import TelegramLinks, TelegramWebhookSecrets
 from entrypoints.http.auth import manage_clients
 from entrypoints.http.errors import error_responses
 from entrypoints.http.resource import use_case
 from entrypoints.http.schemas.telegram import TelegramLinkOut, decode_update, telegram_link_out
 
 
-def _links(state: State) -> TelegramLinks:
+def telegram_links_of(state: State) -> TelegramLinks:
     links: TelegramLinks = state.container.delivery.telegram_links()
     return links
 
 
-def _bot_username(state: State) -> str | None:
+def bot_username(state: State) -> str | None:
     username: str | None = state.container.delivery.settings().telegram_bot_username
     return username
 
@@ -41,7 +41,7 @@ class TelegramLinkController(Controller):
     tags = ["telegram"]  # noqa: RUF012
     dependencies = {  # noqa: RUF012
         "clients": use_case("clients"),
-        "telegram_links": Provide(_links, sync_to_thread=False),
+        "telegram_links": Provide(telegram_links_of, sync_to_thread=False),
     }
 
     @post(
@@ -60,7 +60,7 @@ class TelegramLinkController(Controller):
         client = await clients.find(key)
         assert client.id is not None
         link = await telegram_links.link_code(client.id)
-        return telegram_link_out(link, client.id, _bot_username(state))
+        return telegram_link_out(link, client.id, bot_username(state))
 
     @get("/clients/{key:str}/telegram-link", summary="Whether the client linked a Telegram chat")
     async def telegram_link_state(
@@ -72,7 +72,7 @@ class TelegramLinkController(Controller):
     ) -> TelegramLinkOut:
         client = await clients.find(key)
         assert client.id is not None
-        return telegram_link_out(await telegram_links.of_client(client.id), client.id, _bot_username(state))
+        return telegram_link_out(await telegram_links.of_client(client.id), client.id, bot_username(state))
 
 
 class TelegramWebhookController(Controller):
@@ -88,16 +88,15 @@ class TelegramWebhookController(Controller):
         "chat are recorded as the client's replies. Other updates are ignored with 200.",
     )
     async def telegram_update(self, request: Request[Any, Any, Any], state: State) -> Response[bytes]:
-        secret: str | None = state.container.delivery.settings().telegram_webhook_secret
-        given = request.headers.get("x-telegram-bot-api-secret-token", "")
-        if not secret or not hmac.compare_digest(given.encode(), secret.encode()):
+        secrets: TelegramWebhookSecrets = state.container.delivery.telegram_webhook_secrets()
+        if not await secrets.accepts(request.headers.get("x-telegram-bot-api-secret-token", "")):
             raise PermissionDeniedException("the request does not carry the bot's webhook secret")
         try:
             message = decode_update(await request.body()).chat_message()
         except (msgspec.DecodeError, msgspec.ValidationError):
             message = None  # not an update we understand: answered 200 so Telegram does not resend it
         if message is not None:
-            await _links(state).received(message)
+            await telegram_links_of(state).received(message)
         return Response(b"", status_code=200, media_type="text/plain")
 
 

@@ -17,6 +17,7 @@ from domain.clients import Booking, BookingState, ChannelBlock, Client, ClientGr
 from domain.errors import ValidationFailed
 from entrypoints.http.schemas.common import Code, Id, In, Name, Out, Timestamp, aware, iso, patch_of, stamp
 from entrypoints.http.schemas.organisation import Email
+from entrypoints.http.schemas.telegram import TelegramLinkOut
 
 Phone = Annotated[
     str,
@@ -151,6 +152,17 @@ def client_out(c: Client) -> ClientOut:
         create_time=stamp(c.create_time),
         update_time=stamp(c.update_time),
     )
+
+
+class ClientDetailOut(ClientOut):
+    """One client (GET /api/v1/clients/{key}): the list's fields and the Telegram link state."""
+
+    telegram: TelegramLinkOut
+    """Whether a chat is linked, and the pending deep-link code and URL if any."""
+
+
+def client_detail_out(c: Client, telegram: TelegramLinkOut) -> ClientDetailOut:
+    return ClientDetailOut(**msgspec.structs.asdict(client_out(c)), telegram=telegram)
 
 
 class AvailabilityOut(Out):

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import msgspec
 
-from application.events.ports import StatusChanged
+from application.events.ports import Event, MissedCallCreated, SendCompleted, StatusChanged
 from application.sending.refresh import RefreshOutcome, RefreshScope
+from application.webhooks.outbox import missed_call_data, send_completed_data
 from entrypoints.http.schemas.common import Id, In, Out, iso
 
 
@@ -20,6 +23,15 @@ class StatusChangedOut(Out):
     status: str
     delivery_status: str | None
     at: str
+
+
+def event_data(event: Event) -> str:
+    """The ``data:`` line of a stored event, by its type."""
+    if isinstance(event, SendCompleted):
+        return json.dumps(send_completed_data(event), separators=(",", ":"))
+    if isinstance(event, MissedCallCreated):
+        return json.dumps(missed_call_data(event), separators=(",", ":"), ensure_ascii=False)
+    return status_changed_data(event)
 
 
 def status_changed_data(event: StatusChanged) -> str:
