@@ -77,7 +77,9 @@ class StatusWatch:
         ]
         at = max(c.update_time for c in moved)
         await uow.events.append(events, at)
-        finished = Counter(sends[c.id] for c in moved if c.id in sends and self._finished(c))
+        finished = Counter(
+            sends[c.id] for c in moved if c.id is not None and c.id in sends and self._finished(c)
+        )
         await complete_sends(uow, finished, mailings, at)
         for c in moved:
             self._before[c.uuid] = (c.status, c.delivery_status)
