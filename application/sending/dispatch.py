@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from application.events.status import StatusWatch
-from application.ports import Clock, UnitOfWorkFactory
+from application.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from application.providers.router import ProviderRouter
 from application.queries import Query
 from application.searches import CommunicationFields
@@ -38,6 +38,7 @@ from application.sending.ratelimit import TokenBucket
 from application.webhooks.outbox import publish_many, status_events
 from domain.access import Permission, Principal, Process
 from domain.communications import Communication, DeliveryStatus, LifecycleStatus
+from domain.communications.statuses import TERMINAL_LIFECYCLE
 from domain.dictionaries import ChannelKind
 
 DISPATCHER = Principal.process(Process.DISPATCHER, Permission.SEND_COMMUNICATIONS)
@@ -113,11 +114,12 @@ class Dispatcher:
                 limit=self._policy.batch,
                 skip=self._recording_ids,
             )
+            withdrawn = await _withdrawn(uow, claimed)
             await uow.commit()
         if not claimed:
             await self.finish()
             return 0
-        results = await asyncio.gather(*(self._send(c) for c in claimed))
+        results = await asyncio.gather(*(self._send(c, withdrawn) for c in claimed))
         if not self._policy.pipeline:
             await self._record(claimed, results)
             return len(claimed)
@@ -139,7 +141,10 @@ class Dispatcher:
         finally:
             self._recording_ids = frozenset()
 
-    async def _send(self, claimed: Claimed) -> tuple[str | None, SendResult]:
+    async def _send(self, claimed: Claimed, withdrawn: frozenset[int]) -> tuple[str | None, SendResult]:
+        if claimed.message.communication_id in withdrawn:
+            # Never handed to a provider; the record settles its row and leaves the communication.
+            return None, SendResult.retry("cancelled while queued", attempted=False)
         # The router picks the provider, fails over on transient errors and keeps the circuits.
         async with self._slots:
             return await self._router.send(claimed.message.outgoing())
@@ -227,3 +232,17 @@ class Dispatcher:
             sends = {c.message.communication_id: c.send_id for c in claimed if c.send_id is not None}
             await watch.record(uow, recorded, sends)
             await uow.commit()
+
+
+async def _withdrawn(uow: UnitOfWork, claimed: Sequence[Claimed]) -> frozenset[int]:
+    """The claimed messages whose communication ended while queued (cancelled, closed by hand)."""
+    if not claimed:
+        return frozenset()
+    ids = [c.message.communication_id for c in claimed]
+    ended = await uow.communications.find(
+        Query(
+            (CommunicationFields.id.in_(ids), CommunicationFields.status.in_(sorted(TERMINAL_LIFECYCLE))),
+            limit=len(ids),
+        )
+    )
+    return frozenset(c.id for c in ended if c.id is not None)

@@ -264,3 +264,27 @@ async def test_a_report_that_beats_the_record_of_its_send_is_kept_and_nothing_is
     clock.advance(minutes=5)  # past the lease: a batch left unrecorded would be claimed again
     assert await dispatcher(postgres_uow_factory, clock, sandbox).run_once() == 0
     assert [len(sandbox.messages(uuid=u)) for u in uuids] == [1, 1]
+
+
+async def test_a_communication_cancelled_while_queued_is_never_handed_to_a_provider(
+    uow_factory: Any, clock: ManualClock, hasher: Any
+) -> None:
+    department_id, ids = await arrange(
+        uow_factory, clock, hasher, ["kept@example.com", "called-off@example.com"]
+    )
+    answer = await sending(uow_factory, clock)(SENDER, command(department_id, ids))
+    kept, called_off = (a.uuid for a in answer.accepted or ())
+    async with uow_factory() as uow:
+        [cancelled] = await uow.communications.find(
+            Query(CommunicationFilter(uuids=(called_off,)).criteria(), limit=1)
+        )
+        cancelled.cancel(at=clock.now(), actor="test", reason="changed their mind")
+        await uow.communications.update(cancelled)
+        await uow.commit()
+    sandbox = SandboxSender(clock, delay=timedelta(0))
+    assert await dispatcher(uow_factory, clock, sandbox).run_once() == 2
+    assert (len(sandbox.messages(uuid=kept)), len(sandbox.messages(uuid=called_off))) == (1, 0)
+    final = await communications(uow_factory, [kept, called_off])
+    assert final[called_off].status is LifecycleStatus.CANCELLED and final[called_off].provider is None
+    async with uow_factory(read_only=True) as uow:
+        assert await uow.dispatch.pending_count() == 0
