@@ -93,8 +93,15 @@ async def complete_sends(
     open get ``send.completed`` (events log and webhook outbox). Returns those events."""
     if not finished:
         return []
+    return await announce_completed(uow, await uow.sends.finish(finished), mailings, at)
+
+
+async def announce_completed(
+    uow: UnitOfWork, send_ids: Iterable[int], mailings: Mapping[int, int], at: datetime
+) -> list[SendCompleted]:
+    """``send.completed`` for sends with nothing left open (events log and webhook outbox)."""
     completed: list[SendCompleted] = []
-    for send_id in await uow.sends.finish(finished):
+    for send_id in send_ids:
         counts = await uow.sends.counts(send_id)
         completed.append(
             SendCompleted(

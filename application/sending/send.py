@@ -10,10 +10,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache
 
 from application.collector import collector_paused
+from application.events.status import announce_completed
 from application.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from application.queries import Query
 from application.sending import auto
@@ -282,6 +283,7 @@ class SendMessages:
             )
             # After the send stored them: a decision names its communication's id.
             await uow.decisions.add_many(plan.records(now))
+            await _complete_if_nothing_queued(uow, record, queued, now)
             await uow.commit()
         listed = len(queued) + len(refused) <= ANSWER_LIST_LIMIT
         return SendAnswer(
@@ -501,3 +503,12 @@ def template_name(attribute: str) -> str:
     """How templates name a client field: its API name (``first_name`` -> ``firstName``), as documented."""
     head, *rest = attribute.split("_")
     return head + "".join(part.capitalize() for part in rest)
+
+
+async def _complete_if_nothing_queued(
+    uow: UnitOfWork, record: SendRecord, queued: Sequence[QueuedMessage], now: datetime
+) -> None:
+    # Everybody was refused: nothing will ever finish in this send, so it is complete now.
+    if not queued and record.id is not None:
+        mailings = await uow.mailing_runs.mailings_of_sends({record.id})
+        await announce_completed(uow, [record.id], mailings, now)

@@ -18,6 +18,7 @@ from application.events.ports import SEND_COMPLETED, EventFilter, SendCompleted,
 from application.events.status import StatusWatch
 from application.queries import Query
 from application.sending.reports import DeliveryReports
+from domain.clients import ChannelBlock
 from domain.webhooks import EventType, WebhookDelivery, WebhookSubscription
 from tests.contract.test_dispatch import communications, dispatcher
 from tests.contract.test_fallback import EMAIL, SMS, World, client
@@ -156,3 +157,21 @@ async def test_two_transactions_ending_the_last_two_messages_complete_the_send_o
     await asyncio.gather(cancel(uuids[0], first=True), cancel(uuids[1], first=False))
     (event,) = await completions(uow_factory)
     assert dict(event.counts) == {"cancelled": 2, "done": 0, "failed": 0}
+
+
+async def test_a_send_that_refused_everybody_is_complete_at_once(
+    uow_factory: Any, clock: ManualClock, hasher: Any
+) -> None:
+    department_id, ids = await arrange(uow_factory, clock, hasher, ["blocked@example.com"])
+    await subscribe(uow_factory, clock, EventType.SEND_COMPLETED)
+    now = clock.now()
+    async with uow_factory() as uow:
+        await uow.channel_blocks.add(
+            ChannelBlock(client_id=ids[0], channel_id=EMAIL, create_time=now, update_time=now)
+        )
+        await uow.commit()
+    answer = await sending(uow_factory, clock)(SENDER, command(department_id, ids))
+    assert (answer.accepted_count, answer.refused_count) == (0, 1)
+    [completed] = await completions(uow_factory, answer.send_id)
+    assert sum(completed.counts.values()) == 0
+    assert [d.event_type for d in await outbox(uow_factory)] == [EventType.SEND_COMPLETED]
