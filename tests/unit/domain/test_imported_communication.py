@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.communications import Communication, DeliveryStatus, Direction, LifecycleStatus
+from domain.communications.communication import _check_uuid
 from domain.errors import DomainError
 from tests.support.imports import history_entries, replayed, stored_fields
 
@@ -72,3 +73,23 @@ def test_a_uuid_not_in_canonical_spelling_is_refused() -> None:
             delivery_status=None,
             client_id=1,
         )
+
+
+@given(
+    value=st.uuids().map(str)
+    | st.uuids().map(lambda u: str(u).upper())
+    | st.uuids().map(lambda u: u.hex)
+    | st.uuids().map(lambda u: f"{{{u}}}")
+    | st.text(alphabet="0123456789abcdefABCDEF-{}", min_size=30, max_size=40)
+)
+def test_the_uuid_check_accepts_exactly_what_the_uuid_module_prints(value: str) -> None:
+    try:
+        canonical = str(uuid_module.UUID(value)) == value
+    except ValueError:
+        canonical = False
+    try:
+        _check_uuid(value)
+        accepted = True
+    except DomainError:
+        accepted = False
+    assert accepted is canonical
