@@ -235,36 +235,23 @@ class Communication:
         """The history of a communication built by ``imported``: opened and started when it
         began, its delivery and its end when it ended (the storage adapter may write the same
         rows set-based; see adapters/sqlalchemy/bulk_import.py)."""
+
+        def change(
+            field: Literal["status", "delivery_status"], was: str | None, now: str, at: datetime
+        ) -> StatusChange:
+            failed = field == "status" and now == LifecycleStatus.FAILED.value
+            note = IMPORTED_AS_FAILED if failed else None
+            return StatusChange(field=field, from_status=was, to_status=now, at=at, actor=actor, note=note)
+
         began, ended = self.create_time, self.update_time
-        created = LifecycleStatus.CREATED.value
-        history = [StatusChange(field="status", from_status=None, to_status=created, at=began, actor=actor)]
-        last = created
+        last = LifecycleStatus.CREATED.value
+        history = [change("status", None, last, began)]
         if self.status is not LifecycleStatus.CANCELLED:
+            history.append(change("status", last, LifecycleStatus.IN_PROGRESS.value, began))
             last = LifecycleStatus.IN_PROGRESS.value
-            history.append(
-                StatusChange(field="status", from_status=created, to_status=last, at=began, actor=actor)
-            )
         if self.delivery_status is not None:
-            history.append(
-                StatusChange(
-                    field="delivery_status",
-                    from_status=None,
-                    to_status=self.delivery_status.value,
-                    at=ended,
-                    actor=actor,
-                )
-            )
-        note = IMPORTED_AS_FAILED if self.status is LifecycleStatus.FAILED else None
-        history.append(
-            StatusChange(
-                field="status",
-                from_status=last,
-                to_status=self.status.value,
-                at=ended,
-                actor=actor,
-                note=note,
-            )
-        )
+            history.append(change("delivery_status", None, self.delivery_status.value, ended))
+        history.append(change("status", last, self.status.value, ended))
         return history
 
     @property
