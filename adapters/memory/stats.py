@@ -194,8 +194,14 @@ class MemoryStats:
             per_client,
             daily,
             detail,
-            [TeamDayRow(*k, round(v[0]), round(v[1]), round(v[2])) for k, v in sorted(teams.items())],
-            [TotalRow(*k, round(v[0]), round(v[1]), round(v[2]), v[3]) for k, v in sorted(totals.items())],
+            [
+                TeamDayRow(day, h, ch, t, dept, emp, d, round(v[0]), round(v[1]), round(v[2]))
+                for (day, h, ch, t, dept, emp, d), v in sorted(teams.items())
+            ],
+            [
+                TotalRow(ch, t, d, h, round(v[0]), round(v[1]), round(v[2]), v[3])
+                for (ch, t, d, h), v in sorted(totals.items())
+            ],
         )
 
 
