@@ -325,22 +325,30 @@ class SqlStats:
             return stats_team_days
         return stats_daily_slots if scope.detailed else stats_slots
 
-    async def _where(self, statement: Any, table: sa.Table, scope: StatsScope) -> Any:
-        c = table.c
+    async def _source(self, table: sa.Table, scope: StatsScope) -> tuple[Any, Any]:
+        """Where the scope's counters are read from, and their columns: the table, or a group's
+        members joined to it."""
+        if not scope.group_ids:
+            return table, table.c
+        m = client_group_members.c
+        members = sa.select(m.client_id).where(m.group_id.in_(scope.group_ids)).distinct()
+        if self._conn.dialect.name != "postgresql":
+            joined = members.subquery("members")
+            return sa.join(joined, table, table.c.client_id == joined.c.client_id), table.c
+        # Member by member (LATERAL, kept apart by OFFSET 0): each walks the primary key to its few
+        # counters. Joined plainly, the planner misjudges how many counters 10,000 members have
+        # and scans every client's.
+        ids = list((await self._conn.execute(members)).scalars())
+        listed = sa.bindparam("members", ids, type_=postgresql.ARRAY(sa.Integer))
+        each = sa.func.unnest(listed).table_valued("client_id").render_derived(name="m")
+        mine = sa.select(table).where(table.c.client_id == each.c.client_id)
+        # The scope's other filters inside too (the fence keeps them from being pushed down).
+        counters = self._where(mine, table.c, scope).offset(0).lateral("s")
+        return sa.join(each, counters, sa.true()), counters.c
+
+    def _where(self, statement: Any, c: Any, scope: StatsScope) -> Any:
         if scope.client_id is not None:
             statement = statement.where(c.client_id == scope.client_id)
-        if scope.group_ids:
-            m = client_group_members.c
-            members = sa.select(m.client_id).where(m.group_id.in_(scope.group_ids)).distinct()
-            if self._conn.dialect.name == "postgresql":
-                # The members as an array: PostgreSQL then reads their counters by the primary key
-                # (a bitmap scan); joined to a subquery it guesses a scan of every client's counters.
-                ids = list((await self._conn.execute(members)).scalars())
-                listed = sa.bindparam("members", ids, type_=postgresql.ARRAY(sa.Integer))
-                statement = statement.where(c.client_id == sa.any_(listed))
-            else:
-                joined = members.subquery("members")
-                statement = statement.join_from(joined, table, c.client_id == joined.c.client_id)
         for name in ("type_id", "channel_id", "department_id", "employee_id"):
             if getattr(scope, name) is not None:
                 statement = statement.where(c[name] == getattr(scope, name))
@@ -352,14 +360,14 @@ class SqlStats:
 
     async def slot_counts(self, scope: StatsScope) -> list[SlotCounts]:
         table = self._table(scope)
-        c = table.c
+        source, c = await self._source(table, scope)
         slot = (c.channel_id, c.type_id, c.weekday, c.hour)
         counted = [c[name] for name in (*_COUNTS, *_WEIGHTED)]
         if table is stats_slots or (table is stats_client_slots and scope.client_id is not None):
             statement = sa.select(*slot, *counted)  # one row per slot already: nothing to sum
         else:
             statement = sa.select(*slot, *(sa.func.sum(n) for n in counted)).group_by(*slot)
-        rows = await self._conn.execute(await self._where(statement, table, scope))
+        rows = await self._conn.execute(self._where(statement.select_from(source), c, scope))
         # Positional: thousands of rows for everybody, where reading each field by name shows.
         return [SlotCounts(*row) for row in rows]
 
@@ -399,13 +407,14 @@ class SqlStats:
 
     async def employee_counts(self, scope: StatsScope) -> list[EmployeeCounts]:
         table = stats_client_days if scope.personal else stats_team_days
-        c = table.c
+        source, c = await self._source(table, scope)
         statement = (
             sa.select(c.employee_id, *(sa.func.sum(c[name]).label(name) for name in _COUNTS))
+            .select_from(source)
             .group_by(c.employee_id)
             .order_by(c.employee_id)
         )
-        rows = await self._conn.execute(await self._where(statement, table, scope))
+        rows = await self._conn.execute(self._where(statement, c, scope))
         return [
             EmployeeCounts(row.employee_id, int(row.attempts), int(row.delivered), int(row.responses))
             for row in rows
