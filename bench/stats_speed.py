@@ -1,12 +1,17 @@
 """Statistics from the counters against the raw GROUP BY over the history, in the same run.
 
-    python -m bench.stats_speed [--count 1000000] [--clients 100000] [--samples 20] [--send-clients 10000]
+    python -m bench.stats_speed [--database postgres|sqlite] [--count 1000000] [--clients 100000]
+        [--samples 20] [--send-clients 10000] [--reuse]
 
-The issue's size: --count 10000000 --clients 1000000 --send-clients 100000.
+The issue's size: --count 10000000 --clients 1000000 (PostgreSQL), --count 1000000 (SQLite).
 
-Seeds PostgreSQL with the bench history (COPY, bypassing the counters, as a bulk load would), runs
-the rebuild, then times the read model's answers: everybody over a period, a group of 10,000
-clients, one client; beside the GROUP BY over ``communications`` that each replaces.
+Seeds a database named after the size with the bench history, generated in SQL by the database
+itself (bench/seed_bulk.py, bypassing the counters as a bulk load would), runs the rebuild, then
+times the read model's answers: everybody over a period, a group of 10,000 clients, one client;
+beside the GROUP BY over ``communications`` that each replaces. ``--reuse`` keeps the seeded
+database between runs (PostgreSQL ``statsspeed_bench_<count>_<clients>``, SQLite a file under
+/tmp) and skips the seeding and the rebuild when it is there; without it the database is seeded
+afresh and dropped at the end.
 """
 
 from __future__ import annotations
@@ -19,9 +24,12 @@ import statistics
 import time as clock
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
+import asyncpg
 import sqlalchemy as sa
+from sqlalchemy.engine import make_url
 
 from adapters.sqlalchemy.communications import communications
 from adapters.sqlalchemy.engine import create_engine
@@ -30,11 +38,10 @@ from adapters.sqlalchemy.tables import client_group_members, client_groups
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWorkFactory
 from application.decisions.ports import StatsScope
 from application.decisions.recommend import AudienceRequest, decide_for_audience
-from bench.seed_history import seed
+from bench.seed_bulk import seed
 from domain.decisions import DecisionSettings
 from entrypoints.container import build_container
 from entrypoints.settings import Settings
-from tests.support.databases import temporary_postgres_database
 
 PERIOD = (date(2026, 8, 1), date(2026, 10, 31))
 GROUP = 10_000
@@ -50,9 +57,13 @@ async def _timed(samples: int, call: Callable[[], Awaitable[Any]]) -> float:
     return statistics.median(runs)
 
 
-async def measure(
-    url: str, samples: int, send_clients: int
-) -> tuple[float, list[tuple[str, float, float]], tuple[int, float]]:
+async def prepare(url: str, clients: int, count: int) -> tuple[float, float]:
+    """Seeds the history and the group, rebuilds the counters; seconds of the seeding and the rebuild."""
+    await asyncio.to_thread(upgrade, url)
+    await build_container(Settings(database_url=url)).use_cases.bootstrap()(None)
+    started = clock.perf_counter()
+    await seed(url, clients=clients, count=count)
+    seeding = clock.perf_counter() - started
     engine = create_engine(url)
     factory = SqlUnitOfWorkFactory(engine)
     started = clock.perf_counter()
@@ -60,6 +71,7 @@ async def measure(
         await uow.stats.rebuild()
         await uow.commit()
     rebuild = clock.perf_counter() - started
+    step = max(1, clients // GROUP)  # members spread over the clients, as a real segment is
     async with engine.begin() as connection:
         stamp = {"create_time": sa.func.now(), "update_time": sa.func.now()}
         group = (
@@ -68,13 +80,31 @@ async def measure(
             )
         ).scalar_one()
         await connection.execute(
-            client_group_members.insert(), [{"group_id": group, "client_id": i} for i in range(1, GROUP + 1)]
+            client_group_members.insert(),
+            [{"group_id": group, "client_id": i * step} for i in range(1, min(GROUP, clients) + 1)],
         )
-        await connection.execute(sa.text("ANALYZE"))
+    async with engine.connect() as opened:  # VACUUM runs outside a transaction
+        connection = await opened.execution_options(isolation_level="AUTOCOMMIT")
+        await connection.execute(
+            sa.text("VACUUM ANALYZE" if engine.dialect.name == "postgresql" else "ANALYZE")
+        )
+    await engine.dispose()
+    return seeding, rebuild
+
+
+async def measure(
+    url: str, samples: int, send_clients: int
+) -> tuple[list[tuple[str, float, float]], tuple[int, float]]:
+    engine = create_engine(url)
+    factory = SqlUnitOfWorkFactory(engine)
+    async with engine.connect() as connection:
+        group = (
+            await connection.execute(sa.select(client_groups.c.id).where(client_groups.c.name == "bench"))
+        ).scalar_one()
     c = communications.c
     success = sa.func.sum(sa.case((c.status == "done", 1), else_=0))
-    hour = sa.func.extract("hour", c.started_at)
-    raw_base = sa.select(c.channel_id, sa.func.extract("dow", c.started_at), hour, sa.func.count(), success)
+    hour = sa.extract("hour", c.started_at)
+    raw_base = sa.select(c.channel_id, sa.extract("dow", c.started_at), hour, sa.func.count(), success)
 
     async def model(scope: StatsScope) -> Any:
         async with factory(read_only=True) as uow:
@@ -116,9 +146,9 @@ async def measure(
         (name, await _timed(samples, fast), await _timed(max(3, samples // 5), slow))
         for name, fast, slow in cases
     ]
-    decided = await _auto(factory, send_clients)
+    decided = await _auto(factory, send_clients) if send_clients else (0, 0.0)
     await engine.dispose()
-    return rebuild, figures, decided
+    return figures, decided
 
 
 async def _auto(factory: SqlUnitOfWorkFactory, count: int) -> tuple[int, float]:
@@ -155,36 +185,96 @@ async def _auto(factory: SqlUnitOfWorkFactory, count: int) -> tuple[int, float]:
         return len(decided), seconds
 
 
+def _postgres(name: str, reuse: bool) -> tuple[str, bool, Callable[[], None]]:
+    """The bench database's URL, whether it holds a seeded run already, and how to drop it."""
+    admin = make_url(os.environ.get("BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"))
+    dsn = admin.set(drivername="postgresql").render_as_string(hide_password=False)
+
+    async def run(sql: str) -> Any:
+        connection = await asyncpg.connect(dsn)
+        try:
+            return await connection.fetchval(sql)
+        finally:
+            await connection.close()
+
+    exists = asyncio.run(run(f"SELECT count(*) FROM pg_database WHERE datname = '{name}'"))
+    url = admin.set(database=name).render_as_string(hide_password=False)
+    if exists and not reuse:
+        asyncio.run(run(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    if not exists or not reuse:
+        asyncio.run(run(f'CREATE DATABASE "{name}"'))
+    seeded = bool(exists and reuse) and asyncio.run(_seeded(url))
+    return url, seeded, lambda: asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def _sqlite(name: str, reuse: bool) -> tuple[str, bool, Callable[[], None]]:
+    path = Path("/tmp") / f"{name}.db"
+    if path.exists() and not reuse:
+        path.unlink()
+    url = f"sqlite:///{path}"
+    seeded = reuse and path.exists() and asyncio.run(_seeded(url))
+    return url, seeded, lambda: path.unlink(missing_ok=True)
+
+
+async def _seeded(url: str) -> bool:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            found = await connection.execute(
+                sa.select(client_groups.c.id).where(client_groups.c.name == "bench")
+            )
+            return found.first() is not None
+    except sa.exc.DBAPIError:  # not migrated yet
+        return False
+    finally:
+        await engine.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
+    parser.add_argument("--database", choices=("postgres", "sqlite"), default="postgres")
     parser.add_argument("--count", type=int, default=1_000_000)
     parser.add_argument("--clients", type=int, default=100_000)
     parser.add_argument("--samples", type=int, default=20)
-    parser.add_argument("--send-clients", type=int, default=10_000, help="audience of the auto decisions")
+    parser.add_argument(
+        "--send-clients", type=int, default=0, help="audience of the auto decisions (0: none)"
+    )
+    parser.add_argument("--reuse", action="store_true", help="keep the seeded database for the next run")
     args = parser.parse_args()
-    os.environ.setdefault("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-    with temporary_postgres_database() as url:
-        upgrade(url)
-        asyncio.run(build_container(Settings(database_url=url)).use_cases.bootstrap()(None))
-        started = clock.perf_counter()
-        asyncio.run(seed(url, clients=args.clients, count=args.count))
-        seeding = clock.perf_counter() - started
-        rebuild, figures, (decided, seconds) = asyncio.run(measure(url, args.samples, args.send_clients))
+    name = f"statsspeed_bench_{args.count}_{args.clients}"
+    url, seeded, drop = (_postgres if args.database == "postgres" else _sqlite)(name, args.reuse)
+    before = os.getloadavg()[0]
+    seeding = rebuild = None
+    try:
+        if not seeded:
+            seeding, rebuild = asyncio.run(prepare(url, args.clients, args.count))
+        figures, (decided, seconds) = asyncio.run(measure(url, args.samples, args.send_clients))
+    finally:
+        if not args.reuse:
+            drop()
     load = os.getloadavg()[0]
+    prepared = (
+        f"Seeded {args.count:,} communications and {args.clients:,} clients in {seeding:.0f} s; "
+        f"rebuild-stats took {rebuild:.0f} s."
+        if seeding is not None and rebuild is not None
+        else "Reused the seeded database of an earlier run."
+    )
     print(
-        f"`python -m bench.stats_speed --count {args.count} --clients {args.clients} "
+        f"`python -m bench.stats_speed --database {args.database} --count {args.count} "
+        f"--clients {args.clients} "
         f"--samples {args.samples}` on {platform.node()}: {os.cpu_count()} cores "
-        f"(load average {load:.1f}, shared with other engineers' runs), PostgreSQL. "
-        f"Seeded {args.count:,} communications in {seeding:.0f} s; rebuild-stats took {rebuild:.0f} s.\n"
+        f"(load average {before:.1f} at the start of the measurement, {load:.1f} at the end; shared "
+        f"with other engineers' runs). {prepared}\n"
     )
     print("| scope | counters p50 ms | raw GROUP BY p50 ms |")
     print("|---|---:|---:|")
     for name, fast, slow in figures:
         print(f"| {name} | {fast:.1f} | {slow:.1f} |")
-    print(
-        "\nauto decisions (channel and time, 10 % explored, 5 % held out) "
-        f"for a send to {decided:,} clients: {seconds:.1f} s"
-    )
+    if decided:
+        print(
+            "\nauto decisions (channel and time, 10 % explored, 5 % held out) "
+            f"for a send to {decided:,} clients: {seconds:.1f} s"
+        )
 
 
 if __name__ == "__main__":

@@ -19,7 +19,9 @@ class MemoryHistoryImport:
     def __init__(self, communications: MemoryCommunications) -> None:
         self._communications = communications
 
-    async def write(self, items: Sequence[Communication]) -> None:
+    async def write(self, items: Sequence[Communication], actor: str | None) -> None:
+        for communication in items:
+            communication.history = communication.imported_history(actor)
         await self._communications.add_many(items)
 
 

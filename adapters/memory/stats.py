@@ -13,6 +13,9 @@ from application.decisions.ports import (
     EmployeeCounts,
     SlotCounts,
     StatsScope,
+    StatsSnapshot,
+    TeamDayRow,
+    TotalRow,
 )
 from domain.communications import Communication
 from domain.decisions.counting import Contribution, contribution
@@ -166,7 +169,7 @@ class MemoryStats:
         counters.apply([], found)
         return len(found)
 
-    async def snapshot(self) -> tuple[list[CounterRow], list[DailyRow], list[DetailRow]]:
+    async def snapshot(self) -> StatsSnapshot:
         counters = self._counters()
         per_client = [
             CounterRow(c, ch, t, d, h, round(v[0]), round(v[1]), round(v[2]), v[3])
@@ -180,4 +183,28 @@ class MemoryStats:
             DetailRow(c, day, h, ch, t, dept, emp, d, round(v[0]), round(v[1]), round(v[2]))
             for (c, day, h, ch, t, dept, emp, d), v in sorted(counters.by_detail.items())
         ]
-        return per_client, daily, detail
+        # Memory keeps the finest tables only; everybody's are their sums, as SQL stores them.
+        teams: dict[tuple[Any, ...], Values] = defaultdict(_empty)
+        for (_, day, h, ch, t, dept, emp, d), v in counters.by_detail.items():
+            _add_to(teams[(day, h, ch, t, dept, emp, d)], v)
+        totals: dict[tuple[Any, ...], Values] = defaultdict(_empty)
+        for (_, ch, t, d, h), v in counters.by_client.items():
+            _add_to(totals[(ch, t, d, h)], v)
+        return StatsSnapshot(
+            per_client,
+            daily,
+            detail,
+            [
+                TeamDayRow(day, h, ch, t, dept, emp, d, round(v[0]), round(v[1]), round(v[2]))
+                for (day, h, ch, t, dept, emp, d), v in sorted(teams.items())
+            ],
+            [
+                TotalRow(ch, t, d, h, round(v[0]), round(v[1]), round(v[2]), v[3])
+                for (ch, t, d, h), v in sorted(totals.items())
+            ],
+        )
+
+
+def _add_to(total: Values, values: Values) -> None:
+    for index, value in enumerate(values):
+        total[index] += value

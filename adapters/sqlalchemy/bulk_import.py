@@ -1,6 +1,6 @@
-"""History import on PostgreSQL by COPY: ids reserved in one query, rows and history copied, the
-statistics counters moved set-based (COPY into a temporary table, one INSERT … ON CONFLICT each),
-all in the caller's transaction. Other databases take the repository's multi-row inserts.
+"""History import on PostgreSQL: ids reserved in one query, the rows copied (COPY), then their
+history and their statistics counters written set-based from the copied rows, all in the caller's
+transaction. Other databases take the repository's multi-row inserts.
 """
 
 from __future__ import annotations
@@ -14,19 +14,36 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sqlalchemy import stats
-from adapters.sqlalchemy.communications import (
-    _COLUMNS,
-    _HISTORY,
-    SqlCommunications,
-    communication_history,
-    communications,
-)
-from domain.communications import Communication
+from adapters.sqlalchemy.communications import _COLUMNS, SqlCommunications, communications
+from domain.communications import IMPORTED_AS_FAILED, Communication, LifecycleStatus
 from domain.errors import Conflict
 
+_IMPORTED = "c.id = ANY(CAST(:ids AS BIGINT[]))"
 
-def _plain(value: Any) -> Any:
-    return value.value if isinstance(value, Enum) else value
+_CREATED, _IN_PROGRESS = LifecycleStatus.CREATED.value, LifecycleStatus.IN_PROGRESS.value
+_CANCELLED, _FAILED = LifecycleStatus.CANCELLED.value, LifecycleStatus.FAILED.value
+
+# Communication.imported_history, row by row in SQL: opened and started (unless cancelled) when it
+# began (create_time), its delivery and its end when it ended (update_time). The entries of one
+# communication keep their order (ids are given in the ORDER BY's order).
+_HISTORY_OF_IMPORTED = sa.text(
+    f"""
+INSERT INTO communication_history (communication_id, field, from_status, to_status, at, actor, note)
+SELECT c.id, e.field, e.from_status, e.to_status, e.at, CAST(:actor AS VARCHAR), e.note
+FROM communications c
+CROSS JOIN LATERAL (VALUES
+    (1, 'status', NULL, '{_CREATED}', c.create_time, NULL),
+    (2, CASE WHEN c.status <> '{_CANCELLED}' THEN 'status' END, '{_CREATED}', '{_IN_PROGRESS}',
+        c.create_time, NULL),
+    (3, CASE WHEN c.delivery_status IS NOT NULL THEN 'delivery_status' END, NULL, c.delivery_status,
+        c.update_time, NULL),
+    (4, 'status', CASE WHEN c.status = '{_CANCELLED}' THEN '{_CREATED}' ELSE '{_IN_PROGRESS}' END,
+        c.status, c.update_time, CASE WHEN c.status = '{_FAILED}' THEN '{IMPORTED_AS_FAILED}' END)
+) AS e(step, field, from_status, to_status, at, note)
+WHERE {_IMPORTED} AND e.field IS NOT NULL
+ORDER BY c.id, e.step
+"""
+)
 
 
 class SqlHistoryImport:
@@ -35,10 +52,12 @@ class SqlHistoryImport:
     def __init__(self, connection: AsyncConnection) -> None:
         self._conn = connection
 
-    async def write(self, items: Sequence[Communication]) -> None:
+    async def write(self, items: Sequence[Communication], actor: str | None) -> None:
         if not items:
             return
         if self._conn.dialect.name != "postgresql":
+            for communication in items:
+                communication.history = communication.imported_history(actor)
             await SqlCommunications(self._conn).add_many(items)
             return
         found = await self._conn.execute(
@@ -47,32 +66,34 @@ class SqlHistoryImport:
             ),
             {"n": len(items)},
         )
-        for communication, (new_id,) in zip(items, found.all(), strict=True):
+        ids = [new_id for (new_id,) in found.all()]
+        for communication, new_id in zip(items, ids, strict=True):
             communication.id = new_id
         pg = await stats.driver(self._conn)
-        columns = ["id", *_COLUMNS]
-        values = operator.attrgetter(*columns)
-        # Only the enum columns need converting: index them once rather than testing every value.
-        enums = [i for i, name in enumerate(columns) if isinstance(getattr(items[0], name), Enum)]
-        enums += [i for i, name in enumerate(columns) if name == "delivery_status" and i not in enums]
-        records = []
-        for c in items:
-            row = list(values(c))
-            for i in enums:
-                row[i] = _plain(row[i])
-            records.append(tuple(row))
         try:
-            await pg.copy_records_to_table(communications.name, records=records, columns=columns)
+            await pg.copy_records_to_table(communications.name, records=_records(items), columns=_COPIED)
         except Exception as error:
             if type(error).__name__ == "UniqueViolationError":
                 raise Conflict("a communication of the import was stored meanwhile; import again") from error
             raise
-        await pg.copy_records_to_table(
-            communication_history.name,
-            records=[
-                (c.id, *(getattr(entry, name) for name in _HISTORY)) for c in items for entry in c.history
-            ],
-            columns=["communication_id", *_HISTORY],
-        )
-        added = await stats.contributions(self._conn, items)
-        await stats.copy_counters(self._conn, stats.table_deltas([], added))
+        await self._conn.execute(_HISTORY_OF_IMPORTED, {"ids": ids, "actor": actor})
+        await stats.count_stored(self._conn, _IMPORTED, {"ids": ids})
+
+
+_COPIED = ["id", *_COLUMNS]
+_ENUMS = ("direction", "kind", "status", "delivery_status")
+
+
+def _records(items: Sequence[Communication]) -> list[tuple[Any, ...]]:
+    """COPY records: the columns in order, enums as their plain values (what the driver encodes)."""
+    values = operator.attrgetter(*_COPIED)
+    enums = [_COPIED.index(name) for name in _ENUMS]
+    records = []
+    for communication in items:
+        row = list(values(communication))
+        for i in enums:
+            value = row[i]
+            if isinstance(value, Enum):
+                row[i] = value.value
+        records.append(tuple(row))
+    return records

@@ -1,14 +1,18 @@
 """The statistics read model in SQL: counters kept in the transaction that writes communications.
 
-Two tables, both plain Core (no entities):
+Five tables, all plain Core (no entities), each answering one kind of scope from few rows:
 
 * ``stats_client_slots``: per client x channel x type x local weekday x hour, with the
-  recency-weighted sums; a client's or a group's figures read a handful of rows.
-* ``stats_daily_slots``: the same without the client, per local day; everybody's figures and
-  periods read this small table instead of the history.
+  recency-weighted sums; a client's or a group's figures, all time.
+* ``stats_client_days``: per client and local day, with the department and the employee; a
+  client's or a group's figures over a period or for a department or an employee.
+* ``stats_slots``: everybody's, all time (channel x type x weekday x hour).
+* ``stats_daily_slots``: everybody's per local day: periods.
+* ``stats_team_days``: everybody's per local day with the department and the employee.
 
-Deltas are summed per key in Python first, then applied by one upsert per table (a statement may
-not touch one row twice on PostgreSQL).
+A write of a few communications sums its deltas per key in Python, then applies one upsert per
+table (a statement may not touch one row twice on PostgreSQL). Bulk work on PostgreSQL (the
+history import, the rebuild) counts in SQL instead: see ``count_stored``.
 """
 
 from __future__ import annotations
@@ -30,9 +34,17 @@ from application.decisions.ports import (
     EmployeeCounts,
     SlotCounts,
     StatsScope,
+    StatsSnapshot,
+    TeamDayRow,
+    TotalRow,
 )
-from domain.communications import Communication, LifecycleStatus
-from domain.decisions.counting import Contribution, contribution
+from domain.communications import SUCCESSFUL_DELIVERY, Communication, LifecycleStatus
+from domain.decisions.counting import (
+    DEFAULT_HALF_LIFE_DAYS,
+    WEIGHT_EPOCH,
+    Contribution,
+    contribution,
+)
 from domain.decisions.measures import counts
 
 _COUNTS = ("attempts", "delivered", "responses")
@@ -55,6 +67,7 @@ stats_client_slots = sa.Table(
     sa.Column("weekday", sa.SmallInteger, primary_key=True),
     sa.Column("hour", sa.SmallInteger, primary_key=True),
     *_counters(),
+    sqlite_with_rowid=False,  # stored in key order: see migration 0016
 )
 
 stats_daily_slots = sa.Table(
@@ -66,6 +79,7 @@ stats_daily_slots = sa.Table(
     sa.Column("weekday", sa.SmallInteger, primary_key=True),
     sa.Column("hour", sa.SmallInteger, primary_key=True),
     *_counters(),
+    sqlite_with_rowid=False,  # stored in key order: see migration 0016
 )
 
 stats_client_days = sa.Table(
@@ -98,12 +112,26 @@ stats_team_days = sa.Table(
 )
 """Everybody's per local day with the department and the employee: far fewer rows than clients."""
 
+stats_slots = sa.Table(
+    "stats_slots",
+    metadata,
+    sa.Column("channel_id", sa.Integer, primary_key=True),
+    sa.Column("type_id", sa.Integer, primary_key=True),
+    sa.Column("weekday", sa.SmallInteger, primary_key=True),
+    sa.Column("hour", sa.SmallInteger, primary_key=True),
+    *_counters(),
+    sqlite_with_rowid=False,  # stored in key order: see migration 0016
+)
+"""Everybody's, all time: a few thousand rows whatever the size of the history or of the
+client base, so "everybody" never sums per-client or per-day rows."""
+
 sa.Index("ix_stats_client_days_day", stats_client_days.c.day)
 
 _CLIENT_KEY = ("client_id", "channel_id", "type_id", "weekday", "hour")
 _DAILY_KEY = ("day", "channel_id", "type_id", "weekday", "hour")
 _CLIENT_DAY_KEY = ("client_id", "day", "hour", "channel_id", "type_id", "department_id", "employee_id")
 _TEAM_DAY_KEY = ("day", "hour", "channel_id", "type_id", "department_id", "employee_id")
+_SLOT_KEY = ("channel_id", "type_id", "weekday", "hour")
 Deltas = dict[tuple[Any, ...], list[float]]
 
 # Each counter table, its key, and the extra columns its rows carry that the key implies.
@@ -112,6 +140,7 @@ _TABLES: tuple[tuple[sa.Table, tuple[str, ...], tuple[str, ...]], ...] = (
     (stats_daily_slots, _DAILY_KEY, ()),
     (stats_client_days, _CLIENT_DAY_KEY, ("weekday",)),
     (stats_team_days, _TEAM_DAY_KEY, ("weekday",)),
+    (stats_slots, _SLOT_KEY, ()),
 )
 
 
@@ -141,18 +170,6 @@ def _deltas(removed: Iterable[Contribution], added: Iterable[Contribution]) -> l
 
 def _insert(conn: AsyncConnection, table: sa.Table) -> Any:
     return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
-
-
-COUNTS, WEIGHTED = _COUNTS, _WEIGHTED
-TableDeltas = tuple[sa.Table, tuple[str, ...], tuple[str, ...], Deltas]
-
-
-def table_deltas(removed: Sequence[Contribution], added: Sequence[Contribution]) -> list[TableDeltas]:
-    """Per counter table: its key, extra columns and the deltas the contributions make."""
-    return [
-        (table, key, extra, deltas)
-        for deltas, (table, key, extra) in zip(_deltas(removed, added), _TABLES, strict=True)
-    ]
 
 
 def delta_rows(key: tuple[str, ...], extra: tuple[str, ...], deltas: Deltas) -> list[dict[str, Any]]:
@@ -191,31 +208,6 @@ async def driver(conn: AsyncConnection) -> Any:
     return raw.driver_connection
 
 
-async def copy_counters(conn: AsyncConnection, deltas: Sequence[TableDeltas]) -> None:
-    """Adds counter deltas: COPY into a temporary twin of each table, then one upsert per table."""
-    pg = await driver(conn)
-    for table, key, extra, values in deltas:
-        names = [*key, *extra, *COUNTS, *WEIGHTED]
-        records = [
-            (*k, round(v[0]), round(v[1]), round(v[2]), v[3], v[4], v[5]) for k, v in values.items() if any(v)
-        ]
-        if not records:
-            continue
-        temporary = f"tmp_{table.name}_{next(_names)}"
-        await conn.execute(sa.text(f"CREATE TEMPORARY TABLE {temporary} (LIKE {table.name}) ON COMMIT DROP"))
-        await pg.copy_records_to_table(temporary, records=records, columns=names)
-        counted = [*COUNTS, *WEIGHTED]
-        columns = ", ".join(names)
-        updates = ", ".join(f"{n} = {table.name}.{n} + EXCLUDED.{n}" for n in counted)
-        await conn.execute(
-            sa.text(
-                f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM {temporary} "
-                f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
-            )
-        )
-        await conn.execute(sa.text(f"DROP TABLE {temporary}"))
-
-
 _names = itertools.count()
 
 
@@ -227,6 +219,64 @@ async def apply(
         return
     for deltas, (table, key, extra) in zip(_deltas(removed, added), _TABLES, strict=True):
         await _upsert(conn, table, key, extra, deltas)
+
+
+# What one stored communication contributes, in SQL, as domain.decisions.counting.contribution and
+# domain.decisions.measures define it: local time in the client's zone, else the department's, else
+# UTC; delivered and response from the delivery status, else from the lifecycle; the epoch weight.
+_CONTRIBUTIONS = f"""
+SELECT c.client_id, c.channel_id, c.type_id,
+       coalesce(c.department_id, 0) AS department_id, coalesce(c.employee_id, 0) AS employee_id,
+       local::date AS day, (extract(isodow FROM local) - 1)::smallint AS weekday,
+       extract(hour FROM local)::smallint AS hour,
+       CASE WHEN c.delivery_status IS NOT NULL
+            THEN (c.delivery_status IN ({", ".join(f"'{s.value}'" for s in SUCCESSFUL_DELIVERY)}))::int
+            ELSE (c.status = 'done')::int END AS delivered,
+       CASE WHEN c.delivery_status IS NOT NULL THEN (c.delivery_status = 'responded')::int
+            ELSE (c.status = 'done')::int END AS responses,
+       power(2.0::float8, extract(epoch FROM moment - '{WEIGHT_EPOCH.isoformat()}'::timestamptz)::float8
+             / 86400.0 / {DEFAULT_HALF_LIFE_DAYS!r}) AS weight
+FROM communications c
+JOIN clients k ON k.id = c.client_id
+LEFT JOIN departments d ON d.id = c.department_id
+CROSS JOIN LATERAL (SELECT coalesce(c.started_at, c.scheduled_at, c.create_time) AS moment) m
+CROSS JOIN LATERAL (
+    SELECT m.moment AT TIME ZONE coalesce(nullif(k.time_zone, ''), nullif(d.time_zone, ''), 'UTC') AS local
+) l
+WHERE c.status IN ('done', 'failed') AND ({{condition}})
+"""
+
+
+async def count_stored(conn: AsyncConnection, condition: str, parameters: dict[str, Any]) -> None:
+    """Adds to every counter table what the stored communications matching ``condition`` (SQL over
+    ``c``, the communications) contribute, set-based in SQL (PostgreSQL): for bulk writes."""
+    detail = f"tmp_counted_{next(_names)}"
+    keys = (*_CLIENT_DAY_KEY, "weekday")
+    await conn.execute(
+        sa.text(
+            f"CREATE TEMPORARY TABLE {detail} ON COMMIT DROP AS "
+            f"SELECT {', '.join(keys)}, count(*) AS attempts, sum(delivered) AS delivered, "
+            f"sum(responses) AS responses, sum(weight) AS w_attempts, "
+            f"sum(weight * delivered) AS w_delivered, sum(weight * responses) AS w_responses "
+            f"FROM ({_CONTRIBUTIONS.format(condition=condition)}) x GROUP BY {', '.join(keys)}"
+        ),
+        parameters,
+    )
+    counted = (*_COUNTS, *_WEIGHTED)
+    sums = ", ".join(f"sum({n})" for n in counted)
+    updates = ", ".join(f"{n} = {{table}}.{n} + EXCLUDED.{n}" for n in counted)
+    for table, key, extra in _TABLES:
+        names = ", ".join((*key, *extra))
+        # In key order: after a rebuild one client's counters share a page, so a group of N
+        # clients reads about N pages rather than one per counter.
+        await conn.execute(
+            sa.text(
+                f"INSERT INTO {table.name} ({names}, {', '.join(counted)}) "
+                f"SELECT {names}, {sums} FROM {detail} GROUP BY {names} ORDER BY {names} "
+                f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates.format(table=table.name)}"
+            )
+        )
+    await conn.execute(sa.text(f"DROP TABLE {detail}"))
 
 
 async def zones(
@@ -271,19 +321,34 @@ class SqlStats:
     def _table(self, scope: StatsScope) -> sa.Table:
         if scope.personal:
             return stats_client_days if scope.detailed else stats_client_slots
-        return stats_team_days if scope.detailed else stats_daily_slots
+        if scope.department_id is not None or scope.employee_id is not None:
+            return stats_team_days
+        return stats_daily_slots if scope.detailed else stats_slots
 
-    def _where(self, statement: Any, table: sa.Table, scope: StatsScope) -> Any:
-        c = table.c
+    async def _source(self, table: sa.Table, scope: StatsScope) -> tuple[Any, Any]:
+        """Where the scope's counters are read from, and their columns: the table, or a group's
+        members joined to it."""
+        if not scope.group_ids:
+            return table, table.c
+        m = client_group_members.c
+        members = sa.select(m.client_id).where(m.group_id.in_(scope.group_ids)).distinct()
+        if self._conn.dialect.name != "postgresql":
+            joined = members.subquery("members")
+            return sa.join(joined, table, table.c.client_id == joined.c.client_id), table.c
+        # Member by member (LATERAL, kept apart by OFFSET 0): each walks the primary key to its few
+        # counters. Joined plainly, the planner misjudges how many counters 10,000 members have
+        # and scans every client's.
+        ids = list((await self._conn.execute(members)).scalars())
+        listed = sa.bindparam("members", ids, type_=postgresql.ARRAY(sa.Integer))
+        each = sa.func.unnest(listed).table_valued("client_id").render_derived(name="m")
+        mine = sa.select(table).where(table.c.client_id == each.c.client_id)
+        # The scope's other filters inside too (the fence keeps them from being pushed down).
+        counters = self._where(mine, table.c, scope).offset(0).lateral("s")
+        return sa.join(each, counters, sa.true()), counters.c
+
+    def _where(self, statement: Any, c: Any, scope: StatsScope) -> Any:
         if scope.client_id is not None:
             statement = statement.where(c.client_id == scope.client_id)
-        if scope.group_ids:
-            members = (
-                sa.select(client_group_members.c.client_id)
-                .where(client_group_members.c.group_id.in_(scope.group_ids))
-                .distinct()
-            )
-            statement = statement.where(c.client_id.in_(members))
         for name in ("type_id", "channel_id", "department_id", "employee_id"):
             if getattr(scope, name) is not None:
                 statement = statement.where(c[name] == getattr(scope, name))
@@ -295,30 +360,16 @@ class SqlStats:
 
     async def slot_counts(self, scope: StatsScope) -> list[SlotCounts]:
         table = self._table(scope)
-        c = table.c
-        statement = sa.select(
-            c.channel_id,
-            c.type_id,
-            c.weekday,
-            c.hour,
-            *(sa.func.sum(c[name]).label(name) for name in (*_COUNTS, *_WEIGHTED)),
-        ).group_by(c.channel_id, c.type_id, c.weekday, c.hour)
-        rows = await self._conn.execute(self._where(statement, table, scope))
-        return [
-            SlotCounts(
-                row.channel_id,
-                row.type_id,
-                row.weekday,
-                row.hour,
-                int(row.attempts),
-                int(row.delivered),
-                int(row.responses),
-                float(row.w_attempts),
-                float(row.w_delivered),
-                float(row.w_responses),
-            )
-            for row in rows
-        ]
+        source, c = await self._source(table, scope)
+        slot = (c.channel_id, c.type_id, c.weekday, c.hour)
+        counted = [c[name] for name in (*_COUNTS, *_WEIGHTED)]
+        if table is stats_slots or (table is stats_client_slots and scope.client_id is not None):
+            statement = sa.select(*slot, *counted)  # one row per slot already: nothing to sum
+        else:
+            statement = sa.select(*slot, *(sa.func.sum(n) for n in counted)).group_by(*slot)
+        rows = await self._conn.execute(self._where(statement.select_from(source), c, scope))
+        # Positional: thousands of rows for everybody, where reading each field by name shows.
+        return [SlotCounts(*row) for row in rows]
 
     async def slot_counts_by_client(
         self, client_ids: list[int], type_id: int | None
@@ -356,13 +407,14 @@ class SqlStats:
 
     async def employee_counts(self, scope: StatsScope) -> list[EmployeeCounts]:
         table = stats_client_days if scope.personal else stats_team_days
-        c = table.c
+        source, c = await self._source(table, scope)
         statement = (
             sa.select(c.employee_id, *(sa.func.sum(c[name]).label(name) for name in _COUNTS))
+            .select_from(source)
             .group_by(c.employee_id)
             .order_by(c.employee_id)
         )
-        rows = await self._conn.execute(self._where(statement, table, scope))
+        rows = await self._conn.execute(self._where(statement, c, scope))
         return [
             EmployeeCounts(row.employee_id, int(row.attempts), int(row.delivered), int(row.responses))
             for row in rows
@@ -374,6 +426,10 @@ class SqlStats:
 
         for table, _, _ in _TABLES:
             await self._conn.execute(table.delete())
+        if self._conn.dialect.name == "postgresql":
+            await count_stored(self._conn, "true", {})
+            found = await self._conn.execute(sa.select(sa.func.sum(stats_slots.c.attempts)))
+            return int(found.scalar_one() or 0)
         h = history.c
         statement = (
             sa.select(
@@ -398,50 +454,38 @@ class SqlStats:
         return counted + len(chunk)
 
     async def _add(self, chunk: list[Contribution]) -> None:
-        # PostgreSQL: COPY into temporary tables and one merge each, as the history import does.
-        if self._conn.dialect.name == "postgresql":
-            await copy_counters(self._conn, table_deltas([], chunk))
-        else:
-            await apply(self._conn, [], chunk)
+        await apply(self._conn, [], chunk)
 
-    async def snapshot(self) -> tuple[list[CounterRow], list[DailyRow], list[DetailRow]]:
-        c, d, e = stats_client_slots.c, stats_daily_slots.c, stats_client_days.c
-        per_client = await self._conn.execute(
-            sa.select(stats_client_slots).where(c.attempts != 0).order_by(*(c[k] for k in _CLIENT_KEY))
-        )
-        daily = await self._conn.execute(
-            sa.select(stats_daily_slots).where(d.attempts != 0).order_by(*(d[k] for k in _DAILY_KEY))
-        )
-        detail = await self._conn.execute(
-            sa.select(stats_client_days).where(e.attempts != 0).order_by(*(e[k] for k in _CLIENT_DAY_KEY))
-        )
-        return (
+    async def snapshot(self) -> StatsSnapshot:
+        async def rows(table: sa.Table, key: tuple[str, ...]) -> list[Any]:
+            found = await self._conn.execute(
+                sa.select(table).where(table.c.attempts != 0).order_by(*(table.c[k] for k in key))
+            )
+            return [row._mapping for row in found]
+
+        def counted(row: Any, weighted: bool = False) -> dict[str, Any]:
+            found = {name: row[name] for name in _COUNTS}
+            return {**found, "weighted_attempts": row["w_attempts"]} if weighted else found
+
+        return StatsSnapshot(
             [
-                CounterRow(
-                    **{k: row._mapping[k] for k in _CLIENT_KEY},
-                    attempts=row.attempts,
-                    delivered=row.delivered,
-                    responses=row.responses,
-                    weighted_attempts=row.w_attempts,
-                )
-                for row in per_client
+                CounterRow(**{k: r[k] for k in _CLIENT_KEY}, **counted(r, weighted=True))
+                for r in await rows(stats_client_slots, _CLIENT_KEY)
             ],
             [
-                DailyRow(
-                    **{k: row._mapping[k] for k in _DAILY_KEY},
-                    attempts=row.attempts,
-                    delivered=row.delivered,
-                    responses=row.responses,
-                )
-                for row in daily
+                DailyRow(**{k: r[k] for k in _DAILY_KEY}, **counted(r))
+                for r in await rows(stats_daily_slots, _DAILY_KEY)
             ],
             [
-                DetailRow(
-                    **{k: row._mapping[k] for k in (*_CLIENT_DAY_KEY, "weekday")},
-                    attempts=row.attempts,
-                    delivered=row.delivered,
-                    responses=row.responses,
-                )
-                for row in detail
+                DetailRow(**{k: r[k] for k in (*_CLIENT_DAY_KEY, "weekday")}, **counted(r))
+                for r in await rows(stats_client_days, _CLIENT_DAY_KEY)
+            ],
+            [
+                TeamDayRow(**{k: r[k] for k in (*_TEAM_DAY_KEY, "weekday")}, **counted(r))
+                for r in await rows(stats_team_days, _TEAM_DAY_KEY)
+            ],
+            [
+                TotalRow(**{k: r[k] for k in _SLOT_KEY}, **counted(r, weighted=True))
+                for r in await rows(stats_slots, _SLOT_KEY)
             ],
         )

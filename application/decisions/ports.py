@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from domain.communications import Communication
 from domain.communications.surveys import SurveyAnswer
@@ -122,6 +122,50 @@ class DetailRow:
     responses: int
 
 
+@dataclass(frozen=True)
+class TeamDayRow:
+    """One stored counter of everybody's per-day table with the department and the employee."""
+
+    day: date
+    hour: int
+    channel_id: int
+    type_id: int
+    department_id: int
+    employee_id: int
+    weekday: int
+    attempts: int
+    delivered: int
+    responses: int
+
+
+@dataclass(frozen=True)
+class TotalRow:
+    """One stored counter of everybody's all-time table (channel x type x weekday x hour)."""
+
+    channel_id: int
+    type_id: int
+    weekday: int
+    hour: int
+    attempts: int
+    delivered: int
+    responses: int
+    weighted_attempts: float
+
+
+@dataclass(frozen=True)
+class StatsSnapshot:
+    """Every non-empty counter of each table, ordered by key: maintained and rebuilt must be equal."""
+
+    per_client: list[CounterRow]
+    daily: list[DailyRow]
+    detail: list[DetailRow]
+    team_days: list[TeamDayRow]
+    totals: list[TotalRow]
+
+    def tables(self) -> tuple[list[Any], ...]:
+        return (self.per_client, self.daily, self.detail, self.team_days, self.totals)
+
+
 class StatsReadModel(Protocol):
     """Counters kept with the writes of communications, so that no request scans the history."""
 
@@ -139,7 +183,7 @@ class StatsReadModel(Protocol):
     async def rebuild(self) -> int:
         """Recomputes every counter from the stored communications; returns how many counted."""
 
-    async def snapshot(self) -> tuple[list[CounterRow], list[DailyRow], list[DetailRow]]:
+    async def snapshot(self) -> StatsSnapshot:
         """Every non-empty counter, ordered by key (for checks and exports)."""
 
 
@@ -227,5 +271,6 @@ class DecisionLog(Protocol):
 class HistoryWriter(Protocol):
     """Past communications stored in bulk (COPY where the database has it), counters included."""
 
-    async def write(self, items: Sequence[Communication]) -> None:
-        """Stores new communications with their history and counts them; sets their ids."""
+    async def write(self, items: Sequence[Communication], actor: str | None) -> None:
+        """Stores communications built by ``Communication.imported`` with their
+        ``imported_history`` (by ``actor``) and counts them; sets their ids."""

@@ -3,6 +3,8 @@
 from domain.communications.communication import (
     EDITABLE_FIELDS,
     EDITABLE_WHEN_TERMINAL,
+    IMPORTED_AS_FAILED,
+    IMPORTED_ENDINGS,
     UNSET,
     Communication,
     StatusChange,
@@ -33,6 +35,8 @@ __all__ = [
     "EDITABLE_WHEN_TERMINAL",
     "FACT_LIFECYCLE_TRANSITIONS",
     "FAILED_DELIVERY",
+    "IMPORTED_AS_FAILED",
+    "IMPORTED_ENDINGS",
     "LIFECYCLE_TRANSITIONS",
     "LIFECYCLE_TRANSITIONS_BY_KIND",
     "SUCCESSFUL_DELIVERY",

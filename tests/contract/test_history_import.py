@@ -6,10 +6,15 @@ import uuid as uuid_module
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from application.decisions.importing import ImportedCommunication, ImportHistory
 from domain.access import Permission, Principal, Process
 from domain.communications import DeliveryStatus, Direction, LifecycleStatus
 from tests.contract.test_stats_counters import world
+from tests.support.imports import history_entries, replayed, stored_fields
 
 T0 = datetime(2025, 3, 2, 21, 30, tzinfo=UTC)
 
@@ -52,10 +57,87 @@ async def test_imported_rows_keep_their_history_and_count_as_a_rebuild_would(uow
         maintained = await uow.stats.snapshot()
         await uow.stats.rebuild()
         rebuilt = await uow.stats.snapshot()
-    for kept, fresh in zip(maintained, rebuilt, strict=True):
+    for kept, fresh in zip(maintained.tables(), rebuilt.tables(), strict=True):
         assert [_exact(r) for r in kept] == [_exact(r) for r in fresh]
-    assert sum(r.attempts for r in maintained[2]) >= 40  # done and failed rows of this world count
+    assert sum(r.attempts for r in maintained.detail) >= 40  # done and failed rows of this world count
 
 
 def _exact(row: Any) -> tuple[Any, ...]:
     return tuple(v for k, v in vars(row).items() if not k.startswith("weighted"))
+
+
+imports = st.lists(
+    st.tuples(
+        st.sampled_from([LifecycleStatus.DONE, LifecycleStatus.FAILED, LifecycleStatus.CANCELLED]),
+        st.none() | st.sampled_from(DeliveryStatus),
+        st.booleans(),  # responded
+        st.integers(0, 3),  # client, type, channel and department picks
+        st.integers(0, 2 * 24 * 60 * 14),  # minutes after T0: two weeks, any hour
+        st.integers(0, 600),  # minutes it lasted
+        st.none() | st.just("Записался"),
+    ),
+    min_size=1,
+    max_size=25,
+)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(batch=imports)
+async def test_any_import_stores_the_replayed_rows_and_counts_as_a_rebuild_would(
+    uow_factory: Any, batch: list[tuple[Any, ...]]
+) -> None:
+    refs = await world(uow_factory)
+    actor = Principal.process(Process.DISPATCHER, Permission.MANAGE_SYSTEM)
+    rows = [
+        ImportedCommunication(
+            index=i,
+            uuid=str(uuid_module.uuid4()),
+            type_id=refs["types"][pick % 2],
+            channel_id=refs["channels"][pick // 2],
+            direction=Direction.OUTBOUND,
+            started_at=T0 + timedelta(minutes=minutes),
+            finished_at=T0 + timedelta(minutes=minutes + lasted),
+            status=status,
+            delivery_status=delivery,
+            responded=responded,
+            client_id=refs["clients"][pick % 2],
+            department_id=refs["departments"][0] if pick else None,
+            result=result,
+        )
+        for i, (status, delivery, responded, pick, minutes, lasted, result) in enumerate(batch)
+    ]
+    report = await ImportHistory(uow_factory, _Clock())(rows, actor)
+    kept = {r.index for r in rows} - {r.index for r in report.rejected}
+    assert report.imported == len(kept)
+    async with uow_factory() as uow:
+        for row in rows:
+            stored = await uow.communications.get_by_uuid(row.uuid or "")
+            if row.index not in kept:
+                assert stored is None
+                continue
+            assert stored is not None
+            delivery = DeliveryStatus.RESPONDED if row.responded else row.delivery_status
+            reference = replayed(
+                uuid=row.uuid or "",
+                direction=row.direction,
+                type_id=row.type_id,
+                channel_id=row.channel_id,
+                started_at=row.started_at,
+                ended_at=row.finished_at or row.started_at,
+                status=row.status,
+                delivery_status=delivery,
+                client_id=row.client_id,
+                actor=actor.actor,
+                department_id=row.department_id,
+                result=row.result,
+            )
+            assert stored_fields(stored) == stored_fields(reference)
+            history = await uow.communications.history(stored.id or 0)
+            assert history_entries(history) == history_entries(reference.history)
+        maintained = await uow.stats.snapshot()
+        await uow.stats.rebuild()
+        rebuilt = await uow.stats.snapshot()
+    for kept_rows, fresh_rows in zip(maintained.tables(), rebuilt.tables(), strict=True):
+        assert [_exact(r) for r in kept_rows] == [_exact(r) for r in fresh_rows]
+    for kept_row, fresh_row in zip(maintained.per_client, rebuilt.per_client, strict=True):
+        assert kept_row.weighted_attempts == pytest.approx(fresh_row.weighted_attempts, rel=1e-9)

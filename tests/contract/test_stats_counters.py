@@ -138,11 +138,16 @@ async def test_maintained_counters_equal_the_rebuilt_ones_after_any_workload(
         maintained = await uow.stats.snapshot()
         counted = await uow.stats.rebuild()
         rebuilt = await uow.stats.snapshot()
-    assert sum(r.attempts for r in rebuilt[0]) == counted
-    for kept, fresh in zip(maintained, rebuilt, strict=True):
+    assert sum(r.attempts for r in rebuilt.per_client) == counted
+    assert sum(r.attempts for r in rebuilt.totals) == counted
+    for kept, fresh in zip(maintained.tables(), rebuilt.tables(), strict=True):
         assert [_exact(r) for r in kept] == [_exact(r) for r in fresh]
-    for kept_row, fresh_row in zip(maintained[0], rebuilt[0], strict=True):
-        assert kept_row.weighted_attempts == pytest.approx(fresh_row.weighted_attempts, rel=1e-9)
+    for kept_rows, fresh_rows in (
+        (maintained.per_client, rebuilt.per_client),
+        (maintained.totals, rebuilt.totals),
+    ):
+        for kept_row, fresh_row in zip(kept_rows, fresh_rows, strict=True):
+            assert kept_row.weighted_attempts == pytest.approx(fresh_row.weighted_attempts, rel=1e-9)
 
 
 def _exact(row: Any) -> tuple[Any, ...]:
