@@ -20,6 +20,7 @@ from application.managed_entities import Catalog
 from application.queries import MAX_PAGE_SIZE, MAX_SORT_TERMS, Filters, Query
 from domain.errors import ValidationFailed
 from entrypoints.http.schemas.common import In, Out, page_struct, sort_field, to_page
+from entrypoints.http.schemas.times import answer
 from entrypoints.http.wire_names import camel
 
 
@@ -36,8 +37,9 @@ class Resource:
     create: type[In]
     change: type[In]
     out: type[Out]
-    to_out: Callable[[Any], Out]
     write_guards: Sequence[Any]
+    to_out: Callable[[Any], Out] | None = None
+    """A hand-written converter, where the entity's shape differs from ``out``'s."""
     filters: Callable[..., Filters] = no_filters
     """A Litestar dependency whose parameters are the resource's query filters."""
     sortable: tuple[str, ...] = ("id", "name")
@@ -84,10 +86,11 @@ def resource_controller(spec: Resource) -> type[Controller]:
     create_in, change_in, out = spec.create, spec.change, spec.out
     write = list(spec.write_guards)
     name = spec.tag.title().replace(" ", "")
+    to_out = spec.to_out or (lambda entity: answer(entity, out))
 
     async def change(catalog: Catalog[Any], key: str, data: In) -> Any:
         current = await catalog.find(key)
-        return spec.to_out(await catalog.change(current.id, data.patch()))
+        return to_out(await catalog.change(current.id, data.patch()))
 
     class ResourceController(Controller):
         path = spec.path
@@ -107,15 +110,15 @@ def resource_controller(spec: Resource) -> type[Controller]:
             q: Annotated[str | None, QueryParameter(description="free-text search")] = None,
         ) -> page:
             found = await catalog.list(check_sort(listing, spec.sortable).where(*criteria.criteria), text=q)
-            return to_page(found, spec.to_out, page)
+            return answer(found, page) if spec.to_out is None else to_page(found, spec.to_out, page)
 
         @get("/{key:str}", summary=f"Get one of {spec.tag} by id or name", operation_id=f"get{name}")
         async def get_item(self, catalog: NamedDependency[Catalog[Any]], key: FromPath[str]) -> out:
-            return spec.to_out(await catalog.find(key))
+            return to_out(await catalog.find(key))
 
         @post("", guards=write, summary=f"Create one of {spec.tag}", operation_id=f"create{name}")
         async def create_item(self, catalog: NamedDependency[Catalog[Any]], data: JSONBody[create_in]) -> out:
-            return spec.to_out(await catalog.create(data.as_command(catalog.command)))  # type: ignore[attr-defined]
+            return to_out(await catalog.create(data.as_command(catalog.command)))  # type: ignore[attr-defined]
 
         @put("/{key:str}", guards=write, summary=f"Change one of {spec.tag}", operation_id=f"replace{name}")
         async def put_item(
