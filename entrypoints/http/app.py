@@ -44,9 +44,9 @@ from entrypoints.http.controllers.webhook_subscriptions import CONTROLLERS as WE
 from entrypoints.http.controllers.webhooks_twilio import CONTROLLERS as TWILIO_WEBHOOKS
 from entrypoints.http.errors import EXCEPTION_HANDLERS, document_errors
 from entrypoints.http.health import health, openapi_document
+from entrypoints.http.schemas.times import TYPE_ENCODERS, SeedTimeSchema
 from entrypoints.http.security.allow_header import AllowHeaderMiddleware
 from entrypoints.http.security.client_address import trusted_networks
-from entrypoints.http.schemas.times import TYPE_ENCODERS, SeedTimeSchema
 from entrypoints.http.security.request_guard import RequestGuardMiddleware
 from entrypoints.settings import Settings
 from entrypoints.worker import close_event_bus, start_in_process_worker

@@ -1,9 +1,9 @@
-"""What every resource's schemas share: strictness, time format, partial changes, pages."""
+"""What every resource's schemas share: strictness, partial changes, pages (times: ``times``)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime, time
 from typing import Annotated, Any, ClassVar, TypeVar
 
 import msgspec
@@ -14,9 +14,6 @@ from application.queries import Page
 T = TypeVar("T")
 C = TypeVar("C")
 
-Timestamp = Annotated[
-    str, msgspec.Meta(extra_json_schema={"format": "date-time"}, examples=["2023-04-12T23:13:48.363+00:00"])
-]
 ClockTime = Annotated[str, msgspec.Meta(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", examples=["09:00"])]
 Weekday = Annotated[int, msgspec.Meta(ge=0, le=6, description="0 = Monday … 6 = Sunday")]
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
@@ -77,16 +74,6 @@ def iso(moment: datetime | None) -> str | None:
     if moment is None:
         return None
     return moment.astimezone(UTC).isoformat(timespec="milliseconds")
-
-
-def stamp(moment: datetime) -> str:
-    """Like ``iso`` for times that are always there (create and update times)."""
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
-
-
-def iso_date(day: date | None) -> str | None:
-    """A date as the seeds show it: midnight UTC, ``1995-06-02T00:00:00.000+00:00``."""
-    return None if day is None else iso(datetime.combine(day, time(), UTC))
 
 
 def aware(moment: datetime) -> datetime:

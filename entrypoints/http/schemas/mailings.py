@@ -10,8 +10,9 @@ import msgspec
 from application.mailings.mailings import MailingCommand, MailingProgress, RunProgress
 from domain.errors import ValidationFailed
 from domain.mailings import Mailing
-from entrypoints.http.schemas.common import Id, In, Name, Out, iso, stamp
+from entrypoints.http.schemas.common import Id, In, Name, Out, iso
 from entrypoints.http.schemas.sending import send_time
+from entrypoints.http.schemas.times import SeedTime, Timestamp, seed_time
 
 Cron = Annotated[str, msgspec.Meta(min_length=1, max_length=255, examples=["0 9 * * 1"])]
 TimeZone = Annotated[str, msgspec.Meta(min_length=1, max_length=64, examples=["Europe/Moscow"])]
@@ -109,12 +110,12 @@ class MailingOut(Out):
     """The once time, or "auto" when the decisions choose the time per client."""
     cron: str | None
     time_zone: str
-    next_run_at: str | None
+    next_run_at: Timestamp | None
     run_count: int
-    last_run_at: str | None
+    last_run_at: Timestamp | None
     created_by: str
-    create_time: str
-    update_time: str
+    create_time: Timestamp
+    update_time: Timestamp
 
 
 class MailingPageOut(Out):
@@ -124,7 +125,7 @@ class MailingPageOut(Out):
 
 class RunOut(Out):
     run_id: int
-    due_at: str
+    due_at: Timestamp
     state: str
     send_id: int | None
     """The send this run made; its communications carry it (GET /api/v1/sends/{sendId})."""
@@ -139,13 +140,14 @@ class MailingProgressOut(Out):
     mailing_id: int
     status: str
     run_count: int
-    next_run_at: str | None
+    next_run_at: Timestamp | None
     lifecycle: dict[str, int]
     delivery: dict[str, int]
     runs: list[RunOut]
 
 
 def mailing_out(mailing: Mailing) -> MailingOut:
+    # By hand: channels and at may be "auto", and the type is communicationTypeId on the wire.
     return MailingOut(
         id=mailing.id or 0,
         name=mailing.name,
@@ -164,20 +166,21 @@ def mailing_out(mailing: Mailing) -> MailingOut:
         at="auto" if mailing.auto_time else iso(mailing.at),
         cron=mailing.cron,
         time_zone=mailing.time_zone,
-        next_run_at=iso(mailing.next_run_at),
+        next_run_at=seed_time(mailing.next_run_at),
         run_count=mailing.run_count,
-        last_run_at=iso(mailing.last_run_at),
+        last_run_at=seed_time(mailing.last_run_at),
         created_by=mailing.created_by,
-        create_time=stamp(mailing.create_time),
-        update_time=stamp(mailing.update_time),
+        create_time=SeedTime(mailing.create_time),
+        update_time=SeedTime(mailing.update_time),
     )
 
 
 def run_out(progress: RunProgress) -> RunOut:
+    # By hand: one run's fields and its counts, from two objects, the id as runId.
     run = progress.run
     return RunOut(
         run_id=run.id or 0,
-        due_at=stamp(run.due_at),
+        due_at=SeedTime(run.due_at),
         state=run.state.value,
         send_id=run.send_id,
         accepted_count=run.accepted_count,
@@ -189,12 +192,13 @@ def run_out(progress: RunProgress) -> RunOut:
 
 
 def progress_out(progress: MailingProgress) -> MailingProgressOut:
+    # By hand: the mailing's figures and its runs', gathered from several objects.
     mailing = progress.mailing
     return MailingProgressOut(
         mailing_id=mailing.id or 0,
         status=mailing.status.value,
         run_count=mailing.run_count,
-        next_run_at=iso(mailing.next_run_at),
+        next_run_at=seed_time(mailing.next_run_at),
         lifecycle=dict(progress.lifecycle),
         delivery=dict(progress.delivery),
         runs=[run_out(r) for r in progress.runs],

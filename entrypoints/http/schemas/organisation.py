@@ -8,7 +8,7 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from domain.access import Grant, Permission
-from domain.organisation import Company, Department, Employee, Role, ServiceAccount, WorkingDay
+from domain.organisation import Department, Role, WorkingDay
 from entrypoints.http.schemas.common import (
     ClockTime,
     Code,
@@ -21,7 +21,7 @@ from entrypoints.http.schemas.common import (
     ids,
     patch_of,
 )
-from entrypoints.http.schemas.times import SeedTime, Timestamp, answer
+from entrypoints.http.schemas.times import SeedTime, Timestamp
 
 Login = Annotated[str, msgspec.Meta(min_length=1, max_length=128, pattern=r"^[^:\s]+$")]
 Password = Annotated[str, msgspec.Meta(min_length=5, max_length=256)]
@@ -42,7 +42,6 @@ class CompanyOut(Out):
     code: str
     create_time: Timestamp
     update_time: Timestamp
-
 
 
 class WorkingDayIo(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, rename="camel"):
@@ -195,7 +194,6 @@ class EmployeeOut(Out):
     active: bool
     create_time: Timestamp
     update_time: Timestamp
-
 
 
 class ServiceAccountIn(In):

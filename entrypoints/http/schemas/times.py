@@ -73,3 +73,8 @@ class SeedTimeSchema(OpenAPISchemaPlugin):
 
     def to_openapi_schema(self, field_definition: Any, schema_creator: Any) -> Schema:
         return Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.DATE_TIME)
+
+
+def seed_time(moment: datetime | date | None) -> SeedTime | None:
+    """``SeedTime`` for a hand-written converter's optional time (None stays None)."""
+    return None if moment is None else SeedTime(moment)
