@@ -3,7 +3,6 @@
 from domain.communications.communication import (
     EDITABLE_FIELDS,
     EDITABLE_WHEN_TERMINAL,
-    UNSET,
     Communication,
     StatusChange,
 )
@@ -25,6 +24,7 @@ from domain.communications.statuses import (
     lifecycle_allows,
 )
 from domain.communications.translations import IdTranslation
+from domain.unset import UNSET
 
 __all__ = [
     "DELIVERY_RANK",

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import Enum
 from typing import Final, Literal
 from uuid import UUID
 
@@ -26,20 +25,10 @@ from domain.communications.statuses import (
     lifecycle_allows,
 )
 from domain.errors import Conflict, InvalidTransition, ValidationFailed
+from domain.unset import UNSET, Unset
 
 MACHINE: Final = "communication"
 
-
-class _Unset(Enum):
-    """Marks an `edit` argument that was not given (None is a value: it clears a field)."""
-
-    UNSET = "UNSET"
-
-    def __repr__(self) -> str:
-        return "UNSET"
-
-
-UNSET: Final = _Unset.UNSET
 
 # Fields `edit` may change. Everything else moves only through the state machines
 # (status, times, failure reason) or belongs to dispatch (provider, attempts, mailing).
@@ -321,17 +310,17 @@ class Communication:
         *,
         at: datetime,
         actor: str | None,
-        type_id: int | _Unset = UNSET,
-        channel_id: int | _Unset = UNSET,
-        client_id: int | _Unset | None = UNSET,
-        employee_id: int | _Unset | None = UNSET,
-        department_id: int | _Unset | None = UNSET,
-        project_id: int | _Unset | None = UNSET,
-        document_id: int | _Unset | None = UNSET,
-        subject: str | _Unset | None = UNSET,
-        content: str | _Unset | None = UNSET,
-        scheduled_at: datetime | _Unset | None = UNSET,
-        result: str | _Unset | None = UNSET,
+        type_id: int | Unset = UNSET,
+        channel_id: int | Unset = UNSET,
+        client_id: int | Unset | None = UNSET,
+        employee_id: int | Unset | None = UNSET,
+        department_id: int | Unset | None = UNSET,
+        project_id: int | Unset | None = UNSET,
+        document_id: int | Unset | None = UNSET,
+        subject: str | Unset | None = UNSET,
+        content: str | Unset | None = UNSET,
+        scheduled_at: datetime | Unset | None = UNSET,
+        result: str | Unset | None = UNSET,
     ) -> frozenset[str]:
         """Change the given fields; returns the names of those whose value changed.
 

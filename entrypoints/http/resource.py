@@ -90,7 +90,7 @@ def resource_controller(spec: Resource) -> type[Controller]:
 
     async def change(catalog: Catalog[Any], key: str, data: In) -> Any:
         current = await catalog.find(key)
-        return to_out(await catalog.change(current.id, data.patch()))
+        return to_out(await catalog.change(current.id, data.as_command(catalog.patch)))
 
     class ResourceController(Controller):
         path = spec.path

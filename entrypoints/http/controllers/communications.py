@@ -207,7 +207,7 @@ async def change_communication(
     target: Target,
     data: JSONBody[CommunicationPatch],
 ) -> CommunicationOut:
-    return communication_out(await communications.edit(request.user, target, data.patch()))
+    return communication_out(await communications.edit(request.user, target, data.to_command()))
 
 
 async def close_communication(

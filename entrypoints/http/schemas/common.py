@@ -8,7 +8,6 @@ from typing import Annotated, Any, ClassVar, TypeVar
 
 import msgspec
 
-from application.managed_entities import Patch
 from application.queries import Page
 
 T = TypeVar("T")
@@ -42,12 +41,9 @@ class In(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=True, 
         return given
 
     def as_command(self, command: type[C], *, without: tuple[str, ...] = ()) -> C:
-        """The use case's command (a frozen dataclass named by domain attributes) from this body."""
+        """The use case's command (a frozen dataclass named by domain attributes) from this body;
+        for a partial-change body, fields not given stay ``UNSET`` in the command (``patch_for``)."""
         return command(**self._given(without))
-
-    def patch(self, *, without: tuple[str, ...] = ()) -> Patch:
-        """The partial change this body asks for (fields in ``without`` are the route's own)."""
-        return Patch(self._given(without))
 
 
 def patch_of(create: type[In], *, without: tuple[str, ...] = (), name: str | None = None) -> Any:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from msgspec import UNSET, UnsetType
 
-from application.communications.recording import NewCommunication
+from application.communications.recording import CommunicationChange, NewCommunication
 from domain.communications import (
     Communication,
     CommunicationKind,
@@ -45,7 +46,7 @@ class CommunicationIn(In):
     renames = {"communication_type_id": "type_id"}  # noqa: RUF012
     converters = {"scheduled_at": aware}  # noqa: RUF012
 
-    def to_command(self) -> NewCommunication:
+    def to_command(self) -> Any:
         return self.as_command(NewCommunication)
 
 
@@ -66,6 +67,9 @@ class CommunicationPatch(In):
 
     renames = {"communication_type_id": "type_id"}  # noqa: RUF012
     converters = {"scheduled_at": aware}  # noqa: RUF012
+
+    def to_command(self) -> Any:
+        return self.as_command(CommunicationChange)
 
 
 class CloseIn(In):
