@@ -11,16 +11,15 @@ from application.mailings.mailings import MailingCommand, MailingProgress, RunPr
 from domain.errors import ValidationFailed
 from domain.mailings import Mailing
 from entrypoints.http.schemas.common import Id, In, Name, Out, iso
-from entrypoints.http.schemas.sending import send_time
+from entrypoints.http.schemas.send_request import SendRequest
 from entrypoints.http.schemas.times import SeedTime, Timestamp, seed_time
 
 Cron = Annotated[str, msgspec.Meta(min_length=1, max_length=255, examples=["0 9 * * 1"])]
 TimeZone = Annotated[str, msgspec.Meta(min_length=1, max_length=64, examples=["Europe/Moscow"])]
 
 
-class MailingIn(In):
+class MailingIn(SendRequest, kw_only=True):
     name: Name
-    communication_type_id: Id
     channels: (
         Annotated[
             list[Id],
@@ -37,15 +36,6 @@ class MailingIn(In):
         | Literal["auto"]
         | None
     ) = None
-    department_id: Id | None = None
-    """Defaults to the creator's department; required when the creator belongs to none."""
-    document_id: Id | None = None
-    subject: Annotated[str, msgspec.Meta(max_length=1000)] | None = None
-    text: Annotated[str, msgspec.Meta(max_length=100_000)] | None = None
-    html: Annotated[str, msgspec.Meta(max_length=500_000)] | None = None
-    variables: dict[str, Any] = msgspec.field(default_factory=dict)
-    project_id: Id | None = None
-    group_id: Id | None = None
     client_ids: Annotated[list[Id], msgspec.Meta(max_length=100_000)] | None = None
     at: (
         Annotated[
@@ -72,9 +62,9 @@ class MailingIn(In):
             name=self.name,
             type_id=self.communication_type_id,
             department_id=self.department_id,
-            channel_ids=tuple(self.channels) if isinstance(self.channels, list) else (),
-            auto_channels=self.channels == "auto",
-            auto_time=self.at == "auto",
+            channel_ids=self.channel_ids,
+            auto_channels=self.auto_channels,
+            auto_time=self.auto_time,
             document_id=self.document_id,
             subject=self.subject,
             text=self.text,
@@ -83,7 +73,7 @@ class MailingIn(In):
             project_id=self.project_id,
             group_id=self.group_id,
             client_ids=tuple(self.client_ids or ()),
-            at=send_time(self.at),
+            at=self.moment,
             cron=self.cron,
             time_zone=self.time_zone,
             start=self.start,
