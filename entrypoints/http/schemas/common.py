@@ -46,15 +46,18 @@ class In(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=True, 
         return command(**self._given(without))
 
 
-def patch_of(create: type[In], *, without: tuple[str, ...] = (), name: str | None = None) -> Any:
+def patch_of(
+    create: type[In],
+    *,
+    without: tuple[str, ...] = (),
+    extra: tuple[tuple[str, Any], ...] = (),
+    name: str | None = None,
+) -> Any:
     """The partial-change body of a resource from its create body: the same fields, names,
     limits, renames and converters, each one optional (absent stays, null clears where the
-    create body allows null)."""
-    fields = [
-        (f.name, f.type | msgspec.UnsetType, msgspec.UNSET)
-        for f in msgspec.structs.fields(create)
-        if f.name not in without
-    ]
+    create body allows null); plus ``extra`` (name, type) fields only a change has."""
+    given = [(f.name, f.type) for f in msgspec.structs.fields(create) if f.name not in without]
+    fields = [(n, t | msgspec.UnsetType, msgspec.UNSET) for n, t in [*given, *extra]]
     namespace = {"renames": create.renames, "converters": create.converters, "__module__": create.__module__}
     return msgspec.defstruct(
         name or create.__name__.removesuffix("In") + "Patch", fields, bases=(In,), namespace=namespace

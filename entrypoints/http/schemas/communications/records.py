@@ -7,7 +7,7 @@ from typing import Any
 
 from msgspec import UNSET, UnsetType
 
-from application.communications.recording import CommunicationChange, NewCommunication
+from application.communications.recording import NewCommunication
 from domain.communications import (
     Communication,
     CommunicationKind,
@@ -16,7 +16,7 @@ from domain.communications import (
     IdTranslation,
     LifecycleStatus,
 )
-from entrypoints.http.schemas.common import In, Out, aware
+from entrypoints.http.schemas.common import In, Out, aware, patch_of
 from entrypoints.http.schemas.communications.fields import Reason, RefId, Subject, Text, Uuid
 from entrypoints.http.schemas.times import SeedTime, Timestamp, seed_time
 
@@ -50,26 +50,10 @@ class CommunicationIn(In):
         return self.as_command(NewCommunication)
 
 
-class CommunicationPatch(In):
-    """The fields to change; absent ones stay, null clears. Status moves through the actions."""
-
-    communication_type_id: RefId | UnsetType = UNSET
-    channel_id: RefId | UnsetType = UNSET
-    client_id: RefId | None | UnsetType = UNSET
-    employee_id: RefId | None | UnsetType = UNSET
-    department_id: RefId | None | UnsetType = UNSET
-    project_id: RefId | None | UnsetType = UNSET
-    document_id: RefId | None | UnsetType = UNSET
-    subject: Subject | None | UnsetType = UNSET
-    content: Text | None | UnsetType = UNSET
-    scheduled_at: datetime | None | UnsetType = UNSET
-    result: Text | None | UnsetType = UNSET
-
-    renames = {"communication_type_id": "type_id"}  # noqa: RUF012
-    converters = {"scheduled_at": aware}  # noqa: RUF012
-
-    def to_command(self) -> Any:
-        return self.as_command(CommunicationChange)
+CommunicationPatch = patch_of(
+    CommunicationIn, without=("kind", "direction", "uuid"), extra=(("result", Text | None),)
+)
+"""The fields to change; absent ones stay, null clears. Status moves through the actions."""
 
 
 class CloseIn(In):
