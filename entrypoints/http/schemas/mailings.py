@@ -11,7 +11,7 @@ from application.mailings.mailings import MailingCommand, MailingProgress, RunPr
 from domain.errors import ValidationFailed
 from domain.mailings import Mailing
 from entrypoints.http.schemas.common import Id, In, Name, Out, iso
-from entrypoints.http.schemas.send_request import SendRequest
+from entrypoints.http.schemas.send_request import ChannelList, SendRequest, TimeText
 from entrypoints.http.schemas.times import SeedTime, Timestamp, seed_time
 
 Cron = Annotated[str, msgspec.Meta(min_length=1, max_length=255, examples=["0 9 * * 1"])]
@@ -22,10 +22,8 @@ class MailingIn(SendRequest, kw_only=True):
     name: Name
     channels: (
         Annotated[
-            list[Id],
+            ChannelList,
             msgspec.Meta(
-                min_length=1,
-                max_length=20,
                 description=(
                     'A priority list of channel ids, or "auto": the learned best channel per client, '
                     "as in a send request. Left out, the mailing is auto when an active rule of the "
@@ -39,10 +37,8 @@ class MailingIn(SendRequest, kw_only=True):
     client_ids: Annotated[list[Id], msgspec.Meta(max_length=100_000)] | None = None
     at: (
         Annotated[
-            str,
+            TimeText,
             msgspec.Meta(
-                max_length=64,
-                examples=["2026-12-01T10:00:00+03:00", "auto"],
                 description=(
                     "Once, at this time (ISO 8601 with an offset; absent: as soon as it is started), "
                     'or "auto": each run starts when due and the learned best time is chosen per client.'

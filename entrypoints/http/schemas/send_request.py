@@ -26,20 +26,24 @@ def send_time(at: str | None) -> datetime | None:
     return moment
 
 
+ChannelList = Annotated[list[Id], msgspec.Meta(min_length=1, max_length=20)]
+"""A priority list of channel ids (each request words its own description)."""
+TimeText = Annotated[str, msgspec.Meta(max_length=64, examples=["2026-12-01T10:00:00+03:00", "auto"])]
+"""A time with its offset, or "auto" (each request words its own description)."""
+
+
 class SendRequest(In):
     """The fields a send and a mailing share; a mailing words ``channels`` and ``at`` its own way."""
 
     communication_type_id: Id
     channels: (
         Annotated[
-            list[Id],
+            ChannelList,
             msgspec.Meta(
-                min_length=1,
-                max_length=20,
                 description=(
                     'A priority list of channel ids, or "auto": the learned best channel per client. '
                     "Left out, the send is auto when an active rule of the department has autoSelect on."
-                ),
+                )
             ),
         ]
         | Literal["auto"]
@@ -56,12 +60,8 @@ class SendRequest(In):
     project_id: Id | None = None
     at: (
         Annotated[
-            str,
-            msgspec.Meta(
-                max_length=64,
-                examples=["2026-12-01T10:00:00+03:00", "auto"],
-                description='ISO 8601 with an offset, or "auto": the learned best time per client.',
-            ),
+            TimeText,
+            msgspec.Meta(description='ISO 8601 with an offset, or "auto": the learned best time per client.'),
         ]
         | None
     ) = None
