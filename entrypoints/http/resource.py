@@ -16,7 +16,7 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody, QueryParameter, SkipValidation
 
-from application.managed_entities import Catalog
+from application.managed_entities import Reading
 from application.queries import MAX_PAGE_SIZE, MAX_SORT_TERMS, Filters, Query
 from domain.errors import ValidationFailed
 from entrypoints.http.schemas.common import In, Out, page_struct, sort_field, to_page
@@ -88,7 +88,7 @@ def resource_controller(spec: Resource) -> type[Controller]:
     name = spec.tag.title().replace(" ", "")
     to_out = spec.to_out or (lambda entity: answer(entity, out))
 
-    async def change(catalog: Catalog[Any], key: str, data: In) -> Any:
+    async def change(catalog: Any, key: str, data: In) -> Any:
         current = await catalog.find(key)
         return to_out(await catalog.change(current.id, data.as_command(catalog.patch)))
 
@@ -104,7 +104,7 @@ def resource_controller(spec: Resource) -> type[Controller]:
         @get("", summary=f"List {spec.tag}", operation_id=f"list{name}")
         async def list_items(
             self,
-            catalog: NamedDependency[Catalog[Any]],
+            catalog: NamedDependency[Reading[Any]],
             listing: Listing,
             criteria: NamedDependency[SkipValidation[Filters]],
             q: Annotated[str | None, QueryParameter(description="free-text search")] = None,
@@ -113,29 +113,30 @@ def resource_controller(spec: Resource) -> type[Controller]:
             return answer(found, page) if spec.to_out is None else to_page(found, spec.to_out, page)
 
         @get("/{key:str}", summary=f"Get one of {spec.tag} by id or name", operation_id=f"get{name}")
-        async def get_item(self, catalog: NamedDependency[Catalog[Any]], key: FromPath[str]) -> out:
+        async def get_item(self, catalog: NamedDependency[Reading[Any]], key: FromPath[str]) -> out:
             return to_out(await catalog.find(key))
 
         @post("", guards=write, summary=f"Create one of {spec.tag}", operation_id=f"create{name}")
-        async def create_item(self, catalog: NamedDependency[Catalog[Any]], data: JSONBody[create_in]) -> out:
+        async def create_item(self, catalog: NamedDependency[Reading[Any]], data: JSONBody[create_in]) -> out:
             return to_out(await catalog.create(data.as_command(catalog.command)))  # type: ignore[attr-defined]
 
         @put("/{key:str}", guards=write, summary=f"Change one of {spec.tag}", operation_id=f"replace{name}")
         async def put_item(
-            self, catalog: NamedDependency[Catalog[Any]], key: FromPath[str], data: JSONBody[change_in]
+            self, catalog: NamedDependency[Reading[Any]], key: FromPath[str], data: JSONBody[change_in]
         ) -> out:
             return await change(catalog, key, data)
 
         @patch("/{key:str}", guards=write, summary=f"Change one of {spec.tag}", operation_id=f"change{name}")
         async def patch_item(
-            self, catalog: NamedDependency[Catalog[Any]], key: FromPath[str], data: JSONBody[change_in]
+            self, catalog: NamedDependency[Reading[Any]], key: FromPath[str], data: JSONBody[change_in]
         ) -> out:
             return await change(catalog, key, data)
 
         @delete("/{key:str}", guards=write, summary=f"Delete one of {spec.tag}", operation_id=f"delete{name}")
-        async def delete_item(self, catalog: NamedDependency[Catalog[Any]], key: FromPath[str]) -> None:
+        async def delete_item(self, catalog: NamedDependency[Reading[Any]], key: FromPath[str]) -> None:
             current = await catalog.find(key)
-            await catalog.delete(current.id)
+            # Every resource's use case reads (Reading) and writes; plain ones through Catalog.
+            await catalog.delete(current.id)  # type: ignore[attr-defined]
 
     ResourceController.__name__ = ResourceController.__qualname__ = f"{name}Controller"
     return ResourceController
