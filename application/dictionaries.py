@@ -13,8 +13,8 @@ from typing import Any, ClassVar, TypeVar
 
 from application.managed_entities import (
     Catalog,
+    Command,
     MustExist,
-    Patch,
     ReferencedBy,
     RepositoryOf,
     Unique,
@@ -104,16 +104,17 @@ class Dictionary(Catalog[E]):
                 f"{self.kind} {entity_id} is a default and cannot be deleted; deactivate it instead"
             )
 
-    async def apply(self, uow: UnitOfWork, current: E, patch: Patch) -> E:
+    def changes(self, current: E, patch: Command) -> dict[str, Any]:
+        changes = super().changes(current, patch)
         if self._is_default(current):
             fixed = [
                 FieldError(name, f"a default {self.kind} keeps its {name}")
                 for name in self.fixed_for_defaults
-                if name in patch.changes and patch.changes[name] != getattr(current, name)
+                if name in changes and changes[name] != getattr(current, name)
             ]
             if fixed:
                 raise ValidationFailed(fixed)
-        return await super().apply(uow, current, patch)
+        return changes
 
     def _is_default(self, entity: E) -> bool:
         return getattr(entity, "code", None) in self.default_codes

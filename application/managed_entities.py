@@ -17,6 +17,7 @@ from application.queries import MAX_PAGE_SIZE, AnyOf, Criterion, Field, Fields, 
 from domain.entity import Entity
 from domain.errors import Conflict, FieldError, NotFound, ValidationFailed
 from domain.keys import id_or_name
+from domain.unset import UNSET, Unset
 
 E = TypeVar("E", bound=Entity)
 
@@ -102,11 +103,42 @@ def attributes_of(command: Command) -> dict[str, Any]:
     return {f.name: getattr(command, f.name) for f in dataclasses.fields(command)}
 
 
-@dataclass(frozen=True)
-class Patch:
-    """A partial change: domain attribute names to their new values; absent means unchanged."""
+def patch_for(
+    command: type[Any],
+    name: str,
+    *,
+    without: tuple[str, ...] = (),
+    extra: tuple[tuple[str, Any], ...] = (),
+) -> type[Any]:
+    """The frozen partial-change command of what ``command`` creates: the same fields but for
+    ``without``, plus ``extra`` (name, type), each ``UNSET`` (unchanged) unless given."""
+    given = [(f.name, f.type) for f in dataclasses.fields(command) if f.name not in without]
+    fields = [(n, _or_unset(t), dataclasses.field(default=UNSET)) for n, t in [*given, *extra]]
+    patch = dataclasses.make_dataclass(name, fields, frozen=True, kw_only=True)
+    patch.__module__ = command.__module__
+    return patch
 
-    changes: Mapping[str, Any]
+
+def _or_unset(annotation: Any) -> Any:
+    # Annotations of string form stay strings (read by people and tools, resolved by nothing).
+    return f"{annotation} | Unset" if isinstance(annotation, str) else annotation | Unset
+
+
+def changes_of(patch: Command) -> dict[str, Any]:
+    """The attributes a partial change gives, by name (``UNSET`` ones left out)."""
+    return {
+        f.name: getattr(patch, f.name)
+        for f in dataclasses.fields(patch)
+        if getattr(patch, f.name) is not UNSET
+    }
+
+
+def require_command(use_case: object, command: object, expected: type[Any]) -> None:
+    """A use case is handed the command it declares, not a look-alike."""
+    if not isinstance(command, expected):
+        raise TypeError(
+            f"{type(use_case).__name__} takes a {expected.__name__}, not {type(command).__name__}"
+        )
 
 
 async def check_references(
@@ -153,21 +185,26 @@ async def case_blind_matches(repo: Repository[E], field: Field[str], key: str) -
         offset += MAX_PAGE_SIZE
 
 
-class Catalog(Generic[E]):
-    """Use cases of one kind of entity. Subclasses set the class attributes below."""
+class Reading(Generic[E]):
+    """Reading one kind of entity: by id, by key (id or name), a page of a query. Subclasses set
+    the class attributes below; the writes are theirs (see ``Catalog`` for plain ones)."""
 
     kind: ClassVar[str]
     command: ClassVar[type[Any]]
     """The command ``create`` takes (``command_for`` the entity)."""
+    patch: ClassVar[type[Any]]
+    """The command ``change`` takes: ``patch_for`` the creation command unless a subclass sets it."""
     fields: ClassVar[type[Fields]]
     """The searchable fields of this kind."""
     key_fields: ClassVar[tuple[Field[str], ...]]
     """Fields a non-numeric key is looked up in (``get by id or by name``)."""
     search_fields: ClassVar[tuple[Field[str], ...]]
     """Fields the free-text ``q`` of a list searches."""
-    unique: ClassVar[tuple[Unique, ...]] = ()
-    must_exist: ClassVar[tuple[MustExist, ...]] = ()
-    referenced_by: ClassVar[tuple[ReferencedBy, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "command" in cls.__dict__ and "patch" not in cls.__dict__:
+            cls.patch = patch_for(cls.command, cls.command.__name__.removeprefix("New") + "Change")
 
     def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
         self._uow_factory = uow_factory
@@ -223,12 +260,22 @@ class Catalog(Generic[E]):
                 return exact[0]
         raise NotFound(self.kind, key)
 
+
+class Catalog(Reading[E]):
+    """Plain use cases of one kind of entity: create, change and delete, with the checks every
+    plain resource shares (unique fields, references that exist, deletes of what is in use).
+    Subclasses declare those and may refine the hooks; behaviour-heavy kinds (bookings, channel
+    blocks, communications) write their own handlers over ``Reading`` instead."""
+
+    unique: ClassVar[tuple[Unique, ...]] = ()
+    must_exist: ClassVar[tuple[MustExist, ...]] = ()
+    referenced_by: ClassVar[tuple[ReferencedBy, ...]] = ()
+
     # -- writing -------------------------------------------------------------------------
 
     async def create(self, command: Command) -> E:
         """Builds the entity from its creation command, checks it and stores it."""
-        if not isinstance(command, self.command):
-            raise TypeError(f"{type(self).__name__}.create takes a {self.command.__name__}")
+        require_command(self, command, self.command)
         async with self._uow_factory() as uow:
             entity = await self.add(uow, attributes_of(command))
             await uow.commit()
@@ -241,17 +288,26 @@ class Catalog(Generic[E]):
         await self.check(uow, entity)
         return await self.repo(uow).add(entity)
 
-    async def change(self, entity_id: int, patch: Patch) -> E:
-        """Applies a partial change to one entity, checks the whole again and stores it."""
+    async def change(self, entity_id: int, patch: Command) -> E:
+        """Applies a partial change (``self.patch``) to one entity, checks the whole again, stores it."""
+        require_command(self, patch, self.patch)
         async with self._uow_factory() as uow:
             current = await self.load(uow, entity_id)
             changed = await self.apply(uow, current, patch)
             await uow.commit()
         return changed
 
-    async def apply(self, uow: UnitOfWork, current: E, patch: Patch) -> E:
+    async def apply(self, uow: UnitOfWork, current: E, patch: Command) -> E:
         """``change`` inside an open unit of work."""
-        changed = self.rebuild(current, {**patch.changes, "update_time": self._clock.now()})
+        return await self.store_changes(uow, current, self.changes(current, patch))
+
+    def changes(self, current: E, patch: Command) -> dict[str, Any]:
+        """The attribute changes a partial change means; a subclass may translate (hash a password)."""
+        return changes_of(patch)
+
+    async def store_changes(self, uow: UnitOfWork, current: E, changes: Mapping[str, Any]) -> E:
+        """Rebuilds the entity with the changes, checks the whole and stores it."""
+        changed = self.rebuild(current, {**changes, "update_time": self._clock.now()})
         await self.check(uow, changed)
         await self.repo(uow).update(changed)
         return changed

@@ -7,7 +7,15 @@ from typing import Any, ClassVar, TypeVar
 
 from application.authentication import CredentialCache
 from application.logins import CaseFoldedLogins, LoginRules, all_users, refuse_taken_or_lookalike
-from application.managed_entities import Catalog, MustExist, Patch, ReferencedBy, Unique, command_for, page_of
+from application.managed_entities import (
+    Catalog,
+    Command,
+    MustExist,
+    ReferencedBy,
+    Unique,
+    command_for,
+    page_of,
+)
 from application.ports import Clock, PasswordHasher, Repository, UnitOfWork, UnitOfWorkFactory
 from application.queries import Field, Page, Query
 from application.searches import (
@@ -143,8 +151,11 @@ class Users(Catalog[U]):
             raise ValidationFailed.field("password", "is required")
         return await super().add(uow, self._secure(values))
 
-    async def apply(self, uow: UnitOfWork, current: U, patch: Patch) -> U:
-        changed = await super().apply(uow, current, Patch(self._secure(patch.changes)))
+    def changes(self, current: U, patch: Command) -> dict[str, Any]:
+        return self._secure(super().changes(current, patch))
+
+    async def apply(self, uow: UnitOfWork, current: U, patch: Command) -> U:
+        changed = await super().apply(uow, current, patch)
         self._credentials.forget(current.login)
         return changed
 
@@ -260,7 +271,7 @@ class Roles(Catalog[Role]):
     def build(self, values: Mapping[str, Any]) -> Role:
         return Role(**values)
 
-    async def apply(self, uow: UnitOfWork, current: Role, patch: Patch) -> Role:
+    async def apply(self, uow: UnitOfWork, current: Role, patch: Command) -> Role:
         changed = await super().apply(uow, current, patch)
         # Cached logins carry the old grants; a role change must take effect at once.
         assert current.id is not None

@@ -2,63 +2,99 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import dataclasses
 from datetime import datetime
 from typing import Any
 
-from application.clients.filtering import FilteredCatalog
-from application.managed_entities import MustExist, Patch, command_for
+from application.clients.filtering import FilteredReading
+from application.managed_entities import (
+    Command,
+    MustExist,
+    attributes_of,
+    changes_of,
+    check_references,
+    command_for,
+    patch_for,
+    require_command,
+)
 from application.ports import Repository, UnitOfWork
 from application.queries import AnyOf, Condition
 from application.searches import ChannelBlockFields
 from domain.clients import ChannelBlock
 from domain.errors import ValidationFailed
 
+NewChannelBlock = command_for(ChannelBlock, "NewChannelBlock")
+"""Block a channel for a client: for ever, or ``until`` a time."""
 
-class ChannelBlocks(FilteredCatalog[ChannelBlock]):
+ChannelBlockChange = patch_for(NewChannelBlock, "ChannelBlockChange", without=("client_id", "channel_id"))
+"""Change a block's end or reason. Moving a block to another client or channel would make it a
+different block: unblock and block again."""
+
+REFERENCES = (
+    MustExist("client_id", lambda uow: uow.clients, "client"),
+    MustExist("channel_id", lambda uow: uow.channels, "channel"),
+)
+
+
+class ChannelBlocks(FilteredReading[ChannelBlock]):
     """One block per client and channel: blocking a blocked pair again changes its block.
 
     List filter beyond the entity's fields: ``active`` (true: in force now; false: run out).
     """
 
     kind = "channel block"
-    command = command_for(ChannelBlock, "NewChannelBlock")
+    command = NewChannelBlock
+    patch = ChannelBlockChange
     fields = ChannelBlockFields
     key_fields = ()
     search_fields = (ChannelBlockFields.reason,)
-    must_exist = (
-        MustExist("client_id", lambda uow: uow.clients, "client"),
-        MustExist("channel_id", lambda uow: uow.channels, "channel"),
-    )
     resolved_fields = (ChannelBlockFields.active,)
 
     def repo(self, uow: UnitOfWork) -> Repository[ChannelBlock]:
         return uow.channel_blocks
 
-    def build(self, values: Mapping[str, Any]) -> ChannelBlock:
-        return ChannelBlock(**values)
+    async def create(self, command: Any) -> ChannelBlock:
+        """Blocks the channel for the client (a ``NewChannelBlock``); a blocked pair gets the new
+        end and reason."""
+        require_command(self, command, NewChannelBlock)
+        self._refuse_past(command.until)
+        now = self._clock.now()
+        async with self._uow_factory() as uow:
+            await check_references(uow, REFERENCES, attributes_of(command))
+            existing = await uow.channel_blocks.first(
+                ChannelBlockFields.client_id.eq(command.client_id),
+                ChannelBlockFields.channel_id.eq(command.channel_id),
+            )
+            if existing is None:
+                block = await uow.channel_blocks.add(
+                    ChannelBlock(**attributes_of(command), create_time=now, update_time=now)
+                )
+            else:
+                block = dataclasses.replace(
+                    existing, until=command.until, reason=command.reason, update_time=now
+                )
+                await uow.channel_blocks.update(block)
+            await uow.commit()
+        return block
 
-    async def add(self, uow: UnitOfWork, values: Mapping[str, Any]) -> ChannelBlock:
-        self._refuse_past(values.get("until"))
-        existing = await uow.channel_blocks.first(
-            ChannelBlockFields.client_id.eq(values["client_id"]),
-            ChannelBlockFields.channel_id.eq(values["channel_id"]),
-        )
-        if existing is not None:
-            changes = {"until": values.get("until"), "reason": values.get("reason")}
-            return await super().apply(uow, existing, Patch(changes))
-        return await super().add(uow, values)
+    async def change(self, block_id: int, patch: Command) -> ChannelBlock:
+        """Changes a block's end or reason (a ``ChannelBlockChange``)."""
+        require_command(self, patch, ChannelBlockChange)
+        changes = changes_of(patch)
+        self._refuse_past(changes.get("until"))
+        async with self._uow_factory() as uow:
+            current = await self.load(uow, block_id)
+            block = dataclasses.replace(current, **changes, update_time=self._clock.now())
+            await uow.channel_blocks.update(block)
+            await uow.commit()
+        return block
 
-    async def apply(self, uow: UnitOfWork, current: ChannelBlock, patch: Patch) -> ChannelBlock:
-        self._refuse_past(patch.changes.get("until"))
-        return await super().apply(uow, current, patch)
-
-    def rebuild(self, current: ChannelBlock, changes: Mapping[str, Any]) -> ChannelBlock:
-        # Moving a block to another client or channel would make it a different block.
-        fixed = {"client_id", "channel_id"} & set(changes)
-        if fixed:
-            raise ValidationFailed.field(sorted(fixed)[0], "cannot be changed: unblock and block again")
-        return super().rebuild(current, changes)
+    async def delete(self, block_id: int) -> None:
+        """Unblocks: the block goes."""
+        async with self._uow_factory() as uow:
+            await self.load(uow, block_id)
+            await uow.channel_blocks.delete(block_id)
+            await uow.commit()
 
     def _refuse_past(self, until: datetime | None) -> None:
         if until is not None and until <= self._clock.now():

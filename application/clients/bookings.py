@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from application.clients.filtering import FilteredCatalog
-from application.managed_entities import MustExist, Patch, command_for, page_of
+from application.clients.filtering import FilteredReading
+from application.managed_entities import (
+    MustExist,
+    changes_of,
+    check_references,
+    command_for,
+    page_of,
+    require_command,
+)
 from application.ports import Clock, Repository, UnitOfWork, UnitOfWorkFactory
 from application.queries import MAX_PAGE_SIZE, AnyOf, Condition, Page, Query
 from application.searches import BookingFields, ClientFields
 from domain.availability import Owner, availability, blocking_bookings, describe_holder
 from domain.clients import Booking, BookingState, BookingStatusType, Client
 from domain.errors import Conflict, NotFound, ValidationFailed
+from domain.unset import UNSET, Unset
 
 HELD_AT_ONCE = 100_000
 """Upper bound of bookings holding clients at one moment that one question reads: bookings are
@@ -55,7 +64,28 @@ async def holding(uow: UnitOfWork, now: datetime, client_ids: Sequence[int] | No
     return [b for b in found if b.holds(now)]
 
 
-class Bookings(FilteredCatalog[Booking]):
+NewBooking = command_for(Booking, "NewBooking", without=("status",))
+"""Book a client for an owner (an employee, or a department) until ``before_date``."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class BookingChange:
+    """Change a booking: its end, its name, or its status (``released`` releases it, ``booked``
+    takes it again; ``expired`` comes by itself). ``UNSET`` fields stay."""
+
+    before_date: datetime | Unset = UNSET
+    name: str | None | Unset = UNSET
+    status: BookingState | Unset = UNSET
+
+
+REFERENCES = (
+    MustExist("client_id", lambda uow: uow.clients, "client"),
+    MustExist("department_id", lambda uow: uow.departments, "department"),
+    MustExist("employee_id", lambda uow: uow.employees, "employee"),
+)
+
+
+class Bookings(FilteredReading[Booking]):
     """A new booking is always Booked; one owner holds a client once (booking again extends the hold),
     and a client held by one owner cannot be booked by another.
 
@@ -63,32 +93,39 @@ class Bookings(FilteredCatalog[Booking]):
     """
 
     kind = "booking"
-    command = command_for(Booking, "NewBooking")
+    command = NewBooking
+    patch = BookingChange
     fields = BookingFields
     key_fields = (BookingFields.name,)
     search_fields = (BookingFields.name,)
-    must_exist = (
-        MustExist("client_id", lambda uow: uow.clients, "client"),
-        MustExist("department_id", lambda uow: uow.departments, "department"),
-        MustExist("employee_id", lambda uow: uow.employees, "employee"),
-    )
     resolved_fields = (BookingFields.active,)
 
     def repo(self, uow: UnitOfWork) -> Repository[Booking]:
         return uow.bookings
 
-    def build(self, values: Mapping[str, Any]) -> Booking:
-        return Booking(**values)
-
     # -- writing ---------------------------------------------------------------------------
 
-    async def add(self, uow: UnitOfWork, values: Mapping[str, Any]) -> Booking:
-        values = {k: v for k, v in values.items() if k != "status"}
-        self._refuse_past(values.get("before_date"))
-        if values.get("department_id") is None and values.get("employee_id") is not None:
-            employee = await uow.employees.get(values["employee_id"])
-            values["department_id"] = employee.department_id if employee else None
-        owner = Owner(values.get("department_id"), values.get("employee_id"))
+    async def create(self, command: Any) -> Booking:
+        """Books a client (a ``NewBooking``); the owner's own hold of it is extended instead."""
+        require_command(self, command, NewBooking)
+        async with self._uow_factory() as uow:
+            booking = await self._book(
+                uow,
+                command.client_id,
+                command.before_date,
+                Owner(command.department_id, command.employee_id),
+                command.name,
+            )
+            await uow.commit()
+        return booking
+
+    async def _book(
+        self, uow: UnitOfWork, client_id: int, before_date: datetime, owner: Owner, name: str | None = None
+    ) -> Booking:
+        self._refuse_past(before_date)
+        if owner.department_id is None and owner.employee_id is not None:
+            employee = await uow.employees.get(owner.employee_id)
+            owner = Owner(employee.department_id if employee else None, owner.employee_id)
         if owner.anonymous:
             raise ValidationFailed.field(
                 "department_id", "a booking needs an owner: department_id or employee_id"
@@ -96,36 +133,67 @@ class Bookings(FilteredCatalog[Booking]):
         now = self._clock.now()
         own = [
             b
-            for b in await holding(uow, now, [values["client_id"]])
+            for b in await holding(uow, now, [client_id])
             if b.is_held_by(department_id=owner.department_id, employee_id=owner.employee_id)
         ]
         if own:
-            changes: dict[str, Any] = {"before_date": values["before_date"]}
-            if values.get("name") is not None:
-                changes["name"] = values["name"]
-            return await self.apply(uow, own[-1], Patch(changes))
-        return await super().add(uow, values)
+            extended = dataclasses.replace(
+                own[-1], before_date=before_date, name=own[-1].name if name is None else name, update_time=now
+            )
+            return await self._store(uow, extended)
+        booking = Booking(
+            client_id=client_id,
+            before_date=before_date,
+            name=name,
+            department_id=owner.department_id,
+            employee_id=owner.employee_id,
+            create_time=now,
+            update_time=now,
+        )
+        await self._check(uow, booking)
+        return await uow.bookings.add(booking)
 
-    async def apply(self, uow: UnitOfWork, current: Booking, patch: Patch) -> Booking:
-        changes = dict(patch.changes)
-        if "before_date" in changes:
-            self._refuse_past(changes["before_date"])
-        status = changes.pop("status", None)
-        if status is not None and status is not current.status:
-            now = self._clock.now()
-            if status is BookingState.RELEASED:
+    async def change(self, booking_id: int, patch: BookingChange) -> Booking:
+        """Changes a booking (a ``BookingChange``): its end, its name, or releases or retakes it."""
+        require_command(self, patch, BookingChange)
+        async with self._uow_factory() as uow:
+            current = await self.load(uow, booking_id)
+            changed = await self._change(uow, current, patch)
+            await uow.commit()
+        return changed
+
+    async def _change(self, uow: UnitOfWork, current: Booking, patch: BookingChange) -> Booking:
+        now = self._clock.now()
+        if patch.before_date is not UNSET:
+            self._refuse_past(patch.before_date)
+        if patch.status is not UNSET and patch.status is not current.status:
+            if patch.status is BookingState.RELEASED:
                 current.release(now)
-            elif status is BookingState.BOOKED:
-                before_date = changes.get("before_date", current.before_date)
+            elif patch.status is BookingState.BOOKED:
+                before_date = current.before_date if patch.before_date is UNSET else patch.before_date
                 if before_date <= now:
                     raise ValidationFailed.field("before_date", "give a future before_date to book again")
                 current.rebook(before_date, now)
             else:
                 raise ValidationFailed.field("status", EXPIRES_BY_ITSELF)
-        return await super().apply(uow, current, Patch(changes))
+        changes = {k: v for k, v in changes_of(patch).items() if k != "status"}
+        return await self._store(uow, dataclasses.replace(current, **changes, update_time=now))
 
-    async def check(self, uow: UnitOfWork, entity: Booking) -> None:
-        await super().check(uow, entity)
+    async def delete(self, booking_id: int) -> None:
+        """Deletes a booking (its record goes; releasing keeps it)."""
+        async with self._uow_factory() as uow:
+            await self.load(uow, booking_id)
+            await uow.bookings.delete(booking_id)
+            await uow.commit()
+
+    async def _store(self, uow: UnitOfWork, booking: Booking) -> Booking:
+        await self._check(uow, booking)
+        await uow.bookings.update(booking)
+        return booking
+
+    async def _check(self, uow: UnitOfWork, entity: Booking) -> None:
+        """What it points at exists, and no other owner holds the client."""
+        await check_references(uow, REFERENCES, {ref.field: getattr(entity, ref.field) for ref in REFERENCES})
         now = self._clock.now()
         if not entity.holds(now):
             return
@@ -188,13 +256,7 @@ class Bookings(FilteredCatalog[Booking]):
             if status_name is not None:
                 state = (await self._status_named(uow, status_name)).code
             if state is BookingState.BOOKED:
-                values = {
-                    "client_id": client_id,
-                    "before_date": before_date,
-                    "department_id": owner.department_id,
-                    "employee_id": owner.employee_id,
-                }
-                await self.add(uow, values)
+                await self._book(uow, client_id, before_date, owner)
             elif state is BookingState.RELEASED:
                 await self._release_own(uow, client_id, owner)
             else:
@@ -212,7 +274,7 @@ class Bookings(FilteredCatalog[Booking]):
         if not own:
             raise NotFound("booking", f"of client {client_id} held by the caller")
         for booking in own:
-            await self.apply(uow, booking, Patch({"status": BookingState.RELEASED}))
+            await self._change(uow, booking, BookingChange(status=BookingState.RELEASED))
 
     async def _status_named(self, uow: UnitOfWork, name: str) -> BookingStatusType:
         statuses = await uow.booking_statuses.find(Query(limit=MAX_PAGE_SIZE))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, ClassVar, TypeVar
 
-from application.managed_entities import Catalog
+from application.managed_entities import Catalog, Reading
 from application.ports import UnitOfWork
 from application.queries import AnyOf, Condition, Criterion, Field, Page, Query
 from domain.entity import Entity
@@ -18,8 +18,8 @@ from domain.entity import Entity
 E = TypeVar("E", bound=Entity)
 
 
-class FilteredCatalog(Catalog[E]):
-    """A catalog whose list filters its use case resolves before storage sees them."""
+class FilteredReading(Reading[E]):
+    """Reading whose list filters the use case resolves before storage sees them."""
 
     resolved_fields: ClassVar[tuple[Field[Any], ...]] = ()
     """Condition fields that ``resolve`` rewrites."""
@@ -40,3 +40,7 @@ class FilteredCatalog(Catalog[E]):
     async def resolve(self, uow: UnitOfWork, condition: Condition) -> Condition | AnyOf:
         """The storage condition a resolved field's condition means."""
         raise NotImplementedError
+
+
+class FilteredCatalog(FilteredReading[E], Catalog[E]):
+    """A plain catalog whose list filters its use case resolves (clients by project code)."""

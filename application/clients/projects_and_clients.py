@@ -12,7 +12,6 @@ from application.managed_entities import (
     Catalog,
     Command,
     MustExist,
-    Patch,
     ReferencedBy,
     Unique,
     attributes_of,
@@ -280,7 +279,7 @@ class ClientGroups(Catalog[ClientGroup]):
             else:
                 changed = await repo.remove_members(group.id, wanted)
             if changed:
-                group = await self.apply(uow, group, Patch({}))
+                group = await self.apply(uow, group, self.patch())  # nothing but its update time
             assert group.id is not None
             members = await uow.clients.count(ClientFields.group_id.eq(group.id))
             await uow.commit()

@@ -22,17 +22,22 @@ from application.communications.listing import (
 )
 from application.communications.ports import UuidGenerator
 from application.events.status import StatusWatch
-from application.managed_entities import MustExist, Patch, check_references
+from application.managed_entities import (
+    Command,
+    MustExist,
+    changes_of,
+    check_references,
+    command_for,
+    patch_for,
+    require_command,
+)
 from application.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from application.queries import Query
 from application.searches import ChannelFields, IdTranslationFields
 from domain.access import Principal, PrincipalKind
 from domain.clients import Client
 from domain.communications import (
-    EDITABLE_FIELDS,
     Communication,
-    CommunicationKind,
-    Direction,
     IdTranslation,
     StatusChange,
 )
@@ -59,24 +64,37 @@ def random_uuid() -> str:
     return str(uuid_module.uuid4())
 
 
-@dataclass(frozen=True, kw_only=True)
-class NewCommunication:
-    """The command to record a communication, fact or planned."""
+NewCommunication = command_for(
+    Communication,
+    "NewCommunication",
+    # What the lifecycle, dispatch and delivery set later; the uuid is the caller's choice, below.
+    without=(
+        "uuid",
+        "status",
+        "delivery_status",
+        "mailing_id",
+        "started_at",
+        "finished_at",
+        "result",
+        "failure_reason",
+        "provider",
+        "provider_message_id",
+        "attempts",
+        "fallback_of",
+        "history",
+    ),
+    extra=(("uuid", str | None, None),),
+)
+"""The command to record a communication, fact or planned; ``uuid`` is the caller's own (an
+integrator's idempotency), a new one when not given."""
 
-    kind: CommunicationKind
-    direction: Direction
-    type_id: int
-    channel_id: int
-    uuid: str | None = None
-    """The caller's own uuid (an integrator's idempotency); a new one when not given."""
-    client_id: int | None = None
-    employee_id: int | None = None
-    department_id: int | None = None
-    project_id: int | None = None
-    document_id: int | None = None
-    subject: str | None = None
-    content: str | None = None
-    scheduled_at: datetime | None = None
+CommunicationChange = patch_for(
+    NewCommunication,
+    "CommunicationChange",
+    without=("kind", "direction", "uuid"),
+    extra=(("result", str | None),),
+)
+"""The command to edit a communication: the fields to change (``UNSET`` stays, None clears)."""
 
 
 @dataclass(frozen=True)
@@ -207,8 +225,10 @@ class Communications:
 
     # -- writing -------------------------------------------------------------------------------
 
-    async def create(self, principal: Principal, command: NewCommunication) -> Communication:
-        """Records a communication: the caller must hold the send grant for its type and channel."""
+    async def create(self, principal: Principal, command: Any) -> Communication:
+        """Records a communication (a ``NewCommunication``): the caller must hold the send grant for
+        its type and channel."""
+        require_command(self, command, NewCommunication)
         principal.require_send(command.type_id, command.channel_id)
         async with self._uow_factory() as uow:
             command = await _with_sender(uow, principal, command)
@@ -237,23 +257,19 @@ class Communications:
             await uow.commit()
         return communication
 
-    async def edit(self, principal: Principal, key: CommunicationKey, patch: Patch) -> Communication:
-        """Changes the given fields; type and channel are checked against the send grant again."""
-        unknown = sorted(set(patch.changes) - EDITABLE_FIELDS)
-        if unknown:
-            raise ValidationFailed([FieldError(name, "cannot be changed") for name in unknown])
-        cleared = [
-            name
-            for name in ("type_id", "channel_id")
-            if name in patch.changes and patch.changes[name] is None
-        ]
+    async def edit(self, principal: Principal, key: CommunicationKey, patch: Command) -> Communication:
+        """Changes the given fields (a ``CommunicationChange``); type and channel are checked against
+        the send grant again."""
+        require_command(self, patch, CommunicationChange)
+        changes = changes_of(patch)
+        cleared = [name for name in ("type_id", "channel_id") if name in changes and changes[name] is None]
         if cleared:
             raise ValidationFailed([FieldError(name, "must not be null") for name in cleared])
 
         changed: set[str] = set()
 
         def apply(c: Communication, at: datetime, actor: str) -> None:
-            changed.update(c.edit(at=at, actor=actor, **patch.changes))
+            changed.update(c.edit(at=at, actor=actor, **changes))
             c.record_edit(changed, at=at, actor=actor)
 
         async def check(uow: UnitOfWork, c: Communication) -> None:
@@ -322,7 +338,7 @@ class Communications:
 _REF_FIELDS = frozenset(ref.field for ref in REFERENCES)
 
 
-async def _with_sender(uow: UnitOfWork, principal: Principal, command: NewCommunication) -> NewCommunication:
+async def _with_sender(uow: UnitOfWork, principal: Principal, command: Any) -> Any:
     """The command with its sender: an employee who names none is the sender, and the sender's
     department is the communication's unless the command names one."""
     employee_id, department_id = command.employee_id, command.department_id

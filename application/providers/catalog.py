@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
-from application.managed_entities import Catalog, Patch, Unique, command_for
+from application.managed_entities import Catalog, Command, Unique, command_for
 from application.ports import Clock, Repository, UnitOfWork, UnitOfWorkFactory
 from application.providers.router import ProviderState
 from application.queries import Query
@@ -80,17 +80,13 @@ class Providers(Catalog[Provider]):
     def rebuild(self, current: Provider, changes: Mapping[str, Any]) -> Provider:
         return self._senders.completed(super().rebuild(current, changes), current)
 
-    async def change(self, entity_id: int, patch: Patch) -> Provider:
-        """Changes the given fields; secrets named replace those kept, secrets left out stay."""
-        async with self._uow_factory() as uow:
-            current = await self.load(uow, entity_id)
-            changes = dict(patch.changes)
-            if "secrets" in changes:
-                given = changes["secrets"] or {}
-                changes["secrets"] = {k: v for k, v in {**current.secrets, **given}.items() if v}
-            changed = await self.apply(uow, current, Patch(changes))
-            await uow.commit()
-        return changed
+    def changes(self, current: Provider, patch: Command) -> dict[str, Any]:
+        """Secrets named replace those kept, secrets left out stay."""
+        changes = super().changes(current, patch)
+        if "secrets" in changes:
+            given = changes["secrets"] or {}
+            changes["secrets"] = {k: v for k, v in {**current.secrets, **given}.items() if v}
+        return changes
 
     async def active(self) -> list[Provider]:
         """The active providers, in priority order: what the router sends through."""

@@ -7,7 +7,7 @@ import secrets
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from application.managed_entities import Catalog, Patch, Unique, command_for
+from application.managed_entities import Catalog, Command, Unique, command_for
 from application.ports import Repository, UnitOfWork
 from application.queries import Page, Query
 from application.searches import WebhookDeliveryFields, WebhookSubscriptionFields
@@ -45,12 +45,12 @@ class WebhookSubscriptions(Catalog[WebhookSubscription]):
             given["secret"] = new_secret()
         return WebhookSubscription(**given)
 
-    async def change(self, entity_id: int, patch: Patch) -> WebhookSubscription:
+    def changes(self, current: WebhookSubscription, patch: Command) -> dict[str, Any]:
         """Enabling a disabled subscription clears its reason; a secret left out is kept."""
-        changes = {k: v for k, v in patch.changes.items() if not (k == "secret" and not v)}
+        changes = {k: v for k, v in super().changes(current, patch).items() if not (k == "secret" and not v)}
         if changes.get("active") is True:
             changes["disabled_reason"] = None
-        return await super().change(entity_id, Patch(changes))
+        return changes
 
     async def deliveries(self, subscription_id: int, query: Query) -> Page[WebhookDelivery]:
         """The subscription's delivery log, newest first."""

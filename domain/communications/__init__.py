@@ -5,7 +5,6 @@ from domain.communications.communication import (
     EDITABLE_WHEN_TERMINAL,
     IMPORTED_AS_FAILED,
     IMPORTED_ENDINGS,
-    UNSET,
     Communication,
     StatusChange,
 )
@@ -27,6 +26,7 @@ from domain.communications.statuses import (
     lifecycle_allows,
 )
 from domain.communications.translations import IdTranslation
+from domain.unset import UNSET
 
 __all__ = [
     "DELIVERY_RANK",

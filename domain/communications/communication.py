@@ -10,7 +10,6 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import Enum
 from typing import Final, Literal
 
 from domain.communications.statuses import (
@@ -26,6 +25,7 @@ from domain.communications.statuses import (
     lifecycle_allows,
 )
 from domain.errors import Conflict, InvalidTransition, ValidationFailed
+from domain.unset import UNSET, Unset
 
 MACHINE: Final = "communication"
 _SHAPE_UUID: Final = "00000000-0000-0000-0000-000000000000"
@@ -35,17 +35,6 @@ IMPORTED_AS_FAILED: Final = "imported as failed"
 IMPORTED_ENDINGS: Final = frozenset({LifecycleStatus.DONE, LifecycleStatus.FAILED, LifecycleStatus.CANCELLED})
 """The statuses a past communication may be imported in: it ended."""
 
-
-class _Unset(Enum):
-    """Marks an `edit` argument that was not given (None is a value: it clears a field)."""
-
-    UNSET = "UNSET"
-
-    def __repr__(self) -> str:
-        return "UNSET"
-
-
-UNSET: Final = _Unset.UNSET
 
 # Fields `edit` may change. Everything else moves only through the state machines
 # (status, times, failure reason) or belongs to dispatch (provider, attempts, mailing).
@@ -455,17 +444,17 @@ class Communication:
         *,
         at: datetime,
         actor: str | None,
-        type_id: int | _Unset = UNSET,
-        channel_id: int | _Unset = UNSET,
-        client_id: int | _Unset | None = UNSET,
-        employee_id: int | _Unset | None = UNSET,
-        department_id: int | _Unset | None = UNSET,
-        project_id: int | _Unset | None = UNSET,
-        document_id: int | _Unset | None = UNSET,
-        subject: str | _Unset | None = UNSET,
-        content: str | _Unset | None = UNSET,
-        scheduled_at: datetime | _Unset | None = UNSET,
-        result: str | _Unset | None = UNSET,
+        type_id: int | Unset = UNSET,
+        channel_id: int | Unset = UNSET,
+        client_id: int | Unset | None = UNSET,
+        employee_id: int | Unset | None = UNSET,
+        department_id: int | Unset | None = UNSET,
+        project_id: int | Unset | None = UNSET,
+        document_id: int | Unset | None = UNSET,
+        subject: str | Unset | None = UNSET,
+        content: str | Unset | None = UNSET,
+        scheduled_at: datetime | Unset | None = UNSET,
+        result: str | Unset | None = UNSET,
     ) -> frozenset[str]:
         """Change the given fields; returns the names of those whose value changed.
 

@@ -44,6 +44,7 @@ from entrypoints.http.controllers.webhook_subscriptions import CONTROLLERS as WE
 from entrypoints.http.controllers.webhooks_twilio import CONTROLLERS as TWILIO_WEBHOOKS
 from entrypoints.http.errors import EXCEPTION_HANDLERS, document_errors
 from entrypoints.http.health import health, openapi_document
+from entrypoints.http.schemas.times import TYPE_ENCODERS, SeedTimeSchema
 from entrypoints.http.security.allow_header import AllowHeaderMiddleware
 from entrypoints.http.security.client_address import trusted_networks
 from entrypoints.http.security.request_guard import RequestGuardMiddleware
@@ -145,7 +146,8 @@ def create_app(container: Container, settings: Settings) -> Litestar:
         ],
         cors_config=CORSConfig(allow_origins=list(settings.cors_origins)) if settings.cors_origins else None,
         exception_handlers=EXCEPTION_HANDLERS,
-        plugins=[ClosedStructs()],
+        plugins=[ClosedStructs(), SeedTimeSchema()],
+        type_encoders=TYPE_ENCODERS,
         openapi_config=OpenAPIConfig(
             title="Switchboard",
             version="1.0.0",

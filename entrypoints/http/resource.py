@@ -16,10 +16,11 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody, QueryParameter, SkipValidation
 
-from application.managed_entities import Catalog
+from application.managed_entities import Reading
 from application.queries import MAX_PAGE_SIZE, MAX_SORT_TERMS, Filters, Query
 from domain.errors import ValidationFailed
 from entrypoints.http.schemas.common import In, Out, page_struct, sort_field, to_page
+from entrypoints.http.schemas.times import answer
 from entrypoints.http.wire_names import camel
 
 
@@ -36,8 +37,9 @@ class Resource:
     create: type[In]
     change: type[In]
     out: type[Out]
-    to_out: Callable[[Any], Out]
     write_guards: Sequence[Any]
+    to_out: Callable[[Any], Out] | None = None
+    """A hand-written converter, where the entity's shape differs from ``out``'s."""
     filters: Callable[..., Filters] = no_filters
     """A Litestar dependency whose parameters are the resource's query filters."""
     sortable: tuple[str, ...] = ("id", "name")
@@ -88,10 +90,11 @@ def resource_controller(spec: Resource) -> type[Controller]:
     one = spec.detail_out or out
     write = list(spec.write_guards)
     name = spec.tag.title().replace(" ", "")
+    to_out = spec.to_out or (lambda entity: answer(entity, out))
 
-    async def change(catalog: Catalog[Any], key: str, data: In) -> Any:
+    async def change(catalog: Any, key: str, data: In) -> Any:
         current = await catalog.find(key)
-        return spec.to_out(await catalog.change(current.id, data.patch()))
+        return to_out(await catalog.change(current.id, data.as_command(catalog.patch)))
 
     class ResourceController(Controller):
         path = spec.path
@@ -105,41 +108,42 @@ def resource_controller(spec: Resource) -> type[Controller]:
         @get("", summary=f"List {spec.tag}", operation_id=f"list{name}")
         async def list_items(
             self,
-            catalog: NamedDependency[Catalog[Any]],
+            catalog: NamedDependency[Reading[Any]],
             listing: Listing,
             criteria: NamedDependency[SkipValidation[Filters]],
             q: Annotated[str | None, QueryParameter(description="free-text search")] = None,
         ) -> page:
             found = await catalog.list(check_sort(listing, spec.sortable).where(*criteria.criteria), text=q)
-            return to_page(found, spec.to_out, page)
+            return answer(found, page) if spec.to_out is None else to_page(found, spec.to_out, page)
 
         @get("/{key:str}", summary=f"Get one of {spec.tag} by id or name", operation_id=f"get{name}")
         async def get_item(
-            self, state: State, catalog: NamedDependency[Catalog[Any]], key: FromPath[str]
+            self, state: State, catalog: NamedDependency[Reading[Any]], key: FromPath[str]
         ) -> one:
             found = await catalog.find(key)
-            return await spec.detail(state, found) if spec.detail is not None else spec.to_out(found)
+            return await spec.detail(state, found) if spec.detail is not None else to_out(found)
 
         @post("", guards=write, summary=f"Create one of {spec.tag}", operation_id=f"create{name}")
-        async def create_item(self, catalog: NamedDependency[Catalog[Any]], data: JSONBody[create_in]) -> out:
-            return spec.to_out(await catalog.create(data.as_command(catalog.command)))  # type: ignore[attr-defined]
+        async def create_item(self, catalog: NamedDependency[Reading[Any]], data: JSONBody[create_in]) -> out:
+            return to_out(await catalog.create(data.as_command(catalog.command)))  # type: ignore[attr-defined]
 
         @put("/{key:str}", guards=write, summary=f"Change one of {spec.tag}", operation_id=f"replace{name}")
         async def put_item(
-            self, catalog: NamedDependency[Catalog[Any]], key: FromPath[str], data: JSONBody[change_in]
+            self, catalog: NamedDependency[Reading[Any]], key: FromPath[str], data: JSONBody[change_in]
         ) -> out:
             return await change(catalog, key, data)
 
         @patch("/{key:str}", guards=write, summary=f"Change one of {spec.tag}", operation_id=f"change{name}")
         async def patch_item(
-            self, catalog: NamedDependency[Catalog[Any]], key: FromPath[str], data: JSONBody[change_in]
+            self, catalog: NamedDependency[Reading[Any]], key: FromPath[str], data: JSONBody[change_in]
         ) -> out:
             return await change(catalog, key, data)
 
         @delete("/{key:str}", guards=write, summary=f"Delete one of {spec.tag}", operation_id=f"delete{name}")
-        async def delete_item(self, catalog: NamedDependency[Catalog[Any]], key: FromPath[str]) -> None:
+        async def delete_item(self, catalog: NamedDependency[Reading[Any]], key: FromPath[str]) -> None:
             current = await catalog.find(key)
-            await catalog.delete(current.id)
+            # Every resource's use case reads (Reading) and writes; plain ones through Catalog.
+            await catalog.delete(current.id)  # type: ignore[attr-defined]
 
     ResourceController.__name__ = ResourceController.__qualname__ = f"{name}Controller"
     return ResourceController

@@ -15,7 +15,6 @@ from adapters.phones import LibPhoneNumberParser
 from adapters.security import Argon2PasswordHasher
 from application.bootstrap import Bootstrap
 from application.clients import Availability, Bookings, ChannelBlocks, ClientGroups, Clients, Projects
-from application.managed_entities import Patch
 from application.queries import Query
 from application.searches import BookingFields, ChannelBlockFields, ClientFields
 from domain.availability import Owner
@@ -94,7 +93,7 @@ async def test_phone_filter_finds_a_client_by_any_of_its_numbers_in_any_notation
     assert await side.ids(ClientFields.phone.eq("+7 (916) 123-45-67")) == [ivan]
     assert await side.ids(ClientFields.phone.eq("84951234567")) == [ivan]
     assert await side.ids(ClientFields.phone.in_(["+79990000000", "+74951234567"])) == [ivan, anna]
-    await side.clients.change(ivan, Patch({"phones": ["+74950000000"]}))
+    await side.clients.change(ivan, side.clients.patch(phones=["+74950000000"]))
     assert await side.ids(ClientFields.phone.eq("+74951234567")) == []
     assert await side.ids(ClientFields.phone.eq("8 495 000-00-00")) == [ivan]
 

@@ -15,7 +15,6 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from adapters.sandbox.sender import SandboxSender
 from adapters.system import SystemClock
 from adapters.webhooks.poster import HttpWebhookPoster
-from application.managed_entities import Patch
 from application.queries import Query
 from application.sending.reports import DeliveryReports
 from application.webhooks.delivery import WebhookDeliverer
@@ -190,7 +189,7 @@ async def test_sustained_failure_fails_the_delivery_disables_the_endpoint_and_re
             assert await publish(uow, EventType.SEND_COMPLETED, {"sendId": 2}, clock.now()) == 0
 
         receiver.failures = 0
-        enabled = await subscriptions.change(subscription.id or 0, Patch({"active": True}))
+        enabled = await subscriptions.change(subscription.id or 0, subscriptions.patch(active=True))
         assert enabled.active and enabled.disabled_reason is None
         again = await subscriptions.redeliver(failed.id or 0)
         assert (again.state, again.attempts) == (DeliveryState.PENDING, 0)

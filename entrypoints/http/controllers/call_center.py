@@ -32,8 +32,8 @@ from entrypoints.http.schemas.telephony import (
     CampaignPageOut,
     FinishCampaignIn,
     UpdateCampaignIn,
-    campaign_out,
 )
+from entrypoints.http.schemas.times import answer
 
 CCS_TIME = "%Y-%m-%d %H:%M:%S"
 
@@ -187,7 +187,7 @@ class CallCampaignsController(Controller):
         campaigns: NamedDependency[CallCampaigns],
         data: JSONBody[CampaignIn],
     ) -> CampaignOut:
-        return campaign_out(await campaigns.create(request.user, data.to_command()))
+        return answer(await campaigns.create(request.user, data.to_command()), CampaignOut)
 
     @get("", summary="Campaigns with their progress, newest first")
     async def list_campaigns(
@@ -197,13 +197,13 @@ class CallCampaignsController(Controller):
         offset: Annotated[int, QueryParameter(ge=0, le=2**31 - 1)] = 0,
     ) -> CampaignPageOut:
         page = await campaigns.find(limit, offset)
-        return CampaignPageOut(items=[campaign_out(c) for c in page.items], total=page.total)
+        return CampaignPageOut(items=[answer(c, CampaignOut) for c in page.items], total=page.total)
 
     @get("/{campaign_id:str}", summary="A campaign and its progress: contacts total, called, successful")
     async def get_campaign(
         self, campaigns: NamedDependency[CallCampaigns], campaign_id: FromPath[str]
     ) -> CampaignOut:
-        return campaign_out(await campaigns.get(require_id(campaign_id, "campaign_id")))
+        return answer(await campaigns.get(require_id(campaign_id, "campaign_id")), CampaignOut)
 
     @post("/{campaign_id:str}/send", status_code=200, summary="Hand the campaign to the call center")
     async def send_campaign(
@@ -212,7 +212,7 @@ class CallCampaignsController(Controller):
         campaigns: NamedDependency[CallCampaigns],
         campaign_id: FromPath[str],
     ) -> CampaignOut:
-        return campaign_out(await campaigns.send(request.user, require_id(campaign_id, "campaign_id")))
+        return answer(await campaigns.send(request.user, require_id(campaign_id, "campaign_id")), CampaignOut)
 
     @post("/{campaign_id:str}/close", status_code=200, summary="End the campaign before its time")
     async def close_campaign(
@@ -221,7 +221,9 @@ class CallCampaignsController(Controller):
         campaigns: NamedDependency[CallCampaigns],
         campaign_id: FromPath[str],
     ) -> CampaignOut:
-        return campaign_out(await campaigns.close(request.user, require_id(campaign_id, "campaign_id")))
+        return answer(
+            await campaigns.close(request.user, require_id(campaign_id, "campaign_id")), CampaignOut
+        )
 
 
 CONTROLLERS = [CallCenterCallbacks, CallCampaignsController]

@@ -41,17 +41,12 @@ from entrypoints.http.schemas.clients import (
     ProjectIn,
     ProjectOut,
     ProjectPatch,
-    availability_out,
-    booking_out,
-    channel_block_out,
     client_detail_out,
-    client_group_out,
-    client_out,
     members_out,
-    project_out,
 )
-from entrypoints.http.schemas.common import page_struct, to_page
+from entrypoints.http.schemas.common import page_struct
 from entrypoints.http.schemas.telegram import telegram_link_out
+from entrypoints.http.schemas.times import answer
 
 CLIENT_SORTABLE = ("id", "last_name", "first_name", "birth_date", "email", "create_time", "update_time")
 GROUP_SORTABLE = ("id", "name", "create_time")
@@ -119,7 +114,6 @@ ProjectsController = resource_controller(
         create=ProjectIn,
         change=ProjectPatch,
         out=ProjectOut,
-        to_out=project_out,
         write_guards=[manage_clients],
         sortable=("id", "name", "code", "create_time"),
     )
@@ -141,7 +135,6 @@ ClientsController = resource_controller(
         create=ClientIn,
         change=ClientPatch,
         out=ClientOut,
-        to_out=client_out,
         write_guards=[manage_clients],
         filters=client_filters,
         sortable=CLIENT_SORTABLE,
@@ -157,7 +150,6 @@ ClientGroupsController = resource_controller(
         create=ClientGroupIn,
         change=ClientGroupPatch,
         out=ClientGroupOut,
-        to_out=client_group_out,
         write_guards=[manage_clients],
         sortable=GROUP_SORTABLE,
     )
@@ -170,7 +162,6 @@ ChannelBlocksController = resource_controller(
         create=ChannelBlockIn,
         change=ChannelBlockPatch,
         out=ChannelBlockOut,
-        to_out=channel_block_out,
         write_guards=[manage_clients],
         filters=channel_block_filters,
         sortable=("id", "client_id", "channel_id", "until", "create_time"),
@@ -184,7 +175,6 @@ BookingsController = resource_controller(
         create=BookingIn,
         change=BookingPatch,
         out=BookingOut,
-        to_out=booking_out,
         write_guards=[manage_clients],
         filters=booking_filters,
         sortable=("id", "name", "client_id", "before_date", "status", "create_time"),
@@ -212,7 +202,7 @@ class ClientRelationsController(Controller):
         self, client_groups: NamedDependency[ClientGroups], key: FromPath[str], listing: Listing
     ) -> ClientPage:
         found = await client_groups.members(key, check_sort(listing, CLIENT_SORTABLE))
-        return to_page(found, client_out, ClientPage)
+        return answer(found, ClientPage)
 
     @post(
         "/api/v1/client-groups/{key:str}/members",
@@ -258,7 +248,7 @@ class ClientRelationsController(Controller):
         client = await clients.find(key)
         assert client.id is not None
         found = await client_groups.of_client(client.id, check_sort(listing, GROUP_SORTABLE))
-        return to_page(found, client_group_out, ClientGroupPage)
+        return answer(found, ClientGroupPage)
 
     @get("/api/v1/clients/{key:str}/availability", summary="Whether the client may be contacted now")
     async def availability(
@@ -279,7 +269,7 @@ class ClientRelationsController(Controller):
         asking = owner_of(request.user)
         if department_id is not None or employee_id is not None:
             asking = Owner(department_id=department_id, employee_id=employee_id)
-        return availability_out(await availability.of_client(client.id, asking))
+        return answer(await availability.of_client(client.id, asking), AvailabilityOut)
 
     @post(
         "/api/v1/bookings/{key:str}/release",
@@ -289,7 +279,7 @@ class ClientRelationsController(Controller):
         summary="Release a booking before its time",
     )
     async def release(self, bookings: NamedDependency[Bookings], key: FromPath[str]) -> BookingOut:
-        return booking_out(await bookings.release(key))
+        return answer(await bookings.release(key), BookingOut)
 
     @post(
         "/api/v1/bookings/expire-due",

@@ -16,7 +16,7 @@ from litestar.types import Method as HttpMethod
 
 from application.communications.bulk import BulkStatusUpdate
 from application.communications.listing import CommunicationFilter, PageRequest
-from application.communications.recording import CommunicationKey, Communications
+from application.communications.recording import CommunicationChange, CommunicationKey, Communications
 from domain.access import Principal
 from domain.errors import InvalidTransition
 from domain.keys import id_or_name
@@ -207,7 +207,9 @@ async def change_communication(
     target: Target,
     data: JSONBody[CommunicationPatch],
 ) -> CommunicationOut:
-    return communication_out(await communications.edit(request.user, target, data.patch()))
+    return communication_out(
+        await communications.edit(request.user, target, data.as_command(CommunicationChange))
+    )
 
 
 async def close_communication(

@@ -38,19 +38,20 @@ from entrypoints.http.schemas.communications import (
     CommunicationOut,
     CommunicationPageOut,
     CommunicationShortOut,
+    MethodOut,
     MethodsOut,
     PrimaryInfoOut,
     TranslationIn,
     TranslationOut,
     communication_out,
     filters_of,
-    method_out,
     page_of,
     page_out,
     primary_info_out,
     short_out,
     translation_out,
 )
+from entrypoints.http.schemas.times import answer
 
 TranslationPage = page_struct(TranslationOut)
 
@@ -95,7 +96,7 @@ class CommunicationsV2Controller(Controller):
     @get("/v2/dicts/communications-methods", summary="The communication methods dictionary")
     async def methods(self, communications: NamedDependency[Communications]) -> MethodsOut:
         found = await communications.methods()
-        return MethodsOut(items=[method_out(c) for c in found], total=len(found))
+        return MethodsOut(items=[answer(c, MethodOut) for c in found], total=len(found))
 
 
 class IdTranslationsController(Controller):

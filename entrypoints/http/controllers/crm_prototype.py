@@ -70,7 +70,7 @@ class SeedClientsController(Controller):
         id: FromPath[str],
         data: JSONBody[SeedClientEdit],
     ) -> SeedClientOut:
-        client = await clients.change(require_id(id, "id"), data.patch())
+        client = await clients.change(require_id(id, "id"), data.as_command(clients.patch))
         return seed_client_out((await bookings.with_bookings([client]))[0])
 
     @get("", summary="All clients (a bare array; X-Total-Count has the total)", response_headers=TOTAL_HEADER)

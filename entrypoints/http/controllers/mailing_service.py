@@ -49,7 +49,7 @@ class Seed001Controller(Controller):
         project_id = require_id(id, "id")
         if data.primary_key is not UNSET and str(data.primary_key).strip() != str(project_id):
             raise ValidationFailed.field("primary key", f"must be the project id of the path ({project_id})")
-        await projects.change(project_id, data.patch(without=("primary_key",)))
+        await projects.change(project_id, data.as_command(projects.patch, without=("primary_key",)))
         return OK
 
     @post("/client/create", status_code=201, summary="Add a client to a project, named by its code")

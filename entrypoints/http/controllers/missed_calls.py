@@ -29,10 +29,9 @@ from entrypoints.http.schemas.telephony import (
     MissedCallOut,
     MissedCallPageOut,
     MissedCallPatch,
-    missed_call_out,
-    missed_call_page_out,
     report_out,
 )
+from entrypoints.http.schemas.times import answer
 
 work_the_queue = requires(Permission.SEND_COMMUNICATIONS)
 KEEP_ALIVE_SECONDS = 15.0
@@ -85,7 +84,7 @@ class MissedCallsController(Controller):
             limit=limit,
             offset=offset,
         )
-        return missed_call_page_out(await missed_calls.find(search))
+        return answer(await missed_calls.find(search), MissedCallPageOut)
 
     @get(
         "/stream",
@@ -150,14 +149,14 @@ class MissedCallsController(Controller):
                 called_back_by=called_back_by,
             ),
         )
-        answer = report_out(await reports.report(query))
+        report = report_out(await reports.report(query))
         wants_csv = format == "csv" or (format is None and "text/csv" in request.headers.get("accept", ""))
         if not wants_csv:
-            return Response(answer)
-        if answer.group_by is not None:
+            return Response(report)
+        if report.group_by is not None:
             text = csv_text(
-                (answer.group_by, "label", "cards", "calls", "calledBack"),
-                ((g.key, g.label, g.cards, g.calls, g.called_back) for g in answer.groups),
+                (report.group_by, "label", "cards", "calls", "calledBack"),
+                ((g.key, g.label, g.cards, g.calls, g.called_back) for g in report.groups),
             )
         else:
             text = csv_text(
@@ -176,7 +175,7 @@ class MissedCallsController(Controller):
                         c.called_back_by,
                         c.called_back_at,
                     )
-                    for c in answer.items
+                    for c in report.items
                 ),
             )
         return Response(
@@ -189,7 +188,7 @@ class MissedCallsController(Controller):
     async def get_card(
         self, missed_calls: NamedDependency[MissedCalls], card_id: FromPath[str]
     ) -> MissedCallOut:
-        return missed_call_out(await missed_calls.get(require_id(card_id, "card_id")))
+        return answer(await missed_calls.get(require_id(card_id, "card_id")), MissedCallOut)
 
     @patch("/{card_id:str}", guards=[work_the_queue], summary="Save the card: called_back needs a result")
     async def save_card(
@@ -199,8 +198,9 @@ class MissedCallsController(Controller):
         card_id: FromPath[str],
         data: JSONBody[MissedCallPatch],
     ) -> MissedCallOut:
-        return missed_call_out(
-            await missed_calls.edit(request.user, require_id(card_id, "card_id"), data.to_command())
+        return answer(
+            await missed_calls.edit(request.user, require_id(card_id, "card_id"), data.to_command()),
+            MissedCallOut,
         )
 
     @post("/{card_id:str}/book", status_code=200, guards=[work_the_queue], summary="Book: booked for repair")
@@ -210,7 +210,7 @@ class MissedCallsController(Controller):
         missed_calls: NamedDependency[MissedCalls],
         card_id: FromPath[str],
     ) -> MissedCallOut:
-        return missed_call_out(await missed_calls.book(request.user, require_id(card_id, "card_id")))
+        return answer(await missed_calls.book(request.user, require_id(card_id, "card_id")), MissedCallOut)
 
 
 CONTROLLERS = [MissedCallsController]

@@ -20,7 +20,7 @@ from entrypoints.http.resource import (
     resource_controller,
     use_case,
 )
-from entrypoints.http.schemas.common import page_struct, to_page
+from entrypoints.http.schemas.common import page_struct
 from entrypoints.http.schemas.organisation import (
     CompanyIn,
     CompanyOut,
@@ -37,12 +37,10 @@ from entrypoints.http.schemas.organisation import (
     ServiceAccountIn,
     ServiceAccountOut,
     ServiceAccountPatch,
-    company_out,
     department_out,
-    employee_out,
     role_out,
-    service_account_out,
 )
+from entrypoints.http.schemas.times import answer
 
 
 def department_filters(
@@ -86,7 +84,6 @@ CompaniesController = resource_controller(
         create=CompanyIn,
         change=CompanyPatch,
         out=CompanyOut,
-        to_out=company_out,
         write_guards=[manage_system],
         sortable=("id", "name", "code", "create_time"),
     )
@@ -125,7 +122,6 @@ EmployeesController = resource_controller(
         create=EmployeeIn,
         change=EmployeePatch,
         out=EmployeeOut,
-        to_out=employee_out,
         write_guards=[manage_system],
         filters=employee_filters,
         sortable=EMPLOYEE_SORTABLE,
@@ -139,7 +135,6 @@ ServiceAccountsController = resource_controller(
         create=ServiceAccountIn,
         change=ServiceAccountPatch,
         out=ServiceAccountOut,
-        to_out=service_account_out,
         write_guards=[manage_system],
         filters=user_filters,
         sortable=("id", "name", "login"),
@@ -165,7 +160,7 @@ class MembersController(Controller):
         self, departments: NamedDependency[Departments], key: FromPath[str], listing: Listing
     ) -> EmployeePage:
         page = await departments.employees(key, check_sort(listing, EMPLOYEE_SORTABLE))
-        return to_page(page, employee_out, EmployeePage)
+        return answer(page, EmployeePage)
 
     @get("/api/v1/roles/{key:str}/employees", summary="A role's employees, the role by id or name")
     async def role_employees(
@@ -178,7 +173,7 @@ class MembersController(Controller):
         role = await roles.find(key)
         assert role.id is not None
         page = await employees.with_role(role.id, check_sort(listing, EMPLOYEE_SORTABLE))
-        return to_page(page, employee_out, EmployeePage)
+        return answer(page, EmployeePage)
 
 
 CONTROLLERS = [

@@ -17,8 +17,8 @@ from entrypoints.http.schemas.surveys import (
     SurveyAnswerIn,
     SurveyResponsesOut,
     send_decision_out,
-    survey_responses_out,
 )
+from entrypoints.http.schemas.times import answer
 
 
 class SurveyResponsesController(Controller):
@@ -45,7 +45,7 @@ class SurveyResponsesController(Controller):
         data: JSONBody[list[SurveyAnswerIn]],
     ) -> SurveyResponsesOut:
         found = await survey_responses.record(id_or_name(key), [a.to_command() for a in data])
-        return survey_responses_out(found)
+        return answer(found, SurveyResponsesOut)
 
     @get(
         "/api/v1/communications/{key:str}/decision",

@@ -15,13 +15,13 @@ from application.webhooks.subscriptions import WebhookSubscriptions
 from domain.keys import require_id
 from entrypoints.http.auth import manage_system
 from entrypoints.http.resource import Resource, resource_controller
+from entrypoints.http.schemas.times import answer
 from entrypoints.http.schemas.webhooks import (
     DeliveriesOut,
     DeliveryOut,
     SubscriptionIn,
     SubscriptionOut,
     SubscriptionPatch,
-    delivery_out,
     subscription_out,
 )
 
@@ -75,12 +75,7 @@ class WebhookActionsController(Controller):
     ) -> DeliveriesOut:
         subscription = await catalog.find(key)
         page = await catalog.deliveries(subscription.id or 0, Query(limit=limit, offset=offset))
-        return DeliveriesOut(
-            items=[delivery_out(d) for d in page.items],
-            total=page.total,
-            limit=page.limit,
-            offset=page.offset,
-        )
+        return answer(page, DeliveriesOut)
 
     @post(
         "/api/v1/webhook-deliveries/{delivery_id:str}/redeliver",
@@ -90,7 +85,7 @@ class WebhookActionsController(Controller):
     async def redeliver(
         self, catalog: NamedDependency[WebhookSubscriptions], delivery_id: FromPath[str]
     ) -> DeliveryOut:
-        return delivery_out(await catalog.redeliver(require_id(delivery_id, "delivery_id")))
+        return answer(await catalog.redeliver(require_id(delivery_id, "delivery_id")), DeliveryOut)
 
 
 CONTROLLERS = [SubscriptionsResource, WebhookActionsController]

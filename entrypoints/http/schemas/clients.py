@@ -12,12 +12,13 @@ from typing import Annotated
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from application.clients import ClientAvailability, Membership
-from domain.clients import Booking, BookingState, ChannelBlock, Client, ClientGroup, Project
+from application.clients import Membership
+from domain.clients import BookingState, Client
 from domain.errors import ValidationFailed
-from entrypoints.http.schemas.common import Code, Id, In, Name, Out, Timestamp, aware, iso, patch_of, stamp
+from entrypoints.http.schemas.common import Code, Id, In, Name, Out, aware, patch_of
 from entrypoints.http.schemas.organisation import Email
 from entrypoints.http.schemas.telegram import TelegramLinkOut
+from entrypoints.http.schemas.times import Timestamp, answer
 
 Phone = Annotated[
     str,
@@ -57,10 +58,6 @@ def parse_birth_date(text: str) -> date:
         raise ValidationFailed.field("birthDate", f"{text!r} is not a date") from None
 
 
-def day(value: date | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
 # -- projects ------------------------------------------------------------------------------
 
 
@@ -78,16 +75,6 @@ class ProjectOut(Out):
     code: str
     create_time: Timestamp
     update_time: Timestamp
-
-
-def project_out(p: Project) -> ProjectOut:
-    return ProjectOut(
-        id=p.id or 0,
-        name=p.name,
-        code=p.code,
-        create_time=stamp(p.create_time),
-        update_time=stamp(p.update_time),
-    )
 
 
 # -- clients -------------------------------------------------------------------------------
@@ -119,7 +106,7 @@ class ClientOut(Out):
     first_name: str | None
     last_name: str | None
     middle_name: str | None
-    birth_date: Annotated[str | None, msgspec.Meta(extra_json_schema={"format": "date"})]
+    birth_date: date | None
     phones: list[str]
     email: str | None
     social_media: dict[str, str] | None
@@ -133,27 +120,6 @@ class ClientOut(Out):
     update_time: Timestamp
 
 
-def client_out(c: Client) -> ClientOut:
-    return ClientOut(
-        id=c.id or 0,
-        first_name=c.first_name,
-        last_name=c.last_name,
-        middle_name=c.middle_name,
-        birth_date=day(c.birth_date),
-        phones=list(c.phones),
-        email=c.email,
-        social_media=c.social_media,
-        language=c.language,
-        time_zone=c.time_zone,
-        available=c.available,
-        project_id=c.project_id,
-        guid=c.guid,
-        tags=list(c.tags),
-        create_time=stamp(c.create_time),
-        update_time=stamp(c.update_time),
-    )
-
-
 class ClientDetailOut(ClientOut):
     """One client (GET /api/v1/clients/{key}): the list's fields and the Telegram link state."""
 
@@ -162,7 +128,7 @@ class ClientDetailOut(ClientOut):
 
 
 def client_detail_out(c: Client, telegram: TelegramLinkOut) -> ClientDetailOut:
-    return ClientDetailOut(**msgspec.structs.asdict(client_out(c)), telegram=telegram)
+    return ClientDetailOut(**msgspec.structs.asdict(answer(c, ClientOut)), telegram=telegram)
 
 
 class AvailabilityOut(Out):
@@ -170,10 +136,6 @@ class AvailabilityOut(Out):
     available: bool
     reasons: list[str]
     """Why not, when not: the client's opt-in, bookings held by others."""
-
-
-def availability_out(a: ClientAvailability) -> AvailabilityOut:
-    return AvailabilityOut(client_id=a.client_id, available=a.available, reasons=list(a.reasons))
 
 
 # -- client groups -------------------------------------------------------------------------
@@ -195,16 +157,6 @@ class ClientGroupOut(Out):
     update_time: Timestamp
 
 
-def client_group_out(g: ClientGroup) -> ClientGroupOut:
-    return ClientGroupOut(
-        id=g.id or 0,
-        name=g.name,
-        description=g.description,
-        create_time=stamp(g.create_time),
-        update_time=stamp(g.update_time),
-    )
-
-
 class MembersIn(In):
     client_ids: Annotated[list[Id], msgspec.Meta(min_length=1, max_length=10_000)]
 
@@ -218,6 +170,7 @@ class MembersOut(Out):
 
 
 def members_out(m: Membership) -> MembersOut:
+    # By hand: the answer names the group by id; the use case hands back the whole group.
     return MembersOut(group_id=m.group.id or 0, changed=m.changed, members=m.members)
 
 
@@ -246,19 +199,6 @@ class ChannelBlockOut(Out):
     reason: str | None
     create_time: Timestamp
     update_time: Timestamp
-
-
-def channel_block_out(b: ChannelBlock) -> ChannelBlockOut:
-    return ChannelBlockOut(
-        id=b.id or 0,
-        client_id=b.client_id,
-        channel_id=b.channel_id,
-        until=iso(b.until),
-        permanent=b.permanent,
-        reason=b.reason,
-        create_time=stamp(b.create_time),
-        update_time=stamp(b.update_time),
-    )
 
 
 # -- bookings ------------------------------------------------------------------------------
@@ -295,20 +235,6 @@ class BookingOut(Out):
     employee_id: int | None
     create_time: Timestamp
     update_time: Timestamp
-
-
-def booking_out(b: Booking) -> BookingOut:
-    return BookingOut(
-        id=b.id or 0,
-        client_id=b.client_id,
-        name=b.name,
-        before_date=stamp(b.before_date),
-        status=b.status,
-        department_id=b.department_id,
-        employee_id=b.employee_id,
-        create_time=stamp(b.create_time),
-        update_time=stamp(b.update_time),
-    )
 
 
 class ExpiredOut(Out):

@@ -1,22 +1,18 @@
-"""What every resource's schemas share: strictness, time format, partial changes, pages."""
+"""What every resource's schemas share: strictness, partial changes, pages (times: ``times``)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime, time
 from typing import Annotated, Any, ClassVar, TypeVar
 
 import msgspec
 
-from application.managed_entities import Patch
 from application.queries import Page
 
 T = TypeVar("T")
 C = TypeVar("C")
 
-Timestamp = Annotated[
-    str, msgspec.Meta(extra_json_schema={"format": "date-time"}, examples=["2023-04-12T23:13:48.363+00:00"])
-]
 ClockTime = Annotated[str, msgspec.Meta(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", examples=["09:00"])]
 Weekday = Annotated[int, msgspec.Meta(ge=0, le=6, description="0 = Monday … 6 = Sunday")]
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
@@ -45,23 +41,23 @@ class In(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=True, 
         return given
 
     def as_command(self, command: type[C], *, without: tuple[str, ...] = ()) -> C:
-        """The use case's command (a frozen dataclass named by domain attributes) from this body."""
+        """The use case's command (a frozen dataclass named by domain attributes) from this body;
+        for a partial-change body, fields not given stay ``UNSET`` in the command (``patch_for``)."""
         return command(**self._given(without))
 
-    def patch(self, *, without: tuple[str, ...] = ()) -> Patch:
-        """The partial change this body asks for (fields in ``without`` are the route's own)."""
-        return Patch(self._given(without))
 
-
-def patch_of(create: type[In], *, without: tuple[str, ...] = (), name: str | None = None) -> Any:
+def patch_of(
+    create: type[In],
+    *,
+    without: tuple[str, ...] = (),
+    extra: tuple[tuple[str, Any], ...] = (),
+    name: str | None = None,
+) -> Any:
     """The partial-change body of a resource from its create body: the same fields, names,
     limits, renames and converters, each one optional (absent stays, null clears where the
-    create body allows null)."""
-    fields = [
-        (f.name, f.type | msgspec.UnsetType, msgspec.UNSET)
-        for f in msgspec.structs.fields(create)
-        if f.name not in without
-    ]
+    create body allows null); plus ``extra`` (name, type) fields only a change has."""
+    given = [(f.name, f.type) for f in msgspec.structs.fields(create) if f.name not in without]
+    fields = [(n, t | msgspec.UnsetType, msgspec.UNSET) for n, t in [*given, *extra]]
     namespace = {"renames": create.renames, "converters": create.converters, "__module__": create.__module__}
     return msgspec.defstruct(
         name or create.__name__.removesuffix("In") + "Patch", fields, bases=(In,), namespace=namespace
@@ -77,16 +73,6 @@ def iso(moment: datetime | None) -> str | None:
     if moment is None:
         return None
     return moment.astimezone(UTC).isoformat(timespec="milliseconds")
-
-
-def stamp(moment: datetime) -> str:
-    """Like ``iso`` for times that are always there (create and update times)."""
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
-
-
-def iso_date(day: date | None) -> str | None:
-    """A date as the seeds show it: midnight UTC, ``1995-06-02T00:00:00.000+00:00``."""
-    return None if day is None else iso(datetime.combine(day, time(), UTC))
 
 
 def aware(moment: datetime) -> datetime:

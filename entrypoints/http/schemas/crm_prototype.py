@@ -9,8 +9,9 @@ from msgspec import UNSET, UnsetType
 
 from application.clients import BookedClient, ClientAvailability
 from entrypoints.http.schemas.clients import BirthDate, Moment, Phone, SocialMedia, parse_birth_date
-from entrypoints.http.schemas.common import Id, In, Name, Out, Timestamp, iso_date, patch_of, stamp
+from entrypoints.http.schemas.common import Id, In, Name, Out, patch_of
 from entrypoints.http.schemas.organisation import Email
+from entrypoints.http.schemas.times import SeedTime, Timestamp, seed_time
 
 
 class SeedClientIn(In):
@@ -59,6 +60,7 @@ class SeedClientOut(Out, kw_only=True):
 
 
 def seed_client_out(held: BookedClient) -> SeedClientOut:
+    # By hand: the contract names ids after their kind (clientId) and nests the booking and its status.
     c, b, s = held.client, held.booking, held.status
     booking = None
     if b is not None:
@@ -69,14 +71,14 @@ def seed_client_out(held: BookedClient) -> SeedClientOut:
                 booking_status_type_id=s.id or 0, name=s.name, description=s.description
             )
         )
-        booking = SeedBookingOut(booking_id=b.id or 0, before_date=stamp(b.before_date), status=status)
+        booking = SeedBookingOut(booking_id=b.id or 0, before_date=SeedTime(b.before_date), status=status)
     return SeedClientOut(
         client_id=c.id or 0,
         first_name=c.first_name,
         last_name=c.last_name,
-        birth_date=iso_date(c.birth_date),
-        create_time=stamp(c.create_time),
-        update_time=stamp(c.update_time),
+        birth_date=seed_time(c.birth_date),
+        create_time=SeedTime(c.create_time),
+        update_time=SeedTime(c.update_time),
         available=c.available,
         social_media=c.social_media,
         booking=booking,
@@ -106,6 +108,7 @@ class SeedAvailabilityOut(Out):
 
 
 def seed_availability_out(a: ClientAvailability) -> SeedAvailabilityOut:
+    # By hand: the contract writes the id and the flag as strings.
     return SeedAvailabilityOut(
         client_id=str(a.client_id), available="true" if a.available else "false", reasons=list(a.reasons)
     )

@@ -134,6 +134,7 @@ def _parts(r: Recommendation) -> dict[str, object]:
 
 
 def recommendation_out(r: Recommendation) -> RecommendationOut:
+    # By hand (here and below): rates are rounded and shares computed for the answer.
     assert r.client_id is not None
     return RecommendationOut(client_id=r.client_id, **_parts(r))  # type: ignore[arg-type]
 

@@ -61,6 +61,7 @@ class ImportOut(Out):
 
 
 def import_out(report: ImportReport, rejected_at_edge: list[tuple[int, str]]) -> ImportOut:
+    # By hand: rows the edge refused join those the use case refused, in row order.
     rejected = [RejectedRowOut(index=i, reason=r) for i, r in rejected_at_edge]
     rejected += [RejectedRowOut(index=r.index, reason=r.reason) for r in report.rejected]
     return ImportOut(imported=report.imported, rejected=sorted(rejected, key=lambda r: r.index))

@@ -10,22 +10,20 @@ import msgspec
 from application.mailings.mailings import MailingCommand, MailingProgress, RunProgress
 from domain.errors import ValidationFailed
 from domain.mailings import Mailing
-from entrypoints.http.schemas.common import Id, In, Name, Out, iso, stamp
-from entrypoints.http.schemas.sending import send_time
+from entrypoints.http.schemas.common import Id, In, Name, Out, iso
+from entrypoints.http.schemas.send_request import ChannelList, SendRequest, TimeText
+from entrypoints.http.schemas.times import SeedTime, Timestamp, seed_time
 
 Cron = Annotated[str, msgspec.Meta(min_length=1, max_length=255, examples=["0 9 * * 1"])]
 TimeZone = Annotated[str, msgspec.Meta(min_length=1, max_length=64, examples=["Europe/Moscow"])]
 
 
-class MailingIn(In):
+class MailingIn(SendRequest, kw_only=True):
     name: Name
-    communication_type_id: Id
     channels: (
         Annotated[
-            list[Id],
+            ChannelList,
             msgspec.Meta(
-                min_length=1,
-                max_length=20,
                 description=(
                     'A priority list of channel ids, or "auto": the learned best channel per client, '
                     "as in a send request. Left out, the mailing is auto when an active rule of the "
@@ -36,22 +34,11 @@ class MailingIn(In):
         | Literal["auto"]
         | None
     ) = None
-    department_id: Id | None = None
-    """Defaults to the creator's department; required when the creator belongs to none."""
-    document_id: Id | None = None
-    subject: Annotated[str, msgspec.Meta(max_length=1000)] | None = None
-    text: Annotated[str, msgspec.Meta(max_length=100_000)] | None = None
-    html: Annotated[str, msgspec.Meta(max_length=500_000)] | None = None
-    variables: dict[str, Any] = msgspec.field(default_factory=dict)
-    project_id: Id | None = None
-    group_id: Id | None = None
     client_ids: Annotated[list[Id], msgspec.Meta(max_length=100_000)] | None = None
     at: (
         Annotated[
-            str,
+            TimeText,
             msgspec.Meta(
-                max_length=64,
-                examples=["2026-12-01T10:00:00+03:00", "auto"],
                 description=(
                     "Once, at this time (ISO 8601 with an offset; absent: as soon as it is started), "
                     'or "auto": each run starts when due and the learned best time is chosen per client.'
@@ -71,9 +58,9 @@ class MailingIn(In):
             name=self.name,
             type_id=self.communication_type_id,
             department_id=self.department_id,
-            channel_ids=tuple(self.channels) if isinstance(self.channels, list) else (),
-            auto_channels=self.channels == "auto",
-            auto_time=self.at == "auto",
+            channel_ids=self.channel_ids,
+            auto_channels=self.auto_channels,
+            auto_time=self.auto_time,
             document_id=self.document_id,
             subject=self.subject,
             text=self.text,
@@ -82,7 +69,7 @@ class MailingIn(In):
             project_id=self.project_id,
             group_id=self.group_id,
             client_ids=tuple(self.client_ids or ()),
-            at=send_time(self.at),
+            at=self.moment,
             cron=self.cron,
             time_zone=self.time_zone,
             start=self.start,
@@ -109,12 +96,12 @@ class MailingOut(Out):
     """The once time, or "auto" when the decisions choose the time per client."""
     cron: str | None
     time_zone: str
-    next_run_at: str | None
+    next_run_at: Timestamp | None
     run_count: int
-    last_run_at: str | None
+    last_run_at: Timestamp | None
     created_by: str
-    create_time: str
-    update_time: str
+    create_time: Timestamp
+    update_time: Timestamp
 
 
 class MailingPageOut(Out):
@@ -124,7 +111,7 @@ class MailingPageOut(Out):
 
 class RunOut(Out):
     run_id: int
-    due_at: str
+    due_at: Timestamp
     state: str
     send_id: int | None
     """The send this run made; its communications carry it (GET /api/v1/sends/{sendId})."""
@@ -139,13 +126,14 @@ class MailingProgressOut(Out):
     mailing_id: int
     status: str
     run_count: int
-    next_run_at: str | None
+    next_run_at: Timestamp | None
     lifecycle: dict[str, int]
     delivery: dict[str, int]
     runs: list[RunOut]
 
 
 def mailing_out(mailing: Mailing) -> MailingOut:
+    # By hand: channels and at may be "auto", and the type is communicationTypeId on the wire.
     return MailingOut(
         id=mailing.id or 0,
         name=mailing.name,
@@ -164,20 +152,21 @@ def mailing_out(mailing: Mailing) -> MailingOut:
         at="auto" if mailing.auto_time else iso(mailing.at),
         cron=mailing.cron,
         time_zone=mailing.time_zone,
-        next_run_at=iso(mailing.next_run_at),
+        next_run_at=seed_time(mailing.next_run_at),
         run_count=mailing.run_count,
-        last_run_at=iso(mailing.last_run_at),
+        last_run_at=seed_time(mailing.last_run_at),
         created_by=mailing.created_by,
-        create_time=stamp(mailing.create_time),
-        update_time=stamp(mailing.update_time),
+        create_time=SeedTime(mailing.create_time),
+        update_time=SeedTime(mailing.update_time),
     )
 
 
 def run_out(progress: RunProgress) -> RunOut:
+    # By hand: one run's fields and its counts, from two objects, the id as runId.
     run = progress.run
     return RunOut(
         run_id=run.id or 0,
-        due_at=stamp(run.due_at),
+        due_at=SeedTime(run.due_at),
         state=run.state.value,
         send_id=run.send_id,
         accepted_count=run.accepted_count,
@@ -189,12 +178,13 @@ def run_out(progress: RunProgress) -> RunOut:
 
 
 def progress_out(progress: MailingProgress) -> MailingProgressOut:
+    # By hand: the mailing's figures and its runs', gathered from several objects.
     mailing = progress.mailing
     return MailingProgressOut(
         mailing_id=mailing.id or 0,
         status=mailing.status.value,
         run_count=mailing.run_count,
-        next_run_at=iso(mailing.next_run_at),
+        next_run_at=seed_time(mailing.next_run_at),
         lifecycle=dict(progress.lifecycle),
         delivery=dict(progress.delivery),
         runs=[run_out(r) for r in progress.runs],

@@ -8,7 +8,7 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from domain.access import Grant, Permission
-from domain.organisation import Company, Department, Employee, Role, ServiceAccount, WorkingDay
+from domain.organisation import Department, Role, WorkingDay
 from entrypoints.http.schemas.common import (
     ClockTime,
     Code,
@@ -16,13 +16,12 @@ from entrypoints.http.schemas.common import (
     In,
     Name,
     Out,
-    Timestamp,
     Weekday,
     clock_time,
     ids,
     patch_of,
-    stamp,
 )
+from entrypoints.http.schemas.times import SeedTime, Timestamp
 
 Login = Annotated[str, msgspec.Meta(min_length=1, max_length=128, pattern=r"^[^:\s]+$")]
 Password = Annotated[str, msgspec.Meta(min_length=5, max_length=256)]
@@ -43,16 +42,6 @@ class CompanyOut(Out):
     code: str
     create_time: Timestamp
     update_time: Timestamp
-
-
-def company_out(c: Company) -> CompanyOut:
-    return CompanyOut(
-        id=c.id or 0,
-        name=c.name,
-        code=c.code,
-        create_time=stamp(c.create_time),
-        update_time=stamp(c.update_time),
-    )
 
 
 class WorkingDayIo(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, rename="camel"):
@@ -92,6 +81,7 @@ class DepartmentOut(Out):
 
 
 def department_out(d: Department) -> DepartmentOut:
+    # By hand: the API writes opening hours as HH:MM; msgspec would add the seconds.
     return DepartmentOut(
         id=d.id or 0,
         company_id=d.company_id,
@@ -105,8 +95,8 @@ def department_out(d: Department) -> DepartmentOut:
             )
             for w in d.working_hours
         ],
-        create_time=stamp(d.create_time),
-        update_time=stamp(d.update_time),
+        create_time=SeedTime(d.create_time),
+        update_time=SeedTime(d.update_time),
     )
 
 
@@ -151,6 +141,7 @@ class RoleOut(Out):
 
 
 def role_out(r: Role) -> RoleOut:
+    # By hand: a grant's ids are sets in the domain, sorted lists under other names on the wire.
     return RoleOut(
         id=r.id or 0,
         name=r.name,
@@ -163,8 +154,8 @@ def role_out(r: Role) -> RoleOut:
             )
             for g in r.grants
         ],
-        create_time=stamp(r.create_time),
-        update_time=stamp(r.update_time),
+        create_time=SeedTime(r.create_time),
+        update_time=SeedTime(r.update_time),
     )
 
 
@@ -205,24 +196,6 @@ class EmployeeOut(Out):
     update_time: Timestamp
 
 
-def employee_out(e: Employee) -> EmployeeOut:
-    return EmployeeOut(
-        id=e.id or 0,
-        login=e.login,
-        first_name=e.first_name,
-        last_name=e.last_name,
-        middle_name=e.middle_name,
-        department_id=e.department_id,
-        email=e.email,
-        phone=e.phone,
-        extension=e.extension,
-        role_ids=list(e.role_ids),
-        active=e.active,
-        create_time=stamp(e.create_time),
-        update_time=stamp(e.update_time),
-    )
-
-
 class ServiceAccountIn(In):
     name: Name
     login: Login
@@ -244,16 +217,3 @@ class ServiceAccountOut(Out):
     active: bool
     create_time: Timestamp
     update_time: Timestamp
-
-
-def service_account_out(s: ServiceAccount) -> ServiceAccountOut:
-    return ServiceAccountOut(
-        id=s.id or 0,
-        name=s.name,
-        login=s.login,
-        description=s.description,
-        role_ids=list(s.role_ids),
-        active=s.active,
-        create_time=stamp(s.create_time),
-        update_time=stamp(s.update_time),
-    )

@@ -11,7 +11,8 @@ from application.providers.catalog import TestMessage, TestOutcome
 from application.providers.router import ProviderState
 from domain.dictionaries import ChannelKind
 from domain.providers import Provider, ProviderKind
-from entrypoints.http.schemas.common import In, Out, Timestamp, stamp
+from entrypoints.http.schemas.common import In, Out
+from entrypoints.http.schemas.times import SeedTime, Timestamp, answer
 from entrypoints.http.wire_names import camel
 
 ProviderName = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
@@ -73,6 +74,7 @@ class ProviderOut(Out):
 
 
 def provider_out(p: Provider) -> ProviderOut:
+    # By hand: settings and secrets go out camelCase, the secrets masked.
     return ProviderOut(
         id=p.id or 0,
         name=p.name,
@@ -83,8 +85,8 @@ def provider_out(p: Provider) -> ProviderOut:
         priority=p.priority,
         rate_limit=p.rate_limit,
         active=p.active,
-        create_time=stamp(p.create_time),
-        update_time=stamp(p.update_time),
+        create_time=SeedTime(p.create_time),
+        update_time=SeedTime(p.update_time),
     )
 
 
@@ -105,7 +107,7 @@ class TestOut(Out):
 
 
 def test_out(outcome: TestOutcome) -> TestOut:
-    return msgspec.convert(outcome, TestOut, from_attributes=True)
+    return answer(outcome, TestOut)
 
 
 class CircuitOut(Out):
@@ -127,4 +129,4 @@ class CircuitsOut(Out):
 
 
 def circuits_out(states: list[ProviderState]) -> CircuitsOut:
-    return CircuitsOut(items=[msgspec.convert(s, CircuitOut, from_attributes=True) for s in states])
+    return CircuitsOut(items=[answer(s, CircuitOut) for s in states])

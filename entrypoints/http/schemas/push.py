@@ -10,7 +10,8 @@ import msgspec
 from application.sending.push import SubscribeCommand
 from domain.errors import ValidationFailed
 from domain.push import MAX_ENDPOINT, PushSubscription
-from entrypoints.http.schemas.common import In, Out, Timestamp, iso, stamp
+from entrypoints.http.schemas.common import In, Out
+from entrypoints.http.schemas.times import SeedTime, Timestamp, seed_time
 
 Key = Annotated[str, msgspec.Meta(min_length=1, max_length=128, description="base64url")]
 MAX_EXPIRATION_MS = 253_402_300_799_000
@@ -73,12 +74,13 @@ class VapidKeyOut(Out):
 
 
 def push_subscription_out(s: PushSubscription) -> PushSubscriptionOut:
+    # By hand: the keys are two attributes of the subscription, one object on the wire.
     return PushSubscriptionOut(
         id=s.id or 0,
         client_id=s.client_id,
         endpoint=s.endpoint,
         keys=PushKeysOut(p256dh=s.p256dh, auth=s.auth),
-        expiration_time=iso(s.expiration_time),
-        create_time=stamp(s.create_time),
-        update_time=stamp(s.update_time),
+        expiration_time=seed_time(s.expiration_time),
+        create_time=SeedTime(s.create_time),
+        update_time=SeedTime(s.update_time),
     )

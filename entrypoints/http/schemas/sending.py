@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated
 
 import msgspec
 from msgspec import UNSET, UnsetType
@@ -18,24 +18,11 @@ from application.sending.commands import (
     SendCommand,
     SendProgress,
 )
-from domain.errors import ValidationFailed
 from entrypoints.http.schemas.common import Id, In, Out, iso
+from entrypoints.http.schemas.send_request import SendRequest
 
 AwareTime = Annotated[datetime, msgspec.Meta(tz=True, examples=["2026-12-01T10:00:00+03:00"])]
 IdempotencyKey = Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
-
-
-def send_time(at: str | None) -> datetime | None:
-    """The ``at`` of a send or mailing: None when absent or "auto"; 400 naming ``at`` otherwise."""
-    if at is None or at == "auto":
-        return None
-    try:
-        moment = datetime.fromisoformat(at)
-    except ValueError:
-        raise ValidationFailed.field("at", 'an ISO 8601 time with an offset, or "auto"') from None
-    if moment.tzinfo is None:
-        raise ValidationFailed.field("at", "give the time with its offset")
-    return moment
 
 
 class RecipientIn(In):
@@ -43,46 +30,10 @@ class RecipientIn(In):
     at: AwareTime | None = None
 
 
-class SendIn(In):
-    communication_type_id: Id
-    channels: (
-        Annotated[
-            list[Id],
-            msgspec.Meta(
-                min_length=1,
-                max_length=20,
-                description=(
-                    'A priority list of channel ids, or "auto": the learned best channel per client. '
-                    "Left out, the send is auto when an active rule of the department has autoSelect on."
-                ),
-            ),
-        ]
-        | Literal["auto"]
-        | None
-    ) = None
-    department_id: Id | None = None
-    """Defaults to the sender's department; required when the sender belongs to none."""
-    document_id: Id | None = None
-    subject: Annotated[str, msgspec.Meta(max_length=1000)] | None = None
-    text: Annotated[str, msgspec.Meta(max_length=100_000)] | None = None
-    html: Annotated[str, msgspec.Meta(max_length=500_000)] | None = None
-    variables: dict[str, Any] = msgspec.field(default_factory=dict)
+class SendIn(SendRequest):
     client_ids: list[Id] | None = None
-    group_id: Id | None = None
-    project_id: Id | None = None
     recipients: list[RecipientIn] | None = None
     """Each client with its own time: seed 000's "a schedule for every client"."""
-    at: (
-        Annotated[
-            str,
-            msgspec.Meta(
-                max_length=64,
-                examples=["2026-12-01T10:00:00+03:00", "auto"],
-                description='ISO 8601 with an offset, or "auto": the learned best time per client.',
-            ),
-        ]
-        | None
-    ) = None
     idempotency_key: IdempotencyKey | None = None
 
     def to_command(self, header_key: str | None) -> SendCommand:
@@ -104,11 +55,11 @@ class SendIn(In):
                     ScheduledRecipient(client_id=r.client_id, at=r.at) for r in self.recipients or ()
                 ),
             ),
-            channel_ids=tuple(self.channels) if isinstance(self.channels, list) else (),
-            at=send_time(self.at),
+            channel_ids=self.channel_ids,
+            at=self.moment,
             idempotency_key=header_key or self.idempotency_key,
-            auto_channels=self.channels == "auto",
-            auto_time=self.at == "auto",
+            auto_channels=self.auto_channels,
+            auto_time=self.auto_time,
         )
 
 

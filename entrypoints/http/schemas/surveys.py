@@ -7,7 +7,6 @@ from typing import Annotated
 import msgspec
 
 from application.decisions.ports import DecisionRecord
-from application.decisions.surveys import RecordedAnswers
 from domain.communications.surveys import MAX_TEXT, SurveyAnswer
 from entrypoints.http.schemas.common import In, Out, iso
 
@@ -32,15 +31,6 @@ class SurveyResponsesOut(Out):
     answers: list[SurveyAnswerOut]
 
 
-def survey_responses_out(found: RecordedAnswers) -> SurveyResponsesOut:
-    return SurveyResponsesOut(
-        communication_id=found.communication_id,
-        uuid=found.uuid,
-        recorded=found.recorded,
-        answers=[SurveyAnswerOut(question=a.question, answer=a.answer) for a in found.answers],
-    )
-
-
 class SendDecisionOut(Out):
     communication_id: Annotated[int, msgspec.Meta(examples=[42])]
     mode: Annotated[str, msgspec.Meta(examples=["greedy"], description="greedy, explore or holdout")]
@@ -55,6 +45,7 @@ class SendDecisionOut(Out):
 
 
 def send_decision_out(found: DecisionRecord) -> SendDecisionOut:
+    # By hand: the predicted rates are rounded, and the names differ (predicted_chosen).
     return SendDecisionOut(
         communication_id=found.communication_id,
         mode=found.mode,

@@ -28,6 +28,7 @@ class TelegramLinkOut(Out):
 
 
 def telegram_link_out(link: TelegramLink | None, client_id: int, bot_username: str | None) -> TelegramLinkOut:
+    # By hand: a client without a link still answers, and the deep link is built here.
     if link is None:
         return TelegramLinkOut(
             client_id=client_id, linked=False, chat_id=None, linked_at=None, code=None, deep_link=None

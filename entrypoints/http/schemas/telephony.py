@@ -9,12 +9,12 @@ import msgspec
 
 from application.telephony.campaigns import NewCampaign
 from application.telephony.missed_call_report import MissedCallReport
-from application.telephony.missed_calls import EditMissedCall, MissedCallPage, MissedCallView
+from application.telephony.missed_calls import EditMissedCall
 from application.telephony.subscriptions import MAX_EXPIRES, MIN_EXPIRES, NewSubscription, SubscriptionList
-from domain.telephony.campaigns import CallCampaign
 from domain.telephony.missed_calls import MissedCallStatus
 from domain.telephony.subscriptions import PbxSubscription, SubscriptionType
-from entrypoints.http.schemas.common import Id, In, Out, Timestamp, aware, iso, stamp
+from entrypoints.http.schemas.common import Id, In, Out, aware
+from entrypoints.http.schemas.times import SeedTime, Timestamp, answer, seed_time
 
 
 class MissedCallOut(Out):
@@ -31,29 +31,9 @@ class MissedCallOut(Out):
     called_back_at: Timestamp | None
 
 
-def missed_call_out(view: MissedCallView) -> MissedCallOut:
-    return MissedCallOut(
-        id=view.id,
-        phone=view.phone,
-        client_id=view.client_id,
-        client_name=view.client_name,
-        status=view.status,
-        result=view.result,
-        calls=view.calls,
-        first_call_at=stamp(view.first_call_at),
-        last_call_at=stamp(view.last_call_at),
-        called_back_by=view.called_back_by,
-        called_back_at=iso(view.called_back_at),
-    )
-
-
 class MissedCallPageOut(Out):
     items: list[MissedCallOut]
     total: int
-
-
-def missed_call_page_out(page: MissedCallPage) -> MissedCallPageOut:
-    return MissedCallPageOut(items=[missed_call_out(v) for v in page.items], total=page.total)
 
 
 Result = Annotated[str, msgspec.Meta(max_length=10_000)]
@@ -88,14 +68,15 @@ class MissedCallReportOut(Out):
 
 
 def report_out(report: MissedCallReport) -> MissedCallReportOut:
+    # By hand: the period is since/until in the report, from/to on the wire.
     return MissedCallReportOut(
-        date_from=stamp(report.since),
-        date_to=stamp(report.until),
+        date_from=SeedTime(report.since),
+        date_to=SeedTime(report.until),
         group_by=report.group_by.value if report.group_by else None,
         total_cards=report.total_cards,
         total_calls=report.total_calls,
-        groups=[msgspec.convert(g, ReportGroupOut, from_attributes=True) for g in report.groups],
-        items=[missed_call_out(v) for v in report.items],
+        groups=[answer(g, ReportGroupOut) for g in report.groups],
+        items=[answer(v, MissedCallOut) for v in report.items],
     )
 
 
@@ -132,19 +113,20 @@ class SubscriptionOut(Out):
 
 
 def subscription_out(s: PbxSubscription) -> SubscriptionOut:
+    # By hand: the answer's expires is what the PBX granted (granted_expires).
     return SubscriptionOut(
         id=s.id or 0,
         pattern=s.pattern,
         subscription_type=s.subscription_type.value,
         requested_expires=s.requested_expires,
         expires=s.granted_expires,
-        expires_at=iso(s.expires_at),
+        expires_at=seed_time(s.expires_at),
         subscription_id=s.subscription_id,
         url=s.url,
         state=s.state.value,
         last_error=s.last_error,
-        create_time=stamp(s.create_time),
-        update_time=stamp(s.update_time),
+        create_time=SeedTime(s.create_time),
+        update_time=SeedTime(s.update_time),
     )
 
 
@@ -240,29 +222,6 @@ class CampaignOut(Out):
     last_error: str | None
     create_time: Timestamp
     update_time: Timestamp
-
-
-def campaign_out(c: CallCampaign) -> CampaignOut:
-    return CampaignOut(
-        id=c.id or 0,
-        name=c.name,
-        status=c.status.value,
-        start_at=stamp(c.start_at),
-        end_at=stamp(c.end_at),
-        type_id=c.type_id,
-        client_group_id=c.client_group_id,
-        contacts_total=c.contacts_total,
-        contacts_called=c.contacts_called,
-        contacts_successful=c.contacts_successful,
-        finish_status=c.finish_status,
-        reported_total=c.reported_total,
-        reported_successful=c.reported_successful,
-        sent_at=iso(c.sent_at),
-        closed_at=iso(c.closed_at),
-        last_error=c.last_error,
-        create_time=stamp(c.create_time),
-        update_time=stamp(c.update_time),
-    )
 
 
 class CampaignPageOut(Out):

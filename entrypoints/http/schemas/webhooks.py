@@ -8,8 +8,9 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from domain.providers import mask
-from domain.webhooks import DeliveryState, EventType, WebhookDelivery, WebhookSubscription
-from entrypoints.http.schemas.common import In, Out, Timestamp, iso, stamp
+from domain.webhooks import DeliveryState, EventType, WebhookSubscription
+from entrypoints.http.schemas.common import In, Out
+from entrypoints.http.schemas.times import SeedTime, Timestamp
 
 Url = Annotated[str, msgspec.Meta(min_length=1, max_length=2048)]
 Events = Annotated[list[EventType], msgspec.Meta(min_length=1, max_length=10)]
@@ -48,6 +49,7 @@ class SubscriptionOut(Out):
 
 
 def subscription_out(s: WebhookSubscription, *, reveal: bool = False) -> SubscriptionOut:
+    # By hand: the secret is masked unless revealed.
     return SubscriptionOut(
         id=s.id or 0,
         url=s.url,
@@ -56,8 +58,8 @@ def subscription_out(s: WebhookSubscription, *, reveal: bool = False) -> Subscri
         description=s.description,
         active=s.active,
         disabled_reason=s.disabled_reason,
-        create_time=stamp(s.create_time),
-        update_time=stamp(s.update_time),
+        create_time=SeedTime(s.create_time),
+        update_time=SeedTime(s.update_time),
     )
 
 
@@ -68,29 +70,12 @@ class DeliveryOut(Out):
     event_type: EventType
     state: DeliveryState
     attempts: int
-    next_attempt_at: str | None
+    next_attempt_at: Timestamp | None
     last_status: int | None
     last_error: str | None
-    delivered_at: str | None
+    delivered_at: Timestamp | None
     payload: str
     create_time: Timestamp
-
-
-def delivery_out(d: WebhookDelivery) -> DeliveryOut:
-    return DeliveryOut(
-        id=d.id or 0,
-        subscription_id=d.subscription_id,
-        message_id=d.message_id,
-        event_type=EventType(d.event_type),
-        state=d.state,
-        attempts=d.attempts,
-        next_attempt_at=iso(d.next_attempt_at),
-        last_status=d.last_status,
-        last_error=d.last_error,
-        delivered_at=iso(d.delivered_at),
-        payload=d.payload,
-        create_time=stamp(d.create_time),
-    )
 
 
 class DeliveriesOut(Out):

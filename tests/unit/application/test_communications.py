@@ -13,9 +13,8 @@ from adapters.memory.unit_of_work import MemoryUnitOfWorkFactory
 from application.communications import bulk
 from application.communications.bulk import BulkStatusChange, BulkStatusUpdate
 from application.communications.listing import CommunicationFilter, PageRequest
-from application.communications.recording import Communications, NewCommunication
+from application.communications.recording import CommunicationChange, Communications, NewCommunication
 from application.communications.translations import IdTranslations, TranslationFilter
-from application.managed_entities import Patch
 from application.organisation import Departments, Employees
 from domain.access import Grant, Permission, Principal, PrincipalKind
 from domain.communications import CommunicationKind, Direction, LifecycleStatus
@@ -164,10 +163,10 @@ async def test_an_inactive_channel_takes_no_new_communications(
     with pytest.raises(ValidationFailed, match="inactive"):
         await communications.create(ADMIN, command(refs, channel_id=refs.channels[1]))
     with pytest.raises(ValidationFailed, match="inactive"):
-        await communications.edit(ADMIN, other.id, Patch({"channel_id": refs.channels[1]}))
+        await communications.edit(ADMIN, other.id, CommunicationChange(channel_id=refs.channels[1]))
     # What it already uses stays usable: a PATCH repeating the whole record is no change.
     kept = await communications.edit(
-        ADMIN, already.id, Patch({"channel_id": refs.channels[1], "subject": "x"})
+        ADMIN, already.id, CommunicationChange(channel_id=refs.channels[1], subject="x")
     )
     assert (kept.channel_id, kept.subject) == (refs.channels[1], "x")
 
@@ -244,14 +243,14 @@ async def test_changes_of_another_senders_communication_need_its_grant(
     for attempt in (
         communications.start(narrow, c.id),
         communications.delete(narrow, c.id),
-        communications.edit(narrow, c.id, Patch({"subject": "x"})),
+        communications.edit(narrow, c.id, CommunicationChange(subject="x")),
     ):
         with pytest.raises(PermissionDenied):
             await attempt
     # Moving it to a channel the sender may not use is refused too.
     own = await communications.create(narrow, command(refs))
     with pytest.raises(PermissionDenied):
-        await communications.edit(narrow, own.id, Patch({"channel_id": refs.channels[1]}))
+        await communications.edit(narrow, own.id, CommunicationChange(channel_id=refs.channels[1]))
     assert (await communications.get(own.id)).channel_id == refs.channels[0]
 
 
@@ -266,7 +265,7 @@ async def test_edit_changes_fields_checks_references_and_notes_who_edited(
     edited = await communications.edit(
         sender(refs),
         c.uuid,
-        Patch({"client_id": refs.clients[1], "subject": "New", "scheduled_at": clock.now()}),
+        CommunicationChange(client_id=refs.clients[1], subject="New", scheduled_at=clock.now()),
     )
     assert (edited.client_id, edited.subject, edited.scheduled_at) == (refs.clients[1], "New", clock.now())
     last = (await communications.history(c.id)).entries[-1]
@@ -276,13 +275,13 @@ async def test_edit_changes_fields_checks_references_and_notes_who_edited(
         "service_account:7",
     )
     with pytest.raises(ValidationFailed, match="client_id"):
-        await communications.edit(ADMIN, c.id, Patch({"client_id": 999}))
-    with pytest.raises(ValidationFailed, match="status"):
-        await communications.edit(ADMIN, c.id, Patch({"status": L.DONE}))
+        await communications.edit(ADMIN, c.id, CommunicationChange(client_id=999))
+    with pytest.raises(TypeError, match="status"):  # status moves through the actions only
+        CommunicationChange(status=L.DONE)
     with pytest.raises(ValidationFailed, match="channel_id"):
-        await communications.edit(ADMIN, c.id, Patch({"channel_id": None}))
+        await communications.edit(ADMIN, c.id, CommunicationChange(channel_id=None))
     # Repeating current values changes nothing and notes nothing.
-    await communications.edit(ADMIN, c.id, Patch({"subject": "New"}))
+    await communications.edit(ADMIN, c.id, CommunicationChange(subject="New"))
     assert len((await communications.history(c.id)).entries) == 2
 
 
@@ -292,8 +291,8 @@ async def test_a_finished_communication_only_takes_its_result(
     c = await communications.create(ADMIN, command(refs, FACT))
     await communications.close(ADMIN, c.id)
     with pytest.raises(Conflict, match="only result may change"):
-        await communications.edit(ADMIN, c.id, Patch({"subject": "late"}))
-    assert (await communications.edit(ADMIN, c.id, Patch({"result": "ok"}))).result == "ok"
+        await communications.edit(ADMIN, c.id, CommunicationChange(subject="late"))
+    assert (await communications.edit(ADMIN, c.id, CommunicationChange(result="ok"))).result == "ok"
 
 
 async def test_delete_removes_it(communications: Communications, refs: Refs) -> None:

@@ -11,7 +11,6 @@ from adapters.memory.unit_of_work import MemoryUnitOfWorkFactory
 from adapters.security import Argon2PasswordHasher
 from application.bootstrap import Bootstrap
 from application.dictionaries import Channels, CommunicationTypes, Documents, Rules
-from application.managed_entities import Patch
 from application.organisation import Companies, Departments
 from application.queries import Query
 from application.searches import RuleFields
@@ -102,15 +101,15 @@ async def test_a_default_type_can_be_renamed_and_deactivated_but_keeps_its_code(
     assert mass.id is not None
     world.clock.advance(minutes=5)
     renamed = await world.types.change(
-        mass.id, Patch({"name": "Mass", "description": "All", "active": False})
+        mass.id, world.types.patch(name="Mass", description="All", active=False)
     )
     assert (renamed.name, renamed.description, renamed.active) == ("Mass", "All", False)
     assert renamed.update_time == world.clock.now() and renamed.create_time < renamed.update_time
     with pytest.raises(ValidationFailed) as error:
-        await world.types.change(mass.id, Patch({"code": "bulk"}))
+        await world.types.change(mass.id, world.types.patch(code="bulk"))
     assert [e.field for e in error.value.errors] == ["code"]
     # Giving the same code back is not a change.
-    assert (await world.types.change(mass.id, Patch({"code": "mass"}))).code == "mass"
+    assert (await world.types.change(mass.id, world.types.patch(code="mass"))).code == "mass"
 
 
 async def test_available_types_are_the_active_ones_by_id(world: World) -> None:
@@ -124,7 +123,7 @@ async def test_available_types_are_the_active_ones_by_id(world: World) -> None:
     ]
     survey = await world.types.find("survey")
     assert survey.id is not None
-    await world.types.change(survey.id, Patch({"active": False}))
+    await world.types.change(survey.id, world.types.patch(active=False))
     assert "survey" not in [t.code for t in await world.types.available()]
 
 
@@ -162,7 +161,7 @@ async def test_sendable_channels_are_the_active_dispatchable_ones(world: World) 
     assert [c.name for c in await world.channels.sendable()] == ["SMS", "Messenger", "Email", "Push"]
     push = await world.channels.find("push")
     assert push.id is not None
-    await world.channels.change(push.id, Patch({"active": False}))
+    await world.channels.change(push.id, world.channels.patch(active=False))
     await custom_channel(world, "telegram", dispatchable=True)
     assert [c.code for c in await world.channels.sendable()] == ["sms", "messenger", "email", "telegram"]
 
@@ -171,15 +170,17 @@ async def test_a_default_channel_keeps_its_code_and_kind(world: World) -> None:
     sms = await world.channels.find("SMS")
     assert sms.id is not None
     with pytest.raises(ValidationFailed) as error:
-        await world.channels.change(sms.id, Patch({"code": "text", "kind": ChannelKind.PUSH}))
+        await world.channels.change(sms.id, world.channels.patch(code="text", kind=ChannelKind.PUSH))
     assert [e.field for e in error.value.errors] == ["code", "kind"]
-    changed = await world.channels.change(sms.id, Patch({"description": "Short texts"}))
+    changed = await world.channels.change(sms.id, world.channels.patch(description="Short texts"))
     assert changed.description == "Short texts"
 
 
 async def test_a_custom_channel_may_change_its_code_and_kind(world: World) -> None:
     channel_id = await custom_channel(world)
-    changed = await world.channels.change(channel_id, Patch({"code": "tg", "kind": ChannelKind.SOCIAL}))
+    changed = await world.channels.change(
+        channel_id, world.channels.patch(code="tg", kind=ChannelKind.SOCIAL)
+    )
     assert (changed.code, changed.kind) == ("tg", ChannelKind.SOCIAL)
 
 
@@ -241,7 +242,7 @@ async def test_a_document_has_the_content_its_kind_needs(world: World) -> None:
     )
     assert clip.id is not None
     with pytest.raises(ValidationFailed):
-        await world.documents.change(clip.id, Patch({"media_url": None}))
+        await world.documents.change(clip.id, world.documents.patch(media_url=None))
 
 
 # -- rules ----------------------------------------------------------------------------------
@@ -307,12 +308,12 @@ async def test_a_change_to_a_rule_is_checked_as_a_whole(world: World) -> None:
     )
     assert rule.id is not None
     with pytest.raises(ValidationFailed) as error:
-        await world.rules.change(rule.id, Patch({"allowed_channel_ids": [1]}))
+        await world.rules.change(rule.id, world.rules.patch(allowed_channel_ids=[1]))
     assert [e.field for e in error.value.errors] == ["channel_priority"]
     with pytest.raises(ValidationFailed) as dangling:
-        await world.rules.change(rule.id, Patch({"department_id": 999}))
+        await world.rules.change(rule.id, world.rules.patch(department_id=999))
     assert [e.field for e in dangling.value.errors] == ["department_id"]
-    changed = await world.rules.change(rule.id, Patch({"active": False, "allowed_weekdays": [5, 6, 5]}))
+    changed = await world.rules.change(rule.id, world.rules.patch(active=False, allowed_weekdays=[5, 6, 5]))
     assert (changed.active, changed.allowed_weekdays) == (False, [5, 6])
 
 

@@ -33,7 +33,7 @@ from entrypoints.http.schemas.communications.listing import (
     page_out,
     page_request,
 )
-from entrypoints.http.schemas.communications.methods import MethodOut, MethodsOut, method_out
+from entrypoints.http.schemas.communications.methods import MethodOut, MethodsOut
 from entrypoints.http.schemas.communications.records import (
     CancelIn,
     CloseIn,
@@ -101,7 +101,6 @@ __all__ = [
     "communication_out",
     "filters_of",
     "history_out",
-    "method_out",
     "page_of",
     "page_out",
     "page_request",

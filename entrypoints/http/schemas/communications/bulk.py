@@ -61,6 +61,7 @@ class BulkOutcomeOut(Out):
 
 
 def bulk_out(outcome: BulkOutcome) -> BulkOutcomeOut:
+    # By hand: a refusal's id is the entity's communication_id.
     return BulkOutcomeOut(
         matched=outcome.matched,
         changed=outcome.changed,

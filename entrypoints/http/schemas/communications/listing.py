@@ -150,6 +150,7 @@ class CommunicationPageOut(Out):
 
 
 def page_out(page: CommunicationPage) -> CommunicationPageOut:
+    # By hand: each item goes through communication_out (its shape differs from the entity's).
     return CommunicationPageOut(
         items=[communication_out(c) for c in page.items],
         total=page.total,

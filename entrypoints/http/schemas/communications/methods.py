@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from domain.dictionaries import Channel, ChannelKind
+from domain.dictionaries import ChannelKind
 from entrypoints.http.schemas.common import Out
 
 
@@ -15,18 +15,6 @@ class MethodOut(Out):
     dispatchable: bool
     """Sent through a provider (SMS, email…); calls and visits are only recorded."""
     active: bool
-
-
-def method_out(c: Channel) -> MethodOut:
-    return MethodOut(
-        id=c.id or 0,
-        code=c.code,
-        name=c.name,
-        description=c.description,
-        kind=c.kind,
-        dispatchable=c.dispatchable,
-        active=c.active,
-    )
 
 
 class MethodsOut(Out):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from msgspec import UNSET, UnsetType
 
@@ -15,8 +16,9 @@ from domain.communications import (
     IdTranslation,
     LifecycleStatus,
 )
-from entrypoints.http.schemas.common import In, Out, Timestamp, aware, iso, stamp
+from entrypoints.http.schemas.common import In, Out, aware, patch_of
 from entrypoints.http.schemas.communications.fields import Reason, RefId, Subject, Text, Uuid
+from entrypoints.http.schemas.times import SeedTime, Timestamp, seed_time
 
 # --- requests -------------------------------------------------------------------------------
 
@@ -44,27 +46,14 @@ class CommunicationIn(In):
     renames = {"communication_type_id": "type_id"}  # noqa: RUF012
     converters = {"scheduled_at": aware}  # noqa: RUF012
 
-    def to_command(self) -> NewCommunication:
+    def to_command(self) -> Any:
         return self.as_command(NewCommunication)
 
 
-class CommunicationPatch(In):
-    """The fields to change; absent ones stay, null clears. Status moves through the actions."""
-
-    communication_type_id: RefId | UnsetType = UNSET
-    channel_id: RefId | UnsetType = UNSET
-    client_id: RefId | None | UnsetType = UNSET
-    employee_id: RefId | None | UnsetType = UNSET
-    department_id: RefId | None | UnsetType = UNSET
-    project_id: RefId | None | UnsetType = UNSET
-    document_id: RefId | None | UnsetType = UNSET
-    subject: Subject | None | UnsetType = UNSET
-    content: Text | None | UnsetType = UNSET
-    scheduled_at: datetime | None | UnsetType = UNSET
-    result: Text | None | UnsetType = UNSET
-
-    renames = {"communication_type_id": "type_id"}  # noqa: RUF012
-    converters = {"scheduled_at": aware}  # noqa: RUF012
+CommunicationPatch = patch_of(
+    CommunicationIn, without=("kind", "direction", "uuid"), extra=(("result", Text | None),)
+)
+"""The fields to change; absent ones stay, null clears. Status moves through the actions."""
 
 
 class CloseIn(In):
@@ -127,6 +116,7 @@ class CommunicationOut(Out):
 
 
 def communication_out(c: Communication, external_ids: list[IdTranslation] | None = None) -> CommunicationOut:
+    # By hand: the seeds' names differ from the entity's (dateStart is started_at) and some are derived.
     return CommunicationOut(
         id=c.id or 0,
         uuid=c.uuid,
@@ -144,9 +134,9 @@ def communication_out(c: Communication, external_ids: list[IdTranslation] | None
         document_id=c.document_id,
         subject=c.subject,
         content=c.content,
-        scheduled_at=iso(c.scheduled_at),
-        date_start=iso(c.started_at),
-        date_finish=iso(c.finished_at),
+        scheduled_at=seed_time(c.scheduled_at),
+        date_start=seed_time(c.started_at),
+        date_finish=seed_time(c.finished_at),
         is_cancelled=c.status is LifecycleStatus.CANCELLED,
         is_failed=c.status is LifecycleStatus.FAILED,
         result=c.result,
@@ -155,8 +145,8 @@ def communication_out(c: Communication, external_ids: list[IdTranslation] | None
         provider_message_id=c.provider_message_id,
         attempts=c.attempts,
         fallback_of=c.fallback_of,
-        create_time=stamp(c.create_time),
-        update_time=stamp(c.update_time),
+        create_time=SeedTime(c.create_time),
+        update_time=SeedTime(c.update_time),
         external_ids=UNSET
         if external_ids is None
         else [ExternalIdOut(system=t.system, external_id=t.external_id) for t in external_ids],
@@ -178,6 +168,7 @@ class CommunicationShortOut(Out):
 
 
 def short_out(c: Communication) -> CommunicationShortOut:
+    # By hand: the seeds name the type communicationTypeId, the entity type_id.
     return CommunicationShortOut(
         id=c.id or 0,
         uuid=c.uuid,
@@ -187,5 +178,5 @@ def short_out(c: Communication) -> CommunicationShortOut:
         communication_type_id=c.type_id,
         channel_id=c.channel_id,
         client_id=c.client_id,
-        create_time=stamp(c.create_time),
+        create_time=SeedTime(c.create_time),
     )

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from domain.communications import IdTranslation
 from domain.errors import ValidationFailed
-from entrypoints.http.schemas.common import In, Out, Timestamp, stamp
+from entrypoints.http.schemas.common import In, Out
 from entrypoints.http.schemas.communications.fields import CommunicationId, ExternalId, System, Uuid
+from entrypoints.http.schemas.times import SeedTime, Timestamp
 
 
 class TranslationIn(In):
@@ -32,11 +33,12 @@ class TranslationOut(Out):
 
 
 def translation_out(t: IdTranslation) -> TranslationOut:
+    # By hand: the answer's uuid is the entity's communication_uuid.
     return TranslationOut(
         id=t.id or 0,
         communication_id=t.communication_id,
         uuid=t.communication_uuid,
         system=t.system,
         external_id=t.external_id,
-        create_time=stamp(t.create_time),
+        create_time=SeedTime(t.create_time),
     )

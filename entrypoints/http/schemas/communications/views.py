@@ -6,7 +6,8 @@ import msgspec
 
 from application.communications.recording import PrimaryInfo
 from domain.communications import Communication, CommunicationKind, Direction, LifecycleStatus, StatusChange
-from entrypoints.http.schemas.common import Out, Timestamp, iso, stamp
+from entrypoints.http.schemas.common import Out
+from entrypoints.http.schemas.times import SeedTime, Timestamp, answer, seed_time
 
 # Seed 002's names of the lifecycle statuses, for front ends.
 STATUS_NAMES: dict[LifecycleStatus, str] = {
@@ -46,6 +47,7 @@ class PrimaryInfoOut(Out):
 
 
 def primary_info_out(info: PrimaryInfo) -> PrimaryInfoOut:
+    # By hand: it gathers the communication and the names of what it refers to into one view.
     c = info.communication
     return PrimaryInfoOut(
         uuid=c.uuid,
@@ -67,11 +69,11 @@ def primary_info_out(info: PrimaryInfo) -> PrimaryInfoOut:
         if info.employee is None
         else NamedRef(id=info.employee.id or 0, code=info.employee.login, name=info.employee.full_name),
         subject=c.subject,
-        scheduled_at=iso(c.scheduled_at),
-        date_start=iso(c.started_at),
-        date_finish=iso(c.finished_at),
+        scheduled_at=seed_time(c.scheduled_at),
+        date_start=seed_time(c.started_at),
+        date_finish=seed_time(c.finished_at),
         result=c.result,
-        create_time=stamp(c.create_time),
+        create_time=SeedTime(c.create_time),
     )
 
 
@@ -92,17 +94,4 @@ class HistoryOut(Out):
 
 
 def history_out(c: Communication, entries: list[StatusChange]) -> HistoryOut:
-    return HistoryOut(
-        uuid=c.uuid,
-        items=[
-            HistoryEntryOut(
-                field=h.field,
-                from_status=h.from_status,
-                to_status=h.to_status,
-                at=stamp(h.at),
-                actor=h.actor,
-                note=h.note,
-            )
-            for h in entries
-        ],
-    )
+    return HistoryOut(uuid=c.uuid, items=[answer(h, HistoryEntryOut) for h in entries])
