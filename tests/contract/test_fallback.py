@@ -12,7 +12,7 @@ from adapters.templates.jinja import JinjaRenderer
 from application.bootstrap import Bootstrap
 from application.communications.listing import CommunicationFilter
 from application.decisions.ports import FALLBACK_MODE
-from application.events.ports import EventFilter
+from application.events.ports import EventFilter, StatusChanged
 from application.queries import Query
 from application.sending.commands import Audience, Content, SendCommand
 from application.sending.dispatch import Dispatcher, DispatchPolicy
@@ -351,5 +351,7 @@ async def test_an_auto_send_falls_back_along_its_decision_s_ranking_each_follow_
             False,
         )
         assert carried.explanation.startswith(f"fallback of communication {follow.fallback_of}")
-    created = [e.event.uuid for e in events if e.event.status == "created"]
+    created = [
+        e.event.uuid for e in events if isinstance(e.event, StatusChanged) and e.event.status == "created"
+    ]
     assert created == [email.uuid, messenger.uuid]
