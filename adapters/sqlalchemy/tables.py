@@ -423,7 +423,7 @@ webhook_subscriptions = _entity(
     "webhook_subscriptions",
     sa.Column("url", sa.String(2048), nullable=False),
     sa.Column("event_types", JsonList(), nullable=False),
-    sa.Column("secret", sa.String(255), nullable=False),
+    sa.Column("secret", sa.Text, nullable=False),  # sealed (adapters/sqlalchemy/webhook_subscriptions.py)
     sa.Column("description", sa.Text),
     sa.Column("active", sa.Boolean, nullable=False),
     sa.Column("disabled_reason", sa.Text),

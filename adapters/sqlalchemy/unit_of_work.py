@@ -37,6 +37,7 @@ from adapters.sqlalchemy.telephony import (
     SqlSecrets,
     SqlSeenEvents,
 )
+from adapters.sqlalchemy.webhook_subscriptions import SealedWebhookSubscriptions
 from adapters.sqlalchemy.webhooks import SqlWebhookClaims
 from application.events.ports import EventBus
 from application.ports import SecretSealer, UnitOfWork, UnitOfWorkFactory
@@ -48,7 +49,7 @@ from domain.organisation import Company, Department, Employee, Role, ServiceAcco
 from domain.push import PushSubscription
 from domain.rules import Rule
 from domain.telegram import TelegramLink
-from domain.webhooks import WebhookDelivery, WebhookSubscription
+from domain.webhooks import WebhookDelivery
 
 E = TypeVar("E", bound=Entity)
 
@@ -155,14 +156,15 @@ class _Repository(Generic[R]):
         uow._repositories[self._name] = repository
 
 
-class _SealedProviders(_Repository[SealedProviders]):
-    """The providers repository, made with the unit of work's sealer besides its connection."""
+class _Sealed(_Repository[R]):
+    """A repository that keeps secrets: made with the unit of work's sealer besides its connection."""
 
-    def __init__(self) -> None:
-        super().__init__(lambda conn: SealedProviders(conn, None))
+    def __init__(self, make: Callable[[AsyncConnection, SecretSealer | None], R]) -> None:
+        super().__init__(lambda conn: make(conn, None))
+        self._make_sealed = make
 
-    def _made(self, uow: SqlUnitOfWork) -> SealedProviders:
-        return SealedProviders(uow.connection, uow._sealer)
+    def _made(self, uow: SqlUnitOfWork) -> R:
+        return self._make_sealed(uow.connection, uow._sealer)
 
 
 def _plain(table: sa.Table, entity: type[E], kind: str) -> Callable[[AsyncConnection], SqlRepository[E]]:
@@ -327,10 +329,8 @@ class SqlUnitOfWork:
     rules = _Repository(_plain(t.rules, Rule, "rule"))
     booking_statuses = _Repository(_plain(t.booking_statuses, BookingStatusType, "booking status"))
     bookings = _Repository(_plain(t.bookings, Booking, "booking"))
-    providers = _SealedProviders()
-    webhook_subscriptions = _Repository(
-        _plain(t.webhook_subscriptions, WebhookSubscription, "webhook subscription")
-    )
+    providers = _Sealed(SealedProviders)
+    webhook_subscriptions = _Sealed(SealedWebhookSubscriptions)
     webhook_deliveries = _Repository(_plain(t.webhook_deliveries, WebhookDelivery, "webhook delivery"))
     webhook_claims = _Repository(SqlWebhookClaims)
     communications = _Repository(SqlCommunications)
@@ -452,7 +452,7 @@ class SqlUnitOfWorkFactory:
     ) -> None:
         self.engine = engine
         self.bus = bus
-        # Seals provider secrets at rest; without one, a provider with secrets is neither kept nor read.
+        # Seals the secrets of providers and webhook subscriptions; without one, none is kept or read.
         self._sealer = sealer
         # SQLite has one writer at a time. Writers of this process queue here instead of racing
         # for the file lock and sleeping in SQLite's busy handler; other processes still wait
@@ -463,6 +463,11 @@ class SqlUnitOfWorkFactory:
         pool_size = getattr(engine.pool, "size", lambda: 2)()
         keep = 1 if engine.dialect.name == "sqlite" else max(1, pool_size // 2)
         self._connections = Connections(engine, keep)
+
+    @property
+    def sealer(self) -> SecretSealer | None:
+        """What seals the secrets this storage keeps (another process over it needs the same key)."""
+        return self._sealer
 
     def __call__(self, *, read_only: bool = False) -> SqlUnitOfWork:
         return SqlUnitOfWork(
@@ -478,7 +483,7 @@ class SqlUnitOfWorkFactory:
     async def seal_kept_secrets(self) -> int:
         """At start: seals secrets kept in plain text or under a previous key; a wrong key raises here."""
         async with self() as uow:
-            resealed = await uow.providers.seal_again()
+            resealed = await uow.providers.seal_again() + await uow.webhook_subscriptions.seal_again()
             await uow.commit()
         return resealed
 

@@ -15,6 +15,7 @@ from application.ports import SecretsUnreadable
 from application.queries import Query
 from domain.dictionaries import ChannelKind
 from domain.providers import Provider, ProviderKind
+from domain.webhooks import EventType, WebhookSubscription
 
 TOKEN = "auth-token-0123456789abcdef"
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -131,3 +132,37 @@ async def test_without_a_key_secrets_are_neither_kept_nor_read(sql_uow_factory: 
         await add(keyless, twilio("twilio-other"))
     with pytest.raises(SecretsUnreadable):
         await secrets_of(keyless, provider_id)
+
+
+SIGNING_SECRET = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+
+async def test_a_webhook_subscriptions_signing_secret_is_sealed_too(sql_uow_factory: Any) -> None:
+    async with sql_uow_factory() as uow:
+        added = await uow.webhook_subscriptions.add(
+            WebhookSubscription(
+                url="http://crm.example/hooks",
+                event_types=[EventType.SEND_COMPLETED],
+                secret=SIGNING_SECRET,
+                create_time=NOW,
+                update_time=NOW,
+            )
+        )
+        await uow.commit()
+    async with sql_uow_factory.engine.connect() as conn:
+        kept = (await conn.execute(sa.text("SELECT secret FROM webhook_subscriptions"))).scalar_one()
+    assert SIGNING_SECRET not in kept and kept.startswith("fernet:")
+    async with sql_uow_factory(read_only=True) as uow:
+        found = await uow.webhook_subscriptions.get(added.id)
+    assert found is not None and found.secret == SIGNING_SECRET
+
+    # Kept plain by an earlier release: read as it is, sealed at the next start.
+    async with sql_uow_factory.engine.begin() as conn:
+        await conn.execute(sa.text("UPDATE webhook_subscriptions SET secret = :s"), {"s": SIGNING_SECRET})
+    assert await sql_uow_factory.seal_kept_secrets() == 1
+    async with sql_uow_factory.engine.connect() as conn:
+        kept = (await conn.execute(sa.text("SELECT secret FROM webhook_subscriptions"))).scalar_one()
+    assert kept.startswith("fernet:")
+    with pytest.raises(SecretsUnreadable, match=r"crm\.example"):
+        async with keyed(sql_uow_factory, b"not the key")(read_only=True) as uow:
+            await uow.webhook_subscriptions.get(added.id)

@@ -33,7 +33,9 @@ from tests.support.twilio_stub import TwilioStub, dropping_server, twilio_stub
 CALLBACK = "https://switchboard.example/webhooks/twilio/status"
 
 
-def twilio(stub_url: str, stub: TwilioStub | None, name: str, timeout: float = 0.5) -> TwilioSender:
+# A timeout is ambiguous (the provider may still take the message), so the test's stall (5 s) must be
+# the only request to outlast it: a tighter one made a busy machine's slow answers look like stalls.
+def twilio(stub_url: str, stub: TwilioStub | None, name: str, timeout: float = 1.5) -> TwilioSender:
     settings = TwilioSettings(
         account_sid=stub.account_sid if stub else "AC0",
         auth_token=stub.auth_token if stub else "t",
@@ -53,7 +55,7 @@ def router(
         for i, s in enumerate(senders)
     ]
     # Cool-downs follow the test's clock, so that the test decides when they end.
-    return ProviderRouter({ChannelKind.SMS: routes}, lambda: clock.now().timestamp(), attempt_timeout=2.0)
+    return ProviderRouter({ChannelKind.SMS: routes}, lambda: clock.now().timestamp(), attempt_timeout=3.0)
 
 
 async def sms_to(uow_factory: Any, clock: ManualClock, hasher: Any, phones: list[str]) -> list[str]:

@@ -82,7 +82,13 @@ async def test_two_deliverers_racing_on_postgres_post_each_delivery_once(
     posters = [HttpWebhookPoster(clock), HttpWebhookPoster(clock)]
     racers = [
         WebhookDeliverer(postgres_uow_factory, clock, posters[0], batch=20, owner="worker-a"),
-        WebhookDeliverer(SqlUnitOfWorkFactory(second_engine), clock, posters[1], batch=20, owner="worker-b"),
+        WebhookDeliverer(
+            SqlUnitOfWorkFactory(second_engine, sealer=postgres_uow_factory.sealer),
+            clock,
+            posters[1],
+            batch=20,
+            owner="worker-b",
+        ),
     ]
 
     async def drain(deliverer: WebhookDeliverer) -> int:
