@@ -141,9 +141,13 @@ def posterior(
 
     The Beta's pseudo-counts are the client level's prior strength around the group's rate.
     """
-    group_rate = _rates(evidence, settings, root_prior)[2]
+    return _client_posterior(evidence.client, _rates(evidence, settings, root_prior)[2], settings)
+
+
+def _client_posterior(
+    client: Tally, group_rate: float, settings: DecisionSettings
+) -> tuple[float, float, float]:
     strength = settings.min_client_attempts
-    client = evidence.client
     return (
         _shrink(client, group_rate, strength),
         client.successes + strength * group_rate,
@@ -154,7 +158,7 @@ def posterior(
 def estimate(evidence: Evidence, settings: DecisionSettings, root_prior: float | None = None) -> Estimate:
     """The client-level posterior of one arm, shrunk through group, all clients and the rule."""
     rule_rate, all_rate, group_rate = _rates(evidence, settings, root_prior)
-    client_rate, alpha, beta = posterior(evidence, settings, root_prior)
+    client_rate, alpha, beta = _client_posterior(evidence.client, group_rate, settings)
     if evidence.client.attempts >= settings.min_client_attempts:
         level, decided, prior = Level.CLIENT, evidence.client, group_rate
     elif evidence.group.attempts >= settings.min_group_attempts:

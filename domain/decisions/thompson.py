@@ -111,6 +111,8 @@ class ArmField:
         self.spreads = spreads
         self._total = total_below
         self._rows: Vector | None = None
+        self._known: dict[int, Vector] = {}
+        """Rows computed already (a patched field's own arms)."""
 
     @property
     def total_below(self) -> Vector:
@@ -126,12 +128,16 @@ class ArmField:
         if not indexes:
             return ArmField(means, spreads, self._total)
         at = np.asarray(indexes)
-        total = (
-            self.total_below
-            - log_below(self.means[at], self.spreads[at]).sum(axis=0)
-            + log_below(means[at], spreads[at]).sum(axis=0)
+        # One call for the old rows and the new: these are the client's own few cells.
+        rows = log_below(
+            np.concatenate((self.means[at], means[at])), np.concatenate((self.spreads[at], spreads[at]))
         )
-        return ArmField(means, spreads, total)
+        count = len(indexes)
+        field = ArmField(
+            means, spreads, self.total_below - rows[:count].sum(axis=0) + rows[count:].sum(axis=0)
+        )
+        field._known = dict(zip(indexes, rows[count:], strict=True))
+        return field
 
     def share(self, index: int) -> float:
         """P(``draw`` over these arms picks arm ``index``), at least FLOOR."""
@@ -139,11 +145,17 @@ class ArmField:
             return 1.0
         mean, spread = float(self.means[index]), float(self.spreads[index])
         total = self.total_below
-        if self._rows is not None:
-            own = self._rows[index]
-        else:
-            own = log_below(self.means[index : index + 1], self.spreads[index : index + 1])[0]
+        own = self._row(index)
         return share_on_grid(mean, spread, own, total)
+
+    def _row(self, index: int) -> Vector:
+        if self._rows is not None:
+            row: Vector = self._rows[index]
+            return row
+        found = self._known.get(index)
+        if found is None:
+            found = log_below(self.means[index : index + 1], self.spreads[index : index + 1])[0]
+        return found
 
     def draw(self, rng: random.Random) -> int:
         """The arm with the highest draw, like ``draw`` (normal draws seeded from ``rng``)."""
