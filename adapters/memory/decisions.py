@@ -7,9 +7,10 @@ from zoneinfo import ZoneInfo
 
 from adapters.memory.communications import CommunicationTables, MemoryCommunications
 from adapters.memory.stats import ZoneOf
-from application.decisions.ports import DecisionRecord, LoggedOutcome, StatsScope
+from application.decisions.ports import DecisionRecord, LoggedOutcome, OutcomeKey, StatsScope
 from domain.communications import Communication
 from domain.decisions.counting import moment_of
+from domain.decisions.evaluation import OutcomeSums
 from domain.decisions.measures import Measure, counts, is_delivered, is_response
 
 
@@ -35,7 +36,46 @@ class MemoryDecisionLog:
         self._memberships = memberships
 
     async def add_many(self, records: list[DecisionRecord]) -> None:
-        self._tables().decisions.update({r.communication_id: r for r in records})
+        tables = self._tables()
+        tables.decisions.update({r.communication_id: r for r in records})
+        ended = [tables.rows[r.communication_id] for r in records if r.communication_id in tables.rows]
+        tables.move_outcomes([(None, c) for c in ended], self._zone_of)
+
+    async def outcome_sums(self, scope: StatsScope) -> dict[str, OutcomeSums]:
+        members: set[int] | None = None
+        if scope.group_ids:
+            memberships = self._memberships()
+            members = set().union(*(memberships.get(g, frozenset()) for g in scope.group_ids))
+        found: dict[str, OutcomeSums] = {}
+        for key, sums in self._tables().outcomes.items():
+            client_id, type_id, channel_id, department_id, employee_id, day, mode = key
+            wanted = (
+                (scope.client_id, client_id),
+                (scope.type_id, type_id),
+                (scope.channel_id, channel_id),
+                (scope.department_id, department_id),
+                (scope.employee_id, employee_id),
+            )
+            if any(asked is not None and asked != value for asked, value in wanted):
+                continue
+            if members is not None and client_id not in members:
+                continue
+            if (scope.since is not None and day < scope.since) or (
+                scope.until is not None and day > scope.until
+            ):
+                continue
+            found[mode] = found.get(mode, OutcomeSums()) + sums
+        return found
+
+    async def rebuild(self) -> int:
+        tables = self._tables()
+        tables.outcomes = {}
+        ended = [tables.rows[i] for i in sorted(tables.decisions) if i in tables.rows]
+        tables.move_outcomes([(None, c) for c in ended], self._zone_of)
+        return sum(1 for c in ended if counts(c.status))
+
+    async def snapshot(self) -> list[tuple[OutcomeKey, OutcomeSums]]:
+        return sorted(self._tables().outcomes.items(), key=lambda item: item[0])
 
     async def of(self, communication_id: int) -> DecisionRecord | None:
         return self._tables().decisions.get(communication_id)
