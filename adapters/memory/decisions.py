@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from adapters.memory.communications import CommunicationTables, MemoryCommunications
@@ -42,29 +43,12 @@ class MemoryDecisionLog:
         tables.move_outcomes([(None, c) for c in ended], self._zone_of)
 
     async def outcome_sums(self, scope: StatsScope) -> dict[str, OutcomeSums]:
-        members: set[int] | None = None
-        if scope.group_ids:
-            memberships = self._memberships()
-            members = set().union(*(memberships.get(g, frozenset()) for g in scope.group_ids))
+        members = self._members(scope)
         found: dict[str, OutcomeSums] = {}
         for key, sums in self._tables().outcomes.items():
-            client_id, type_id, channel_id, department_id, employee_id, day, mode = key
-            wanted = (
-                (scope.client_id, client_id),
-                (scope.type_id, type_id),
-                (scope.channel_id, channel_id),
-                (scope.department_id, department_id),
-                (scope.employee_id, employee_id),
-            )
-            if any(asked is not None and asked != value for asked, value in wanted):
-                continue
-            if members is not None and client_id not in members:
-                continue
-            if (scope.since is not None and day < scope.since) or (
-                scope.until is not None and day > scope.until
-            ):
-                continue
-            found[mode] = found.get(mode, OutcomeSums()) + sums
+            # The stored keys have 0 for no department or employee; a scope never asks for 0.
+            if _in_scope(scope, members, key[:6]):
+                found[key[6]] = found.get(key[6], OutcomeSums()) + sums
         return found
 
     async def rebuild(self) -> int:
@@ -84,33 +68,23 @@ class MemoryDecisionLog:
         found = self._tables().decisions
         return {i: found[i] for i in communication_ids if i in found}
 
+    def _members(self, scope: StatsScope) -> set[int] | None:
+        if not scope.group_ids:
+            return None
+        memberships = self._memberships()
+        return set().union(*(memberships.get(g, frozenset()) for g in scope.group_ids))
+
     async def outcomes(self, scope: StatsScope) -> list[LoggedOutcome]:
         tables = self._tables()
-        members: set[int] | None = None
-        if scope.group_ids:
-            memberships = self._memberships()
-            members = set().union(*(memberships.get(g, frozenset()) for g in scope.group_ids))
+        members = self._members(scope)
         found = []
         for communication_id, record in sorted(tables.decisions.items()):
             c = tables.rows[communication_id]
             if not counts(c.status):
                 continue
-            if scope.client_id is not None and c.client_id != scope.client_id:
-                continue
-            if members is not None and c.client_id not in members:
-                continue
-            wanted = (
-                (scope.type_id, c.type_id),
-                (scope.channel_id, c.channel_id),
-                (scope.department_id, c.department_id),
-                (scope.employee_id, c.employee_id),
-            )
-            if any(asked is not None and asked != value for asked, value in wanted):
-                continue
             day = moment_of(c).astimezone(ZoneInfo(self._zone_of(c) or "UTC")).date()
-            if (scope.since is not None and day < scope.since) or (
-                scope.until is not None and day > scope.until
-            ):
+            keys = (c.client_id or 0, c.type_id, c.channel_id, c.department_id, c.employee_id, day)
+            if not _in_scope(scope, members, keys):
                 continue
             success = is_response if record.objective == Measure.RESPONSE.value else is_delivered
             found.append(
@@ -124,3 +98,22 @@ class MemoryDecisionLog:
                 )
             )
         return found
+
+
+def _in_scope(scope: StatsScope, members: set[int] | None, keys: tuple[Any, ...]) -> bool:
+    """Whether (client, type, channel, department, employee, local day) lies in the scope."""
+    client_id, type_id, channel_id, department_id, employee_id, day = keys
+    wanted = (
+        (scope.client_id, client_id),
+        (scope.type_id, type_id),
+        (scope.channel_id, channel_id),
+        (scope.department_id, department_id),
+        (scope.employee_id, employee_id),
+    )
+    if any(asked is not None and asked != value for asked, value in wanted):
+        return False
+    if members is not None and client_id not in members:
+        return False
+    return not (
+        (scope.since is not None and day < scope.since) or (scope.until is not None and day > scope.until)
+    )

@@ -127,6 +127,21 @@ _LOGGED = (
 )
 
 
+def _scoped(statement: Any, columns: Any, scope: StatsScope) -> Any:
+    """``statement`` narrowed to the scope's client, group and keys (both tables name them alike)."""
+    if scope.client_id is not None:
+        statement = statement.where(columns.client_id == scope.client_id)
+    if scope.group_ids:
+        members = sa.select(client_group_members.c.client_id).where(
+            client_group_members.c.group_id.in_(scope.group_ids)
+        )
+        statement = statement.where(columns.client_id.in_(members))
+    for name in ("type_id", "channel_id", "department_id", "employee_id"):
+        if getattr(scope, name) is not None:
+            statement = statement.where(columns[name] == getattr(scope, name))
+    return statement
+
+
 def _communication_of(row: Any, fields: frozenset[str]) -> Communication:
     communication = Communication.__new__(Communication)
     communication.__dict__.update({k: row._mapping[k] for k in row._mapping if k in fields})
@@ -165,16 +180,7 @@ class SqlDecisionLog:
     async def outcome_sums(self, scope: StatsScope) -> dict[str, OutcomeSums]:
         o = decision_outcomes.c
         statement: Any = sa.select(o.mode, *(sa.func.sum(o[name]) for name in _SUMS)).group_by(o.mode)
-        if scope.client_id is not None:
-            statement = statement.where(o.client_id == scope.client_id)
-        if scope.group_ids:
-            members = sa.select(client_group_members.c.client_id).where(
-                client_group_members.c.group_id.in_(scope.group_ids)
-            )
-            statement = statement.where(o.client_id.in_(members))
-        for name in ("type_id", "channel_id", "department_id", "employee_id"):
-            if getattr(scope, name) is not None:
-                statement = statement.where(o[name] == getattr(scope, name))
+        statement = _scoped(statement, o, scope)
         if scope.since is not None:
             statement = statement.where(o.day >= scope.since)
         if scope.until is not None:
@@ -234,21 +240,7 @@ class SqlDecisionLog:
             .join(communications, c.id == d.communication_id)
             .where(c.status.in_([LifecycleStatus.DONE, LifecycleStatus.FAILED]))
         )
-        if scope.client_id is not None:
-            statement = statement.where(c.client_id == scope.client_id)
-        if scope.group_ids:
-            members = sa.select(client_group_members.c.client_id).where(
-                client_group_members.c.group_id.in_(scope.group_ids)
-            )
-            statement = statement.where(c.client_id.in_(members))
-        for name, column in (
-            ("type_id", c.type_id),
-            ("channel_id", c.channel_id),
-            ("department_id", c.department_id),
-            ("employee_id", c.employee_id),
-        ):
-            if getattr(scope, name) is not None:
-                statement = statement.where(column == getattr(scope, name))
+        statement = _scoped(statement, c, scope)
         moment = sa.func.coalesce(c.started_at, c.scheduled_at, c.create_time)
         # Local days: a day's margin in SQL, the exact local day below.
         if scope.since is not None:

@@ -4,6 +4,7 @@ patched with a client's own estimates against the ranking of its evidence."""
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
 from hypothesis import given, settings
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 from domain.decisions import (
     ChannelOption,
     ChannelRanking,
+    Decision,
     DecisionMemo,
     DecisionSettings,
     Evidence,
@@ -95,6 +97,26 @@ def ranked(
     )
 
 
+def decided(
+    ranking: ChannelRanking,
+    window: SendingWindow,
+    start: datetime,
+    evidence: Mapping[int, Mapping[tuple[int, int], Evidence]],
+    config: DecisionSettings,
+    seed: int,
+    memo: DecisionMemo | None = None,
+) -> Decision | None:
+    return decide(
+        ranking=ranking,
+        window=window,
+        start=start,
+        slot_evidence=evidence,
+        settings=config,
+        seed=seed,
+        memo=memo,
+    )
+
+
 def test_decisions_through_one_memo_equal_those_without() -> None:
     config = explored_settings()
     shared = some_evidence(3)
@@ -107,18 +129,8 @@ def test_decisions_through_one_memo_equal_those_without() -> None:
     modes = set()
     for seed in range(60):
         start = START + timedelta(hours=seed % 3)
-        alone = decide(
-            ranking=ranking, window=window, start=start, slot_evidence=shared, settings=config, seed=seed
-        )
-        shared_memo = decide(
-            ranking=ranking,
-            window=window,
-            start=start,
-            slot_evidence=shared,
-            settings=config,
-            seed=seed,
-            memo=memo,
-        )
+        alone = decided(ranking, window, start, shared, config, seed)
+        shared_memo = decided(ranking, window, start, shared, config, seed, memo)
         assert alone is not None and alone == shared_memo
         assert shared_memo is not None and alone.propensity == shared_memo.propensity
         assert alone.time.grid == shared_memo.time.grid
@@ -136,15 +148,7 @@ def test_the_propensity_of_an_explored_action_matches_how_often_the_policy_takes
     propensity: dict[tuple[int, datetime], float] = {}
     runs = 4_000
     for seed in range(runs):
-        decision = decide(
-            ranking=ranking,
-            window=window,
-            start=START,
-            slot_evidence=shared,
-            settings=config,
-            seed=seed,
-            memo=memo,
-        )
+        decision = decided(ranking, window, START, shared, config, seed, memo)
         assert decision is not None
         key = (decision.channel_id, decision.time.at)
         taken[key] = taken.get(key, 0) + 1
@@ -199,18 +203,8 @@ def test_a_client_with_counts_of_its_own_decides_the_same_through_a_memo_and_wit
             seed=seed,
         )
         plain = {c: dict(cells) for c, cells in slot_evidence.items()}  # no layers: every cell looked at
-        unlayered = decide(
-            ranking=ranking, window=window, start=START, slot_evidence=plain, settings=config, seed=seed
-        )
-        through = decide(
-            ranking=ranking,
-            window=window,
-            start=START,
-            slot_evidence=slot_evidence,
-            settings=config,
-            seed=seed,
-            memo=memo,
-        )
+        unlayered = decided(ranking, window, START, plain, config, seed)
+        through = decided(ranking, window, START, slot_evidence, config, seed, memo)
         assert alone is not None and through is not None and unlayered is not None
         assert alone == through == unlayered
         assert alone.propensity == through.propensity == unlayered.propensity
