@@ -6,9 +6,10 @@ policy chose what it chose, for the off-policy estimate of the fixed rule. Thomp
 the channel first and then the slot from that channel's figures, independently, so its share of an
 action is P(channel) x P(slot | channel), each computed without drawing (``thompson.win_share``).
 
-The decisions of one send share a ``DecisionMemo``: the allowed slots of equal windows, and the
-figures, best slot and shares of a channel whose evidence is the send's shared one (clients with no
-counters of their own), are worked out once. A memo is a cache of pure functions, nothing more.
+The decisions of one send share a ``DecisionMemo``: the allowed slots of equal windows; per channel,
+schedule and slot root the figures of the send's shared evidence (a client's own cells are patched
+in over them); and a ``Plan`` per shared ranking (figures, rule and greedy action, propensities) for
+the clients with no counters of their own. A memo is a cache of pure functions, nothing more.
 """
 
 from __future__ import annotations
@@ -98,9 +99,6 @@ class Schedule:
         """The earliest slot of each cell: where a cell's choice goes (ties go to the earliest)."""
         self.index_at = {slot.at: index for index, slot in enumerate(self.first)}
         self.position = {cell: index for index, cell in enumerate(self.cells)}
-
-
-Line = tuple[float, float]
 
 
 class Lines:
@@ -234,7 +232,7 @@ class DecisionMemo:
             if evidence is shared or (not evidence and not shared):
                 return base
         own = _own_cells(schedule, evidence, shared)
-        if not own and evidence is shared:
+        if not own:
             return base
         return Arms(schedule, evidence, root, self.settings, lines, base, own)
 
