@@ -37,10 +37,8 @@ class MemoryDecisionLog:
         self._memberships = memberships
 
     async def add_many(self, records: list[DecisionRecord]) -> None:
-        tables = self._tables()
-        tables.decisions.update({r.communication_id: r for r in records})
-        ended = [tables.rows[r.communication_id] for r in records if r.communication_id in tables.rows]
-        tables.move_outcomes([(None, c) for c in ended], self._zone_of)
+        # Newly created communications have not ended: the aggregate counts them when they do.
+        self._tables().decisions.update({r.communication_id: r for r in records})
 
     async def outcome_sums(self, scope: StatsScope) -> dict[str, OutcomeSums]:
         members = self._members(scope)

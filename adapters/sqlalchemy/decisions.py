@@ -83,6 +83,7 @@ async def _add_sums(conn: AsyncConnection, changes: dict[OutcomeKey, OutcomeSums
 
 
 Change = tuple[Communication | None, Communication | None]
+_CHUNK = 5_000
 
 
 async def move_outcomes(conn: AsyncConnection, changes: Sequence[Change]) -> None:
@@ -93,14 +94,14 @@ async def move_outcomes(conn: AsyncConnection, changes: Sequence[Change]) -> Non
     ]
     if not ended:
         return
-    ids = [c.id for pair in ended for c in pair if c is not None]
+    ids = sorted({c.id or 0 for pair in ended for c in pair if c is not None})
     d = communication_decisions.c
-    records = {
-        row.communication_id: row
-        for row in await conn.execute(
-            sa.select(*(d[name] for name in _LOGGED)).where(d.communication_id.in_(sorted(set(ids))))
+    records = {}
+    for start in range(0, len(ids), _CHUNK):  # under the drivers' bound-parameter limits
+        chosen = sa.select(*(d[name] for name in _LOGGED)).where(
+            d.communication_id.in_(ids[start : start + _CHUNK])
         )
-    }
+        records.update({row.communication_id: row for row in await conn.execute(chosen)})
     if not records:
         return
     involved = [c for pair in ended for c in pair if c is not None and c.id in records]
@@ -159,23 +160,11 @@ class SqlDecisionLog:
         self._conn = connection
 
     async def add_many(self, records: list[DecisionRecord]) -> None:
-        if not records:
-            return
-        await self._conn.execute(
-            communication_decisions.insert(), [{k: getattr(r, k) for k in _FIELDS} for r in records]
-        )
-        # A decision logged for a communication that has already ended counts at once.
-        from adapters.sqlalchemy.communications import communications
-
-        c = communications.c
-        ids = [r.communication_id for r in records]
-        rows = await self._conn.execute(
-            sa.select(communications).where(
-                c.id.in_(ids), c.status.in_([LifecycleStatus.DONE, LifecycleStatus.FAILED])
+        # Newly created communications have not ended: the aggregate counts them when they do.
+        if records:
+            await self._conn.execute(
+                communication_decisions.insert(), [{k: getattr(r, k) for k in _FIELDS} for r in records]
             )
-        )
-        fields = frozenset(col.name for col in communications.columns)
-        await move_outcomes(self._conn, [(None, _communication_of(row, fields)) for row in rows])
 
     async def outcome_sums(self, scope: StatsScope) -> dict[str, OutcomeSums]:
         o = decision_outcomes.c

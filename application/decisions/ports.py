@@ -210,7 +210,8 @@ class DecisionLog(Protocol):
     """The decisions of automatic sends, for their explanation and the proof of lift."""
 
     async def add_many(self, records: list[DecisionRecord]) -> None:
-        """Stores the decisions of newly created communications."""
+        """Stores the decisions of newly created communications (not ended yet: the aggregate of
+        outcomes counts each when its status change ends it)."""
 
     async def of(self, communication_id: int) -> DecisionRecord | None:
         """The decision that created a communication; None for one not sent by ``auto``."""

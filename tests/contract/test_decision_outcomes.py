@@ -32,13 +32,11 @@ add = st.tuples(
     st.just("add"), st.integers(0, 1), st.integers(0, 1), st.integers(0, 5000), st.none() | decision
 )
 """A new communication, logged with a decision as an auto send logs it (or not)."""
-decide = st.tuples(st.just("decide"), st.integers(0, 20), decision)
-"""A decision logged for a communication that may have ended already."""
 change = st.tuples(
     st.sampled_from(["close", "fail", "delivered", "responded", "delete"]),
     st.integers(0, 20),
 )
-workloads = st.lists(st.one_of(add, decide, change), min_size=1, max_size=16)
+workloads = st.lists(st.one_of(add, change), min_size=1, max_size=16)
 
 
 def record(c: Communication, decided: tuple[Any, ...], refs: dict[str, list[int]]) -> DecisionRecord:
@@ -89,10 +87,7 @@ async def run(factory: Any, refs: dict[str, list[int]], workload: list[tuple[Any
             c = found
             at = c.update_time + timedelta(minutes=7)
             action = step[0]
-            if action == "decide":
-                if await uow.decisions.of(c.id or 0) is None:
-                    await uow.decisions.add_many([record(c, step[2], refs)])
-            elif action == "delete":
+            if action == "delete":
                 await uow.communications.delete(c.id or 0)
             elif action in ("delivered", "responded"):
                 c.record_delivery(DeliveryStatus(action), at=at, actor="provider:sandbox")
