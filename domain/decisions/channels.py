@@ -162,7 +162,10 @@ def reranked(
     candidates = [(c, estimates.get(c.channel_id, c.estimate)) for c in ranking.ranked]
     candidates.sort(key=lambda pair: (-pair[1].rate, pair[0].priority))
     ranked = tuple(
-        RankedChannel(channel.channel_id, rank, figures, channel.priority)
+        # A channel keeping its place and figures keeps its (immutable) entry.
+        channel
+        if channel.rank == rank and channel.estimate is figures
+        else RankedChannel(channel.channel_id, rank, figures, channel.priority)
         for rank, (channel, figures) in enumerate(candidates, start=1)
     )
     return ChannelRanking(ranked, ranking.excluded, _explain(ranked, ranking.excluded, settings))
