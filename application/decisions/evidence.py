@@ -11,8 +11,7 @@ from application.decisions.ports import SlotCounts, StatsReadModel, StatsScope
 from domain.decisions import Cell, DecisionSettings, Evidence, Measure, Tally
 from domain.decisions.counting import decay_factor
 from domain.decisions.evidence import Layered
-
-NO_EVIDENCE = Evidence()
+from domain.decisions.policy import NO_EVIDENCE
 
 
 @dataclass(frozen=True)

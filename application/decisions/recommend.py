@@ -262,7 +262,7 @@ async def decide_for_audience(
         evidence = (
             with_own(shared, tallies(own[client_id], now=now, settings=settings)) if counted else shared
         )
-        # Without counters of its own, a client's ranking depends only on what it can be reached on.
+        # On the shared evidence, a client's ranking depends only on what it can be reached on.
         key = (
             bool(client.phones),
             client.email is not None,
@@ -271,7 +271,6 @@ async def decide_for_audience(
             reachable,
             start,
         )
-        # A client with counters of its own: the shared ranking, its own channels' figures replaced.
         ranking = rankings.get(key)
         if ranking is None:
             ranking = rankings[key] = rank_channels(
@@ -286,7 +285,7 @@ async def decide_for_audience(
                 settings=settings,
                 reachable=reachable,
             )
-        if counted:
+        if counted:  # its own channels' figures replaced
             ranking = reranked(ranking, _own_estimates(ranking, evidence, shared, settings), settings)
         last = request.last_sent.get(client_id)
         window = SendingWindow.of(
