@@ -89,9 +89,11 @@ def rebuild_stats(settings: Settings) -> None:
         async with container.storage.uow_factory()() as uow:
             counted = await uow.stats.rebuild()
             answers = await uow.survey_responses.rebuild()
+            decided = await uow.decisions.rebuild()
             await uow.commit()
         print(
-            f"rebuilt the statistics counters from {counted:,} communications and {answers:,} survey answers"
+            f"rebuilt the statistics counters from {counted:,} communications, {answers:,} survey answers "
+            f"and {decided:,} ended auto decisions"
         )
         engine = container.storage.engine()
         if engine is not None:

@@ -13,10 +13,12 @@ from typing import Any
 from adapters.memory.matching import matches
 from adapters.memory.stats import Counters, ZoneOf, contributions
 from application.communications.ports import Keyset, total_order
-from application.decisions.ports import DecisionRecord
+from application.decisions.outcomes import deltas, ended_outcome
+from application.decisions.ports import DecisionRecord, OutcomeKey
 from application.queries import Condition, Criterion, Op, Query
 from domain.communications import Communication, IdTranslation, StatusChange
 from domain.communications.surveys import SurveyAnswer
+from domain.decisions.evaluation import OutcomeSums
 from domain.errors import Conflict, NotFound
 
 Memberships = Callable[[], Mapping[int, frozenset[int]]]
@@ -36,6 +38,28 @@ class CommunicationTables:
         self.survey_answers: tuple[tuple[int, SurveyAnswer], ...] = ()
         self.decisions: dict[int, DecisionRecord] = {}
         """(communication id, answer), in the order stored; an immutable tuple, copied by reference."""
+        self.outcomes: dict[OutcomeKey, OutcomeSums] = {}
+        """Ended auto decisions summed by key (application.decisions.outcomes)."""
+
+    def move_outcomes(
+        self, changes: Sequence[tuple[Communication | None, Communication | None]], zone_of: ZoneOf
+    ) -> None:
+        """Moves the outcome aggregate by (before, after) pairs of communications with decisions."""
+        removed: list[tuple[OutcomeKey, OutcomeSums]] = []
+        added: list[tuple[OutcomeKey, OutcomeSums]] = []
+        for old, new in changes:
+            for side, found in ((old, removed), (new, added)):
+                record = None if side is None else self.decisions.get(side.id or 0)
+                if side is not None and record is not None:
+                    outcome = ended_outcome(record, side, zone_of(side))
+                    if outcome is not None:
+                        found.append(outcome)
+        for key, change in deltas(removed, added).items():
+            total = self.outcomes.get(key, OutcomeSums()) + change
+            if total.outcomes:
+                self.outcomes[key] = total
+            else:
+                self.outcomes.pop(key, None)
 
     def copy(self) -> CommunicationTables:
         # Shallow copies suffice: rows are replaced, never changed in place, and history
@@ -50,6 +74,7 @@ class CommunicationTables:
         clone.counters = self.counters.copy()
         clone.survey_answers = self.survey_answers
         clone.decisions = dict(self.decisions)
+        clone.outcomes = dict(self.outcomes)
         return clone
 
 
@@ -100,6 +125,7 @@ class MemoryCommunications:
             contributions([self._t.rows[communication.id]], self._zone_of),
             contributions([communication], self._zone_of),
         )
+        self._t.move_outcomes([(self._t.rows[communication.id], communication)], self._zone_of)
         self._t.rows[communication.id] = _detached(communication)
         self._t.history[communication.id] += tuple(communication.history[stored:])
         self._track(communication)
@@ -113,6 +139,7 @@ class MemoryCommunications:
         if row is None:
             return
         self._t.counters.apply(contributions([row], self._zone_of), [])
+        self._t.move_outcomes([(row, None)], self._zone_of)
         self._t.survey_answers = tuple(a for a in self._t.survey_answers if a[0] != communication_id)
         self._t.decisions.pop(communication_id, None)
         del self._t.by_uuid[row.uuid]

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from adapters.memory.communications import CommunicationTables, MemoryCommunications
 from adapters.memory.stats import ZoneOf
-from application.decisions.ports import DecisionRecord, LoggedOutcome, StatsScope
+from application.decisions.ports import DecisionRecord, LoggedOutcome, OutcomeKey, StatsScope
 from domain.communications import Communication
 from domain.decisions.counting import moment_of
+from domain.decisions.evaluation import OutcomeSums
 from domain.decisions.measures import Measure, counts, is_delivered, is_response
 
 
@@ -37,7 +39,27 @@ class MemoryDecisionLog:
         self._memberships = memberships
 
     async def add_many(self, records: list[DecisionRecord]) -> None:
+        # Newly created communications have not ended: the aggregate counts them when they do.
         self._tables().decisions.update({r.communication_id: r for r in records})
+
+    async def outcome_sums(self, scope: StatsScope) -> dict[str, OutcomeSums]:
+        members = self._members(scope)
+        found: dict[str, OutcomeSums] = {}
+        for key, sums in self._tables().outcomes.items():
+            # The stored keys have 0 for no department or employee; a scope never asks for 0.
+            if _in_scope(scope, members, key[:6]):
+                found[key[6]] = found.get(key[6], OutcomeSums()) + sums
+        return found
+
+    async def rebuild(self) -> int:
+        tables = self._tables()
+        tables.outcomes = {}
+        ended = [tables.rows[i] for i in sorted(tables.decisions) if i in tables.rows]
+        tables.move_outcomes([(None, c) for c in ended], self._zone_of)
+        return sum(1 for c in ended if counts(c.status))
+
+    async def snapshot(self) -> list[tuple[OutcomeKey, OutcomeSums]]:
+        return sorted(self._tables().outcomes.items(), key=lambda item: item[0])
 
     async def of(self, communication_id: int) -> DecisionRecord | None:
         return self._tables().decisions.get(communication_id)
@@ -46,33 +68,23 @@ class MemoryDecisionLog:
         found = self._tables().decisions
         return {i: found[i] for i in communication_ids if i in found}
 
+    def _members(self, scope: StatsScope) -> set[int] | None:
+        if not scope.group_ids:
+            return None
+        memberships = self._memberships()
+        return set().union(*(memberships.get(g, frozenset()) for g in scope.group_ids))
+
     async def outcomes(self, scope: StatsScope) -> list[LoggedOutcome]:
         tables = self._tables()
-        members: set[int] | None = None
-        if scope.group_ids:
-            memberships = self._memberships()
-            members = set().union(*(memberships.get(g, frozenset()) for g in scope.group_ids))
+        members = self._members(scope)
         found = []
         for communication_id, record in sorted(tables.decisions.items()):
             c = tables.rows[communication_id]
             if not counts(c.status):
                 continue
-            if scope.client_id is not None and c.client_id != scope.client_id:
-                continue
-            if members is not None and c.client_id not in members:
-                continue
-            wanted = (
-                (scope.type_id, c.type_id),
-                (scope.channel_id, c.channel_id),
-                (scope.department_id, c.department_id),
-                (scope.employee_id, c.employee_id),
-            )
-            if any(asked is not None and asked != value for asked, value in wanted):
-                continue
             day = moment_of(c).astimezone(ZoneInfo(self._zone_of(c) or "UTC")).date()
-            if (scope.since is not None and day < scope.since) or (
-                scope.until is not None and day > scope.until
-            ):
+            keys = (c.client_id or 0, c.type_id, c.channel_id, c.department_id, c.employee_id, day)
+            if not _in_scope(scope, members, keys):
                 continue
             success = is_response if record.objective == Measure.RESPONSE.value else is_delivered
             found.append(
@@ -86,3 +98,22 @@ class MemoryDecisionLog:
                 )
             )
         return found
+
+
+def _in_scope(scope: StatsScope, members: set[int] | None, keys: tuple[Any, ...]) -> bool:
+    """Whether (client, type, channel, department, employee, local day) lies in the scope."""
+    client_id, type_id, channel_id, department_id, employee_id, day = keys
+    wanted = (
+        (scope.client_id, client_id),
+        (scope.type_id, type_id),
+        (scope.channel_id, channel_id),
+        (scope.department_id, department_id),
+        (scope.employee_id, employee_id),
+    )
+    if any(asked is not None and asked != value for asked, value in wanted):
+        return False
+    if members is not None and client_id not in members:
+        return False
+    return not (
+        (scope.since is not None and day < scope.since) or (scope.until is not None and day > scope.until)
+    )

@@ -302,6 +302,7 @@ class SqlCommunications:
         stored = await self._load(sa.select(communications).where(_c.id == communication_id))
         await stats.apply(self._conn, await stats.contributions(self._conn, stored), [])
         await surveys.forget(self._conn, stored)
+        await decision_log.move_outcomes(self._conn, [(c, None) for c in stored])
         await self._conn.execute(
             decision_log.communication_decisions.delete().where(
                 decision_log.communication_decisions.c.communication_id == communication_id
@@ -427,6 +428,14 @@ class SqlCommunications:
 
     async def _count_changes(self, items: Sequence[Communication]) -> None:
         before = [self._seen[id(c)][3] for c in items]
+        await decision_log.move_outcomes(
+            self._conn,
+            [
+                (old, new)
+                for old, new in zip(before, items, strict=True)
+                if _outcome_of(old) != _outcome_of(new)
+            ],
+        )
         changed = [
             (old, new) for old, new in zip(before, items, strict=True) if _counted(old) != _counted(new)
         ]
@@ -482,6 +491,11 @@ class SqlCommunications:
                 f"{translation.system} id {translation.external_id!r} already names communication {row.uuid}"
             )
         raise Conflict(f"communication {row.uuid} already has a {translation.system} id: {row.external_id!r}")
+
+
+def _outcome_of(c: Communication) -> tuple[object, ...]:
+    # What the aggregate of auto decisions' outcomes depends on (the employee is one of its keys).
+    return (*_counted(c), c.employee_id)
 
 
 def _counted(c: Communication) -> tuple[object, ...]:

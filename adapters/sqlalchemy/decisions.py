@@ -7,15 +7,18 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sqlalchemy.stats import zones
 from adapters.sqlalchemy.surveys import local_day
 from adapters.sqlalchemy.tables import client_group_members, metadata
 from adapters.sqlalchemy.types import JsonList, UtcDateTime
-from application.decisions.ports import DecisionRecord, LoggedOutcome, StatsScope
+from application.decisions.outcomes import deltas, ended_outcome
+from application.decisions.ports import DecisionRecord, LoggedOutcome, OutcomeKey, StatsScope
 from domain.communications import Communication, LifecycleStatus
-from domain.decisions.measures import Measure, is_delivered, is_response
+from domain.decisions.evaluation import OutcomeSums
+from domain.decisions.measures import Measure, counts, is_delivered, is_response
 
 communication_decisions = sa.Table(
     "communication_decisions",
@@ -41,6 +44,110 @@ communication_decisions = sa.Table(
 )
 _FIELDS = tuple(c.name for c in communication_decisions.columns)
 
+_KEY = ("client_id", "type_id", "channel_id", "department_id", "employee_id", "day", "mode")
+_SUMS = ("outcomes", "logged", "rewards", "inverse", "inverse_squares", "robust", "robust_squares")
+decision_outcomes = sa.Table(
+    "decision_outcomes",
+    metadata,
+    *(sa.Column(name, sa.Integer, primary_key=True, autoincrement=False) for name in _KEY[:5]),
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("mode", sa.String(16), primary_key=True),
+    sa.Column("outcomes", sa.Integer, nullable=False),
+    sa.Column("logged", sa.Integer, nullable=False),
+    *(sa.Column(name, sa.Float, nullable=False) for name in _SUMS[2:]),
+)
+"""Ended auto decisions summed by client x type x channel x department x employee x local day x
+mode (``application.decisions.outcomes``): ``/stats/auto`` adds rows up, never reads the log."""
+
+
+def _insert(conn: AsyncConnection, table: sa.Table) -> Any:
+    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
+
+
+async def _add_sums(conn: AsyncConnection, changes: dict[OutcomeKey, OutcomeSums]) -> None:
+    if not changes:
+        return
+    rows = [
+        {**dict(zip(_KEY, key, strict=True)), **dict(zip(_SUMS, sums.values(), strict=True))}
+        for key, sums in changes.items()
+    ]
+    statement = _insert(conn, decision_outcomes)
+    statement = statement.on_conflict_do_update(
+        index_elements=list(_KEY),
+        set_={name: decision_outcomes.c[name] + statement.excluded[name] for name in _SUMS},
+    )
+    await conn.execute(statement, rows)
+    if any(sums.outcomes < 0 for sums in changes.values()):
+        # Emptied keys go, as a rebuild would not have them.
+        await conn.execute(decision_outcomes.delete().where(decision_outcomes.c.outcomes == 0))
+
+
+Change = tuple[Communication | None, Communication | None]
+_CHUNK = 5_000
+
+
+async def move_outcomes(conn: AsyncConnection, changes: Sequence[Change]) -> None:
+    """Moves the aggregate by communications' outcome changes, (before, after) with None for
+    added or deleted; in the caller's transaction. Reads the log only when one of them has ended."""
+    ended = [
+        (old, new) for old, new in changes if any(c is not None and counts(c.status) for c in (old, new))
+    ]
+    if not ended:
+        return
+    ids = sorted({c.id or 0 for pair in ended for c in pair if c is not None})
+    d = communication_decisions.c
+    records = {}
+    for start in range(0, len(ids), _CHUNK):  # under the drivers' bound-parameter limits
+        chosen = sa.select(*(d[name] for name in _LOGGED)).where(
+            d.communication_id.in_(ids[start : start + _CHUNK])
+        )
+        records.update({row.communication_id: row for row in await conn.execute(chosen)})
+    if not records:
+        return
+    involved = [c for pair in ended for c in pair if c is not None and c.id in records]
+    zone_of = await zones(conn, involved)
+    removed: list[tuple[OutcomeKey, OutcomeSums]] = []
+    added: list[tuple[OutcomeKey, OutcomeSums]] = []
+    for old, new in ended:
+        for side, found in ((old, removed), (new, added)):
+            if side is not None and side.id in records:
+                outcome = ended_outcome(records[side.id], side, zone_of(side))
+                if outcome is not None:
+                    found.append(outcome)
+    await _add_sums(conn, deltas(removed, added))
+
+
+_LOGGED = (
+    "communication_id",
+    "mode",
+    "objective",
+    "propensity",
+    "matches_rule",
+    "predicted_chosen",
+    "predicted_rule",
+)
+
+
+def _scoped(statement: Any, columns: Any, scope: StatsScope) -> Any:
+    """``statement`` narrowed to the scope's client, group and keys (both tables name them alike)."""
+    if scope.client_id is not None:
+        statement = statement.where(columns.client_id == scope.client_id)
+    if scope.group_ids:
+        members = sa.select(client_group_members.c.client_id).where(
+            client_group_members.c.group_id.in_(scope.group_ids)
+        )
+        statement = statement.where(columns.client_id.in_(members))
+    for name in ("type_id", "channel_id", "department_id", "employee_id"):
+        if getattr(scope, name) is not None:
+            statement = statement.where(columns[name] == getattr(scope, name))
+    return statement
+
+
+def _communication_of(row: Any, fields: frozenset[str]) -> Communication:
+    communication = Communication.__new__(Communication)
+    communication.__dict__.update({k: row._mapping[k] for k in row._mapping if k in fields})
+    return communication
+
 
 def _record(row: sa.RowMapping) -> DecisionRecord:
     return DecisionRecord(**{**{k: row[k] for k in _FIELDS}, "channel_ids": tuple(row["channel_ids"] or ())})
@@ -53,10 +160,45 @@ class SqlDecisionLog:
         self._conn = connection
 
     async def add_many(self, records: list[DecisionRecord]) -> None:
+        # Newly created communications have not ended: the aggregate counts them when they do.
         if records:
             await self._conn.execute(
                 communication_decisions.insert(), [{k: getattr(r, k) for k in _FIELDS} for r in records]
             )
+
+    async def outcome_sums(self, scope: StatsScope) -> dict[str, OutcomeSums]:
+        o = decision_outcomes.c
+        statement: Any = sa.select(o.mode, *(sa.func.sum(o[name]) for name in _SUMS)).group_by(o.mode)
+        statement = _scoped(statement, o, scope)
+        if scope.since is not None:
+            statement = statement.where(o.day >= scope.since)
+        if scope.until is not None:
+            statement = statement.where(o.day <= scope.until)
+        rows = (await self._conn.execute(statement)).all()
+        return {row[0]: _sums(row[1:]) for row in rows}
+
+    async def rebuild(self) -> int:
+        from adapters.sqlalchemy.communications import communications
+
+        await self._conn.execute(decision_outcomes.delete())
+        d, c = communication_decisions.c, communications.c
+        rows = (
+            await self._conn.execute(
+                sa.select(communications, *(d[name] for name in _LOGGED[1:]))
+                .join(communications, c.id == d.communication_id)
+                .where(c.status.in_([LifecycleStatus.DONE, LifecycleStatus.FAILED]))
+            )
+        ).all()
+        fields = frozenset(col.name for col in communications.columns)
+        items = [(_communication_of(row, fields), row) for row in rows]
+        zone_of = await zones(self._conn, [i for i, _ in items])
+        found = [ended_outcome(row, item, zone_of(item)) for item, row in items]
+        await _add_sums(self._conn, deltas([], [f for f in found if f is not None]))
+        return len(items)
+
+    async def snapshot(self) -> list[tuple[OutcomeKey, OutcomeSums]]:
+        rows = await self._conn.execute(sa.select(decision_outcomes).order_by(*decision_outcomes.c[_KEY]))
+        return [(tuple(row[: len(_KEY)]), _sums(row[len(_KEY) :])) for row in rows]
 
     async def of(self, communication_id: int) -> DecisionRecord | None:
         return (await self.of_many([communication_id])).get(communication_id)
@@ -87,21 +229,7 @@ class SqlDecisionLog:
             .join(communications, c.id == d.communication_id)
             .where(c.status.in_([LifecycleStatus.DONE, LifecycleStatus.FAILED]))
         )
-        if scope.client_id is not None:
-            statement = statement.where(c.client_id == scope.client_id)
-        if scope.group_ids:
-            members = sa.select(client_group_members.c.client_id).where(
-                client_group_members.c.group_id.in_(scope.group_ids)
-            )
-            statement = statement.where(c.client_id.in_(members))
-        for name, column in (
-            ("type_id", c.type_id),
-            ("channel_id", c.channel_id),
-            ("department_id", c.department_id),
-            ("employee_id", c.employee_id),
-        ):
-            if getattr(scope, name) is not None:
-                statement = statement.where(column == getattr(scope, name))
+        statement = _scoped(statement, c, scope)
         moment = sa.func.coalesce(c.started_at, c.scheduled_at, c.create_time)
         # Local days: a day's margin in SQL, the exact local day below.
         if scope.since is not None:
@@ -112,11 +240,7 @@ class SqlDecisionLog:
             statement = statement.where(moment < sa.literal(last, UtcDateTime))
         rows = (await self._conn.execute(statement)).all()
         fields = frozenset(col.name for col in communications.columns)
-        items = []
-        for row in rows:
-            communication = Communication.__new__(Communication)
-            communication.__dict__.update({k: row._mapping[k] for k in row._mapping if k in fields})
-            items.append((communication, row))
+        items = [(_communication_of(row, fields), row) for row in rows]
         zone_of = await zones(self._conn, [c for c, _ in items])
         found = []
         for communication, row in items:
@@ -138,3 +262,8 @@ class SqlDecisionLog:
                 )
             )
         return found
+
+
+def _sums(values: Sequence[Any]) -> OutcomeSums:
+    outcomes, logged, rewards, *rest = (v or 0 for v in values)
+    return OutcomeSums(int(outcomes), int(logged), float(rewards), *(float(v) for v in rest))

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from application.decisions.ports import SlotCounts, StatsReadModel, StatsScope
 from domain.decisions import Cell, DecisionSettings, Evidence, Measure, Tally
 from domain.decisions.counting import decay_factor
+from domain.decisions.evidence import Layered
+from domain.decisions.policy import NO_EVIDENCE
 
 
 @dataclass(frozen=True)
 class EvidenceSet:
     by_channel: dict[int, Evidence]
-    by_slot: dict[int, dict[Cell, Evidence]]
+    by_slot: Mapping[int, Mapping[Cell, Evidence]]
 
 
 def _tallies(
@@ -98,19 +100,19 @@ def with_own(shared: EvidenceSet, own: Tallies) -> EvidenceSet:
     """``shared`` (group and all clients, no client level) with one client's own tallies laid over.
 
     The same as ``evidence_from(own, group, everybody)``, but the channels the client has no
-    counters on keep the shared objects, and only the client's own cells are rebuilt.
+    counters on keep the shared objects, and the others are the shared cells with the client's
+    own ones laid over (``Layered``), not copies of them.
     """
-    by_slot = dict(shared.by_slot)
+    by_slot: dict[int, Mapping[Cell, Evidence]] = dict(shared.by_slot)
     by_channel = dict(shared.by_channel)
+    layers: dict[int, dict[Cell, Evidence]] = defaultdict(dict)
     totals: dict[int, Tally] = {}
     for (channel_id, weekday, hour), tally in own.by_cell.items():
-        if channel_id not in totals:
-            by_slot[channel_id] = dict(shared.by_slot.get(channel_id, {}))
-            totals[channel_id] = Tally()
-        base = by_slot[channel_id].get((weekday, hour), Evidence())
-        by_slot[channel_id][(weekday, hour)] = Evidence(client=tally, group=base.group, all=base.all)
-        totals[channel_id] = totals[channel_id] + tally
-    for channel_id, total in totals.items():
-        base = shared.by_channel.get(channel_id, Evidence())
-        by_channel[channel_id] = Evidence(client=total, group=base.group, all=base.all)
+        base = shared.by_slot.get(channel_id, {}).get((weekday, hour), NO_EVIDENCE)
+        layers[channel_id][(weekday, hour)] = Evidence(client=tally, group=base.group, all=base.all)
+        totals[channel_id] = totals.get(channel_id, Tally()) + tally
+    for channel_id, layer in layers.items():
+        by_slot[channel_id] = Layered(shared.by_slot.get(channel_id, {}), layer)
+        base = shared.by_channel.get(channel_id, NO_EVIDENCE)
+        by_channel[channel_id] = Evidence(client=totals[channel_id], group=base.group, all=base.all)
     return EvidenceSet(by_channel, by_slot)

@@ -9,6 +9,9 @@ from typing import Any, Protocol
 
 from domain.communications import Communication
 from domain.communications.surveys import SurveyAnswer
+from domain.decisions.evaluation import FALLBACK_MODE, OutcomeSums
+
+__all__ = ["FALLBACK_MODE"]  # re-exported: the fallback path and the tests name it from here
 
 
 @dataclass(frozen=True)
@@ -235,11 +238,6 @@ class DecisionRecord:
     its channels (``"at": "auto"`` alone)."""
 
 
-FALLBACK_MODE = "fallback"
-"""The mode of a follow-up's record: the same decision carried to the next channel, not a decision
-of its own, so the lift estimates leave it out (its original already counts)."""
-
-
 @dataclass(frozen=True)
 class LoggedOutcome:
     """A logged decision whose communication has ended: its reward by the decision's objective."""
@@ -256,7 +254,8 @@ class DecisionLog(Protocol):
     """The decisions of automatic sends, for their explanation and the proof of lift."""
 
     async def add_many(self, records: list[DecisionRecord]) -> None:
-        """Stores the decisions of newly created communications."""
+        """Stores the decisions of newly created communications (not ended yet: the aggregate of
+        outcomes counts each when its status change ends it)."""
 
     async def of(self, communication_id: int) -> DecisionRecord | None:
         """The decision that created a communication; None for one not sent by ``auto``."""
@@ -266,6 +265,19 @@ class DecisionLog(Protocol):
 
     async def outcomes(self, scope: StatsScope) -> list[LoggedOutcome]:
         """The logged decisions of the scope whose communications ended (done or failed)."""
+
+    async def outcome_sums(self, scope: StatsScope) -> dict[str, OutcomeSums]:
+        """The ended decisions' sums by mode, from the aggregate kept beside the log (no scan)."""
+
+    async def rebuild(self) -> int:
+        """Recomputes the aggregate of ended decisions from the log; returns how many counted."""
+
+    async def snapshot(self) -> list[tuple[OutcomeKey, OutcomeSums]]:
+        """The aggregate's rows, sorted by key (for the maintained-equals-rebuilt check)."""
+
+
+OutcomeKey = tuple[int, int, int, int, int, date, str]
+"""client, type, channel, department (0: none), employee (0: none), local day, mode."""
 
 
 class HistoryWriter(Protocol):

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from application.clients.bookings import holding
-from application.decisions.evidence import evidence_from, load_evidence, tallies, with_own
+from application.decisions.evidence import EvidenceSet, evidence_from, load_evidence, tallies, with_own
 from application.decisions.ports import StatsScope
 from application.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from application.queries import Query
@@ -30,7 +30,8 @@ from domain.decisions import (
     rank_channels,
     seed_for,
 )
-from domain.decisions.channels import blocked_channels
+from domain.decisions.channels import blocked_channels, reranked
+from domain.decisions.evidence import Estimate, estimate
 from domain.dictionaries import ChannelKind
 from domain.errors import NotFound
 from domain.organisation import Department
@@ -261,7 +262,7 @@ async def decide_for_audience(
         evidence = (
             with_own(shared, tallies(own[client_id], now=now, settings=settings)) if counted else shared
         )
-        # Without counters of its own, a client's ranking depends only on what it can be reached on.
+        # On the shared evidence, a client's ranking depends only on what it can be reached on.
         key = (
             bool(client.phones),
             client.email is not None,
@@ -270,9 +271,9 @@ async def decide_for_audience(
             reachable,
             start,
         )
-        ranking = None if counted else rankings.get(key)
+        ranking = rankings.get(key)
         if ranking is None:
-            ranking = rank_channels(
+            ranking = rankings[key] = rank_channels(
                 channels=options,
                 rule=rule,
                 type_id=request.type_id,
@@ -280,12 +281,12 @@ async def decide_for_audience(
                 blocks=blocks,
                 now=start,
                 permitted=request.permitted,
-                evidence=evidence.by_channel,
+                evidence=shared.by_channel,
                 settings=settings,
                 reachable=reachable,
             )
-            if not counted:
-                rankings[key] = ranking
+        if counted:  # its own channels' figures replaced
+            ranking = reranked(ranking, _own_estimates(ranking, evidence, shared, settings), settings)
         last = request.last_sent.get(client_id)
         window = SendingWindow.of(
             rule=rule,
@@ -305,6 +306,17 @@ async def decide_for_audience(
             memo=memo,
         )
     return found
+
+
+def _own_estimates(
+    ranking: ChannelRanking, evidence: EvidenceSet, shared: EvidenceSet, settings: DecisionSettings
+) -> dict[int, Estimate]:
+    """The estimates of the ranked channels whose evidence is not the shared one."""
+    return {
+        c.channel_id: estimate(evidence.by_channel[c.channel_id], settings)
+        for c in ranking.ranked
+        if evidence.by_channel.get(c.channel_id) is not shared.by_channel.get(c.channel_id)
+    }
 
 
 class Recommendations:

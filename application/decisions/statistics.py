@@ -14,17 +14,12 @@ from functools import cache
 from zoneinfo import available_timezones
 
 from application.clients.bookings import holding
-from application.decisions.ports import FALLBACK_MODE, SlotCounts, StatsScope, SurveyCount
+from application.decisions.ports import SlotCounts, StatsScope, SurveyCount
 from application.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from application.queries import Condition
 from application.searches import ClientFields
 from domain.availability import HoursKind, Owner, availability, blocking_bookings, outside_hours
-from domain.decisions.evaluation import (
-    Lift,
-    LoggedDecision,
-    holdout_lift_of,
-    off_policy_lift,
-)
+from domain.decisions.evaluation import Lift, lifts_of_sums
 from domain.errors import NotFound, ValidationFailed
 from domain.rules import Rule
 from domain.sending.windows import zone
@@ -300,26 +295,12 @@ class Statistics:
         """Lift of ``auto`` over the rule: holdout difference, IPS and doubly robust, with intervals."""
         scope = query.scope()
         async with self._uow_factory(read_only=True) as uow:
-            outcomes = await uow.decisions.outcomes(scope)
-        logs = [
-            LoggedDecision(
-                reward=o.reward,
-                propensity=o.propensity,
-                matches_rule=o.matches_rule,
-                held_out=o.mode == "holdout",
-                predicted_chosen=o.predicted_chosen,
-                predicted_rule=o.predicted_rule,
-            )
-            for o in outcomes
-            if 0 < o.propensity <= 1 and o.mode != FALLBACK_MODE
-        ]
-        by_mode: dict[str, int] = defaultdict(int)
-        for o in outcomes:
-            by_mode[o.mode] += 1
+            by_mode = await uow.decisions.outcome_sums(scope)
+        lifts = lifts_of_sums(by_mode, confidence)
         return AutoFigures(
-            decisions=len(logs),
-            by_mode=dict(sorted(by_mode.items())),
-            holdout=holdout_lift_of(logs, confidence),
-            inverse_propensity=off_policy_lift(logs, robust=False, confidence=confidence),
-            doubly_robust=off_policy_lift(logs, robust=True, confidence=confidence),
+            decisions=lifts.decisions,
+            by_mode={mode: sums.outcomes for mode, sums in sorted(by_mode.items()) if sums.outcomes},
+            holdout=lifts.holdout,
+            inverse_propensity=lifts.inverse_propensity,
+            doubly_robust=lifts.doubly_robust,
         )

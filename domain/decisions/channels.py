@@ -151,6 +151,26 @@ def rank_channels(
     return ChannelRanking(ranked, tuple(excluded), _explain(ranked, excluded, settings))
 
 
+def reranked(
+    ranking: ChannelRanking, estimates: Mapping[int, Estimate], settings: DecisionSettings
+) -> ChannelRanking:
+    """``ranking`` with some ranked channels' estimates replaced, ordered again: what
+    ``rank_channels`` gives when only those channels' evidence differs (a client's own counters
+    laid over the evidence a shared ranking was made with)."""
+    if not estimates:
+        return ranking
+    candidates = [(c, estimates.get(c.channel_id, c.estimate)) for c in ranking.ranked]
+    candidates.sort(key=lambda pair: (-pair[1].rate, pair[0].priority))
+    ranked = tuple(
+        # A channel keeping its place and figures keeps its (immutable) entry.
+        channel
+        if channel.rank == rank and channel.estimate is figures
+        else RankedChannel(channel.channel_id, rank, figures, channel.priority)
+        for rank, (channel, figures) in enumerate(candidates, start=1)
+    )
+    return ChannelRanking(ranked, ranking.excluded, _explain(ranked, ranking.excluded, settings))
+
+
 def _explain(
     ranked: Sequence[RankedChannel], excluded: Sequence[ExcludedChannel], settings: DecisionSettings
 ) -> str:

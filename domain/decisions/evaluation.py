@@ -40,11 +40,15 @@ def _z(confidence: float) -> float:
 
 
 def _mean_interval(values: Sequence[float], confidence: float) -> Interval:
-    n = len(values)
+    return _interval_of_sums(sum(values), sum(v * v for v in values), len(values), confidence)
+
+
+def _interval_of_sums(total: float, squares: float, n: int, confidence: float) -> Interval:
+    """The mean's normal interval from the sum and the sum of squares of ``n`` values."""
     if n == 0:
         return Interval(math.nan, math.nan, math.nan, 0)
-    mean = sum(values) / n
-    variance = sum((v - mean) ** 2 for v in values) / (n - 1) if n > 1 else 0.0
+    mean = total / n
+    variance = max(squares - total * total / n, 0.0) / (n - 1) if n > 1 else 0.0
     half = _z(confidence) * math.sqrt(variance / n)
     return Interval(mean, mean - half, mean + half, n)
 
@@ -121,9 +125,92 @@ def off_policy_lift(logs: Sequence[LoggedDecision], *, robust: bool = True, conf
     """
     auto = observed_rate(logs, confidence)
     rule = doubly_robust(logs, confidence) if robust else inverse_propensity(logs, confidence)
+    return _off_policy(auto, rule, len(logs), "doubly robust" if robust else "inverse propensity")
+
+
+def _off_policy(auto: Interval, rule: Interval, count: int, method: str) -> Lift:
     if auto.count == 0 or rule.count == 0:
-        return Lift(Interval(math.nan, math.nan, math.nan, len(logs)), auto.value, rule.value, "off-policy")
+        return Lift(Interval(math.nan, math.nan, math.nan, count), auto.value, rule.value, "off-policy")
     half = math.hypot(auto.high - auto.value, rule.high - rule.value)
     diff = auto.value - rule.value
-    method = "doubly robust" if robust else "inverse propensity"
-    return Lift(Interval(diff, diff - half, diff + half, len(logs)), auto.value, rule.value, method)
+    return Lift(Interval(diff, diff - half, diff + half, count), auto.value, rule.value, method)
+
+
+HOLDOUT_MODE = "holdout"
+FALLBACK_MODE = "fallback"
+"""The mode of a channel fallback's follow-up: not a decision of its own (its original counts)."""
+
+
+@dataclass(frozen=True)
+class OutcomeSums:
+    """Sufficient statistics of ended decisions of one mode: every lift estimate from sums, so a
+    read model can keep them per key and add them up for any scope."""
+
+    outcomes: int = 0
+    """Every ended decision, whatever its propensity (the count by mode)."""
+    logged: int = 0
+    """Those the estimates use: a propensity in (0, 1], not a fallback's follow-up."""
+    rewards: float = 0.0
+    inverse: float = 0.0
+    """Sum of the inverse-propensity terms (``inverse_propensity``), and of their squares below."""
+    inverse_squares: float = 0.0
+    robust: float = 0.0
+    """Sum of the doubly robust terms (``doubly_robust``), and of their squares below."""
+    robust_squares: float = 0.0
+
+    def __add__(self, other: OutcomeSums) -> OutcomeSums:
+        return OutcomeSums(
+            self.outcomes + other.outcomes,
+            self.logged + other.logged,
+            *(a + b for a, b in zip(self.values()[2:], other.values()[2:], strict=True)),
+        )
+
+    def __neg__(self) -> OutcomeSums:
+        return OutcomeSums(-self.outcomes, -self.logged, *(-v for v in self.values()[2:]))
+
+    def values(self) -> tuple[float, ...]:
+        return (
+            self.outcomes,
+            self.logged,
+            self.rewards,
+            self.inverse,
+            self.inverse_squares,
+            self.robust,
+            self.robust_squares,
+        )
+
+
+def outcome_sums(mode: str, log: LoggedDecision | None) -> OutcomeSums:
+    """What one ended decision adds; ``log`` is None when the estimates leave it out."""
+    if log is None or mode == FALLBACK_MODE:
+        return OutcomeSums(outcomes=1)
+    inverse = log.reward / log.propensity if log.matches_rule else 0.0
+    robust = log.predicted_rule + (
+        (log.reward - log.predicted_chosen) / log.propensity if log.matches_rule else 0.0
+    )
+    return OutcomeSums(1, 1, log.reward, inverse, inverse * inverse, robust, robust * robust)
+
+
+@dataclass(frozen=True)
+class Lifts:
+    holdout: Lift
+    inverse_propensity: Lift
+    doubly_robust: Lift
+    decisions: int
+    """Decisions the estimates used."""
+
+
+def lifts_of_sums(by_mode: dict[str, OutcomeSums], confidence: float = 0.95) -> Lifts:
+    """The holdout and off-policy lifts from sums by mode: the same figures as from the logs."""
+    held = by_mode.get(HOLDOUT_MODE, OutcomeSums())
+    auto = sum((s for m, s in by_mode.items() if m not in (HOLDOUT_MODE, FALLBACK_MODE)), OutcomeSums())
+    every = auto + held
+    observed = _interval_of_sums(auto.rewards, auto.rewards, auto.logged, confidence)
+    rule_ips = _interval_of_sums(every.inverse, every.inverse_squares, every.logged, confidence)
+    rule_dr = _interval_of_sums(every.robust, every.robust_squares, every.logged, confidence)
+    return Lifts(
+        holdout=holdout_lift(auto.rewards, auto.logged, held.rewards, held.logged, confidence),
+        inverse_propensity=_off_policy(observed, rule_ips, every.logged, "inverse propensity"),
+        doubly_robust=_off_policy(observed, rule_dr, every.logged, "doubly robust"),
+        decisions=every.logged,
+    )

@@ -9,8 +9,10 @@ data never moves a rate discontinuously, so one more success can only raise it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TypeVar
 
 from domain.decisions.measures import DEFAULT_OBJECTIVE, Measure
 
@@ -139,9 +141,13 @@ def posterior(
 
     The Beta's pseudo-counts are the client level's prior strength around the group's rate.
     """
-    group_rate = _rates(evidence, settings, root_prior)[2]
+    return _client_posterior(evidence.client, _rates(evidence, settings, root_prior)[2], settings)
+
+
+def _client_posterior(
+    client: Tally, group_rate: float, settings: DecisionSettings
+) -> tuple[float, float, float]:
     strength = settings.min_client_attempts
-    client = evidence.client
     return (
         _shrink(client, group_rate, strength),
         client.successes + strength * group_rate,
@@ -152,7 +158,7 @@ def posterior(
 def estimate(evidence: Evidence, settings: DecisionSettings, root_prior: float | None = None) -> Estimate:
     """The client-level posterior of one arm, shrunk through group, all clients and the rule."""
     rule_rate, all_rate, group_rate = _rates(evidence, settings, root_prior)
-    client_rate, alpha, beta = posterior(evidence, settings, root_prior)
+    client_rate, alpha, beta = _client_posterior(evidence.client, group_rate, settings)
     if evidence.client.attempts >= settings.min_client_attempts:
         level, decided, prior = Level.CLIENT, evidence.client, group_rate
     elif evidence.group.attempts >= settings.min_group_attempts:
@@ -170,3 +176,28 @@ def estimate(evidence: Evidence, settings: DecisionSettings, root_prior: float |
         alpha=alpha,
         beta=beta,
     )
+
+
+Key = TypeVar("Key")
+
+
+class Layered(Mapping[Key, "Evidence"]):
+    """A shared mapping of evidence with a few entries of one client's laid over it, unchanged.
+
+    The policy patches only ``own`` over figures it computed for ``base`` (shared by many clients).
+    """
+
+    def __init__(self, base: Mapping[Key, Evidence], own: Mapping[Key, Evidence]) -> None:
+        self.base = base
+        self.own = own
+
+    def __getitem__(self, key: Key) -> Evidence:
+        found = self.own.get(key)
+        return self.base[key] if found is None else found
+
+    def __iter__(self) -> Iterator[Key]:
+        yield from self.own
+        yield from (key for key in self.base if key not in self.own)
+
+    def __len__(self) -> int:
+        return len(self.base) + sum(1 for key in self.own if key not in self.base)

@@ -6,9 +6,10 @@ policy chose what it chose, for the off-policy estimate of the fixed rule. Thomp
 the channel first and then the slot from that channel's figures, independently, so its share of an
 action is P(channel) x P(slot | channel), each computed without drawing (``thompson.win_share``).
 
-The decisions of one send share a ``DecisionMemo``: the allowed slots of equal windows, and the
-figures, best slot and shares of a channel whose evidence is the send's shared one (clients with no
-counters of their own), are worked out once. A memo is a cache of pure functions, nothing more.
+The decisions of one send share a ``DecisionMemo``: the allowed slots of equal windows; per channel,
+schedule and slot root the figures of the send's shared evidence (a client's own cells are patched
+in over them); and a ``Plan`` per shared ranking (figures, rule and greedy action, propensities) for
+the clients with no counters of their own. A memo is a cache of pure functions, nothing more.
 """
 
 from __future__ import annotations
@@ -21,10 +22,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+import numpy as np
+
 from domain.decisions.channels import ChannelRanking, RankedChannel
-from domain.decisions.evidence import DecisionSettings, Evidence, group_line
-from domain.decisions.thompson import FLOOR, Normal, Posterior, draw, normals_of, win_share
-from domain.decisions.timing import Cell, SendingWindow, Slot, TimeChoice, allowed_slots, make_choice
+from domain.decisions.evidence import DecisionSettings, Evidence, Layered, Tally, group_line
+from domain.decisions.thompson import FLOOR, ArmField, Posterior, draw, normals_of, win_share
+from domain.decisions.timing import (
+    Cell,
+    SendingWindow,
+    Slot,
+    TimeChoice,
+    allowed_slots,
+    make_choice,
+    slot_root,
+)
 
 NO_EVIDENCE = Evidence()
 
@@ -87,60 +98,66 @@ class Schedule:
         self.first = tuple(first.values())
         """The earliest slot of each cell: where a cell's choice goes (ties go to the earliest)."""
         self.index_at = {slot.at: index for index, slot in enumerate(self.first)}
+        self.position = {cell: index for index, cell in enumerate(self.cells)}
 
 
-Line = tuple[float, float]
-
-
-def lines_of(schedule: Schedule, evidence: Mapping[Cell, Evidence], settings: DecisionSettings) -> list[Line]:
+class Lines:
     """Each cell's group-level rate as a line in the channel's rate (``evidence.group_line``)."""
-    return [group_line(evidence.get(cell, NO_EVIDENCE), settings) for cell in schedule.cells]
+
+    def __init__(self, schedule: Schedule, evidence: Mapping[Cell, Evidence], settings: DecisionSettings):
+        pairs = [group_line(evidence.get(cell, NO_EVIDENCE), settings) for cell in schedule.cells]
+        self.base = np.array([a for a, _ in pairs])
+        self.slope = np.array([b for _, b in pairs])
 
 
 class Arms:
     """One channel's figures over a schedule's cells: smoothed rate and Beta posterior of each.
 
-    ``lines`` are the cells' group and all-clients levels (``lines_of``); only the client level and
-    the channel's rate are the client's own.
+    The cells without client counts have the group-level rate at the channel's root
+    (``slot_root``); ``own`` cells (index -> client tally) are patched in over that base, so a client
+    with counters of its own costs its own cells, not the 168.
     """
 
     def __init__(
         self,
         schedule: Schedule,
         evidence: Mapping[Cell, Evidence],
-        channel_rate: float,
+        root: float,
         settings: DecisionSettings,
-        lines: Sequence[Line],
+        lines: Lines,
+        base: Arms | None = None,
+        own: Mapping[int, Tally] | None = None,
     ) -> None:
         self.evidence = evidence
-        self.channel_rate = channel_rate
+        self.channel_rate = root
         strength = settings.min_client_attempts
-        rates: list[float] = []
-        normals: list[Normal] = []
-        sqrt = math.sqrt
-        for cell, (base, slope) in zip(schedule.cells, lines, strict=True):
-            group_rate = base + slope * channel_rate
-            found = evidence.get(cell)
-            successes, attempts = (
-                (0.0, 0.0) if found is None else (found.client.successes, found.client.attempts)
-            )
-            # Beta(alpha, beta) with alpha + beta = total; its mean is the cell's smoothed rate.
-            alpha = successes + strength * group_rate
-            total = attempts + strength
-            rate = alpha / total
-            rates.append(rate)
-            normals.append((rate, sqrt(rate * (1 - rate) / (total + 1))))
+        if base is None:
+            rates = lines.base + lines.slope * root
+            spreads = np.sqrt(rates * (1 - rates) / (strength + 1))
+            self.field = ArmField(rates, spreads)
+        else:
+            rates, spreads = base.field.means.copy(), base.field.spreads.copy()
+            indexes = sorted(own or {})
+            for index in indexes:
+                tally = (own or {})[index]
+                total = tally.attempts + strength
+                rate = (tally.successes + strength * base.field.means[index]) / total
+                rates[index] = rate
+                spreads[index] = math.sqrt(rate * (1 - rate) / (total + 1))
+            self.field = base.field.patched(indexes, rates, spreads)
         self.rates = rates
-        self.normals = normals
-        # Strictly better only: ties go to the earliest cell.
-        self.best = max(range(len(rates)), key=lambda i: (rates[i], -i))
+        # np.argmax takes the first of equal maxima: ties go to the earliest cell.
+        self.best = int(np.argmax(rates))
         self._shares: dict[int, float] = {}
         self._times: dict[int, TimeChoice] = {}
+
+    def rate(self, index: int) -> float:
+        return float(self.rates[index])
 
     def share(self, index: int) -> float:
         """P(Thompson sampling picks the cell ``index``, given this channel)."""
         if index not in self._shares:
-            self._shares[index] = win_share(self.normals, index)
+            self._shares[index] = self.field.share(index)
         return self._shares[index]
 
     def time(self, schedule: Schedule, index: int, settings: DecisionSettings) -> TimeChoice:
@@ -149,6 +166,19 @@ class Arms:
                 schedule.first[index], self.evidence, settings, self.channel_rate
             )
         return self._times[index]
+
+
+def _own_cells(
+    schedule: Schedule, evidence: Mapping[Cell, Evidence], base: Mapping[Cell, Evidence]
+) -> dict[int, Tally]:
+    """The schedule's cells where ``evidence`` has client counts (only its own layer, if layered)."""
+    cells = evidence.own if isinstance(evidence, Layered) and evidence.base is base else evidence
+    found: dict[int, Tally] = {}
+    for cell, figures in cells.items():
+        index = schedule.position.get(cell)
+        if index is not None and figures.client.attempts > 0:
+            found[index] = figures.client
+    return found
 
 
 class DecisionMemo:
@@ -165,9 +195,11 @@ class DecisionMemo:
     ):
         self.settings = settings
         self._shared = None if shared is None else dict(shared)
+        self._shared_source = shared
+        self._plans: dict[tuple[int, int], Plan] = {}
         self._schedules: dict[tuple[SendingWindow, datetime], Schedule] = {}
-        self._arms: dict[tuple[int, Schedule, float], Arms] = {}
-        self._lines: dict[tuple[int, Schedule], list[Line]] = {}
+        self._bases: dict[tuple[int, Schedule, float], Arms] = {}
+        self._lines: dict[tuple[int, Schedule], Lines] = {}
         self._channel_shares: dict[tuple[tuple[Posterior, ...], int], float] = {}
 
     def schedule(self, window: SendingWindow, start: datetime) -> Schedule:
@@ -181,18 +213,43 @@ class DecisionMemo:
     def arms(
         self, channel_id: int, schedule: Schedule, evidence: Mapping[Cell, Evidence], rate: float
     ) -> Arms:
+        root = slot_root(rate)
         if self._shared is None:
-            return Arms(schedule, evidence, rate, self.settings, lines_of(schedule, evidence, self.settings))
-        shared = self._shared.get(channel_id, {})
-        lines = self._lines.get((channel_id, schedule))
-        if lines is None:
-            lines = self._lines[(channel_id, schedule)] = lines_of(schedule, shared, self.settings)
-        if not (evidence is shared or (not evidence and not shared)):
-            return Arms(schedule, evidence, rate, self.settings, lines)
-        key = (channel_id, schedule, rate)
-        found = self._arms.get(key)
-        if found is None:
-            found = self._arms[key] = Arms(schedule, evidence, rate, self.settings, lines)
+            lines = Lines(schedule, evidence, self.settings)
+            base = Arms(schedule, evidence, root, self.settings, lines)
+            shared: Mapping[Cell, Evidence] = evidence
+        else:
+            shared = self._shared.get(channel_id, {})
+            found_lines = self._lines.get((channel_id, schedule))
+            if found_lines is None:
+                found_lines = self._lines[(channel_id, schedule)] = Lines(schedule, shared, self.settings)
+            lines = found_lines
+            key = (channel_id, schedule, root)
+            found = self._bases.get(key)
+            if found is None:
+                found = self._bases[key] = Arms(schedule, shared, root, self.settings, lines)
+            base = found
+            if evidence is shared or (not evidence and not shared):
+                return base
+        own = _own_cells(schedule, evidence, shared)
+        if not own:
+            return base
+        return Arms(schedule, evidence, root, self.settings, lines, base, own)
+
+    def plan(
+        self,
+        ranking: ChannelRanking,
+        schedule: Schedule,
+        slot_evidence: Mapping[int, Mapping[Cell, Evidence]],
+    ) -> Plan:
+        """The plan of a ranking over a schedule; kept when the evidence is the shared one (the
+        clients without counters of their own share their ranking objects too)."""
+        if slot_evidence is not self._shared_source:
+            return Plan(ranking, schedule, slot_evidence, self)
+        key = (id(ranking), id(schedule))
+        found = self._plans.get(key)
+        if found is None or found.ranking is not ranking or found.schedule is not schedule:
+            found = self._plans[key] = Plan(ranking, schedule, slot_evidence, self)
         return found
 
     def channel_share(self, ranked: Sequence[RankedChannel], index: int) -> float:
@@ -230,12 +287,8 @@ def decide(
     schedule = memo.schedule(window, start) if slots is None else Schedule(slots)
     if not schedule.slots:
         return None
-    arms = {
-        c.channel_id: memo.arms(c.channel_id, schedule, slot_evidence.get(c.channel_id, {}), c.estimate.rate)
-        for c in ranking.ranked
-    }
-    rule = Action(min(ranking.ranked, key=lambda c: c.priority).channel_id, schedule.slots[0].at)
-    greedy = _greedy(ranking.ranked, schedule, arms)
+    plan = memo.plan(ranking, schedule, slot_evidence)
+    arms, rule, greedy = plan.arms, plan.rule, plan.greedy
     rng = random.Random(seed)
     draw = rng.random()
     if draw < settings.holdout_share:
@@ -244,10 +297,9 @@ def decide(
         mode, chosen = Mode.EXPLORE, _thompson(ranking.ranked, schedule, arms, rng)
     else:
         mode, chosen = Mode.GREEDY, greedy
-    propensity = _propensity(chosen, rule, greedy, ranking.ranked, schedule, arms, memo)
+    propensity = plan.propensity(chosen, memo)
     index = schedule.index_at[chosen.at]
     time = arms[chosen.channel_id].time(schedule, index, settings)
-    explanation = f"{mode.value}: {ranking.explanation}; time {time.explanation}; propensity {propensity:.4f}"
     return Decision(
         chosen.channel_id,
         time,
@@ -255,10 +307,53 @@ def decide(
         propensity,
         rule,
         ranking,
-        explanation,
-        predicted_chosen=arms[chosen.channel_id].rates[index],
-        predicted_rule=arms[rule.channel_id].rates[0],
+        plan.explanation(mode, time, propensity),
+        predicted_chosen=arms[chosen.channel_id].rate(index),
+        predicted_rule=arms[rule.channel_id].rate(0),
     )
+
+
+class Plan:
+    """What every decision of one ranking over one schedule shares, whatever its seed: the channels'
+    figures, the rule's and the greedy action, and the propensities of the actions taken so far."""
+
+    def __init__(
+        self,
+        ranking: ChannelRanking,
+        schedule: Schedule,
+        slot_evidence: Mapping[int, Mapping[Cell, Evidence]],
+        memo: DecisionMemo,
+    ) -> None:
+        self.ranking = ranking
+        self.schedule = schedule
+        self.arms = {
+            c.channel_id: memo.arms(
+                c.channel_id, schedule, slot_evidence.get(c.channel_id, {}), c.estimate.rate
+            )
+            for c in ranking.ranked
+        }
+        self.rule = Action(min(ranking.ranked, key=lambda c: c.priority).channel_id, schedule.slots[0].at)
+        self.greedy = _greedy(ranking.ranked, schedule, self.arms)
+        self._propensities: dict[Action, float] = {}
+        self._explanations: dict[tuple[Mode, TimeChoice, float], str] = {}
+
+    def propensity(self, chosen: Action, memo: DecisionMemo) -> float:
+        found = self._propensities.get(chosen)
+        if found is None:
+            found = self._propensities[chosen] = _propensity(
+                chosen, self.rule, self.greedy, self.ranking.ranked, self.schedule, self.arms, memo
+            )
+        return found
+
+    def explanation(self, mode: Mode, time: TimeChoice, propensity: float) -> str:
+        key = (mode, time, propensity)
+        found = self._explanations.get(key)
+        if found is None:
+            found = self._explanations[key] = (
+                f"{mode.value}: {self.ranking.explanation}; time {time.explanation}; "
+                f"propensity {propensity:.4f}"
+            )
+        return found
 
 
 def _greedy(channels: Sequence[RankedChannel], schedule: Schedule, arms: Mapping[int, Arms]) -> Action:
@@ -266,7 +361,7 @@ def _greedy(channels: Sequence[RankedChannel], schedule: Schedule, arms: Mapping
     best: tuple[float, Action] | None = None
     for channel in channels:
         figures = arms[channel.channel_id]
-        rate = figures.rates[figures.best]
+        rate = figures.rate(figures.best)
         if best is None or rate > best[0]:
             best = (rate, Action(channel.channel_id, schedule.first[figures.best].at))
     assert best is not None
@@ -277,7 +372,7 @@ def _thompson(
     channels: Sequence[RankedChannel], schedule: Schedule, arms: Mapping[int, Arms], rng: random.Random
 ) -> Action:
     channel = channels[draw(normals_of([(c.estimate.alpha, c.estimate.beta) for c in channels]), rng)]
-    index = draw(arms[channel.channel_id].normals, rng)
+    index = arms[channel.channel_id].field.draw(rng)
     return Action(channel.channel_id, schedule.first[index].at)
 
 

@@ -220,6 +220,12 @@ def slot_grid(
     )
 
 
+def slot_root(channel_rate: float) -> float:
+    """The prior the weekday x hour cells shrink toward: the channel's rate to 3 decimals, so the
+    clients of a send share the cells' figures by a few hundred roots, not one per client."""
+    return round(channel_rate, 3)
+
+
 def choose_time(
     *,
     window: SendingWindow,
@@ -231,14 +237,15 @@ def choose_time(
     """The allowed slot with the best smoothed rate; ties go to the earliest. None: no slot at all.
 
     ``start`` is the later of now and the requested time; ``evidence`` the counts by local
-    weekday x hour for the chosen channel; ``channel_rate`` its smoothed rate, the grid's prior.
+    weekday x hour for the chosen channel; ``channel_rate`` its smoothed rate, the grid's prior
+    (to ``slot_root``'s 3 decimals).
     """
     slots = allowed_slots(window, start, timedelta(days=settings.horizon_days))
     if not slots:
         return None
-    grid = slot_grid(evidence, settings, channel_rate)
-    best = best_slot(slots, grid)
-    return make_choice(best, evidence, settings, channel_rate)
+    root = slot_root(channel_rate)
+    best = best_slot(slots, slot_grid(evidence, settings, root))
+    return make_choice(best, evidence, settings, root)
 
 
 def best_slot(slots: Sequence[Slot], grid: tuple[tuple[Estimate, ...], ...]) -> Slot:

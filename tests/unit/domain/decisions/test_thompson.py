@@ -1,8 +1,10 @@
-"""The Thompson shares computed against counted draws, and the memo against no memo."""
+"""The Thompson shares computed against counted draws, the memo against no memo, and a ranking
+patched with a client's own estimates against the ranking of its evidence."""
 
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
 from hypothesis import given, settings
@@ -11,6 +13,7 @@ from hypothesis import strategies as st
 from domain.decisions import (
     ChannelOption,
     ChannelRanking,
+    Decision,
     DecisionMemo,
     DecisionSettings,
     Evidence,
@@ -19,6 +22,8 @@ from domain.decisions import (
     decide,
     rank_channels,
 )
+from domain.decisions.channels import reranked
+from domain.decisions.evidence import Layered, estimate
 from domain.decisions.thompson import FLOOR, draw, normals_of, win_share
 from tests.unit.domain.decisions.builders import CATALOGUE, a_client, a_rule
 
@@ -92,6 +97,26 @@ def ranked(
     )
 
 
+def decided(
+    ranking: ChannelRanking,
+    window: SendingWindow,
+    start: datetime,
+    evidence: Mapping[int, Mapping[tuple[int, int], Evidence]],
+    config: DecisionSettings,
+    seed: int,
+    memo: DecisionMemo | None = None,
+) -> Decision | None:
+    return decide(
+        ranking=ranking,
+        window=window,
+        start=start,
+        slot_evidence=evidence,
+        settings=config,
+        seed=seed,
+        memo=memo,
+    )
+
+
 def test_decisions_through_one_memo_equal_those_without() -> None:
     config = explored_settings()
     shared = some_evidence(3)
@@ -104,18 +129,8 @@ def test_decisions_through_one_memo_equal_those_without() -> None:
     modes = set()
     for seed in range(60):
         start = START + timedelta(hours=seed % 3)
-        alone = decide(
-            ranking=ranking, window=window, start=start, slot_evidence=shared, settings=config, seed=seed
-        )
-        shared_memo = decide(
-            ranking=ranking,
-            window=window,
-            start=start,
-            slot_evidence=shared,
-            settings=config,
-            seed=seed,
-            memo=memo,
-        )
+        alone = decided(ranking, window, start, shared, config, seed)
+        shared_memo = decided(ranking, window, start, shared, config, seed, memo)
         assert alone is not None and alone == shared_memo
         assert shared_memo is not None and alone.propensity == shared_memo.propensity
         assert alone.time.grid == shared_memo.time.grid
@@ -133,15 +148,7 @@ def test_the_propensity_of_an_explored_action_matches_how_often_the_policy_takes
     propensity: dict[tuple[int, datetime], float] = {}
     runs = 4_000
     for seed in range(runs):
-        decision = decide(
-            ranking=ranking,
-            window=window,
-            start=START,
-            slot_evidence=shared,
-            settings=config,
-            seed=seed,
-            memo=memo,
-        )
+        decision = decided(ranking, window, START, shared, config, seed, memo)
         assert decision is not None
         key = (decision.channel_id, decision.time.at)
         taken[key] = taken.get(key, 0) + 1
@@ -150,3 +157,77 @@ def test_the_propensity_of_an_explored_action_matches_how_often_the_policy_takes
     for key, count in taken.items():
         if count >= 100:
             assert abs(count / runs - propensity[key]) < 0.03, key
+
+
+def with_own_counts(
+    shared: dict[int, dict[tuple[int, int], Evidence]], seed: int
+) -> tuple[dict[int, Evidence], dict[int, Layered[tuple[int, int]]]]:
+    """One client's own counts on a few cells of two channels, laid over ``shared``."""
+    rng = random.Random(seed)
+    by_slot: dict[int, Layered[tuple[int, int]]] = {}
+    totals: dict[int, Evidence] = {}
+    for channel_id in list(shared)[:2]:
+        own = {}
+        for _ in range(3):
+            cell = (rng.randint(0, 6), rng.randint(0, 23))
+            attempts = rng.randint(1, 15)
+            base = shared[channel_id].get(cell, Evidence())
+            own[cell] = Evidence(client=Tally(rng.randint(0, attempts), attempts), all=base.all)
+        by_slot[channel_id] = Layered(shared[channel_id], own)
+        totals[channel_id] = Evidence(
+            client=sum((e.client for e in own.values()), Tally()),
+            all=sum((e.all for e in shared[channel_id].values()), Tally()),
+        )
+    return totals, by_slot
+
+
+def test_a_client_with_counts_of_its_own_decides_the_same_through_a_memo_and_without() -> None:
+    config = explored_settings()
+    shared = some_evidence(7)
+    memo = DecisionMemo(config, shared)
+    shared_channels = {
+        c: Evidence(all=sum((e.all for e in cells.values()), Tally())) for c, cells in shared.items()
+    }
+    window = SendingWindow(time_zone="Asia/Tokyo")
+    explored = 0
+    for seed in range(40):
+        totals, layered = with_own_counts(shared, seed)
+        slot_evidence = {**shared, **layered}
+        ranking = ranked(CATALOGUE, {**shared_channels, **totals}, config)
+        alone = decide(
+            ranking=ranking,
+            window=window,
+            start=START,
+            slot_evidence=slot_evidence,
+            settings=config,
+            seed=seed,
+        )
+        plain = {c: dict(cells) for c, cells in slot_evidence.items()}  # no layers: every cell looked at
+        unlayered = decided(ranking, window, START, plain, config, seed)
+        through = decided(ranking, window, START, slot_evidence, config, seed, memo)
+        assert alone is not None and through is not None and unlayered is not None
+        assert alone == through == unlayered
+        assert alone.propensity == through.propensity == unlayered.propensity
+        explored += alone.mode.value == "explore"
+    assert explored > 0
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10_000))
+def test_a_ranking_with_some_estimates_replaced_equals_the_ranking_of_that_evidence(seed: int) -> None:
+    config = DecisionSettings()
+    rng = random.Random(seed)
+    shared = {
+        o.channel_id: Evidence(all=Tally(rng.randint(0, 40), 40 + rng.randint(0, 40))) for o in CATALOGUE
+    }
+    changed = {
+        o.channel_id: Evidence(client=Tally(rng.randint(0, 5), 5), all=shared[o.channel_id].all)
+        for o in CATALOGUE
+        if rng.random() < 0.5
+    }
+    before = ranked(CATALOGUE, shared, config)
+    expected = ranked(CATALOGUE, {**shared, **changed}, config)
+    estimates = {
+        c: estimate(e, config) for c, e in changed.items() if c in {r.channel_id for r in before.ranked}
+    }
+    assert reranked(before, estimates, config) == expected
