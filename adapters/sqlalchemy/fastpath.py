@@ -32,16 +32,17 @@ class _Plan:
     processors: tuple[Callable[[Any], Any] | None, ...]
 
 
-_PLANS: dict[tuple[str, str], _Plan] = {}
+_PLANS: dict[tuple[str, str, str], _Plan] = {}
 
 
-def _plan(table: sa.Table, dialect: Dialect) -> _Plan:
-    key = (table.name, dialect.name)
+def _plan(table: sa.Table, dialect: Dialect, column: str = "id") -> _Plan:
+    key = (table.name, dialect.name, column)
     plan = _PLANS.get(key)
     if plan is None:
-        statement = sa.select(table).where(table.c.id == sa.bindparam("id"))
+        statement = sa.select(table).where(table.c[column] == sa.bindparam("value"))
         plan = _PLANS[key] = _Plan(
-            sql=str(statement.compile(dialect=dialect)),
+            # A literal LIMIT: SQLAlchemy would bind it as a second parameter.
+            sql=str(statement.compile(dialect=dialect)) + ("" if column == "id" else " LIMIT 1"),
             names=tuple(c.name for c in table.c),
             processors=tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in table.c),
         )
@@ -211,12 +212,12 @@ async def raw_connection(connection: Any) -> Any:
     return held if held is not None else await connection.get_raw_connection()
 
 
-async def _fetch_one(driver: Any, dialect: Dialect, sql: str, entity_id: int) -> Any:
+async def _fetch_one(driver: Any, dialect: Dialect, sql: str, value: object) -> Any:
     if dialect.name == "postgresql":
-        return await driver.fetchrow(sql, entity_id)
+        return await driver.fetchrow(sql, value)
     # One trip to aiosqlite's thread instead of three (execute, fetch, close): each trip is a
     # hand-over of the GIL, which under load costs more than the query.
-    rows = await driver.execute_fetchall(sql, (entity_id,))
+    rows = await driver.execute_fetchall(sql, (value,))
     return rows[0] if rows else None
 
 
@@ -226,15 +227,27 @@ async def row_by_id(connection: Any, table: sa.Table, entity_id: int) -> dict[st
     ``connection`` is an AsyncConnection, or a read-only unit of work's connection that may
     answer from a driver reader without opening an SQLAlchemy connection at all.
     """
-    plan = _plan(table, connection.dialect)
+    return await row_by(connection, table, "id", entity_id)
+
+
+def plainly_bound(column: sa.Column[Any], value: object, dialect: Dialect) -> bool:
+    """Whether ``value`` goes to the driver as it is for this column (no bind processing)."""
+    if value is None or type(value) not in (int, str):
+        return False
+    return column.type.dialect_impl(dialect).bind_processor(dialect) is None
+
+
+async def row_by(connection: Any, table: sa.Table, column: str, value: object) -> dict[str, Any] | None:
+    """One row of ``table`` whose ``column`` equals ``value`` (``plainly_bound``), as ``row_by_id``."""
+    plan = _plan(table, connection.dialect, column)
     readers: DriverReaders | None = getattr(connection, "readers_instead", lambda: None)()
     if readers is not None:
         async with readers.connection() as driver:
-            record = await _fetch_one(driver, readers.dialect, plan.sql, entity_id)
+            record = await _fetch_one(driver, readers.dialect, plan.sql, value)
     else:
         driver = (await raw_connection(connection)).driver_connection
         assert driver is not None
-        record = await _fetch_one(driver, connection.dialect, plan.sql, entity_id)
+        record = await _fetch_one(driver, connection.dialect, plan.sql, value)
     if record is None:
         return None
     return {

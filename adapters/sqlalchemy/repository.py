@@ -12,9 +12,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sqlalchemy.bulk import among
-from adapters.sqlalchemy.fastpath import insert_returning_id, row_by_id
+from adapters.sqlalchemy.fastpath import insert_returning_id, plainly_bound, row_by, row_by_id
 from adapters.sqlalchemy.filters import RelationFilter, ordering, unstorable, where
-from application.queries import Criterion, Query
+from application.queries import Condition, Criterion, Op, Query
 from domain.entity import Entity
 from domain.errors import Conflict, FieldError, NotFound, ValidationFailed
 
@@ -149,8 +149,24 @@ class SqlRepository(Generic[E]):
         return await self._load(statement)
 
     async def first(self, *criteria: Criterion) -> E | None:
+        column = self._plain_equality(criteria)
+        if column is not None:  # one column equal to a value (a client's link): straight to the driver
+            assert isinstance(criteria[0], Condition)
+            row = await row_by(self._conn, self._table, column, criteria[0].value)
+            return None if row is None else self._hydrate(row, await self._read_links([row["id"]]))
         found = await self.find(Query(criteria, limit=1))
         return found[0] if found else None
+
+    def _plain_equality(self, criteria: tuple[Criterion, ...]) -> str | None:
+        if len(criteria) != 1 or not isinstance(criteria[0], Condition) or criteria[0].op is not Op.EQ:
+            return None
+        name, value = criteria[0].field.name, criteria[0].value
+        if name in self._relations or name not in self._table.c:
+            return None
+        column = self._table.c[name]
+        if unstorable(column, value) or not plainly_bound(column, value, self._conn.dialect):
+            return None
+        return name
 
     async def count(self, *criteria: Criterion) -> int:
         statement = sa.select(sa.func.count()).select_from(self._table).where(*self._where(criteria))

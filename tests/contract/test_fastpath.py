@@ -17,8 +17,10 @@ from adapters.sqlalchemy.repository import statements
 from adapters.sqlalchemy.tables import clients
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWorkFactory
 from application.queries import Query
+from application.searches import ClientFields, TelegramLinkFields
 from domain.clients import Client
 from domain.errors import Conflict
+from domain.telegram import TelegramLink
 from tests.support.databases import create_engine, empty_all_tables
 
 NOW = datetime(2026, 3, 1, 9, 30, 15, 123456, tzinfo=UTC)
@@ -247,3 +249,25 @@ async def test_kept_writer_connections_never_starve_the_pool(postgres_url: str) 
             assert await count() == 12
     finally:
         await engine.dispose()
+
+
+async def test_first_by_one_column_reads_on_the_driver_what_a_search_finds(engine: AsyncEngine) -> None:
+    factory = SqlUnitOfWorkFactory(engine)
+    async with factory() as uow:
+        anna = await uow.clients.add(Client(**client_values()))
+        await uow.telegram_links.add(
+            TelegramLink(client_id=anna.id, chat_id="42", create_time=NOW, update_time=NOW)
+        )
+        await uow.commit()
+    async with factory(read_only=True) as uow:
+        by_client = await uow.telegram_links.first(TelegramLinkFields.client_id.eq(anna.id))
+        assert uow.connection.readers_instead() is not None  # type: ignore[attr-defined]  # no SQLAlchemy
+        by_chat = await uow.telegram_links.first(TelegramLinkFields.chat_id.eq("42"))
+        searched = await uow.telegram_links.find(Query((TelegramLinkFields.client_id.eq(anna.id),), limit=1))
+        nobody = await uow.telegram_links.first(TelegramLinkFields.client_id.eq((anna.id or 0) + 1))
+        beyond = await uow.telegram_links.first(TelegramLinkFields.client_id.eq(2**70))  # no row can hold it
+        by_email = await uow.clients.first(ClientFields.email.eq("anna@example.com"))
+    assert by_client is not None and by_client == by_chat == searched[0]
+    assert (by_client.client_id, by_client.chat_id, by_client.create_time) == (anna.id, "42", NOW)
+    assert nobody is None and beyond is None
+    assert by_email is not None and by_email.phones == ["+79161234567"]

@@ -121,10 +121,13 @@ ProjectsController = resource_controller(
 
 
 async def client_detail(state: State, client: Client) -> ClientDetailOut:
-    """The client with its Telegram link state, as the card shows it."""
+    """The client with its Telegram link state, as the card shows it, when a bot is configured."""
     assert client.id is not None
+    bot = bot_username(state)
+    if bot is None:  # no bot to link to: the hottest read of the API stays one query
+        return client_detail_out(client, None)
     link = await telegram_links_of(state).of_client(client.id)
-    return client_detail_out(client, telegram_link_out(link, client.id, bot_username(state)))
+    return client_detail_out(client, telegram_link_out(link, client.id, bot))
 
 
 ClientsController = resource_controller(

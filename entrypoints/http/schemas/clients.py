@@ -123,11 +123,11 @@ class ClientOut(Out):
 class ClientDetailOut(ClientOut):
     """One client (GET /api/v1/clients/{key}): the list's fields and the Telegram link state."""
 
-    telegram: TelegramLinkOut
-    """Whether a chat is linked, and the pending deep-link code and URL if any."""
+    telegram: TelegramLinkOut | None
+    """Whether a chat is linked, and the pending deep-link code and URL; null with no bot configured."""
 
 
-def client_detail_out(c: Client, telegram: TelegramLinkOut) -> ClientDetailOut:
+def client_detail_out(c: Client, telegram: TelegramLinkOut | None) -> ClientDetailOut:
     return ClientDetailOut(**msgspec.structs.asdict(answer(c, ClientOut)), telegram=telegram)
 
 
