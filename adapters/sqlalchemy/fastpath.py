@@ -41,8 +41,8 @@ def _plan(table: sa.Table, dialect: Dialect, column: str = "id") -> _Plan:
     if plan is None:
         statement = sa.select(table).where(table.c[column] == sa.bindparam("value"))
         plan = _PLANS[key] = _Plan(
-            # A literal LIMIT: SQLAlchemy would bind it as a second parameter.
-            sql=str(statement.compile(dialect=dialect)) + ("" if column == "id" else " LIMIT 1"),
+            # The first by id, as a search orders its rows; a literal LIMIT (SQLAlchemy binds one).
+            sql=str(statement.compile(dialect=dialect)) + ("" if column == "id" else " ORDER BY id LIMIT 1"),
             names=tuple(c.name for c in table.c),
             processors=tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in table.c),
         )

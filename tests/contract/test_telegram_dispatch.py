@@ -13,6 +13,7 @@ import pytest
 from adapters.phones import LibPhoneNumberParser
 from adapters.telegram.sender import TelegramSender, TelegramSettings
 from application.providers.callbacks import ProviderCallbacks
+from application.providers.router import ProviderRouter
 from application.providers.telegram import ChatMessage, StoredTelegramChats, TelegramLinks, UpdateOutcome
 from application.sending.dispatch import Dispatcher, DispatchPolicy
 from domain.communications import DeliveryStatus, Direction, LifecycleStatus
@@ -73,7 +74,12 @@ async def test_linked_chats_are_messenger_contact_data_and_the_dispatcher_sends_
         TelegramSettings(bot_token=stub.token, api_url=stub.url, timeout=5), StoredTelegramChats(uow_factory)
     )
     senders = {ChannelKind.MESSENGER: sender}
-    dispatcher = Dispatcher(uow_factory, clock, senders, {}, DispatchPolicy(), "w1", random.Random(7))
+    # The provider's pause after the 429 (its retry_after) runs on the test's clock, not the machine's:
+    # advancing an hour ends it, however fast the test runs.
+    on_test_clock = ProviderRouter.single(senders, {}, lambda: clock.now().timestamp())
+    dispatcher = Dispatcher(
+        uow_factory, clock, senders, {}, DispatchPolicy(), "w1", random.Random(7), router=on_test_clock
+    )
     try:
         assert await dispatcher.run_once() == 2
         first = await communications(uow_factory, list(uuid_of.values()))
