@@ -210,8 +210,8 @@ class MemorySends:
         wanted = set(send_ids)
         statuses: dict[int, list[tuple[object, object | None, int]]] = defaultdict(list)
         for entry in self._t.queue.values():
-            if entry.send_id in wanted:
-                communication = rows[entry.message.communication_id]
+            communication = rows.get(entry.message.communication_id)
+            if entry.send_id in wanted and communication is not None:  # a deleted one is not counted
                 statuses[entry.send_id].append((communication.status.value, communication.delivery_status, 1))
         return {send_id: Counts.tally(of_send) for send_id, of_send in statuses.items()}
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid as uuid_module
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,7 +22,7 @@ from application.communications.listing import (
     canonical_uuid,
 )
 from application.communications.ports import UuidGenerator
-from application.events.status import StatusWatch
+from application.events.status import StatusWatch, complete_sends
 from application.managed_entities import (
     Command,
     MustExist,
@@ -312,7 +313,13 @@ class Communications:
             communication = await load(uow, key)
             principal.require_send(communication.type_id, communication.channel_id)
             assert communication.id is not None
+            # A send waits for each of its communications to end: one deleted first ends for it.
+            sends = {} if communication.is_terminal else await uow.sends.send_ids([communication.id])
             await uow.communications.delete(communication.id)
+            if sends:
+                finished = Counter(sends.values())
+                mailings = await uow.mailing_runs.mailings_of_sends(set(finished))
+                await complete_sends(uow, finished, mailings, self._clock.now())
             await uow.commit()
 
     async def _change(

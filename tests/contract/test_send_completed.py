@@ -175,3 +175,18 @@ async def test_a_send_that_refused_everybody_is_complete_at_once(
     [completed] = await completions(uow_factory, answer.send_id)
     assert sum(completed.counts.values()) == 0
     assert [d.event_type for d in await outbox(uow_factory)] == [EventType.SEND_COMPLETED]
+
+
+async def test_deleting_a_sends_last_open_communication_completes_the_send(
+    uow_factory: Any, clock: ManualClock, hasher: Any
+) -> None:
+    department_id, ids = await arrange(uow_factory, clock, hasher, ["ivan@example.com", "gone@example.com"])
+    answer = await sending(uow_factory, clock)(SENDER, command(department_id, ids))
+    kept, deleted = (a.uuid for a in answer.accepted or ())
+    use_case = Communications(uow_factory, clock)
+    await use_case.cancel(SENDER, kept, "not needed after all")
+    assert await completions(uow_factory) == []  # the other one is still open
+
+    await use_case.delete(SENDER, deleted)
+    (event,) = await completions(uow_factory, answer.send_id)
+    assert dict(event.counts) == {"cancelled": 1, "done": 0, "failed": 0}
