@@ -19,6 +19,7 @@ from datetime import datetime
 
 from application.events.ports import SendCompleted, StatusChanged
 from application.ports import UnitOfWork
+from application.sending.store import NO_COUNTS
 from application.webhooks.outbox import publish_many, send_completed_data
 from domain.communications import Communication, DeliveryStatus, LifecycleStatus
 from domain.communications.statuses import TERMINAL_LIFECYCLE
@@ -100,9 +101,13 @@ async def announce_completed(
     uow: UnitOfWork, send_ids: Iterable[int], mailings: Mapping[int, int], at: datetime
 ) -> list[SendCompleted]:
     """``send.completed`` for sends with nothing left open (events log and webhook outbox)."""
+    ended = list(send_ids)
+    if not ended:
+        return []
+    of_sends = await uow.sends.counts_of_sends(ended)  # one query, however many sends ended
     completed: list[SendCompleted] = []
-    for send_id in send_ids:
-        counts = await uow.sends.counts(send_id)
+    for send_id in ended:
+        counts = of_sends.get(send_id, NO_COUNTS)
         completed.append(
             SendCompleted(
                 send_id=send_id,
@@ -112,7 +117,6 @@ async def announce_completed(
                 at=at,
             )
         )
-    if completed:
-        await uow.events.append(completed, at)
-        await publish_many(uow, [(EventType.SEND_COMPLETED, send_completed_data(e)) for e in completed], at)
+    await uow.events.append(completed, at)
+    await publish_many(uow, [(EventType.SEND_COMPLETED, send_completed_data(e)) for e in completed], at)
     return completed
