@@ -9,7 +9,6 @@ from typing import Any
 
 from adapters.sandbox.sender import SandboxSender
 from adapters.templates.jinja import JinjaRenderer
-from application.bootstrap import Bootstrap
 from application.communications.listing import CommunicationFilter
 from application.decisions.ports import FALLBACK_MODE
 from application.events.ports import EventFilter, StatusChanged
@@ -23,37 +22,14 @@ from application.sending.unsubscribe import UnsubscribeTokens
 from domain.clients import ChannelBlock, Client
 from domain.communications import Communication, DeliveryStatus, LifecycleStatus
 from domain.dictionaries import ChannelKind
-from domain.organisation import Company, Department
 from domain.rules import Rule
 from tests.support.clock import ManualClock
-from tests.support.sending import SENDER, uuid_source
+from tests.support.sending import SENDER, arrange_clients, uuid_source
 
 SMS, MESSENGER, EMAIL = 1, 2, 3
 IDENTITY = EmailIdentity(
     public_url="http://localhost:8181", message_id_domain="test.local", tokens=UnsubscribeTokens(b"k")
 )
-
-
-async def arrange(
-    uow_factory: Any, clock: ManualClock, hasher: Any, clients: list[Client]
-) -> tuple[int, list[int]]:
-    await Bootstrap(uow_factory, clock, hasher)()
-    now = clock.now()
-    async with uow_factory() as uow:
-        company = await uow.companies.add(Company(name="Acme", code="acme", create_time=now, update_time=now))
-        department = await uow.departments.add(
-            Department(
-                company_id=company.id,
-                name="Sales",
-                code="sales",
-                time_zone="UTC",
-                create_time=now,
-                update_time=now,
-            )
-        )
-        ids = [(await uow.clients.add(c)).id for c in clients]
-        await uow.commit()
-    return department.id, ids
 
 
 def client(
@@ -132,7 +108,7 @@ def command(department_id: int, ids: list[int], channels: tuple[int, ...]) -> Se
 async def test_a_permanent_sms_failure_falls_back_to_email_which_is_delivered(
     uow_factory: Any, clock: ManualClock, hasher: Any
 ) -> None:
-    department_id, ids = await arrange(
+    department_id, ids = await arrange_clients(
         uow_factory, clock, hasher, [client(clock, phone="+79990000000", email="ivan@example.com")]
     )
     world = World(uow_factory, clock)
@@ -172,7 +148,7 @@ async def test_a_permanent_sms_failure_falls_back_to_email_which_is_delivered(
 async def test_a_chain_of_three_channels_ends_on_the_one_that_works(
     uow_factory: Any, clock: ManualClock, hasher: Any
 ) -> None:
-    department_id, ids = await arrange(uow_factory, clock, hasher, [failing_twice(clock)])
+    department_id, ids = await arrange_clients(uow_factory, clock, hasher, [failing_twice(clock)])
     world = World(uow_factory, clock)
     await world.send(SENDER, command(department_id, ids, (SMS, EMAIL, MESSENGER)))
     await world.run()
@@ -192,7 +168,7 @@ async def test_a_chain_of_three_channels_ends_on_the_one_that_works(
 async def test_the_last_failure_stands_when_no_channel_is_left(
     uow_factory: Any, clock: ManualClock, hasher: Any
 ) -> None:
-    department_id, ids = await arrange(
+    department_id, ids = await arrange_clients(
         uow_factory, clock, hasher, [client(clock, phone="+79990000000", email="bounce@example.com")]
     )
     world = World(uow_factory, clock)
@@ -207,7 +183,9 @@ async def test_the_last_failure_stands_when_no_channel_is_left(
 async def test_no_fallback_when_the_client_has_no_contact_for_the_next_channel(
     uow_factory: Any, clock: ManualClock, hasher: Any
 ) -> None:
-    department_id, ids = await arrange(uow_factory, clock, hasher, [client(clock, phone="+79990000000")])
+    department_id, ids = await arrange_clients(
+        uow_factory, clock, hasher, [client(clock, phone="+79990000000")]
+    )
     world = World(uow_factory, clock)
     await world.send(SENDER, command(department_id, ids, (SMS, EMAIL)))
     await world.run()
@@ -220,7 +198,7 @@ async def test_no_fallback_when_the_client_has_no_contact_for_the_next_channel(
 async def test_no_fallback_when_the_rule_forbids_the_next_channel_or_it_is_blocked(
     uow_factory: Any, clock: ManualClock, hasher: Any
 ) -> None:
-    department_id, ids = await arrange(
+    department_id, ids = await arrange_clients(
         uow_factory,
         clock,
         hasher,
@@ -255,7 +233,7 @@ async def test_no_fallback_when_the_rule_forbids_the_next_channel_or_it_is_block
 async def test_a_blocked_next_channel_makes_no_fallback(
     uow_factory: Any, clock: ManualClock, hasher: Any
 ) -> None:
-    department_id, ids = await arrange(
+    department_id, ids = await arrange_clients(
         uow_factory, clock, hasher, [client(clock, phone="+79990000000", email="ivan@example.com")]
     )
     now = clock.now()
@@ -274,7 +252,7 @@ async def test_a_blocked_next_channel_makes_no_fallback(
 async def test_the_failed_message_does_not_count_against_caps_but_earlier_sends_do(
     uow_factory: Any, clock: ManualClock, hasher: Any
 ) -> None:
-    department_id, ids = await arrange(
+    department_id, ids = await arrange_clients(
         uow_factory,
         clock,
         hasher,
@@ -316,7 +294,7 @@ async def test_the_failed_message_does_not_count_against_caps_but_earlier_sends_
 async def test_an_auto_send_falls_back_along_its_decision_s_ranking_each_follow_up_logged_and_announced(
     uow_factory: Any, clock: ManualClock, hasher: Any
 ) -> None:
-    department_id, ids = await arrange(uow_factory, clock, hasher, [failing_twice(clock)])
+    department_id, ids = await arrange_clients(uow_factory, clock, hasher, [failing_twice(clock)])
     now = clock.now()
     async with uow_factory() as uow:
         # No history at all: the rule's priority orders the ranking.

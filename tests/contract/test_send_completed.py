@@ -22,10 +22,9 @@ from domain.clients import ChannelBlock
 from domain.webhooks import EventType, WebhookDelivery, WebhookSubscription
 from tests.contract.test_dispatch import communications, dispatcher
 from tests.contract.test_fallback import EMAIL, SMS, World, client
-from tests.contract.test_fallback import arrange as arrange_clients
 from tests.contract.test_fallback import command as channel_command
 from tests.support.clock import ManualClock
-from tests.support.sending import SENDER, arrange, command, sending
+from tests.support.sending import SENDER, arrange, arrange_clients, command, sending
 
 SECRET = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 

@@ -30,6 +30,17 @@ async def arrange(
     uow_factory: Any, clock: ManualClock, hasher: Any, emails: list[str]
 ) -> tuple[int, list[int]]:
     """Defaults, one department and a client per email address; returns their ids."""
+    now = clock.now()
+    clients = [
+        Client(first_name="Ivan", email=e, phones=[], create_time=now, update_time=now) for e in emails
+    ]
+    return await arrange_clients(uow_factory, clock, hasher, clients)
+
+
+async def arrange_clients(
+    uow_factory: Any, clock: ManualClock, hasher: Any, clients: list[Client]
+) -> tuple[int, list[int]]:
+    """Defaults, one department (Sales, UTC) and these clients; returns their ids."""
     await Bootstrap(uow_factory, clock, hasher)()
     now = clock.now()
     async with uow_factory() as uow:
@@ -44,12 +55,7 @@ async def arrange(
                 update_time=now,
             )
         )
-        ids = []
-        for email in emails:
-            client = await uow.clients.add(
-                Client(first_name="Ivan", email=email, phones=[], create_time=now, update_time=now)
-            )
-            ids.append(client.id)
+        ids = [(await uow.clients.add(c)).id for c in clients]
         await uow.commit()
     return department.id, ids
 
