@@ -1,6 +1,7 @@
 """History import on PostgreSQL: ids reserved in one query, the rows copied (COPY), then their
-history and their statistics counters written set-based from the copied rows, all in the caller's
-transaction. Other databases take the repository's multi-row inserts.
+history (one row each) and their statistics counters (one statement) written set-based from the
+copied rows, all in the caller's transaction. Other databases take the repository's multi-row
+inserts.
 """
 
 from __future__ import annotations
@@ -14,34 +15,22 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sqlalchemy import stats
-from adapters.sqlalchemy.communications import _COLUMNS, SqlCommunications, communications
-from domain.communications import IMPORTED_AS_FAILED, Communication, LifecycleStatus
+from adapters.sqlalchemy.bulk import take_ids
+from adapters.sqlalchemy.communications import _COLUMNS, IMPORTED_ENTRY, SqlCommunications, communications
+from domain.communications import Communication
 from domain.errors import Conflict
 
 _IMPORTED = "c.id = ANY(CAST(:ids AS BIGINT[]))"
 
-_CREATED, _IN_PROGRESS = LifecycleStatus.CREATED.value, LifecycleStatus.IN_PROGRESS.value
-_CANCELLED, _FAILED = LifecycleStatus.CANCELLED.value, LifecycleStatus.FAILED.value
-
-# Communication.imported_history, row by row in SQL: opened and started (unless cancelled) when it
-# began (create_time), its delivery and its end when it ended (update_time). The entries of one
-# communication keep their order (ids are given in the ORDER BY's order).
+# One history row per communication, not the three or four entries of `imported_changes`: they
+# follow from it and from the row's create_time, and SqlCommunications.history gives them back.
 _HISTORY_OF_IMPORTED = sa.text(
     f"""
-INSERT INTO communication_history (communication_id, field, from_status, to_status, at, actor, note)
-SELECT c.id, e.field, e.from_status, e.to_status, e.at, CAST(:actor AS VARCHAR), e.note
+INSERT INTO communication_history (communication_id, field, from_status, to_status, at, actor)
+SELECT c.id, '{IMPORTED_ENTRY}', c.delivery_status, c.status, c.update_time, CAST(:actor AS VARCHAR)
 FROM communications c
-CROSS JOIN LATERAL (VALUES
-    (1, 'status', NULL, '{_CREATED}', c.create_time, NULL),
-    (2, CASE WHEN c.status <> '{_CANCELLED}' THEN 'status' END, '{_CREATED}', '{_IN_PROGRESS}',
-        c.create_time, NULL),
-    (3, CASE WHEN c.delivery_status IS NOT NULL THEN 'delivery_status' END, NULL, c.delivery_status,
-        c.update_time, NULL),
-    (4, 'status', CASE WHEN c.status = '{_CANCELLED}' THEN '{_CREATED}' ELSE '{_IN_PROGRESS}' END,
-        c.status, c.update_time, CASE WHEN c.status = '{_FAILED}' THEN '{IMPORTED_AS_FAILED}' END)
-) AS e(step, field, from_status, to_status, at, note)
-WHERE {_IMPORTED} AND e.field IS NOT NULL
-ORDER BY c.id, e.step
+WHERE {_IMPORTED}
+ORDER BY c.id
 """
 )
 
@@ -60,13 +49,7 @@ class SqlHistoryImport:
                 communication.history = communication.imported_history(actor)
             await SqlCommunications(self._conn).add_many(items)
             return
-        found = await self._conn.execute(
-            sa.text(
-                "SELECT nextval(pg_get_serial_sequence('communications', 'id')) FROM generate_series(1, :n)"
-            ),
-            {"n": len(items)},
-        )
-        ids = [new_id for (new_id,) in found.all()]
+        ids = await take_ids(self._conn, communications, len(items))
         for communication, new_id in zip(items, ids, strict=True):
             communication.id = new_id
         pg = await stats.driver(self._conn)
@@ -77,7 +60,7 @@ class SqlHistoryImport:
                 raise Conflict("a communication of the import was stored meanwhile; import again") from error
             raise
         await self._conn.execute(_HISTORY_OF_IMPORTED, {"ids": ids, "actor": actor})
-        await stats.count_stored(self._conn, _IMPORTED, {"ids": ids})
+        await stats.count_imported(self._conn, _IMPORTED, {"ids": ids})
 
 
 _COPIED = ["id", *_COLUMNS]

@@ -43,6 +43,7 @@ from domain.communications import (
     IdTranslation,
     LifecycleStatus,
     StatusChange,
+    imported_changes,
 )
 from domain.errors import Conflict, NotFound
 
@@ -168,6 +169,11 @@ def _unnest_update(dialect: Any) -> sa.TextClause:
 
 
 _HISTORY = ("field", "from_status", "to_status", "at", "actor", "note")
+IMPORTED_ENTRY = "imported"
+"""``field`` of the one history row the bulk import keeps per communication in place of the entries
+of ``imported_changes``, which follow from it: the delivery status it was imported with in
+``from_status``, its final status in ``to_status``, when it ended in ``at``, who imported it in
+``actor``; when it began is the communication's ``create_time``. ``history`` gives the entries back."""
 _UNNEST_HISTORY: dict[str, sa.TextClause] = {}
 
 
@@ -343,7 +349,21 @@ class SqlCommunications:
             .where(h.communication_id == communication_id)
             .order_by(h.id)
         )
-        return [StatusChange(**row) for row in rows.mappings()]
+        entries: list[StatusChange] = []
+        for row in rows.mappings():
+            if row["field"] != IMPORTED_ENTRY:
+                entries.append(StatusChange(**row))
+                continue
+            began = await self._conn.scalar(sa.select(_c.create_time).where(_c.id == communication_id))
+            delivery = row["from_status"]
+            entries += imported_changes(
+                began=began,
+                ended=row["at"],
+                status=LifecycleStatus(row["to_status"]),
+                delivery_status=None if delivery is None else DeliveryStatus(delivery),
+                actor=row["actor"],
+            )
+        return entries
 
     # -- id translations ---------------------------------------------------------------------
 

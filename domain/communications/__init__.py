@@ -7,6 +7,7 @@ from domain.communications.communication import (
     IMPORTED_ENDINGS,
     Communication,
     StatusChange,
+    imported_changes,
 )
 from domain.communications.statuses import (
     DELIVERY_RANK,
@@ -50,6 +51,7 @@ __all__ = [
     "LifecycleStatus",
     "StatusChange",
     "delivery_accepts",
+    "imported_changes",
     "initial_status",
     "lifecycle_allows",
 ]

@@ -283,27 +283,14 @@ class Communication:
         )
 
     def imported_history(self, actor: str | None) -> list[StatusChange]:
-        """The history of a communication built by ``imported``: opened and started when it
-        began, its delivery and its end when it ended (the storage adapter may write the same
-        rows set-based; see adapters/sqlalchemy/bulk_import.py)."""
-
-        def change(
-            field: Literal["status", "delivery_status"], was: str | None, now: str, at: datetime
-        ) -> StatusChange:
-            failed = field == "status" and now == LifecycleStatus.FAILED.value
-            note = IMPORTED_AS_FAILED if failed else None
-            return StatusChange(field=field, from_status=was, to_status=now, at=at, actor=actor, note=note)
-
-        began, ended = self.create_time, self.update_time
-        last = LifecycleStatus.CREATED.value
-        history = [change("status", None, last, began)]
-        if self.status is not LifecycleStatus.CANCELLED:
-            history.append(change("status", last, LifecycleStatus.IN_PROGRESS.value, began))
-            last = LifecycleStatus.IN_PROGRESS.value
-        if self.delivery_status is not None:
-            history.append(change("delivery_status", None, self.delivery_status.value, ended))
-        history.append(change("status", last, self.status.value, ended))
-        return history
+        """The history of a communication built by ``imported``: see ``imported_changes``."""
+        return imported_changes(
+            began=self.create_time,
+            ended=self.update_time,
+            status=self.status,
+            delivery_status=self.delivery_status,
+            actor=actor,
+        )
 
     @property
     def is_terminal(self) -> bool:
@@ -526,3 +513,32 @@ class Communication:
                 note=note,
             )
         )
+
+
+def imported_changes(
+    *,
+    began: datetime,
+    ended: datetime,
+    status: LifecycleStatus,
+    delivery_status: DeliveryStatus | None,
+    actor: str | None,
+) -> list[StatusChange]:
+    """The history of an imported communication: opened and started (unless cancelled) when it
+    began, its delivery and its end when it ended. Everything in it follows from these five values,
+    so a store may keep them once and give the entries back from them (see
+    adapters/sqlalchemy/bulk_import.py)."""
+
+    def change(field: Literal["status", "delivery_status"], was: str | None, now: str, at: datetime) -> StatusChange:
+        failed = field == "status" and now == LifecycleStatus.FAILED.value
+        note = IMPORTED_AS_FAILED if failed else None
+        return StatusChange(field=field, from_status=was, to_status=now, at=at, actor=actor, note=note)
+
+    last = LifecycleStatus.CREATED.value
+    history = [change("status", None, last, began)]
+    if status is not LifecycleStatus.CANCELLED:
+        history.append(change("status", last, LifecycleStatus.IN_PROGRESS.value, began))
+        last = LifecycleStatus.IN_PROGRESS.value
+    if delivery_status is not None:
+        history.append(change("delivery_status", None, delivery_status.value, ended))
+    history.append(change("status", last, status.value, ended))
+    return history
