@@ -528,7 +528,9 @@ def imported_changes(
     so a store may keep them once and give the entries back from them (see
     adapters/sqlalchemy/bulk_import.py)."""
 
-    def change(field: Literal["status", "delivery_status"], was: str | None, now: str, at: datetime) -> StatusChange:
+    def change(
+        field: Literal["status", "delivery_status"], was: str | None, now: str, at: datetime
+    ) -> StatusChange:
         failed = field == "status" and now == LifecycleStatus.FAILED.value
         note = IMPORTED_AS_FAILED if failed else None
         return StatusChange(field=field, from_status=was, to_status=now, at=at, actor=actor, note=note)
