@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from adapters.memory.communications import CommunicationTables, MemoryCommunications
 from adapters.memory.stats import ZoneOf
-from application.decisions.ports import DecisionRecord, LoggedOutcome, OutcomeKey, StatsScope
+from application.decisions.ports import (
+    DecisionRecord,
+    ImportReferences,
+    LoggedOutcome,
+    OutcomeKey,
+    StatsScope,
+    StoredReferences,
+)
 from domain.communications import Communication
 from domain.decisions.counting import moment_of
 from domain.decisions.evaluation import OutcomeSums
@@ -18,13 +25,38 @@ from domain.decisions.measures import Measure, counts, is_delivered, is_response
 class MemoryHistoryImport:
     """Past communications in bulk: in memory, the repository's own add_many."""
 
-    def __init__(self, communications: MemoryCommunications) -> None:
+    def __init__(self, communications: MemoryCommunications, tables: Mapping[str, Any]) -> None:
         self._communications = communications
+        self._tables = tables
 
-    async def write(self, items: Sequence[Communication], actor: str | None) -> None:
-        for communication in items:
+    async def stored(self, asked: ImportReferences) -> StoredReferences:
+        def among(table: str, ids: frozenset[int]) -> frozenset[int]:
+            return frozenset(i for i in ids if i in self._tables[table].rows)
+
+        code_of = {p.id: p.code for p in self._tables["projects"].rows.values()}
+        by_key = {
+            (code_of[c.project_id], c.guid): c.id
+            for c in self._tables["clients"].rows.values()
+            if c.project_id in code_of and c.guid is not None
+        }
+        return StoredReferences(
+            type_ids=among("communication_types", asked.type_ids),
+            channel_ids=among("channels", asked.channel_ids),
+            employee_ids=among("employees", asked.employee_ids),
+            department_ids=among("departments", asked.department_ids),
+            client_ids=among("clients", asked.client_ids),
+            client_by_key={key: by_key[key] for key in asked.client_keys if key in by_key},
+            uuids=frozenset(
+                [u for u in asked.uuids if await self._communications.get_by_uuid(u) is not None]
+            ),
+        )
+
+    async def write(self, items: Iterable[Communication], actor: str | None, at_most: int) -> int:
+        taken = list(items)
+        for communication in taken:
             communication.history = communication.imported_history(actor)
-        await self._communications.add_many(items)
+        await self._communications.add_many(taken)
+        return len(taken)
 
 
 class MemoryDecisionLog:

@@ -205,7 +205,7 @@ class MemoryUnitOfWork:
         self.survey_responses = MemorySurveyResponses(
             lambda: self._communications, self._zone_of, lambda: self._memberships
         )
-        self.history_import = MemoryHistoryImport(self.communications)
+        self.history_import = MemoryHistoryImport(self.communications, tables)
         self.decisions = MemoryDecisionLog(
             lambda: self._communications, self._zone_of, lambda: self._memberships
         )

@@ -1,13 +1,14 @@
-"""History import on PostgreSQL: ids reserved in one query, the rows copied (COPY), then their
-history (one row each) and their statistics counters (one statement) written set-based from the
-copied rows, all in the caller's transaction. Other databases take the repository's multi-row
-inserts.
+"""History import on PostgreSQL: ids reserved in one query, the rows copied (COPY) as the use case
+builds them, then their history (one row each) and their statistics counters (one statement)
+written set-based from the copied rows, all in the caller's transaction. Other databases take the
+repository's multi-row inserts. The references an import names are checked ids only, one query per
+kind, on every database.
 """
 
 from __future__ import annotations
 
 import operator
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator
 from enum import Enum
 from typing import Any
 
@@ -15,8 +16,18 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sqlalchemy import stats
-from adapters.sqlalchemy.bulk import take_ids
+from adapters.sqlalchemy.bulk import among, take_ids
 from adapters.sqlalchemy.communications import _COLUMNS, IMPORTED_ENTRY, SqlCommunications, communications
+from adapters.sqlalchemy.filters import unstorable
+from adapters.sqlalchemy.tables import (
+    channels,
+    clients,
+    communication_types,
+    departments,
+    employees,
+    projects,
+)
+from application.decisions.ports import ImportReferences, StoredReferences
 from domain.communications import Communication
 from domain.errors import Conflict
 
@@ -41,42 +52,85 @@ class SqlHistoryImport:
     def __init__(self, connection: AsyncConnection) -> None:
         self._conn = connection
 
-    async def write(self, items: Sequence[Communication], actor: str | None) -> None:
-        if not items:
-            return
+    async def stored(self, asked: ImportReferences) -> StoredReferences:
+        return StoredReferences(
+            type_ids=frozenset(await self._among(communication_types.c.id, asked.type_ids)),
+            channel_ids=frozenset(await self._among(channels.c.id, asked.channel_ids)),
+            employee_ids=frozenset(await self._among(employees.c.id, asked.employee_ids)),
+            department_ids=frozenset(await self._among(departments.c.id, asked.department_ids)),
+            client_ids=frozenset(await self._among(clients.c.id, asked.client_ids)),
+            client_by_key=await self._clients_by_key(asked.client_keys),
+            uuids=frozenset(await self._among(communications.c.uuid, asked.uuids)),
+        )
+
+    async def _among(self, column: sa.Column[Any], wanted: Iterable[Any]) -> list[Any]:
+        """The values of ``wanted`` that ``column`` holds (one that it cannot hold is not there)."""
+        given = sorted(v for v in wanted if unstorable(column, v) is None)
+        if not given:
+            return []
+        statement = sa.select(column).where(among(column, given, self._conn.dialect))
+        return list((await self._conn.execute(statement)).scalars())
+
+    async def _clients_by_key(self, keys: frozenset[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        codes = [c for c in {code for code, _ in keys} if unstorable(projects.c.code, c) is None]
+        guids = [g for g in {guid for _, guid in keys} if unstorable(clients.c.guid, g) is None]
+        if not codes or not guids:
+            return {}
+        dialect = self._conn.dialect
+        statement = (
+            sa.select(projects.c.code, clients.c.guid, clients.c.id)
+            .join(projects, projects.c.id == clients.c.project_id)
+            .where(among(projects.c.code, codes, dialect), among(clients.c.guid, guids, dialect))
+        )
+        found = {(code, guid): client_id for code, guid, client_id in await self._conn.execute(statement)}
+        return {key: found[key] for key in keys if key in found}
+
+    async def write(self, items: Iterable[Communication], actor: str | None, at_most: int) -> int:
         if self._conn.dialect.name != "postgresql":
-            for communication in items:
+            listed = list(items)
+            for communication in listed:
                 communication.history = communication.imported_history(actor)
-            await SqlCommunications(self._conn).add_many(items)
-            return
-        ids = await take_ids(self._conn, communications, len(items))
-        for communication, new_id in zip(items, ids, strict=True):
-            communication.id = new_id
+            await SqlCommunications(self._conn).add_many(listed)
+            return len(listed)
+        ids = await take_ids(self._conn, communications, at_most)
+        taken: list[Communication] = []
         pg = await stats.driver(self._conn)
         try:
-            await pg.copy_records_to_table(communications.name, records=_records(items), columns=_COPIED)
+            # The records are made as the driver sends them, a buffer at a time: the database
+            # stores the first rows while the next ones are validated and built.
+            await pg.copy_records_to_table(
+                communications.name, records=_records(items, ids, taken), columns=_COPIED
+            )
         except Exception as error:
             if type(error).__name__ == "UniqueViolationError":
                 raise Conflict("a communication of the import was stored meanwhile; import again") from error
             raise
-        await self._conn.execute(_HISTORY_OF_IMPORTED, {"ids": ids, "actor": actor})
-        await stats.count_imported(self._conn, _IMPORTED, {"ids": ids})
+        if not taken:
+            return 0
+        used = ids[: len(taken)]
+        await self._conn.execute(_HISTORY_OF_IMPORTED, {"ids": used, "actor": actor})
+        await stats.count_imported(self._conn, _IMPORTED, {"ids": used})
+        return len(taken)
 
 
 _COPIED = ["id", *_COLUMNS]
-_ENUMS = ("direction", "kind", "status", "delivery_status")
+_VALUES = operator.attrgetter(*_COPIED)
+_ENUMS = [_COPIED.index(name) for name in ("direction", "kind", "status", "delivery_status")]
 
 
-def _records(items: Sequence[Communication]) -> list[tuple[Any, ...]]:
-    """COPY records: the columns in order, enums as their plain values (what the driver encodes)."""
-    values = operator.attrgetter(*_COPIED)
-    enums = [_COPIED.index(name) for name in _ENUMS]
-    records = []
-    for communication in items:
-        row = list(values(communication))
-        for i in enums:
+def _records(
+    items: Iterable[Communication], ids: list[int], taken: list[Communication]
+) -> Iterator[tuple[Any, ...]]:
+    """COPY records, each communication given the next reserved id (and kept in ``taken``): the
+    columns in order, enums as their plain values (what the driver encodes)."""
+    for index, communication in enumerate(items):
+        if index == len(ids):
+            raise ValueError(f"more communications than the {len(ids)} announced")
+        communication.id = ids[index]
+        taken.append(communication)
+        row = list(_VALUES(communication))
+        for i in _ENUMS:
             value = row[i]
             if isinstance(value, Enum):
                 row[i] = value.value
-        records.append(tuple(row))
-    return records
+        yield tuple(row)

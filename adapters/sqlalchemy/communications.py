@@ -354,7 +354,9 @@ class SqlCommunications:
             if row["field"] != IMPORTED_ENTRY:
                 entries.append(StatusChange(**row))
                 continue
-            began = await self._conn.scalar(sa.select(_c.create_time).where(_c.id == communication_id))
+            began = (
+                await self._conn.execute(sa.select(_c.create_time).where(_c.id == communication_id))
+            ).scalar_one()
             delivery = row["from_status"]
             entries += imported_changes(
                 began=began,

@@ -8,13 +8,12 @@ idempotent: a uuid already stored is counted as imported and not written again.
 from __future__ import annotations
 
 import uuid as uuid_module
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from application.ports import Clock, UnitOfWork, UnitOfWorkFactory
-from application.queries import Query
-from application.searches import ClientFields, CommunicationFields, ProjectFields
+from application.decisions.ports import ImportReferences, StoredReferences
+from application.ports import Clock, UnitOfWorkFactory
 from domain.access import Principal
 from domain.communications import (
     IMPORTED_ENDINGS,
@@ -63,17 +62,6 @@ class ImportReport:
     rejected: list[Rejection]
 
 
-@dataclass
-class _References:
-    types: set[int]
-    channels: set[int]
-    employees: set[int]
-    departments: set[int]
-    clients: set[int]
-    by_guid: dict[tuple[str, str], int]
-    stored_uuids: set[str]
-
-
 class ImportHistory:
     """Stores past communications in bulk, with their statistics, in one transaction."""
 
@@ -87,74 +75,52 @@ class ImportHistory:
     async def __call__(self, rows: Sequence[ImportedCommunication], actor: Principal) -> ImportReport:
         """Imports the valid rows; every other row comes back with the reason it was left out."""
         rejected: list[Rejection] = []
+        already: list[int] = []
         async with self._uow_factory() as uow:
-            refs = await self._references(uow, rows)
-            fresh: list[Communication] = []
-            seen: set[str] = set()
-            already = 0
-            for row in rows:
-                try:
-                    built = self._build(row, refs, actor)
-                except (DomainError, ValueError) as error:
-                    rejected.append(Rejection(row.index, str(error)))
-                    continue
-                if built.uuid in refs.stored_uuids:
-                    already += 1
-                elif built.uuid in seen:
-                    rejected.append(Rejection(row.index, f"uuid {built.uuid} appears twice in the request"))
-                else:
-                    seen.add(built.uuid)
-                    fresh.append(built)
-            await uow.history_import.write(fresh, actor.actor)
+            refs = await uow.history_import.stored(_asked(rows))
+            accepted = self._accepted(rows, refs, actor, rejected, already)
+            # Built as the store takes them: the database copies the first rows while the next
+            # ones are validated.
+            stored = await uow.history_import.write(accepted, actor.actor, at_most=len(rows))
             await uow.commit()
-        return ImportReport(len(fresh) + already, sorted(rejected, key=lambda r: r.index))
+        return ImportReport(stored + len(already), sorted(rejected, key=lambda r: r.index))
 
-    async def _references(self, uow: UnitOfWork, rows: Sequence[ImportedCommunication]) -> _References:
-        """One query per kind of reference for the whole request."""
+    def _accepted(
+        self,
+        rows: Sequence[ImportedCommunication],
+        refs: StoredReferences,
+        actor: Principal,
+        rejected: list[Rejection],
+        already: list[int],
+    ) -> Iterator[Communication]:
+        """The communications of the valid rows not stored yet; the others go to ``rejected`` (with
+        their reason) or ``already`` (stored under their uuid: counted as imported)."""
+        refused = _refused_sends(rows, actor)
+        seen: set[str] = set()
+        for row in rows:
+            try:
+                reason = refused.get((row.type_id, row.channel_id))
+                if reason is not None:
+                    raise ValueError(reason)
+                built = self._build(row, refs)
+            except (DomainError, ValueError) as error:
+                rejected.append(Rejection(row.index, str(error)))
+                continue
+            if built.uuid in refs.uuids:
+                already.append(row.index)
+            elif built.uuid in seen:
+                rejected.append(Rejection(row.index, f"uuid {built.uuid} appears twice in the request"))
+            else:
+                seen.add(built.uuid)
+                yield built
 
-        async def existing(repository: object, ids: set[int]) -> set[int]:
-            return set(await repository.get_many(ids)) if ids else set()  # type: ignore[attr-defined]
-
-        codes = sorted({r.project_code for r in rows if r.project_code is not None})
-        guids = sorted({r.guid for r in rows if r.guid is not None})
-        by_guid: dict[tuple[str, str], int] = {}
-        if codes and guids:
-            projects = await uow.projects.find(Query((ProjectFields.code.in_(codes),), limit=len(codes)))
-            code_of = {p.id: p.code for p in projects}
-            members = await uow.clients.find(Query((ClientFields.guid.in_(guids),), limit=len(guids) * 4))
-            by_guid = {
-                (code_of[c.project_id], c.guid): c.id
-                for c in members
-                if c.project_id in code_of and c.guid is not None and c.id is not None
-            }
-        uuids = sorted({r.uuid for r in rows if r.uuid is not None})
-        stored = (
-            await uow.communications.find(Query((CommunicationFields.uuid.in_(uuids),), limit=len(uuids)))
-            if uuids
-            else []
-        )
-        return _References(
-            types=await existing(uow.communication_types, {r.type_id for r in rows}),
-            channels=await existing(uow.channels, {r.channel_id for r in rows}),
-            employees=await existing(
-                uow.employees, {r.employee_id for r in rows if r.employee_id is not None}
-            ),
-            departments=await existing(
-                uow.departments, {r.department_id for r in rows if r.department_id is not None}
-            ),
-            clients=await existing(uow.clients, {r.client_id for r in rows if r.client_id is not None}),
-            by_guid=by_guid,
-            stored_uuids={c.uuid for c in stored},
-        )
-
-    def _build(self, row: ImportedCommunication, refs: _References, actor: Principal) -> Communication:
-        actor.require_send(row.type_id, row.channel_id)
+    def _build(self, row: ImportedCommunication, refs: StoredReferences) -> Communication:
         client_id = self._client_of(row, refs)
         for name, value, known in (
-            ("communication type", row.type_id, refs.types),
-            ("channel", row.channel_id, refs.channels),
-            ("employee", row.employee_id, refs.employees),
-            ("department", row.department_id, refs.departments),
+            ("communication type", row.type_id, refs.type_ids),
+            ("channel", row.channel_id, refs.channel_ids),
+            ("employee", row.employee_id, refs.employee_ids),
+            ("department", row.department_id, refs.department_ids),
         ):
             if value is not None and value not in known:
                 raise ValueError(f"unknown {name} {value}")
@@ -185,14 +151,39 @@ class ImportHistory:
         )
 
     @staticmethod
-    def _client_of(row: ImportedCommunication, refs: _References) -> int:
+    def _client_of(row: ImportedCommunication, refs: StoredReferences) -> int:
         if row.client_id is not None:
-            if row.client_id not in refs.clients:
+            if row.client_id not in refs.client_ids:
                 raise ValueError(f"unknown client {row.client_id}")
             return row.client_id
         if row.project_code is None or row.guid is None:
             raise ValueError("name the client: clientId, or project and guid")
-        found = refs.by_guid.get((row.project_code, row.guid))
+        found = refs.client_by_key.get((row.project_code, row.guid))
         if found is None:
             raise ValueError(f"no client with guid {row.guid!r} in project {row.project_code!r}")
         return found
+
+
+def _asked(rows: Sequence[ImportedCommunication]) -> ImportReferences:
+    return ImportReferences(
+        type_ids=frozenset(r.type_id for r in rows),
+        channel_ids=frozenset(r.channel_id for r in rows),
+        employee_ids=frozenset(r.employee_id for r in rows if r.employee_id is not None),
+        department_ids=frozenset(r.department_id for r in rows if r.department_id is not None),
+        client_ids=frozenset(r.client_id for r in rows if r.client_id is not None),
+        client_keys=frozenset(
+            (r.project_code, r.guid) for r in rows if r.project_code is not None and r.guid is not None
+        ),
+        uuids=frozenset(r.uuid for r in rows if r.uuid is not None),
+    )
+
+
+def _refused_sends(rows: Sequence[ImportedCommunication], actor: Principal) -> dict[tuple[int, int], str]:
+    """Why the actor may not record each (type, channel) pair it may not: asked once per pair."""
+    refused = {}
+    for type_id, channel_id in {(r.type_id, r.channel_id) for r in rows}:
+        try:
+            actor.require_send(type_id, channel_id)
+        except DomainError as error:
+            refused[type_id, channel_id] = str(error)
+    return refused

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
@@ -280,9 +280,42 @@ OutcomeKey = tuple[int, int, int, int, int, date, str]
 """client, type, channel, department (0: none), employee (0: none), local day, mode."""
 
 
+@dataclass(frozen=True)
+class ImportReferences:
+    """What the rows of one history import name (asked), or which of those are stored (answered)."""
+
+    type_ids: frozenset[int] = frozenset()
+    channel_ids: frozenset[int] = frozenset()
+    employee_ids: frozenset[int] = frozenset()
+    department_ids: frozenset[int] = frozenset()
+    client_ids: frozenset[int] = frozenset()
+    client_keys: frozenset[tuple[str, str]] = frozenset()
+    """(project code, guid): a client named by its CRM key."""
+    uuids: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class StoredReferences:
+    """The answer to ``ImportReferences``: the stored ones, and the id of each client key found."""
+
+    type_ids: frozenset[int]
+    channel_ids: frozenset[int]
+    employee_ids: frozenset[int]
+    department_ids: frozenset[int]
+    client_ids: frozenset[int]
+    client_by_key: dict[tuple[str, str], int]
+    uuids: frozenset[str]
+    """Uuids of communications stored already (a re-import)."""
+
+
 class HistoryWriter(Protocol):
     """Past communications stored in bulk (COPY where the database has it), counters included."""
 
-    async def write(self, items: Sequence[Communication], actor: str | None) -> None:
-        """Stores communications built by ``Communication.imported`` with their
-        ``imported_history`` (by ``actor``) and counts them; sets their ids."""
+    async def stored(self, asked: ImportReferences) -> StoredReferences:
+        """Which of the references an import names exist: ids only, one query per kind."""
+
+    async def write(self, items: Iterable[Communication], actor: str | None, at_most: int) -> int:
+        """Stores the communications ``items`` yields (at most ``at_most``), built by
+        ``Communication.imported``, with their ``imported_history`` (by ``actor``), and counts
+        them; sets their ids; answers how many. ``items`` may build them lazily: a store may take
+        each as it comes, so the database writes the first while the next are being built."""
