@@ -141,3 +141,51 @@ async def test_any_import_stores_the_replayed_rows_and_counts_as_a_rebuild_would
         assert [_exact(r) for r in kept_rows] == [_exact(r) for r in fresh_rows]
     for kept_row, fresh_row in zip(maintained.per_client, rebuilt.per_client, strict=True):
         assert kept_row.weighted_attempts == pytest.approx(fresh_row.weighted_attempts, rel=1e-9)
+
+
+async def test_an_imported_history_reads_back_whole_and_later_entries_follow_it(uow_factory: Any) -> None:
+    refs = await world(uow_factory)
+    actor = Principal.process(Process.DISPATCHER, Permission.MANAGE_SYSTEM)
+    uuid = str(uuid_module.UUID(int=7))
+    row = ImportedCommunication(
+        index=0,
+        uuid=uuid,
+        type_id=refs["types"][0],
+        channel_id=refs["channels"][0],
+        direction=Direction.INBOUND,
+        started_at=T0,
+        finished_at=T0 + timedelta(minutes=9),
+        status=LifecycleStatus.DONE,
+        delivery_status=DeliveryStatus.READ,
+        client_id=refs["clients"][0],
+        result="Записался",
+    )
+    assert (await ImportHistory(uow_factory, _Clock())([row], actor)).imported == 1
+    later = T0 + timedelta(days=3)
+    async with uow_factory() as uow:
+        stored = await uow.communications.get_by_uuid(uuid)
+        assert stored is not None
+        stored.record_edit(
+            stored.edit(at=later, actor="employee:5", result="Перезвонить"), at=later, actor="employee:5"
+        )
+        await uow.communications.update(stored)
+        await uow.commit()
+    reference = replayed(
+        uuid=uuid,
+        direction=row.direction,
+        type_id=row.type_id,
+        channel_id=row.channel_id,
+        started_at=T0,
+        ended_at=T0 + timedelta(minutes=9),
+        status=LifecycleStatus.DONE,
+        delivery_status=DeliveryStatus.READ,
+        client_id=row.client_id,
+        actor=actor.actor,
+        result="Записался",
+    )
+    async with uow_factory() as uow:
+        history = await uow.communications.history(stored.id or 0)
+    assert history_entries(history) == [
+        *history_entries(reference.history),
+        ("edit", "done", "done", later, "employee:5", "result"),
+    ]
