@@ -189,3 +189,38 @@ async def test_an_imported_history_reads_back_whole_and_later_entries_follow_it(
         *history_entries(reference.history),
         ("edit", "done", "done", later, "employee:5", "result"),
     ]
+
+
+async def test_of_rows_repeating_a_uuid_the_first_valid_one_is_kept_whenever_it_began(
+    uow_factory: Any,
+) -> None:
+    refs = await world(uow_factory)
+    actor = Principal.process(Process.DISPATCHER, Permission.MANAGE_SYSTEM)
+    uuid = str(uuid_module.UUID(int=8))
+
+    def row(index: int, began: datetime, client_id: int) -> ImportedCommunication:
+        return ImportedCommunication(
+            index=index,
+            uuid=uuid,
+            type_id=refs["types"][0],
+            channel_id=refs["channels"][0],
+            direction=Direction.OUTBOUND,
+            started_at=began,
+            status=LifecycleStatus.DONE,
+            client_id=client_id,
+        )
+
+    rows = [
+        row(0, T0 - timedelta(days=9), 10**6),  # unknown client: rejected, so it keeps nothing
+        row(1, T0, refs["clients"][0]),  # the first valid one: kept
+        row(2, T0 - timedelta(days=5), refs["clients"][1]),  # began earlier, comes later: refused
+    ]
+    report = await ImportHistory(uow_factory, _Clock())(rows, actor)
+    assert report.imported == 1
+    assert [(r.index, "unknown client" in r.reason, "twice" in r.reason) for r in report.rejected] == [
+        (0, True, False),
+        (2, False, True),
+    ]
+    async with uow_factory() as uow:
+        stored = await uow.communications.get_by_uuid(uuid)
+    assert stored is not None and stored.client_id == refs["clients"][0]
