@@ -1,8 +1,8 @@
 """History import on PostgreSQL: ids reserved in one query, the rows copied (COPY) as the use case
 builds them, then their history (one row each) and their statistics counters (one statement)
-written set-based from the copied rows, all in the caller's transaction. Other databases take the
-repository's multi-row inserts. The references an import names are checked ids only, one query per
-kind, on every database.
+written set-based from the copied rows, all in the caller's transaction. SQLite takes the
+repository's multi-row inserts and the same one history row each. The references an import names
+are checked ids only, one query per kind, on every database.
 """
 
 from __future__ import annotations
@@ -16,8 +16,14 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sqlalchemy import stats
-from adapters.sqlalchemy.bulk import among, take_ids
-from adapters.sqlalchemy.communications import _COLUMNS, IMPORTED_ENTRY, SqlCommunications, communications
+from adapters.sqlalchemy.bulk import among, insert_rows, take_ids
+from adapters.sqlalchemy.communications import (
+    _COLUMNS,
+    IMPORTED_ENTRY,
+    SqlCommunications,
+    communication_history,
+    communications,
+)
 from adapters.sqlalchemy.filters import unstorable
 from adapters.sqlalchemy.tables import (
     channels,
@@ -35,6 +41,7 @@ _IMPORTED = "c.id = ANY(CAST(:ids AS BIGINT[]))"
 
 # One history row per communication, not the three or four entries of `imported_changes`: they
 # follow from it and from the row's create_time, and SqlCommunications.history gives them back.
+_HISTORY_COLUMNS = ("communication_id", "field", "from_status", "to_status", "at", "actor")
 _HISTORY_OF_IMPORTED = sa.text(
     f"""
 INSERT INTO communication_history (communication_id, field, from_status, to_status, at, actor)
@@ -88,9 +95,16 @@ class SqlHistoryImport:
     async def write(self, items: Iterable[Communication], actor: str | None, at_most: int) -> int:
         if self._conn.dialect.name != "postgresql":
             listed = list(items)
-            for communication in listed:
-                communication.history = communication.imported_history(actor)
-            await SqlCommunications(self._conn).add_many(listed)
+            await SqlCommunications(self._conn).add_many(listed)  # their history empty: below
+            await insert_rows(
+                self._conn,
+                communication_history,
+                _HISTORY_COLUMNS,
+                (
+                    (c.id, IMPORTED_ENTRY, _plain(c.delivery_status), c.status.value, c.update_time, actor)
+                    for c in listed
+                ),
+            )
             return len(listed)
         ids = await take_ids(self._conn, communications, at_most)
         taken: list[Communication] = []
@@ -111,6 +125,10 @@ class SqlHistoryImport:
         await self._conn.execute(_HISTORY_OF_IMPORTED, {"ids": used, "actor": actor})
         await stats.count_imported(self._conn, _IMPORTED, {"ids": used})
         return len(taken)
+
+
+def _plain(value: Enum | None) -> Any:
+    return None if value is None else value.value
 
 
 _COPIED = ["id", *_COLUMNS]
