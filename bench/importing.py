@@ -1,8 +1,10 @@
 """History import speed: rows per second through the import use case on a real database,
 beside the ceiling of the same run: a raw COPY of as many bare rows into the communications table
-(PostgreSQL; no validation, no history, no counters).
+(PostgreSQL; no validation, no history, no counters). With ``--http``, through the whole endpoint
+instead: ``POST /api/v1/communications/import`` with a JSON array, called as ASGI in this process
+(authentication, decoding and the answer included; no sockets).
 
-python -m bench.importing --database postgres|sqlite [--rows 10000] [--requests 5]
+python -m bench.importing --database postgres|sqlite [--rows 10000] [--requests 5] [--http]
 """
 
 from __future__ import annotations
@@ -15,10 +17,15 @@ import random
 import time
 import uuid as uuid_module
 from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import msgspec
 
 from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWorkFactory
 from application.decisions.importing import ImportedCommunication, ImportHistory
+from bench.api import ADMIN
+from bench.inprocess import Lifespan, load_app, scope
 from domain.access import Permission, Principal, Process
 from domain.clients import Client
 from domain.communications import DeliveryStatus, Direction, LifecycleStatus
@@ -74,7 +81,46 @@ async def ceiling(
         return rows / (time.perf_counter() - started)
 
 
-async def run(url: str, rows: int, requests: int) -> tuple[list[float], list[float]]:
+def _wire(row: ImportedCommunication) -> dict[str, Any]:
+    """The row as a CRM sends it to the endpoint."""
+    return {
+        "clientId": row.client_id,
+        "communicationTypeId": row.type_id,
+        "channelId": row.channel_id,
+        "direction": row.direction.value,
+        "startedAt": row.started_at.isoformat(),
+        "finishedAt": None if row.finished_at is None else row.finished_at.isoformat(),
+        "status": row.status.value,
+        "deliveryStatus": None if row.delivery_status is None else row.delivery_status.value,
+    }
+
+
+async def _post(app: Any, body: bytes) -> tuple[int, Any]:
+    """One POST of the import route, as ASGI: its status and decoded answer."""
+    answer: list[bytes] = []
+    status = 0
+    sent = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        if sent:
+            await asyncio.sleep(3600)
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+        elif message["type"] == "http.response.body":
+            answer.append(message.get("body", b""))
+
+    headers = {**ADMIN, "Content-Type": "application/json"}
+    await app(scope("POST", "/api/v1/communications/import", headers, body), receive, send)
+    return status, msgspec.json.decode(b"".join(answer))
+
+
+async def run(url: str, rows: int, requests: int, http: bool = False) -> tuple[list[float], list[float]]:
     engine = create_engine(url)
     factory = SqlUnitOfWorkFactory(engine)
     stamp = {"create_time": T0, "update_time": T0}
@@ -91,6 +137,16 @@ async def run(url: str, rows: int, requests: int) -> tuple[list[float], list[flo
         ]
         await uow.commit()
     importer = ImportHistory(factory, _Clock())
+    lifespan = None
+    if http:
+        env = {
+            "DATABASE_URL": url,
+            "ADMIN_PASSWORD": "admin",
+            "IN_PROCESS_WORKER": "0",
+            "LOG_LEVEL": "WARNING",
+        }
+        lifespan = Lifespan(load_app("entrypoints.asgi", env))
+        await lifespan.start()
     actor = Principal.process(Process.DISPATCHER, Permission.MANAGE_SYSTEM)
     rng = random.Random(3)
     rates, ceilings = [], []
@@ -114,10 +170,19 @@ async def run(url: str, rows: int, requests: int) -> tuple[list[float], list[flo
                     finished_at=start + timedelta(minutes=2),
                 )
             )
+        if lifespan is not None:
+            body = msgspec.json.encode([_wire(row) for row in batch])
+            started = time.perf_counter()
+            status, answer = await _post(lifespan.app, body)
+            assert status == 200 and not answer["rejected"], (status, str(answer)[:300])
+            rates.append(answer["imported"] / (time.perf_counter() - started))
+            continue
         started = time.perf_counter()
         report = await importer(batch, actor)
         rates.append(report.imported / (time.perf_counter() - started))
         assert not report.rejected, report.rejected[:3]
+    if lifespan is not None:
+        await lifespan.stop()
     await engine.dispose()
     return rates, ceilings
 
@@ -127,18 +192,20 @@ def main() -> None:
     parser.add_argument("--database", choices=["postgres", "sqlite"], default="postgres")
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--requests", type=int, default=5)
+    parser.add_argument("--http", action="store_true", help="through the endpoint, not the use case")
     args = parser.parse_args()
     if args.database == "postgres":
         os.environ.setdefault("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
         with temporary_postgres_database() as url:
-            rates, ceilings = asyncio.run(run(migrated(url), args.rows, args.requests))
+            rates, ceilings = asyncio.run(run(migrated(url), args.rows, args.requests, args.http))
     else:
         path = f"/tmp/switchboard-import-{os.getpid()}.db"
-        rates, ceilings = asyncio.run(run(migrated(f"sqlite:///{path}"), args.rows, args.requests))
+        rates, ceilings = asyncio.run(run(migrated(f"sqlite:///{path}"), args.rows, args.requests, args.http))
         os.remove(path)
     load = os.getloadavg()[0]
     print(
-        f"import on {args.database}: {args.requests} requests of {args.rows:,} rows, "
+        f"import on {args.database}{' through the endpoint' if args.http else ''}: "
+        f"{args.requests} requests of {args.rows:,} rows, "
         f"rows/s per request: {', '.join(f'{r:,.0f}' for r in rates)}; "
         f"raw COPY ceiling, same run: {', '.join(f'{r:,.0f}' for r in ceilings) or 'n/a'} "
         f"({os.cpu_count()} cores, load average {load:.1f}, shared; Python {platform.python_version()})"
