@@ -12,7 +12,7 @@ Five tables, all plain Core (no entities), each answering one kind of scope from
 
 A write of a few communications sums its deltas per key in Python, then applies one upsert per
 table (a statement may not touch one row twice on PostgreSQL). Bulk work on PostgreSQL (the
-history import, the rebuild) counts in SQL instead: see ``count_stored``.
+history import, the rebuild) counts in SQL instead: see ``count_imported`` and ``count_stored``.
 """
 
 from __future__ import annotations

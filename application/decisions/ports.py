@@ -282,7 +282,7 @@ OutcomeKey = tuple[int, int, int, int, int, date, str]
 
 @dataclass(frozen=True)
 class ImportReferences:
-    """What the rows of one history import name (asked), or which of those are stored (answered)."""
+    """What the rows of one history import name: the question of ``HistoryWriter.stored``."""
 
     type_ids: frozenset[int] = frozenset()
     channel_ids: frozenset[int] = frozenset()
