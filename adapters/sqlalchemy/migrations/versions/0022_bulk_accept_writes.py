@@ -1,0 +1,95 @@
+"""bulk accept writes less: partial indexes on communications' mostly-NULL columns; no foreign keys
+from communications to dictionaries, nor on the rows a send writes beside its communications
+
+Revision ID: 0022_bulk_accept_writes
+Revises: 0021_decision_outcomes
+Create Date: 2026-12-01 19:00:00
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0022_bulk_accept_writes"
+down_revision: str | None = "0021_decision_outcomes"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+# The partial indexes: (name, columns, the column that must be set).
+_PARTIAL = (
+    ("ix_communications_employee_id_create_time_id", ["employee_id", "create_time", "id"], "employee_id"),
+    ("ix_communications_mailing_id_status", ["mailing_id", "status"], "mailing_id"),
+    ("ix_communications_project_id", ["project_id"], "project_id"),
+    ("ix_communications_document_id", ["document_id"], "document_id"),
+    ("ix_communications_fallback_of", ["fallback_of"], "fallback_of"),
+    (
+        "ix_communications_provider_provider_message_id",
+        ["provider", "provider_message_id"],
+        "provider_message_id",
+    ),
+)
+# The foreign keys dropped: (table, name, column, referred table, on delete).
+_KEYS = (
+    (
+        "communications",
+        "fk_communications_type_id_communication_types",
+        "type_id",
+        "communication_types",
+        "RESTRICT",
+    ),
+    ("communications", "fk_communications_channel_id_channels", "channel_id", "channels", "RESTRICT"),
+    (
+        "communications",
+        "fk_communications_department_id_departments",
+        "department_id",
+        "departments",
+        "RESTRICT",
+    ),
+    ("communications", "fk_communications_employee_id_employees", "employee_id", "employees", "RESTRICT"),
+    ("communications", "fk_communications_project_id_projects", "project_id", "projects", "RESTRICT"),
+    ("communications", "fk_communications_document_id_documents", "document_id", "documents", "RESTRICT"),
+    (
+        "communication_history",
+        "fk_communication_history_communication_id_communications",
+        "communication_id",
+        "communications",
+        "CASCADE",
+    ),
+    (
+        "dispatch_queue",
+        "fk_dispatch_queue_communication_id_communications",
+        "communication_id",
+        "communications",
+        "CASCADE",
+    ),
+    ("dispatch_queue", "fk_dispatch_queue_send_id_sends", "send_id", "sends", "CASCADE"),
+    ("client_send_days", "fk_client_send_days_client_id_clients", "client_id", "clients", "CASCADE"),
+    ("client_last_sends", "fk_client_last_sends_client_id_clients", "client_id", "clients", "CASCADE"),
+)
+_TABLES = tuple(dict.fromkeys(table for table, *_ in _KEYS))
+
+
+def upgrade() -> None:
+    for table in _TABLES:
+        with op.batch_alter_table(table) as batch_op:
+            for _, name, *_rest in (key for key in _KEYS if key[0] == table):
+                batch_op.drop_constraint(name, type_="foreignkey")
+            if table == "communications":
+                for name, columns, set_ in _PARTIAL:
+                    where = sa.text(f"{set_} IS NOT NULL")
+                    batch_op.drop_index(name)
+                    batch_op.create_index(name, columns, postgresql_where=where, sqlite_where=where)
+
+
+def downgrade() -> None:
+    for table in reversed(_TABLES):
+        with op.batch_alter_table(table) as batch_op:
+            if table == "communications":
+                for name, columns, _ in _PARTIAL:
+                    batch_op.drop_index(name)
+                    batch_op.create_index(name, columns)
+            for _, name, column, referred, on_delete in (key for key in _KEYS if key[0] == table):
+                batch_op.create_foreign_key(name, referred, [column], ["id"], ondelete=on_delete)
