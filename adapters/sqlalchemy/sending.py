@@ -3,7 +3,9 @@
 The dispatch queue holds one row per accepted communication with what the provider needs; the
 worker claims due rows from it (see ``dispatch.py``). ``client_send_days`` and
 ``client_last_sends`` are the read model behind frequency caps and minimum intervals: kept up to
-date by the same transaction that queues the messages, so a check never counts history.
+date by the same transaction that queues the messages, so a check never counts history. The
+rows a send writes beside its communications carry no foreign keys: their ids come from the same
+transaction, and a key's check cost every one of 100,000 rows a lookup and a row lock.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import operator
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -20,7 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sqlalchemy import stats
-from adapters.sqlalchemy.bulk import among, insert_rows, take_ids
+from adapters.sqlalchemy.bulk import PipelinedInserts, among, insert_rows, take_ids
 from adapters.sqlalchemy.communications import BigId, communication_history, communications
 from adapters.sqlalchemy.fastpath import driver_rows, insert_returning_id
 from adapters.sqlalchemy.tables import (
@@ -130,6 +132,9 @@ client_last_sends = sa.Table(
     metadata,
     sa.Column("client_id", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("last_sent_at", UtcDateTime, nullable=False),
+    # Every send to a client rewrites its row: half-empty pages let PostgreSQL update it in place
+    # (a HOT update, no index entry), which halves the cost of a repeated send's 100,000 upserts.
+    postgresql_with={"fillfactor": 50},
 )
 
 
@@ -166,6 +171,28 @@ def _chunks(items: Sequence[Any]) -> list[Sequence[Any]]:
 
 def _upsert(connection: AsyncConnection, table: sa.Table) -> Any:
     return (postgresql if connection.dialect.name == "postgresql" else sqlite).insert(table)
+
+
+@dataclass(frozen=True)
+class _SendCounts:
+    """What a send adds to the read model: messages per client and day, and each client's latest."""
+
+    per_day: dict[tuple[int, date], int]
+    latest: dict[int, datetime]
+
+    @classmethod
+    async def of(cls, queued: Sequence[QueuedMessage], writes: PipelinedInserts) -> _SendCounts:
+        per_day: dict[tuple[int, date], int] = defaultdict(int)
+        latest: dict[int, datetime] = {}
+        for start in range(0, len(queued), CHUNK):
+            await writes.turn()
+            for q in queued[start : start + CHUNK]:
+                if q.client_id is None:
+                    continue
+                per_day[(q.client_id, q.due_at.date())] += 1
+                if q.client_id not in latest or latest[q.client_id] < q.due_at:
+                    latest[q.client_id] = q.due_at
+        return cls(per_day, latest)
 
 
 class SqlSends:
@@ -366,42 +393,35 @@ class SqlSends:
         ids = await take_ids(self._conn, communications, len(planned))
         for communication, new_id in zip(planned, ids, strict=True):
             communication.id = new_id
-        await insert_rows(
-            self._conn,
-            communications,
-            _COMMUNICATION_COLUMNS,
-            (_communication_row(c) for c in planned),
-        )
-        await insert_rows(
-            self._conn,
-            communication_history,
-            _HISTORY_COLUMNS,
-            (
-                (c.id, h.field, h.from_status, h.to_status, h.at, h.actor, h.note)
-                for c in planned
-                for h in c.history
-            ),
-        )
+        writes = PipelinedInserts(self._conn)
+        try:
+            await writes.add(communications, _COMMUNICATION_COLUMNS, map(_communication_row, planned))
+            await writes.add(
+                communication_history,
+                _HISTORY_COLUMNS,
+                (
+                    (c.id, h.field, h.from_status, h.to_status, h.at, h.actor, h.note)
+                    for c in planned
+                    for h in c.history
+                ),
+            )
+            await writes.add(
+                dispatch_queue,
+                _QUEUE_COLUMNS,
+                (_queue_row(s, c.id, q) for s, c, q in zip(send_ids, planned, queued, strict=True)),
+            )
+            counts = await _SendCounts.of(queued, writes)  # while the queue's COPY runs
+            await writes.finish()
+        except BaseException:
+            await writes.cancel()
+            raise
         # New planned communications count nowhere yet; this costs no query, and stays right if
         # a send ever records communications that do.
         await stats.apply(self._conn, [], await stats.contributions(self._conn, planned))
-        await insert_rows(
-            self._conn,
-            dispatch_queue,
-            _QUEUE_COLUMNS,
-            (_queue_row(s, c.id, q) for s, c, q in zip(send_ids, planned, queued, strict=True)),
-        )
-        await self._count(queued)
+        await self._count(counts)
 
-    async def _count(self, queued: Sequence[QueuedMessage]) -> None:
-        per_day: dict[tuple[int, date], int] = defaultdict(int)
-        latest: dict[int, datetime] = {}
-        for q in queued:
-            if q.client_id is None:
-                continue
-            per_day[(q.client_id, q.due_at.date())] += 1
-            if q.client_id not in latest or latest[q.client_id] < q.due_at:
-                latest[q.client_id] = q.due_at
+    async def _count(self, counts: _SendCounts) -> None:
+        per_day, latest = counts.per_day, counts.latest
         if self._conn.dialect.name == "postgresql":
             # One statement for the whole send: unnest() turns the arrays into the upserted rows.
             await driver_rows(
