@@ -1,9 +1,9 @@
 """Sends in SQL: the send requests, their refusals, the dispatch queue and the per-client send counts.
 
 The dispatch queue holds one row per accepted communication with what the provider needs; the
-worker claims due rows from it (see ``dispatch.py``). ``client_send_days`` and
-``client_last_sends`` are the read model behind frequency caps and minimum intervals: kept up to
-date by the same transaction that queues the messages, so a check never counts history. The
+worker claims due rows from it (see ``dispatch.py``). ``client_send_days`` (messages per client
+and day, and each day's latest) is the read model behind frequency caps and minimum intervals: kept
+up to date by the same transaction that queues the messages, so a check never counts history. The
 rows a send writes beside its communications carry no foreign keys: their ids come from the same
 transaction, and a key's check cost every one of 100,000 rows a lookup and a row lock.
 """
@@ -125,37 +125,26 @@ client_send_days = sa.Table(
     sa.Column("client_id", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("day", sa.Date, primary_key=True),
     sa.Column("sends", sa.Integer, nullable=False),
-)
-
-client_last_sends = sa.Table(
-    "client_last_sends",
-    metadata,
-    sa.Column("client_id", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("last_sent_at", UtcDateTime, nullable=False),
-    # Every send to a client rewrites its row: half-empty pages let PostgreSQL update it in place
-    # (a HOT update, no index entry), which halves the cost of a repeated send's 100,000 upserts.
-    postgresql_with={"fillfactor": 50},
+    # The latest message counted on that day. The client's last send is the one of its latest
+    # day's row (one index probe): one upserted row per client and send, not one here and one in
+    # a table of last sends. NULL only on rows older than 0022 that were not a client's latest.
+    sa.Column("last_sent_at", UtcDateTime),
 )
 
 
 _COUNT_SENDS = sa.text(
-    "WITH days AS ("
-    "INSERT INTO client_send_days (client_id, day, sends) "
-    "SELECT * FROM unnest(CAST(:day_client_ids AS INTEGER[]), CAST(:days AS DATE[]), "
-    "CAST(:sends AS INTEGER[])) "
-    "ON CONFLICT (client_id, day) DO UPDATE SET sends = client_send_days.sends + excluded.sends) "
-    "INSERT INTO client_last_sends (client_id, last_sent_at) "
-    "SELECT * FROM unnest(CAST(:client_ids AS INTEGER[]), CAST(:last_sent_at AS TIMESTAMP WITH TIME ZONE[])) "
-    "ON CONFLICT (client_id) DO UPDATE "
-    "SET last_sent_at = GREATEST(client_last_sends.last_sent_at, excluded.last_sent_at)"
+    "INSERT INTO client_send_days (client_id, day, sends, last_sent_at) "
+    "SELECT * FROM unnest(CAST(:client_ids AS INTEGER[]), CAST(:days AS DATE[]), "
+    "CAST(:sends AS INTEGER[]), CAST(:last_sent_at AS TIMESTAMP WITH TIME ZONE[])) "
+    "ON CONFLICT (client_id, day) DO UPDATE SET sends = client_send_days.sends + excluded.sends, "
+    "last_sent_at = GREATEST(client_send_days.last_sent_at, excluded.last_sent_at)"
 ).bindparams(
-    sa.bindparam("day_client_ids", type_=postgresql.ARRAY(sa.Integer)),
+    sa.bindparam("client_ids", type_=postgresql.ARRAY(sa.Integer)),
     sa.bindparam("days", type_=postgresql.ARRAY(sa.Date)),
     sa.bindparam("sends", type_=postgresql.ARRAY(sa.Integer)),
-    sa.bindparam("client_ids", type_=postgresql.ARRAY(sa.Integer)),
     sa.bindparam("last_sent_at", type_=postgresql.ARRAY(UtcDateTime())),
 )
-"""The per-client send counts on PostgreSQL, for a whole send at once: both tables in one statement."""
+"""The per-client send counts on PostgreSQL, for a whole send at once: one upsert statement."""
 
 
 def _hydrate(entity: Any, row: Any) -> Any:
@@ -175,24 +164,25 @@ def _upsert(connection: AsyncConnection, table: sa.Table) -> Any:
 
 @dataclass(frozen=True)
 class _SendCounts:
-    """What a send adds to the read model: messages per client and day, and each client's latest."""
+    """What a send adds to the read model: per client and day, its messages and the latest one."""
 
-    per_day: dict[tuple[int, date], int]
-    latest: dict[int, datetime]
+    per_day: dict[tuple[int, date], tuple[int, datetime]]
 
     @classmethod
     async def of(cls, queued: Sequence[QueuedMessage], writes: PipelinedInserts) -> _SendCounts:
-        per_day: dict[tuple[int, date], int] = defaultdict(int)
-        latest: dict[int, datetime] = {}
+        per_day: dict[tuple[int, date], tuple[int, datetime]] = {}
         for start in range(0, len(queued), CHUNK):
             await writes.turn()
             for q in queued[start : start + CHUNK]:
                 if q.client_id is None:
                     continue
-                per_day[(q.client_id, q.due_at.date())] += 1
-                if q.client_id not in latest or latest[q.client_id] < q.due_at:
-                    latest[q.client_id] = q.due_at
-        return cls(per_day, latest)
+                key = (q.client_id, q.due_at.date())
+                counted = per_day.get(key)
+                if counted is None:
+                    per_day[key] = (1, q.due_at)
+                else:
+                    per_day[key] = (counted[0] + 1, max(counted[1], q.due_at))
+        return cls(per_day)
 
 
 class SqlSends:
@@ -247,9 +237,8 @@ class SqlSends:
                 week[client_id] += count
                 if sent_day == day:
                     today[client_id] += count
-            s = client_last_sends.c
-            statement = sa.select(s.client_id, s.last_sent_at).where(among(s.client_id, chunk, dialect))
-            last.update({client_id: at for client_id, at in await self._conn.execute(statement)})
+            statement = sa.select(clients.c.id, _LATEST_SEND).where(among(clients.c.id, chunk, dialect))
+            last.update({i: at for i, at in await self._conn.execute(statement) if at is not None})
             p = push_subscriptions.c
             statement = sa.select(p.client_id).where(among(p.client_id, chunk, dialect)).distinct()
             pushes.update((await self._conn.execute(statement)).scalars())
@@ -421,42 +410,32 @@ class SqlSends:
         await self._count(counts)
 
     async def _count(self, counts: _SendCounts) -> None:
-        per_day, latest = counts.per_day, counts.latest
+        per_day = counts.per_day
         if self._conn.dialect.name == "postgresql":
             # One statement for the whole send: unnest() turns the arrays into the upserted rows.
             await driver_rows(
                 self._conn,
                 _COUNT_SENDS,
                 {
-                    "day_client_ids": [c for c, _ in per_day],
+                    "client_ids": [c for c, _ in per_day],
                     "days": [d for _, d in per_day],
-                    "sends": list(per_day.values()),
-                    "client_ids": list(latest),
-                    "last_sent_at": list(latest.values()),
+                    "sends": [n for n, _ in per_day.values()],
+                    "last_sent_at": [at for _, at in per_day.values()],
                 },
             )
             return
-        rows = [{"client_id": c, "day": d, "sends": n} for (c, d), n in per_day.items()]
+        rows = [
+            {"client_id": c, "day": d, "sends": n, "last_sent_at": at} for (c, d), (n, at) in per_day.items()
+        ]
+        days = client_send_days.c
         for chunk in _chunks(rows):
             insert = _upsert(self._conn, client_send_days)
+            later = sa.or_(days.last_sent_at.is_(None), insert.excluded.last_sent_at > days.last_sent_at)
             statement = insert.on_conflict_do_update(
                 index_elements=["client_id", "day"],
-                set_={"sends": client_send_days.c.sends + insert.excluded.sends},
-            )
-            await self._conn.execute(statement, list(chunk))
-        last_rows = [{"client_id": c, "last_sent_at": at} for c, at in latest.items()]
-        for chunk in _chunks(last_rows):
-            insert = _upsert(self._conn, client_last_sends)
-            statement = insert.on_conflict_do_update(
-                index_elements=["client_id"],
                 set_={
-                    "last_sent_at": sa.case(
-                        (
-                            insert.excluded.last_sent_at > client_last_sends.c.last_sent_at,
-                            insert.excluded.last_sent_at,
-                        ),
-                        else_=client_last_sends.c.last_sent_at,
-                    )
+                    "sends": days.sends + insert.excluded.sends,
+                    "last_sent_at": sa.case((later, insert.excluded.last_sent_at), else_=days.last_sent_at),
                 },
             )
             await self._conn.execute(statement, list(chunk))
@@ -534,6 +513,14 @@ _ONE_BOOKINGS = sa.select(bookings).where(
     bookings.c.before_date > _NOW,
 )
 _DAYS = client_send_days.c
+_LATEST_SEND = (
+    sa.select(_DAYS.last_sent_at)
+    .where(_DAYS.client_id == clients.c.id)
+    .order_by(_DAYS.day.desc())
+    .limit(1)
+    .scalar_subquery()
+)
+"""A client's last send: its latest day's (a backward probe of the primary key)."""
 _ONE_COUNTS = sa.select(
     sa.select(sa.func.sum(_DAYS.sends))
     .where(_DAYS.client_id == _ONE_CLIENT, _DAYS.day == sa.bindparam("today"))
@@ -543,8 +530,10 @@ _ONE_COUNTS = sa.select(
     .where(_DAYS.client_id == _ONE_CLIENT, _DAYS.day > sa.bindparam("since"))
     .scalar_subquery()
     .label("week"),
-    sa.select(client_last_sends.c.last_sent_at)
-    .where(client_last_sends.c.client_id == _ONE_CLIENT)
+    sa.select(_DAYS.last_sent_at)
+    .where(_DAYS.client_id == _ONE_CLIENT)
+    .order_by(_DAYS.day.desc())
+    .limit(1)
     .scalar_subquery()
     .label("last_sent_at"),
     sa.exists().where(push_subscriptions.c.client_id == _ONE_CLIENT).label("push"),

@@ -1,6 +1,6 @@
 """bulk accept writes less: partial indexes on communications' mostly-NULL columns; no foreign keys
 from communications to dictionaries, nor on the rows a send writes beside its communications;
-half-empty pages for the last sends (updated in place)
+the last sends kept on the send counts' day rows (one upsert per client, not two)
 
 Revision ID: 0022_bulk_accept_writes
 Revises: 0021_decision_outcomes
@@ -68,14 +68,27 @@ _KEYS = (
     ),
     ("dispatch_queue", "fk_dispatch_queue_send_id_sends", "send_id", "sends", "CASCADE"),
     ("client_send_days", "fk_client_send_days_client_id_clients", "client_id", "clients", "CASCADE"),
-    ("client_last_sends", "fk_client_last_sends_client_id_clients", "client_id", "clients", "CASCADE"),
 )
 _TABLES = tuple(dict.fromkeys(table for table, *_ in _KEYS))
 
 
+_MERGE_LAST_SENDS = {
+    # Each client's last send moves onto its day's row (a row of sends 0 if, somehow, none).
+    "postgresql": "INSERT INTO client_send_days (client_id, day, sends, last_sent_at) "
+    "SELECT client_id, CAST(last_sent_at AT TIME ZONE 'UTC' AS DATE), 0, last_sent_at FROM client_last_sends "
+    "ON CONFLICT (client_id, day) DO UPDATE SET last_sent_at = excluded.last_sent_at",
+    # SQLite stores UTC without an offset; WHERE true tells its parser the SELECT ends there.
+    "sqlite": "INSERT INTO client_send_days (client_id, day, sends, last_sent_at) "
+    "SELECT client_id, date(last_sent_at), 0, last_sent_at FROM client_last_sends WHERE true "
+    "ON CONFLICT (client_id, day) DO UPDATE SET last_sent_at = excluded.last_sent_at",
+}
+
+
 def upgrade() -> None:
-    if op.get_context().dialect.name == "postgresql":
-        op.execute("ALTER TABLE client_last_sends SET (fillfactor = 50)")
+    with op.batch_alter_table("client_send_days") as batch_op:
+        batch_op.add_column(sa.Column("last_sent_at", sa.DateTime(timezone=True), nullable=True))
+    op.execute(_MERGE_LAST_SENDS[op.get_context().dialect.name])
+    op.drop_table("client_last_sends")
     for table in _TABLES:
         with op.batch_alter_table(table) as batch_op:
             for _, name, *_rest in (key for key in _KEYS if key[0] == table):
@@ -88,8 +101,19 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    if op.get_context().dialect.name == "postgresql":
-        op.execute("ALTER TABLE client_last_sends RESET (fillfactor)")
+    op.create_table(
+        "client_last_sends",
+        sa.Column("client_id", sa.Integer(), nullable=False),
+        sa.Column("last_sent_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["client_id"], ["clients.id"], name="fk_client_last_sends_client_id_clients", ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("client_id", name="pk_client_last_sends"),
+    )
+    op.execute(
+        "INSERT INTO client_last_sends (client_id, last_sent_at) SELECT client_id, max(last_sent_at) "
+        "FROM client_send_days WHERE last_sent_at IS NOT NULL GROUP BY client_id"
+    )
     for table in reversed(_TABLES):
         with op.batch_alter_table(table) as batch_op:
             if table == "communications":
@@ -98,3 +122,5 @@ def downgrade() -> None:
                     batch_op.create_index(name, columns)
             for _, name, column, referred, on_delete in (key for key in _KEYS if key[0] == table):
                 batch_op.create_foreign_key(name, referred, [column], ["id"], ondelete=on_delete)
+    with op.batch_alter_table("client_send_days") as batch_op:
+        batch_op.drop_column("last_sent_at")
