@@ -84,7 +84,18 @@ _MERGE_LAST_SENDS = {
 }
 
 
+def _sqlite_foreign_keys(on: bool) -> None:
+    """Batch mode recreates communications on SQLite: it drops the old table, and with foreign keys
+    on, that DROP first deletes the rows that reference it (history, external ids: ON DELETE
+    CASCADE). The pragma takes effect only outside a transaction."""
+    context = op.get_context()
+    if context.dialect.name == "sqlite":
+        with context.autocommit_block():
+            op.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+
+
 def upgrade() -> None:
+    _sqlite_foreign_keys(False)
     with op.batch_alter_table("client_send_days") as batch_op:
         batch_op.add_column(sa.Column("last_sent_at", sa.DateTime(timezone=True), nullable=True))
     op.execute(_MERGE_LAST_SENDS[op.get_context().dialect.name])
@@ -98,9 +109,11 @@ def upgrade() -> None:
                     where = sa.text(f"{set_} IS NOT NULL")
                     batch_op.drop_index(name)
                     batch_op.create_index(name, columns, postgresql_where=where, sqlite_where=where)
+    _sqlite_foreign_keys(True)
 
 
 def downgrade() -> None:
+    _sqlite_foreign_keys(False)
     op.create_table(
         "client_last_sends",
         sa.Column("client_id", sa.Integer(), nullable=False),
@@ -124,3 +137,4 @@ def downgrade() -> None:
                 batch_op.create_foreign_key(name, referred, [column], ["id"], ondelete=on_delete)
     with op.batch_alter_table("client_send_days") as batch_op:
         batch_op.drop_column("last_sent_at")
+    _sqlite_foreign_keys(True)
