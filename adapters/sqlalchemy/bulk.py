@@ -11,6 +11,9 @@ transaction (asyncpg's adapter opens it lazily: ``fastpath.driver_in_transaction
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import itertools
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -36,14 +39,82 @@ async def insert_rows(
     if not given:
         return
     if len(given) <= SMALL:
-        # A COPY costs two round trips (asyncpg first asks for the column types); a few rows go
-        # faster as one ordinary INSERT, prepared once, on the driver (fastpath.driver_execute_many).
-        statement = _plain_insert(table, tuple(columns))
-        await driver_execute_many(
-            connection, statement, [dict(zip(columns, row, strict=True)) for row in given]
-        )
+        await _insert_few(connection, table, columns, given)
         return
-    dialect = connection.dialect
+    await _write(connection, table, columns, _prepared(table, columns, given, connection.dialect))
+
+
+class PipelinedInserts:
+    """Inserts into several tables, each table's rows prepared while the previous table's COPY runs.
+
+    A COPY of 100,000 rows keeps the database busy well after Python has handed it the rows; the
+    next table's rows (built, then through their bind processors: times, enums, JSON) are made
+    meanwhile, in slices that let the running COPY go on. The tables are still written one after
+    the other, on the one connection: nothing else may use it until ``finish`` returns.
+    """
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._conn = connection
+        self._running: asyncio.Task[None] | None = None
+
+    async def add(self, table: sa.Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+        """Insert ``rows`` into ``table`` after the tables before; ``rows`` may be a generator,
+        consumed in slices while the previous COPY runs."""
+        source = iter(rows)
+        head = list(itertools.islice(source, SMALL + 1))
+        if not head:
+            return
+        if len(head) <= SMALL:
+            await self._wait()
+            await _insert_few(self._conn, table, columns, head)
+            return
+        prepared = _prepared(table, columns, head, self._conn.dialect)
+        while chunk := list(itertools.islice(source, _SLICE)):
+            await self.turn()
+            prepared += _prepared(table, columns, chunk, self._conn.dialect)
+        await self._wait()
+        self._running = asyncio.ensure_future(_write(self._conn, table, columns, prepared))
+
+    async def turn(self) -> None:
+        """Let the running COPY send its next buffer: call it between slices of other work."""
+        if self._running is not None:
+            await asyncio.sleep(0)
+
+    async def finish(self) -> None:
+        """Wait for the last COPY; the connection is free again."""
+        await self._wait()
+
+    async def cancel(self) -> None:
+        """After a failure: stop the running COPY (the transaction is rolled back anyway)."""
+        running, self._running = self._running, None
+        if running is not None and not running.done():
+            running.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await running
+
+    async def _wait(self) -> None:
+        running, self._running = self._running, None
+        if running is not None:
+            await running
+
+
+_SLICE = 2_000
+"""Rows prepared between two turns of the running COPY."""
+
+
+async def _insert_few(
+    connection: AsyncConnection, table: sa.Table, columns: Sequence[str], given: Sequence[Sequence[Any]]
+) -> None:
+    # A COPY costs two round trips (asyncpg first asks for the column types); a few rows go
+    # faster as one ordinary INSERT, prepared once, on the driver (fastpath.driver_execute_many).
+    statement = _plain_insert(table, tuple(columns))
+    await driver_execute_many(connection, statement, [dict(zip(columns, row, strict=True)) for row in given])
+
+
+def _prepared(
+    table: sa.Table, columns: Sequence[str], given: Sequence[Sequence[Any]], dialect: Any
+) -> list[Sequence[Any]]:
+    """The rows with every value through its column type's bind processor."""
     # Only the columns whose type converts values: most (integers, text) go to the driver as they are.
     converting = [(i, p) for i, p in enumerate(_processors(table, columns, dialect)) if p is not None]
     # A send's rows share most values (its time, type, status): the same object, converted once.
@@ -61,9 +132,15 @@ async def insert_rows(
                 last[at] = (value, converted)
             row[index] = converted
         processed.append(row)
+    return processed
+
+
+async def _write(
+    connection: AsyncConnection, table: sa.Table, columns: Sequence[str], processed: list[Sequence[Any]]
+) -> None:
     driver = await driver_in_transaction(connection)
     assert driver is not None
-    if dialect.name == "postgresql":
+    if connection.dialect.name == "postgresql":
         await driver.copy_records_to_table(table.name, records=processed, columns=list(columns))
         return
     placeholders = ", ".join("?" for _ in columns)
@@ -118,8 +195,11 @@ _ID_STATEMENTS: dict[tuple[str, str], sa.ClauseElement] = {}
 def _next_ids(table_name: str) -> sa.ClauseElement:
     key = ("next", table_name)
     if key not in _ID_STATEMENTS:
+        # The sequence is looked up once (a MATERIALIZED CTE): named inside nextval(), the lookup
+        # ran for every row, and 100,000 ids took 0.5 s instead of 0.06 s.
         _ID_STATEMENTS[key] = sa.text(
-            f"SELECT nextval(pg_get_serial_sequence('{table_name}', 'id')) AS id FROM generate_series(1, :n)"
+            f"WITH s AS MATERIALIZED (SELECT pg_get_serial_sequence('{table_name}', 'id')::regclass AS seq) "
+            "SELECT nextval(s.seq) AS id FROM s, generate_series(1, :n)"
         ).columns(id=sa.BigInteger)
     return _ID_STATEMENTS[key]
 

@@ -1,9 +1,11 @@
 """Sends in SQL: the send requests, their refusals, the dispatch queue and the per-client send counts.
 
 The dispatch queue holds one row per accepted communication with what the provider needs; the
-worker claims due rows from it (see ``dispatch.py``). ``client_send_days`` and
-``client_last_sends`` are the read model behind frequency caps and minimum intervals: kept up to
-date by the same transaction that queues the messages, so a check never counts history.
+worker claims due rows from it (see ``dispatch.py``). ``client_send_days`` (messages per client
+and day, and each day's latest) is the read model behind frequency caps and minimum intervals: kept
+up to date by the same transaction that queues the messages, so a check never counts history. The
+rows a send writes beside its communications carry no foreign keys: their ids come from the same
+transaction, and a key's check cost every one of 100,000 rows a lookup and a row lock.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import operator
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -20,7 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sqlalchemy import stats
-from adapters.sqlalchemy.bulk import among, insert_rows, take_ids
+from adapters.sqlalchemy.bulk import PipelinedInserts, among, insert_rows, take_ids
 from adapters.sqlalchemy.communications import BigId, communication_history, communications
 from adapters.sqlalchemy.fastpath import driver_rows, insert_returning_id
 from adapters.sqlalchemy.tables import (
@@ -89,14 +91,11 @@ send_refusals = sa.Table(
 dispatch_queue = sa.Table(
     "dispatch_queue",
     metadata,
-    sa.Column(
-        "communication_id",
-        BigId,
-        sa.ForeignKey("communications.id", ondelete="CASCADE"),
-        primary_key=True,
-        autoincrement=False,
-    ),
-    sa.Column("send_id", sa.Integer, sa.ForeignKey("sends.id", ondelete="CASCADE"), index=True),
+    # No foreign keys: a row is written with its communication and its send, by ids taken
+    # ahead; checking them cost each of a bulk send's rows two lookups and two row locks (half
+    # of the queue's COPY). Sends are never deleted; a deleted communication deletes its row.
+    sa.Column("communication_id", BigId, primary_key=True, autoincrement=False),
+    sa.Column("send_id", sa.Integer, index=True),
     sa.Column("uuid", sa.String(36), nullable=False),
     sa.Column("client_id", sa.Integer),
     sa.Column("channel_id", sa.Integer, nullable=False),
@@ -117,40 +116,35 @@ dispatch_queue = sa.Table(
     sa.Index("ix_dispatch_queue_due", "pending", "due_at"),
 )
 
+# The send counts name their client with no foreign key: its check cost each upserted row a
+# lookup and a row lock. A client with communications cannot be deleted, and ids are never
+# reused, so a count left by a deleted client is never read.
 client_send_days = sa.Table(
     "client_send_days",
     metadata,
-    sa.Column("client_id", sa.Integer, sa.ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("client_id", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("day", sa.Date, primary_key=True),
     sa.Column("sends", sa.Integer, nullable=False),
-)
-
-client_last_sends = sa.Table(
-    "client_last_sends",
-    metadata,
-    sa.Column("client_id", sa.Integer, sa.ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("last_sent_at", UtcDateTime, nullable=False),
+    # The latest message counted on that day. The client's last send is the one of its latest
+    # day's row (one index probe): one upserted row per client and send, not one here and one in
+    # a table of last sends. NULL only on rows older than 0022 that were not a client's latest.
+    sa.Column("last_sent_at", UtcDateTime),
 )
 
 
 _COUNT_SENDS = sa.text(
-    "WITH days AS ("
-    "INSERT INTO client_send_days (client_id, day, sends) "
-    "SELECT * FROM unnest(CAST(:day_client_ids AS INTEGER[]), CAST(:days AS DATE[]), "
-    "CAST(:sends AS INTEGER[])) "
-    "ON CONFLICT (client_id, day) DO UPDATE SET sends = client_send_days.sends + excluded.sends) "
-    "INSERT INTO client_last_sends (client_id, last_sent_at) "
-    "SELECT * FROM unnest(CAST(:client_ids AS INTEGER[]), CAST(:last_sent_at AS TIMESTAMP WITH TIME ZONE[])) "
-    "ON CONFLICT (client_id) DO UPDATE "
-    "SET last_sent_at = GREATEST(client_last_sends.last_sent_at, excluded.last_sent_at)"
+    "INSERT INTO client_send_days (client_id, day, sends, last_sent_at) "
+    "SELECT * FROM unnest(CAST(:client_ids AS INTEGER[]), CAST(:days AS DATE[]), "
+    "CAST(:sends AS INTEGER[]), CAST(:last_sent_at AS TIMESTAMP WITH TIME ZONE[])) "
+    "ON CONFLICT (client_id, day) DO UPDATE SET sends = client_send_days.sends + excluded.sends, "
+    "last_sent_at = GREATEST(client_send_days.last_sent_at, excluded.last_sent_at)"
 ).bindparams(
-    sa.bindparam("day_client_ids", type_=postgresql.ARRAY(sa.Integer)),
+    sa.bindparam("client_ids", type_=postgresql.ARRAY(sa.Integer)),
     sa.bindparam("days", type_=postgresql.ARRAY(sa.Date)),
     sa.bindparam("sends", type_=postgresql.ARRAY(sa.Integer)),
-    sa.bindparam("client_ids", type_=postgresql.ARRAY(sa.Integer)),
     sa.bindparam("last_sent_at", type_=postgresql.ARRAY(UtcDateTime())),
 )
-"""The per-client send counts on PostgreSQL, for a whole send at once: both tables in one statement."""
+"""The per-client send counts on PostgreSQL, for a whole send at once: one upsert statement."""
 
 
 def _hydrate(entity: Any, row: Any) -> Any:
@@ -166,6 +160,29 @@ def _chunks(items: Sequence[Any]) -> list[Sequence[Any]]:
 
 def _upsert(connection: AsyncConnection, table: sa.Table) -> Any:
     return (postgresql if connection.dialect.name == "postgresql" else sqlite).insert(table)
+
+
+@dataclass(frozen=True)
+class _SendCounts:
+    """What a send adds to the read model: per client and day, its messages and the latest one."""
+
+    per_day: dict[tuple[int, date], tuple[int, datetime]]
+
+    @classmethod
+    async def of(cls, queued: Sequence[QueuedMessage], writes: PipelinedInserts) -> _SendCounts:
+        per_day: dict[tuple[int, date], tuple[int, datetime]] = {}
+        for start in range(0, len(queued), CHUNK):
+            await writes.turn()
+            for q in queued[start : start + CHUNK]:
+                if q.client_id is None:
+                    continue
+                key = (q.client_id, q.due_at.date())
+                counted = per_day.get(key)
+                if counted is None:
+                    per_day[key] = (1, q.due_at)
+                else:
+                    per_day[key] = (counted[0] + 1, max(counted[1], q.due_at))
+        return cls(per_day)
 
 
 class SqlSends:
@@ -220,9 +237,8 @@ class SqlSends:
                 week[client_id] += count
                 if sent_day == day:
                     today[client_id] += count
-            s = client_last_sends.c
-            statement = sa.select(s.client_id, s.last_sent_at).where(among(s.client_id, chunk, dialect))
-            last.update({client_id: at for client_id, at in await self._conn.execute(statement)})
+            statement = sa.select(clients.c.id, _LATEST_SEND).where(among(clients.c.id, chunk, dialect))
+            last.update({i: at for i, at in await self._conn.execute(statement) if at is not None})
             p = push_subscriptions.c
             statement = sa.select(p.client_id).where(among(p.client_id, chunk, dialect)).distinct()
             pushes.update((await self._conn.execute(statement)).scalars())
@@ -366,77 +382,60 @@ class SqlSends:
         ids = await take_ids(self._conn, communications, len(planned))
         for communication, new_id in zip(planned, ids, strict=True):
             communication.id = new_id
-        await insert_rows(
-            self._conn,
-            communications,
-            _COMMUNICATION_COLUMNS,
-            (_communication_row(c) for c in planned),
-        )
-        await insert_rows(
-            self._conn,
-            communication_history,
-            _HISTORY_COLUMNS,
-            (
-                (c.id, h.field, h.from_status, h.to_status, h.at, h.actor, h.note)
-                for c in planned
-                for h in c.history
-            ),
-        )
+        writes = PipelinedInserts(self._conn)
+        try:
+            await writes.add(communications, _COMMUNICATION_COLUMNS, map(_communication_row, planned))
+            await writes.add(
+                communication_history,
+                _HISTORY_COLUMNS,
+                (
+                    (c.id, h.field, h.from_status, h.to_status, h.at, h.actor, h.note)
+                    for c in planned
+                    for h in c.history
+                ),
+            )
+            await writes.add(
+                dispatch_queue,
+                _QUEUE_COLUMNS,
+                (_queue_row(s, c.id, q) for s, c, q in zip(send_ids, planned, queued, strict=True)),
+            )
+            counts = await _SendCounts.of(queued, writes)  # while the queue's COPY runs
+            await writes.finish()
+        except BaseException:
+            await writes.cancel()
+            raise
         # New planned communications count nowhere yet; this costs no query, and stays right if
         # a send ever records communications that do.
         await stats.apply(self._conn, [], await stats.contributions(self._conn, planned))
-        await insert_rows(
-            self._conn,
-            dispatch_queue,
-            _QUEUE_COLUMNS,
-            (_queue_row(s, c.id, q) for s, c, q in zip(send_ids, planned, queued, strict=True)),
-        )
-        await self._count(queued)
+        await self._count(counts)
 
-    async def _count(self, queued: Sequence[QueuedMessage]) -> None:
-        per_day: dict[tuple[int, date], int] = defaultdict(int)
-        latest: dict[int, datetime] = {}
-        for q in queued:
-            if q.client_id is None:
-                continue
-            per_day[(q.client_id, q.due_at.date())] += 1
-            if q.client_id not in latest or latest[q.client_id] < q.due_at:
-                latest[q.client_id] = q.due_at
+    async def _count(self, counts: _SendCounts) -> None:
+        per_day = counts.per_day
         if self._conn.dialect.name == "postgresql":
             # One statement for the whole send: unnest() turns the arrays into the upserted rows.
             await driver_rows(
                 self._conn,
                 _COUNT_SENDS,
                 {
-                    "day_client_ids": [c for c, _ in per_day],
+                    "client_ids": [c for c, _ in per_day],
                     "days": [d for _, d in per_day],
-                    "sends": list(per_day.values()),
-                    "client_ids": list(latest),
-                    "last_sent_at": list(latest.values()),
+                    "sends": [n for n, _ in per_day.values()],
+                    "last_sent_at": [at for _, at in per_day.values()],
                 },
             )
             return
-        rows = [{"client_id": c, "day": d, "sends": n} for (c, d), n in per_day.items()]
+        rows = [
+            {"client_id": c, "day": d, "sends": n, "last_sent_at": at} for (c, d), (n, at) in per_day.items()
+        ]
+        days = client_send_days.c
         for chunk in _chunks(rows):
             insert = _upsert(self._conn, client_send_days)
+            later = sa.or_(days.last_sent_at.is_(None), insert.excluded.last_sent_at > days.last_sent_at)
             statement = insert.on_conflict_do_update(
                 index_elements=["client_id", "day"],
-                set_={"sends": client_send_days.c.sends + insert.excluded.sends},
-            )
-            await self._conn.execute(statement, list(chunk))
-        last_rows = [{"client_id": c, "last_sent_at": at} for c, at in latest.items()]
-        for chunk in _chunks(last_rows):
-            insert = _upsert(self._conn, client_last_sends)
-            statement = insert.on_conflict_do_update(
-                index_elements=["client_id"],
                 set_={
-                    "last_sent_at": sa.case(
-                        (
-                            insert.excluded.last_sent_at > client_last_sends.c.last_sent_at,
-                            insert.excluded.last_sent_at,
-                        ),
-                        else_=client_last_sends.c.last_sent_at,
-                    )
+                    "sends": days.sends + insert.excluded.sends,
+                    "last_sent_at": sa.case((later, insert.excluded.last_sent_at), else_=days.last_sent_at),
                 },
             )
             await self._conn.execute(statement, list(chunk))
@@ -514,6 +513,14 @@ _ONE_BOOKINGS = sa.select(bookings).where(
     bookings.c.before_date > _NOW,
 )
 _DAYS = client_send_days.c
+_LATEST_SEND = (
+    sa.select(_DAYS.last_sent_at)
+    .where(_DAYS.client_id == clients.c.id)
+    .order_by(_DAYS.day.desc())
+    .limit(1)
+    .scalar_subquery()
+)
+"""A client's last send: its latest day's (a backward probe of the primary key)."""
 _ONE_COUNTS = sa.select(
     sa.select(sa.func.sum(_DAYS.sends))
     .where(_DAYS.client_id == _ONE_CLIENT, _DAYS.day == sa.bindparam("today"))
@@ -523,8 +530,10 @@ _ONE_COUNTS = sa.select(
     .where(_DAYS.client_id == _ONE_CLIENT, _DAYS.day > sa.bindparam("since"))
     .scalar_subquery()
     .label("week"),
-    sa.select(client_last_sends.c.last_sent_at)
-    .where(client_last_sends.c.client_id == _ONE_CLIENT)
+    sa.select(_DAYS.last_sent_at)
+    .where(_DAYS.client_id == _ONE_CLIENT)
+    .order_by(_DAYS.day.desc())
+    .limit(1)
     .scalar_subquery()
     .label("last_sent_at"),
     sa.exists().where(push_subscriptions.c.client_id == _ONE_CLIENT).label("push"),
@@ -566,24 +575,46 @@ def queued_message(row: Any) -> QueuedMessage:
     )
 
 
+_QUEUE_ROW_ORDER = (
+    "communication_id",
+    "send_id",
+    "uuid",
+    "client_id",
+    "channel_id",
+    "channel_kind",
+    "due_at",
+    "pending",
+    "attempts",
+    "lease_until",
+    "lease_owner",
+    "recipient",
+    "subject",
+    "text",
+    "html",
+    "headers",
+    "last_error",
+)
+assert _QUEUE_ROW_ORDER == _QUEUE_COLUMNS, "_queue_row writes the queue's columns in table order"
+
+
 def _queue_row(send_id: int, communication_id: int | None, q: QueuedMessage) -> tuple[Any, ...]:
-    row = {
-        "communication_id": communication_id,
-        "send_id": send_id,
-        "uuid": q.uuid,
-        "client_id": q.client_id,
-        "channel_id": q.channel_id,
-        "channel_kind": q.channel_kind,
-        "due_at": q.due_at,
-        "pending": True,
-        "attempts": q.attempts,
-        "lease_until": None,
-        "lease_owner": None,
-        "recipient": q.to,
-        "subject": q.subject,
-        "text": q.text,
-        "html": q.html,
-        "headers": dict(q.headers),
-        "last_error": None,
-    }
-    return tuple(row[name] for name in _QUEUE_COLUMNS)
+    # A tuple in _QUEUE_ROW_ORDER, built directly: a bulk send makes one per accepted client.
+    return (
+        communication_id,
+        send_id,
+        q.uuid,
+        q.client_id,
+        q.channel_id,
+        q.channel_kind,
+        q.due_at,
+        True,
+        q.attempts,
+        None,
+        None,
+        q.to,
+        q.subject,
+        q.text,
+        q.html,
+        dict(q.headers),
+        None,
+    )

@@ -129,3 +129,47 @@ def test_the_vapid_key_moves_into_an_inactive_webpush_provider_sealed_at_start(
         assert provider["settings"]["publicKey"] == public_key_of(key)
     ((kept,),) = run_sql(empty_database, "SELECT secrets FROM providers")
     assert key not in str(kept) and "fernet:" in str(kept)
+
+
+def test_0022_keeps_what_references_communications_and_moves_the_last_sends(empty_database: str) -> None:
+    """0022 recreates communications on SQLite (batch mode): with foreign keys on, dropping the old
+    table would delete its history and external ids (ON DELETE CASCADE) unless they are off."""
+    from datetime import UTC, datetime
+    from importlib import import_module
+
+    writes = import_module("adapters.sqlalchemy.migrations.versions.0022_bulk_accept_writes")
+    config = alembic_config(empty_database)
+    off_loop(lambda: command.upgrade(config, writes.down_revision))
+    at: Any = datetime(2026, 12, 1, 10, 30, tzinfo=UTC)
+    if empty_database.startswith("sqlite"):
+        at = "2026-12-01 10:30:00.000000"  # how UtcDateTime stores it there
+    times = "create_time, update_time"
+    for statement in (
+        f"INSERT INTO communication_types (id, name, code, active, {times}) "
+        "VALUES (1, 't', 't', true, :at, :at)",
+        f"INSERT INTO channels (id, name, code, kind, dispatchable, active, {times}) "
+        "VALUES (1, 'e', 'e', 'email', true, true, :at, :at)",
+        f"INSERT INTO clients (id, phones, available, tags, {times}) VALUES (7, '[]', true, '[]', :at, :at)",
+        "INSERT INTO communications (id, uuid, type_id, channel_id, client_id, direction, kind, status, "
+        f"attempts, {times}) VALUES (1, 'u1', 1, 1, 7, 'outbound', 'planned', 'planned', 0, :at, :at)",
+        "INSERT INTO communication_history (communication_id, field, to_status, at) "
+        "VALUES (1, 'status', 'planned', :at)",
+        "INSERT INTO communication_external_ids (communication_id, system, external_id, create_time) "
+        "VALUES (1, 'crm', 'x1', :at)",
+        "INSERT INTO client_send_days (client_id, day, sends) "
+        "VALUES (7, '2026-11-30', 2), (7, '2026-12-01', 3)",
+        "INSERT INTO client_last_sends (client_id, last_sent_at) VALUES (7, :at)",
+    ):
+        run_sql(empty_database, statement, at=at)
+
+    off_loop(lambda: command.upgrade(config, "head"))
+    assert run_sql(empty_database, "SELECT count(*) FROM communication_history") == [(1,)]
+    assert run_sql(empty_database, "SELECT count(*) FROM communication_external_ids") == [(1,)]
+    days = run_sql(
+        empty_database, "SELECT sends, last_sent_at IS NOT NULL FROM client_send_days ORDER BY day"
+    )
+    assert [tuple(row) for row in days] == [(2, False), (3, True)]
+
+    off_loop(lambda: command.downgrade(config, writes.down_revision))
+    assert run_sql(empty_database, "SELECT count(*) FROM communication_history") == [(1,)]
+    assert run_sql(empty_database, "SELECT client_id FROM client_last_sends") == [(7,)]
