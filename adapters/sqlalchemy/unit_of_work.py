@@ -378,8 +378,10 @@ class SqlUnitOfWork:
                 # (fastpath) or through SQLAlchemy, and commit() ends it where it was opened.
                 # SQLAlchemy's begin and commit machinery cost a single-row write ~150 µs of CPU.
                 conn.info[WRITE_UNIT] = True
-            else:
-                await conn.begin()
+            # SQLite: no SQLAlchemy transaction either. Its begin sends nothing on this driver
+            # (sqlite3 opens its transaction itself before the first write), yet costs a greenlet
+            # spawn; commit() then ends on the driver a transaction only driver statements opened,
+            # and through SQLAlchemy one that a statement through SQLAlchemy joined.
         except BaseException:
             await self._connections.give_back(conn)
             self._release()

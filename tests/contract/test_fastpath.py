@@ -226,6 +226,43 @@ async def test_a_unit_of_work_that_wrote_only_on_the_driver_commits_and_rolls_ba
         assert [c.id for c in await uow.clients.find(Query())] == [kept.id]
 
 
+@pytest.mark.parametrize("committed", [True, False])
+async def test_statements_through_sqlalchemy_and_the_driver_end_in_one_transaction(
+    engine: AsyncEngine, committed: bool
+) -> None:
+    # SQLAlchemy first (it joins the transaction, or on SQLite the one sqlite3 opens), the driver
+    # after it: the unit's commit or rollback covers both, whichever opened the transaction.
+    factory = SqlUnitOfWorkFactory(engine)
+    async with factory() as uow:
+        first = await uow.clients.add(Client(first_name="First", create_time=NOW, update_time=NOW))
+        await uow.commit()
+    async with factory() as uow:
+        first.first_name = "Changed"
+        await uow.clients.update(first)  # through SQLAlchemy
+        await uow.clients.add(Client(first_name="Second", create_time=NOW, update_time=NOW))
+        if committed:
+            await uow.commit()
+    async with factory(read_only=True) as uow:
+        names = [c.first_name for c in await uow.clients.find(Query())]
+    assert names == (["Changed", "Second"] if committed else ["First"])
+
+
+async def test_writers_at_once_each_commit_their_own_rows(engine: AsyncEngine) -> None:
+    factory = SqlUnitOfWorkFactory(engine)
+
+    async def write(n: int) -> None:
+        async with factory() as uow:
+            await uow.clients.add(Client(first_name=f"W{n}", create_time=NOW, update_time=NOW))
+            if n % 3:
+                await uow.commit()  # every third one leaves without committing
+
+    async with asyncio.timeout(20):
+        await asyncio.gather(*(write(n) for n in range(30)))
+    async with factory(read_only=True) as uow:
+        names = {c.first_name for c in await uow.clients.find(Query())}
+    assert names == {f"W{n}" for n in range(30) if n % 3}
+
+
 @pytest.mark.postgres
 async def test_kept_writer_connections_never_starve_the_pool(postgres_url: str) -> None:
     # Two pooled connections, many writers and readers at once: a connection kept for the next
