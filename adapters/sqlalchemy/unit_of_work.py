@@ -398,14 +398,21 @@ class SqlUnitOfWork:
                 self._repositories.clear()
             return
         assert self._conn is not None
+        ended = False
         try:
             if self._conn.in_transaction():
                 await self._conn.rollback()
             else:
                 await _end_on_driver(self._conn, commit=False)
+            ended = True
         finally:
             with contextlib.suppress(Exception):  # an invalidated connection has no info to clear
                 self._conn.info.pop(WRITE_UNIT, None)
+            if not ended:
+                # Its transaction may still be open on the driver, where nothing would end it: the
+                # next unit given this connection would commit it. Closed instead of kept.
+                with contextlib.suppress(Exception):
+                    await self._conn.invalidate()
             await self._connections.give_back(self._conn)
             self._conn = None
             self._release()

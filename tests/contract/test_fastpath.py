@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.sqlalchemy import unit_of_work
 from adapters.sqlalchemy.engine import readers_of
 from adapters.sqlalchemy.fastpath import insert_returning_id, row_by_id
 from adapters.sqlalchemy.repository import statements
@@ -245,6 +246,28 @@ async def test_statements_through_sqlalchemy_and_the_driver_end_in_one_transacti
     async with factory(read_only=True) as uow:
         names = [c.first_name for c in await uow.clients.find(Query())]
     assert names == (["Changed", "Second"] if committed else ["First"])
+
+
+async def test_a_unit_whose_rollback_failed_leaves_no_transaction_to_the_next(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The kept connection goes to the next writer: if the rollback of a driver-only transaction
+    # failed, that transaction must not ride along into the next unit's commit.
+    factory = SqlUnitOfWorkFactory(engine)
+
+    async def failing_end(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("the rollback failed")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(unit_of_work, "_end_on_driver", failing_end)
+        with pytest.raises(RuntimeError, match="rollback failed"):
+            async with factory() as uow:
+                await uow.clients.add(Client(first_name="Gone", create_time=NOW, update_time=NOW))
+    async with factory() as uow:
+        await uow.clients.add(Client(first_name="Kept", create_time=NOW, update_time=NOW))
+        await uow.commit()
+    async with factory(read_only=True) as uow:
+        assert [c.first_name for c in await uow.clients.find(Query())] == ["Kept"]
 
 
 async def test_writers_at_once_each_commit_their_own_rows(engine: AsyncEngine) -> None:
