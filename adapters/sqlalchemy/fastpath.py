@@ -13,8 +13,7 @@ import asyncio
 import contextlib
 import sqlite3
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -76,16 +75,9 @@ class DriverReaders:
         self._waiters: deque[asyncio.Future[Any]] = deque()
         self._closed = False
 
-    @asynccontextmanager
-    async def connection(self) -> AsyncIterator[Any]:
+    def connection(self) -> _Lent:
         """A driver connection for the block; one that failed mid-statement is closed, not reused."""
-        connection = await self._acquire()
-        try:
-            yield connection
-        except BaseException:
-            await self._discard(connection)
-            raise
-        await self._release(connection)
+        return _Lent(self)
 
     async def _acquire(self) -> Any:
         if self._closed:
@@ -147,6 +139,27 @@ class DriverReaders:
         self._closed = True
         self._open -= len(self._idle)
         self._idle.clear()
+
+
+class _Lent:
+    """``DriverReaders.connection()``: a plain async context manager, cheaper than a generator one."""
+
+    __slots__ = ("_connection", "_readers")
+
+    def __init__(self, readers: DriverReaders) -> None:
+        self._readers = readers
+        self._connection: Any = None
+
+    async def __aenter__(self) -> Any:
+        self._connection = await self._readers._acquire()
+        return self._connection
+
+    async def __aexit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
+        connection, self._connection = self._connection, None
+        if exc is not None:
+            await self._readers._discard(connection)
+        else:
+            await self._readers._release(connection)
 
 
 def postgres_readers(dialect: Dialect, dsn: str, connect_args: dict[str, Any], size: int) -> DriverReaders:
@@ -212,13 +225,20 @@ async def raw_connection(connection: Any) -> Any:
     return held if held is not None else await connection.get_raw_connection()
 
 
+def _sqlite_first_row(connection: sqlite3.Connection, sql: str, parameters: tuple[Any, ...]) -> Any:
+    """Runs in aiosqlite's thread: the statement and its first row. fetchall, not fetchone, so that
+    the statement is stepped to its end and reset, and holds no read snapshot open afterwards."""
+    rows = connection.execute(sql, parameters).fetchall()
+    return rows[0] if rows else None
+
+
 async def _fetch_one(driver: Any, dialect: Dialect, sql: str, value: object) -> Any:
     if dialect.name == "postgresql":
         return await driver.fetchrow(sql, value)
     # One trip to aiosqlite's thread instead of three (execute, fetch, close): each trip is a
-    # hand-over of the GIL, which under load costs more than the query.
-    rows = await driver.execute_fetchall(sql, (value,))
-    return rows[0] if rows else None
+    # hand-over of the GIL, which under load costs more than the query. Queued as aiosqlite's own
+    # helpers queue theirs, without the awaitable wrapper each of its public helpers builds.
+    return await driver._execute(_sqlite_first_row, driver._conn, sql, (value,))
 
 
 async def row_by_id(connection: Any, table: sa.Table, entity_id: int) -> dict[str, Any] | None:
@@ -312,8 +332,8 @@ async def insert_returning_id(
             if adapter._transaction is None:
                 await adapter._start_transaction()  # BEGIN, as the adapter's next statement would
             return int(await driver.fetchval(plan.sql, *parameters))
-        rows = await driver.execute_fetchall(plan.sql, parameters)
-    return int(next(iter(rows))[0])
+        row = await driver._execute(_sqlite_first_row, driver._conn, plan.sql, parameters)
+    return int(row[0])
 
 
 def _in_adapter_transaction(connection: AsyncConnection, adapter: Any) -> bool:

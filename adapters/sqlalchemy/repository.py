@@ -50,6 +50,17 @@ def columns_of(entity: type[Entity], table: sa.Table) -> tuple[str, ...]:
     return _COLUMNS[key]
 
 
+_COLUMN_OBJECTS: dict[tuple[str, str], tuple[tuple[str, sa.Column[Any]], ...]] = {}
+
+
+def column_objects_of(entity: type[Entity], table: sa.Table) -> tuple[tuple[str, sa.Column[Any]], ...]:
+    """``columns_of`` with each column itself: ``table.c[name]`` costs more than a write's checks."""
+    key = (entity.__qualname__, table.name)
+    if key not in _COLUMN_OBJECTS:
+        _COLUMN_OBJECTS[key] = tuple((name, table.c[name]) for name in columns_of(entity, table))
+    return _COLUMN_OBJECTS[key]
+
+
 ROW_ID = "row_id_"
 """Name of the id parameter in the shared statements; no column is called that."""
 
@@ -92,6 +103,7 @@ class SqlRepository(Generic[E]):
         self._links = links
         self._relations = relations or {}
         self._columns = columns_of(entity, table)
+        self._column_objects = column_objects_of(entity, table)
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -181,8 +193,10 @@ class SqlRepository(Generic[E]):
     def _refuse_unstorable(self, entity: E) -> None:
         """A value the database cannot hold (too long, NUL, out of range) is the caller's error, not ours."""
         problems: list[FieldError] = []
-        for name in self._columns:
-            reason = unstorable(self._table.c[name], getattr(entity, name))
+        for name, column in self._column_objects:
+            value = getattr(entity, name)
+            # Only text and integers can be beyond a column (``unstorable``); the rest skip the call.
+            reason = unstorable(column, value) if isinstance(value, str | int) else None
             if reason:
                 problems.append(FieldError(name, reason))
         for link in self._links:

@@ -378,8 +378,10 @@ class SqlUnitOfWork:
                 # (fastpath) or through SQLAlchemy, and commit() ends it where it was opened.
                 # SQLAlchemy's begin and commit machinery cost a single-row write ~150 µs of CPU.
                 conn.info[WRITE_UNIT] = True
-            else:
-                await conn.begin()
+            # SQLite: no SQLAlchemy transaction either. Its begin sends nothing on this driver
+            # (sqlite3 opens its transaction itself before the first write), yet costs a greenlet
+            # spawn; commit() then ends on the driver a transaction only driver statements opened,
+            # and through SQLAlchemy one that a statement through SQLAlchemy joined.
         except BaseException:
             await self._connections.give_back(conn)
             self._release()
@@ -396,14 +398,21 @@ class SqlUnitOfWork:
                 self._repositories.clear()
             return
         assert self._conn is not None
+        ended = False
         try:
             if self._conn.in_transaction():
                 await self._conn.rollback()
             else:
                 await _end_on_driver(self._conn, commit=False)
+            ended = True
         finally:
             with contextlib.suppress(Exception):  # an invalidated connection has no info to clear
                 self._conn.info.pop(WRITE_UNIT, None)
+            if not ended:
+                # Its transaction may still be open on the driver, where nothing would end it: the
+                # next unit given this connection would commit it. Closed instead of kept.
+                with contextlib.suppress(Exception):
+                    await self._conn.invalidate()
             await self._connections.give_back(self._conn)
             self._conn = None
             self._release()

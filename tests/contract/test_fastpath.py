@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.sqlalchemy import unit_of_work
 from adapters.sqlalchemy.engine import readers_of
 from adapters.sqlalchemy.fastpath import insert_returning_id, row_by_id
 from adapters.sqlalchemy.repository import statements
@@ -224,6 +225,65 @@ async def test_a_unit_of_work_that_wrote_only_on_the_driver_commits_and_rolls_ba
         # a second transaction in the same unit, never committed
     async with factory(read_only=True) as uow:
         assert [c.id for c in await uow.clients.find(Query())] == [kept.id]
+
+
+@pytest.mark.parametrize("committed", [True, False])
+async def test_statements_through_sqlalchemy_and_the_driver_end_in_one_transaction(
+    engine: AsyncEngine, committed: bool
+) -> None:
+    # SQLAlchemy first (it joins the transaction, or on SQLite the one sqlite3 opens), the driver
+    # after it: the unit's commit or rollback covers both, whichever opened the transaction.
+    factory = SqlUnitOfWorkFactory(engine)
+    async with factory() as uow:
+        first = await uow.clients.add(Client(first_name="First", create_time=NOW, update_time=NOW))
+        await uow.commit()
+    async with factory() as uow:
+        first.first_name = "Changed"
+        await uow.clients.update(first)  # through SQLAlchemy
+        await uow.clients.add(Client(first_name="Second", create_time=NOW, update_time=NOW))
+        if committed:
+            await uow.commit()
+    async with factory(read_only=True) as uow:
+        names = [c.first_name for c in await uow.clients.find(Query())]
+    assert names == (["Changed", "Second"] if committed else ["First"])
+
+
+async def test_a_unit_whose_rollback_failed_leaves_no_transaction_to_the_next(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The kept connection goes to the next writer: if the rollback of a driver-only transaction
+    # failed, that transaction must not ride along into the next unit's commit.
+    factory = SqlUnitOfWorkFactory(engine)
+
+    async def failing_end(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("the rollback failed")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(unit_of_work, "_end_on_driver", failing_end)
+        with pytest.raises(RuntimeError, match="rollback failed"):
+            async with factory() as uow:
+                await uow.clients.add(Client(first_name="Gone", create_time=NOW, update_time=NOW))
+    async with factory() as uow:
+        await uow.clients.add(Client(first_name="Kept", create_time=NOW, update_time=NOW))
+        await uow.commit()
+    async with factory(read_only=True) as uow:
+        assert [c.first_name for c in await uow.clients.find(Query())] == ["Kept"]
+
+
+async def test_writers_at_once_each_commit_their_own_rows(engine: AsyncEngine) -> None:
+    factory = SqlUnitOfWorkFactory(engine)
+
+    async def write(n: int) -> None:
+        async with factory() as uow:
+            await uow.clients.add(Client(first_name=f"W{n}", create_time=NOW, update_time=NOW))
+            if n % 3:
+                await uow.commit()  # every third one leaves without committing
+
+    async with asyncio.timeout(20):
+        await asyncio.gather(*(write(n) for n in range(30)))
+    async with factory(read_only=True) as uow:
+        names = {c.first_name for c in await uow.clients.find(Query())}
+    assert names == {f"W{n}" for n in range(30) if n % 3}
 
 
 @pytest.mark.postgres
