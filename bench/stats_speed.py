@@ -9,8 +9,8 @@ Seeds a database named after the size with the bench history, generated in SQL b
 itself (bench/seed_bulk.py, bypassing the counters as a bulk load would), runs the rebuild, then
 times the read model's answers: everybody over a period, a group of 10,000 clients, one client;
 beside the GROUP BY over ``communications`` that each replaces. ``--reuse`` keeps the seeded
-database between runs (PostgreSQL ``statsspeed_bench_<count>_<clients>``, SQLite a file under
-/tmp) and skips the seeding and the rebuild when it is there; without it the database is seeded
+database between runs (PostgreSQL ``statsspeed_bench_<count>_<clients>``, or BENCH_DATABASE,
+SQLite a file under /tmp) and skips the seeding and the rebuild when it is there; without it the database is seeded
 afresh and dropped at the end.
 """
 
@@ -241,7 +241,8 @@ def main() -> None:
     )
     parser.add_argument("--reuse", action="store_true", help="keep the seeded database for the next run")
     args = parser.parse_args()
-    name = f"statsspeed_bench_{args.count}_{args.clients}"
+    # BENCH_DATABASE names your own database on a shared server.
+    name = os.environ.get("BENCH_DATABASE") or f"statsspeed_bench_{args.count}_{args.clients}"
     url, seeded, drop = (_postgres if args.database == "postgres" else _sqlite)(name, args.reuse)
     before = os.getloadavg()[0]
     seeding = rebuild = None
