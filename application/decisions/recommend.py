@@ -294,6 +294,8 @@ def _decide_audience(
     department = request.department
     memo = DecisionMemo(settings, shared.by_slot)
     rankings: dict[tuple[object, ...], ChannelRanking] = {}
+    windows: dict[tuple[str, datetime], SendingWindow] = {}
+    capped = any(c is not None for c in (rule.max_per_day, rule.max_per_week, rule.min_interval_minutes))
     asked: list[DecisionRequest] = []
     found: list[Decision | None] = []
     for client_id, client in request.clients.items():
@@ -330,14 +332,22 @@ def _decide_audience(
         if counted:  # its own channels' figures replaced
             ranking = reranked(ranking, _own_estimates(ranking, evidence, shared, settings), settings)
         last = request.last_sent.get(client_id)
-        window = SendingWindow.of(
-            rule=rule,
-            time_zone=client.time_zone or department.time_zone,
-            working_hours=department.working_hours,
-            bookings=blocking_bookings(request.bookings.get(client_id, ()), now, request.owner),
-            sends=() if last is None else (last,),
-            since=start,
-        )
+        zone = client.time_zone or department.time_zone
+        held = blocking_bookings(request.bookings.get(client_id, ()), now, request.owner)
+        # Without bookings held by others, or a send a cap counts, the window is the zone's.
+        alike = (zone, start) if not held and (last is None or not capped) else None
+        window = windows.get(alike) if alike is not None else None
+        if window is None:
+            window = SendingWindow.of(
+                rule=rule,
+                time_zone=zone,
+                working_hours=department.working_hours,
+                bookings=held,
+                sends=() if last is None else (last,),
+                since=start,
+            )
+            if alike is not None:
+                windows[alike] = window
         asked.append(
             DecisionRequest(
                 ranking, window, start, evidence.by_slot, seed_for("send", request.seed_key, client_id)
