@@ -390,27 +390,34 @@ class Plan:
         self.greedy = _greedy(ranking.ranked, schedule, self.arms)
         self._propensities: dict[Action, float] = {}
         self._explanations: dict[tuple[Mode, TimeChoice, float], str] = {}
+        self._decisions: dict[tuple[Mode, Action], Decision] = {}
 
     def position(self, chosen: Action) -> int:
         """The place of the chosen channel in the ranking."""
         return next(i for i, c in enumerate(self.ranking.ranked) if c.channel_id == chosen.channel_id)
 
     def decision(self, mode: Mode, chosen: Action, memo: DecisionMemo) -> Decision:
-        propensity = self.propensity(chosen, memo)
-        index = self.schedule.index_at[chosen.at]
-        arms = self.arms[chosen.channel_id]
-        time = arms.time(self.schedule, index, memo.settings)
-        return Decision(
-            chosen.channel_id,
-            time,
-            mode,
-            propensity,
-            self.rule,
-            self.ranking,
-            self.explanation(mode, time, propensity),
-            predicted_chosen=arms.rate(index),
-            predicted_rule=self.arms[self.rule.channel_id].rate(0),
-        )
+        """The decision to take ``chosen`` in ``mode``; one (immutable) object for every client
+        that shares this plan and takes the same action in the same mode."""
+        key = (mode, chosen)
+        found = self._decisions.get(key)
+        if found is None:
+            propensity = self.propensity(chosen, memo)
+            index = self.schedule.index_at[chosen.at]
+            arms = self.arms[chosen.channel_id]
+            time = arms.time(self.schedule, index, memo.settings)
+            found = self._decisions[key] = Decision(
+                chosen.channel_id,
+                time,
+                mode,
+                propensity,
+                self.rule,
+                self.ranking,
+                self.explanation(mode, time, propensity),
+                predicted_chosen=arms.rate(index),
+                predicted_rule=self.arms[self.rule.channel_id].rate(0),
+            )
+        return found
 
     def propensity(self, chosen: Action, memo: DecisionMemo) -> float:
         found = self._propensities.get(chosen)
