@@ -7,7 +7,8 @@ arm i wins is, without approximation, P(i) = integral of pdf_i(x) x prod over j 
 
 The integral is a trapezoid sum on one fixed grid of x (``GRID``) for every arm, so the sum over
 all arms of log cdf_j(x), computed once, serves each arm's share (divide its own cdf out), and an
-arm whose figures change is patched in by its difference (``ArmField``). Vectorised with numpy
+arm whose figures change is patched in by its difference (``ArmField``); ``shares`` computes
+the shares of many fields (a send's clients) together, in a few numpy calls. Vectorised with numpy
 (docs/decisions.md): a channel's 168 weekday x hour cells cost one array expression, not
 168 x nodes calls of erfc. The grid's step (0.0075) is below the spread of an arm of a few hundred
 pseudo-attempts (clients' cells have tens), fine for the trapezoid rule on these smooth integrands;
