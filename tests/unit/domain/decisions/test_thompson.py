@@ -27,6 +27,7 @@ from domain.decisions import (
 )
 from domain.decisions.channels import reranked
 from domain.decisions.evidence import Layered, estimate
+from domain.decisions.policy import uniform
 from domain.decisions.thompson import FLOOR, draw, normals_of, win_share, win_shares
 from tests.unit.domain.decisions.builders import CATALOGUE, a_client, a_rule
 
@@ -280,3 +281,14 @@ def test_batched_shares_equal_shares_one_field_at_a_time(fields: list[list[tuple
         for k, arms in enumerate(fields)
     ]
     assert win_shares(asked) == [win_share(normals, index) for normals, index in asked]
+
+
+def test_the_holdout_and_exploration_draws_are_uniform_even_for_consecutive_seeds() -> None:
+    seeds = range(20_000)
+    for stream in (0, 1):
+        draws = [uniform(seed, stream) for seed in seeds]
+        assert all(0.0 <= d < 1.0 for d in draws)
+        for share in (0.05, 0.1, 0.5):
+            assert abs(sum(d < share for d in draws) / len(draws) - share) < 0.01
+    # The two streams of one seed are not the same draw.
+    assert sum(uniform(s, 0) < 0.1 and uniform(s, 1) < 0.1 for s in seeds) / len(seeds) < 0.02
