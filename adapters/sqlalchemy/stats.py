@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adapters.sqlalchemy.bulk import among
 from adapters.sqlalchemy.tables import client_group_members, clients, departments, metadata
 from application.decisions.ports import (
     CounterRow,
@@ -399,33 +400,25 @@ class SqlStats:
     ) -> dict[int, list[SlotCounts]]:
         c = stats_client_slots.c
         found: dict[int, list[SlotCounts]] = defaultdict(list)
-        # Chunks keep each query under the drivers' bound-parameter limits.
-        for start in range(0, len(client_ids), 5_000):
-            statement = sa.select(
-                c.client_id,
-                c.channel_id,
-                c.type_id,
-                c.weekday,
-                c.hour,
-                *(c[name] for name in (*_COUNTS, *_WEIGHTED)),
-            ).where(c.client_id.in_(client_ids[start : start + 5_000]))
+        columns = (
+            c.client_id,
+            c.channel_id,
+            c.type_id,
+            c.weekday,
+            c.hour,
+            *(c[name] for name in (*_COUNTS, *_WEIGHTED)),
+        )
+        # One statement on PostgreSQL (an array parameter, nothing rendered per id); chunks keep
+        # SQLite under its bound-parameter limit.
+        step = max(len(client_ids), 1) if self._conn.dialect.name == "postgresql" else 5_000
+        for start in range(0, len(client_ids), step):
+            chunk = client_ids[start : start + step]
+            statement = sa.select(*columns).where(among(c.client_id, chunk, self._conn.dialect))
             if type_id is not None:
                 statement = statement.where(c.type_id == type_id)
-            for row in await self._conn.execute(statement):
-                found[row.client_id].append(
-                    SlotCounts(
-                        row.channel_id,
-                        row.type_id,
-                        row.weekday,
-                        row.hour,
-                        row.attempts,
-                        row.delivered,
-                        row.responses,
-                        row.w_attempts,
-                        row.w_delivered,
-                        row.w_responses,
-                    )
-                )
+            # Positional, as in ``slot_counts``: an audience's counters are tens of thousands of rows.
+            for client_id, *counted in await self._conn.execute(statement):
+                found[client_id].append(SlotCounts(*counted))
         return dict(found)
 
     async def employee_counts(self, scope: StatsScope) -> list[EmployeeCounts]:

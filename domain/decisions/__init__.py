@@ -23,7 +23,16 @@ from domain.decisions.evidence import (
     recency_weight,
 )
 from domain.decisions.measures import DEFAULT_OBJECTIVE, Measure, counts, is_delivered, is_response, succeeded
-from domain.decisions.policy import Action, Decision, DecisionMemo, Mode, decide, seed_for
+from domain.decisions.policy import (
+    Action,
+    Decision,
+    DecisionMemo,
+    DecisionRequest,
+    Mode,
+    decide,
+    decide_many,
+    seed_for,
+)
 from domain.decisions.timing import Cell, SendingWindow, Slot, TimeChoice, allowed_slots, choose_time
 
 __all__ = [
@@ -34,6 +43,7 @@ __all__ = [
     "ChannelRanking",
     "Decision",
     "DecisionMemo",
+    "DecisionRequest",
     "DecisionSettings",
     "Estimate",
     "Evidence",
@@ -51,6 +61,7 @@ __all__ = [
     "choose_time",
     "counts",
     "decide",
+    "decide_many",
     "estimate",
     "has_contact_data",
     "is_delivered",

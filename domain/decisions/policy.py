@@ -26,7 +26,7 @@ import numpy as np
 
 from domain.decisions.channels import ChannelRanking, RankedChannel
 from domain.decisions.evidence import DecisionSettings, Evidence, Layered, Tally, group_line
-from domain.decisions.thompson import FLOOR, ArmField, Posterior, draw, normals_of, win_share
+from domain.decisions.thompson import FLOOR, ArmField, Posterior, draw, normals_of, shares, win_shares
 from domain.decisions.timing import (
     Cell,
     SendingWindow,
@@ -83,6 +83,19 @@ def seed_for(*parts: object) -> int:
     """A stable 64-bit seed from the decision's identity (e.g. a send key and a client id)."""
     digest = hashlib.sha256("\x1f".join(map(str, parts)).encode()).digest()
     return int.from_bytes(digest[:8], "big")
+
+
+_MASK = (1 << 64) - 1
+
+
+def uniform(seed: int, stream: int) -> float:
+    """A uniform draw in [0, 1) from a seed and a stream number: SplitMix64's mix of the seed's
+    ``stream``-th state. The holdout and exploration draws of every decision need two numbers, and
+    a ``random.Random`` seeded per decision costs several times these few integer operations."""
+    mixed = (seed + (stream + 1) * 0x9E3779B97F4A7C15) & _MASK
+    mixed = ((mixed ^ (mixed >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+    mixed = ((mixed ^ (mixed >> 27)) * 0x94D049BB133111EB) & _MASK
+    return ((mixed ^ (mixed >> 31)) >> 11) / 9007199254740992.0  # 2^53
 
 
 class Schedule:
@@ -254,11 +267,42 @@ class DecisionMemo:
 
     def channel_share(self, ranked: Sequence[RankedChannel], index: int) -> float:
         """P(Thompson sampling picks the ``index``-th ranked channel)."""
-        key = (tuple((c.estimate.alpha, c.estimate.beta) for c in ranked), index)
+        key = _channel_key(ranked, index)
         found = self._channel_shares.get(key)
         if found is None:
-            found = self._channel_shares[key] = win_share(normals_of(key[0]), index)
+            self.prepare([(ranked, index)], [])
+            found = self._channel_shares[key]
         return found
+
+    def prepare(
+        self, channels: Sequence[tuple[Sequence[RankedChannel], int]], cells: Sequence[tuple[Arms, int]]
+    ) -> None:
+        """Computes the Thompson shares of these ranked channels and channels' cells not known yet,
+        in a few numpy calls for all of them (``thompson.shares``), for ``channel_share`` and
+        ``Arms.share`` to find."""
+        keys = list(dict.fromkeys(_channel_key(r, i) for r, i in channels))
+        keys = [k for k in keys if k not in self._channel_shares]
+        for key, share in zip(keys, win_shares([(normals_of(k[0]), k[1]) for k in keys]), strict=True):
+            self._channel_shares[key] = share
+        asked = list({(id(a), i): (a, i) for a, i in cells if i not in a._shares}.values())
+        for (arms, index), share in zip(asked, shares([(a.field, i) for a, i in asked]), strict=True):
+            arms._shares[index] = share
+
+
+def _channel_key(ranked: Sequence[RankedChannel], index: int) -> tuple[tuple[Posterior, ...], int]:
+    return tuple((c.estimate.alpha, c.estimate.beta) for c in ranked), index
+
+
+@dataclass(frozen=True)
+class DecisionRequest:
+    """What one client's decision needs (``decide``'s arguments but the settings and the memo)."""
+
+    ranking: ChannelRanking
+    window: SendingWindow
+    start: datetime
+    slot_evidence: Mapping[int, Mapping[Cell, Evidence]]
+    seed: int
+    slots: Sequence[Slot] | None = None
 
 
 def decide(
@@ -280,37 +324,47 @@ def decide(
     channel whose best allowed slot has the best smoothed rate: a channel that is second overall
     may be the best at the hours the client can be reached.
     """
-    if not ranking.ranked:
-        return None
+    request = DecisionRequest(ranking, window, start, slot_evidence, seed, slots)
+    return decide_many([request], settings=settings, memo=memo)[0]
+
+
+def decide_many(
+    requests: Sequence[DecisionRequest], *, settings: DecisionSettings, memo: DecisionMemo | None = None
+) -> list[Decision | None]:
+    """``decide`` for each request, equal to deciding them one by one; the Thompson shares behind
+    the propensities are computed for all of them together (``DecisionMemo.prepare``): one numpy
+    batch, not a few numpy calls per client with counters of its own."""
     if memo is None or not (memo.settings is settings or memo.settings == settings):
         memo = DecisionMemo(settings)
-    schedule = memo.schedule(window, start) if slots is None else Schedule(slots)
-    if not schedule.slots:
-        return None
-    plan = memo.plan(ranking, schedule, slot_evidence)
-    arms, rule, greedy = plan.arms, plan.rule, plan.greedy
-    rng = random.Random(seed)
-    draw = rng.random()
-    if draw < settings.holdout_share:
-        mode, chosen = Mode.HOLDOUT, rule
-    elif rng.random() < settings.exploration_share:
-        mode, chosen = Mode.EXPLORE, _thompson(ranking.ranked, schedule, arms, rng)
-    else:
-        mode, chosen = Mode.GREEDY, greedy
-    propensity = plan.propensity(chosen, memo)
-    index = schedule.index_at[chosen.at]
-    time = arms[chosen.channel_id].time(schedule, index, settings)
-    return Decision(
-        chosen.channel_id,
-        time,
-        mode,
-        propensity,
-        rule,
-        ranking,
-        plan.explanation(mode, time, propensity),
-        predicted_chosen=arms[chosen.channel_id].rate(index),
-        predicted_rule=arms[rule.channel_id].rate(0),
-    )
+    drafts: list[tuple[int, Plan, Mode, Action]] = []
+    for position, request in enumerate(requests):
+        if not request.ranking.ranked:
+            continue
+        if request.slots is None:
+            schedule = memo.schedule(request.window, request.start)
+        else:
+            schedule = Schedule(request.slots)
+        if not schedule.slots:
+            continue
+        plan = memo.plan(request.ranking, schedule, request.slot_evidence)
+        if uniform(request.seed, 0) < settings.holdout_share:
+            mode, chosen = Mode.HOLDOUT, plan.rule
+        elif uniform(request.seed, 1) < settings.exploration_share:
+            rng = random.Random(request.seed)  # only the explored draw from a generator
+            mode, chosen = Mode.EXPLORE, _thompson(request.ranking.ranked, schedule, plan.arms, rng)
+        else:
+            mode, chosen = Mode.GREEDY, plan.greedy
+        drafts.append((position, plan, mode, chosen))
+    if settings.exploration_share > 0:
+        needed = [(plan, chosen) for _, plan, _, chosen in drafts if chosen not in plan._propensities]
+        memo.prepare(
+            [(plan.ranking.ranked, plan.position(chosen)) for plan, chosen in needed],
+            [(plan.arms[chosen.channel_id], plan.schedule.index_at[chosen.at]) for plan, chosen in needed],
+        )
+    found: list[Decision | None] = [None] * len(requests)
+    for position, plan, mode, chosen in drafts:
+        found[position] = plan.decision(mode, chosen, memo)
+    return found
 
 
 class Plan:
@@ -336,6 +390,34 @@ class Plan:
         self.greedy = _greedy(ranking.ranked, schedule, self.arms)
         self._propensities: dict[Action, float] = {}
         self._explanations: dict[tuple[Mode, TimeChoice, float], str] = {}
+        self._decisions: dict[tuple[Mode, Action], Decision] = {}
+
+    def position(self, chosen: Action) -> int:
+        """The place of the chosen channel in the ranking."""
+        return next(i for i, c in enumerate(self.ranking.ranked) if c.channel_id == chosen.channel_id)
+
+    def decision(self, mode: Mode, chosen: Action, memo: DecisionMemo) -> Decision:
+        """The decision to take ``chosen`` in ``mode``; one (immutable) object for every client
+        that shares this plan and takes the same action in the same mode."""
+        key = (mode, chosen)
+        found = self._decisions.get(key)
+        if found is None:
+            propensity = self.propensity(chosen, memo)
+            index = self.schedule.index_at[chosen.at]
+            arms = self.arms[chosen.channel_id]
+            time = arms.time(self.schedule, index, memo.settings)
+            found = self._decisions[key] = Decision(
+                chosen.channel_id,
+                time,
+                mode,
+                propensity,
+                self.rule,
+                self.ranking,
+                self.explanation(mode, time, propensity),
+                predicted_chosen=arms.rate(index),
+                predicted_rule=self.arms[self.rule.channel_id].rate(0),
+            )
+        return found
 
     def propensity(self, chosen: Action, memo: DecisionMemo) -> float:
         found = self._propensities.get(chosen)
@@ -394,6 +476,7 @@ def _propensity(
     probability = holdout * (chosen == rule) + (1 - holdout) * (1 - explore) * (chosen == greedy)
     if explore > 0:
         position = next(i for i, c in enumerate(channels) if c.channel_id == chosen.channel_id)
+        # Known already when decided through ``decide_many`` (DecisionMemo.prepare).
         cell = schedule.index_at[chosen.at]
         share = memo.channel_share(channels, position) * arms[chosen.channel_id].share(cell)
         probability += (1 - holdout) * explore * max(share, FLOOR)

@@ -7,7 +7,8 @@ arm i wins is, without approximation, P(i) = integral of pdf_i(x) x prod over j 
 
 The integral is a trapezoid sum on one fixed grid of x (``GRID``) for every arm, so the sum over
 all arms of log cdf_j(x), computed once, serves each arm's share (divide its own cdf out), and an
-arm whose figures change is patched in by its difference (``ArmField``). Vectorised with numpy
+arm whose figures change is patched in by its difference (``ArmField``); ``shares`` computes
+the shares of many fields (a send's clients) together, in a few numpy calls. Vectorised with numpy
 (docs/decisions.md): a channel's 168 weekday x hour cells cost one array expression, not
 168 x nodes calls of erfc. The grid's step (0.0075) is below the spread of an arm of a few hundred
 pseudo-attempts (clients' cells have tens), fine for the trapezoid rule on these smooth integrands;
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
 
 import numpy as np
@@ -84,78 +85,84 @@ def log_below(means: Vector, spreads: Vector) -> Vector:
     return found
 
 
-def share_on_grid(mean: float, spread: float, own_below: Vector, total_below: Vector) -> float:
-    """P(arm wins) from its normal, its own row of ``log_below`` and the sum of all arms' rows.
+_CHUNK_ROWS = 2_048
+"""Rows of GRID width per numpy call in the batched functions: big enough that numpy's per-call
+cost is spread over many arms, small enough that the temporaries stay a few megabytes."""
 
-    The arm's density is normalised over the grid's nodes, so a narrow arm the grid resolves with
-    few nodes still integrates to 1 (an average of its rivals' cdfs over those nodes).
+
+def _chunks(count: int, sizes: Sequence[int] | None = None) -> Iterator[tuple[int, int]]:
+    """[start, end) ranges over ``count`` items whose ``sizes`` (rows each; 1 if None) add to at
+    most _CHUNK_ROWS per range, unless one item alone is larger."""
+    start, rows = 0, 0
+    for index in range(count):
+        size = 1 if sizes is None else sizes[index]
+        if rows and rows + size > _CHUNK_ROWS:
+            yield start, index
+            start, rows = index, 0
+        rows += size
+    if start < count:
+        yield start, count
+
+
+def shares_on_grid(means: Vector, spreads: Vector, own_below: Vector, total_below: Vector) -> Vector:
+    """P(arm wins) for many arms at once: each arm's normal (``means``/``spreads``), its own row of
+    ``log_below`` and the sum of its field's rows (``own_below``/``total_below``, one row per arm).
+
+    Each arm's density is normalised over the grid's nodes, so a narrow arm the grid resolves with
+    few nodes still integrates to 1 (an average of its rivals' cdfs over those nodes). Row by row
+    the same figures as one arm at a time: only elementwise operations and per-row sums.
     """
-    spread = max(spread, 1e-12)
-    z = (GRID - mean) / spread
+    z = (GRID[None, :] - means[:, None]) / np.maximum(spreads, 1e-12)[:, None]
     density = np.exp(-0.5 * z * z)
-    mass = float(density.sum())
-    if mass == 0.0:  # narrower than a step between two nodes: the nearest node carries it
-        density[int(np.argmin(np.abs(z)))], mass = 1.0, 1.0
-    total = float((density * np.exp(total_below - own_below)).sum()) / mass
-    return min(max(total, FLOOR), 1.0)
+    mass = density.sum(axis=1)
+    narrow = np.flatnonzero(mass == 0.0)
+    if len(narrow):  # narrower than a step between two nodes: the nearest node carries it
+        density[narrow, np.argmin(np.abs(z[narrow]), axis=1)] = 1.0
+        mass[narrow] = 1.0
+    found: Vector = np.clip((density * np.exp(total_below - own_below)).sum(axis=1) / mass, FLOOR, 1.0)
+    return found
 
 
 class ArmField:
     """Many arms' normals with the sum of their ``log_below`` rows, so any arm's share costs one row.
 
-    ``patched`` gives the field with some arms changed, from the differences of their rows only.
+    ``patched`` gives the field with some arms changed, from the differences of their rows only,
+    computed when first needed: ``shares`` computes the sums of many fields in a few numpy calls.
     """
 
-    def __init__(self, means: Vector, spreads: Vector, total_below: Vector | None = None) -> None:
+    def __init__(
+        self,
+        means: Vector,
+        spreads: Vector,
+        total_below: Vector | None = None,
+        *,
+        parent: ArmField | None = None,
+        changed: Sequence[int] = (),
+    ) -> None:
         self.means = means
         self.spreads = spreads
         self._total = total_below
         self._rows: Vector | None = None
         self._known: dict[int, Vector] = {}
         """Rows computed already (a patched field's own arms)."""
+        self._parent = parent
+        self._changed = tuple(changed)
+        """The arms whose normals differ from the parent's."""
 
     @property
     def total_below(self) -> Vector:
         if self._total is None:
-            rows = log_below(self.means, self.spreads)
-            if len(rows) <= _KEPT_ROWS:
-                self._rows = rows
-            self._total = rows.sum(axis=0)
+            _resolve_totals([self])
+        assert self._total is not None
         return self._total
 
     def patched(self, indexes: Sequence[int], means: Vector, spreads: Vector) -> ArmField:
         """This field with arms ``indexes`` given new normals (``means``/``spreads``: all arms)."""
-        if not indexes:
-            return ArmField(means, spreads, self._total)
-        at = np.asarray(indexes)
-        # One call for the old rows and the new: these are the client's own few cells.
-        rows = log_below(
-            np.concatenate((self.means[at], means[at])), np.concatenate((self.spreads[at], spreads[at]))
-        )
-        count = len(indexes)
-        field = ArmField(
-            means, spreads, self.total_below - rows[:count].sum(axis=0) + rows[count:].sum(axis=0)
-        )
-        field._known = dict(zip(indexes, rows[count:], strict=True))
-        return field
+        return ArmField(means, spreads, parent=self, changed=indexes)
 
     def share(self, index: int) -> float:
         """P(``draw`` over these arms picks arm ``index``), at least FLOOR."""
-        if len(self.means) == 1:
-            return 1.0
-        mean, spread = float(self.means[index]), float(self.spreads[index])
-        total = self.total_below
-        own = self._row(index)
-        return share_on_grid(mean, spread, own, total)
-
-    def _row(self, index: int) -> Vector:
-        if self._rows is not None:
-            row: Vector = self._rows[index]
-            return row
-        found = self._known.get(index)
-        if found is None:
-            found = log_below(self.means[index : index + 1], self.spreads[index : index + 1])[0]
-        return found
+        return shares([(self, index)])[0]
 
     def draw(self, rng: random.Random) -> int:
         """The arm with the highest draw, like ``draw`` (normal draws seeded from ``rng``)."""
@@ -163,10 +170,100 @@ class ArmField:
         return int(np.argmax(self.means + self.spreads * noise))
 
 
+def _resolve_totals(fields: Sequence[ArmField]) -> None:
+    """Computes the sums of rows of the fields that have none yet, batched across fields."""
+    pending = {id(f): f for f in fields if f._total is None}
+    if not pending:
+        return
+    plain = [f for f in pending.values() if f._parent is None]
+    patched = [f for f in pending.values() if f._parent is not None]
+    _resolve_totals([f._parent for f in patched if f._parent is not None])
+    sizes = [len(f.means) for f in plain]
+    for start, end in _chunks(len(plain), sizes):
+        group = plain[start:end]
+        rows = log_below(np.concatenate([f.means for f in group]), np.concatenate([f.spreads for f in group]))
+        offsets = np.cumsum([0, *sizes[start:end]])
+        totals = np.add.reduceat(rows, offsets[:-1])
+        for field, total, first, last in zip(group, totals, offsets[:-1], offsets[1:], strict=True):
+            field._total = total
+            if last - first <= _KEPT_ROWS:
+                field._rows = rows[first:last]
+    changing = []
+    for field in patched:
+        assert field._parent is not None
+        if field._changed:
+            changing.append(field)
+        else:
+            field._total = field._parent.total_below
+    counts = [len(f._changed) for f in changing]
+    for start, end in _chunks(len(changing), [2 * n for n in counts]):
+        group = changing[start:end]
+        at = [np.asarray(f._changed) for f in group]
+        # The old rows and the new in one call: these are each client's own few cells.
+        rows = log_below(
+            np.concatenate(
+                [f._parent.means[i] for f, i in zip(group, at, strict=True)]  # type: ignore[union-attr]
+                + [f.means[i] for f, i in zip(group, at, strict=True)]
+            ),
+            np.concatenate(
+                [f._parent.spreads[i] for f, i in zip(group, at, strict=True)]  # type: ignore[union-attr]
+                + [f.spreads[i] for f, i in zip(group, at, strict=True)]
+            ),
+        )
+        offsets = np.cumsum([0, *counts[start:end]])
+        half = int(offsets[-1])
+        old, new = rows[:half], rows[half:]
+        parents = np.stack([f._parent.total_below for f in group])  # type: ignore[union-attr]
+        totals = parents - np.add.reduceat(old, offsets[:-1]) + np.add.reduceat(new, offsets[:-1])
+        for field, total, first, last in zip(group, totals, offsets[:-1], offsets[1:], strict=True):
+            field._total = total
+            field._known = dict(zip(field._changed, new[first:last], strict=True))
+
+
+def shares(arms: Sequence[tuple[ArmField, int]]) -> list[float]:
+    """P(``draw`` picks arm ``index`` of its field) for each (field, index), at least FLOOR: the
+    shares of many fields (a send's clients) in a few numpy calls, each equal to ``field.share``."""
+    found = [1.0] * len(arms)
+    contested = [k for k, (field, _) in enumerate(arms) if len(field.means) > 1]
+    _resolve_totals([arms[k][0] for k in contested])
+    own: dict[int, Vector] = {}
+    missing: list[int] = []
+    for k in contested:
+        field, index = arms[k]
+        row = field._rows[index] if field._rows is not None else field._known.get(index)
+        if row is None:
+            missing.append(k)
+        else:
+            own[k] = row
+    for start, end in _chunks(len(missing)):
+        part = missing[start:end]
+        rows = log_below(
+            np.array([arms[k][0].means[arms[k][1]] for k in part]),
+            np.array([arms[k][0].spreads[arms[k][1]] for k in part]),
+        )
+        own.update(zip(part, rows, strict=True))
+    for start, end in _chunks(len(contested)):
+        part = contested[start:end]
+        figures = shares_on_grid(
+            np.array([arms[k][0].means[arms[k][1]] for k in part]),
+            np.array([arms[k][0].spreads[arms[k][1]] for k in part]),
+            np.stack([own[k] for k in part]),
+            np.stack([arms[k][0].total_below for k in part]),
+        )
+        for k, share in zip(part, figures.tolist(), strict=True):
+            found[k] = share
+    return found
+
+
 def win_share(normals: Sequence[Normal], index: int) -> float:
     """P(``draw`` picks arm ``index``), at least FLOOR."""
-    if len(normals) == 1:
-        return 1.0
-    means = np.array([m for m, _ in normals])
-    spreads = np.array([s for _, s in normals])
-    return ArmField(means, spreads).share(index)
+    return win_shares([(normals, index)])[0]
+
+
+def win_shares(asked: Sequence[tuple[Sequence[Normal], int]]) -> list[float]:
+    """``win_share`` of each (normals, index), batched."""
+    fields = [
+        (ArmField(np.array([m for m, _ in normals]), np.array([s for _, s in normals])), index)
+        for normals, index in asked
+    ]
+    return shares(fields)

@@ -172,3 +172,31 @@ async def test_counters_are_in_local_time_and_sum_by_scope(uow_factory: Any) -> 
         (refs["channels"][1], 1, 7, 1, 0),
     ]
     assert [(c.weekday, c.hour) for c in a_day] == [(0, 17)]  # local days: Tuesday is the next one
+
+
+async def test_an_audiences_counters_are_each_clients_own_in_one_read(uow_factory: Any) -> None:
+    refs = await world(uow_factory)
+    await run(
+        uow_factory,
+        refs,
+        [
+            ("add", 0, 0, 0, True, 0),
+            ("add", 0, 1, 1, True, 90),
+            ("add", 1, 1, 0, True, 0),
+            ("close", 0, True),
+            ("fail", 1, True),
+            ("close", 2, True),
+        ],
+    )
+    first, second = refs["clients"]
+    async with uow_factory(read_only=True) as uow:
+        together = await uow.stats.slot_counts_by_client([first, second, 10**9], refs["types"][0])
+        alone = {
+            i: await uow.stats.slot_counts(StatsScope(client_id=i, type_id=refs["types"][0]))
+            for i in (first, second)
+        }
+        every_type = await uow.stats.slot_counts_by_client([first], None)
+    assert set(together) == {first, second}  # a client without counters is left out
+    for client_id, rows in together.items():
+        assert sorted(map(_exact, rows)) == sorted(map(_exact, alone[client_id]))
+    assert {r.type_id for r in every_type[first]} == set(refs["types"])

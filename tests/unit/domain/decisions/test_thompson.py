@@ -15,16 +15,20 @@ from domain.decisions import (
     ChannelRanking,
     Decision,
     DecisionMemo,
+    DecisionRequest,
     DecisionSettings,
     Evidence,
+    Mode,
     SendingWindow,
     Tally,
     decide,
+    decide_many,
     rank_channels,
 )
 from domain.decisions.channels import reranked
 from domain.decisions.evidence import Layered, estimate
-from domain.decisions.thompson import FLOOR, draw, normals_of, win_share
+from domain.decisions.policy import uniform
+from domain.decisions.thompson import FLOOR, draw, normals_of, win_share, win_shares
 from tests.unit.domain.decisions.builders import CATALOGUE, a_client, a_rule
 
 START = datetime(2026, 3, 2, 9, tzinfo=UTC)
@@ -231,3 +235,60 @@ def test_a_ranking_with_some_estimates_replaced_equals_the_ranking_of_that_evide
         c: estimate(e, config) for c, e in changed.items() if c in {r.channel_id for r in before.ranked}
     }
     assert reranked(before, estimates, config) == expected
+
+
+def test_a_batch_of_decisions_equals_each_decided_alone() -> None:
+    """decide_many computes the Thompson shares of all its clients in one numpy batch: each
+    decision, its propensity to the last bit, is the one that client gets alone."""
+    config = explored_settings()
+    shared = some_evidence(11)
+    shared_channels = {
+        c: Evidence(all=sum((e.all for e in cells.values()), Tally())) for c, cells in shared.items()
+    }
+    memo = DecisionMemo(config, shared)
+    zones = ("Europe/Moscow", "Asia/Tokyo", "America/New_York")
+    asked = []
+    for seed in range(90):
+        if seed % 3:  # counters of its own on a few cells
+            totals, layered = with_own_counts(shared, seed)
+            evidence: Mapping[int, Mapping[tuple[int, int], Evidence]] = {**shared, **layered}
+            ranking = ranked(CATALOGUE, {**shared_channels, **totals}, config)
+        else:
+            evidence, ranking = shared, ranked(CATALOGUE, shared_channels, config)
+        window = SendingWindow(time_zone=zones[seed % 3])
+        asked.append(DecisionRequest(ranking, window, START + timedelta(hours=seed % 5), evidence, seed))
+    together = decide_many(asked, settings=config, memo=memo)
+    alone = [
+        decided(r.ranking, r.window, r.start, r.slot_evidence, config, r.seed, DecisionMemo(config, shared))
+        for r in asked
+    ]
+    assert together == alone
+    assert [d.propensity for d in together if d] == [d.propensity for d in alone if d]
+    assert {d.mode for d in together if d} == {Mode.GREEDY, Mode.EXPLORE, Mode.HOLDOUT}
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.tuples(st.floats(0.05, 0.6), st.floats(10.0, 400.0)), min_size=1, max_size=12),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_batched_shares_equal_shares_one_field_at_a_time(fields: list[list[tuple[float, float]]]) -> None:
+    asked = [
+        (normals_of([(rate * strength, (1 - rate) * strength) for rate, strength in arms]), k % len(arms))
+        for k, arms in enumerate(fields)
+    ]
+    assert win_shares(asked) == [win_share(normals, index) for normals, index in asked]
+
+
+def test_the_holdout_and_exploration_draws_are_uniform_even_for_consecutive_seeds() -> None:
+    seeds = range(20_000)
+    for stream in (0, 1):
+        draws = [uniform(seed, stream) for seed in seeds]
+        assert all(0.0 <= d < 1.0 for d in draws)
+        for share in (0.05, 0.1, 0.5):
+            assert abs(sum(d < share for d in draws) / len(draws) - share) < 0.01
+    # The two streams of one seed are not the same draw.
+    assert sum(uniform(s, 0) < 0.1 and uniform(s, 1) < 0.1 for s in seeds) / len(seeds) < 0.02
