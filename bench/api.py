@@ -12,6 +12,7 @@ Litestar over the raw driver running the same SELECT and INSERT); the memory cei
 all of them alike, and medians are reported. Each scenario first runs --warmup seconds unmeasured
 (pools filled, statements prepared, credentials cached). Prints a Markdown table and a one-line
 summary; --record appends both to bench/RESULTS.md. For a quick look: --clients 10000 --seconds 3.
+BENCH_DATABASE names the PostgreSQL database it drops and seeds (default ``switchboard_bench``).
 """
 
 from __future__ import annotations
