@@ -12,6 +12,7 @@ Litestar over the raw driver running the same SELECT and INSERT); the memory cei
 all of them alike, and medians are reported. Each scenario first runs --warmup seconds unmeasured
 (pools filled, statements prepared, credentials cached). Prints a Markdown table and a one-line
 summary; --record appends both to bench/RESULTS.md. For a quick look: --clients 10000 --seconds 3.
+BENCH_DATABASE names the PostgreSQL database it drops and seeds (default ``switchboard_bench``).
 """
 
 from __future__ import annotations
@@ -53,8 +54,9 @@ def prepare_database(kind: str, clients: int) -> str:
         url = f"sqlite:///{path}"
     else:
         server = os.environ.get("BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
-        _recreate_postgres_database(server, "switchboard_bench")
-        url = f"{server}/switchboard_bench"
+        name = os.environ.get("BENCH_DATABASE", "switchboard_bench")  # your own on a shared server
+        _recreate_postgres_database(server, name)
+        url = f"{server}/{name}"
     upgrade(url)
     asyncio.run(seed(url, clients))
     return url

@@ -10,9 +10,12 @@ from __future__ import annotations
 import logging
 
 from entrypoints.container import build_container
+from entrypoints.garbage_collection import settle_after_start_up
 from entrypoints.http.app import create_app
 from entrypoints.settings import Settings
 
 settings = Settings.from_env()
 logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 app = create_app(build_container(settings), settings)
+# After the lifespan's own start-up (Litestar runs on_startup hooks last): the server process only.
+app.on_startup.append(settle_after_start_up)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import deque
 from collections.abc import Callable
 from typing import Any, Generic, Self, TypeVar, cast, overload
 
@@ -172,20 +173,32 @@ def _plain(table: sa.Table, entity: type[E], kind: str) -> Callable[[AsyncConnec
 
 
 class Connections:
-    """SQLAlchemy connections kept checked out between units of work, for the next writer.
+    """SQLAlchemy connections kept checked out between units of work, handed from one to the next.
 
     A writer's connection goes back here, not to the pool: the checkout and return (connection
     object, pool events, reset, greenlet hops) cost a write more CPU than its BEGIN. At most
-    ``keep`` wait here. A connection goes back to the pool instead when anyone is waiting on the
-    pool, when it was invalidated, or when it still holds a transaction. A reader that needs a
-    connection takes a kept one first, so none idles here while a reader waits on the pool.
+    ``keep`` wait here idle. A connection goes back to the pool instead when it was invalidated or
+    still holds a transaction. A reader that needs a connection takes a kept one first, so none
+    idles here while a reader waits.
+
+    Over a fixed pool (PostgreSQL's), at most the pool's size are out at once, and a unit of work
+    beyond them waits here, in arrival order, for the next connection given back, which is handed
+    to it directly. In SQLAlchemy's pool queue a newcomer could take a connection just returned
+    before the waiter woken for it ran, and that waiter queued again at the back: with 64 requests
+    on 20 connections, some waited many turns (the write tail of issue 7). Over another pool,
+    a connection goes back to the pool whenever anyone waits on it there.
     """
 
     def __init__(self, engine: AsyncEngine, keep: int) -> None:
         self._engine = engine
         self._keep = keep
         self.dialect = engine.dialect
+        self._limit = _fixed_size(engine)
+        self._timeout = float(getattr(engine.pool, "timeout", lambda: 30.0)())
         self._idle: list[AsyncConnection] = []
+        self._out = 0
+        """Connections taken from the pool and not closed since: in use, or idle here."""
+        self._waiters: deque[asyncio.Future[AsyncConnection | None]] = deque()
         self._connecting = 0
         self._closed = False
         sa.event.listen(engine.sync_engine, "engine_disposed", self._dispose)
@@ -195,24 +208,77 @@ class Connections:
             conn = self._idle.pop()
             if not (conn.closed or conn.invalidated):
                 return conn
+            await self._close(conn)
+        if self._limit is not None and self._out >= self._limit:
+            handed = await self._wait()
+            if handed is not None:
+                return handed
+            # None: a connection was closed, and its place, still counted, is this one's to open.
+        else:
+            self._out += 1
         self._connecting += 1
         try:
             return await self._engine.connect()
+        except BaseException:
+            self._free_place()
+            raise
         finally:
             self._connecting -= 1
 
     async def give_back(self, conn: AsyncConnection) -> None:
-        if (
-            self._closed
-            or self._connecting
-            or len(self._idle) >= self._keep
-            or conn.closed
-            or conn.invalidated
-            or conn.in_transaction()
-        ):
-            await conn.close()
+        if conn.closed or conn.invalidated or conn.in_transaction():
+            await self._close(conn)
+        elif self._pass_on(conn):
+            return
+        elif self._closed or len(self._idle) >= self._keep or (self._limit is None and self._connecting):
+            await self._close(conn)
         else:
             self._idle.append(conn)
+
+    async def _wait(self) -> AsyncConnection | None:
+        waiter: asyncio.Future[AsyncConnection | None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            async with asyncio.timeout(self._timeout):
+                return await waiter
+        except BaseException as error:
+            if waiter.done() and not waiter.cancelled():  # handed over just as it gave up: pass it on
+                handed = waiter.result()
+                if handed is None:
+                    self._free_place()
+                else:
+                    await self.give_back(handed)
+            if isinstance(error, TimeoutError):
+                raise sa.exc.TimeoutError(
+                    f"all {self._limit} connections of the pool stayed in use for {self._timeout:g} s"
+                ) from error
+            raise
+
+    def _pass_on(self, conn: AsyncConnection | None) -> bool:
+        """Hands a connection (or, with None, a free place) to the first waiter; False if none took it."""
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(conn)
+                return True
+        return False
+
+    async def close(self, conn: AsyncConnection) -> None:
+        """Back to the pool, not kept: a reader's, whose autocommit the pool's return resets (engine.py)."""
+        await self._close(conn)
+
+    async def _close(self, conn: AsyncConnection) -> None:
+        """Back to the pool (which rolls back what it holds); its place goes to the first waiter."""
+        try:
+            await conn.close()
+        finally:
+            self._free_place()
+
+    def _free_place(self) -> None:
+        # Handed on still counted: a newcomer must not open a connection in the place of a waiter
+        # woken for it, or the waiter would then wait in the pool for one nobody returns there.
+        if not self._pass_on(None):
+            self._out -= 1
 
     def _dispose(self, _engine: Any) -> None:
         # Runs after the pool was disposed: a kept connection returned to it now would never be
@@ -221,11 +287,19 @@ class Connections:
         # elsewhere can only drop them to the collector.
         self._closed = True
         idle, self._idle = self._idle, []
+        self._out -= len(idle)
         if in_greenlet():
             for conn in idle:
                 if conn.sync_connection is not None:
                     conn.sync_connection.invalidate()
                     conn.sync_connection.close()
+
+
+def _fixed_size(engine: AsyncEngine) -> int | None:
+    """The pool's size when it never opens more (no overflow): PostgreSQL's engine (engine.py)."""
+    size = getattr(engine.pool, "size", None)
+    overflow = getattr(engine.pool, "_max_overflow", None)
+    return int(size()) if callable(size) and overflow == 0 else None
 
 
 async def _autocommit_connection(connections: Connections) -> AsyncConnection:
@@ -278,7 +352,7 @@ class ReadConnection:
     async def close(self) -> None:
         if self._conn is not None:
             conn, self._conn = self._conn, None
-            await conn.close()
+            await self._connections.close(conn)
 
 
 class SqlUnitOfWork:
