@@ -23,6 +23,7 @@ from adapters.sqlalchemy import stats
 from adapters.sqlalchemy.bulk import among, insert_rows, take_ids
 from adapters.sqlalchemy.communications import BigId, communication_history, communications
 from adapters.sqlalchemy.fastpath import driver_rows, insert_returning_id
+from adapters.sqlalchemy.single_send import one_send_statement, one_send_values
 from adapters.sqlalchemy.tables import (
     bookings,
     channel_blocks,
@@ -253,11 +254,17 @@ class SqlSends:
             return await driver_rows(self._conn, statement, {**values, **more})
 
         day = now.date()
-        blocks = tuple(_hydrate(ChannelBlock, row) for row in await rows(_ONE_BLOCKS))
-        held = tuple(_hydrate(Booking, row) for row in await rows(_ONE_BOOKINGS, booked=BookingState.BOOKED))
-        (counts,) = await rows(_ONE_COUNTS, today=day, since=day - timedelta(days=7))
-        if not (blocks or held or any(counts.values())):
+        booked = BookingState.BOOKED
+        (counts,) = await rows(_ONE_COUNTS, today=day, since=day - timedelta(days=7), booked=booked)
+        if not any(counts.values()):
             return {}
+        # Most clients have neither: their rows are read only when the counts' probes found some.
+        blocks: tuple[ChannelBlock, ...] = ()
+        held: tuple[Booking, ...] = ()
+        if counts["blocked"]:
+            blocks = tuple(_hydrate(ChannelBlock, row) for row in await rows(_ONE_BLOCKS))
+        if counts["held"]:
+            held = tuple(_hydrate(Booking, row) for row in await rows(_ONE_BOOKINGS, booked=booked))
         facts = SendFacts(
             blocks=blocks,
             bookings=held,
@@ -294,6 +301,8 @@ class SqlSends:
         refused: Sequence[RefusedItem],
     ) -> SendRecord:
         values = {name: getattr(record, name) for name in _SEND_COLUMNS if name != "open_count"}
+        if len(planned) == 1 and not refused and self._conn.dialect.name == "postgresql":
+            return await self._add_one(values, planned[0], queued[0])
         # First: this opens the transaction (asyncpg's adapter opens it lazily) the bulk statements join.
         send_id = await insert_returning_id(
             self._conn, sends, {**values, "open_count": len(planned)}, _INSERT_SEND
@@ -306,6 +315,22 @@ class SqlSends:
             ((send_id, r.client_id, r.reason, r.message) for r in refused),
         )
         return SendRecord(**{**values, "id": send_id})
+
+    async def _add_one(
+        self, values: dict[str, Any], communication: Communication, message: QueuedMessage
+    ) -> SendRecord:
+        """A send of one communication on PostgreSQL: every row in one statement (single_send)."""
+        # New planned communications count nowhere yet, as in _queue: no query, and no rows.
+        await stats.apply(self._conn, [], await stats.contributions(self._conn, [communication]))
+        parameters = one_send_values(
+            {**values, "open_count": 1},
+            communication,
+            _COMMUNICATION_COLUMNS,
+            _queue_values(None, None, message),
+        )
+        (row,) = await driver_rows(self._conn, _ONE_SEND, parameters)
+        communication.id = row["communication_id"]
+        return SendRecord(**{**values, "id": row["send_id"]})
 
     async def add_fallbacks(
         self,
@@ -504,15 +529,17 @@ _INSERT_SEND = sends.insert().returning(sends.c.id)
 _ONE_CLIENT = sa.bindparam("client_id", type_=sa.Integer)
 # Untyped: each comparison types it by its column, as a plain value would be.
 _NOW: sa.BindParameter[Any] = sa.bindparam("now")
-_ONE_BLOCKS = sa.select(channel_blocks).where(
+_ONE_BLOCKED = sa.and_(
     channel_blocks.c.client_id == _ONE_CLIENT,
     sa.or_(channel_blocks.c.until.is_(None), channel_blocks.c.until > _NOW),
 )
-_ONE_BOOKINGS = sa.select(bookings).where(
+_ONE_HELD = sa.and_(
     bookings.c.client_id == _ONE_CLIENT,
     bookings.c.status == sa.bindparam("booked"),
     bookings.c.before_date > _NOW,
 )
+_ONE_BLOCKS = sa.select(channel_blocks).where(_ONE_BLOCKED)
+_ONE_BOOKINGS = sa.select(bookings).where(_ONE_HELD)
 _DAYS = client_send_days.c
 _ONE_COUNTS = sa.select(
     sa.select(sa.func.sum(_DAYS.sends))
@@ -531,14 +558,19 @@ _ONE_COUNTS = sa.select(
     sa.exists()
     .where(telegram_links.c.client_id == _ONE_CLIENT, telegram_links.c.chat_id.is_not(None))
     .label("chat"),
+    sa.exists().where(_ONE_BLOCKED).label("blocked"),
+    sa.exists().where(_ONE_HELD).label("held"),
 )
-"""A single send's reads of one client's facts: the same as ``facts`` asks for an audience."""
+"""A single send's reads of one client's facts: the same as ``facts`` asks for an audience, the
+blocks and bookings as probes first (their rows follow only when there are some)."""
 
 _COMMUNICATION_COLUMNS = ("id", *(f.name for f in fields(Communication) if f.name not in ("id", "history")))
 _communication_row = operator.attrgetter(*_COMMUNICATION_COLUMNS)
 _HISTORY_COLUMNS = ("communication_id", "field", "from_status", "to_status", "at", "actor", "note")
 _QUEUE_COLUMNS = tuple(c.name for c in dispatch_queue.columns)
 
+
+_ONE_SEND = one_send_statement(sends, dispatch_queue, _SEND_COLUMNS, _COMMUNICATION_COLUMNS, _QUEUE_COLUMNS)
 
 _RECORD_COLUMNS = tuple(f.name for f in fields(SendRecord) if f.name != "id")
 
@@ -567,7 +599,12 @@ def queued_message(row: Any) -> QueuedMessage:
 
 
 def _queue_row(send_id: int, communication_id: int | None, q: QueuedMessage) -> tuple[Any, ...]:
-    row = {
+    row = _queue_values(send_id, communication_id, q)
+    return tuple(row[name] for name in _QUEUE_COLUMNS)
+
+
+def _queue_values(send_id: int | None, communication_id: int | None, q: QueuedMessage) -> dict[str, Any]:
+    return {
         "communication_id": communication_id,
         "send_id": send_id,
         "uuid": q.uuid,
@@ -586,4 +623,3 @@ def _queue_row(send_id: int, communication_id: int | None, q: QueuedMessage) -> 
         "headers": dict(q.headers),
         "last_error": None,
     }
-    return tuple(row[name] for name in _QUEUE_COLUMNS)
