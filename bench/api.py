@@ -53,8 +53,9 @@ def prepare_database(kind: str, clients: int) -> str:
         url = f"sqlite:///{path}"
     else:
         server = os.environ.get("BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
-        _recreate_postgres_database(server, "switchboard_bench")
-        url = f"{server}/switchboard_bench"
+        name = os.environ.get("BENCH_DATABASE", "switchboard_bench")  # your own on a shared server
+        _recreate_postgres_database(server, name)
+        url = f"{server}/{name}"
     upgrade(url)
     asyncio.run(seed(url, clients))
     return url

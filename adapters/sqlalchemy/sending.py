@@ -23,6 +23,7 @@ from adapters.sqlalchemy import stats
 from adapters.sqlalchemy.bulk import among, insert_rows, take_ids
 from adapters.sqlalchemy.communications import BigId, communication_history, communications
 from adapters.sqlalchemy.fastpath import driver_rows, insert_returning_id
+from adapters.sqlalchemy.send_setting import send_setting
 from adapters.sqlalchemy.single_send import one_send_statement, one_send_values
 from adapters.sqlalchemy.tables import (
     bookings,
@@ -43,6 +44,7 @@ from application.sending.store import (
     QueuedMessage,
     SendFacts,
     SendRecord,
+    SendSetting,
 )
 from domain.clients import Booking, BookingState, ChannelBlock
 from domain.communications import Communication
@@ -176,6 +178,9 @@ class SqlSends:
     async def active_rules(self, department_id: int) -> list[Rule]:
         rows = await driver_rows(self._conn, _ACTIVE_RULES, {"department_id": department_id})
         return [_hydrate(Rule, row) for row in rows]
+
+    async def setting(self, department_id: int, type_id: int, channel_ids: Sequence[int]) -> SendSetting:
+        return await send_setting(self._conn, department_id, type_id, channel_ids)
 
     async def group_members(self, group_id: int) -> list[int]:
         m = client_group_members.c

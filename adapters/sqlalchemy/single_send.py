@@ -37,7 +37,7 @@ def one_send_statement(
     send_columns: Sequence[str],
     communication_columns: Sequence[str],
     queue_columns: Sequence[str],
-) -> sa.TextClause:
+) -> sa.TextualSelect:
     """The statement; its parameters are named ``s_<column>``, ``c_<column>`` (the communication
     without its id), ``q_<column>`` (the queue row without its two ids), ``h_<column>`` (arrays,
     one element per history row) and ``day`` (the day the client's send counts under)."""

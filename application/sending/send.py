@@ -39,6 +39,7 @@ from domain.decisions import DecisionSettings
 from domain.dictionaries import Channel, ChannelKind, DocumentKind
 from domain.errors import Conflict, NotFound, ValidationFailed
 from domain.organisation import Department
+from domain.rules import Rule
 from domain.sending.decision import Accepted, AudienceDecider, ChannelFacts, SendContext, may_send
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
@@ -177,12 +178,8 @@ class SendMessages:
                             "this idempotency key was used within 24 hours for a different request"
                         )
                     return await _answer_of(uow, earlier)
-            department = await _department(uow, command, principal)
+            department, rules, mode, channels = await _setting(uow, command, principal)
             department_id = department.id or 0
-            if await uow.communication_types.get(command.type_id) is None:
-                raise NotFound("communication type", command.type_id)
-            mode = auto.auto_mode(command, rules := await uow.sends.active_rules(department_id))
-            channels = await (_all_channels(uow) if mode.channels else _channels(uow, command.channel_ids))
             scheduled = await _audience(uow, command)
             ids = [r.client_id for r in scheduled]
             clients = await _clients(uow, ids)
@@ -370,28 +367,41 @@ async def _answer_of(uow: UnitOfWork, record: SendRecord) -> SendAnswer:
     )
 
 
-async def _channels(uow: UnitOfWork, channel_ids: Sequence[int]) -> list[Channel]:
+def _channels(found: Mapping[int, Channel], channel_ids: Sequence[int]) -> list[Channel]:
+    """The channels asked for, in their order; ``found`` holds those that exist."""
     if not channel_ids:
         raise ValidationFailed.field("channels", "give at least one channel id")
     if len(set(channel_ids)) != len(channel_ids):
         raise ValidationFailed.field("channels", "a channel appears twice")
-    found = await uow.channels.get_many(channel_ids)
     missing = [i for i in channel_ids if i not in found]
     if missing:
         raise ValidationFailed.field("channels", f"no such channel: {', '.join(map(str, missing))}")
     return [found[i] for i in channel_ids]
 
 
-async def _department(uow: UnitOfWork, command: SendCommand, principal: Principal) -> Department:
+async def _setting(
+    uow: UnitOfWork, command: SendCommand, principal: Principal
+) -> tuple[Department, list[Rule], auto.AutoMode, list[Channel]]:
+    """The send's department, its active rules, what is left to the decisions, and the channels."""
+    department_id = _department_id(command, principal)
+    # One read (one statement on PostgreSQL); the checks follow in the order they always had.
+    setting = await uow.sends.setting(department_id, command.type_id, command.channel_ids)
+    if setting.department is None:
+        raise NotFound("department", department_id)
+    if not setting.type_found:
+        raise NotFound("communication type", command.type_id)
+    mode = auto.auto_mode(command, setting.rules)
+    channels = await _all_channels(uow) if mode.channels else _channels(setting.channels, command.channel_ids)
+    return setting.department, setting.rules, mode, channels
+
+
+def _department_id(command: SendCommand, principal: Principal) -> int:
     department_id = command.department_id or principal.department_id
     if department_id is None:
         raise ValidationFailed.field(
             "department_id", "the sender belongs to no department: name the department"
         )
-    department = await uow.departments.get(department_id)
-    if department is None:
-        raise NotFound("department", department_id)
-    return department
+    return department_id
 
 
 async def _all_channels(uow: UnitOfWork) -> list[Channel]:

@@ -12,7 +12,8 @@ from application.sending.commands import AcceptedItem, RefusedItem
 from application.sending.ports import OutgoingMessage
 from domain.clients import Booking, ChannelBlock
 from domain.communications import Communication
-from domain.dictionaries import ChannelKind
+from domain.dictionaries import Channel, ChannelKind
+from domain.organisation import Department
 from domain.rules import Rule
 
 
@@ -65,6 +66,19 @@ class QueuedMessage:
 
 
 @dataclass(frozen=True, kw_only=True)
+class SendSetting:
+    """What a send reads before its audience: its department, type, rules and channels."""
+
+    department: Department | None
+    """None when there is no such department."""
+    type_found: bool
+    rules: list[Rule]
+    """The department's active rules, by id."""
+    channels: dict[int, Channel]
+    """The channels asked for that exist, by id."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class SendFacts:
     """What storage knows of a client that the send decision weighs, besides the client itself."""
 
@@ -114,6 +128,10 @@ class SendRepository(Protocol):
 
     async def active_rules(self, department_id: int) -> list[Rule]:
         """The department's active rules."""
+
+    async def setting(self, department_id: int, type_id: int, channel_ids: Sequence[int]) -> SendSetting:
+        """The department, whether the type exists, the department's active rules and these
+        channels, read together (one statement on PostgreSQL: a single send makes few)."""
 
     async def group_members(self, group_id: int) -> list[int]:
         """The ids of the clients in the group."""
