@@ -94,6 +94,10 @@ class MemorySends:
             channels={i: copy.deepcopy(channels[i]) for i in set(channel_ids) if i in channels},
         )
 
+    async def one_recipient(self, client_id: int, now: datetime) -> tuple[Client | None, SendFacts | None]:
+        client = self._entities["clients"].rows.get(client_id)
+        return copy.deepcopy(client), (await self.facts([client_id], now)).get(client_id)
+
     async def group_members(self, group_id: int) -> list[int]:
         return sorted(self._memberships().get(group_id, frozenset()))
 

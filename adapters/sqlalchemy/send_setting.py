@@ -9,7 +9,7 @@ round trips on them. Elsewhere the four reads run one after the other.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
@@ -17,9 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sqlalchemy.fastpath import driver_in_transaction, row_by_id
 from adapters.sqlalchemy.filters import unstorable
+from adapters.sqlalchemy.repository import columns_of
 from adapters.sqlalchemy.tables import channels, communication_types, departments, rules
 from application.sending.store import SendSetting
 from domain.dictionaries import Channel
+from domain.entity import Entity
 from domain.organisation import Department
 from domain.rules import Rule
 
@@ -30,27 +32,31 @@ _POSTGRES = (
     "ARRAY(SELECT c FROM channels c WHERE c.id = ANY($3::INTEGER[])) AS channels"
 )
 
+E = TypeVar("E", bound=Entity)
 _Processors = tuple[tuple[str, Callable[[Any], Any] | None], ...]
-_PROCESSORS: dict[tuple[str, str], _Processors] = {}
+_PROCESSORS: dict[tuple[str, str, str], _Processors] = {}
 
 
-def _processors(table: sa.Table, dialect: Dialect) -> _Processors:
-    key = (table.name, dialect.name)
+def _processors(entity: type[Entity], table: sa.Table, dialect: Dialect) -> _Processors:
+    key = (entity.__qualname__, table.name, dialect.name)
     found = _PROCESSORS.get(key)
     if found is None:
         found = _PROCESSORS[key] = tuple(
-            (c.name, c.type.dialect_impl(dialect).result_processor(dialect, None)) for c in table.c
+            (name, table.c[name].type.dialect_impl(dialect).result_processor(dialect, None))
+            for name in ("id", *columns_of(entity, table))
         )
     return found
 
 
-def _entity(entity: type[Any], table: sa.Table, dialect: Dialect, row: Mapping[str, Any]) -> Any:
+def composite_entity(entity: type[E], table: sa.Table, dialect: Dialect, row: Mapping[str, Any]) -> E:
+    """The entity of a row of ``table`` read as a composite value (``SELECT t FROM t``), as its
+    repository builds it: the entity's columns, each through its column's result processor."""
     # Stored rows were valid when written: rebuilt without today's validation, as repositories do.
     made = object.__new__(entity)
     made.__dict__.update(
         {
             name: process(row[name]) if process is not None and row[name] is not None else row[name]
-            for name, process in _processors(table, dialect)
+            for name, process in _processors(entity, table, dialect)
         }
     )
     return made
@@ -69,18 +75,21 @@ async def send_setting(
     driver = await driver_in_transaction(connection)
     record = await driver.fetchrow(_POSTGRES, department_id, type_id, wanted)
     department = record["department"]
-    found = [_entity(Channel, channels, dialect, row) for row in record["channels"]]
+    found = [composite_entity(Channel, channels, dialect, row) for row in record["channels"]]
     return SendSetting(
-        department=None if department is None else _entity(Department, departments, dialect, department),
+        department=None
+        if department is None
+        else composite_entity(Department, departments, dialect, department),
         type_found=bool(record["type_found"]),
-        rules=[_entity(Rule, rules, dialect, row) for row in record["rules"]],
-        channels={c.id: c for c in found},
+        rules=[composite_entity(Rule, rules, dialect, row) for row in record["rules"]],
+        channels={c.id or 0: c for c in found},
     )
 
 
-def _hydrate(entity: type[Any], table: sa.Table, row: Mapping[str, Any]) -> Any:
+def row_entity(entity: type[E], table: sa.Table, row: Mapping[str, Any]) -> E:
+    """The entity of a row read through SQLAlchemy or ``row_by_id`` (its values processed already)."""
     made = object.__new__(entity)
-    made.__dict__.update({c.name: row[c.name] for c in table.c})
+    made.__dict__.update({name: row[name] for name in ("id", *columns_of(entity, table))})
     return made
 
 
@@ -93,10 +102,10 @@ async def _one_by_one(
     active = sa.select(rules).where(rules.c.department_id == department_id, rules.c.active.is_(True))
     found = sa.select(channels).where(channels.c.id.in_(channel_ids))
     return SendSetting(
-        department=None if department is None else _hydrate(Department, departments, department),
+        department=None if department is None else row_entity(Department, departments, department),
         type_found=type_found,
-        rules=[_hydrate(Rule, rules, row) for row in await _rows(connection, active.order_by(rules.c.id))],
-        channels={row["id"]: _hydrate(Channel, channels, row) for row in await _rows(connection, found)},
+        rules=[row_entity(Rule, rules, row) for row in await _rows(connection, active.order_by(rules.c.id))],
+        channels={row["id"]: row_entity(Channel, channels, row) for row in await _rows(connection, found)},
     )
 
 

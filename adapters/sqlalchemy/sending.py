@@ -22,8 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from adapters.sqlalchemy import stats
 from adapters.sqlalchemy.bulk import among, insert_rows, take_ids
 from adapters.sqlalchemy.communications import BigId, communication_history, communications
-from adapters.sqlalchemy.fastpath import driver_rows, insert_returning_id
-from adapters.sqlalchemy.send_setting import send_setting
+from adapters.sqlalchemy.fastpath import driver_rows, insert_returning_id, row_by_id
+from adapters.sqlalchemy.filters import unstorable
+from adapters.sqlalchemy.send_setting import composite_entity, row_entity, send_setting
 from adapters.sqlalchemy.single_send import one_send_statement, one_send_values
 from adapters.sqlalchemy.tables import (
     bookings,
@@ -46,7 +47,7 @@ from application.sending.store import (
     SendRecord,
     SendSetting,
 )
-from domain.clients import Booking, BookingState, ChannelBlock
+from domain.clients import Booking, BookingState, ChannelBlock, Client
 from domain.communications import Communication
 from domain.dictionaries import ChannelKind
 from domain.rules import Rule
@@ -251,8 +252,28 @@ class SqlSends:
             for i in known
         }
 
+    async def one_recipient(self, client_id: int, now: datetime) -> tuple[Client | None, SendFacts | None]:
+        if unstorable(clients.c.id, client_id):
+            return None, None
+        if self._conn.dialect.name != "postgresql":
+            row = await row_by_id(self._conn, clients, client_id)
+            client = None if row is None else row_entity(Client, clients, row)
+            return client, (await self._facts_of_one(client_id, now)).get(client_id)
+        # The client's row rides along with its facts: one statement, not two.
+        counts, facts = await self._one(client_id, now, _ONE_RECIPIENT)
+        record = counts["client"]
+        client = None if record is None else composite_entity(Client, clients, self._conn.dialect, record)
+        return client, facts
+
     async def _facts_of_one(self, client_id: int, now: datetime) -> dict[int, SendFacts]:
         """A single send's facts: the same reads for one client, prepared once and run on the driver."""
+        _, facts = await self._one(client_id, now, _ONE_COUNTS)
+        return {} if facts is None else {client_id: facts}
+
+    async def _one(
+        self, client_id: int, now: datetime, statement: sa.ClauseElement
+    ) -> tuple[dict[str, Any], SendFacts | None]:
+        """``statement``'s row (``_ONE_COUNTS``'s columns, maybe more) and the facts it tells."""
         values = {"client_id": client_id, "now": now}
 
         async def rows(statement: sa.ClauseElement, **more: Any) -> list[dict[str, Any]]:
@@ -260,9 +281,9 @@ class SqlSends:
 
         day = now.date()
         booked = BookingState.BOOKED
-        (counts,) = await rows(_ONE_COUNTS, today=day, since=day - timedelta(days=7), booked=booked)
-        if not any(counts.values()):
-            return {}
+        (counts,) = await rows(statement, today=day, since=day - timedelta(days=7), booked=booked)
+        if not any(counts[name] for name in _FACT_NAMES):
+            return counts, None
         # Most clients have neither: their rows are read only when the counts' probes found some.
         blocks: tuple[ChannelBlock, ...] = ()
         held: tuple[Booking, ...] = ()
@@ -279,7 +300,7 @@ class SqlSends:
             has_push_subscription=bool(counts["push"]),
             has_linked_chat=bool(counts["chat"]),
         )
-        return {client_id: facts}
+        return counts, facts
 
     async def find_by_key(self, idempotency_key: str, since: datetime) -> SendRecord | None:
         statement = sa.select(sends).where(sends.c.idempotency_key == idempotency_key)
@@ -568,6 +589,11 @@ _ONE_COUNTS = sa.select(
 )
 """A single send's reads of one client's facts: the same as ``facts`` asks for an audience, the
 blocks and bookings as probes first (their rows follow only when there are some)."""
+_FACT_NAMES = tuple(c.name for c in _ONE_COUNTS.selected_columns)
+_ONE_RECIPIENT = _ONE_COUNTS.add_columns(
+    sa.select(clients.table_valued()).where(clients.c.id == _ONE_CLIENT).scalar_subquery().label("client")
+)
+"""The same, with the client's row as a composite value (on PostgreSQL)."""
 
 _COMMUNICATION_COLUMNS = ("id", *(f.name for f in fields(Communication) if f.name not in ("id", "history")))
 _communication_row = operator.attrgetter(*_COMMUNICATION_COLUMNS)

@@ -29,7 +29,7 @@ from application.sending.commands import (
 )
 from application.sending.email import email_headers, html_from_text
 from application.sending.ports import CompiledTemplate, TemplateRenderer
-from application.sending.store import QueuedMessage, SendRecord
+from application.sending.store import QueuedMessage, SendFacts, SendRecord
 from application.sending.unsubscribe import UnsubscribeTokens, unsubscribe_url
 from domain.access import Permission, Principal, PrincipalKind
 from domain.availability import Owner
@@ -182,7 +182,7 @@ class SendMessages:
             department_id = department.id or 0
             scheduled = await _audience(uow, command)
             ids = [r.client_id for r in scheduled]
-            clients = await _clients(uow, ids)
+            clients, known = await _recipients(uow, ids, now)
             unknown = [i for i in ids if i not in clients]
             if unknown:
                 shown = ", ".join(str(i) for i in unknown[:10])
@@ -206,7 +206,6 @@ class SendMessages:
             communications: list[Communication] = []
             queued: list[QueuedMessage] = []
             refused: list[RefusedItem] = []
-            known = await uow.sends.facts(ids, now)
             plan = await auto.plan(
                 uow,
                 mode=mode,
@@ -437,6 +436,17 @@ async def _audience(uow: UnitOfWork, command: SendCommand) -> list[ScheduledReci
     else:
         ids = list(dict.fromkeys(audience.client_ids))
     return [ScheduledRecipient(client_id=i) for i in ids]
+
+
+async def _recipients(
+    uow: UnitOfWork, ids: Sequence[int], now: datetime
+) -> tuple[dict[int, Client], dict[int, SendFacts]]:
+    """The clients of the audience, and what storage knows of them (``SendRepository.facts``)."""
+    if len(ids) == 1:  # a single send: both in one read
+        client, facts = await uow.sends.one_recipient(ids[0], now)
+        return ({} if client is None else {ids[0]: client}), ({} if facts is None else {ids[0]: facts})
+    clients = await _clients(uow, ids)
+    return clients, await uow.sends.facts(ids, now)
 
 
 async def _clients(uow: UnitOfWork, ids: Sequence[int]) -> dict[int, Client]:

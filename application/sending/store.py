@@ -10,7 +10,7 @@ from typing import Protocol
 
 from application.sending.commands import AcceptedItem, RefusedItem
 from application.sending.ports import OutgoingMessage
-from domain.clients import Booking, ChannelBlock
+from domain.clients import Booking, ChannelBlock, Client
 from domain.communications import Communication
 from domain.dictionaries import Channel, ChannelKind
 from domain.organisation import Department
@@ -144,6 +144,10 @@ class SendRepository(Protocol):
 
         Clients with none of these are left out. Counts are of today (UTC) and the last seven days.
         """
+
+    async def one_recipient(self, client_id: int, now: datetime) -> tuple[Client | None, SendFacts | None]:
+        """A single send's client (None if there is none) and its ``facts`` (None when it has
+        none), read together: one statement on PostgreSQL."""
 
     async def find_by_key(self, idempotency_key: str, since: datetime) -> SendRecord | None:
         """The send request with this idempotency key, or None."""

@@ -3,14 +3,15 @@ repositories read one by one (on PostgreSQL each is one statement of its own).""
 
 from __future__ import annotations
 
-from datetime import time, timedelta
+from datetime import date, time, timedelta
 from typing import Any
 
+from domain.clients import ChannelBlock, Client
 from domain.dictionaries import Channel
 from domain.organisation import WorkingDay
 from domain.rules import QuietHours, QuietHoursPolicy, Rule
 from tests.support.clock import ManualClock
-from tests.support.sending import EMAIL, SENDER, SMS, arrange, command, sending
+from tests.support.sending import EMAIL, SENDER, SMS, arrange, arrange_clients, command, sending
 
 UNSTORABLE = 2**40
 """An id no integer column holds: it names nothing, and reading it must not fail."""
@@ -116,3 +117,43 @@ async def test_a_sends_setting_is_what_the_repositories_read(
         )
         unstorable = await uow.sends.setting(UNSTORABLE, UNSTORABLE, [UNSTORABLE])
         assert (unstorable.department, unstorable.type_found, unstorable.channels) == (None, False, {})
+
+
+async def test_one_recipient_is_the_client_and_the_facts_read_apart(
+    uow_factory: Any, clock: ManualClock, hasher: Any
+) -> None:
+    now = clock.now()
+    full = Client(
+        first_name="Иван",
+        last_name="Petrov",
+        birth_date=date(1990, 5, 17),
+        phones=["+79161234567", "+79167654321"],
+        email="ivan@example.com",
+        social_media={"telegram": "@ivan"},
+        language="ru",
+        time_zone="Europe/Moscow",
+        tags=["vip", "b"],
+        create_time=now,
+        update_time=now,
+    )
+    bare = Client(first_name="Bare", phones=[], available=False, create_time=now, update_time=now)
+    department_id, (known, quiet) = await arrange_clients(uow_factory, clock, hasher, [full, bare])
+    await sending(uow_factory, clock)(SENDER, command(department_id, [known]))
+    async with uow_factory() as uow:
+        await uow.channel_blocks.add(
+            ChannelBlock(
+                client_id=known, channel_id=SMS, until=None, reason="asked", create_time=now, update_time=now
+            )
+        )
+        await uow.commit()
+    async with uow_factory(read_only=True) as uow:
+        for client_id in (known, quiet):
+            client, facts = await uow.sends.one_recipient(client_id, now)
+            alone = await uow.clients.get(client_id)
+            assert client is not None and alone is not None and vars(client) == vars(alone)
+            assert facts == (await uow.sends.facts([client_id], now)).get(client_id)
+        assert facts is None  # the bare client has no facts at all
+        client, facts = await uow.sends.one_recipient(known, now)
+        assert facts is not None and facts.sent_today == 1 and [b.reason for b in facts.blocks] == ["asked"]
+        assert await uow.sends.one_recipient(999_999, now) == (None, None)
+        assert await uow.sends.one_recipient(UNSTORABLE, now) == (None, None)
