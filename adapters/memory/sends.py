@@ -84,10 +84,23 @@ class MemorySends:
         rows: dict[int, Rule] = self._entities["rules"].rows
         return [r for _, r in sorted(rows.items()) if r.department_id == department_id and r.active]
 
-    async def setting(self, department_id: int, type_id: int, channel_ids: Sequence[int]) -> SendSetting:
+    async def setting(
+        self,
+        department_id: int,
+        type_id: int,
+        channel_ids: Sequence[int],
+        *,
+        client_id: int | None = None,
+        now: datetime | None = None,
+    ) -> SendSetting:
         department = self._entities["departments"].rows.get(department_id)
         channels = self._entities["channels"].rows
+        recipient = None
+        if client_id is not None:
+            assert now is not None, "a recipient's facts are of a moment"
+            recipient = await self.one_recipient(client_id, now)
         return SendSetting(
+            recipient=recipient,
             department=copy.deepcopy(department),
             type_found=type_id in self._entities["communication_types"].rows,
             rules=copy.deepcopy(await self.active_rules(department_id)),

@@ -12,10 +12,12 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adapters.sqlalchemy.fastpath import driver_in_transaction, row_by_id
+from adapters.sqlalchemy.fastpath import driver_rows, row_by_id
 from adapters.sqlalchemy.filters import unstorable
 from adapters.sqlalchemy.repository import columns_of
 from adapters.sqlalchemy.tables import channels, communication_types, departments, rules
@@ -25,12 +27,23 @@ from domain.entity import Entity
 from domain.organisation import Department
 from domain.rules import Rule
 
-_POSTGRES = (
-    "SELECT (SELECT d FROM departments d WHERE d.id = $1) AS department, "
-    "EXISTS (SELECT 1 FROM communication_types t WHERE t.id = $2) AS type_found, "
-    "ARRAY(SELECT r FROM rules r WHERE r.department_id = $1 AND r.active ORDER BY r.id) AS rules, "
-    "ARRAY(SELECT c FROM channels c WHERE c.id = ANY($3::INTEGER[])) AS channels"
+_d, _t, _r, _c = (
+    t.alias(n) for t, n in ((departments, "d"), (communication_types, "t"), (rules, "r"), (channels, "c"))
 )
+_DEPARTMENT_ID = sa.bindparam("department_id", type_=sa.Integer)
+SETTING = sa.select(
+    sa.select(_d.table_valued()).where(_d.c.id == _DEPARTMENT_ID).scalar_subquery().label("department"),
+    sa.exists().where(_t.c.id == sa.bindparam("type_id", type_=sa.Integer)).label("type_found"),
+    sa.select(sa.func.array_agg(aggregate_order_by(_r.table_valued(), _r.c.id)))
+    .where(_r.c.department_id == _DEPARTMENT_ID, _r.c.active.is_(True))
+    .scalar_subquery()
+    .label("rules"),
+    sa.select(sa.func.array_agg(_c.table_valued()))
+    .where(_c.c.id == sa.any_(sa.bindparam("channel_ids", type_=postgresql.ARRAY(sa.Integer))))
+    .scalar_subquery()
+    .label("channels"),
+)
+"""The four reads on PostgreSQL, each table's rows as composite values (NULL for none)."""
 
 E = TypeVar("E", bound=Entity)
 _Processors = tuple[tuple[str, Callable[[Any], Any] | None], ...]
@@ -65,23 +78,43 @@ def composite_entity(entity: type[E], table: sa.Table, dialect: Dialect, row: Ma
 async def send_setting(
     connection: AsyncConnection, department_id: int, type_id: int, channel_ids: Sequence[int]
 ) -> SendSetting:
-    # Ids no column can hold name nothing (the driver would refuse them).
-    wanted = sorted({i for i in channel_ids if not unstorable(channels.c.id, i)})
-    if unstorable(departments.c.id, department_id) or unstorable(communication_types.c.id, type_id):
+    wanted = storable_channels(channel_ids)
+    if storable_setting(department_id, type_id) is None:
         return SendSetting(department=None, type_found=False, rules=[], channels={})
     dialect = connection.dialect
     if dialect.name != "postgresql":
         return await _one_by_one(connection, department_id, type_id, wanted)
-    driver = await driver_in_transaction(connection)
-    record = await driver.fetchrow(_POSTGRES, department_id, type_id, wanted)
-    department = record["department"]
-    found = [composite_entity(Channel, channels, dialect, row) for row in record["channels"]]
+    (row,) = await driver_rows(connection, SETTING, setting_values(department_id, type_id, wanted))
+    return setting_of(row, dialect)
+
+
+def storable_channels(channel_ids: Sequence[int]) -> list[int]:
+    """The channel ids a column can hold: the others name nothing (the driver would refuse them)."""
+    return sorted({i for i in channel_ids if not unstorable(channels.c.id, i)})
+
+
+def storable_setting(department_id: int, type_id: int) -> tuple[int, int] | None:
+    """Both ids, or None when a column cannot hold one (then it names nothing)."""
+    if unstorable(departments.c.id, department_id) or unstorable(communication_types.c.id, type_id):
+        return None
+    return department_id, type_id
+
+
+def setting_values(department_id: int, type_id: int, channel_ids: Sequence[int]) -> dict[str, Any]:
+    """``SETTING``'s parameters (ids a column can hold)."""
+    return {"department_id": department_id, "type_id": type_id, "channel_ids": list(channel_ids)}
+
+
+def setting_of(row: Mapping[str, Any], dialect: Dialect) -> SendSetting:
+    """The setting in a row of ``SETTING`` (or of a statement with its columns)."""
+    department = row["department"]
+    found = [composite_entity(Channel, channels, dialect, c) for c in row["channels"] or ()]
     return SendSetting(
         department=None
         if department is None
         else composite_entity(Department, departments, dialect, department),
-        type_found=bool(record["type_found"]),
-        rules=[composite_entity(Rule, rules, dialect, row) for row in record["rules"]],
+        type_found=bool(row["type_found"]),
+        rules=[composite_entity(Rule, rules, dialect, r) for r in row["rules"] or ()],
         channels={c.id or 0: c for c in found},
     )
 

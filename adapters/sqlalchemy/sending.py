@@ -11,7 +11,7 @@ from __future__ import annotations
 import operator
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import fields
+from dataclasses import fields, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -24,7 +24,16 @@ from adapters.sqlalchemy.bulk import among, insert_rows, take_ids
 from adapters.sqlalchemy.communications import BigId, communication_history, communications
 from adapters.sqlalchemy.fastpath import driver_rows, insert_returning_id, row_by_id
 from adapters.sqlalchemy.filters import unstorable
-from adapters.sqlalchemy.send_setting import composite_entity, row_entity, send_setting
+from adapters.sqlalchemy.send_setting import (
+    SETTING,
+    composite_entity,
+    row_entity,
+    send_setting,
+    setting_of,
+    setting_values,
+    storable_channels,
+    storable_setting,
+)
 from adapters.sqlalchemy.single_send import one_send_statement, one_send_values
 from adapters.sqlalchemy.tables import (
     bookings,
@@ -180,8 +189,28 @@ class SqlSends:
         rows = await driver_rows(self._conn, _ACTIVE_RULES, {"department_id": department_id})
         return [_hydrate(Rule, row) for row in rows]
 
-    async def setting(self, department_id: int, type_id: int, channel_ids: Sequence[int]) -> SendSetting:
-        return await send_setting(self._conn, department_id, type_id, channel_ids)
+    async def setting(
+        self,
+        department_id: int,
+        type_id: int,
+        channel_ids: Sequence[int],
+        *,
+        client_id: int | None = None,
+        now: datetime | None = None,
+    ) -> SendSetting:
+        if client_id is None:
+            return await send_setting(self._conn, department_id, type_id, channel_ids)
+        assert now is not None, "a recipient's facts are of a moment"
+        if self._conn.dialect.name != "postgresql" or storable_setting(department_id, type_id) is None:
+            setting = await send_setting(self._conn, department_id, type_id, channel_ids)
+            return replace(setting, recipient=await self.one_recipient(client_id, now))
+        if unstorable(clients.c.id, client_id):
+            setting = await send_setting(self._conn, department_id, type_id, channel_ids)
+            return replace(setting, recipient=(None, None))
+        # A single send's reads before its write: the setting and the recipient in one statement.
+        values = setting_values(department_id, type_id, storable_channels(channel_ids))
+        row, facts = await self._one(client_id, now, _SETTING_AND_RECIPIENT, values)
+        return replace(setting_of(row, self._conn.dialect), recipient=(self._client_of(row), facts))
 
     async def group_members(self, group_id: int) -> list[int]:
         m = client_group_members.c
@@ -261,9 +290,11 @@ class SqlSends:
             return client, (await self._facts_of_one(client_id, now)).get(client_id)
         # The client's row rides along with its facts: one statement, not two.
         counts, facts = await self._one(client_id, now, _ONE_RECIPIENT)
-        record = counts["client"]
-        client = None if record is None else composite_entity(Client, clients, self._conn.dialect, record)
-        return client, facts
+        return self._client_of(counts), facts
+
+    def _client_of(self, row: dict[str, Any]) -> Client | None:
+        record = row["client"]
+        return None if record is None else composite_entity(Client, clients, self._conn.dialect, record)
 
     async def _facts_of_one(self, client_id: int, now: datetime) -> dict[int, SendFacts]:
         """A single send's facts: the same reads for one client, prepared once and run on the driver."""
@@ -271,10 +302,11 @@ class SqlSends:
         return {} if facts is None else {client_id: facts}
 
     async def _one(
-        self, client_id: int, now: datetime, statement: sa.ClauseElement
+        self, client_id: int, now: datetime, statement: sa.ClauseElement, more: dict[str, Any] | None = None
     ) -> tuple[dict[str, Any], SendFacts | None]:
-        """``statement``'s row (``_ONE_COUNTS``'s columns, maybe more) and the facts it tells."""
-        values = {"client_id": client_id, "now": now}
+        """``statement``'s row (``_ONE_COUNTS``'s columns, maybe more, whose values are ``more``)
+        and the facts it tells."""
+        values = {"client_id": client_id, "now": now, **(more or {})}
 
         async def rows(statement: sa.ClauseElement, **more: Any) -> list[dict[str, Any]]:
             return await driver_rows(self._conn, statement, {**values, **more})
@@ -594,6 +626,8 @@ _ONE_RECIPIENT = _ONE_COUNTS.add_columns(
     sa.select(clients.table_valued()).where(clients.c.id == _ONE_CLIENT).scalar_subquery().label("client")
 )
 """The same, with the client's row as a composite value (on PostgreSQL)."""
+_SETTING_AND_RECIPIENT = SETTING.add_columns(*_ONE_RECIPIENT.selected_columns)
+"""A single send's reads before its write, on PostgreSQL: ``setting`` and ``one_recipient``."""
 
 _COMMUNICATION_COLUMNS = ("id", *(f.name for f in fields(Communication) if f.name not in ("id", "history")))
 _communication_row = operator.attrgetter(*_COMMUNICATION_COLUMNS)

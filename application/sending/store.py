@@ -66,19 +66,6 @@ class QueuedMessage:
 
 
 @dataclass(frozen=True, kw_only=True)
-class SendSetting:
-    """What a send reads before its audience: its department, type, rules and channels."""
-
-    department: Department | None
-    """None when there is no such department."""
-    type_found: bool
-    rules: list[Rule]
-    """The department's active rules, by id."""
-    channels: dict[int, Channel]
-    """The channels asked for that exist, by id."""
-
-
-@dataclass(frozen=True, kw_only=True)
 class SendFacts:
     """What storage knows of a client that the send decision weighs, besides the client itself."""
 
@@ -91,6 +78,21 @@ class SendFacts:
     """The client has at least one stored browser push subscription: contact data for Push."""
     has_linked_chat: bool = False
     """The client linked a Telegram chat (``/start CODE``): contact data for Messenger."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class SendSetting:
+    """What a send reads before its audience: its department, type, rules and channels."""
+
+    department: Department | None
+    """None when there is no such department."""
+    type_found: bool
+    rules: list[Rule]
+    """The department's active rules, by id."""
+    channels: dict[int, Channel]
+    """The channels asked for that exist, by id."""
+    recipient: tuple[Client | None, SendFacts | None] | None = None
+    """Asked with a client id: that client and its facts, as ``one_recipient`` reads them."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -129,9 +131,18 @@ class SendRepository(Protocol):
     async def active_rules(self, department_id: int) -> list[Rule]:
         """The department's active rules."""
 
-    async def setting(self, department_id: int, type_id: int, channel_ids: Sequence[int]) -> SendSetting:
+    async def setting(
+        self,
+        department_id: int,
+        type_id: int,
+        channel_ids: Sequence[int],
+        *,
+        client_id: int | None = None,
+        now: datetime | None = None,
+    ) -> SendSetting:
         """The department, whether the type exists, the department's active rules and these
-        channels, read together (one statement on PostgreSQL: a single send makes few)."""
+        channels, and with ``client_id`` (and ``now``) a single send's recipient, read together:
+        one statement on PostgreSQL."""
 
     async def group_members(self, group_id: int) -> list[int]:
         """The ids of the clients in the group."""

@@ -157,3 +157,16 @@ async def test_one_recipient_is_the_client_and_the_facts_read_apart(
         assert facts is not None and facts.sent_today == 1 and [b.reason for b in facts.blocks] == ["asked"]
         assert await uow.sends.one_recipient(999_999, now) == (None, None)
         assert await uow.sends.one_recipient(UNSTORABLE, now) == (None, None)
+        # Read with the setting (one statement on PostgreSQL): the same recipient, the same setting.
+        alone = await uow.sends.setting(department_id, 1, [EMAIL, SMS])
+        for client_id in (known, quiet, 999_999, UNSTORABLE):
+            both = await uow.sends.setting(department_id, 1, [EMAIL, SMS], client_id=client_id, now=now)
+            assert both.recipient is not None
+            client, facts = both.recipient
+            apart_client, apart_facts = await uow.sends.one_recipient(client_id, now)
+            assert (client and vars(client)) == (apart_client and vars(apart_client)) and facts == apart_facts
+            assert vars(both.department) == vars(alone.department) and both.type_found == alone.type_found
+            assert [vars(r) for r in both.rules] == [vars(r) for r in alone.rules]
+            assert {i: vars(c) for i, c in both.channels.items()} == {
+                i: vars(c) for i, c in alone.channels.items()
+            }
