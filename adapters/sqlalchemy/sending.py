@@ -335,10 +335,11 @@ class SqlSends:
         return counts, facts
 
     async def find_by_key(self, idempotency_key: str, since: datetime) -> SendRecord | None:
-        statement = sa.select(sends).where(sends.c.idempotency_key == idempotency_key)
-        row = (await self._conn.execute(statement)).mappings().first()
-        if row is None:
+        # On the driver, prepared once: every send that carries a key asks this first.
+        found = await driver_rows(self._conn, _BY_KEY, {"key": idempotency_key})
+        if not found:
             return None
+        row = found[0]
         if row["create_time"] < since:
             # An expired key is free again: forget the old request's claim on it.
             await self._conn.execute(
@@ -583,6 +584,7 @@ _ACTIVE_RULES = (
     .order_by(rules.c.id)
 )
 _SEND_COLUMNS = tuple(c.name for c in sends.columns if c.name != "id")
+_BY_KEY = sa.select(sends).where(sends.c.idempotency_key == sa.bindparam("key", type_=sa.String))
 _INSERT_SEND = sends.insert().returning(sends.c.id)
 _ONE_CLIENT = sa.bindparam("client_id", type_=sa.Integer)
 # Untyped: each comparison types it by its column, as a plain value would be.

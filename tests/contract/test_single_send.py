@@ -3,6 +3,7 @@ repositories read one by one (on PostgreSQL each is one statement of its own).""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, time, timedelta
 from typing import Any
 
@@ -170,3 +171,20 @@ async def test_one_recipient_is_the_client_and_the_facts_read_apart(
             assert {i: vars(c) for i, c in both.channels.items()} == {
                 i: vars(c) for i, c in alone.channels.items()
             }
+
+
+async def test_an_idempotency_key_finds_its_send_within_the_window_and_is_free_after(
+    uow_factory: Any, clock: ManualClock, hasher: Any
+) -> None:
+    department_id, (client_id,) = await arrange(uow_factory, clock, hasher, ["key@example.com"])
+    send = sending(uow_factory, clock)
+    keyed = replace(command(department_id, [client_id]), idempotency_key="order-7")
+    first = await send(SENDER, keyed)
+    assert (await send(SENDER, keyed)).send_id == first.send_id
+    async with uow_factory(read_only=True) as uow:
+        found = await uow.sends.get(first.send_id)
+        assert await uow.sends.find_by_key("order-7", clock.now() - timedelta(hours=24)) == found
+        assert await uow.sends.find_by_key("order-8", clock.now() - timedelta(hours=24)) is None
+    clock.advance(hours=25)
+    later = await send(SENDER, keyed)
+    assert later.send_id != first.send_id and later.accepted_count == 1
