@@ -17,6 +17,7 @@ import asyncio
 import cProfile
 import importlib
 import io
+import json
 import os
 import pstats
 import random
@@ -27,6 +28,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bench.api import ADMIN, NEW_CLIENT, prepare_database
+from bench.servers import ROOT
 
 App = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 
@@ -97,12 +99,101 @@ async def call(app: App, method: str, path: str, headers: dict[str, str], body: 
     return status
 
 
-def requests_for(kind: str, clients: int, auth: dict[str, str], n: int) -> list[tuple[str, str, dict, bytes]]:
+def requests_for(
+    kind: str, clients: int, auth: dict[str, str], n: int, department: int = 0
+) -> list[tuple[str, str, dict, bytes]]:
     rng = random.Random(1)
     if kind == "read":
         return [("GET", f"/api/v1/clients/{rng.randint(1, clients)}", auth, b"") for _ in range(n)]
     headers = {**auth, "Content-Type": "application/json"}
+    if kind == "send":
+        ids = [rng.randint(1, clients) for _ in range(n)]
+        return [("POST", "/api/v1/sends", headers, send_body(department, i)) for i in ids]
     return [("POST", "/api/v1/clients", headers, NEW_CLIENT.encode())] * n
+
+
+def send_body(department_id: int, client_id: int) -> bytes:
+    """bench.dispatch's single send: one client, email, a subject and a text reading the client."""
+    return json.dumps(
+        {
+            "communicationTypeId": 1,
+            "departmentId": department_id,
+            "clientIds": [client_id],
+            "channels": [3],
+            "subject": "Hi",
+            "text": "Hello {{ client.firstName }}",
+        }
+    ).encode()
+
+
+async def add_department(app: App, auth: dict[str, str]) -> int:
+    """The department the sends name (the bench database has clients only); its id."""
+    headers = {**auth, "Content-Type": "application/json"}
+    body = await call_json(app, "POST", "/api/v1/companies", headers, {"name": "Acme", "code": "acme"})
+    department = await call_json(
+        app,
+        "POST",
+        "/api/v1/departments",
+        headers,
+        {"companyId": body["id"], "name": "Sales", "code": "sales", "timeZone": "UTC"},
+    )
+    return int(department["id"])
+
+
+async def call_json(app: App, method: str, path: str, headers: dict[str, str], data: object) -> Any:
+    chunks: list[bytes] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": json.dumps(data).encode(), "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+
+    body = json.dumps(data).encode()
+    await app(scope(method, path, headers, body), receive, send)
+    return json.loads(b"".join(chunks))
+
+
+class RoundTrips:
+    """Counts the statements this process sends to PostgreSQL through asyncpg, by SQL text.
+
+    Wraps asyncpg's Python-level entry points (a connection's execute/fetch family, executemany,
+    prepare and COPY; a prepared statement's fetch family): each is one round trip or more.
+    """
+
+    def __init__(self) -> None:
+        self.by_sql: dict[str, int] = {}
+        self.on = False
+
+    def install(self) -> None:
+        import asyncpg
+        from asyncpg.prepared_stmt import PreparedStatement
+
+        def wrap(owner: type, name: str, sql_of: Callable[..., str]) -> None:
+            original = getattr(owner, name)
+
+            async def counted(*args: Any, **kwargs: Any) -> Any:
+                if self.on:
+                    sql = " ".join(str(sql_of(*args)).split())[:160]
+                    self.by_sql[f"{name}: {sql}"] = self.by_sql.get(f"{name}: {sql}", 0) + 1
+                return await original(*args, **kwargs)
+
+            setattr(owner, name, counted)
+
+        connection = asyncpg.connection.Connection
+        for name in ("execute", "executemany", "fetch", "fetchrow", "fetchval", "prepare"):
+            wrap(connection, name, lambda _self, query="", *_: query)
+        wrap(connection, "copy_records_to_table", lambda _self, table="", *_: f"COPY {table}")
+        for name in ("fetch", "fetchrow", "fetchval", "executemany"):
+            wrap(PreparedStatement, name, lambda statement, *_: statement.get_query())
+
+    def report(self, requests: int) -> str:
+        total = sum(self.by_sql.values())
+        lines = [f"{total / requests:.1f} asyncpg calls per request"]
+        for sql, count in sorted(self.by_sql.items(), key=lambda kv: -kv[1]):
+            lines.append(f"  {count / requests:5.2f}  {sql}")
+        return "\n".join(lines)
 
 
 async def block(app: App, requests: list[tuple[str, str, dict, bytes]], expect: int) -> float:
@@ -119,7 +210,7 @@ def by_module(stats: pstats.Stats, requests: int) -> str:
     """Python calls and CPU per request, by the module they are in: a steady measure under load."""
     calls: dict[str, list[float]] = {}
     for (path, _, _), (primitive, _, tottime, _, _) in stats.stats.items():  # type: ignore[attr-defined]
-        module = path.split("site-packages/")[-1].split("/work/wt-hotpath/")[-1]
+        module = path.split("site-packages/")[-1].split(str(ROOT) + "/")[-1]
         module = "/".join(module.split("/")[:2]) if "site-packages" in path else module
         entry = calls.setdefault(module, [0, 0.0])
         entry[0] += primitive
@@ -142,33 +233,53 @@ async def run(args: argparse.Namespace, url: str) -> None:
     )
     ceiling = load_app("bench.ceiling_db", {"CEILING_DATABASE_URL": url})
     apps = {"switchboard": (ours, ADMIN), "ceiling": (ceiling, {})}
+    trips = RoundTrips()
+    if args.round_trips:
+        trips.install()
     lifespans = [Lifespan(app) for app, _ in apps.values()]
     for lifespan in lifespans:
         await lifespan.start()
     try:
         per_block = max(50, args.requests // args.blocks)
-        for kind, expect in (("read", 200), ("write", 201)):
+        kinds = [(k, {"read": 200, "write": 201, "send": 202}[k]) for k in args.kinds.split(",")]
+        department = await add_department(ours, ADMIN) if "send" in args.kinds else 0
+        for kind, expect in kinds:
+            if kind == "send" and "ceiling" in apps:
+                del apps["ceiling"]  # the ceiling has no send
             cpu: dict[str, list[float]] = {name: [] for name in apps}
             for app, auth in apps.values():  # warm-up: caches, prepared statements, pools
-                await block(app, requests_for(kind, args.clients, auth, 100), expect)
+                await block(app, requests_for(kind, args.clients, auth, 100, department), expect)
             for _ in range(args.blocks):
                 for name, (app, auth) in apps.items():
-                    cpu[name].append(
-                        await block(app, requests_for(kind, args.clients, auth, per_block), expect)
-                    )
+                    requests = requests_for(kind, args.clients, auth, per_block, department)
+                    cpu[name].append(await block(app, requests, expect))
             ours_us = statistics.median(cpu["switchboard"]) * 1e6
-            ceiling_us = statistics.median(cpu["ceiling"]) * 1e6
-            print(
-                f"{args.database} {kind}: Switchboard {ours_us:.0f} µs CPU/request, "
-                f"ceiling {ceiling_us:.0f} µs; "
-                f"ratio (ceiling/ours) {ceiling_us / ours_us:.2f}",
-                flush=True,
-            )
+            if "ceiling" in cpu:
+                ceiling_us = statistics.median(cpu["ceiling"]) * 1e6
+                print(
+                    f"{args.database} {kind}: Switchboard {ours_us:.0f} µs CPU/request, "
+                    f"ceiling {ceiling_us:.0f} µs; "
+                    f"ratio (ceiling/ours) {ceiling_us / ours_us:.2f}",
+                    flush=True,
+                )
+            else:
+                spread = sorted(cpu["switchboard"])
+                print(
+                    f"{args.database} {kind}: Switchboard {ours_us:.0f} µs CPU/request "
+                    f"(blocks {spread[0] * 1e6:.0f}–{spread[-1] * 1e6:.0f})",
+                    flush=True,
+                )
+            if args.round_trips and args.database == "postgres":
+                trips.on = True
+                await block(ours, requests_for(kind, args.clients, ADMIN, 100, department), expect)
+                trips.on = False
+                print(f"{kind}: " + trips.report(100), flush=True)
+                trips.by_sql.clear()
             if args.profile == kind:
                 profiler = cProfile.Profile(time.process_time)
                 profiler.enable()
                 app, auth = apps[args.profile_app]
-                await block(app, requests_for(kind, args.clients, auth, per_block), expect)
+                await block(app, requests_for(kind, args.clients, auth, per_block, department), expect)
                 profiler.disable()
                 out = io.StringIO()
                 stats = pstats.Stats(profiler, stream=out)
@@ -189,7 +300,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=2_000)
     parser.add_argument("--requests", type=int, default=2_000, help="per app and kind, over all blocks")
     parser.add_argument("--blocks", type=int, default=10, help="alternating blocks per app")
-    parser.add_argument("--profile", choices=["read", "write"])
+    parser.add_argument("--kinds", default="read,write", help="comma-separated: read, write, send")
+    parser.add_argument("--round-trips", action="store_true", help="count asyncpg calls per request")
+    parser.add_argument("--profile", choices=["read", "write", "send"])
     parser.add_argument("--profile-app", choices=["switchboard", "ceiling"], default="switchboard")
     parser.add_argument("--sort", default="tottime")
     parser.add_argument("--callers", help="also print who calls functions matching this")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -18,6 +19,7 @@ from application.sending.store import (
     QueuedMessage,
     SendFacts,
     SendRecord,
+    SendSetting,
 )
 from domain.clients import Booking, ChannelBlock, Client
 from domain.communications import Communication
@@ -81,6 +83,33 @@ class MemorySends:
     async def active_rules(self, department_id: int) -> list[Rule]:
         rows: dict[int, Rule] = self._entities["rules"].rows
         return [r for _, r in sorted(rows.items()) if r.department_id == department_id and r.active]
+
+    async def setting(
+        self,
+        department_id: int,
+        type_id: int,
+        channel_ids: Sequence[int],
+        *,
+        client_id: int | None = None,
+        now: datetime | None = None,
+    ) -> SendSetting:
+        department = self._entities["departments"].rows.get(department_id)
+        channels = self._entities["channels"].rows
+        recipient = None
+        if client_id is not None:
+            assert now is not None, "a recipient's facts are of a moment"
+            recipient = await self.one_recipient(client_id, now)
+        return SendSetting(
+            recipient=recipient,
+            department=copy.deepcopy(department),
+            type_found=type_id in self._entities["communication_types"].rows,
+            rules=copy.deepcopy(await self.active_rules(department_id)),
+            channels={i: copy.deepcopy(channels[i]) for i in set(channel_ids) if i in channels},
+        )
+
+    async def one_recipient(self, client_id: int, now: datetime) -> tuple[Client | None, SendFacts | None]:
+        client = self._entities["clients"].rows.get(client_id)
+        return copy.deepcopy(client), (await self.facts([client_id], now)).get(client_id)
 
     async def group_members(self, group_id: int) -> list[int]:
         return sorted(self._memberships().get(group_id, frozenset()))

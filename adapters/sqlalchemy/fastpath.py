@@ -403,9 +403,12 @@ def _compiled(statement: sa.ClauseElement, dialect: Dialect) -> _Compiled:
 
 def _parameters(plan: _Compiled, values: dict[str, Any]) -> tuple[Any, ...]:
     given = {**plan.fixed, **values} if plan.fixed else values
+    # A list, not a generator: a single send's write binds ~60 values, each a generator resume.
     return tuple(
-        given[name] if process is None or given[name] is None else process(given[name])
-        for name, process in zip(plan.names, plan.binds, strict=True)
+        [
+            given[name] if process is None or given[name] is None else process(given[name])
+            for name, process in zip(plan.names, plan.binds, strict=True)
+        ]
     )
 
 

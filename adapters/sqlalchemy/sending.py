@@ -13,7 +13,7 @@ from __future__ import annotations
 import operator
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -24,7 +24,19 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from adapters.sqlalchemy import stats
 from adapters.sqlalchemy.bulk import PipelinedInserts, among, insert_rows, take_ids
 from adapters.sqlalchemy.communications import BigId, communication_history, communications
-from adapters.sqlalchemy.fastpath import driver_rows, insert_returning_id
+from adapters.sqlalchemy.fastpath import driver_rows, insert_returning_id, row_by_id
+from adapters.sqlalchemy.filters import unstorable
+from adapters.sqlalchemy.send_setting import (
+    SETTING,
+    composite_entity,
+    row_entity,
+    send_setting,
+    setting_of,
+    setting_values,
+    storable_channels,
+    storable_setting,
+)
+from adapters.sqlalchemy.single_send import one_send_statement, one_send_values
 from adapters.sqlalchemy.tables import (
     bookings,
     channel_blocks,
@@ -44,8 +56,9 @@ from application.sending.store import (
     QueuedMessage,
     SendFacts,
     SendRecord,
+    SendSetting,
 )
-from domain.clients import Booking, BookingState, ChannelBlock
+from domain.clients import Booking, BookingState, ChannelBlock, Client
 from domain.communications import Communication
 from domain.dictionaries import ChannelKind
 from domain.rules import Rule
@@ -193,6 +206,29 @@ class SqlSends:
         rows = await driver_rows(self._conn, _ACTIVE_RULES, {"department_id": department_id})
         return [_hydrate(Rule, row) for row in rows]
 
+    async def setting(
+        self,
+        department_id: int,
+        type_id: int,
+        channel_ids: Sequence[int],
+        *,
+        client_id: int | None = None,
+        now: datetime | None = None,
+    ) -> SendSetting:
+        if client_id is None:
+            return await send_setting(self._conn, department_id, type_id, channel_ids)
+        assert now is not None, "a recipient's facts are of a moment"
+        if self._conn.dialect.name != "postgresql" or storable_setting(department_id, type_id) is None:
+            setting = await send_setting(self._conn, department_id, type_id, channel_ids)
+            return replace(setting, recipient=await self.one_recipient(client_id, now))
+        if unstorable(clients.c.id, client_id):
+            setting = await send_setting(self._conn, department_id, type_id, channel_ids)
+            return replace(setting, recipient=(None, None))
+        # A single send's reads before its write: the setting and the recipient in one statement.
+        values = setting_values(department_id, type_id, storable_channels(channel_ids))
+        row, facts = await self._one(client_id, now, _SETTING_AND_RECIPIENT, values)
+        return replace(setting_of(row, self._conn.dialect), recipient=(self._client_of(row), facts))
+
     async def group_members(self, group_id: int) -> list[int]:
         m = client_group_members.c
         statement = sa.select(m.client_id).where(m.group_id == group_id).order_by(m.client_id)
@@ -261,19 +297,48 @@ class SqlSends:
             for i in known
         }
 
+    async def one_recipient(self, client_id: int, now: datetime) -> tuple[Client | None, SendFacts | None]:
+        if unstorable(clients.c.id, client_id):
+            return None, None
+        if self._conn.dialect.name != "postgresql":
+            row = await row_by_id(self._conn, clients, client_id)
+            client = None if row is None else row_entity(Client, clients, row)
+            return client, (await self._facts_of_one(client_id, now)).get(client_id)
+        # The client's row rides along with its facts: one statement, not two.
+        counts, facts = await self._one(client_id, now, _ONE_RECIPIENT)
+        return self._client_of(counts), facts
+
+    def _client_of(self, row: dict[str, Any]) -> Client | None:
+        record = row["client"]
+        return None if record is None else composite_entity(Client, clients, self._conn.dialect, record)
+
     async def _facts_of_one(self, client_id: int, now: datetime) -> dict[int, SendFacts]:
         """A single send's facts: the same reads for one client, prepared once and run on the driver."""
-        values = {"client_id": client_id, "now": now}
+        _, facts = await self._one(client_id, now, _ONE_COUNTS)
+        return {} if facts is None else {client_id: facts}
+
+    async def _one(
+        self, client_id: int, now: datetime, statement: sa.ClauseElement, more: dict[str, Any] | None = None
+    ) -> tuple[dict[str, Any], SendFacts | None]:
+        """``statement``'s row (``_ONE_COUNTS``'s columns, maybe more, whose values are ``more``)
+        and the facts it tells."""
+        values = {"client_id": client_id, "now": now, **(more or {})}
 
         async def rows(statement: sa.ClauseElement, **more: Any) -> list[dict[str, Any]]:
             return await driver_rows(self._conn, statement, {**values, **more})
 
         day = now.date()
-        blocks = tuple(_hydrate(ChannelBlock, row) for row in await rows(_ONE_BLOCKS))
-        held = tuple(_hydrate(Booking, row) for row in await rows(_ONE_BOOKINGS, booked=BookingState.BOOKED))
-        (counts,) = await rows(_ONE_COUNTS, today=day, since=day - timedelta(days=7))
-        if not (blocks or held or any(counts.values())):
-            return {}
+        booked = BookingState.BOOKED
+        (counts,) = await rows(statement, today=day, since=day - timedelta(days=7), booked=booked)
+        if not any(counts[name] for name in _FACT_NAMES):
+            return counts, None
+        # Most clients have neither: their rows are read only when the counts' probes found some.
+        blocks: tuple[ChannelBlock, ...] = ()
+        held: tuple[Booking, ...] = ()
+        if counts["blocked"]:
+            blocks = tuple(_hydrate(ChannelBlock, row) for row in await rows(_ONE_BLOCKS))
+        if counts["held"]:
+            held = tuple(_hydrate(Booking, row) for row in await rows(_ONE_BOOKINGS, booked=booked))
         facts = SendFacts(
             blocks=blocks,
             bookings=held,
@@ -283,13 +348,14 @@ class SqlSends:
             has_push_subscription=bool(counts["push"]),
             has_linked_chat=bool(counts["chat"]),
         )
-        return {client_id: facts}
+        return counts, facts
 
     async def find_by_key(self, idempotency_key: str, since: datetime) -> SendRecord | None:
-        statement = sa.select(sends).where(sends.c.idempotency_key == idempotency_key)
-        row = (await self._conn.execute(statement)).mappings().first()
-        if row is None:
+        # On the driver, prepared once: every send that carries a key asks this first.
+        found = await driver_rows(self._conn, _BY_KEY, {"key": idempotency_key})
+        if not found:
             return None
+        row = found[0]
         if row["create_time"] < since:
             # An expired key is free again: forget the old request's claim on it.
             await self._conn.execute(
@@ -310,6 +376,8 @@ class SqlSends:
         refused: Sequence[RefusedItem],
     ) -> SendRecord:
         values = {name: getattr(record, name) for name in _SEND_COLUMNS if name != "open_count"}
+        if len(planned) == 1 and not refused and self._conn.dialect.name == "postgresql":
+            return await self._add_one(values, planned[0], queued[0])
         # First: this opens the transaction (asyncpg's adapter opens it lazily) the bulk statements join.
         send_id = await insert_returning_id(
             self._conn, sends, {**values, "open_count": len(planned)}, _INSERT_SEND
@@ -322,6 +390,22 @@ class SqlSends:
             ((send_id, r.client_id, r.reason, r.message) for r in refused),
         )
         return SendRecord(**{**values, "id": send_id})
+
+    async def _add_one(
+        self, values: dict[str, Any], communication: Communication, message: QueuedMessage
+    ) -> SendRecord:
+        """A send of one communication on PostgreSQL: every row in one statement (single_send)."""
+        # New planned communications count nowhere yet, as in _queue: no query, and no rows.
+        await stats.apply(self._conn, [], await stats.contributions(self._conn, [communication]))
+        parameters = one_send_values(
+            {**values, "open_count": 1},
+            communication,
+            _COMMUNICATION_COLUMNS,
+            _queue_values(None, None, message),
+        )
+        (row,) = await driver_rows(self._conn, _ONE_SEND, parameters)
+        communication.id = row["communication_id"]
+        return SendRecord(**{**values, "id": row["send_id"]})
 
     async def add_fallbacks(
         self,
@@ -499,19 +583,22 @@ _ACTIVE_RULES = (
     .order_by(rules.c.id)
 )
 _SEND_COLUMNS = tuple(c.name for c in sends.columns if c.name != "id")
+_BY_KEY = sa.select(sends).where(sends.c.idempotency_key == sa.bindparam("key", type_=sa.String))
 _INSERT_SEND = sends.insert().returning(sends.c.id)
 _ONE_CLIENT = sa.bindparam("client_id", type_=sa.Integer)
 # Untyped: each comparison types it by its column, as a plain value would be.
 _NOW: sa.BindParameter[Any] = sa.bindparam("now")
-_ONE_BLOCKS = sa.select(channel_blocks).where(
+_ONE_BLOCKED = sa.and_(
     channel_blocks.c.client_id == _ONE_CLIENT,
     sa.or_(channel_blocks.c.until.is_(None), channel_blocks.c.until > _NOW),
 )
-_ONE_BOOKINGS = sa.select(bookings).where(
+_ONE_HELD = sa.and_(
     bookings.c.client_id == _ONE_CLIENT,
     bookings.c.status == sa.bindparam("booked"),
     bookings.c.before_date > _NOW,
 )
+_ONE_BLOCKS = sa.select(channel_blocks).where(_ONE_BLOCKED)
+_ONE_BOOKINGS = sa.select(bookings).where(_ONE_HELD)
 _DAYS = client_send_days.c
 _LATEST_SEND = (
     sa.select(_DAYS.last_sent_at)
@@ -540,14 +627,26 @@ _ONE_COUNTS = sa.select(
     sa.exists()
     .where(telegram_links.c.client_id == _ONE_CLIENT, telegram_links.c.chat_id.is_not(None))
     .label("chat"),
+    sa.exists().where(_ONE_BLOCKED).label("blocked"),
+    sa.exists().where(_ONE_HELD).label("held"),
 )
-"""A single send's reads of one client's facts: the same as ``facts`` asks for an audience."""
+"""A single send's reads of one client's facts: the same as ``facts`` asks for an audience, the
+blocks and bookings as probes first (their rows follow only when there are some)."""
+_FACT_NAMES = tuple(c.name for c in _ONE_COUNTS.selected_columns)
+_ONE_RECIPIENT = _ONE_COUNTS.add_columns(
+    sa.select(clients.table_valued()).where(clients.c.id == _ONE_CLIENT).scalar_subquery().label("client")
+)
+"""The same, with the client's row as a composite value (on PostgreSQL)."""
+_SETTING_AND_RECIPIENT = SETTING.add_columns(*_ONE_RECIPIENT.selected_columns)
+"""A single send's reads before its write, on PostgreSQL: ``setting`` and ``one_recipient``."""
 
 _COMMUNICATION_COLUMNS = ("id", *(f.name for f in fields(Communication) if f.name not in ("id", "history")))
 _communication_row = operator.attrgetter(*_COMMUNICATION_COLUMNS)
 _HISTORY_COLUMNS = ("communication_id", "field", "from_status", "to_status", "at", "actor", "note")
 _QUEUE_COLUMNS = tuple(c.name for c in dispatch_queue.columns)
 
+
+_ONE_SEND = one_send_statement(sends, dispatch_queue, _SEND_COLUMNS, _COMMUNICATION_COLUMNS, _QUEUE_COLUMNS)
 
 _RECORD_COLUMNS = tuple(f.name for f in fields(SendRecord) if f.name != "id")
 
@@ -597,7 +696,7 @@ _QUEUE_ROW_ORDER = (
 assert _QUEUE_ROW_ORDER == _QUEUE_COLUMNS, "_queue_row writes the queue's columns in table order"
 
 
-def _queue_row(send_id: int, communication_id: int | None, q: QueuedMessage) -> tuple[Any, ...]:
+def _queue_row(send_id: int | None, communication_id: int | None, q: QueuedMessage) -> tuple[Any, ...]:
     # A tuple in _QUEUE_ROW_ORDER, built directly: a bulk send makes one per accepted client.
     return (
         communication_id,
@@ -618,3 +717,7 @@ def _queue_row(send_id: int, communication_id: int | None, q: QueuedMessage) -> 
         dict(q.headers),
         None,
     )
+
+
+def _queue_values(send_id: int | None, communication_id: int | None, q: QueuedMessage) -> dict[str, Any]:
+    return dict(zip(_QUEUE_COLUMNS, _queue_row(send_id, communication_id, q), strict=True))

@@ -29,7 +29,7 @@ from application.sending.commands import (
 )
 from application.sending.email import email_headers, html_from_text
 from application.sending.ports import CompiledTemplate, TemplateRenderer
-from application.sending.store import QueuedMessage, SendRecord
+from application.sending.store import QueuedMessage, SendFacts, SendRecord, SendSetting
 from application.sending.unsubscribe import UnsubscribeTokens, unsubscribe_url
 from domain.access import Permission, Principal, PrincipalKind
 from domain.availability import Owner
@@ -38,7 +38,6 @@ from domain.communications import Communication, CommunicationKind, Direction
 from domain.decisions import DecisionSettings
 from domain.dictionaries import Channel, ChannelKind, DocumentKind
 from domain.errors import Conflict, NotFound, ValidationFailed
-from domain.organisation import Department
 from domain.sending.decision import Accepted, AudienceDecider, ChannelFacts, SendContext, may_send
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
@@ -177,15 +176,15 @@ class SendMessages:
                             "this idempotency key was used within 24 hours for a different request"
                         )
                     return await _answer_of(uow, earlier)
-            department = await _department(uow, command, principal)
+            setting, mode, channels = await _setting(uow, command, principal, now)
+            department, rules = setting.department, setting.rules
+            assert department is not None  # _setting checked
             department_id = department.id or 0
-            if await uow.communication_types.get(command.type_id) is None:
-                raise NotFound("communication type", command.type_id)
-            mode = auto.auto_mode(command, rules := await uow.sends.active_rules(department_id))
-            channels = await (_all_channels(uow) if mode.channels else _channels(uow, command.channel_ids))
             scheduled = await _audience(uow, command)
             ids = [r.client_id for r in scheduled]
-            clients = await _clients(uow, ids)
+            # The recipient read with the setting is the audience's one client (clientIds: [id]).
+            read = setting.recipient if list(dict.fromkeys(command.audience.client_ids)) == ids else None
+            clients, known = await _recipients(uow, ids, now, read)
             unknown = [i for i in ids if i not in clients]
             if unknown:
                 shown = ", ".join(str(i) for i in unknown[:10])
@@ -209,7 +208,6 @@ class SendMessages:
             communications: list[Communication] = []
             queued: list[QueuedMessage] = []
             refused: list[RefusedItem] = []
-            known = await uow.sends.facts(ids, now)
             plan = await auto.plan(
                 uow,
                 mode=mode,
@@ -370,28 +368,50 @@ async def _answer_of(uow: UnitOfWork, record: SendRecord) -> SendAnswer:
     )
 
 
-async def _channels(uow: UnitOfWork, channel_ids: Sequence[int]) -> list[Channel]:
+def _channels(found: Mapping[int, Channel], channel_ids: Sequence[int]) -> list[Channel]:
+    """The channels asked for, in their order; ``found`` holds those that exist."""
     if not channel_ids:
         raise ValidationFailed.field("channels", "give at least one channel id")
     if len(set(channel_ids)) != len(channel_ids):
         raise ValidationFailed.field("channels", "a channel appears twice")
-    found = await uow.channels.get_many(channel_ids)
     missing = [i for i in channel_ids if i not in found]
     if missing:
         raise ValidationFailed.field("channels", f"no such channel: {', '.join(map(str, missing))}")
     return [found[i] for i in channel_ids]
 
 
-async def _department(uow: UnitOfWork, command: SendCommand, principal: Principal) -> Department:
+async def _setting(
+    uow: UnitOfWork, command: SendCommand, principal: Principal, now: datetime
+) -> tuple[SendSetting, auto.AutoMode, list[Channel]]:
+    """The send's setting (department, rules; a single client's recipient read with them), what
+    is left to the decisions, and the channels."""
+    department_id = _department_id(command, principal)
+    audience = command.audience
+    single = audience.client_ids if len(set(audience.client_ids)) == 1 else ()
+    # One read (one statement on PostgreSQL); the checks follow in the order they always had.
+    setting = await uow.sends.setting(
+        department_id,
+        command.type_id,
+        command.channel_ids,
+        client_id=single[0] if single else None,
+        now=now,
+    )
+    if setting.department is None:
+        raise NotFound("department", department_id)
+    if not setting.type_found:
+        raise NotFound("communication type", command.type_id)
+    mode = auto.auto_mode(command, setting.rules)
+    channels = await _all_channels(uow) if mode.channels else _channels(setting.channels, command.channel_ids)
+    return setting, mode, channels
+
+
+def _department_id(command: SendCommand, principal: Principal) -> int:
     department_id = command.department_id or principal.department_id
     if department_id is None:
         raise ValidationFailed.field(
             "department_id", "the sender belongs to no department: name the department"
         )
-    department = await uow.departments.get(department_id)
-    if department is None:
-        raise NotFound("department", department_id)
-    return department
+    return department_id
 
 
 async def _all_channels(uow: UnitOfWork) -> list[Channel]:
@@ -427,6 +447,21 @@ async def _audience(uow: UnitOfWork, command: SendCommand) -> list[ScheduledReci
     else:
         ids = list(dict.fromkeys(audience.client_ids))
     return [ScheduledRecipient(client_id=i) for i in ids]
+
+
+async def _recipients(
+    uow: UnitOfWork,
+    ids: Sequence[int],
+    now: datetime,
+    read: tuple[Client | None, SendFacts | None] | None,
+) -> tuple[dict[int, Client], dict[int, SendFacts]]:
+    """The clients of the audience, and what storage knows of them (``SendRepository.facts``);
+    ``read``: a single client's, read with the setting."""
+    if len(ids) == 1:  # a single send: both in one read, or with the setting
+        client, facts = read if read is not None else await uow.sends.one_recipient(ids[0], now)
+        return ({} if client is None else {ids[0]: client}), ({} if facts is None else {ids[0]: facts})
+    clients = await _clients(uow, ids)
+    return clients, await uow.sends.facts(ids, now)
 
 
 async def _clients(uow: UnitOfWork, ids: Sequence[int]) -> dict[int, Client]:

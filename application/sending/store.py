@@ -10,9 +10,10 @@ from typing import Protocol
 
 from application.sending.commands import AcceptedItem, RefusedItem
 from application.sending.ports import OutgoingMessage
-from domain.clients import Booking, ChannelBlock
+from domain.clients import Booking, ChannelBlock, Client
 from domain.communications import Communication
-from domain.dictionaries import ChannelKind
+from domain.dictionaries import Channel, ChannelKind
+from domain.organisation import Department
 from domain.rules import Rule
 
 
@@ -80,6 +81,21 @@ class SendFacts:
 
 
 @dataclass(frozen=True, kw_only=True)
+class SendSetting:
+    """What a send reads before its audience: its department, type, rules and channels."""
+
+    department: Department | None
+    """None when there is no such department."""
+    type_found: bool
+    rules: list[Rule]
+    """The department's active rules, by id."""
+    channels: dict[int, Channel]
+    """The channels asked for that exist, by id."""
+    recipient: tuple[Client | None, SendFacts | None] | None = None
+    """Asked with a client id: that client and its facts, as ``one_recipient`` reads them."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class FallbackOrigin:
     """What the channel fallback needs of a failed communication's send: its list and the message."""
 
@@ -115,6 +131,19 @@ class SendRepository(Protocol):
     async def active_rules(self, department_id: int) -> list[Rule]:
         """The department's active rules."""
 
+    async def setting(
+        self,
+        department_id: int,
+        type_id: int,
+        channel_ids: Sequence[int],
+        *,
+        client_id: int | None = None,
+        now: datetime | None = None,
+    ) -> SendSetting:
+        """The department, whether the type exists, the department's active rules and these
+        channels, and with ``client_id`` (and ``now``) a single send's recipient, read together:
+        one statement on PostgreSQL."""
+
     async def group_members(self, group_id: int) -> list[int]:
         """The ids of the clients in the group."""
 
@@ -126,6 +155,10 @@ class SendRepository(Protocol):
 
         Clients with none of these are left out. Counts are of today (UTC) and the last seven days.
         """
+
+    async def one_recipient(self, client_id: int, now: datetime) -> tuple[Client | None, SendFacts | None]:
+        """A single send's client (None if there is none) and its ``facts`` (None when it has
+        none), read together: one statement on PostgreSQL."""
 
     async def find_by_key(self, idempotency_key: str, since: datetime) -> SendRecord | None:
         """The send request with this idempotency key, or None."""
