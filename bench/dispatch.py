@@ -197,10 +197,21 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-def start_workers(url: str, workers: int, env: dict[str, str]) -> list[subprocess.Popen[bytes]]:
+PROFILE_DIR: Path | None = None
+"""``--profile DIR``: each worker runs under cProfile and writes ``DIR/<scenario>-<n>.prof``."""
+
+
+def worker_command(name: str, n: int) -> list[str]:
+    if PROFILE_DIR is None:
+        return [str(SWITCHBOARD), "worker"]
+    out = PROFILE_DIR / f"{name}-{n}.prof"
+    return [sys.executable, "-m", "bench.profiled_worker", str(out)]
+
+
+def start_workers(name: str, url: str, workers: int, env: dict[str, str]) -> list[subprocess.Popen[bytes]]:
     processes = [
         subprocess.Popen(
-            [str(SWITCHBOARD), "worker"],
+            worker_command(name, n),
             env={**os.environ, **WORKER_ENV, **env, "DATABASE_URL": url, "WORKER_ID": f"bench-{n}"},
             cwd=ROOT,
         )
@@ -240,7 +251,7 @@ def wait_until_sent(url: str, processes: list[subprocess.Popen[bytes]], into: Ro
 def end_to_end(name: str, url: str, count: int, workers: int, env: dict[str, str]) -> Round:
     into = Round(name)
     department_id, ids = asyncio.run(seed(url, count))
-    processes = start_workers(url, workers, env)
+    processes = start_workers(name, url, workers, env)
     into.extra["started"] = time.perf_counter()
     asyncio.run(accept(url, department_id, ids, into))
     wait_until_sent(url, processes, into, timeout=max(120.0, count / 50))
@@ -417,7 +428,12 @@ def main() -> None:
         "--smtp-clients", type=int, default=0, help="size of pg-smtp-1 and ceiling (default: --clients)"
     )
     parser.add_argument("--record", action="store_true", help="append the table to bench/RESULTS.md")
+    parser.add_argument("--profile", type=Path, help="run the workers under cProfile, profiles into DIR")
     args = parser.parse_args()
+    global PROFILE_DIR
+    if args.profile is not None:
+        args.profile.mkdir(parents=True, exist_ok=True)
+        PROFILE_DIR = args.profile
     chosen = args.only.split(",")
     load_at_start = Path("/proc/loadavg").read_text().split()[0]
     rounds: list[Round] = []
