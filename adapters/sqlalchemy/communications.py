@@ -17,7 +17,6 @@ its own filter on ``scheduled_at`` and index (status, scheduled_at) for "planned
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import fields
 from datetime import datetime
@@ -171,10 +170,13 @@ def _unnest_update(dialect: Any, columns: tuple[str, ...] = _UPDATED) -> sa.Text
 def _changed_columns(pairs: Iterable[tuple[Communication, Communication]]) -> tuple[str, ...]:
     """The updatable columns in which any ``(stored, current)`` pair differs, in table order; the
     update time always (it is what the next compare and set compares)."""
-    changed = {"update_time"}
+    unchanged = [n for n in _UPDATED if n != "update_time"]
     for stored, current in pairs:
-        changed.update(n for n in _UPDATED if n not in changed and getattr(stored, n) != getattr(current, n))
-    return tuple(n for n in _UPDATED if n in changed)
+        # Their attributes' dicts (a dataclass without slots): a lookup is cheaper than getattr.
+        was, now = stored.__dict__, current.__dict__
+        if any(was[n] != now[n] for n in unchanged):
+            unchanged = [n for n in unchanged if was[n] == now[n]]
+    return tuple(n for n in _UPDATED if n not in unchanged)
 
 
 _HISTORY = ("field", "from_status", "to_status", "at", "actor", "note")
@@ -425,7 +427,8 @@ class SqlCommunications:
 
     def _track(self, communication: Communication) -> None:
         # The last stored state, shallow, so that an update can take back what it counted.
-        stored = copy.copy(communication)
+        stored = Communication.__new__(Communication)
+        stored.__dict__.update(communication.__dict__)  # a shallow copy, without copy.copy's generic protocol
         self._seen[id(communication)] = (
             communication,
             len(communication.history),
