@@ -163,7 +163,7 @@ class SandboxSender:
             kept = self._find(provider_message_id)
             if kept is None:
                 continue
-            to, subject, text, html, headers, sent_at, kind = _decode(kept.body)
+            to, _, _, _, _, sent_at, kind = _decode(kept.body)
             message = OutgoingMessage(
                 uuid=kept.uuid, client_id=kept.client_id, channel_id=kept.channel_id, channel_kind=kind, to=to
             )

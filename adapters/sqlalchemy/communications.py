@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import fields
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -171,11 +172,14 @@ def _changed_columns(pairs: Iterable[tuple[Communication, Communication]]) -> tu
     """The updatable columns in which any ``(stored, current)`` pair differs, in table order; the
     update time always (it is what the next compare and set compares)."""
     unchanged = [n for n in _UPDATED if n != "update_time"]
+    values = itemgetter(*unchanged)
     for stored, current in pairs:
-        # Their attributes' dicts (a dataclass without slots): a lookup is cheaper than getattr.
+        # Their attributes' dicts (a dataclass without slots), read in one call of C code: most of
+        # a batch changes what the first item changed, so the tuples compare equal at once.
         was, now = stored.__dict__, current.__dict__
-        if any(was[n] != now[n] for n in unchanged):
+        if unchanged and values(was) != values(now):
             unchanged = [n for n in unchanged if was[n] == now[n]]
+            values = itemgetter(*unchanged) if unchanged else values
     return tuple(n for n in _UPDATED if n not in unchanged)
 
 
@@ -469,19 +473,18 @@ class SqlCommunications:
             self._track(communication)
 
     async def _write_history(self, changes: Sequence[tuple[Communication, Sequence[StatusChange]]]) -> None:
-        rows = [
-            {"communication_id": c.id, **{name: getattr(entry, name) for name in _HISTORY}}
-            for c, entries in changes
-            for entry in entries
-        ]
-        if not rows:
+        pairs = [(c.id, entry) for c, entries in changes for entry in entries]
+        if not pairs:
             return
         if self._conn.dialect.name == "postgresql":
             # One INSERT ... SELECT FROM unnest(arrays): a batch's history in one round trip.
             statement = _unnest_history(self._conn.dialect)
-            names = ("communication_id", *_HISTORY)
-            await self._conn.execute(statement, {n: [row[n] for row in rows] for n in names})
+            arrays = {name: [getattr(entry, name) for _, entry in pairs] for name in _HISTORY}
+            await self._conn.execute(statement, {"communication_id": [i for i, _ in pairs], **arrays})
             return
+        rows = [
+            {"communication_id": i, **{name: getattr(entry, name) for name in _HISTORY}} for i, entry in pairs
+        ]
         await self._conn.execute(communication_history.insert(), rows)
 
     async def _refuse_taken(self, translation: IdTranslation) -> None:
