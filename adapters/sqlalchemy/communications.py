@@ -30,11 +30,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sqlalchemy import decisions as decision_log
 from adapters.sqlalchemy import stats, surveys
-from adapters.sqlalchemy.filters import related, where
+from adapters.sqlalchemy.bulk import among
+from adapters.sqlalchemy.filters import related, unstorable, where
 from adapters.sqlalchemy.tables import client_group_members, metadata
 from adapters.sqlalchemy.types import EnumText, UtcDateTime
 from application.communications.ports import Keyset, total_order
-from application.queries import Criterion, Query
+from application.queries import Condition, Criterion, Op, Query
 from domain.communications import (
     Communication,
     CommunicationKind,
@@ -166,6 +167,16 @@ def _unnest_update(dialect: Any, columns: tuple[str, ...] = _UPDATED) -> sa.Text
             *(sa.bindparam(n, type_=postgresql.ARRAY(t)) for n, t in types.items())
         )
     return statement
+
+
+def _in_list(criterion: Criterion) -> bool:
+    """An IN condition on one of the table's own columns."""
+    return (
+        isinstance(criterion, Condition)
+        and criterion.op is Op.IN
+        and not criterion.field.relation
+        and criterion.field.name in _c
+    )
 
 
 def _changed_columns(pairs: Iterable[tuple[Communication, Communication]]) -> tuple[str, ...]:
@@ -415,7 +426,17 @@ class SqlCommunications:
     # -- internals ---------------------------------------------------------------------------
 
     def _where(self, criteria: Iterable[Criterion]) -> list[sa.ColumnElement[bool]]:
-        return [where(communications, c, self._relations) for c in criteria]
+        return [
+            self._among(c) if _in_list(c) else where(communications, c, self._relations) for c in criteria
+        ]
+
+    def _among(self, condition: Condition) -> sa.ColumnElement[bool]:
+        # The dispatcher and the delivery reports read a batch by ids or uuids: on PostgreSQL one
+        # array parameter (= ANY), not an IN list whose hundreds of parameters are rendered at
+        # every execution. The meaning is the filter's own (values no column can hold match nothing).
+        column = _c[condition.field.name]
+        storable = [v for v in condition.value if not unstorable(column, v)]  # type: ignore[attr-defined]
+        return among(column, storable, self._conn.dialect) if storable else sa.false()
 
     async def _load(self, statement: sa.Select[Any]) -> list[Communication]:
         rows = (await self._conn.execute(statement)).mappings().all()
