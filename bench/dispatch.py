@@ -302,6 +302,11 @@ def ceiling(port: int, count: int, connections: int) -> Round:
         )
         return email
 
+    # Written before the clock starts: the ceiling is what the sink takes, not what the client's
+    # EmailMessage costs to build and flatten (about 3 ms of CPU each, which made the old ceiling a
+    # measure of this loop's CPU rather than of the sink).
+    prepared = [message(i).as_bytes() for i in range(count)]
+
     async def run() -> float:
         queue = list(range(count))
 
@@ -309,7 +314,8 @@ def ceiling(port: int, count: int, connections: int) -> Round:
             client = aiosmtplib.SMTP(hostname="127.0.0.1", port=port)
             await client.connect()
             while queue:
-                await client.send_message(message(queue.pop()))
+                i = queue.pop()
+                await client.sendmail("switchboard@localhost", [f"c{i}@example.com"], prepared[i])
             await client.quit()
 
         started = time.perf_counter()
