@@ -169,14 +169,9 @@ def _unnest_update(dialect: Any, columns: tuple[str, ...] = _UPDATED) -> sa.Text
     return statement
 
 
-def _in_list(criterion: Criterion) -> bool:
+def _in_list(condition: Condition) -> bool:
     """An IN condition on one of the table's own columns."""
-    return (
-        isinstance(criterion, Condition)
-        and criterion.op is Op.IN
-        and not criterion.field.relation
-        and criterion.field.name in _c
-    )
+    return condition.op is Op.IN and not condition.field.relation and condition.field.name in _c
 
 
 def _changed_columns(pairs: Iterable[tuple[Communication, Communication]]) -> tuple[str, ...]:
@@ -427,7 +422,10 @@ class SqlCommunications:
 
     def _where(self, criteria: Iterable[Criterion]) -> list[sa.ColumnElement[bool]]:
         return [
-            self._among(c) if _in_list(c) else where(communications, c, self._relations) for c in criteria
+            self._among(c)
+            if isinstance(c, Condition) and _in_list(c)
+            else where(communications, c, self._relations)
+            for c in criteria
         ]
 
     def _among(self, condition: Condition) -> sa.ColumnElement[bool]:
