@@ -197,14 +197,20 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-PROFILE_DIR: Path | None = None
-"""``--profile DIR``: each worker runs under cProfile and writes ``DIR/<scenario>-<n>.prof``."""
+@dataclass
+class Profiling:
+    """``--profile DIR``: each worker runs under cProfile and writes ``DIR/<scenario>-<n>.prof``."""
+
+    directory: Path | None = None
+
+
+PROFILING = Profiling()
 
 
 def worker_command(name: str, n: int) -> list[str]:
-    if PROFILE_DIR is None:
+    if PROFILING.directory is None:
         return [str(SWITCHBOARD), "worker"]
-    out = PROFILE_DIR / f"{name}-{n}.prof"
+    out = PROFILING.directory / f"{name}-{n}.prof"
     return [sys.executable, "-m", "bench.profiled_worker", str(out)]
 
 
@@ -423,7 +429,7 @@ def report(rounds: list[Round], count: int, load: tuple[str, str]) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
+def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser()
     parser.add_argument("--clients", type=int, default=10_000)
     parser.add_argument(
@@ -436,10 +442,14 @@ def main() -> None:
     parser.add_argument("--record", action="store_true", help="append the table to bench/RESULTS.md")
     parser.add_argument("--profile", type=Path, help="run the workers under cProfile, profiles into DIR")
     args = parser.parse_args()
-    global PROFILE_DIR
     if args.profile is not None:
         args.profile.mkdir(parents=True, exist_ok=True)
-        PROFILE_DIR = args.profile
+    PROFILING.directory = args.profile
+    return args
+
+
+def main() -> None:
+    args = arguments()
     chosen = args.only.split(",")
     load_at_start = Path("/proc/loadavg").read_text().split()[0]
     rounds: list[Round] = []

@@ -65,7 +65,7 @@ async def drain(
         await asyncio.sleep(0.2)
         async with probe(read_only=True) as uow:
             left = await uow.dispatch.pending_count()
-        if left == 0 and (not reports or not sandbox._pending):  # noqa: SLF001 - a bench's peek
+        if left == 0 and (not reports or not sandbox._pending):  # a bench's peek at the sandbox
             break
     runner.stop()
     await task
