@@ -132,6 +132,11 @@ def dispatch_policy(env: dict[str, str]) -> DispatchPolicy:
     )
 
 
+def report_hold(env: dict[str, str]) -> timedelta:
+    """How long the worker holds delivery reports to apply them in bulk (REPORT_HOLD_SECONDS)."""
+    return timedelta(seconds=float(env.get("REPORT_HOLD_SECONDS", "0.25")))
+
+
 def buckets(chosen: dict[ChannelKind, ChannelSender], env: dict[str, str]) -> dict[str, TokenBucket]:
     """``RATE_LIMIT_<PROVIDER>`` messages a second (burst the same), e.g. RATE_LIMIT_SMTP=50."""
     made: dict[str, TokenBucket] = {}
@@ -171,7 +176,7 @@ def jobs(
             router=router,
             fallback=fallback,
         ),
-        DeliveryReports(uow_factory, clock, feeds, fallback),
+        DeliveryReports(uow_factory, clock, feeds, fallback, hold=report_hold(env)),
     ]
 
 

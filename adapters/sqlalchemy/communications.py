@@ -22,10 +22,10 @@ writes less").
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import fields
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -35,11 +35,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sqlalchemy import decisions as decision_log
 from adapters.sqlalchemy import stats, surveys
-from adapters.sqlalchemy.filters import related, where
+from adapters.sqlalchemy.bulk import among
+from adapters.sqlalchemy.filters import related, unstorable, where
 from adapters.sqlalchemy.tables import client_group_members, metadata
 from adapters.sqlalchemy.types import EnumText, UtcDateTime
 from application.communications.ports import Keyset, total_order
-from application.queries import Criterion, Query
+from application.queries import Condition, Criterion, Op, Query
 from domain.communications import (
     Communication,
     CommunicationKind,
@@ -164,25 +165,46 @@ communication_external_ids = sa.Table(
 
 _COLUMNS = [f.name for f in fields(Communication) if f.name not in ("id", "history")]
 _UPDATED = tuple(name for name in _COLUMNS if name != "uuid")
-_UNNEST: dict[str, sa.TextClause] = {}
+_UNNEST: dict[tuple[str, tuple[str, ...]], sa.TextClause] = {}
 
 
-def _unnest_update(dialect: Any) -> sa.TextClause:
-    """``UPDATE communications ... FROM unnest(...)``: one array parameter per column (PostgreSQL)."""
-    statement = _UNNEST.get(dialect.name)
+def _unnest_update(dialect: Any, columns: tuple[str, ...] = _UPDATED) -> sa.TextClause:
+    """``UPDATE communications ... FROM unnest(...)``: one array parameter per written column
+    (PostgreSQL). One statement per set of columns, compiled and prepared once each."""
+    statement = _UNNEST.get((dialect.name, columns))
     if statement is None:
-        types = {"row_id": _c.id.type, "loaded_at": _c.update_time.type, **{n: _c[n].type for n in _UPDATED}}
+        types = {"row_id": _c.id.type, "loaded_at": _c.update_time.type, **{n: _c[n].type for n in columns}}
         arrays = ", ".join(f"CAST(:{n} AS {t.compile(dialect=dialect)}[])" for n, t in types.items())
         sql = (
-            f"UPDATE communications SET {', '.join(f'{n} = given.{n}' for n in _UPDATED)} "
+            f"UPDATE communications SET {', '.join(f'{n} = given.{n}' for n in columns)} "
             f"FROM unnest({arrays}) AS given({', '.join(types)}) "
             "WHERE communications.id = given.row_id AND communications.update_time = given.loaded_at "
             "RETURNING communications.id"
         )
-        statement = _UNNEST[dialect.name] = sa.text(sql).bindparams(
+        statement = _UNNEST[(dialect.name, columns)] = sa.text(sql).bindparams(
             *(sa.bindparam(n, type_=postgresql.ARRAY(t)) for n, t in types.items())
         )
     return statement
+
+
+def _in_list(condition: Condition) -> bool:
+    """An IN condition on one of the table's own columns."""
+    return condition.op is Op.IN and not condition.field.relation and condition.field.name in _c
+
+
+def _changed_columns(pairs: Iterable[tuple[Communication, Communication]]) -> tuple[str, ...]:
+    """The updatable columns in which any ``(stored, current)`` pair differs, in table order; the
+    update time always (it is what the next compare and set compares)."""
+    unchanged = [n for n in _UPDATED if n != "update_time"]
+    values = itemgetter(*unchanged)
+    for stored, current in pairs:
+        # Their attributes' dicts (a dataclass without slots), read in one call of C code: most of
+        # a batch changes what the first item changed, so the tuples compare equal at once.
+        was, now = stored.__dict__, current.__dict__
+        if unchanged and values(was) != values(now):
+            unchanged = [n for n in unchanged if was[n] == now[n]]
+            values = itemgetter(*unchanged) if unchanged else values
+    return tuple(n for n in _UPDATED if n not in unchanged)
 
 
 _HISTORY = ("field", "from_status", "to_status", "at", "actor", "note")
@@ -290,14 +312,17 @@ class SqlCommunications:
         # dispatcher writes a batch in one round trip, and the statement text never changes, so it
         # is compiled and prepared once. Compare and set on the loaded update time; the ids it
         # returns tell which rows nobody else changed since we loaded them.
-        statement = _unnest_update(self._conn.dialect)
-        names = ("row_id", "loaded_at", *_UPDATED)
-        columns: dict[str, list[Any]] = {name: [] for name in names}
-        for c in items:
-            columns["row_id"].append(c.id)
-            columns["loaded_at"].append(self._seen[id(c)][2])
-            for name in _UPDATED:
-                columns[name].append(getattr(c, name))
+        #
+        # Only the columns that some item of the batch changed are written: a delivery report moves
+        # three or four of the 27, and every array costs per element, in SQLAlchemy and in asyncpg.
+        # The others are left as stored, which is what was loaded (the update time makes sure).
+        written = _changed_columns([(self._seen[id(c)][3], c) for c in items])
+        statement = _unnest_update(self._conn.dialect, written)
+        columns: dict[str, list[Any]] = {
+            "row_id": [c.id for c in items],
+            "loaded_at": [self._seen[id(c)][2] for c in items],
+            **{name: [getattr(c, name) for c in items] for name in written},
+        }
         return set((await self._conn.execute(statement, columns)).scalars())
 
     async def _update_each(self, items: Sequence[Communication]) -> set[int]:
@@ -438,7 +463,20 @@ class SqlCommunications:
     # -- internals ---------------------------------------------------------------------------
 
     def _where(self, criteria: Iterable[Criterion]) -> list[sa.ColumnElement[bool]]:
-        return [where(communications, c, self._relations) for c in criteria]
+        return [
+            self._among(c)
+            if isinstance(c, Condition) and _in_list(c)
+            else where(communications, c, self._relations)
+            for c in criteria
+        ]
+
+    def _among(self, condition: Condition) -> sa.ColumnElement[bool]:
+        # The dispatcher and the delivery reports read a batch by ids or uuids: on PostgreSQL one
+        # array parameter (= ANY), not an IN list whose hundreds of parameters are rendered at
+        # every execution. The meaning is the filter's own (values no column can hold match nothing).
+        column = _c[condition.field.name]
+        storable = [v for v in condition.value if not unstorable(column, v)]  # type: ignore[attr-defined]
+        return among(column, storable, self._conn.dialect) if storable else sa.false()
 
     async def _load(self, statement: sa.Select[Any]) -> list[Communication]:
         rows = (await self._conn.execute(statement)).mappings().all()
@@ -454,7 +492,8 @@ class SqlCommunications:
 
     def _track(self, communication: Communication) -> None:
         # The last stored state, shallow, so that an update can take back what it counted.
-        stored = copy.copy(communication)
+        stored = Communication.__new__(Communication)
+        stored.__dict__.update(communication.__dict__)  # a shallow copy, without copy.copy's generic protocol
         self._seen[id(communication)] = (
             communication,
             len(communication.history),
@@ -495,19 +534,18 @@ class SqlCommunications:
             self._track(communication)
 
     async def _write_history(self, changes: Sequence[tuple[Communication, Sequence[StatusChange]]]) -> None:
-        rows = [
-            {"communication_id": c.id, **{name: getattr(entry, name) for name in _HISTORY}}
-            for c, entries in changes
-            for entry in entries
-        ]
-        if not rows:
+        pairs = [(c.id, entry) for c, entries in changes for entry in entries]
+        if not pairs:
             return
         if self._conn.dialect.name == "postgresql":
             # One INSERT ... SELECT FROM unnest(arrays): a batch's history in one round trip.
             statement = _unnest_history(self._conn.dialect)
-            names = ("communication_id", *_HISTORY)
-            await self._conn.execute(statement, {n: [row[n] for row in rows] for n in names})
+            arrays = {name: [getattr(entry, name) for _, entry in pairs] for name in _HISTORY}
+            await self._conn.execute(statement, {"communication_id": [i for i, _ in pairs], **arrays})
             return
+        rows = [
+            {"communication_id": i, **{name: getattr(entry, name) for name in _HISTORY}} for i, entry in pairs
+        ]
         await self._conn.execute(communication_history.insert(), rows)
 
     async def _refuse_taken(self, translation: IdTranslation) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import uuid
 from collections.abc import AsyncIterator, Sequence
@@ -22,6 +23,7 @@ from typing import Any
 
 import asyncpg
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -52,8 +54,33 @@ events = sa.Table(
 _e = events.c
 
 
+_FIELDS: dict[type[Event], tuple[str, ...]] = {}
+
+
 def _payload(event: Event) -> dict[str, Any]:
-    return {**{f.name: getattr(event, f.name) for f in fields(event)}, "at": event.at.isoformat()}
+    names = _FIELDS.get(type(event))
+    if names is None:
+        names = _FIELDS[type(event)] = tuple(f.name for f in fields(event))
+    return {**{name: getattr(event, name) for name in names}, "at": event.at.isoformat()}
+
+
+# PostgreSQL: a batch of events in one INSERT ... SELECT FROM unnest(arrays), whatever its size; the
+# statement never changes, so it is prepared once (a multi-row VALUES is rendered for every batch).
+# The payloads go as JSON text, as the column's own type would write them.
+_UNNEST_EVENTS = sa.text(
+    "INSERT INTO events (type, send_id, mailing_id, client_id, payload, created_at) "
+    "SELECT given.type, given.send_id, given.mailing_id, given.client_id, given.payload, :created_at "
+    "FROM unnest(CAST(:types AS VARCHAR[]), CAST(:send_ids AS INTEGER[]), CAST(:mailing_ids AS INTEGER[]), "
+    "CAST(:client_ids AS INTEGER[]), CAST(:payloads AS JSON[])) "
+    "AS given(type, send_id, mailing_id, client_id, payload)"
+).bindparams(
+    sa.bindparam("types", type_=postgresql.ARRAY(sa.String)),
+    sa.bindparam("send_ids", type_=postgresql.ARRAY(sa.Integer)),
+    sa.bindparam("mailing_ids", type_=postgresql.ARRAY(sa.Integer)),
+    sa.bindparam("client_ids", type_=postgresql.ARRAY(sa.Integer)),
+    sa.bindparam("payloads", type_=postgresql.ARRAY(sa.Text)),
+    sa.bindparam("created_at", type_=UtcDateTime()),
+)
 
 
 def _event(type_: str, payload: dict[str, Any]) -> Event:
@@ -72,8 +99,19 @@ class SqlEventLog:
     async def append(self, events_: Sequence[Event], at: datetime) -> None:
         if not events_:
             return
-        if self._conn.dialect.name == "postgresql" and not self._appended:
-            await self._conn.execute(sa.select(sa.func.pg_advisory_xact_lock(ORDER_LOCK)))
+        if self._conn.dialect.name == "postgresql":
+            if not self._appended:
+                await self._conn.execute(sa.select(sa.func.pg_advisory_xact_lock(ORDER_LOCK)))
+            arrays = {
+                "types": [e.type for e in events_],
+                "send_ids": [e.send_id for e in events_],
+                "mailing_ids": [e.mailing_id for e in events_],
+                "client_ids": [e.client_id for e in events_],
+                "payloads": [json.dumps(_payload(e)) for e in events_],
+            }
+            await self._conn.execute(_UNNEST_EVENTS, {**arrays, "created_at": at})
+            self._appended = True
+            return
         rows = [
             {
                 "type": e.type,

@@ -20,6 +20,7 @@ from __future__ import annotations
 import itertools
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from operator import attrgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -160,12 +161,16 @@ def _accumulate(into: Deltas, key: tuple[Any, ...], item: Contribution, sign: in
         values[index] += sign * amount
 
 
+# Each table's key (and extra columns) of a contribution, read in one call of C code.
+_KEY_OF = tuple(attrgetter(*key, *extra) for _, key, extra in _TABLES)
+
+
 def _deltas(removed: Iterable[Contribution], added: Iterable[Contribution]) -> list[Deltas]:
     found: list[Deltas] = [defaultdict(lambda: [0.0] * 6) for _ in _TABLES]
     for sign, items in ((-1, removed), (1, added)):
         for item in items:
-            for into, (_, key, extra) in zip(found, _TABLES, strict=True):
-                _accumulate(into, tuple(getattr(item, k) for k in (*key, *extra)), item, sign)
+            for into, key_of in zip(found, _KEY_OF, strict=True):
+                _accumulate(into, key_of(item), item, sign)
     return found
 
 

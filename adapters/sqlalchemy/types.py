@@ -122,12 +122,24 @@ class EnumText(sa.TypeDecorator[Any]):
     def __init__(self, enum_cls: type[Any], length: int = 32) -> None:
         super().__init__(length)
         self._enum = enum_cls
+        # Dict lookups, not a call of the enum class and its ``value`` property per value: a batch
+        # of communications converts a few statuses for each of its rows. Anything else (a value
+        # of another type that the enum still accepts) falls back to the enum itself.
+        self._values = {member: member.value for member in enum_cls}
+        self._members = {member.value: member for member in enum_cls}
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
-        return None if value is None else self._enum(value).value
+        if value is None:
+            return None
+        if type(value) is self._enum:
+            return self._values[value]
+        return self._enum(value).value
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Any:
-        return None if value is None else self._enum(value)
+        if value is None:
+            return None
+        member = self._members.get(value) if isinstance(value, str) else None
+        return self._enum(value) if member is None else member
 
 
 class PlainFloat(sa.TypeDecorator[float]):

@@ -188,7 +188,9 @@ class ProviderRouter:
         if route.bucket is not None:
             await route.bucket.take()
         try:
-            return await asyncio.wait_for(route.sender.send(message), self._timeout)
+            # A deadline on this task, not wait_for: that wraps every send in a task of its own.
+            async with asyncio.timeout(self._timeout):
+                return await route.sender.send(message)
         except TimeoutError:
             return SendResult.retry(f"{route.provider}: no answer within {self._timeout:g} s")
         except Exception as error:  # a provider adapter's bug must not stop the worker

@@ -42,6 +42,7 @@ from domain.communications.statuses import TERMINAL_LIFECYCLE
 from domain.dictionaries import ChannelKind
 
 DISPATCHER = Principal.process(Process.DISPATCHER, Permission.SEND_COMMUNICATIONS)
+_UNSENT = SendResult.retry("not sent", attempted=False)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -88,7 +89,6 @@ class Dispatcher:
         self._policy = policy
         self._owner = owner
         self._rng = rng or random.Random()
-        self._slots = asyncio.Semaphore(policy.concurrency)
         self._recording: asyncio.Task[None] | None = None
         self._recording_ids: frozenset[int] = frozenset()
         self._record_attempts = record_attempts
@@ -119,7 +119,7 @@ class Dispatcher:
         if not claimed:
             await self.finish()
             return 0
-        results = await asyncio.gather(*(self._send(c, withdrawn) for c in claimed))
+        results = await self._send_all(claimed, withdrawn)
         if not self._policy.pipeline:
             await self._record(claimed, results)
             return len(claimed)
@@ -141,13 +141,31 @@ class Dispatcher:
         finally:
             self._recording_ids = frozenset()
 
+    async def _send_all(
+        self, claimed: Sequence[Claimed], withdrawn: frozenset[int]
+    ) -> list[tuple[str | None, SendResult]]:
+        """Every message's provider and result, in order, at most ``concurrency`` at a time.
+
+        ``concurrency`` lanes take the next message as they finish one: a task per lane, not per
+        message, so a batch of 500 costs a few dozen tasks (a fast provider answers without
+        suspending, and its lane runs through the batch on its own).
+        """
+        results: list[tuple[str | None, SendResult]] = [(None, _UNSENT)] * len(claimed)
+        turns = iter(range(len(claimed)))
+
+        async def lane() -> None:
+            for i in turns:
+                results[i] = await self._send(claimed[i], withdrawn)
+
+        await asyncio.gather(*(lane() for _ in range(min(self._policy.concurrency, len(claimed)))))
+        return results
+
     async def _send(self, claimed: Claimed, withdrawn: frozenset[int]) -> tuple[str | None, SendResult]:
         if claimed.message.communication_id in withdrawn:
             # Never handed to a provider; the record settles its row and leaves the communication.
             return None, SendResult.retry("cancelled while queued", attempted=False)
         # The router picks the provider, fails over on transient errors and keeps the circuits.
-        async with self._slots:
-            return await self._router.send(claimed.message.outgoing())
+        return await self._router.send(claimed.message.outgoing())
 
     async def _record(
         self, claimed: Sequence[Claimed], results: Sequence[tuple[str | None, SendResult]]

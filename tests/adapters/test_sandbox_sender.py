@@ -109,3 +109,25 @@ async def test_reports_come_out_in_the_order_they_fall_due_across_messages() -> 
     reports = await sandbox.take_reports(clock.now())
     assert [r.at for r in reports] == sorted(r.at for r in reports)
     assert len(reports) == 3
+
+
+async def test_only_the_newest_capacity_messages_are_kept_and_polled() -> None:
+    clock = ManualClock()
+    sandbox = SandboxSender(clock, delay=timedelta(seconds=1), capacity=2)
+    uuids = [f"0b9f8a7c-1d2e-4f3a-8b6c-5d4e3f2a1b0{i}" for i in range(3)]
+    sent = [await sandbox.send(message(f"c{i}@example.com", uuid=u)) for i, u in enumerate(uuids)]
+    assert [m.uuid for m in sandbox.messages()] == [uuids[2], uuids[1]]
+    clock.advance(seconds=1)
+    ids = [s.provider_message_id or "" for s in sent]
+    assert [r.uuid for r in await sandbox.statuses(ids)] == [uuids[1], uuids[2]]
+    # A made-up number in a kept position is not that message.
+    assert await sandbox.statuses([ids[2].replace(uuids[2], uuids[0]), "sandbox-x-y", "other"]) == []
+
+
+async def test_a_page_decodes_only_its_messages_and_counts_every_match() -> None:
+    sandbox = SandboxSender(ManualClock())
+    for i in range(5):
+        await sandbox.send(message(f"c{i}@example.com", client_id=1 + i % 2))
+    found, total = sandbox.page(client_id=1, limit=2, offset=1)
+    assert ([m.to for m in found], total) == (["c2@example.com", "c0@example.com"], 3)
+    assert found[0].sent_at == sandbox.messages()[0].sent_at

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from email.header import decode_header, make_header
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from adapters.smtp.sender import SmtpSecurity, SmtpSender, SmtpSettings
+from adapters.smtp.sender import SmtpSecurity, SmtpSender, SmtpSettings, email_bytes
 from application.sending.email import email_headers, html_from_text
 from application.sending.ports import OutgoingMessage, SendOutcome
 from domain.communications import DeliveryStatus
@@ -170,3 +172,44 @@ def test_text_only_email_gets_an_escaped_html_part() -> None:
     html = html_from_text("Tom & Jerry <3\n\nSecond line")
     assert "Tom &amp; Jerry &lt;3" in html
     assert html.count("<p>") == 2
+
+
+def received_parts(email: Any) -> dict[str, str]:
+    return {
+        p.get_content_type(): p.get_payload(decode=True).decode()
+        for p in email.walk()
+        if not p.is_multipart()
+    }
+
+
+async def test_plain_and_unusual_emails_arrive_the_same_whichever_way_they_are_written() -> None:
+    # ASCII headers are written straight to bytes; a Cyrillic subject goes through EmailMessage.
+    # Bodies with non-ASCII text, a line that starts with a dot and CRLFs arrive as they were.
+    text = "Здравствуйте, Иван\n.a line with a dot\r\nend"
+    html = "<p>Hi</p>\n.\n.x</p>"  # ASCII: 7bit, and its lines that start with a dot
+    plain = OutgoingMessage(**{**message().__dict__, "text": text, "html": html})
+    unusual = OutgoingMessage(**{**plain.__dict__, "subject": "Ваш заказ"})
+    sink = Sink()
+    with smtp_server(sink) as port:
+        smtp = sender(port)
+        results = [await smtp.send(plain), await smtp.send(unusual)]
+        await smtp.close()
+    assert [r.provider_message_id for r in results] == [f"<{UUID}@switchboard.test>"] * 2
+    for email, subject in zip(sink.received, ("Your order", "Ваш заказ"), strict=True):
+        decoded = str(make_header(decode_header(email["Subject"])))
+        assert (decoded, email["Message-ID"]) == (subject, f"<{UUID}@switchboard.test>")
+        assert email["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        assert email.get_content_type() == "multipart/alternative"
+        parts = received_parts(email)
+        assert parts["text/plain"].replace("\r\n", "\n").strip() == text.replace("\r\n", "\n")
+        assert parts["text/html"].replace("\r\n", "\n").strip() == html
+
+
+def test_only_plain_one_line_ascii_headers_are_written_directly() -> None:
+    settings = SmtpSettings(from_address="news@switchboard.test")
+    assert email_bytes(message(), settings) is not None
+    assert email_bytes(OutgoingMessage(**{**message().__dict__, "subject": "Ваш заказ"}), settings) is None
+    assert (
+        email_bytes(OutgoingMessage(**{**message().__dict__, "subject": "a\r\nBcc: x@y"}), settings) is None
+    )
+    assert email_bytes(OutgoingMessage(**{**message().__dict__, "to": "иван@пример.рф"}), settings) is None

@@ -281,6 +281,35 @@ async def test_update_many_writes_each_change_and_its_history(
     assert (last[-1].to_status, last[-1].note, last[-1].actor) == ("failed", "no answer", "employee:9")
 
 
+async def test_update_many_writes_every_column_that_any_of_the_batch_changed(
+    uow_factory: Any, refs: Refs, clock: ManualClock
+) -> None:
+    # Each changes a different column; one leaves a column that another changes: all are kept.
+    batch = [opened(refs, clock, subject="first") for _ in range(3)]
+    async with uow_factory() as uow:
+        await uow.communications.add_many(batch)
+        await uow.commit()
+    async with uow_factory() as uow:
+        a, b, c = await uow.communications.find(Query(order_by=("id",)))
+        a.edit(at=clock.advance(minutes=1), actor="employee:2", subject="changed")
+        b.edit(at=clock.now(), actor="employee:2", result="noted")
+        c.start(at=clock.now(), actor="employee:2")
+        await uow.communications.update_many([a, b, c])
+        b.edit(at=clock.advance(minutes=1), actor="employee:3", subject="later")
+        await uow.communications.update_many([b])  # after a write: compared with what it wrote
+        await uow.commit()
+    async with uow_factory() as uow:
+        a, b, c = await uow.communications.find(Query(order_by=("id",)))
+    assert (a.subject, a.result, a.status) == ("changed", None, LifecycleStatus.CREATED)
+    assert (b.subject, b.result, b.status, b.update_time) == (
+        "later",
+        "noted",
+        LifecycleStatus.CREATED,
+        clock.now(),
+    )
+    assert (c.subject, c.result, c.status) == ("first", None, LifecycleStatus.IN_PROGRESS)
+
+
 async def test_delivery_and_edit_entries_are_kept_in_history(
     uow_factory: Any, refs: Refs, clock: ManualClock
 ) -> None:

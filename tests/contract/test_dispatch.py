@@ -70,6 +70,66 @@ async def test_sent_then_reported_outcomes_close_or_fail_each_communication(
     assert reply.result and "sandbox reply" in reply.result
 
 
+async def test_held_reports_are_applied_together_once_the_hold_is_over_or_at_finish(
+    uow_factory: Any, clock: ManualClock, hasher: Any
+) -> None:
+    department_id, ids = await arrange(uow_factory, clock, hasher, ["a@example.com", "b@example.com"])
+    answer = await sending(uow_factory, clock)(SENDER, command(department_id, ids[:1]))
+    sandbox = SandboxSender(clock, delay=timedelta(seconds=1))
+    assert await dispatcher(uow_factory, clock, sandbox).run_once() == 1
+    reports = DeliveryReports(uow_factory, clock, [sandbox], hold=timedelta(seconds=2))
+    clock.advance(seconds=1)
+    assert await reports.run_once() == 0  # taken, and held
+    later = await sending(uow_factory, clock)(SENDER, command(department_id, ids[1:]))
+    assert await dispatcher(uow_factory, clock, sandbox).run_once() == 1
+    clock.advance(seconds=1)
+    assert await reports.run_once() == 0  # the first one's hold is not over yet
+    clock.advance(seconds=1)
+    assert await reports.run_once() == 2  # both at once
+    uuids = [a.uuid for a in (*(answer.accepted or ()), *(later.accepted or ()))]
+    assert {c.status for c in (await communications(uow_factory, uuids)).values()} == {LifecycleStatus.DONE}
+
+    third = await sending(uow_factory, clock)(SENDER, command(department_id, ids[:1]))
+    assert await dispatcher(uow_factory, clock, sandbox).run_once() == 1
+    clock.advance(seconds=1)
+    assert await reports.run_once() == 0
+    await reports.finish()  # a worker that stops applies what it holds
+    [done] = (await communications(uow_factory, [a.uuid for a in third.accepted or ()])).values()
+    assert done.status is LifecycleStatus.DONE
+
+
+class Slow:
+    """Answers after a pause, counting how many calls it holds at once."""
+
+    provider = "slow"
+
+    def __init__(self) -> None:
+        self.now = 0
+        self.most = 0
+
+    async def send(self, message: OutgoingMessage) -> SendResult:
+        self.now += 1
+        self.most = max(self.most, self.now)
+        await asyncio.sleep(0.001 * (hash(message.uuid) % 3))
+        self.now -= 1
+        return SendResult.sent(f"slow-{message.uuid}")
+
+    async def statuses(self, provider_message_ids: Any) -> list[StatusReport]:
+        return []
+
+
+async def test_a_batch_is_sent_at_most_concurrency_at_a_time_and_each_result_is_its_own(
+    uow_factory: Any, clock: ManualClock, hasher: Any
+) -> None:
+    department_id, ids = await arrange(uow_factory, clock, hasher, [f"c{i}@example.com" for i in range(30)])
+    answer = await sending(uow_factory, clock)(SENDER, command(department_id, ids))
+    slow = Slow()
+    assert await dispatcher(uow_factory, clock, slow, batch=30, concurrency=4).run_once() == 30
+    assert slow.most == 4
+    found = await communications(uow_factory, [a.uuid for a in answer.accepted or ()])
+    assert all(c.provider_message_id == f"slow-{c.uuid}" for c in found.values())
+
+
 class Flaky:
     """Fails about 30 % of calls at random (transient), hangs on about 10 %, rejects one address."""
 

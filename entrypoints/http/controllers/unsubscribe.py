@@ -97,7 +97,9 @@ class SandboxController(Controller):
         offset: Annotated[int, QueryParameter(ge=0)] = 0,
     ) -> SandboxPage:
         request.user.require(Permission.SEND_COMMUNICATIONS)
-        found = outbox.messages(client_id=client_id, uuid=uuid, channel_id=channel_id)
+        found, total = outbox.page(
+            client_id=client_id, uuid=uuid, channel_id=channel_id, limit=limit, offset=offset
+        )
         items = [
             SandboxMessageOut(
                 uuid=m.uuid,
@@ -110,9 +112,9 @@ class SandboxController(Controller):
                 headers=dict(m.headers),
                 sent_at=iso(m.sent_at) or "",
             )
-            for m in found[offset : offset + limit]
+            for m in found
         ]
-        return SandboxPage(items=items, total=len(found))
+        return SandboxPage(items=items, total=total)
 
 
 CONTROLLERS = [UnsubscribeController, SandboxController]
