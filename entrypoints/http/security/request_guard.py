@@ -100,6 +100,11 @@ class RequestGuardMiddleware(ASGIMiddleware):
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         method = scope.get("method", "GET")
+        handler: Any = scope.get("route_handler")
+        takes_json = handler is not None and "data" in handler.parsed_fn_signature.parameters
+        if method not in STATE_CHANGING and not takes_json:
+            await next_app(scope, receive, send)  # a plain read: nothing here to check
+            return
         headers = {
             name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]
         }
@@ -110,8 +115,6 @@ class RequestGuardMiddleware(ASGIMiddleware):
                 origin is not None and not origin_allowed(origin, headers.get("host"), self.cors_origins)
             ) or (origin is None and cross_site):
                 raise HTTPException(status_code=403, detail=f"cross-site request refused (origin {origin})")
-        handler: Any = scope.get("route_handler")
-        takes_json = handler is not None and "data" in handler.parsed_fn_signature.parameters
         has_body = headers.get("content-length", "0") != "0" or "transfer-encoding" in headers
         if takes_json and has_body:
             if not is_json_media_type(headers.get("content-type", "")):
