@@ -66,15 +66,16 @@ class BasicAuthMiddleware(ASGIMiddleware):
     scopes = (ScopeType.HTTP,)
 
     def __init__(self) -> None:
-        # Decided once per route, from its path template (a request path is matched by one route).
-        self._public: dict[int, bool] = {}
+        # Decided once per route, from its path template: a path excluded for one request is
+        # excluded for every request of that route, and a template has no ids to fill the cache.
+        self._public: dict[str, bool] = {}
 
     def is_public(self, scope: Scope) -> bool:
-        handler = scope["route_handler"]
-        public = self._public.get(id(handler))
+        template: str = scope["path_template"]
+        public = self._public.get(template)
         if public is None:
-            public = any(pattern.search(path) for pattern in PUBLIC for path in handler.paths)
-            self._public[id(handler)] = public
+            public = any(pattern.search(template) for pattern in PUBLIC)
+            self._public[template] = public
         return public
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
