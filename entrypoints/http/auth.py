@@ -8,14 +8,13 @@ import re
 from typing import Any
 
 from litestar.connection import ASGIConnection
-from litestar.enums import ScopeType
 from litestar.exceptions import NotAuthorizedException
 from litestar.handlers.base import BaseRouteHandler
-from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from domain.access import Permission, Principal
 from entrypoints.http.security.client_address import client_source
+from entrypoints.http.security.http_middleware import HttpMiddleware
 
 PUBLIC_PATHS = [
     r"^/health",
@@ -56,14 +55,12 @@ def header_values(scope: Scope, *names: bytes) -> list[str | None]:
     return found
 
 
-class BasicAuthMiddleware(ASGIMiddleware):
+class BasicAuthMiddleware(HttpMiddleware):
     """Puts the caller's ``Principal`` in ``scope["user"]``; OPTIONS (CORS preflight) goes unchecked.
 
     A plain ASGI middleware over the raw headers, not Litestar's authentication middleware: that one
     builds a connection object and a header map on every request, the API's hottest code.
     """
-
-    scopes = (ScopeType.HTTP,)
 
     def __init__(self) -> None:
         # Decided once per route, from its path template: a path excluded for one request is

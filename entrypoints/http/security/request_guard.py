@@ -18,13 +18,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import msgspec
-from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException
-from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, HTTPRequestEvent, Receive, ReceiveMessage, Scope, Send
 
 from domain.errors import ValidationFailed
 from domain.text import RULE, has_control_characters
+from entrypoints.http.security.http_middleware import HttpMiddleware
 
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
@@ -91,9 +90,7 @@ def origin_allowed(origin: str, host: str | None, allowed: Collection[str]) -> b
     return host is not None and urlsplit(origin).netloc.lower() == host.lower()
 
 
-class RequestGuardMiddleware(ASGIMiddleware):
-    scopes = (ScopeType.HTTP,)
-
+class RequestGuardMiddleware(HttpMiddleware):
     def __init__(self, cors_origins: Collection[str], json_max_depth: int) -> None:
         self.cors_origins = frozenset(o.rstrip("/") for o in cors_origins)
         self.json_max_depth = json_max_depth
