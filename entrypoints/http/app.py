@@ -11,7 +11,6 @@ import msgspec
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
-from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, Schema, SecurityScheme
@@ -20,7 +19,7 @@ from litestar.typing import FieldDefinition
 
 from entrypoints.container import Container
 from entrypoints.http.api_docs import swagger_ui_assets, swagger_ui_page
-from entrypoints.http.auth import PUBLIC_PATHS, BasicAuthMiddleware
+from entrypoints.http.auth import BasicAuthMiddleware
 from entrypoints.http.controllers.call_center import CONTROLLERS as CALL_CENTER
 from entrypoints.http.controllers.call_phone import CONTROLLERS as CALL_PHONE
 from entrypoints.http.controllers.clients import CONTROLLERS as CLIENTS
@@ -142,7 +141,7 @@ def create_app(container: Container, settings: Settings) -> Litestar:
         middleware=[
             AllowHeaderMiddleware(),
             RequestGuardMiddleware(settings.cors_origins, settings.json_max_depth),
-            DefineMiddleware(BasicAuthMiddleware, exclude=PUBLIC_PATHS),
+            BasicAuthMiddleware(),
         ],
         cors_config=CORSConfig(allow_origins=list(settings.cors_origins)) if settings.cors_origins else None,
         exception_handlers=EXCEPTION_HANDLERS,

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from typing import Any
 
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException
 from litestar.handlers.base import BaseRouteHandler
-from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+from litestar.types import ASGIApp, Receive, Scope, Send
 
 from domain.access import Permission, Principal
 from entrypoints.http.security.client_address import client_source
+from entrypoints.http.security.http_middleware import HttpMiddleware
 
 PUBLIC_PATHS = [
     r"^/health",
@@ -25,6 +27,7 @@ PUBLIC_PATHS = [
     r"^/webhooks/",
     r"^/api/(finish|update)Campaign$",
 ]
+PUBLIC = [re.compile(pattern) for pattern in PUBLIC_PATHS]
 
 
 def parse_basic(header: str | None) -> tuple[str, str]:
@@ -40,17 +43,50 @@ def parse_basic(header: str | None) -> tuple[str, str]:
     return login, password
 
 
-class BasicAuthMiddleware(AbstractAuthenticationMiddleware):
-    async def authenticate_request(
-        self, connection: ASGIConnection[Any, Any, Any, Any]
-    ) -> AuthenticationResult:
-        login, password = parse_basic(connection.headers.get("authorization"))
-        authenticate = connection.app.state.container.use_cases.authenticate()
-        peer = connection.client.host if connection.client else "unknown"
-        networks = connection.app.state.get("trusted_networks", ())
-        source = client_source(peer, connection.headers.get("x-forwarded-for"), networks)
-        principal = await authenticate(login, password, source)
-        return AuthenticationResult(user=principal, auth=None)
+def header_values(scope: Scope, *names: bytes) -> list[str | None]:
+    """The first value of each named header, read straight from the ASGI scope (names lowercase)."""
+    found: list[str | None] = [None] * len(names)
+    for name, value in scope["headers"]:
+        lowered = name.lower()
+        if lowered in names:
+            index = names.index(lowered)
+            if found[index] is None:
+                found[index] = value.decode("latin-1")
+    return found
+
+
+class BasicAuthMiddleware(HttpMiddleware):
+    """Puts the caller's ``Principal`` in ``scope["user"]``; OPTIONS (CORS preflight) goes unchecked.
+
+    A plain ASGI middleware over the raw headers, not Litestar's authentication middleware: that one
+    builds a connection object and a header map on every request, the API's hottest code.
+    """
+
+    def __init__(self) -> None:
+        # Decided once per route, from its path template: a path excluded for one request is
+        # excluded for every request of that route, and a template has no ids to fill the cache.
+        self._public: dict[str, bool] = {}
+
+    def is_public(self, scope: Scope) -> bool:
+        template: str = scope["path_template"]
+        public = self._public.get(template)
+        if public is None:
+            public = any(pattern.search(template) for pattern in PUBLIC)
+            self._public[template] = public
+        return public
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        if scope.get("method") != "OPTIONS" and not self.is_public(scope):
+            authorization, forwarded_for = header_values(scope, b"authorization", b"x-forwarded-for")
+            login, password = parse_basic(authorization)
+            state = scope["app"].state
+            client = scope.get("client")
+            source = client_source(
+                client[0] if client else "unknown", forwarded_for, state.get("trusted_networks", ())
+            )
+            scope["user"] = await state.container.use_cases.authenticate()(login, password, source)
+            scope["auth"] = None
+        await next_app(scope, receive, send)
 
 
 def requires(permission: Permission) -> Any:

@@ -46,6 +46,8 @@ class Resource:
     detail: Callable[[State, Any], Awaitable[Out]] | None = None
     """The answer of GET by key when it tells more than a list item (``detail_out`` is its Struct)."""
     detail_out: type[Out] | None = None
+    use_case_of: Callable[[State], Any] | None = None
+    """Where the use case lives when it is not ``use_case`` among the container's use cases."""
 
 
 def list_query(
@@ -75,13 +77,18 @@ def check_sort(query: Query, sortable: Sequence[str]) -> Query:
     return query
 
 
-def use_case(name: str) -> Provide:
-    """A dependency that hands a handler one use case from the container."""
+def use_case_named(name: str) -> Callable[[State], Any]:
+    """Finds one use case of the container, by its name there."""
 
-    def provide(state: State) -> Any:
+    def find(state: State) -> Any:
         return getattr(state.container.use_cases, name)()
 
-    return Provide(provide, sync_to_thread=False)
+    return find
+
+
+def use_case(name: str) -> Provide:
+    """A dependency that hands a handler one use case from the container."""
+    return Provide(use_case_named(name), sync_to_thread=False)
 
 
 def resource_controller(spec: Resource) -> type[Controller]:
@@ -91,6 +98,9 @@ def resource_controller(spec: Resource) -> type[Controller]:
     write = list(spec.write_guards)
     name = spec.tag.title().replace(" ", "")
     to_out = spec.to_out or (lambda entity: answer(entity, out))
+    # Looked up in the handler, not a Litestar dependency: resolving one costs a request more CPU
+    # (a signature model, a cleanup group) than the rest of a cached-auth GET by id in Switchboard.
+    catalog_of = spec.use_case_of or use_case_named(spec.use_case)
 
     async def change(catalog: Any, key: str, data: In) -> Any:
         current = await catalog.find(key)
@@ -100,7 +110,6 @@ def resource_controller(spec: Resource) -> type[Controller]:
         path = spec.path
         tags = [spec.tag]  # noqa: RUF012 - Litestar reads this class attribute
         dependencies = {  # noqa: RUF012
-            "catalog": use_case(spec.use_case),
             "listing": Provide(list_query, sync_to_thread=False),
             "criteria": Provide(spec.filters, sync_to_thread=False),
         }
@@ -108,42 +117,39 @@ def resource_controller(spec: Resource) -> type[Controller]:
         @get("", summary=f"List {spec.tag}", operation_id=f"list{name}")
         async def list_items(
             self,
-            catalog: NamedDependency[Reading[Any]],
+            state: State,
             listing: Listing,
             criteria: NamedDependency[SkipValidation[Filters]],
             q: Annotated[str | None, QueryParameter(description="free-text search")] = None,
         ) -> page:
+            catalog: Reading[Any] = catalog_of(state)
             found = await catalog.list(check_sort(listing, spec.sortable).where(*criteria.criteria), text=q)
             return answer(found, page) if spec.to_out is None else to_page(found, spec.to_out, page)
 
         @get("/{key:str}", summary=f"Get one of {spec.tag} by id or name", operation_id=f"get{name}")
-        async def get_item(
-            self, state: State, catalog: NamedDependency[Reading[Any]], key: FromPath[str]
-        ) -> one:
-            found = await catalog.find(key)
+        async def get_item(self, state: State, key: FromPath[str]) -> one:
+            found = await catalog_of(state).find(key)
             return await spec.detail(state, found) if spec.detail is not None else to_out(found)
 
         @post("", guards=write, summary=f"Create one of {spec.tag}", operation_id=f"create{name}")
-        async def create_item(self, catalog: NamedDependency[Reading[Any]], data: JSONBody[create_in]) -> out:
+        async def create_item(self, state: State, data: JSONBody[create_in]) -> out:
+            catalog = catalog_of(state)
             return to_out(await catalog.create(data.as_command(catalog.command)))  # type: ignore[attr-defined]
 
         @put("/{key:str}", guards=write, summary=f"Change one of {spec.tag}", operation_id=f"replace{name}")
-        async def put_item(
-            self, catalog: NamedDependency[Reading[Any]], key: FromPath[str], data: JSONBody[change_in]
-        ) -> out:
-            return await change(catalog, key, data)
+        async def put_item(self, state: State, key: FromPath[str], data: JSONBody[change_in]) -> out:
+            return await change(catalog_of(state), key, data)
 
         @patch("/{key:str}", guards=write, summary=f"Change one of {spec.tag}", operation_id=f"change{name}")
-        async def patch_item(
-            self, catalog: NamedDependency[Reading[Any]], key: FromPath[str], data: JSONBody[change_in]
-        ) -> out:
-            return await change(catalog, key, data)
+        async def patch_item(self, state: State, key: FromPath[str], data: JSONBody[change_in]) -> out:
+            return await change(catalog_of(state), key, data)
 
         @delete("/{key:str}", guards=write, summary=f"Delete one of {spec.tag}", operation_id=f"delete{name}")
-        async def delete_item(self, catalog: NamedDependency[Reading[Any]], key: FromPath[str]) -> None:
+        async def delete_item(self, state: State, key: FromPath[str]) -> None:
+            catalog = catalog_of(state)
             current = await catalog.find(key)
             # Every resource's use case reads (Reading) and writes; plain ones through Catalog.
-            await catalog.delete(current.id)  # type: ignore[attr-defined]
+            await catalog.delete(current.id)
 
     ResourceController.__name__ = ResourceController.__qualname__ = f"{name}Controller"
     return ResourceController

@@ -36,6 +36,7 @@ ProvidersResource = resource_controller(
         path="/api/v1/providers",
         tag="providers",
         use_case="providers",
+        use_case_of=_catalog,
         create=ProviderIn,
         change=ProviderPatch,
         out=ProviderOut,
@@ -45,7 +46,6 @@ ProvidersResource = resource_controller(
     )
 )
 # The catalog lives with the providers' adapters, and even reading a configuration needs the right.
-ProvidersResource.dependencies["catalog"] = CATALOG  # type: ignore[index,misc]
 ProvidersResource.guards = [manage_system]  # type: ignore[misc]
 
 

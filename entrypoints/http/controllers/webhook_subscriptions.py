@@ -37,6 +37,7 @@ SubscriptionsResource = resource_controller(
         path="/api/v1/webhook-subscriptions",
         tag="webhook subscriptions",
         use_case="webhook_subscriptions",
+        use_case_of=_catalog,
         create=SubscriptionIn,
         change=SubscriptionPatch,
         out=SubscriptionOut,
@@ -45,7 +46,6 @@ SubscriptionsResource = resource_controller(
         sortable=("id", "url"),
     )
 )
-SubscriptionsResource.dependencies["catalog"] = CATALOG  # type: ignore[index,misc]
 SubscriptionsResource.guards = [manage_system]  # type: ignore[misc]
 
 

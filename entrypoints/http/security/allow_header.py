@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar.enums import ScopeType
-from litestar.middleware import ASGIMiddleware
 from litestar.routes import HTTPRoute
 from litestar.types import ASGIApp, Receive, Scope, Send
+
+from entrypoints.http.security.http_middleware import HttpMiddleware
 
 
 def methods_by_path(routes: list[Any]) -> dict[str, str]:
@@ -22,9 +22,7 @@ def methods_by_path(routes: list[Any]) -> dict[str, str]:
     }
 
 
-class AllowHeaderMiddleware(ASGIMiddleware):
-    scopes = (ScopeType.HTTP,)
-
+class AllowHeaderMiddleware(HttpMiddleware):
     def __init__(self) -> None:
         self._allow: dict[str, str] | None = None
 

@@ -18,13 +18,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import msgspec
-from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException
-from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, HTTPRequestEvent, Receive, ReceiveMessage, Scope, Send
 
 from domain.errors import ValidationFailed
 from domain.text import RULE, has_control_characters
+from entrypoints.http.security.http_middleware import HttpMiddleware
 
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
@@ -91,15 +90,18 @@ def origin_allowed(origin: str, host: str | None, allowed: Collection[str]) -> b
     return host is not None and urlsplit(origin).netloc.lower() == host.lower()
 
 
-class RequestGuardMiddleware(ASGIMiddleware):
-    scopes = (ScopeType.HTTP,)
-
+class RequestGuardMiddleware(HttpMiddleware):
     def __init__(self, cors_origins: Collection[str], json_max_depth: int) -> None:
         self.cors_origins = frozenset(o.rstrip("/") for o in cors_origins)
         self.json_max_depth = json_max_depth
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         method = scope.get("method", "GET")
+        handler: Any = scope.get("route_handler")
+        takes_json = handler is not None and "data" in handler.parsed_fn_signature.parameters
+        if method not in STATE_CHANGING and not takes_json:
+            await next_app(scope, receive, send)  # a plain read: nothing here to check
+            return
         headers = {
             name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]
         }
@@ -110,8 +112,6 @@ class RequestGuardMiddleware(ASGIMiddleware):
                 origin is not None and not origin_allowed(origin, headers.get("host"), self.cors_origins)
             ) or (origin is None and cross_site):
                 raise HTTPException(status_code=403, detail=f"cross-site request refused (origin {origin})")
-        handler: Any = scope.get("route_handler")
-        takes_json = handler is not None and "data" in handler.parsed_fn_signature.parameters
         has_body = headers.get("content-length", "0") != "0" or "transfer-encoding" in headers
         if takes_json and has_body:
             if not is_json_media_type(headers.get("content-type", "")):
