@@ -2,7 +2,8 @@
 
 An id is ASCII digits only, and fits the signed 64-bit integer that storage hands out. Python's
 own digit tests say yes to ``²`` (``isdigit``) and to Arabic-Indic ``١٢`` (``isdecimal``, and
-``int()`` reads it as 12), and ``int()`` refuses 4,301 digits or more: so none of them is asked.
+``int()`` reads it as 12), and ``int()`` refuses 4,301 digits or more: so the digit test is
+asked only of ASCII text.
 A key written in ASCII digits is always meant as an id, so digits beyond 64 bits are bad input
 (400), not a name to look for.
 """
@@ -13,12 +14,11 @@ from typing import NoReturn
 
 MAX_ID = 2**63 - 1
 MAX_ID_DIGITS = len(str(MAX_ID))
-ASCII_DIGITS = frozenset("0123456789")
 
 
 def is_id_text(text: str) -> bool:
     """Whether ``text`` is written as an id: one or more ASCII digits, nothing else."""
-    return bool(text) and all(ch in ASCII_DIGITS for ch in text)
+    return text.isascii() and text.isdigit()
 
 
 def id_or_name(key: str | int, field: str = "key") -> int | str:
