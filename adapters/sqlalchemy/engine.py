@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import weakref
 from typing import Any
 
+import msgspec
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -24,6 +26,16 @@ def async_url(database_url: str) -> str:
     return url.render_as_string(hide_password=False)
 
 
+def decode_json(text: str | bytes) -> Any:
+    """A stored JSON value: msgspec (~15x faster than ``json.loads`` on a client's small lists), else
+    ``json.loads`` for what only the standard module reads (``NaN``, ``Infinity``, which ``json.dumps``
+    writes for such floats)."""
+    try:
+        return msgspec.json.decode(text)
+    except msgspec.DecodeError:
+        return json.loads(text)
+
+
 _READERS: weakref.WeakKeyDictionary[Engine, DriverReaders] = weakref.WeakKeyDictionary()
 
 SQLITE_READERS = 5
@@ -40,7 +52,13 @@ def create_engine(database_url: str, *, echo: bool = False, pool_size: int = 20)
     if url.startswith("sqlite"):
         # Units of work end their own transactions; the pool's extra rollback on return would be
         # one more trip to the driver's thread for every request.
-        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30}, pool_reset_on_return=None)
+        engine = create_async_engine(
+            url,
+            echo=echo,
+            connect_args={"timeout": 30},
+            pool_reset_on_return=None,
+            json_deserializer=decode_json,
+        )
         sa.event.listen(engine.sync_engine, "connect", _tune_sqlite)
         path = make_url(url).database
         if path and path != ":memory:" and not path.startswith("file:") and not make_url(url).query:
@@ -51,7 +69,13 @@ def create_engine(database_url: str, *, echo: bool = False, pool_size: int = 20)
     # a TCP (and TLS) handshake each time. Requests beyond the pool wait for a free connection.
     connect_args = _postgres_args(url)
     engine = create_async_engine(
-        url, echo=echo, pool_size=pool_size, max_overflow=0, pool_timeout=30, connect_args=connect_args
+        url,
+        echo=echo,
+        pool_size=pool_size,
+        max_overflow=0,
+        pool_timeout=30,
+        connect_args=connect_args,
+        json_deserializer=decode_json,
     )
     sa.event.listen(engine.sync_engine.pool, "checkin", _end_autocommit)
     if not echo:  # echo logs every statement; the driver readers would bypass it
