@@ -235,6 +235,7 @@ class SendMessages:
                 document_id=command.content.document_id,
             )
             decider = AudienceDecider(context)
+            queue = _Queueing(self._email)
             for entry in scheduled:
                 client = clients[entry.client_id]
                 facts_of = known.get(entry.client_id)
@@ -258,7 +259,7 @@ class SendMessages:
                     scheduled_at=decision.scheduled_at,
                 )
                 communications.append(communication)
-                queued.append(self._queued(communication, client, channel, rendered))
+                queued.append(queue.of(communication, client, channel, rendered))
                 plan.keep(communication)
             record = await uow.sends.add(
                 SendRecord(
@@ -292,20 +293,6 @@ class SendMessages:
             if listed
             else None,
             refused=tuple(refused) if listed else None,
-        )
-
-    def _queued(
-        self, communication: Communication, client: Client, channel: Channel, rendered: _Rendered
-    ) -> QueuedMessage:
-        html = (rendered.html or rendered.html_of_text()) if channel.kind is ChannelKind.EMAIL else None
-        return queued_message(
-            self._email,
-            communication,
-            client,
-            channel,
-            subject=rendered.subject,
-            text=rendered.text,
-            html=html,
         )
 
     async def _templates(self, uow: UnitOfWork, command: SendCommand) -> _Templates:
@@ -476,13 +463,19 @@ def _employee_id(principal: Principal) -> int | None:
     return principal.id if principal.kind is PrincipalKind.EMPLOYEE else None
 
 
-@dataclass(frozen=True)
 class _Rendered:
-    subject: str | None
-    text: str | None
-    html: str | None
-    cache: dict[str, str]
-    """Shared by every client of the send: the HTML of a text that is the same for all."""
+    """One client's rendered parts. ``cache``, shared by every client of the send: the HTML of a
+    text that is the same for all."""
+
+    __slots__ = ("cache", "html", "subject", "text")
+
+    def __init__(
+        self, subject: str | None, text: str | None, html: str | None, cache: dict[str, str]
+    ) -> None:
+        self.subject = subject
+        self.text = text
+        self.html = html
+        self.cache = cache
 
     def html_of_text(self) -> str:
         text = self.text or ""
@@ -490,6 +483,47 @@ class _Rendered:
             return self.cache["html"]
         made = html_from_text(text)
         self.cache.update(text=text, html=made)
+        return made
+
+
+class _Queueing:
+    """The queue rows of a send's communications, each the one ``queued_message`` makes; what all
+    rows share (the unsubscribe link's base) is prepared once, and rows are built without the
+    frozen dataclass's per-field set-up (a bulk send makes one per client)."""
+
+    def __init__(self, email: EmailIdentity) -> None:
+        self._issue = email.tokens.issue
+        self._unsubscribe = unsubscribe_url(email.public_url, "")
+        self._domain = email.message_id_domain
+
+    def of(
+        self, communication: Communication, client: Client, channel: Channel, rendered: _Rendered
+    ) -> QueuedMessage:
+        kind, channel_id, client_id = channel.kind, channel.id or 0, client.id
+        text = rendered.text or ""
+        html: str | None = None
+        headers: dict[str, str] = {}
+        if kind is ChannelKind.EMAIL:
+            token = self._issue(client_id or 0, channel_id)
+            headers = email_headers(
+                uuid=communication.uuid, domain=self._domain, unsubscribe=self._unsubscribe + token
+            )
+            html = rendered.html or rendered.html_of_text()
+        made = object.__new__(QueuedMessage)
+        made.__dict__.update(
+            communication_id=0,  # given when stored, with the communication's
+            uuid=communication.uuid,
+            client_id=client_id,
+            channel_id=channel_id,
+            channel_kind=kind,
+            due_at=communication.scheduled_at or communication.create_time,
+            to=address(client, kind),
+            subject=rendered.subject,
+            text=text,
+            html=html,
+            headers=headers,
+            attempts=0,
+        )
         return made
 
 
@@ -513,6 +547,9 @@ class _Rendering:
             t.attributes_read("client") for t in self._templates if t is not None and "client" in t.references
         ]
         self._fields = None if None in read else frozenset().union(*(r for r in read if r is not None))
+        self._names = _client_names() if self._fields is None else _client_names_among(self._fields)
+        self._full_name = self._fields is None or "fullName" in self._fields
+        self._any_per_client = any(self._per_client)
         self._cache: dict[str, str] = {}
         self._rendered = False
 
@@ -524,14 +561,21 @@ class _Rendering:
                 for t, per in zip(self._templates, self._per_client, strict=True)
             ]
             self._rendered = True
-        if any(self._per_client):
-            values = {"client": client_values(client, self._fields)}
+        if self._any_per_client:
+            values = {"client": self._client_values(client)}
             subject, text, html = (
-                render(values) if render is not None else fixed
+                fixed if render is None else render(values)
                 for render, fixed in zip(self._renderers, self._fixed, strict=True)
             )
             return _Rendered(subject, text, html, self._cache)
         return _Rendered(self._fixed[0], self._fixed[1], self._fixed[2], self._cache)
+
+    def _client_values(self, client: Client) -> dict[str, object]:
+        """``client_values(client, self._fields)``, with the names looked up once for the send."""
+        values: dict[str, object] = {api: getattr(client, name) for name, api in self._names}
+        if self._full_name:
+            values["fullName"] = client.full_name
+        return values
 
 
 def template_name(attribute: str) -> str:

@@ -7,7 +7,6 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 
-
 _INNER_PAD = bytes(b ^ 0x36 for b in range(256))
 _OUTER_PAD = bytes(b ^ 0x5C for b in range(256))
 _URL_SAFE = bytes.maketrans(b"+/", b"-_")
