@@ -41,7 +41,6 @@ from domain.errors import Conflict, NotFound, ValidationFailed
 from domain.sending.decision import Accepted, AudienceDecider, ChannelFacts, SendContext, may_send
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
-CHUNK = 5_000
 _TAG = re.compile(r"<[^>]+>")
 
 
@@ -447,16 +446,8 @@ async def _recipients(
     if len(ids) == 1:  # a single send: both in one read, or with the setting
         client, facts = read if read is not None else await uow.sends.one_recipient(ids[0], now)
         return ({} if client is None else {ids[0]: client}), ({} if facts is None else {ids[0]: facts})
-    clients = await _clients(uow, ids)
+    clients = await uow.sends.clients(ids)
     return clients, await uow.sends.facts(ids, now)
-
-
-async def _clients(uow: UnitOfWork, ids: Sequence[int]) -> dict[int, Client]:
-    # Chunks keep each query under the drivers' bound-parameter limits (32,767 on PostgreSQL).
-    found: dict[int, Client] = {}
-    for start in range(0, len(ids), CHUNK):
-        found.update(await uow.clients.get_many(ids[start : start + CHUNK]))
-    return found
 
 
 def _employee_id(principal: Principal) -> int | None:
