@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sqlalchemy.bulk import among
 from adapters.sqlalchemy.fastpath import driver_in_transaction
-from adapters.sqlalchemy.filters import unstorable
+from adapters.sqlalchemy.filters import int_range, unstorable
 from adapters.sqlalchemy.repository import columns_of
 from adapters.sqlalchemy.send_setting import row_entity
 from adapters.sqlalchemy.tables import clients
@@ -35,9 +35,15 @@ _Converter = Callable[[Any], Any] | None
 
 async def audience_clients(connection: AsyncConnection, client_ids: Sequence[int]) -> dict[int, Client]:
     """The clients of these ids, by id; ids of no client are left out."""
-    wanted = [i for i in dict.fromkeys(client_ids) if not unstorable(clients.c.id, i)]
+    wanted = list(dict.fromkeys(client_ids))
     if not wanted:
         return {}
+    bounds = int_range(clients.c.id)
+    if bounds is None or not bounds[0] <= min(wanted) <= max(wanted) <= bounds[1]:
+        # Ids beyond the column are of no client (the database would refuse them in the array).
+        wanted = [i for i in wanted if not unstorable(clients.c.id, i)]
+        if not wanted:
+            return {}
     if connection.dialect.name != "postgresql":
         found: dict[int, Client] = {}
         for start in range(0, len(wanted), CHUNK):

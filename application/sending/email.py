@@ -15,6 +15,12 @@ def html_from_text(text: str) -> str:
     """The text, escaped, in a minimal layout: the HTML part of an email written as text only."""
     # Escaped whole, then cut into paragraphs: escaping leaves newlines alone, so the blocks are
     # the same as the text's (a bulk send renders one text per client).
+    if "\n" not in text:  # one paragraph, or none
+        return (
+            _LAYOUT_HEAD + "<p>" + html.escape(text) + "</p>" + _LAYOUT_TAIL
+            if text
+            else _LAYOUT_HEAD + _LAYOUT_TAIL
+        )
     blocks = html.escape(text).split("\n\n")
     paragraphs = "".join(["<p>" + block.replace("\n", "<br>") + "</p>" for block in blocks if block])
     return _LAYOUT_HEAD + paragraphs + _LAYOUT_TAIL
