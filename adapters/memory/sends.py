@@ -107,6 +107,10 @@ class MemorySends:
             channels={i: copy.deepcopy(channels[i]) for i in set(channel_ids) if i in channels},
         )
 
+    async def clients(self, client_ids: Sequence[int]) -> dict[int, Client]:
+        rows: dict[int, Client] = self._entities["clients"].rows
+        return {i: copy.deepcopy(rows[i]) for i in dict.fromkeys(client_ids) if i in rows}
+
     async def one_recipient(self, client_id: int, now: datetime) -> tuple[Client | None, SendFacts | None]:
         client = self._entities["clients"].rows.get(client_id)
         return copy.deepcopy(client), (await self.facts([client_id], now)).get(client_id)

@@ -22,6 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sqlalchemy import stats
+from adapters.sqlalchemy.audience import audience_clients
 from adapters.sqlalchemy.bulk import PipelinedInserts, among, insert_rows, take_ids
 from adapters.sqlalchemy.communications import BigId, communication_history, communications
 from adapters.sqlalchemy.fastpath import driver_rows, insert_returning_id, row_by_id
@@ -296,6 +297,9 @@ class SqlSends:
             )
             for i in known
         }
+
+    async def clients(self, client_ids: Sequence[int]) -> dict[int, Client]:
+        return await audience_clients(self._conn, client_ids)
 
     async def one_recipient(self, client_id: int, now: datetime) -> tuple[Client | None, SendFacts | None]:
         if unstorable(clients.c.id, client_id):

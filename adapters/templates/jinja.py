@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from jinja2 import StrictUndefined, Template, TemplateError, TemplateSyntaxError, meta, nodes
+from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 
 from application.sending.ports import TemplateProblem
@@ -33,11 +34,35 @@ class JinjaTemplate:
         # a context over an already merged dict ("shared") is the same context, made cheaper.
         merged = {**template.globals, **shared}
         environment, render_root = template.environment, template.root_render_func
+        # The state every render's context starts from, made once: a context per render copies
+        # it and gets its own variables, exports, blocks and evaluation state (all mutable).
+        prototype = template.new_context(merged, shared=True)
+        fixed = {
+            k: v
+            for k, v in vars(prototype).items()
+            if k not in ("parent", "vars", "eval_ctx", "exported_vars", "blocks")
+        }
+        context_class, blocks = type(prototype), template.blocks
+        evaluation_class, evaluation = type(prototype.eval_ctx), vars(prototype.eval_ctx)
+
+        def new_context(parent: dict[str, object]) -> Context:
+            context = object.__new__(context_class)
+            eval_ctx = object.__new__(evaluation_class)
+            eval_ctx.__dict__.update(evaluation)
+            context.__dict__.update(
+                fixed,
+                parent=parent,
+                vars={},
+                eval_ctx=eval_ctx,
+                exported_vars=set(),
+                blocks={k: [v] for k, v in blocks.items()},
+            )
+            return context
 
         def render(values: Mapping[str, object]) -> str:
             try:
                 try:
-                    context = template.new_context({**merged, **values}, shared=True)
+                    context = new_context({**merged, **values})
                     return str(environment.concat(render_root(context)))
                 except Exception:
                     environment.handle_exception()

@@ -4,16 +4,26 @@ from __future__ import annotations
 
 import html
 
+_LAYOUT_HEAD = (
+    '<!doctype html><html><head><meta charset="utf-8"></head>'
+    '<body style="font-family: sans-serif; line-height: 1.4">'
+)
+_LAYOUT_TAIL = "</body></html>"
+
 
 def html_from_text(text: str) -> str:
     """The text, escaped, in a minimal layout: the HTML part of an email written as text only."""
-    paragraphs = "".join(
-        f"<p>{html.escape(block).replace(chr(10), '<br>')}</p>" for block in text.split("\n\n") if block
-    )
-    return (
-        '<!doctype html><html><head><meta charset="utf-8"></head>'
-        f'<body style="font-family: sans-serif; line-height: 1.4">{paragraphs}</body></html>'
-    )
+    # Escaped whole, then cut into paragraphs: escaping leaves newlines alone, so the blocks are
+    # the same as the text's (a bulk send renders one text per client).
+    if "\n" not in text:  # one paragraph, or none
+        return (
+            _LAYOUT_HEAD + "<p>" + html.escape(text) + "</p>" + _LAYOUT_TAIL
+            if text
+            else _LAYOUT_HEAD + _LAYOUT_TAIL
+        )
+    blocks = html.escape(text).split("\n\n")
+    paragraphs = "".join(["<p>" + block.replace("\n", "<br>") + "</p>" for block in blocks if block])
+    return _LAYOUT_HEAD + paragraphs + _LAYOUT_TAIL
 
 
 def message_id(uuid: str, domain: str) -> str:

@@ -41,7 +41,6 @@ from domain.errors import Conflict, NotFound, ValidationFailed
 from domain.sending.decision import Accepted, AudienceDecider, ChannelFacts, SendContext, may_send
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
-CHUNK = 5_000
 _TAG = re.compile(r"<[^>]+>")
 
 
@@ -235,6 +234,7 @@ class SendMessages:
                 document_id=command.content.document_id,
             )
             decider = AudienceDecider(context)
+            queue = _Queueing(self._email)
             for entry in scheduled:
                 client = clients[entry.client_id]
                 facts_of = known.get(entry.client_id)
@@ -258,7 +258,7 @@ class SendMessages:
                     scheduled_at=decision.scheduled_at,
                 )
                 communications.append(communication)
-                queued.append(self._queued(communication, client, channel, rendered))
+                queued.append(queue.of(communication, client, channel, rendered))
                 plan.keep(communication)
             record = await uow.sends.add(
                 SendRecord(
@@ -292,20 +292,6 @@ class SendMessages:
             if listed
             else None,
             refused=tuple(refused) if listed else None,
-        )
-
-    def _queued(
-        self, communication: Communication, client: Client, channel: Channel, rendered: _Rendered
-    ) -> QueuedMessage:
-        html = (rendered.html or rendered.html_of_text()) if channel.kind is ChannelKind.EMAIL else None
-        return queued_message(
-            self._email,
-            communication,
-            client,
-            channel,
-            subject=rendered.subject,
-            text=rendered.text,
-            html=html,
         )
 
     async def _templates(self, uow: UnitOfWork, command: SendCommand) -> _Templates:
@@ -460,29 +446,27 @@ async def _recipients(
     if len(ids) == 1:  # a single send: both in one read, or with the setting
         client, facts = read if read is not None else await uow.sends.one_recipient(ids[0], now)
         return ({} if client is None else {ids[0]: client}), ({} if facts is None else {ids[0]: facts})
-    clients = await _clients(uow, ids)
+    clients = await uow.sends.clients(ids)
     return clients, await uow.sends.facts(ids, now)
-
-
-async def _clients(uow: UnitOfWork, ids: Sequence[int]) -> dict[int, Client]:
-    # Chunks keep each query under the drivers' bound-parameter limits (32,767 on PostgreSQL).
-    found: dict[int, Client] = {}
-    for start in range(0, len(ids), CHUNK):
-        found.update(await uow.clients.get_many(ids[start : start + CHUNK]))
-    return found
 
 
 def _employee_id(principal: Principal) -> int | None:
     return principal.id if principal.kind is PrincipalKind.EMPLOYEE else None
 
 
-@dataclass(frozen=True)
 class _Rendered:
-    subject: str | None
-    text: str | None
-    html: str | None
-    cache: dict[str, str]
-    """Shared by every client of the send: the HTML of a text that is the same for all."""
+    """One client's rendered parts. ``cache``, shared by every client of the send: the HTML of a
+    text that is the same for all."""
+
+    __slots__ = ("cache", "html", "subject", "text")
+
+    def __init__(
+        self, subject: str | None, text: str | None, html: str | None, cache: dict[str, str]
+    ) -> None:
+        self.subject = subject
+        self.text = text
+        self.html = html
+        self.cache = cache
 
     def html_of_text(self) -> str:
         text = self.text or ""
@@ -490,6 +474,47 @@ class _Rendered:
             return self.cache["html"]
         made = html_from_text(text)
         self.cache.update(text=text, html=made)
+        return made
+
+
+class _Queueing:
+    """The queue rows of a send's communications, each the one ``queued_message`` makes; what all
+    rows share (the unsubscribe link's base) is prepared once, and rows are built without the
+    frozen dataclass's per-field set-up (a bulk send makes one per client)."""
+
+    def __init__(self, email: EmailIdentity) -> None:
+        self._issue = email.tokens.issue
+        self._unsubscribe = unsubscribe_url(email.public_url, "")
+        self._domain = email.message_id_domain
+
+    def of(
+        self, communication: Communication, client: Client, channel: Channel, rendered: _Rendered
+    ) -> QueuedMessage:
+        kind, channel_id, client_id = channel.kind, channel.id or 0, client.id
+        text = rendered.text or ""
+        html: str | None = None
+        headers: dict[str, str] = {}
+        if kind is ChannelKind.EMAIL:
+            token = self._issue(client_id or 0, channel_id)
+            headers = email_headers(
+                uuid=communication.uuid, domain=self._domain, unsubscribe=self._unsubscribe + token
+            )
+            html = rendered.html or rendered.html_of_text()
+        made = object.__new__(QueuedMessage)
+        made.__dict__.update(
+            communication_id=0,  # given when stored, with the communication's
+            uuid=communication.uuid,
+            client_id=client_id,
+            channel_id=channel_id,
+            channel_kind=kind,
+            due_at=communication.scheduled_at or communication.create_time,
+            to=address(client, kind),
+            subject=rendered.subject,
+            text=text,
+            html=html,
+            headers=headers,
+            attempts=0,
+        )
         return made
 
 
@@ -513,6 +538,9 @@ class _Rendering:
             t.attributes_read("client") for t in self._templates if t is not None and "client" in t.references
         ]
         self._fields = None if None in read else frozenset().union(*(r for r in read if r is not None))
+        self._names = _client_names() if self._fields is None else _client_names_among(self._fields)
+        self._full_name = self._fields is None or "fullName" in self._fields
+        self._any_per_client = any(self._per_client)
         self._cache: dict[str, str] = {}
         self._rendered = False
 
@@ -524,14 +552,21 @@ class _Rendering:
                 for t, per in zip(self._templates, self._per_client, strict=True)
             ]
             self._rendered = True
-        if any(self._per_client):
-            values = {"client": client_values(client, self._fields)}
+        if self._any_per_client:
+            values = {"client": self._client_values(client)}
             subject, text, html = (
-                render(values) if render is not None else fixed
+                fixed if render is None else render(values)
                 for render, fixed in zip(self._renderers, self._fixed, strict=True)
             )
             return _Rendered(subject, text, html, self._cache)
         return _Rendered(self._fixed[0], self._fixed[1], self._fixed[2], self._cache)
+
+    def _client_values(self, client: Client) -> dict[str, object]:
+        """``client_values(client, self._fields)``, with the names looked up once for the send."""
+        values: dict[str, object] = {api: getattr(client, name) for name, api in self._names}
+        if self._full_name:
+            values["fullName"] = client.full_name
+        return values
 
 
 def template_name(attribute: str) -> str:

@@ -156,6 +156,9 @@ class SendRepository(Protocol):
         Clients with none of these are left out. Counts are of today (UTC) and the last seven days.
         """
 
+    async def clients(self, client_ids: Sequence[int]) -> dict[int, Client]:
+        """A bulk send's clients by id, as the clients repository gives them; unknown ids left out."""
+
     async def one_recipient(self, client_id: int, now: datetime) -> tuple[Client | None, SendFacts | None]:
         """A single send's client (None if there is none) and its ``facts`` (None when it has
         none), read together: one statement on PostgreSQL."""

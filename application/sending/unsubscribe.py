@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-import base64
+import binascii
 import hashlib
 import hmac
 from dataclasses import dataclass
+
+_INNER_PAD = bytes(b ^ 0x36 for b in range(256))
+_OUTER_PAD = bytes(b ^ 0x5C for b in range(256))
+_URL_SAFE = bytes.maketrans(b"+/", b"-_")
 
 
 @dataclass(frozen=True)
@@ -20,15 +24,22 @@ class UnsubscribeTokens:
     def __init__(self, secret: bytes) -> None:
         if not secret:
             raise ValueError("an unsubscribe secret is required")
-        # Keyed once: a copy skips the key's padding and two hash set-ups, a bulk send signs
-        # one token per client (the signatures are the same as ``hmac.new`` gives).
-        self._keyed = hmac.new(secret, digestmod=hashlib.blake2b)
+        # HMAC (RFC 2104) keyed once: the inner and outer hashes over the padded key are made
+        # here, a token copies both. ``hmac.new`` gives the same signature, with a few more
+        # objects per call; a bulk send signs one token per client.
+        block = hashlib.blake2b().block_size
+        key = hashlib.blake2b(secret).digest() if len(secret) > block else secret
+        key = key.ljust(block, b"\0")
+        self._inner = hashlib.blake2b(key.translate(_INNER_PAD))
+        self._outer = hashlib.blake2b(key.translate(_OUTER_PAD))
 
     def _signature(self, payload: str) -> str:
-        mac = self._keyed.copy()
-        mac.update(payload.encode())
-        digest = mac.digest()[:16]
-        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+        inner = self._inner.copy()
+        inner.update(payload.encode())
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        signed = binascii.b2a_base64(outer.digest()[:16], newline=False)
+        return signed.rstrip(b"=").translate(_URL_SAFE).decode()
 
     def issue(self, client_id: int, channel_id: int) -> str:
         payload = f"{client_id}.{channel_id}"
