@@ -35,3 +35,9 @@ def test_the_url_is_built_on_the_public_address() -> None:
 def test_a_secret_is_required() -> None:
     with pytest.raises(ValueError, match="secret"):
         UnsubscribeTokens(b"")
+
+
+def test_links_already_sent_keep_working() -> None:
+    # Tokens in emails already delivered were signed by earlier releases: the signature must not change.
+    assert tokens.issue(7, 3) == "7.3.vjZhN7L8tIS2YeYXuE5Aig"
+    assert UnsubscribeTokens(b"k" * 200).issue(123456, 2) == "123456.2.cCiC1oFJz-0YjpGopZ5Vgg"
