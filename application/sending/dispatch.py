@@ -14,10 +14,11 @@ With ``DispatchPolicy.pipeline`` the steps overlap, so that the database and the
 the same time instead of in turn. ``concurrency`` lanes pull messages from one continuous feed;
 ``run_once`` claims a batch, puts it on the feed and returns as soon as the feed runs low, so the
 next batch is claimed while the lanes still send this one and no connection waits at a batch
-boundary for the slowest lane. A batch is recorded once its last message is answered. At most one
-record is in flight (two would contend for the same statistics rows), and no more than one batch
-waits behind it; an empty claim or ``finish`` waits for everything in flight. The next claim skips
-the rows this worker claimed and has not recorded yet, whatever their lease says.
+boundary for the slowest lane. A batch is recorded once its last message is answered, one record at
+a time (two would contend for the same statistics rows). A batch is claimed only while at most one
+other is claimed and not yet recorded, so a crash still finds at most two batches sent and
+unrecorded. An empty claim or ``finish`` waits for everything in flight. The next claim skips the
+rows this worker claimed and has not recorded yet, whatever their lease says.
 """
 
 from __future__ import annotations
@@ -103,6 +104,7 @@ class Dispatcher:
         self._feed = SendFeed(self._send, policy.concurrency, self._sent, self._wake, low=self._low)
         self._unrecorded: deque[FedBatch] = deque()
         self._unsettled: set[int] = set()
+        self._open = 0  # batches claimed and not recorded yet (on the feed or waiting for the record)
         self._recorder: asyncio.Task[None] | None = None
         self._record_failure: BaseException | None = None
         self._moved = asyncio.Event()
@@ -118,8 +120,8 @@ class Dispatcher:
         """Claim one batch and send it; returns how many messages it claimed (0: nothing due).
 
         In turn, the batch is sent and recorded on return. Pipelined, it is put on the feed and
-        ``run_once`` returns once the feed runs low (the lanes still sending) and at most one batch
-        waits for its record; the next call claims the next batch meanwhile. ``finish`` waits for all.
+        ``run_once`` returns once the feed runs low (the lanes still sending) and at most this batch is
+        not recorded yet; the next call claims the next batch meanwhile. ``finish`` waits for all.
         """
         if not self._policy.pipeline:
             return await self._run_in_turn()
@@ -131,8 +133,9 @@ class Dispatcher:
             await self.finish()
             return 0
         self._unsettled.update(c.message.communication_id for c in claimed)
+        self._open += 1
         self._feed.put(claimed, withdrawn)
-        await self._until(lambda: self._feed.waiting <= self._low and len(self._unrecorded) <= 1)
+        await self._until(lambda: self._feed.waiting <= self._low and self._open <= 1)
         return len(claimed)
 
     async def finish(self) -> None:
@@ -179,6 +182,7 @@ class Dispatcher:
                 finally:
                     self._unrecorded.popleft()
                     self._unsettled.difference_update(batch.ids)
+                    self._open -= 1
                     self._wake()
         finally:
             self._recorder = None
