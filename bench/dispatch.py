@@ -470,7 +470,13 @@ def main() -> None:
             elif name == "sqlite-sandbox-1":
                 rounds.append(end_to_end(name, sqlite_url(), args.clients, 1, {}))
             elif name == "pg-smtp-1":
-                smtp = {"EMAIL_PROVIDER": "smtp", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(sink_port)}
+                smtp = {
+                    "EMAIL_PROVIDER": "smtp",
+                    "SMTP_HOST": "127.0.0.1",
+                    "SMTP_PORT": str(sink_port),
+                    # One lane per connection, as the ceiling: more lanes only queue for a connection.
+                    "DISPATCH_CONCURRENCY": str(connections),
+                }
                 count = args.smtp_clients or args.clients
                 before = ceiling(sink_port, count // 2, connections) if "ceiling" in chosen else None
                 rounds.append(end_to_end(name, postgres_url(), count, 1, smtp))

@@ -10,10 +10,15 @@ Three short steps per batch, so that a provider call never holds a row lock or t
 A worker that dies between 1 and 3 loses nothing: its lease expires and another worker claims the
 rows again. Only messages that were in flight at that moment can go out twice.
 
-With ``DispatchPolicy.pipeline`` step 3 of one batch runs while the next batch is claimed and sent,
-so the database and the providers work at the same time instead of in turn. At most one record is
-in flight (two would contend for the same statistics rows), and an empty claim or ``finish`` waits
-for it; the next claim skips the rows still being recorded, whatever their lease says.
+With ``DispatchPolicy.pipeline`` the steps overlap, so that the database and the providers work at
+the same time instead of in turn. ``concurrency`` lanes pull messages from one continuous feed;
+``run_once`` claims a batch, puts it on the feed and returns as soon as the feed runs low, so the
+next batch is claimed while the lanes still send this one and no connection waits at a batch
+boundary for the slowest lane. A batch is recorded once its last message is answered, one record at
+a time (two would contend for the same statistics rows). A batch is claimed only while at most one
+other is claimed and not yet recorded, so a crash still finds at most two batches sent and
+unrecorded. An empty claim or ``finish`` waits for everything in flight. The next claim skips the
+rows this worker claimed and has not recorded yet, whatever their lease says.
 """
 
 from __future__ import annotations
@@ -21,7 +26,8 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Mapping, Sequence
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -32,6 +38,7 @@ from application.queries import Query
 from application.searches import CommunicationFields
 from application.sending.conflicts import ATTEMPTS, on_fresh_state
 from application.sending.fallback import ChannelFallback, follow_up
+from application.sending.feed import FedBatch, SendFeed
 from application.sending.ports import ChannelSender, SendOutcome, SendResult
 from application.sending.queue import Claimed, Settled
 from application.sending.ratelimit import TokenBucket
@@ -56,7 +63,7 @@ class DispatchPolicy:
     backoff_cap: timedelta = timedelta(minutes=10)
     send_timeout: float = 30.0
     pipeline: bool = False
-    """Record a batch while the next one is claimed and sent (the worker turns it on)."""
+    """Lanes fed across batches, and a batch recorded while the next ones are sent (the worker's way)."""
 
 
 def backoff(attempts: int, policy: DispatchPolicy, rng: random.Random) -> timedelta:
@@ -89,9 +96,18 @@ class Dispatcher:
         self._policy = policy
         self._owner = owner
         self._rng = rng or random.Random()
-        self._recording: asyncio.Task[None] | None = None
-        self._recording_ids: frozenset[int] = frozenset()
         self._record_attempts = record_attempts
+        # Pipelined: the next batch is claimed once no more than ``_low`` messages wait on the feed,
+        # enough to keep the lanes busy while a claim commits. The sent batches wait for their
+        # record in order; one task records them; ``_moved`` wakes ``run_once`` when any of it moves.
+        self._low = max(policy.concurrency, policy.batch // 2)
+        self._feed = SendFeed(self._send, policy.concurrency, self._sent, self._wake, low=self._low)
+        self._unrecorded: deque[FedBatch] = deque()
+        self._unsettled: set[int] = set()
+        self._open = 0  # batches claimed and not recorded yet (on the feed or waiting for the record)
+        self._recorder: asyncio.Task[None] | None = None
+        self._record_failure: BaseException | None = None
+        self._moved = asyncio.Event()
         self._router = router or ProviderRouter.single(
             senders, buckets, time.monotonic, attempt_timeout=policy.send_timeout
         )
@@ -101,10 +117,41 @@ class Dispatcher:
         return "dispatch"
 
     async def run_once(self) -> int:
-        """Claim, send and record one batch; returns how many messages it handled (0: nothing due).
+        """Claim one batch and send it; returns how many messages it claimed (0: nothing due).
 
-        Pipelined, the batch's record may still run on return; the next call, or ``finish``, waits for it.
+        In turn, the batch is sent and recorded on return. Pipelined, it is put on the feed and
+        ``run_once`` returns once the feed runs low (the lanes still sending) and at most this batch is
+        not recorded yet; the next call claims the next batch meanwhile. ``finish`` waits for all.
         """
+        if not self._policy.pipeline:
+            return await self._run_in_turn()
+        self._raise_failure()
+        # Every row this worker claimed and has not recorded yet, on the feed or waiting for its
+        # record: its lease may have run out meanwhile, and it must not be sent twice at once.
+        claimed, withdrawn = await self._claim(frozenset(self._unsettled))
+        if not claimed:
+            await self.finish()
+            return 0
+        self._unsettled.update(c.message.communication_id for c in claimed)
+        self._open += 1
+        self._feed.put(claimed, withdrawn)
+        await self._until(lambda: self._feed.waiting <= self._low and self._open <= 1)
+        return len(claimed)
+
+    async def finish(self) -> None:
+        """Wait until every claimed message is sent and recorded (the runner calls it before stopping)."""
+        await self._until(lambda: self._feed.idle and self._recorder is None)
+        self._raise_failure()
+
+    async def _run_in_turn(self) -> int:
+        claimed, withdrawn = await self._claim(frozenset())
+        if not claimed:
+            return 0
+        results = await self._send_all(claimed, withdrawn)
+        await self._record(claimed, results)
+        return len(claimed)
+
+    async def _claim(self, skip: frozenset[int]) -> tuple[list[Claimed], frozenset[int]]:
         now = self._clock.now()
         async with self._uow() as uow:
             claimed = await uow.dispatch.claim(
@@ -112,34 +159,48 @@ class Dispatcher:
                 lease_until=now + self._policy.lease,
                 owner=self._owner,
                 limit=self._policy.batch,
-                skip=self._recording_ids,
+                skip=skip,
             )
             withdrawn = await _withdrawn(uow, claimed)
             await uow.commit()
-        if not claimed:
-            await self.finish()
-            return 0
-        results = await self._send_all(claimed, withdrawn)
-        if not self._policy.pipeline:
-            await self._record(claimed, results)
-            return len(claimed)
-        try:
-            await self.finish()  # the previous batch's record: one at a time
-        finally:
-            # Even when that one failed: this batch was sent and is recorded (its failure is logged
-            # by the runner; the previous batch's rows come back when their lease expires).
-            self._recording = asyncio.create_task(self._record(claimed, results))
-            self._recording_ids = frozenset(c.message.communication_id for c in claimed)
-        return len(claimed)
+        return claimed, withdrawn
 
-    async def finish(self) -> None:
-        """Wait for the record still in flight, if any (the runner calls it before stopping)."""
-        recording, self._recording = self._recording, None
+    def _sent(self, batch: FedBatch) -> None:
+        """A batch's last message was answered: record it after the ones before it, one at a time."""
+        self._unrecorded.append(batch)
+        if self._recorder is None:
+            self._recorder = asyncio.create_task(self._record_in_order())
+
+    async def _record_in_order(self) -> None:
         try:
-            if recording is not None:
-                await recording
+            while self._unrecorded:
+                batch = self._unrecorded[0]
+                try:
+                    await self._record(batch.claimed, batch.results)
+                except Exception as error:  # raised by the next run_once; the rows' lease brings them back
+                    self._record_failure = self._record_failure or error
+                finally:
+                    self._unrecorded.popleft()
+                    self._unsettled.difference_update(batch.ids)
+                    self._open -= 1
+                    self._wake()
         finally:
-            self._recording_ids = frozenset()
+            self._recorder = None
+            self._wake()
+
+    def _raise_failure(self) -> None:
+        failure = self._record_failure or self._feed.failure
+        self._record_failure = self._feed.failure = None
+        if failure is not None:
+            raise failure
+
+    def _wake(self) -> None:
+        self._moved.set()
+
+    async def _until(self, done: Callable[[], bool]) -> None:
+        while not done():
+            self._moved.clear()
+            await self._moved.wait()
 
     async def _send_all(
         self, claimed: Sequence[Claimed], withdrawn: frozenset[int]

@@ -130,6 +130,48 @@ async def test_a_batch_is_sent_at_most_concurrency_at_a_time_and_each_result_is_
     assert all(c.provider_message_id == f"slow-{c.uuid}" for c in found.values())
 
 
+class HeldFirst:
+    """Holds its first call until a message of the next batch is sent: a slow message at a batch's end."""
+
+    provider = "held"
+
+    def __init__(self, batch: int) -> None:
+        self._batch = batch
+        self.sent: list[str] = []
+        self._later = asyncio.Event()
+
+    async def send(self, message: OutgoingMessage) -> SendResult:
+        first = not self.sent
+        self.sent.append(message.uuid)
+        if len(self.sent) > self._batch:
+            self._later.set()
+        if first:
+            await self._later.wait()
+        return SendResult.sent(f"held-{message.uuid}")
+
+    async def statuses(self, provider_message_ids: Any) -> list[StatusReport]:
+        return []
+
+
+async def test_pipelined_lanes_send_the_next_batch_while_a_slow_message_holds_the_last(
+    uow_factory: Any, clock: ManualClock, hasher: Any
+) -> None:
+    department_id, ids = await arrange(uow_factory, clock, hasher, [f"c{i}@example.com" for i in range(12)])
+    answer = await sending(uow_factory, clock)(SENDER, command(department_id, ids))
+    uuids = [a.uuid for a in answer.accepted or ()]
+    held = HeldFirst(batch=4)
+    worker = dispatcher(uow_factory, clock, held, batch=4, concurrency=2, pipeline=True)
+    # Sent batch by batch, the first batch would wait for its held message forever.
+    claimed = [await asyncio.wait_for(worker.run_once(), 10) for _ in range(4)]
+    await asyncio.wait_for(worker.finish(), 10)
+    assert claimed == [4, 4, 4, 0]
+    assert sorted(held.sent) == sorted(uuids)  # each once, though the first batch was still out
+    async with uow_factory(read_only=True) as uow:
+        assert await uow.dispatch.pending_count() == 0
+    found = await communications(uow_factory, uuids)
+    assert all(c.provider_message_id == f"held-{c.uuid}" for c in found.values())
+
+
 class Flaky:
     """Fails about 30 % of calls at random (transient), hangs on about 10 %, rejects one address."""
 
