@@ -25,7 +25,7 @@ from adapters.sqlalchemy.engine import create_engine
 from adapters.sqlalchemy.unit_of_work import SqlUnitOfWorkFactory
 from application.decisions.importing import ImportedCommunication, ImportHistory
 from bench.api import ADMIN
-from bench.inprocess import Lifespan, load_app, scope
+from bench.inprocess import Lifespan, call, load_app
 from domain.access import Permission, Principal, Process
 from domain.clients import Client
 from domain.communications import DeliveryStatus, Direction, LifecycleStatus
@@ -98,25 +98,8 @@ def _wire(row: ImportedCommunication) -> dict[str, Any]:
 async def _post(app: Any, body: bytes) -> tuple[int, Any]:
     """One POST of the import route, as ASGI: its status and decoded answer."""
     answer: list[bytes] = []
-    status = 0
-    sent = False
-
-    async def receive() -> dict[str, Any]:
-        nonlocal sent
-        if sent:
-            await asyncio.sleep(3600)
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    async def send(message: dict[str, Any]) -> None:
-        nonlocal status
-        if message["type"] == "http.response.start":
-            status = message["status"]
-        elif message["type"] == "http.response.body":
-            answer.append(message.get("body", b""))
-
     headers = {**ADMIN, "Content-Type": "application/json"}
-    await app(scope("POST", "/api/v1/communications/import", headers, body), receive, send)
+    status = await call(app, "POST", "/api/v1/communications/import", headers, body, answer)
     return status, msgspec.json.decode(b"".join(answer))
 
 

@@ -79,7 +79,15 @@ def scope(method: str, path: str, headers: dict[str, str], body: bytes) -> dict[
     }
 
 
-async def call(app: App, method: str, path: str, headers: dict[str, str], body: bytes = b"") -> int:
+async def call(
+    app: App,
+    method: str,
+    path: str,
+    headers: dict[str, str],
+    body: bytes = b"",
+    answer: list[bytes] | None = None,
+) -> int:
+    """One request through the app as ASGI: its status (and its body's parts into ``answer``)."""
     sent = False
     status = 0
 
@@ -94,6 +102,8 @@ async def call(app: App, method: str, path: str, headers: dict[str, str], body: 
         nonlocal status
         if message["type"] == "http.response.start":
             status = message["status"]
+        elif answer is not None and message["type"] == "http.response.body":
+            answer.append(message.get("body", b""))
 
     await app(scope(method, path, headers, body), receive, send)
     return status
