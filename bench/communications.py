@@ -56,7 +56,8 @@ def database_url(kind: str) -> str:
     if kind == "sqlite":
         return f"sqlite:///{DATA / 'history.db'}"
     server = os.environ.get("BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
-    return f"{server}/switchboard_bench_history"
+    # BENCH_DATABASE names your own database on a shared server: this one is dropped and reseeded.
+    return f"{server}/{os.environ.get('BENCH_DATABASE', 'switchboard_bench_history')}"
 
 
 def prepare(kind: str, count: int, reuse: bool) -> tuple[str, float]:
