@@ -13,7 +13,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+from collections.abc import Coroutine
 from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
 
 from application.login_throttle import Attempt, LoginThrottle, ThrottlePolicy, TooManyAttempts
 from application.ports import Clock, PasswordHasher, UnitOfWork, UnitOfWorkFactory
@@ -31,7 +34,11 @@ class AuthenticationFailed(DomainError):
 
 
 class CredentialCache:
-    """Recently verified logins, so each request need not hash the password again."""
+    """Recently verified logins, so each request need not hash the password again.
+
+    A check in flight is kept too, so that requests arriving together with the same credentials
+    (a client opening 64 connections at once, or a burst when an entry expires) share one slow hash.
+    """
 
     def __init__(
         self, clock: Clock, ttl: timedelta = timedelta(seconds=60), max_entries: int = 10_000
@@ -42,6 +49,7 @@ class CredentialCache:
         self._key = os.urandom(32)
         self._entries: dict[bytes, tuple[datetime, Principal]] = {}
         self._generations: dict[str, int] = {}
+        self._flights: dict[bytes, tuple[str, asyncio.Future[Principal | None]]] = {}
 
     def digest(self, login: str, password: str) -> bytes:
         # Keyed BLAKE2b: a MAC in one call, so the per-request cache lookup stays cheap.
@@ -67,10 +75,40 @@ class CredentialCache:
             self._entries.clear()
         self._entries[digest] = (self._clock.now() + self._ttl, principal)
 
+    def in_flight(self, digest: bytes) -> asyncio.Future[Principal | None] | None:
+        """The check of these credentials still running, whose outcome a request may await."""
+        flight = self._flights.get(digest)
+        return flight[1] if flight is not None else None
+
+    def start(
+        self, digest: bytes, login: str, check: Coroutine[Any, Any, Principal | None]
+    ) -> asyncio.Future[Principal | None]:
+        """Runs ``check`` as the one check in flight of these credentials; a principal it proves is
+        remembered (None, an error or a cancellation is not), unless the login changed meanwhile."""
+        flight = asyncio.ensure_future(check)
+        self._flights[digest] = (login, flight)
+        flight.add_done_callback(partial(self._landed, digest, self.generation(login)))
+        return flight
+
+    def _landed(self, digest: bytes, generation: int, flight: asyncio.Future[Principal | None]) -> None:
+        current = self._flights.get(digest)
+        if current is not None and current[1] is flight:  # not a newer check begun after a forget
+            del self._flights[digest]
+        if flight.cancelled() or flight.exception() is not None:
+            return
+        principal = flight.result()
+        if principal is not None:
+            self.put(digest, principal, generation)
+
     def forget(self, login: str) -> None:
-        """Drops every cached check of a login, after its password, roles or status changed."""
+        """Drops every cached check of a login, after its password, roles or status changed.
+
+        A check in flight is dropped too: requests arriving from now on check again instead of
+        awaiting an answer read before the change (those already waiting get it, as if earlier).
+        """
         self._generations[login] = self.generation(login) + 1
         self._entries = {k: v for k, v in self._entries.items() if v[1].login != login}
+        self._flights = {k: v for k, v in self._flights.items() if v[0] != login}
 
 
 class Authenticate:
@@ -87,7 +125,6 @@ class Authenticate:
         self._hasher = hasher
         self._throttle = throttle
         self._cache = cache
-        self._pending: dict[bytes, asyncio.Future[Principal | None]] = {}
         # A hash of a password nobody knows: verified against when the login is unknown or inactive.
         self._decoy_hash = hasher.hash(os.urandom(16).hex())
 
@@ -96,29 +133,20 @@ class Authenticate:
         cached = self._cache.get(digest)
         if cached is not None:
             return cached
-        # Single flight: requests that arrive together with the same unproven credentials share one
-        # check, instead of each paying the slow hash (a client opening 64 connections at once). The
-        # throttle counts that one check, in flight from its start: a repeated guess tells nothing new.
-        pending = self._pending.get(digest)
-        if pending is None:
+        # Single flight: requests with the same unproven credentials share the cache's one check in
+        # flight. The throttle counts that one check, from its start: a repeated guess tells nothing new.
+        flight = self._cache.in_flight(digest)
+        if flight is None:
             attempt = self._throttle.begin(source, login)
-            pending = asyncio.ensure_future(self._verify(digest, login, password))
-            self._pending[digest] = pending
-            pending.add_done_callback(lambda done: self._settle(digest, attempt, done))
-        principal = await asyncio.shield(pending)
+            flight = self._cache.start(digest, login, self._verify(login, password))
+            flight.add_done_callback(partial(_settle, attempt))
+        # Shielded: a request that goes away does not cancel the check the others await.
+        principal = await asyncio.shield(flight)
         if principal is None:
             raise AuthenticationFailed()
         return principal
 
-    def _settle(self, digest: bytes, attempt: Attempt, done: asyncio.Future[Principal | None]) -> None:
-        self._pending.pop(digest, None)
-        if not done.cancelled() and done.exception() is None and done.result() is not None:
-            attempt.succeeded()
-        else:
-            attempt.failed()  # a check that did not prove the password counts against it
-
-    async def _verify(self, digest: bytes, login: str, password: str) -> Principal | None:
-        generation = self._cache.generation(login)
+    async def _verify(self, login: str, password: str) -> Principal | None:
         async with self._uow_factory(read_only=True) as uow:
             found = await self._load(uow, login)
         if found is None:
@@ -128,7 +156,6 @@ class Authenticate:
         # The hash is slow on purpose: run it beside the event loop, not on it.
         if not await asyncio.to_thread(self._hasher.verify, user.password_hash, password):
             return None
-        self._cache.put(digest, principal, generation)
         return principal
 
     async def _load(self, uow: UnitOfWork, login: str) -> tuple[Employee | ServiceAccount, Principal] | None:
@@ -148,6 +175,13 @@ class Authenticate:
             grants=merge_grants(role.grants for role in roles.values()),
             department_id=user.department_id if isinstance(user, Employee) else None,
         )
+
+
+def _settle(attempt: Attempt, done: asyncio.Future[Principal | None]) -> None:
+    if not done.cancelled() and done.exception() is None and done.result() is not None:
+        attempt.succeeded()
+    else:
+        attempt.failed()  # a check that did not prove the password counts against it
 
 
 __all__ = [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from datetime import timedelta
 from typing import Any
 
@@ -438,3 +439,95 @@ def test_a_check_that_raced_a_password_change_is_not_cached(cache: CredentialCac
     cache.forget("ivanov")  # ... the password changed meanwhile ...
     cache.put(digest, principal(), seen)  # ... and the check finished with the old password
     assert cache.get(digest) is None
+
+
+class GatedHasher(CountingHasher):
+    """A hasher whose verifications each wait until the test opens their gate, in order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.started: list[threading.Event] = [threading.Event() for _ in range(8)]
+        self.gates: list[threading.Event] = [threading.Event() for _ in range(8)]
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        call = self.verified
+        ok = super().verify(password_hash, password)
+        self.started[call].set()
+        self.gates[call].wait(timeout=30)
+        return ok
+
+    async def until_started(self, call: int) -> None:
+        await asyncio.to_thread(self.started[call].wait, 30)
+
+
+@pytest.fixture
+def gated(world: World) -> GatedHasher:
+    hasher = GatedHasher()
+    world.hasher = hasher
+    world.authenticate = Authenticate(world.storage, hasher, world.throttle, world.cache)
+    return hasher
+
+
+async def test_when_a_remembered_check_expires_a_burst_shares_one_new_hash(world: World) -> None:
+    await world.employee()
+    await world.authenticate("ivanov", "secret", SOURCE)
+    world.clock.advance(seconds=61)
+    results = await asyncio.gather(*(world.authenticate("ivanov", "secret", SOURCE) for _ in range(20)))
+    assert {r.login for r in results} == {"ivanov"}
+    assert world.hasher.verified == 2
+
+
+async def test_a_request_after_forget_checks_again_instead_of_joining_the_check_in_flight(
+    world: World, gated: GatedHasher
+) -> None:
+    employee = await world.employee()
+    before = asyncio.ensure_future(world.authenticate("ivanov", "secret", SOURCE))
+    await gated.until_started(0)
+    employee.active = False
+    await world.update("employees", employee)
+    world.cache.forget("ivanov")
+    after = asyncio.ensure_future(world.authenticate("ivanov", "secret", SOURCE))
+    await gated.until_started(1)  # its own check, against the deactivated user (the decoy hash)
+    gated.gates[0].set()
+    gated.gates[1].set()
+    assert (await before).id == employee.id, "a request that came before the change gets its answer"
+    with pytest.raises(AuthenticationFailed):
+        await after
+    gated.gates[2].set()
+    with pytest.raises(AuthenticationFailed):
+        await world.authenticate("ivanov", "secret", SOURCE)  # the check before forget was not cached
+
+
+async def test_an_older_check_ending_leaves_the_newer_one_in_flight_to_join(
+    world: World, gated: GatedHasher
+) -> None:
+    await world.employee()
+    older = asyncio.ensure_future(world.authenticate("ivanov", "secret", SOURCE))
+    await gated.until_started(0)
+    world.cache.forget("ivanov")
+    newer = asyncio.ensure_future(world.authenticate("ivanov", "secret", SOURCE))
+    await gated.until_started(1)
+    gated.gates[0].set()
+    await older
+    joining = asyncio.ensure_future(world.authenticate("ivanov", "secret", SOURCE))
+    await asyncio.sleep(0)
+    gated.gates[1].set()
+    assert (await newer) == (await joining)
+    assert gated.verified == 2, "the request after the older check ended joined the newer one"
+    await world.authenticate("ivanov", "secret", SOURCE)
+    assert gated.verified == 2, "the newer check, begun after forget, was remembered"
+
+
+async def test_a_failed_check_in_flight_is_shared_but_not_remembered(
+    world: World, gated: GatedHasher
+) -> None:
+    await world.employee()
+    guesses = [asyncio.ensure_future(world.authenticate("ivanov", "guess", SOURCE)) for _ in range(3)]
+    await gated.until_started(0)
+    gated.gates[0].set()
+    outcomes = await asyncio.gather(*guesses, return_exceptions=True)
+    assert all(isinstance(o, AuthenticationFailed) for o in outcomes) and gated.verified == 1
+    gated.gates[1].set()
+    with pytest.raises(AuthenticationFailed):
+        await world.authenticate("ivanov", "guess", SOURCE)
+    assert gated.verified == 2
