@@ -140,7 +140,7 @@ class UseCases(containers.DeclarativeContainer):
     channels = providers.Singleton(Channels, uow, clock)
     documents = providers.Singleton(Documents, uow, clock)
     rules = providers.Singleton(Rules, uow, clock)
-    recommendations = providers.Singleton(Recommendations, uow, clock)
+    recommendations = providers.Singleton(Recommendations, uow, clock, clients)
     import_history = providers.Singleton(ImportHistory, uow, clock)
     statistics = providers.Singleton(Statistics, uow, clock)
     survey_responses = providers.Singleton(SurveyResponses, uow)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from application.clients.bookings import holding
+from application.clients.projects_and_clients import Clients
 from application.decisions.evidence import EvidenceSet, evidence_from, load_evidence, tallies, with_own
 from application.decisions.ports import SlotCounts, StatsScope
 from application.ports import Clock, UnitOfWork, UnitOfWorkFactory
@@ -52,7 +53,8 @@ WEEK = timedelta(days=7)
 class RecommendationRequest:
     """The command asking which channel and time suit one client."""
 
-    client_id: int
+    client: int | str
+    """The client's id, or a key the clients catalog finds it by (its email)."""
     type_id: int
     department_id: int
     after: datetime | None = None
@@ -136,35 +138,36 @@ async def _channels(uow: UnitOfWork) -> list[ChannelOption]:
 
 async def decide_for_send(
     uow: UnitOfWork,
+    client: Client,
     request: RecommendationRequest,
     *,
     now: datetime,
     settings: DecisionSettings,
     seed: int | None = None,
 ) -> Recommendation:
-    """Channel ranking and time for one client, inside the caller's unit of work."""
-    client = await uow.clients.get(request.client_id)
-    if client is None:
-        raise NotFound("client", request.client_id)
+    """Channel ranking and time for one client (as the caller read it), inside the caller's unit of
+    work; ``request.client`` is not read again."""
+    assert client.id is not None
+    client_id = client.id
     if await uow.communication_types.get(request.type_id) is None:
         raise NotFound("communication type", request.type_id)
     department = await _department(uow, request.department_id)
     start = max(now, request.after or now)
     rule = await _rule_for(uow, department.id or 0, request.type_id, now)
     blocks = await uow.channel_blocks.find(
-        Query((ChannelBlockFields.client_id.eq(request.client_id),), limit=MAX_CHANNELS)
+        Query((ChannelBlockFields.client_id.eq(client_id),), limit=MAX_CHANNELS)
     )
-    bookings = blocking_bookings(await holding(uow, now, [request.client_id]), now, request.asking)
+    bookings = blocking_bookings(await holding(uow, now, [client_id]), now, request.asking)
     recent = await uow.communications.find(
         Query(
             (
-                CommunicationFields.client_id.eq(request.client_id),
+                CommunicationFields.client_id.eq(client_id),
                 CommunicationFields.create_time.gte(start - WEEK),
             ),
             limit=1000,
         )
     )
-    groups = await uow.client_groups.groups_of(request.client_id)
+    groups = await uow.client_groups.groups_of(client_id)
     evidence = await load_evidence(
         uow.stats, client_id=client.id, group_ids=groups, type_id=request.type_id, now=now, settings=settings
     )
@@ -178,7 +181,7 @@ async def decide_for_send(
         permitted=None,
         evidence=evidence.by_channel,
         settings=settings,
-        reachable=await _reachable(uow, request.client_id),
+        reachable=await _reachable(uow, client_id),
     )
     zone = client.time_zone or department.time_zone
     window = SendingWindow.of(
@@ -375,17 +378,23 @@ class Recommendations:
     """Answers "how and when to reach this client (or this group)"; a question, never a send."""
 
     def __init__(
-        self, uow_factory: UnitOfWorkFactory, clock: Clock, settings: DecisionSettings | None = None
+        self,
+        uow_factory: UnitOfWorkFactory,
+        clock: Clock,
+        clients: Clients,
+        settings: DecisionSettings | None = None,
     ) -> None:
         self._uow_factory = uow_factory
         self._clock = clock
+        self._clients = clients
         # Explore and hold out only when sending: the recommendation is the plain best answer.
         self._settings = replace(settings or DecisionSettings(), exploration_share=0.0, holdout_share=0.0)
 
     async def for_client(self, request: RecommendationRequest) -> Recommendation:
         """The ranked channels, the excluded ones with reasons, and the best allowed time."""
         async with self._uow_factory(read_only=True) as uow:
-            return await decide_for_send(uow, request, now=self._clock.now(), settings=self._settings)
+            client = await self._clients.load_by_key(uow, request.client)
+            return await decide_for_send(uow, client, request, now=self._clock.now(), settings=self._settings)
 
     async def for_group(self, request: GroupRecommendationRequest) -> Recommendation:
         """What a member without history of their own gets: the group's ranking and best time.

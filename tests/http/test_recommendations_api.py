@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import pytest
 from litestar.testing import TestClient
 
+from adapters.memory.repositories import MemoryRepository
 from tests.http.conftest import create, user_with
 
 BASE = "/api/v1/communications"
@@ -125,3 +127,35 @@ def test_the_group_answer_gives_the_members_distribution_of_choices(client: Test
     ]
     assert sum(s["clients"] for s in spread["slots"]) == 2
     assert all(0 <= s["weekday"] <= 6 and 0 <= s["hour"] <= 23 for s in spread["slots"])
+
+
+def test_a_client_recommendation_reads_the_client_once_by_id_or_email(
+    client: TestClient[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = arrange(client)
+    assert client.patch(f"/api/v1/clients/{ids['client']}", json={"email": "ivan@example.com"}).is_success
+    reads: list[str] = []
+    inside: list[str] = []  # a memory repository's first() calls its find(): one read
+    for name in ("get", "first", "find", "get_many"):
+        original = getattr(MemoryRepository, name)
+
+        async def counted(
+            self: MemoryRepository[Any], *args: Any, _original: Any = original, _name: str = name
+        ) -> Any:
+            if self._kind != "client" or inside:
+                return await _original(self, *args)
+            reads.append(_name)
+            inside.append(_name)
+            try:
+                return await _original(self, *args)
+            finally:
+                inside.pop()
+
+        monkeypatch.setattr(MemoryRepository, name, counted)
+    query = {"communicationTypeId": MASS, "departmentId": ids["department"]}
+    for key in (str(ids["client"]), "ivan@example.com"):
+        reads.clear()
+        response = client.get(f"/api/v1/clients/{key}/recommendation", params=query)
+        assert response.status_code == 200, response.text
+        assert response.json()["clientId"] == ids["client"]
+        assert reads == ["first" if "@" in key else "get"], key

@@ -9,7 +9,7 @@ from litestar import Controller, Request, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 
-from application.clients import ClientGroups, Clients
+from application.clients import ClientGroups
 from application.decisions.recommend import GroupRecommendationRequest, RecommendationRequest, Recommendations
 from domain.access import Principal
 from entrypoints.http.auth import read_statistics
@@ -35,7 +35,6 @@ class RecommendationsController(Controller):
     tags = ["decisions"]  # noqa: RUF012
     guards = [read_statistics]  # noqa: RUF012
     dependencies = {  # noqa: RUF012
-        "clients": use_case("clients"),
         "client_groups": use_case("client_groups"),
         "recommendations": use_case("recommendations"),
     }
@@ -47,17 +46,14 @@ class RecommendationsController(Controller):
     async def for_client(
         self,
         request: Request[Principal, Any, Any],
-        clients: NamedDependency[Clients],
         recommendations: NamedDependency[Recommendations],
         key: FromPath[str],
         type_id: TypeId,
         department_id: DepartmentId,
         after: After = None,
     ) -> RecommendationOut:
-        client = await clients.find(key)
-        assert client.id is not None
         asked = RecommendationRequest(
-            client_id=client.id,
+            client=key,
             type_id=type_id,
             department_id=department_id,
             after=None if after is None else aware(after),
