@@ -122,14 +122,20 @@ class VapidKeyMaker(Protocol):
 
 DEFAULT_PROVIDER = "webpush"
 """The provider that keeps the VAPID key made at first use, when VAPID_PRIVATE_KEY is not set."""
+FALLBACK_PROVIDER = "webpush-vapid"
+"""Its name when a provider of another kind is already called ``webpush``."""
+KEEPER_NAMES = frozenset({DEFAULT_PROVIDER, FALLBACK_PROVIDER})
+MAX_KEEPERS = 100
 
 
 class StoredVapidKey:
-    """The VAPID private key: the configured one, else the ``webpush`` provider's, made at first use.
+    """The VAPID private key: the configured one, else a webpush provider's, made at first use.
 
-    The made key lives in the provider named ``webpush`` (inactive, so the Push channels keep their
-    configured providers until someone turns it on), sealed like every provider secret. Two processes
-    starting together agree on one: the second insert meets the unique name and reads the first's.
+    The made key lives in an inactive webpush provider named ``webpush`` (``webpush-vapid`` when a
+    provider of another kind has that name), so the Push channels keep their configured providers
+    until someone turns it on, sealed like every provider secret. Later it is found by kind: that
+    keeper, else the oldest webpush provider with a private key. Two processes starting together
+    agree on one: the second insert meets the unique name and reads the first's.
     """
 
     def __init__(
@@ -167,21 +173,22 @@ class StoredVapidKey:
         return self._keys.public_of(await self())
 
     async def _kept(self) -> str | None:
+        # Found by kind: a provider of another kind may well be called "webpush".
         async with self._uow_factory(read_only=True) as uow:
-            kept = await uow.providers.first(ProviderFields.name.eq(DEFAULT_PROVIDER))
-        if kept is None:
-            return None
-        if kept.kind is not ProviderKind.WEBPUSH or not kept.secrets.get("private_key"):
-            raise ValidationFailed.field(
-                "name", f"the provider {DEFAULT_PROVIDER!r} keeps the VAPID key: it must be of kind webpush"
+            found = await uow.providers.find(
+                Query((ProviderFields.kind.eq(ProviderKind.WEBPUSH),), order_by=("id",), limit=MAX_KEEPERS)
             )
-        return kept.secrets["private_key"]
+        keeping = [p for p in found if p.secrets.get("private_key")]
+        keeper = next((p for p in keeping if p.name in KEEPER_NAMES), keeping[0] if keeping else None)
+        return keeper.secrets["private_key"] if keeper is not None else None
 
     async def _made(self) -> str:
         private = self._keys.generate()
         now = self._clock.now()
+        async with self._uow_factory(read_only=True) as uow:
+            taken = await uow.providers.first(ProviderFields.name.eq(DEFAULT_PROVIDER))
         provider = Provider(
-            name=DEFAULT_PROVIDER,
+            name=DEFAULT_PROVIDER if taken is None else FALLBACK_PROVIDER,
             kind=ProviderKind.WEBPUSH,
             channel_kind=ChannelKind.PUSH,
             settings={"subject": self._subject, "public_key": self._keys.public_of(private)},

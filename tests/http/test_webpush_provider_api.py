@@ -131,6 +131,32 @@ def test_the_public_key_endpoint_answers_the_active_webpush_provider(api: TestCl
     assert api.get("/api/v1/push/vapid-public-key").json()["publicKey"] == PUBLIC != default
 
 
+def test_a_provider_of_another_kind_named_webpush_does_not_stand_for_the_web_push_one(
+    api: TestClient[Any],
+) -> None:
+    create(api, "/api/v1/providers", {"name": "webpush", "kind": "sandbox", "channelKind": "push"})
+
+    response = api.get("/api/v1/push/vapid-public-key")
+    assert response.status_code == 200, response.text
+    served = response.json()["publicKey"]
+    assert api.get("/api/v1/push/vapid-public-key").json()["publicKey"] == served
+    listed = {p["name"]: p for p in api.get("/api/v1/providers").json()["items"]}
+    assert {name: (p["kind"], p["active"]) for name, p in listed.items()} == {
+        "webpush": ("sandbox", True),
+        "webpush-vapid": ("webpush", False),
+    }
+    assert listed["webpush-vapid"]["settings"]["publicKey"] == served
+
+
+def test_an_inactive_webpush_provider_of_any_name_keeps_the_key_when_none_was_made(
+    api: TestClient[Any],
+) -> None:
+    create(api, "/api/v1/providers", webpush_body(active=False))
+
+    assert api.get("/api/v1/push/vapid-public-key").json()["publicKey"] == PUBLIC
+    assert [p["name"] for p in api.get("/api/v1/providers").json()["items"]] == ["browsers"]
+
+
 def test_the_key_made_on_sql_survives_a_restart_sealed(hasher: Argon2PasswordHasher, tmp_path: Path) -> None:
     import sqlite3
 
