@@ -2,12 +2,15 @@
 
 Times are seconds on a monotonic scale the caller passes in (no clock reads here). A transient failure
 counts; a success, or a final rejection of one message (the provider answered, the message was bad),
-resets the count. A provider that asked us to wait (429 with ``Retry-After``) is paused for that long
-at once, whatever the count.
+resets the count, unless the call began before the circuit last opened: such an answer tells about
+the provider before it failed, so it neither closes the circuit nor frees the half-open probe's slot
+(only the probe's own answer does). A provider that asked us to wait (429 with ``Retry-After``) is
+paused for that long at once, whatever the count.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -33,6 +36,8 @@ class CircuitBreaker:
     state: CircuitState = CircuitState.CLOSED
     consecutive_failures: int = 0
     open_until: float = 0.0
+    opened_at: float = -math.inf
+    """When the circuit last opened: answers to calls begun before then are stale."""
     probing: bool = False
     last_failure: str | None = None
     opened_count: int = 0
@@ -55,7 +60,14 @@ class CircuitBreaker:
         self.probing = True
         return True
 
-    def succeeded(self) -> None:
+    def succeeded(self, began: float) -> None:
+        """The provider answered a call admitted (``allows``) at ``began``."""
+        if self.state is CircuitState.OPEN:
+            return  # open admits nothing: the call began before, or its probe was overtaken
+        if self.state is CircuitState.HALF_OPEN and began < self.open_until:
+            return  # not the probe, which was admitted once the cool-down was over
+        if began < self.opened_at:
+            return  # a closed circuit's count is not reset by news from before it last opened
         self.state = CircuitState.CLOSED
         self.consecutive_failures = 0
         self.probing = False
@@ -71,6 +83,7 @@ class CircuitBreaker:
     def _open(self, now: float, pause: float) -> None:
         if self.state is not CircuitState.OPEN:
             self.opened_count += 1
+            self.opened_at = now
         self.state = CircuitState.OPEN
         self.open_until = max(self.open_until, now + pause)
         self.probing = False

@@ -159,7 +159,8 @@ class ProviderRouter:
         reasons: list[str] = []
         last: tuple[str | None, SendResult] | None = None
         for route in routes:
-            if not route.breaker.allows(self._monotonic()):
+            began = self._monotonic()
+            if not route.breaker.allows(began):
                 reasons.append(f"{route.provider}: paused (circuit open)")
                 continue
             result = await self._attempt(route, message)
@@ -171,7 +172,7 @@ class ProviderRouter:
                 reasons.append(result.reason or f"{route.provider}: transient failure")
                 last = route.provider, result
                 continue
-            route.breaker.succeeded()
+            route.breaker.succeeded(began)
             if result.outcome is SendOutcome.SENT:
                 route.sent += 1
             else:
