@@ -23,13 +23,10 @@ from domain.decisions.measures import Measure, counts, is_delivered, is_response
 communication_decisions = sa.Table(
     "communication_decisions",
     metadata,
-    sa.Column(
-        "communication_id",
-        sa.Integer,
-        sa.ForeignKey("communications.id", ondelete="CASCADE"),
-        primary_key=True,
-        autoincrement=False,
-    ),
+    # No foreign key (0026): the row is written with its communication, in one transaction, and
+    # SqlCommunications.delete removes it explicitly; a key check would cost a lookup and a row
+    # lock per row of an auto send.
+    sa.Column("communication_id", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("mode", sa.String(16), nullable=False),
     sa.Column("objective", sa.String(16), nullable=False),
     sa.Column("propensity", sa.Float, nullable=False),

@@ -144,3 +144,35 @@ async def test_the_maintained_outcomes_equal_the_rebuilt_ones_and_give_the_logs_
             (mine.difference.high, theirs.difference.high),
         ):
             assert (math.isnan(a) and math.isnan(b)) or a == pytest.approx(b, abs=1e-9)
+
+
+async def test_deleting_a_communication_deletes_its_decision_and_no_other(uow_factory: Any) -> None:
+    # The decision rows have no foreign key (0026): the delete itself must remove them.
+    refs = await world(uow_factory)
+    made: list[Communication] = []
+    async with uow_factory() as uow:
+        for _ in range(2):
+            c = Communication.open(
+                uuid=str(uuid_module.UUID(int=next(_numbers))),
+                kind=CommunicationKind.PLANNED,
+                direction=Direction.OUTBOUND,
+                at=T0,
+                actor="employee:1",
+                type_id=refs["types"][0],
+                channel_id=refs["channels"][0],
+                client_id=refs["clients"][0],
+                department_id=refs["departments"][0],
+            )
+            await uow.communications.add(c)
+            made.append(c)
+        await uow.decisions.add_many([record(c, ("greedy", 0.9, True, "response"), refs) for c in made])
+        await uow.commit()
+    gone, kept = (c.id or 0 for c in made)
+    async with uow_factory() as uow:
+        await uow.communications.delete(gone)
+        await uow.commit()
+    async with uow_factory(read_only=True) as uow:
+        assert await uow.decisions.of(gone) is None
+        remaining = await uow.decisions.of(kept)
+        assert remaining is not None and remaining.communication_id == kept
+        assert set(await uow.decisions.of_many([gone, kept])) == {kept}

@@ -173,3 +173,62 @@ def test_0022_keeps_what_references_communications_and_moves_the_last_sends(empt
     off_loop(lambda: command.downgrade(config, writes.down_revision))
     assert run_sql(empty_database, "SELECT count(*) FROM communication_history") == [(1,)]
     assert run_sql(empty_database, "SELECT client_id FROM client_last_sends") == [(7,)]
+
+
+def decision_keys(url: str) -> list[Any]:
+    import asyncio
+
+    from adapters.sqlalchemy.engine import create_engine
+
+    async def keys() -> list[Any]:
+        engine = create_engine(url)
+        async with engine.connect() as connection:
+            found = await connection.run_sync(
+                lambda sync: sa.inspect(sync).get_foreign_keys("communication_decisions")
+            )
+        await engine.dispose()
+        return [(k["referred_table"], k["constrained_columns"]) for k in found]
+
+    return off_loop(lambda: asyncio.run(keys()))
+
+
+def test_0026_drops_the_decisions_key_keeping_the_rows_and_restores_it(empty_database: str) -> None:
+    from datetime import UTC, datetime
+    from importlib import import_module
+
+    keys = import_module("adapters.sqlalchemy.migrations.versions.0026_decision_keys")
+    config = alembic_config(empty_database)
+    off_loop(lambda: command.upgrade(config, keys.down_revision))
+    at: Any = datetime(2026, 12, 1, 10, 30, tzinfo=UTC)
+    if empty_database.startswith("sqlite"):
+        at = "2026-12-01 10:30:00.000000"
+    times = "create_time, update_time"
+    decision = (
+        "INSERT INTO communication_decisions (communication_id, mode, objective, propensity, "
+        "matches_rule, rule_channel_id, rule_at, predicted_chosen, predicted_rule, explanation, "
+        "create_time, channel_ids) VALUES (:id, 'greedy', 'response', 0.9, true, 1, :at, 0.3, 0.2, 'x', "
+        ":at, '[1]')"
+    )
+    for statement in (
+        f"INSERT INTO clients (id, phones, available, tags, {times}) VALUES (7, '[]', true, '[]', :at, :at)",
+        "INSERT INTO communications (id, uuid, type_id, channel_id, client_id, direction, kind, status, "
+        f"attempts, {times}) VALUES (1, 'u1', 1, 1, 7, 'outbound', 'planned', 'planned', 0, :at, :at)",
+    ):
+        run_sql(empty_database, statement, at=at)
+    run_sql(empty_database, decision, id=1, at=at)
+    assert decision_keys(empty_database) == [("communications", ["communication_id"])]
+    with pytest.raises(sa.exc.IntegrityError):
+        run_sql(empty_database, decision, id=2, at=at)  # no communication 2: the key refuses it
+
+    off_loop(lambda: command.upgrade(config, "head"))
+    assert decision_keys(empty_database) == []
+    assert run_sql(empty_database, "SELECT communication_id, channel_ids FROM communication_decisions") == [
+        (1, "[1]") if empty_database.startswith("sqlite") else (1, [1])
+    ]
+    run_sql(empty_database, decision, id=2, at=at)  # nothing checks it now
+
+    off_loop(lambda: command.downgrade(config, keys.down_revision))
+    assert decision_keys(empty_database) == [("communications", ["communication_id"])]
+    assert run_sql(empty_database, "SELECT communication_id FROM communication_decisions") == [(1,)]
+    run_sql(empty_database, "DELETE FROM communications WHERE id = 1")
+    assert run_sql(empty_database, "SELECT count(*) FROM communication_decisions") == [(0,)]
