@@ -242,7 +242,7 @@ SELECT c.client_id, c.channel_id, c.type_id,
             ELSE (c.status = 'done')::int END AS responses,
        power(2.0::float8, extract(epoch FROM moment - '{WEIGHT_EPOCH.isoformat()}'::timestamptz)::float8
              / 86400.0 / {DEFAULT_HALF_LIFE_DAYS!r}) AS weight
-FROM communications c
+FROM {{source}}
 JOIN clients k ON k.id = c.client_id
 LEFT JOIN departments d ON d.id = c.department_id
 CROSS JOIN LATERAL (SELECT coalesce(c.started_at, c.scheduled_at, c.create_time) AS moment) m
@@ -257,13 +257,26 @@ _DETAIL = (*_CLIENT_DAY_KEY, "weekday")
 _COUNTED = (*_COUNTS, *_WEIGHTED)
 
 
-def _summed(condition: str) -> str:
-    """The contributions of the communications matching ``condition``, summed per detail key."""
+_ALL = "communications c"
+
+# The communications ``c`` of the id array ``:ids``, each found by its primary key. A join on the ids or
+# `c.id = ANY(...)` let the planner, misled by rows copied since the last ANALYZE, take the status
+# index and read every ended communication (290,000 index entries for 10,000 imported rows, a third
+# of the statement's time, growing with the history); the fence (OFFSET 0) keeps one key lookup each.
+OF_IDS = (
+    "unnest(CAST(:ids AS BIGINT[])) AS imported(id) "
+    "CROSS JOIN LATERAL (SELECT * FROM communications WHERE id = imported.id OFFSET 0) c"
+)
+
+
+def _summed(condition: str, source: str = _ALL) -> str:
+    """The contributions of the communications in ``source`` matching ``condition``, summed per
+    detail key."""
     return (
         f"SELECT {', '.join(_DETAIL)}, count(*) AS attempts, sum(delivered) AS delivered, "
         f"sum(responses) AS responses, sum(weight) AS w_attempts, "
         f"sum(weight * delivered) AS w_delivered, sum(weight * responses) AS w_responses "
-        f"FROM ({_CONTRIBUTIONS.format(condition=condition)}) x GROUP BY {', '.join(_DETAIL)}"
+        f"FROM ({_CONTRIBUTIONS.format(source=source, condition=condition)}) x GROUP BY {', '.join(_DETAIL)}"
     )
 
 
@@ -297,15 +310,21 @@ async def count_stored(conn: AsyncConnection, condition: str, parameters: dict[s
     await conn.execute(sa.text(f"DROP TABLE {detail}"))
 
 
-async def count_imported(conn: AsyncConnection, condition: str, parameters: dict[str, Any]) -> None:
-    """``count_stored`` for one import (at most 10,000 communications), in one statement: the sums
-    once (a materialised CTE), each table's merge a data-modifying CTE of it. No temporary table to
-    create and drop, and one round trip instead of seven (PostgreSQL)."""
-    merges = ", ".join(
-        f"merged_{table.name} AS ({_merge(table, key, extra, 'detail')})" for table, key, extra in _TABLES
+async def count_imported(conn: AsyncConnection, ids: list[int]) -> None:
+    """``count_stored`` for the communications of one import (at most 10,000, by their ids), in one
+    statement: the sums once (a materialised CTE), each table's merge a data-modifying CTE of it.
+    No temporary table to create and drop, and one round trip instead of seven (PostgreSQL)."""
+    await conn.execute(_COUNT_IMPORTED, {"ids": ids})
+
+
+_COUNT_IMPORTED = sa.text(
+    "WITH detail AS MATERIALIZED ({summed}), {merges} SELECT 1".format(
+        summed=_summed("true", OF_IDS),
+        merges=", ".join(
+            f"merged_{table.name} AS ({_merge(table, key, extra, 'detail')})" for table, key, extra in _TABLES
+        ),
     )
-    statement = f"WITH detail AS MATERIALIZED ({_summed(condition)}), {merges} SELECT 1"
-    await conn.execute(sa.text(statement), parameters)
+)
 
 
 async def zones(

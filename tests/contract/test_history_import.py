@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -224,3 +225,17 @@ async def test_of_rows_repeating_a_uuid_the_first_valid_one_is_kept_whenever_it_
     async with uow_factory() as uow:
         stored = await uow.communications.get_by_uuid(uuid)
     assert stored is not None and stored.client_id == refs["clients"][0]
+
+
+@pytest.mark.postgres
+async def test_an_import_runs_its_statements_without_jit_and_only_in_its_transaction(
+    postgres_uow_factory: Any,
+) -> None:
+    show = sa.text("SHOW jit")
+    async with postgres_uow_factory() as uow:
+        configured = (await uow.connection.execute(show)).scalar_one()
+    async with postgres_uow_factory() as uow:
+        assert await uow.history_import.write(iter(()), "importer", at_most=0) == 0
+        assert (await uow.connection.execute(show)).scalar_one() == "off"
+    async with postgres_uow_factory() as uow:
+        assert (await uow.connection.execute(show)).scalar_one() == configured

@@ -90,6 +90,20 @@ def test_ndjson_streams_and_the_statistics_learn_from_it(client: TestClient[Any]
     assert 11 < first["attempts"] < 12  # twelve calls three days old, weighted by the half-life
 
 
+def test_an_ndjson_line_is_one_row_and_a_bad_line_is_rejected_by_its_index(client: TestClient[Any]) -> None:
+    ids = arrange(client)
+    good = json.dumps(row(clientId=ids["client"]))
+    lines = [good, f"{good}, {good}", good, '{"clientId": 1', good]  # two rows on one line; cut short
+    response = client.post(PATH, content="\n".join(lines), headers={"Content-Type": "application/x-ndjson"})
+    answer = response.json()
+    assert answer["imported"] == 3
+    assert [r["index"] for r in answer["rejected"]] == [1, 3]
+    all_good = client.post(
+        PATH, content="\n".join([good] * 3), headers={"Content-Type": "application/x-ndjson"}
+    )
+    assert all_good.json() == {"imported": 3, "rejected": []}
+
+
 def test_limits_and_permission(client: TestClient[Any]) -> None:
     ids = arrange(client)
     too_many = client.post(PATH, json=[row(clientId=ids["client"])] * 10_001)

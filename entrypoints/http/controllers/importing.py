@@ -18,6 +18,7 @@ from entrypoints.http.schemas.importing import ImportOut, ImportRowIn, import_ou
 NDJSON = ("application/x-ndjson", "application/ndjson", "application/jsonl")
 _row = msgspec.json.Decoder(ImportRowIn)
 _array = msgspec.json.Decoder(list[msgspec.Raw])
+_rows = msgspec.json.Decoder(list[ImportRowIn])
 
 
 def _too_many() -> ValidationFailed:
@@ -41,6 +42,47 @@ async def _ndjson_lines(request: Request[Any, Any, Any]) -> list[bytes]:
     return lines
 
 
+def _all_valid(body: bytes, expected: int | None) -> list[ImportRowIn] | None:
+    """Every row of the body decoded in one call, when all of them are valid (the usual import):
+    no per-row decoder calls or raw copies. None when any is not, or when the rows are not the
+    ``expected`` number (NDJSON lines joined into one array must give one row each): the rows
+    are then decoded one by one, to reject each bad one by its index."""
+    try:
+        decoded = _rows.decode(body)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
+    if len(decoded) > MAX_ROWS:
+        raise _too_many()
+    if expected is not None and len(decoded) != expected:
+        return None
+    return decoded
+
+
+def _commands(decoded: list[ImportRowIn]) -> list[ImportedCommunication]:
+    return [row.to_command(index) for index, row in enumerate(decoded)]
+
+
+def _listed(body: bytes) -> list[bytes]:
+    try:
+        raw_rows = [bytes(r) for r in _array.decode(body)]
+    except msgspec.DecodeError as error:
+        raise ValidationFailed.field("body", f"not a JSON array of rows: {error}") from error
+    if len(raw_rows) > MAX_ROWS:
+        raise _too_many()
+    return raw_rows
+
+
+def _one_by_one(raw_rows: list[bytes], rejected: list[tuple[int, str]]) -> list[ImportedCommunication]:
+    """The valid rows as commands; each invalid one goes to ``rejected`` with its index."""
+    rows: list[ImportedCommunication] = []
+    for index, raw in enumerate(raw_rows):
+        try:
+            rows.append(_row.decode(raw).to_command(index))
+        except (msgspec.DecodeError, msgspec.ValidationError) as error:
+            rejected.append((index, str(error)))
+    return rows
+
+
 class ImportController(Controller):
     tags = ["communications"]  # noqa: RUF012
     dependencies = {"import_history": use_case("import_history")}  # noqa: RUF012
@@ -60,22 +102,15 @@ class ImportController(Controller):
     async def import_rows(
         self, request: Request[Principal, Any, Any], import_history: NamedDependency[ImportHistory]
     ) -> ImportOut:
-        if request.headers.get("content-type", "").split(";")[0].strip().lower() in NDJSON:
-            raw_rows: list[bytes] = await _ndjson_lines(request)
-        else:
-            try:
-                raw_rows = [bytes(r) for r in _array.decode(await request.body())]
-            except msgspec.DecodeError as error:
-                raise ValidationFailed.field("body", f"not a JSON array of rows: {error}") from error
-            if len(raw_rows) > MAX_ROWS:
-                raise _too_many()
-        rows: list[ImportedCommunication] = []
         rejected: list[tuple[int, str]] = []
-        for index, raw in enumerate(raw_rows):
-            try:
-                rows.append(_row.decode(raw).to_command(index))
-            except (msgspec.DecodeError, msgspec.ValidationError) as error:
-                rejected.append((index, str(error)))
+        if request.headers.get("content-type", "").split(";")[0].strip().lower() in NDJSON:
+            lines = await _ndjson_lines(request)
+            decoded = _all_valid(b"[" + b",".join(lines) + b"]", len(lines))
+            rows = _commands(decoded) if decoded is not None else _one_by_one(lines, rejected)
+        else:
+            body = await request.body()
+            decoded = _all_valid(body, None)
+            rows = _commands(decoded) if decoded is not None else _one_by_one(_listed(body), rejected)
         report = await import_history(rows, request.user)
         return import_out(report, rejected)
 

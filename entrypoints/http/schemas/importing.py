@@ -12,7 +12,11 @@ from domain.communications import DeliveryStatus, Direction, LifecycleStatus
 from entrypoints.http.schemas.common import Out, aware
 
 
-class ImportRowIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=True, rename="camel"):
+class ImportRowIn(
+    msgspec.Struct, forbid_unknown_fields=True, kw_only=True, frozen=True, rename="camel", gc=False
+):
+    # gc=False: its fields are never containers, so it can be in no cycle; 10,000 rows a request
+    # then give the collector 10,000 objects fewer to walk.
     uuid: Annotated[str, msgspec.Meta(max_length=36)] | None = None
     client_id: Annotated[int, msgspec.Meta(ge=1)] | None = None
     project: Annotated[str, msgspec.Meta(max_length=64, description="project code, with guid")] | None = None
@@ -38,16 +42,22 @@ class ImportRowIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, froz
             guid=self.guid,
             type_id=self.communication_type_id,
             channel_id=self.channel_id,
-            direction=Direction(self.direction),
+            direction=_DIRECTIONS[self.direction],
             started_at=aware(self.started_at),
             finished_at=None if self.finished_at is None else aware(self.finished_at),
-            status=LifecycleStatus(self.status),
-            delivery_status=None if self.delivery_status is None else DeliveryStatus(self.delivery_status),
+            status=_STATUSES[self.status],
+            delivery_status=None if self.delivery_status is None else _DELIVERIES[self.delivery_status],
             responded=self.responded,
             employee_id=self.employee_id,
             department_id=self.department_id,
             result=self.result,
         )
+
+
+# The enum members by value, looked up rather than called: 10,000 rows a request, three each.
+_DIRECTIONS = {member.value: member for member in Direction}
+_STATUSES = {member.value: member for member in LifecycleStatus}
+_DELIVERIES = {member.value: member for member in DeliveryStatus}
 
 
 class RejectedRowOut(Out):
