@@ -291,6 +291,8 @@ async def run(args: argparse.Namespace, url: str) -> None:
                 app, auth = apps[args.profile_app]
                 await block(app, requests_for(kind, args.clients, auth, per_block, department), expect)
                 profiler.disable()
+                if args.dump:
+                    profiler.dump_stats(args.dump)
                 out = io.StringIO()
                 stats = pstats.Stats(profiler, stream=out)
                 stats.sort_stats(args.sort).print_stats(args.lines)
@@ -317,6 +319,7 @@ def main() -> None:
     parser.add_argument("--sort", default="tottime")
     parser.add_argument("--callers", help="also print who calls functions matching this")
     parser.add_argument("--lines", type=int, default=45)
+    parser.add_argument("--dump", help="also write the profile's stats to this file (for pstats)")
     args = parser.parse_args()
     url = prepare_database(args.database, args.clients)
     import uvloop
