@@ -228,7 +228,7 @@ class SqlSends:
         # A single send's reads before its write: the setting and the recipient in one statement.
         values = setting_values(department_id, type_id, storable_channels(channel_ids))
         row, facts = await self._one(client_id, now, _SETTING_AND_RECIPIENT, values)
-        return replace(setting_of(row, self._conn.dialect), recipient=(self._client_of(row), facts))
+        return setting_of(row, self._conn.dialect, (self._client_of(row), facts))
 
     async def group_members(self, group_id: int) -> list[int]:
         m = client_group_members.c
