@@ -445,11 +445,12 @@ async def driver_rows(
     on its own, committed when it ends (a read before the unit's first write, or a unit's only
     write), which saves the round trips of BEGIN and COMMIT.
     """
-    plan = _compiled(statement, connection.dialect)
+    dialect = connection.dialect  # a property that walks to the sync connection: read once
+    plan = _compiled(statement, dialect)
     parameters = _parameters(plan, values)
     driver = await driver_in_transaction(connection, begin=begin)
     with _wrapped_integrity(plan.sql, parameters):
-        if connection.dialect.name == "postgresql":
+        if dialect.name == "postgresql":
             records = await driver.fetch(plan.sql, *parameters)
         else:
             records = await driver.execute_fetchall(plan.sql, parameters)
