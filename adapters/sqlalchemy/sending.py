@@ -357,8 +357,9 @@ class SqlSends:
         return counts, facts
 
     async def find_by_key(self, idempotency_key: str, since: datetime) -> SendRecord | None:
-        # On the driver, prepared once: every send that carries a key asks this first.
-        found = await driver_rows(self._conn, _BY_KEY, {"key": idempotency_key})
+        # On the driver, prepared once: every send that carries a key asks this first. A read:
+        # it opens no transaction (the expired key's update below opens the unit's).
+        found = await driver_rows(self._conn, _BY_KEY, {"key": idempotency_key}, begin=False)
         if not found:
             return None
         row = found[0]
