@@ -44,8 +44,8 @@ ANSWER_EXAMPLE = {
 }
 
 
-# Looked up in the handler, not a Litestar dependency: resolving one costs a send ~25 µs of CPU
-# (a signature model, a cleanup group), as it did the resources' handlers (see resource.py).
+# Looked up in the handler, not a Litestar dependency: resolving one costs every send a signature
+# model parse and a cleanup group, as it did the resources' handlers (see resource.py).
 _send_messages = use_case_named("send_messages")
 
 
