@@ -4,8 +4,8 @@
 
 Calls Switchboard's app and the database ceiling's app (bench/ceiling_db.py) directly with ASGI
 messages, no HTTP server and no sockets, alternating blocks of requests (A/B/A/B) so that a
-neighbour's load falls on both. CPU time of this process per request (the database server's own
-CPU is not counted, and is the same for both) is steadier than throughput on a shared machine.
+neighbour's load falls on both. CPU time of this process per request is steadier than throughput
+on a shared machine; on PostgreSQL the database backends' CPU per request is printed beside it.
 ``--profile read|write`` prints a cProfile (CPU time) of Switchboard's requests of that kind
 (``--profile-app ceiling`` for the ceiling's).
 """
@@ -24,6 +24,7 @@ import random
 import statistics
 import sys
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -31,6 +32,8 @@ from bench.api import ADMIN, NEW_CLIENT, prepare_database
 from bench.servers import ROOT
 
 App = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
+EXPECTED = {"read": 200, "write": 201, "send": 202, "keyed-send": 202}
+"""The status each kind of request answers."""
 
 
 class Lifespan:
@@ -116,8 +119,18 @@ def requests_for(
     if kind == "read":
         return [("GET", f"/api/v1/clients/{rng.randint(1, clients)}", auth, b"") for _ in range(n)]
     headers = {**auth, "Content-Type": "application/json"}
-    if kind == "send":
+    if kind in ("send", "keyed-send"):
         ids = [rng.randint(1, clients) for _ in range(n)]
+        if kind == "keyed-send":  # each with a key of its own, as a client that retries would send
+            return [
+                (
+                    "POST",
+                    "/api/v1/sends",
+                    {**headers, "Idempotency-Key": uuid.uuid4().hex},
+                    send_body(department, i),
+                )
+                for i in ids
+            ]
         return [("POST", "/api/v1/sends", headers, send_body(department, i)) for i in ids]
     return [("POST", "/api/v1/clients", headers, NEW_CLIENT.encode())] * n
 
@@ -216,6 +229,58 @@ async def block(app: App, requests: list[tuple[str, str, dict, bytes]], expect: 
     return (time.process_time() - start) / len(requests)
 
 
+async def alternate(
+    apps: dict[str, tuple[App, dict[str, str]]],
+    cpu: dict[str, list[float]],
+    blocks: tuple[int, int],
+    url: str,
+    kind: str,
+    expect: int,
+    clients: int,
+    department: int,
+) -> None:
+    """Runs ``blocks`` (how many, of how many requests) of each app in turn, their CPU per request
+    into ``cpu``; on PostgreSQL prints the database backends' CPU per request of Switchboard's."""
+    count, per_block = blocks
+    database_cpu = 0.0
+    for _ in range(count):
+        for name, (app, auth) in apps.items():
+            requests = requests_for(kind, clients, auth, per_block, department)
+            before = backend_cpu(url)
+            cpu[name].append(await block(app, requests, expect))
+            if name == "switchboard":
+                database_cpu += backend_cpu(url) - before
+    if url.startswith("postgresql"):
+        print(
+            f"{kind}: PostgreSQL backends {database_cpu / (count * per_block) * 1e6:.0f} µs CPU/request "
+            "(Switchboard's; 10 ms clock ticks)",
+            flush=True,
+        )
+
+
+def backend_cpu(url: str) -> float:
+    """CPU seconds so far of the PostgreSQL backends serving ``url``'s database (Linux /proc; the
+    server runs on this machine), 0 where they cannot be read. On a two-core machine the database's
+    CPU per request limits throughput as much as the server's."""
+    database = url.rsplit("/", 1)[-1]
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in os.listdir("/proc") if os.path.isdir("/proc") else ():
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                command = f.read().split(b"\0")[0].decode(errors="replace")
+            if not command.startswith("postgres: ") or f" {database} " not in command:
+                continue
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        except OSError:
+            continue
+    return total / ticks
+
+
 def by_module(stats: pstats.Stats, requests: int) -> str:
     """Python calls and CPU per request, by the module they are in: a steady measure under load."""
     calls: dict[str, list[float]] = {}
@@ -251,18 +316,15 @@ async def run(args: argparse.Namespace, url: str) -> None:
         await lifespan.start()
     try:
         per_block = max(50, args.requests // args.blocks)
-        kinds = [(k, {"read": 200, "write": 201, "send": 202}[k]) for k in args.kinds.split(",")]
+        kinds = [(k, EXPECTED[k]) for k in args.kinds.split(",")]
         department = await add_department(ours, ADMIN) if "send" in args.kinds else 0
         for kind, expect in kinds:
-            if kind == "send" and "ceiling" in apps:
+            if kind.endswith("send") and "ceiling" in apps:
                 del apps["ceiling"]  # the ceiling has no send
             cpu: dict[str, list[float]] = {name: [] for name in apps}
             for app, auth in apps.values():  # warm-up: caches, prepared statements, pools
                 await block(app, requests_for(kind, args.clients, auth, 100, department), expect)
-            for _ in range(args.blocks):
-                for name, (app, auth) in apps.items():
-                    requests = requests_for(kind, args.clients, auth, per_block, department)
-                    cpu[name].append(await block(app, requests, expect))
+            await alternate(apps, cpu, (args.blocks, per_block), url, kind, expect, args.clients, department)
             ours_us = statistics.median(cpu["switchboard"]) * 1e6
             if "ceiling" in cpu:
                 ceiling_us = statistics.median(cpu["ceiling"]) * 1e6
@@ -291,6 +353,8 @@ async def run(args: argparse.Namespace, url: str) -> None:
                 app, auth = apps[args.profile_app]
                 await block(app, requests_for(kind, args.clients, auth, per_block, department), expect)
                 profiler.disable()
+                if args.dump:
+                    profiler.dump_stats(args.dump)
                 out = io.StringIO()
                 stats = pstats.Stats(profiler, stream=out)
                 stats.sort_stats(args.sort).print_stats(args.lines)
@@ -310,13 +374,16 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=2_000)
     parser.add_argument("--requests", type=int, default=2_000, help="per app and kind, over all blocks")
     parser.add_argument("--blocks", type=int, default=10, help="alternating blocks per app")
-    parser.add_argument("--kinds", default="read,write", help="comma-separated: read, write, send")
+    parser.add_argument(
+        "--kinds", default="read,write", help="comma-separated: read, write, send, keyed-send"
+    )
     parser.add_argument("--round-trips", action="store_true", help="count asyncpg calls per request")
-    parser.add_argument("--profile", choices=["read", "write", "send"])
+    parser.add_argument("--profile", choices=["read", "write", "send", "keyed-send"])
     parser.add_argument("--profile-app", choices=["switchboard", "ceiling"], default="switchboard")
     parser.add_argument("--sort", default="tottime")
     parser.add_argument("--callers", help="also print who calls functions matching this")
     parser.add_argument("--lines", type=int, default=45)
+    parser.add_argument("--dump", help="also write the profile's stats to this file (for pstats)")
     args = parser.parse_args()
     url = prepare_database(args.database, args.clients)
     import uvloop

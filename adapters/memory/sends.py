@@ -179,6 +179,8 @@ class MemorySends:
         communications: Sequence[Communication],
         queued: Sequence[QueuedMessage],
         refused: Sequence[RefusedItem],
+        *,
+        last_write: bool = False,
     ) -> SendRecord:
         stored = replace(record, id=self._t.next_id)
         self._t.next_id += 1

@@ -21,7 +21,8 @@ from adapters.sqlalchemy.fastpath import driver_rows, row_by_id
 from adapters.sqlalchemy.filters import unstorable
 from adapters.sqlalchemy.repository import columns_of
 from adapters.sqlalchemy.tables import channels, communication_types, departments, rules
-from application.sending.store import SendSetting
+from application.sending.store import SendFacts, SendSetting
+from domain.clients import Client
 from domain.dictionaries import Channel
 from domain.entity import Entity
 from domain.organisation import Department
@@ -105,8 +106,11 @@ def setting_values(department_id: int, type_id: int, channel_ids: Sequence[int])
     return {"department_id": department_id, "type_id": type_id, "channel_ids": list(channel_ids)}
 
 
-def setting_of(row: Mapping[str, Any], dialect: Dialect) -> SendSetting:
-    """The setting in a row of ``SETTING`` (or of a statement with its columns)."""
+def setting_of(
+    row: Mapping[str, Any], dialect: Dialect, recipient: tuple[Client | None, SendFacts | None] | None = None
+) -> SendSetting:
+    """The setting in a row of ``SETTING`` (or of a statement with its columns), with a single
+    send's ``recipient`` when it was read along."""
     department = row["department"]
     found = [composite_entity(Channel, channels, dialect, c) for c in row["channels"] or ()]
     return SendSetting(
@@ -116,6 +120,7 @@ def setting_of(row: Mapping[str, Any], dialect: Dialect) -> SendSetting:
         type_found=bool(row["type_found"]),
         rules=[composite_entity(Rule, rules, dialect, r) for r in row["rules"] or ()],
         channels={c.id or 0: c for c in found},
+        recipient=recipient,
     )
 
 

@@ -228,7 +228,7 @@ class SqlSends:
         # A single send's reads before its write: the setting and the recipient in one statement.
         values = setting_values(department_id, type_id, storable_channels(channel_ids))
         row, facts = await self._one(client_id, now, _SETTING_AND_RECIPIENT, values)
-        return replace(setting_of(row, self._conn.dialect), recipient=(self._client_of(row), facts))
+        return setting_of(row, self._conn.dialect, (self._client_of(row), facts))
 
     async def group_members(self, group_id: int) -> list[int]:
         m = client_group_members.c
@@ -329,7 +329,9 @@ class SqlSends:
         values = {"client_id": client_id, "now": now, **(more or {})}
 
         async def rows(statement: sa.ClauseElement, **more: Any) -> list[dict[str, Any]]:
-            return await driver_rows(self._conn, statement, {**values, **more})
+            # Reads open no transaction (READ COMMITTED: each statement sees what one opened now
+            # would); after a write of the unit they are in its transaction.
+            return await driver_rows(self._conn, statement, {**values, **more}, begin=False)
 
         day = now.date()
         booked = BookingState.BOOKED
@@ -355,8 +357,9 @@ class SqlSends:
         return counts, facts
 
     async def find_by_key(self, idempotency_key: str, since: datetime) -> SendRecord | None:
-        # On the driver, prepared once: every send that carries a key asks this first.
-        found = await driver_rows(self._conn, _BY_KEY, {"key": idempotency_key})
+        # On the driver, prepared once: every send that carries a key asks this first. A read:
+        # it opens no transaction (the expired key's update below opens the unit's).
+        found = await driver_rows(self._conn, _BY_KEY, {"key": idempotency_key}, begin=False)
         if not found:
             return None
         row = found[0]
@@ -378,10 +381,12 @@ class SqlSends:
         planned: Sequence[Communication],
         queued: Sequence[QueuedMessage],
         refused: Sequence[RefusedItem],
+        *,
+        last_write: bool = False,
     ) -> SendRecord:
         values = {name: getattr(record, name) for name in _SEND_COLUMNS if name != "open_count"}
         if len(planned) == 1 and not refused and self._conn.dialect.name == "postgresql":
-            return await self._add_one(values, planned[0], queued[0])
+            return await self._add_one(values, planned[0], queued[0], last_write=last_write)
         # First: this opens the transaction (asyncpg's adapter opens it lazily) the bulk statements join.
         send_id = await insert_returning_id(
             self._conn, sends, {**values, "open_count": len(planned)}, _INSERT_SEND
@@ -396,9 +401,15 @@ class SqlSends:
         return SendRecord(**{**values, "id": send_id})
 
     async def _add_one(
-        self, values: dict[str, Any], communication: Communication, message: QueuedMessage
+        self,
+        values: dict[str, Any],
+        communication: Communication,
+        message: QueuedMessage,
+        *,
+        last_write: bool,
     ) -> SendRecord:
-        """A send of one communication on PostgreSQL: every row in one statement (single_send)."""
+        """A send of one communication on PostgreSQL: every row in one statement (single_send);
+        the unit's only write commits with its statement (``last_write`` and no transaction open)."""
         # New planned communications count nowhere yet, as in _queue: no query, and no rows.
         await stats.apply(self._conn, [], await stats.contributions(self._conn, [communication]))
         parameters = one_send_values(
@@ -407,7 +418,7 @@ class SqlSends:
             _COMMUNICATION_COLUMNS,
             _queue_values(None, None, message),
         )
-        (row,) = await driver_rows(self._conn, _ONE_SEND, parameters)
+        (row,) = await driver_rows(self._conn, _ONE_SEND, parameters, begin=not last_write)
         communication.id = row["communication_id"]
         return SendRecord(**{**values, "id": row["send_id"]})
 

@@ -24,11 +24,22 @@ class JinjaTemplate:
         self._field = field
         self.references = frozenset(meta.find_undeclared_variables(tree))
         self._attributes = _attributes_read(tree)
+        self._unshared: Callable[[Mapping[str, object]], str] | None = None
 
     def render(self, values: Mapping[str, object]) -> str:
         return self.renderer({})(values)
 
     def renderer(self, shared: Mapping[str, object]) -> Callable[[Mapping[str, object]], str]:
+        if shared:
+            return self._renderer(shared)
+        # Without shared values the renderer is the same for every send: made once per template
+        # (a single send renders its subject and text through two of them). Each render still
+        # gets a context of its own.
+        if self._unshared is None:
+            self._unshared = self._renderer({})
+        return self._unshared
+
+    def _renderer(self, shared: Mapping[str, object]) -> Callable[[Mapping[str, object]], str]:
         template = self._template
         # What Template.render does per call, with the globals and the shared values merged once:
         # a context over an already merged dict ("shared") is the same context, made cheaper.

@@ -278,6 +278,8 @@ class SendMessages:
                 communications,
                 queued,
                 refused,
+                # Then only the commit: no decisions kept (not auto), no completion (some queued).
+                last_write=bool(queued) and not plan.mode.on,
             )
             # After the send stored them: a decision names its communication's id.
             await uow.decisions.add_many(plan.records(now))

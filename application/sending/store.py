@@ -175,13 +175,17 @@ class SendRepository(Protocol):
         communications: Sequence[Communication],
         queued: Sequence[QueuedMessage],
         refused: Sequence[RefusedItem],
+        *,
+        last_write: bool = False,
     ) -> SendRecord:
         """Store the send, its new communications (ids set on them) and their queue rows, keep its
         refusals and count the sends per client, in bulk statements.
 
         ``queued[i]`` is the message of ``communications[i]``; its ``communication_id`` is ignored
         (the communication has no id yet). The communications are written for this send only: a
-        unit of work does not update them afterwards.
+        unit of work does not update them afterwards. ``last_write``: the unit writes nothing else
+        before its commit, so when it has written nothing yet, storage may commit these rows with
+        the one statement that writes them (a rollback of the unit would then not undo them).
         """
 
     async def accepted(self, send_id: int, *, limit: int, offset: int) -> list[AcceptedItem]:

@@ -3,12 +3,15 @@ repositories read one by one (on PostgreSQL each is one statement of its own).""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import replace
 from datetime import date, time, timedelta
 from typing import Any
 
+from application.sending.store import QueuedMessage, SendRecord
 from domain.clients import ChannelBlock, Client
-from domain.dictionaries import Channel
+from domain.communications import Communication, CommunicationKind, Direction
+from domain.dictionaries import Channel, ChannelKind
 from domain.organisation import WorkingDay
 from domain.rules import QuietHours, QuietHoursPolicy, Rule
 from tests.support.clock import ManualClock
@@ -188,3 +191,81 @@ async def test_an_idempotency_key_finds_its_send_within_the_window_and_is_free_a
     clock.advance(hours=25)
     later = await send(SENDER, keyed)
     assert later.send_id != first.send_id and later.accepted_count == 1
+
+
+def _one_send(clock: ManualClock, department_id: int, client_id: int) -> tuple[Any, ...]:
+    """A send of one communication as the send use case gives it to storage."""
+    now = clock.now()
+    communication = Communication.opener(
+        kind=CommunicationKind.PLANNED,
+        direction=Direction.OUTBOUND,
+        type_id=1,
+        at=now,
+        actor="test",
+        department_id=department_id,
+    )(
+        uuid=str(uuid.uuid4()),
+        channel_id=EMAIL,
+        client_id=client_id,
+        subject="Hi",
+        content="Hello",
+        scheduled_at=None,
+    )
+    message = QueuedMessage(
+        communication_id=0,
+        uuid=communication.uuid,
+        client_id=client_id,
+        channel_id=EMAIL,
+        channel_kind=ChannelKind.EMAIL,
+        due_at=now,
+        to="alone@example.com",
+        subject="Hi",
+        text="Hello",
+    )
+    record = SendRecord(
+        idempotency_key=None,
+        fingerprint="f",
+        type_id=1,
+        department_id=department_id,
+        actor="test",
+        accepted_count=1,
+        refused_count=0,
+        create_time=now,
+        channel_ids=(EMAIL,),
+    )
+    return record, [communication], [message], []
+
+
+async def test_a_sends_last_write_is_stored_by_the_units_commit(
+    uow_factory: Any, clock: ManualClock, hasher: Any
+) -> None:
+    department_id, (alone,) = await arrange(uow_factory, clock, hasher, ["alone@example.com"])
+    record, planned, queued, refused = _one_send(clock, department_id, alone)
+    async with uow_factory() as uow:
+        stored = await uow.sends.add(record, planned, queued, refused, last_write=True)
+        await uow.commit()
+    async with uow_factory(read_only=True) as uow:
+        assert await uow.sends.get(stored.id or 0) == stored
+        made = await uow.communications.get_by_uuid(planned[0].uuid)
+        assert made is not None and made.id == planned[0].id
+        assert [a.uuid for a in await uow.sends.accepted(stored.id or 0, limit=10, offset=0)] == [made.uuid]
+        assert (await uow.sends.facts([alone], clock.now()))[alone].sent_today == 1
+
+
+async def test_a_sends_last_write_joins_the_transaction_an_earlier_write_opened(
+    uow_factory: Any, clock: ManualClock, hasher: Any
+) -> None:
+    department_id, (alone,) = await arrange(uow_factory, clock, hasher, ["alone@example.com"])
+    record, planned, queued, refused = _one_send(clock, department_id, alone)
+    now = clock.now()
+    async with uow_factory() as uow:
+        earlier = await uow.clients.add(
+            Client(first_name="Olga", email="olga@example.com", phones=[], create_time=now, update_time=now)
+        )
+        stored = await uow.sends.add(record, planned, queued, refused, last_write=True)
+        # Left without a commit: the unit's rollback undoes the earlier write and the send alike.
+    async with uow_factory(read_only=True) as uow:
+        assert await uow.clients.get(earlier.id or 0) is None
+        assert await uow.sends.get(stored.id or 0) is None
+        assert await uow.communications.get_by_uuid(planned[0].uuid) is None
+        assert alone not in await uow.sends.facts([alone], clock.now())

@@ -5,6 +5,7 @@
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
+from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Example
@@ -14,7 +15,7 @@ from application.queries import MAX_PAGE_SIZE
 from application.sending.send import SendMessages
 from domain.access import Principal
 from domain.keys import require_id
-from entrypoints.http.resource import use_case
+from entrypoints.http.resource import use_case, use_case_named
 from entrypoints.http.schemas.sending import SendIn, SendOut, SendProgressOut, progress_out, send_out
 
 EXAMPLE = {
@@ -43,6 +44,11 @@ ANSWER_EXAMPLE = {
 }
 
 
+# Looked up in the handler, not a Litestar dependency: resolving one costs every send a signature
+# model parse and a cleanup group, as it did the resources' handlers (see resource.py).
+_send_messages = use_case_named("send_messages")
+
+
 class SendController(Controller):
     path = "/api/v1/sends"
     tags = ["sending"]  # noqa: RUF012
@@ -69,7 +75,7 @@ class SendController(Controller):
     async def send(
         self,
         request: Request[Principal, Any, Any],
-        sending: NamedDependency[SendMessages],
+        state: State,
         data: Annotated[
             SendIn, Body(examples=[Example(summary="Two clients, email then SMS", value=EXAMPLE)])
         ],
@@ -78,6 +84,7 @@ class SendController(Controller):
         ] = None,
     ) -> SendOut:
         # Errors name domain attributes; the error handler spells them as this route's camelCase.
+        sending: SendMessages = _send_messages(state)
         return send_out(await sending(request.user, data.to_command(idempotency_key)))
 
     @get(
