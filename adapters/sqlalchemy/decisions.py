@@ -90,7 +90,9 @@ async def move_outcomes(conn: AsyncConnection, changes: Sequence[Change]) -> Non
     """Moves the aggregate by communications' outcome changes, (before, after) with None for
     added or deleted; in the caller's transaction. Reads the log only when one of them has ended."""
     ended = [
-        (old, new) for old, new in changes if any(c is not None and counts(c.status) for c in (old, new))
+        (old, new)
+        for old, new in changes
+        if (old is not None and counts(old.status)) or (new is not None and counts(new.status))
     ]
     if not ended:
         return
