@@ -355,12 +355,18 @@ async def zones(
     by_department: dict[int, str | None] = {}
     if client_ids:
         rows = await conn.execute(
-            sa.select(clients.c.id, clients.c.time_zone).where(clients.c.id.in_(client_ids))
+            # = ANY(array) on PostgreSQL: a report batch names up to 2,000 clients, each a parameter
+            # of an IN list to render and bind at every execution.
+            sa.select(clients.c.id, clients.c.time_zone).where(
+                among(clients.c.id, sorted(client_ids), conn.dialect)
+            )
         )
         by_client = {row.id: row.time_zone for row in rows}
     if department_ids:
         rows = await conn.execute(
-            sa.select(departments.c.id, departments.c.time_zone).where(departments.c.id.in_(department_ids))
+            sa.select(departments.c.id, departments.c.time_zone).where(
+                among(departments.c.id, sorted(department_ids), conn.dialect)
+            )
         )
         by_department = {row.id: row.time_zone for row in rows}
     return lambda c: by_client.get(c.client_id or 0) or by_department.get(c.department_id or 0)
