@@ -24,8 +24,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import fields
-from functools import cache
 from datetime import datetime
+from functools import cache
 from operator import itemgetter
 from typing import Any
 

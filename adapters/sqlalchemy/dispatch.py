@@ -46,8 +46,10 @@ _SETTLE = sa.text(
 )
 
 
-
-def _claim_statement(now: Any, skip: sa.ColumnElement[bool] | None, limit: Any, lease: Any, owner: Any) -> Any:
+def _claim_statement(
+    now: Any, skip: sa.ColumnElement[bool] | None, limit: Any, lease: Any, owner: Any
+) -> Any:
+    """The claim: lease the oldest due rows nobody holds (a bound parameter or a value each)."""
     due = (
         sa.select(_q.communication_id)
         .where(

@@ -26,6 +26,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sqlalchemy.bulk import among
@@ -193,12 +194,13 @@ def delta_rows(key: tuple[str, ...], extra: tuple[str, ...], deltas: Deltas) -> 
 
 
 @functools.cache
-def _unnest_upsert(table: sa.Table, key: tuple[str, ...], extra: tuple[str, ...]) -> sa.TextClause:
+def _unnest_upsert(
+    table: sa.Table, key: tuple[str, ...], extra: tuple[str, ...], dialect: Dialect
+) -> sa.TextClause:
     """PostgreSQL's upsert of a table's deltas from one array per column: the statement never
     changes, and its values are bound as a dozen arrays, not a dozen parameters a row (a report
     batch moves a counter row per client in the client-keyed tables)."""
     names = (*key, *extra, *_COUNTS, *_WEIGHTED)
-    dialect = postgresql.dialect()
     arrays = ", ".join(f"CAST(:{n} AS {table.c[n].type.compile(dialect=dialect)}[])" for n in names)
     updates = ", ".join(f"{n} = {table.name}.{n} + EXCLUDED.{n}" for n in _COUNTED)
     return sa.text(
@@ -228,7 +230,7 @@ async def _upsert(
         arrays = _delta_arrays((*key, *extra), deltas)
         if arrays is None:
             return
-        await conn.execute(_unnest_upsert(table, key, extra), arrays)
+        await conn.execute(_unnest_upsert(table, key, extra, conn.dialect), arrays)
     else:
         rows = delta_rows(key, extra, deltas)
         if not rows:
