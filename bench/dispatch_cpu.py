@@ -44,7 +44,7 @@ async def drain(
     """Runs the worker until done; returns its wall and CPU seconds (start-up not counted)."""
     from entrypoints.container import build_container
     from entrypoints.settings import Settings
-    from entrypoints.worker import runner_for
+    from entrypoints.worker import run_until_terminated, runner_for
 
     os.environ.update({**WORKER_ENV, "DATABASE_URL": url})
     container = build_container(Settings.from_env())
@@ -60,7 +60,7 @@ async def drain(
     wall, cpu = time.perf_counter(), time.process_time()
     if profile is not None:
         profile.enable()
-    task = asyncio.create_task(runner.run())
+    task = asyncio.create_task(run_until_terminated(runner))  # as `switchboard worker` runs it
     while True:
         await asyncio.sleep(0.2)
         async with probe(read_only=True) as uow:

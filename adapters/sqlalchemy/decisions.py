@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from adapters.sqlalchemy.bulk import among
 from adapters.sqlalchemy.stats import zones
 from adapters.sqlalchemy.surveys import local_day
 from adapters.sqlalchemy.tables import client_group_members, metadata
@@ -87,7 +88,9 @@ async def move_outcomes(conn: AsyncConnection, changes: Sequence[Change]) -> Non
     """Moves the aggregate by communications' outcome changes, (before, after) with None for
     added or deleted; in the caller's transaction. Reads the log only when one of them has ended."""
     ended = [
-        (old, new) for old, new in changes if any(c is not None and counts(c.status) for c in (old, new))
+        (old, new)
+        for old, new in changes
+        if (old is not None and counts(old.status)) or (new is not None and counts(new.status))
     ]
     if not ended:
         return
@@ -96,7 +99,7 @@ async def move_outcomes(conn: AsyncConnection, changes: Sequence[Change]) -> Non
     records = {}
     for start in range(0, len(ids), _CHUNK):  # under the drivers' bound-parameter limits
         chosen = sa.select(*(d[name] for name in _LOGGED)).where(
-            d.communication_id.in_(ids[start : start + _CHUNK])
+            among(d.communication_id, ids[start : start + _CHUNK], conn.dialect)  # one array on PostgreSQL
         )
         records.update({row.communication_id: row for row in await conn.execute(chosen)})
     if not records:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import uuid
 from collections.abc import AsyncIterator, Sequence
@@ -22,6 +21,7 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
+import msgspec
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import make_url
@@ -83,6 +83,11 @@ _UNNEST_EVENTS = sa.text(
 )
 
 
+_json = msgspec.json.Encoder().encode
+"""An event's payload as JSON text (its fields are strings, integers and their dicts): msgspec's C
+encoder, where ``json.dumps`` cost a few µs an event; a worker appends two events a message."""
+
+
 def _event(type_: str, payload: dict[str, Any]) -> Event:
     return EVENT_TYPES[type_](**{**payload, "at": datetime.fromisoformat(payload["at"])})
 
@@ -107,7 +112,7 @@ class SqlEventLog:
                 "send_ids": [e.send_id for e in events_],
                 "mailing_ids": [e.mailing_id for e in events_],
                 "client_ids": [e.client_id for e in events_],
-                "payloads": [json.dumps(_payload(e)) for e in events_],
+                "payloads": [_json(_payload(e)).decode() for e in events_],
             }
             await self._conn.execute(_UNNEST_EVENTS, {**arrays, "created_at": at})
             self._appended = True

@@ -17,6 +17,7 @@ history import, the rebuild) counts in SQL instead: see ``count_imported`` and `
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -25,6 +26,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sqlalchemy.bulk import among
@@ -191,18 +193,54 @@ def delta_rows(key: tuple[str, ...], extra: tuple[str, ...], deltas: Deltas) -> 
     ]
 
 
+@functools.cache
+def _unnest_upsert(
+    table: sa.Table, key: tuple[str, ...], extra: tuple[str, ...], dialect: Dialect
+) -> sa.TextClause:
+    """PostgreSQL's upsert of a table's deltas from one array per column: the statement never
+    changes, and its values are bound as a dozen arrays, not a dozen parameters a row (a report
+    batch moves a counter row per client in the client-keyed tables)."""
+    names = (*key, *extra, *_COUNTS, *_WEIGHTED)
+    arrays = ", ".join(f"CAST(:{n} AS {table.c[n].type.compile(dialect=dialect)}[])" for n in names)
+    updates = ", ".join(f"{n} = {table.name}.{n} + EXCLUDED.{n}" for n in _COUNTED)
+    return sa.text(
+        f"INSERT INTO {table.name} ({', '.join(names)}) SELECT * FROM unnest({arrays}) "
+        f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
+    ).bindparams(*(sa.bindparam(n, type_=postgresql.ARRAY(table.c[n].type)) for n in names))
+
+
+def _delta_arrays(names: tuple[str, ...], deltas: Deltas) -> dict[str, list[Any]] | None:
+    """``delta_rows`` as one list per column (the rows that move a counter), or None when none do."""
+    kept = [(k, values) for k, values in deltas.items() if any(values)]
+    if not kept:
+        return None
+    columns = zip(*(k for k, _ in kept), strict=True)  # each key a tuple of len(names) values
+    arrays: dict[str, list[Any]] = {name: list(column) for name, column in zip(names, columns, strict=True)}
+    for index, name in enumerate(_COUNTS):
+        arrays[name] = [round(values[index]) for _, values in kept]
+    for index, name in enumerate(_WEIGHTED, start=len(_COUNTS)):
+        arrays[name] = [values[index] for _, values in kept]
+    return arrays
+
+
 async def _upsert(
     conn: AsyncConnection, table: sa.Table, key: tuple[str, ...], extra: tuple[str, ...], deltas: Deltas
 ) -> None:
-    rows = delta_rows(key, extra, deltas)
-    if not rows:
-        return
-    statement = _insert(conn, table)
-    statement = statement.on_conflict_do_update(
-        index_elements=list(key),
-        set_={name: table.c[name] + statement.excluded[name] for name in (*_COUNTS, *_WEIGHTED)},
-    )
-    await conn.execute(statement, rows)
+    if conn.dialect.name == "postgresql":
+        arrays = _delta_arrays((*key, *extra), deltas)
+        if arrays is None:
+            return
+        await conn.execute(_unnest_upsert(table, key, extra, conn.dialect), arrays)
+    else:
+        rows = delta_rows(key, extra, deltas)
+        if not rows:
+            return
+        statement = _insert(conn, table)
+        statement = statement.on_conflict_do_update(
+            index_elements=list(key),
+            set_={name: table.c[name] + statement.excluded[name] for name in (*_COUNTS, *_WEIGHTED)},
+        )
+        await conn.execute(statement, rows)
     if any(values[0] < 0 for values in deltas.values()):
         # A communication moved away: drop the counters it emptied, as a rebuild would not have them.
         await conn.execute(table.delete().where(table.c.attempts == 0))
@@ -338,12 +376,18 @@ async def zones(
     by_department: dict[int, str | None] = {}
     if client_ids:
         rows = await conn.execute(
-            sa.select(clients.c.id, clients.c.time_zone).where(clients.c.id.in_(client_ids))
+            # = ANY(array) on PostgreSQL: a report batch names up to 2,000 clients, each a parameter
+            # of an IN list to render and bind at every execution.
+            sa.select(clients.c.id, clients.c.time_zone).where(
+                among(clients.c.id, sorted(client_ids), conn.dialect)
+            )
         )
         by_client = {row.id: row.time_zone for row in rows}
     if department_ids:
         rows = await conn.execute(
-            sa.select(departments.c.id, departments.c.time_zone).where(departments.c.id.in_(department_ids))
+            sa.select(departments.c.id, departments.c.time_zone).where(
+                among(departments.c.id, sorted(department_ids), conn.dialect)
+            )
         )
         by_department = {row.id: row.time_zone for row in rows}
     return lambda c: by_client.get(c.client_id or 0) or by_department.get(c.department_id or 0)
