@@ -1,13 +1,16 @@
-"""One request at a time through the ASGI apps, in this process: CPU per request, and a profile.
+"""Requests through the ASGI apps, in this process: CPU per request, and a profile.
 
     .venv/bin/python -m bench.inprocess [--database postgres|sqlite] [--requests 2000] [--profile read]
+                                        [--concurrency 64 --core 1]
 
 Calls Switchboard's app and the database ceiling's app (bench/ceiling_db.py) directly with ASGI
 messages, no HTTP server and no sockets, alternating blocks of requests (A/B/A/B) so that a
 neighbour's load falls on both. CPU time of this process per request (the database server's own
 CPU is not counted, and is the same for both) is steadier than throughput on a shared machine.
 ``--profile read|write`` prints a cProfile (CPU time) of Switchboard's requests of that kind
-(``--profile-app ceiling`` for the ceiling's).
+(``--profile-app ceiling`` for the ceiling's). One request at a time by default; ``--concurrency N``
+keeps N in flight, as bench.api's load generator does, and prints each app's p50 and p99, and
+``--core`` keeps the process to one core as bench.api does its servers.
 """
 
 from __future__ import annotations
@@ -206,14 +209,37 @@ class RoundTrips:
         return "\n".join(lines)
 
 
-async def block(app: App, requests: list[tuple[str, str, dict, bytes]], expect: int) -> float:
-    """CPU seconds of this process per request, over the block."""
+LATENCIES: list[float] = []
+"""Wall seconds of each measured request, for the tail under ``--concurrency``."""
+
+
+async def block(
+    app: App, requests: list[tuple[str, str, dict, bytes]], expect: int, concurrency: int = 1
+) -> float:
+    """CPU seconds of this process per request, over the block, ``concurrency`` requests in flight."""
+
+    async def lane(share: list[tuple[str, str, dict, bytes]]) -> None:
+        for method, path, headers, body in share:
+            started = time.perf_counter()
+            status = await call(app, method, path, headers, body)
+            LATENCIES.append(time.perf_counter() - started)
+            if status != expect:
+                raise RuntimeError(f"{method} {path} answered {status}")
+
     start = time.process_time()
-    for method, path, headers, body in requests:
-        status = await call(app, method, path, headers, body)
-        if status != expect:
-            raise RuntimeError(f"{method} {path} answered {status}")
+    if concurrency == 1:
+        await lane(requests)
+    else:
+        await asyncio.gather(*(lane(requests[i::concurrency]) for i in range(concurrency)))
     return (time.process_time() - start) / len(requests)
+
+
+def tail(latencies: list[float]) -> str:
+    ordered = sorted(latencies)
+    if not ordered:
+        return ""
+    p50, p99 = ordered[len(ordered) // 2], ordered[int(len(ordered) * 0.99)]
+    return f"p50 {p50 * 1e3:.2f} ms, p99 {p99 * 1e3:.2f} ms ({p99 / p50:.2f}× p50)"
 
 
 def by_module(stats: pstats.Stats, requests: int) -> str:
@@ -227,9 +253,31 @@ def by_module(stats: pstats.Stats, requests: int) -> str:
         entry[1] += tottime
     total = sum(c for c, _ in calls.values())
     lines = [f"{total / requests:.0f} calls per request"]
-    for module, (count, cpu) in sorted(calls.items(), key=lambda kv: -kv[1][0])[:25]:
+    for module, (count, cpu) in sorted(calls.items(), key=lambda kv: -kv[1][0])[:40]:
         lines.append(f"  {count / requests:6.1f} calls {cpu / requests * 1e6:6.1f} µs  {module}")
     return "\n".join(lines)
+
+
+async def alternate(
+    apps: dict[str, tuple[App, dict[str, str]]],
+    kind: str,
+    expect: int,
+    args: argparse.Namespace,
+    per_block: int,
+    department: int,
+    cpu: dict[str, list[float]],
+) -> None:
+    """The measured blocks, each app in turn; each block's CPU per request into ``cpu``."""
+    waits: dict[str, list[float]] = {name: [] for name in apps}
+    for _ in range(args.blocks):
+        for name, (app, auth) in apps.items():
+            requests = requests_for(kind, args.clients, auth, per_block, department)
+            LATENCIES.clear()
+            cpu[name].append(await block(app, requests, expect, args.concurrency))
+            waits[name].extend(LATENCIES)
+    if args.concurrency > 1:
+        for name, latencies in waits.items():
+            print(f"{args.database} {kind} {name}: {tail(latencies)}", flush=True)
 
 
 def load_app(module: str, env: dict[str, str]) -> App:
@@ -239,7 +287,12 @@ def load_app(module: str, env: dict[str, str]) -> App:
 
 async def run(args: argparse.Namespace, url: str) -> None:
     ours = load_app(
-        "entrypoints.asgi", {"DATABASE_URL": url, "ADMIN_PASSWORD": "admin", "IN_PROCESS_WORKER": "0"}
+        "entrypoints.asgi",
+        {
+            "DATABASE_URL": url,
+            "ADMIN_PASSWORD": "admin",
+            "IN_PROCESS_WORKER": os.environ.get("IN_PROCESS_WORKER", "0"),
+        },
     )
     ceiling = load_app("bench.ceiling_db", {"CEILING_DATABASE_URL": url})
     apps = {"switchboard": (ours, ADMIN), "ceiling": (ceiling, {})}
@@ -259,10 +312,7 @@ async def run(args: argparse.Namespace, url: str) -> None:
             cpu: dict[str, list[float]] = {name: [] for name in apps}
             for app, auth in apps.values():  # warm-up: caches, prepared statements, pools
                 await block(app, requests_for(kind, args.clients, auth, 100, department), expect)
-            for _ in range(args.blocks):
-                for name, (app, auth) in apps.items():
-                    requests = requests_for(kind, args.clients, auth, per_block, department)
-                    cpu[name].append(await block(app, requests, expect))
+            await alternate(apps, kind, expect, args, per_block, department, cpu)
             ours_us = statistics.median(cpu["switchboard"]) * 1e6
             if "ceiling" in cpu:
                 ceiling_us = statistics.median(cpu["ceiling"]) * 1e6
@@ -289,7 +339,8 @@ async def run(args: argparse.Namespace, url: str) -> None:
                 profiler = cProfile.Profile(time.process_time)
                 profiler.enable()
                 app, auth = apps[args.profile_app]
-                await block(app, requests_for(kind, args.clients, auth, per_block, department), expect)
+                requests = requests_for(kind, args.clients, auth, per_block, department)
+                await block(app, requests, expect, args.concurrency)
                 profiler.disable()
                 out = io.StringIO()
                 stats = pstats.Stats(profiler, stream=out)
@@ -311,6 +362,10 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2_000, help="per app and kind, over all blocks")
     parser.add_argument("--blocks", type=int, default=10, help="alternating blocks per app")
     parser.add_argument("--kinds", default="read,write", help="comma-separated: read, write, send")
+    parser.add_argument(
+        "--concurrency", type=int, default=1, help="requests in flight at once (the tail is printed)"
+    )
+    parser.add_argument("--core", type=int, help="keep this process (and its threads) to one core")
     parser.add_argument("--round-trips", action="store_true", help="count asyncpg calls per request")
     parser.add_argument("--profile", choices=["read", "write", "send"])
     parser.add_argument("--profile-app", choices=["switchboard", "ceiling"], default="switchboard")
@@ -319,6 +374,8 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=45)
     args = parser.parse_args()
     url = prepare_database(args.database, args.clients)
+    if args.core is not None:
+        os.sched_setaffinity(0, {args.core})  # as bench.api runs its servers: one core, threads included
     import uvloop
 
     uvloop.run(run(args, url))
