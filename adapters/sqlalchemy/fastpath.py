@@ -326,13 +326,17 @@ async def insert_returning_id(
     """
     raw = await raw_connection(connection)
     adapter: Any = raw.dbapi_connection
-    postgres = connection.dialect.name == "postgresql"
+    dialect = connection.dialect  # a property chain on an AsyncConnection: read once
+    postgres = dialect.name == "postgresql"
     if postgres and not _in_adapter_transaction(connection, adapter):
         return int((await connection.execute(statement, values)).scalar_one())
-    plan = _insert(table, connection.dialect, tuple(values))
+    plan = _insert(table, dialect, tuple(values))
+    # A list, not a generator: a client row binds ~16 values, each a generator resume.
     parameters = tuple(
-        values[name] if process is None else process(values[name])
-        for name, process in zip(plan.names, plan.processors, strict=True)
+        [
+            values[name] if process is None else process(values[name])
+            for name, process in zip(plan.names, plan.processors, strict=True)
+        ]
     )
     driver = raw.driver_connection
     assert driver is not None

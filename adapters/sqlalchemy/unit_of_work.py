@@ -447,7 +447,7 @@ class SqlUnitOfWork:
             self._release()
             raise
         try:
-            if conn.dialect.name == "postgresql":
+            if self._connections.dialect.name == "postgresql":
                 # No SQLAlchemy transaction: the first statement opens asyncpg's, on the driver
                 # (fastpath) or through SQLAlchemy, and commit() ends it where it was opened.
                 # SQLAlchemy's begin and commit machinery cost a single-row write ~150 µs of CPU.
