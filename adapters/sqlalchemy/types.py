@@ -69,9 +69,9 @@ class JsonValue(sa.TypeDecorator[Any]):
     def process_result_value(self, value: Any, dialect: Dialect) -> Any:
         return None if value is None else self._load(value)
 
-    def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[Any], Any]:
+    def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[Any], Any] | None:
         chained = super().result_processor(dialect, coltype)
-        if dialect.name != "sqlite":
+        if dialect.name != "sqlite" or chained is None:
             return chained  # asyncpg's codec hands over decoded values: nothing to shorten
         # SQLite hands JSON over as its text: decoded and loaded in one call, where the chain of
         # TypeDecorator, SQLite's JSON type and the JSON type makes four (a client row has three
