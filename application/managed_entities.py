@@ -98,9 +98,16 @@ def command_for(
     return command
 
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
 def attributes_of(command: Command) -> dict[str, Any]:
     """A command's fields by name, for building the entity inside the use case."""
-    return {f.name: getattr(command, f.name) for f in dataclasses.fields(command)}
+    kind = type(command)
+    names = _FIELD_NAMES.get(kind)
+    if names is None:  # once per command class: dataclasses.fields() filters every field per call
+        names = _FIELD_NAMES[kind] = tuple(f.name for f in dataclasses.fields(command))
+    return {name: getattr(command, name) for name in names}
 
 
 def patch_for(

@@ -1,13 +1,16 @@
-"""One request at a time through the ASGI apps, in this process: CPU per request, and a profile.
+"""Requests through the ASGI apps, in this process: CPU per request, and a profile.
 
     .venv/bin/python -m bench.inprocess [--database postgres|sqlite] [--requests 2000] [--profile read]
+                                        [--concurrency 64 --core 1]
 
 Calls Switchboard's app and the database ceiling's app (bench/ceiling_db.py) directly with ASGI
 messages, no HTTP server and no sockets, alternating blocks of requests (A/B/A/B) so that a
 neighbour's load falls on both. CPU time of this process per request is steadier than throughput
 on a shared machine; on PostgreSQL the database backends' CPU per request is printed beside it.
 ``--profile read|write`` prints a cProfile (CPU time) of Switchboard's requests of that kind
-(``--profile-app ceiling`` for the ceiling's).
+(``--profile-app ceiling`` for the ceiling's). One request at a time by default; ``--concurrency N``
+keeps N in flight, as bench.api's load generator does, and prints each app's p50 and p99, and
+``--core`` keeps the process to one core as bench.api does its servers.
 """
 
 from __future__ import annotations
@@ -219,43 +222,71 @@ class RoundTrips:
         return "\n".join(lines)
 
 
-async def block(app: App, requests: list[tuple[str, str, dict, bytes]], expect: int) -> float:
-    """CPU seconds of this process per request, over the block."""
+LATENCIES: list[float] = []
+"""Wall seconds of each measured request, for the tail under ``--concurrency``."""
+
+
+async def block(
+    app: App, requests: list[tuple[str, str, dict, bytes]], expect: int, concurrency: int = 1
+) -> float:
+    """CPU seconds of this process per request, over the block, ``concurrency`` requests in flight."""
+
+    async def lane(share: list[tuple[str, str, dict, bytes]]) -> None:
+        for method, path, headers, body in share:
+            started = time.perf_counter()
+            status = await call(app, method, path, headers, body)
+            LATENCIES.append(time.perf_counter() - started)
+            if status != expect:
+                raise RuntimeError(f"{method} {path} answered {status}")
+
     start = time.process_time()
-    for method, path, headers, body in requests:
-        status = await call(app, method, path, headers, body)
-        if status != expect:
-            raise RuntimeError(f"{method} {path} answered {status}")
+    if concurrency == 1:
+        await lane(requests)
+    else:
+        await asyncio.gather(*(lane(requests[i::concurrency]) for i in range(concurrency)))
     return (time.process_time() - start) / len(requests)
+
+
+def tail(latencies: list[float]) -> str:
+    ordered = sorted(latencies)
+    if not ordered:
+        return ""
+    p50, p99 = ordered[len(ordered) // 2], ordered[int(len(ordered) * 0.99)]
+    return f"p50 {p50 * 1e3:.2f} ms, p99 {p99 * 1e3:.2f} ms ({p99 / p50:.2f}× p50)"
 
 
 async def alternate(
     apps: dict[str, tuple[App, dict[str, str]]],
-    cpu: dict[str, list[float]],
-    blocks: tuple[int, int],
-    url: str,
     kind: str,
     expect: int,
-    clients: int,
+    args: argparse.Namespace,
+    per_block: int,
     department: int,
+    cpu: dict[str, list[float]],
+    url: str,
 ) -> None:
-    """Runs ``blocks`` (how many, of how many requests) of each app in turn, their CPU per request
-    into ``cpu``; on PostgreSQL prints the database backends' CPU per request of Switchboard's."""
-    count, per_block = blocks
+    """The measured blocks, each app in turn; each block's CPU per request into ``cpu``. On
+    PostgreSQL prints the database backends' CPU per request of Switchboard's."""
+    waits: dict[str, list[float]] = {name: [] for name in apps}
     database_cpu = 0.0
-    for _ in range(count):
+    for _ in range(args.blocks):
         for name, (app, auth) in apps.items():
-            requests = requests_for(kind, clients, auth, per_block, department)
+            requests = requests_for(kind, args.clients, auth, per_block, department)
+            LATENCIES.clear()
             before = backend_cpu(url)
-            cpu[name].append(await block(app, requests, expect))
+            cpu[name].append(await block(app, requests, expect, args.concurrency))
             if name == "switchboard":
                 database_cpu += backend_cpu(url) - before
+            waits[name].extend(LATENCIES)
     if url.startswith("postgresql"):
         print(
-            f"{kind}: PostgreSQL backends {database_cpu / (count * per_block) * 1e6:.0f} µs CPU/request "
-            "(Switchboard's; 10 ms clock ticks)",
+            f"{kind}: PostgreSQL backends {database_cpu / (args.blocks * per_block) * 1e6:.0f} µs "
+            "CPU/request (Switchboard's; 10 ms clock ticks)",
             flush=True,
         )
+    if args.concurrency > 1:
+        for name, latencies in waits.items():
+            print(f"{args.database} {kind} {name}: {tail(latencies)}", flush=True)
 
 
 def backend_cpu(url: str) -> float:
@@ -292,7 +323,7 @@ def by_module(stats: pstats.Stats, requests: int) -> str:
         entry[1] += tottime
     total = sum(c for c, _ in calls.values())
     lines = [f"{total / requests:.0f} calls per request"]
-    for module, (count, cpu) in sorted(calls.items(), key=lambda kv: -kv[1][0])[:25]:
+    for module, (count, cpu) in sorted(calls.items(), key=lambda kv: -kv[1][0])[:40]:
         lines.append(f"  {count / requests:6.1f} calls {cpu / requests * 1e6:6.1f} µs  {module}")
     return "\n".join(lines)
 
@@ -304,7 +335,12 @@ def load_app(module: str, env: dict[str, str]) -> App:
 
 async def run(args: argparse.Namespace, url: str) -> None:
     ours = load_app(
-        "entrypoints.asgi", {"DATABASE_URL": url, "ADMIN_PASSWORD": "admin", "IN_PROCESS_WORKER": "0"}
+        "entrypoints.asgi",
+        {
+            "DATABASE_URL": url,
+            "ADMIN_PASSWORD": "admin",
+            "IN_PROCESS_WORKER": os.environ.get("IN_PROCESS_WORKER", "0"),
+        },
     )
     ceiling = load_app("bench.ceiling_db", {"CEILING_DATABASE_URL": url})
     apps = {"switchboard": (ours, ADMIN), "ceiling": (ceiling, {})}
@@ -324,7 +360,7 @@ async def run(args: argparse.Namespace, url: str) -> None:
             cpu: dict[str, list[float]] = {name: [] for name in apps}
             for app, auth in apps.values():  # warm-up: caches, prepared statements, pools
                 await block(app, requests_for(kind, args.clients, auth, 100, department), expect)
-            await alternate(apps, cpu, (args.blocks, per_block), url, kind, expect, args.clients, department)
+            await alternate(apps, kind, expect, args, per_block, department, cpu, url)
             ours_us = statistics.median(cpu["switchboard"]) * 1e6
             if "ceiling" in cpu:
                 ceiling_us = statistics.median(cpu["ceiling"]) * 1e6
@@ -351,7 +387,8 @@ async def run(args: argparse.Namespace, url: str) -> None:
                 profiler = cProfile.Profile(time.process_time)
                 profiler.enable()
                 app, auth = apps[args.profile_app]
-                await block(app, requests_for(kind, args.clients, auth, per_block, department), expect)
+                requests = requests_for(kind, args.clients, auth, per_block, department)
+                await block(app, requests, expect, args.concurrency)
                 profiler.disable()
                 if args.dump:
                     profiler.dump_stats(args.dump)
@@ -377,6 +414,10 @@ def main() -> None:
     parser.add_argument(
         "--kinds", default="read,write", help="comma-separated: read, write, send, keyed-send"
     )
+    parser.add_argument(
+        "--concurrency", type=int, default=1, help="requests in flight at once (the tail is printed)"
+    )
+    parser.add_argument("--core", type=int, help="keep this process (and its threads) to one core")
     parser.add_argument("--round-trips", action="store_true", help="count asyncpg calls per request")
     parser.add_argument("--profile", choices=["read", "write", "send", "keyed-send"])
     parser.add_argument("--profile-app", choices=["switchboard", "ceiling"], default="switchboard")
@@ -386,6 +427,8 @@ def main() -> None:
     parser.add_argument("--dump", help="also write the profile's stats to this file (for pstats)")
     args = parser.parse_args()
     url = prepare_database(args.database, args.clients)
+    if args.core is not None:
+        os.sched_setaffinity(0, {args.core})  # as bench.api runs its servers: one core, threads included
     import uvloop
 
     uvloop.run(run(args, url))

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.util import await_only
 from sqlalchemy.util.concurrency import in_greenlet
 
+from adapters.sqlalchemy.checkpoints import FALLBACK_PAGES, WalCheckpoints
 from adapters.sqlalchemy.fastpath import DriverReaders, postgres_readers, sqlite_readers
 
 
@@ -47,6 +48,14 @@ def readers_of(engine: AsyncEngine) -> DriverReaders | None:
     return _READERS.get(engine.sync_engine)
 
 
+_CHECKPOINTS: weakref.WeakKeyDictionary[Engine, WalCheckpoints] = weakref.WeakKeyDictionary()
+
+
+def checkpoints_of(engine: AsyncEngine) -> WalCheckpoints | None:
+    """The WAL checkpoints of an SQLite file engine made here, which its writers report commits to."""
+    return _CHECKPOINTS.get(engine.sync_engine)
+
+
 def create_engine(database_url: str, *, echo: bool = False, pool_size: int = 20) -> AsyncEngine:
     url = async_url(database_url)
     if url.startswith("sqlite"):
@@ -64,6 +73,7 @@ def create_engine(database_url: str, *, echo: bool = False, pool_size: int = 20)
         if path and path != ":memory:" and not path.startswith("file:") and not make_url(url).query:
             # An in-memory database is one per connection: readers of their own would see nothing.
             _add_readers(engine, sqlite_readers(engine.dialect, path, _tune_sqlite, SQLITE_READERS))
+            _add_checkpoints(engine, WalCheckpoints(path, _tune_sqlite))
         return engine
     # A fixed pool: overflow connections are closed on return and reopened under load, which costs
     # a TCP (and TLS) handshake each time. Requests beyond the pool wait for a free connection.
@@ -98,6 +108,26 @@ def _add_readers(engine: AsyncEngine, readers: DriverReaders) -> None:
             readers.abandon()
 
     sa.event.listen(engine.sync_engine, "engine_disposed", close_readers)
+
+
+def _add_checkpoints(engine: AsyncEngine, checkpoints: WalCheckpoints) -> None:
+    _CHECKPOINTS[engine.sync_engine] = checkpoints
+    # The engine's connections leave checkpoints to ``checkpoints`` unless the log grows far beyond.
+    sa.event.listen(engine.sync_engine, "connect", _checkpoint_rarely)
+
+    def close_checkpoints(_engine: Engine) -> None:
+        if in_greenlet():
+            await_only(checkpoints.close())
+        else:
+            checkpoints.abandon()
+
+    sa.event.listen(engine.sync_engine, "engine_disposed", close_checkpoints)
+
+
+def _checkpoint_rarely(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA wal_autocheckpoint={FALLBACK_PAGES}")
+    cursor.close()
 
 
 def _end_autocommit(dbapi_connection: Any, _record: Any) -> None:

@@ -90,19 +90,29 @@ class DriverReaders:
             try:
                 handed = await waiter
             except asyncio.CancelledError:
-                if waiter.done() and not waiter.cancelled():
-                    await self._release(waiter.result())  # handed over just as we gave up: pass it on
+                if waiter.done() and not waiter.cancelled():  # handed over just as we gave up: pass it on
+                    handed = waiter.result()
+                    if handed is None:
+                        self._free_place()
+                    else:
+                        await self._release(handed)
                 raise
             if handed is not None:
                 return handed
-            # None: a connection was discarded, and its place is ours to open.
-        self._open += 1
+            # None: a connection was discarded, and its place, still counted, is ours to open.
+        else:
+            self._open += 1
         try:
             return await self._connect()
         except BaseException:
-            self._open -= 1
-            self._pass_on(None)
+            self._free_place()
             raise
+
+    def _free_place(self) -> None:
+        # Handed on still counted: a newcomer must not open a connection in the place of a waiter
+        # woken for it (the waiter would open one too, one over the limit).
+        if not self._pass_on(None):
+            self._open -= 1
 
     def _pass_on(self, connection: Any) -> bool:
         """Hands a connection (or, with None, a free place) to the first waiter; False if none took it."""
@@ -123,10 +133,9 @@ class DriverReaders:
             self._idle.append(connection)
 
     async def _discard(self, connection: Any) -> None:
-        self._open -= 1
         with contextlib.suppress(Exception):  # it was broken already; the caller's error is the one to see
             await self._close(connection)
-        self._pass_on(None)
+        self._free_place()
 
     async def close(self) -> None:
         self._closed = True
@@ -317,13 +326,17 @@ async def insert_returning_id(
     """
     raw = await raw_connection(connection)
     adapter: Any = raw.dbapi_connection
-    postgres = connection.dialect.name == "postgresql"
+    dialect = connection.dialect  # a property chain on an AsyncConnection: read once
+    postgres = dialect.name == "postgresql"
     if postgres and not _in_adapter_transaction(connection, adapter):
         return int((await connection.execute(statement, values)).scalar_one())
-    plan = _insert(table, connection.dialect, tuple(values))
+    plan = _insert(table, dialect, tuple(values))
+    # A list, not a generator: a client row binds ~16 values, each a generator resume.
     parameters = tuple(
-        values[name] if process is None else process(values[name])
-        for name, process in zip(plan.names, plan.processors, strict=True)
+        [
+            values[name] if process is None else process(values[name])
+            for name, process in zip(plan.names, plan.processors, strict=True)
+        ]
     )
     driver = raw.driver_connection
     assert driver is not None

@@ -61,6 +61,24 @@ def column_objects_of(entity: type[Entity], table: sa.Table) -> tuple[tuple[str,
     return _COLUMN_OBJECTS[key]
 
 
+_LIMITS: dict[tuple[str, str], tuple[tuple[str, sa.Column[Any], int | None], ...]] = {}
+
+
+def limits_of(entity: type[Entity], table: sa.Table) -> tuple[tuple[str, sa.Column[Any], int | None], ...]:
+    """``column_objects_of`` with each column's text length limit (None without one)."""
+    key = (entity.__qualname__, table.name)
+    if key not in _LIMITS:
+        _LIMITS[key] = tuple(
+            (
+                name,
+                column,
+                length if isinstance(length := getattr(column.type, "length", None), int) else None,
+            )
+            for name, column in column_objects_of(entity, table)
+        )
+    return _LIMITS[key]
+
+
 ROW_ID = "row_id_"
 """Name of the id parameter in the shared statements; no column is called that."""
 
@@ -103,7 +121,7 @@ class SqlRepository(Generic[E]):
         self._links = links
         self._relations = relations or {}
         self._columns = columns_of(entity, table)
-        self._column_objects = column_objects_of(entity, table)
+        self._limits = limits_of(entity, table)
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -193,10 +211,17 @@ class SqlRepository(Generic[E]):
     def _refuse_unstorable(self, entity: E) -> None:
         """A value the database cannot hold (too long, NUL, out of range) is the caller's error, not ours."""
         problems: list[FieldError] = []
-        for name, column in self._column_objects:
+        for name, column, length in self._limits:
             value = getattr(entity, name)
-            # Only text and integers can be beyond a column (``unstorable``); the rest skip the call.
-            reason = unstorable(column, value) if isinstance(value, str | int) else None
+            # Only text and integers can be beyond a column (``unstorable``, which says why); text
+            # of a column without a length, NUL-free, is asked nothing, as most of a row's text is.
+            kind = type(value)
+            if kind is str:
+                if "\x00" not in value and (length is None or len(value) <= length):
+                    continue
+            elif kind is bool or not isinstance(value, int):
+                continue
+            reason = unstorable(column, value)
             if reason:
                 problems.append(FieldError(name, reason))
         for link in self._links:

@@ -14,10 +14,11 @@ from sqlalchemy.util.concurrency import in_greenlet
 
 from adapters.sqlalchemy import tables as t
 from adapters.sqlalchemy.bulk_import import SqlHistoryImport
+from adapters.sqlalchemy.checkpoints import WalCheckpoints
 from adapters.sqlalchemy.communications import SqlCommunications
 from adapters.sqlalchemy.decisions import SqlDecisionLog
 from adapters.sqlalchemy.dispatch import SqlDispatchQueue
-from adapters.sqlalchemy.engine import readers_of
+from adapters.sqlalchemy.engine import checkpoints_of, readers_of
 from adapters.sqlalchemy.events import SqlEventLog
 from adapters.sqlalchemy.fastpath import WRITE_UNIT, DriverReaders, raw_connection
 from adapters.sqlalchemy.filters import RelationFilter, related
@@ -374,8 +375,10 @@ class SqlUnitOfWork:
         readers: DriverReaders | None = None,
         connections: Connections | None = None,
         sealer: SecretSealer | None = None,
+        checkpoints: WalCheckpoints | None = None,
     ) -> None:
         self._engine = engine
+        self._checkpoints = checkpoints
         self._sealer = sealer
         self._bus = bus
         self._connections = connections or Connections(engine, keep=0)
@@ -447,7 +450,7 @@ class SqlUnitOfWork:
             self._release()
             raise
         try:
-            if conn.dialect.name == "postgresql":
+            if self._connections.dialect.name == "postgresql":
                 # No SQLAlchemy transaction: the first statement opens asyncpg's, on the driver
                 # (fastpath) or through SQLAlchemy, and commit() ends it where it was opened.
                 # SQLAlchemy's begin and commit machinery cost a single-row write ~150 µs of CPU.
@@ -504,6 +507,8 @@ class SqlUnitOfWork:
             await self._conn.commit()
         else:
             await _end_on_driver(self._conn, commit=True)
+        if self._checkpoints is not None:
+            self._checkpoints.committed()
         log = self._repositories.get("events")
         # After the commit, never inside it: a reader that hears the ring must find the rows.
         if isinstance(log, SqlEventLog) and log.committed() and self._bus is not None:
@@ -542,6 +547,7 @@ class SqlUnitOfWorkFactory:
         # on busy_timeout.
         self._write_lock = asyncio.Lock() if engine.dialect.name == "sqlite" else None
         self._readers = readers_of(engine)
+        self._checkpoints = checkpoints_of(engine)
         # SQLite writes one at a time, so one kept connection serves every writer.
         pool_size = getattr(engine.pool, "size", lambda: 2)()
         keep = 1 if engine.dialect.name == "sqlite" else max(1, pool_size // 2)
@@ -561,6 +567,7 @@ class SqlUnitOfWorkFactory:
             readers=self._readers,
             connections=self._connections,
             sealer=self._sealer,
+            checkpoints=self._checkpoints,
         )
 
     async def seal_kept_secrets(self) -> int:

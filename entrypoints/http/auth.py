@@ -104,6 +104,18 @@ def requires(permission: Permission) -> Any:
     return guard
 
 
+class UncopiedGuards:
+    """A route handler class mixin: guards are handed the handler itself, not a copy of it.
+
+    Litestar copies the route handler for every guard call (~70 attribute copies, a tenth of a
+    client create's CPU) so that a guard cannot change it; ``requires`` never looks at it.
+    """
+
+    async def authorize_connection(self: Any, connection: ASGIConnection[Any, Any, Any, Any]) -> None:
+        for guard in self.resolve_guards():
+            await guard(connection, self)
+
+
 manage_system = requires(Permission.MANAGE_SYSTEM)
 manage_clients = requires(Permission.MANAGE_CLIENTS)
 read_statistics = requires(Permission.READ_STATISTICS)

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from litestar import Controller, delete, get, patch, post, put
+from litestar import Controller, Request, delete, get, patch, post, put
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody, QueryParameter, SkipValidation
@@ -19,9 +19,27 @@ from litestar.params import FromPath, JSONBody, QueryParameter, SkipValidation
 from application.managed_entities import Reading
 from application.queries import MAX_PAGE_SIZE, MAX_SORT_TERMS, Filters, Query
 from domain.errors import ValidationFailed
+from entrypoints.http.auth import UncopiedGuards
 from entrypoints.http.schemas.common import In, Out, page_struct, sort_field, to_page
 from entrypoints.http.schemas.times import answer
 from entrypoints.http.wire_names import camel
+
+
+# The write routes' handler classes: their guards (permissions) see the handler itself, uncopied.
+class Post(UncopiedGuards, post):
+    pass
+
+
+class Put(UncopiedGuards, put):
+    pass
+
+
+class Patch(UncopiedGuards, patch):
+    pass
+
+
+class Delete(UncopiedGuards, delete):
+    pass
 
 
 def no_filters() -> Filters:
@@ -117,36 +135,40 @@ def resource_controller(spec: Resource) -> type[Controller]:
         @get("", summary=f"List {spec.tag}", operation_id=f"list{name}")
         async def list_items(
             self,
-            state: State,
+            request: Request[Any, Any, Any],
             listing: Listing,
             criteria: NamedDependency[SkipValidation[Filters]],
             q: Annotated[str | None, QueryParameter(description="free-text search")] = None,
         ) -> page:
-            catalog: Reading[Any] = catalog_of(state)
+            catalog: Reading[Any] = catalog_of(request.app.state)
             found = await catalog.list(check_sort(listing, spec.sortable).where(*criteria.criteria), text=q)
             return answer(found, page) if spec.to_out is None else to_page(found, spec.to_out, page)
 
         @get("/{key:str}", summary=f"Get one of {spec.tag} by id or name", operation_id=f"get{name}")
-        async def get_item(self, state: State, key: FromPath[str]) -> one:
-            found = await catalog_of(state).find(key)
-            return await spec.detail(state, found) if spec.detail is not None else to_out(found)
+        async def get_item(self, request: Request[Any, Any, Any], key: FromPath[str]) -> one:
+            found = await catalog_of(request.app.state).find(key)
+            return await spec.detail(request.app.state, found) if spec.detail is not None else to_out(found)
 
-        @post("", guards=write, summary=f"Create one of {spec.tag}", operation_id=f"create{name}")
-        async def create_item(self, state: State, data: JSONBody[create_in]) -> out:
-            catalog = catalog_of(state)
+        @Post("", guards=write, summary=f"Create one of {spec.tag}", operation_id=f"create{name}")
+        async def create_item(self, request: Request[Any, Any, Any], data: JSONBody[create_in]) -> out:
+            catalog = catalog_of(request.app.state)
             return to_out(await catalog.create(data.as_command(catalog.command)))  # type: ignore[attr-defined]
 
-        @put("/{key:str}", guards=write, summary=f"Change one of {spec.tag}", operation_id=f"replace{name}")
-        async def put_item(self, state: State, key: FromPath[str], data: JSONBody[change_in]) -> out:
-            return await change(catalog_of(state), key, data)
+        @Put("/{key:str}", guards=write, summary=f"Change one of {spec.tag}", operation_id=f"replace{name}")
+        async def put_item(
+            self, request: Request[Any, Any, Any], key: FromPath[str], data: JSONBody[change_in]
+        ) -> out:
+            return await change(catalog_of(request.app.state), key, data)
 
-        @patch("/{key:str}", guards=write, summary=f"Change one of {spec.tag}", operation_id=f"change{name}")
-        async def patch_item(self, state: State, key: FromPath[str], data: JSONBody[change_in]) -> out:
-            return await change(catalog_of(state), key, data)
+        @Patch("/{key:str}", guards=write, summary=f"Change one of {spec.tag}", operation_id=f"change{name}")
+        async def patch_item(
+            self, request: Request[Any, Any, Any], key: FromPath[str], data: JSONBody[change_in]
+        ) -> out:
+            return await change(catalog_of(request.app.state), key, data)
 
-        @delete("/{key:str}", guards=write, summary=f"Delete one of {spec.tag}", operation_id=f"delete{name}")
-        async def delete_item(self, state: State, key: FromPath[str]) -> None:
-            catalog = catalog_of(state)
+        @Delete("/{key:str}", guards=write, summary=f"Delete one of {spec.tag}", operation_id=f"delete{name}")
+        async def delete_item(self, request: Request[Any, Any, Any], key: FromPath[str]) -> None:
+            catalog = catalog_of(request.app.state)
             current = await catalog.find(key)
             # Every resource's use case reads (Reading) and writes; plain ones through Catalog.
             await catalog.delete(current.id)

@@ -10,6 +10,7 @@ is encoded as a plain string (``TYPE_ENCODERS``) and documented as one (``SeedTi
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
+from operator import attrgetter
 from typing import Annotated, Any, TypeVar
 
 import msgspec
@@ -60,8 +61,8 @@ def answer(source: Any, out: type[T]) -> T:
     return msgspec.convert(source, out, from_attributes=True, dec_hook=from_domain)
 
 
-TYPE_ENCODERS: dict[Any, Any] = {SeedTime: str}
-"""For Litestar's encoder: a ``SeedTime`` is written as its text."""
+TYPE_ENCODERS: dict[Any, Any] = {SeedTime: attrgetter("text")}
+"""For Litestar's encoder: a ``SeedTime`` is written as its text (read in C, not through ``__str__``)."""
 
 
 class SeedTimeSchema(OpenAPISchemaPlugin):
