@@ -2,7 +2,9 @@
 
 One transaction, a few set-based reads for the whole audience (contact data, blocks, bookings,
 send counts), one pure decision per client, then multi-row inserts. Dispatch happens later, in
-the worker; nothing here calls a provider.
+the worker; nothing here calls a provider. Above ``ANSWER_LIST_LIMIT`` clients (without ``auto``)
+the decided clients are stored as pending recipients and the answer goes at once; their
+communications are made afterwards (``materialise.py``).
 """
 
 from __future__ import annotations
