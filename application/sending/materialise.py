@@ -28,6 +28,7 @@ from application.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from application.sending.ports import TemplateProblem, TemplateRenderer
 from application.sending.send import EmailIdentity, _Queueing, _Rendered, _Rendering, compile_templates
 from application.sending.store import PendingRecipient, QueuedMessage, SendContent, SendRecord
+from application.webhooks.outbox import publish_many, status_events
 from domain.access import Permission, Principal, Process
 from domain.clients import Client
 from domain.communications import Communication, CommunicationKind, Direction
@@ -120,6 +121,8 @@ class Materialiser:
         await uow.sends.materialise(send_ids, made, queued)
         if failed:
             sends = {c.id or 0: s for c, s in zip(made, send_ids, strict=True) if c in failed}
+            # As the dispatcher does for a status it moves: the webhook outbox and the events log.
+            await publish_many(uow, status_events(failed), now)
             await watch.record(uow, failed, sends)
         if gone:
             mailings = await uow.mailing_runs.mailings_of_sends(set(gone))

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from adapters.sandbox.sender import SandboxSender
+from application.events.ports import EventFilter, StatusChanged
 from application.sending.commands import (
     ANSWER_LIST_LIMIT,
     Audience,
@@ -214,6 +215,10 @@ async def test_a_template_that_breaks_on_a_later_client_fails_only_that_communic
     broken = next(a.uuid for a in progress.accepted if a.client_id == ids[7])
     found = (await communications(uow_factory, [broken]))[broken]
     assert found.failure_reason is not None and found.failure_reason.startswith("template: text:")
+    async with uow_factory(read_only=True) as uow:
+        stored = await uow.events.after(0, EventFilter(send_id=answer.send_id), 10_000)
+    changes = [s.event for s in stored if isinstance(s.event, StatusChanged)]
+    assert [(e.uuid, e.status) for e in changes] == [(broken, "failed")]
     sandbox = SandboxSender(clock)
     await dispatcher(uow_factory, clock, sandbox, batch=5_000).run_once()
     assert broken not in {m.uuid for m in sandbox.messages()}
