@@ -38,6 +38,7 @@ from application.mailings.mailings import Mailings
 from application.mailings.scheduler import MailingScheduler
 from application.organisation import Companies, Departments, Employees, Roles, ServiceAccounts
 from application.sending.fallback import ChannelFallback
+from application.sending.materialise import InBackground, Materialiser
 from application.sending.ports import ChannelSender
 from application.sending.push import PushSubscriptions
 from application.sending.refresh import DeliveryRefresh
@@ -156,8 +157,18 @@ class UseCases(containers.DeclarativeContainer):
     decision_settings = providers.Singleton(
         DecisionSettings, exploration_share=config.exploration_share, holdout_share=config.holdout_share
     )
+    materialiser = providers.Singleton(Materialiser, uow, clock, core.renderer, email_identity)
+    # Started in the accepting process right after a bulk send's answer; workers run it as a job too.
+    background_materialiser = providers.Singleton(InBackground, materialiser)
     send_messages = providers.Singleton(
-        SendMessages, uow, clock, core.renderer, email_identity, random_uuid, decisions=decision_settings
+        SendMessages,
+        uow,
+        clock,
+        core.renderer,
+        email_identity,
+        random_uuid,
+        decisions=decision_settings,
+        pending_stored=background_materialiser.provided.ring,
     )
     channel_fallback = providers.Singleton(ChannelFallback, email_identity, random_uuid)
     event_stream = providers.Singleton(EventStream, uow, storage.events_bus)

@@ -220,6 +220,7 @@ def runner_for(container: Any) -> WorkerRunner:
                 fallback=container.use_cases.channel_fallback(),
             ),
             *telephony_batch_jobs(container),
+            container.use_cases.materialiser(),
             container.use_cases.mailing_scheduler(),
             container.delivery.webhook_deliverer(),
         ],

@@ -98,11 +98,17 @@ class MemoryCommunications:
 
     # -- writing -----------------------------------------------------------------------------
 
-    async def add(self, communication: Communication) -> Communication:
+    async def add(self, communication: Communication, *, keep_id: bool = False) -> Communication:
+        """Store it with the next id, or (``keep_id``) with the id taken for it ahead."""
         if communication.uuid in self._t.by_uuid:
             raise Conflict(f"a communication with uuid {communication.uuid} already exists")
-        communication.id = self._t.next_id
-        self._t.next_id += 1
+        if keep_id:
+            assert communication.id is not None and communication.id < self._t.next_id, "an id taken ahead"
+            if communication.id in self._t.rows:
+                raise Conflict(f"a communication with id {communication.id} already exists")
+        else:
+            communication.id = self._t.next_id
+            self._t.next_id += 1
         self._t.rows[communication.id] = _detached(communication)
         self._t.by_uuid[communication.uuid] = communication.id
         self._t.history[communication.id] = tuple(communication.history)
@@ -110,12 +116,20 @@ class MemoryCommunications:
         self._track(communication)
         return communication
 
-    async def add_many(self, communications: Sequence[Communication]) -> list[Communication]:
+    async def add_many(
+        self, communications: Sequence[Communication], *, keep_ids: bool = False
+    ) -> list[Communication]:
         uuids = [c.uuid for c in communications]
         taken = sorted({u for u in uuids if u in self._t.by_uuid} | {u for u in uuids if uuids.count(u) > 1})
         if taken:
             raise Conflict(f"communications with uuid {', '.join(taken)} already exist")
-        return [await self.add(c) for c in communications]
+        return [await self.add(c, keep_id=keep_ids) for c in communications]
+
+    def take_ids(self, count: int) -> list[int]:
+        """``count`` ids for communications stored later with them (``keep_ids``)."""
+        start = self._t.next_id
+        self._t.next_id += count
+        return list(range(start, start + count))
 
     async def update(self, communication: Communication) -> None:
         stored = self._stored_history(communication)

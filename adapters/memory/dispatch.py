@@ -62,4 +62,5 @@ class MemoryDispatchQueue:
         return sorted(held)
 
     async def pending_count(self) -> int:
-        return sum(1 for e in self._t.queue.values() if e.pending)
+        # A bulk send's recipients whose messages are not made yet wait to be sent too.
+        return sum(1 for e in self._t.queue.values() if e.pending) + len(self._t.pending)

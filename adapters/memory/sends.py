@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import copy
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from adapters.memory.communications import CommunicationTables
 from adapters.memory.repositories import Table
 from application.sending.commands import AcceptedItem, RefusedItem
 from application.sending.store import (
     NO_COUNTS,
+    PENDING_STATUS,
     Counts,
     FallbackOrigin,
+    PendingRecipient,
     QueuedMessage,
+    SendContent,
     SendFacts,
     SendRecord,
     SendSetting,
@@ -24,6 +27,16 @@ from application.sending.store import (
 from domain.clients import Booking, ChannelBlock, Client
 from domain.communications import Communication
 from domain.rules import Rule
+
+
+class _CommunicationIds(Protocol):
+    """The memory communications' ids taken ahead, and their storing with them."""
+
+    def take_ids(self, count: int) -> list[int]: ...
+
+    async def add_many(
+        self, communications: Sequence[Communication], *, keep_ids: bool = False
+    ) -> list[Communication]: ...
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -50,6 +63,9 @@ class SendTables:
     last: dict[int, datetime] = field(default_factory=dict)
     open: dict[int, int] = field(default_factory=dict)
     """By send id: its communications not yet in a final state."""
+    contents: dict[int, SendContent] = field(default_factory=dict)
+    pending: dict[int, PendingRecipient] = field(default_factory=dict)
+    """A bulk send's recipients whose communications are not made yet, by communication id."""
     next_id: int = 1
 
     def copy(self) -> SendTables:
@@ -61,6 +77,8 @@ class SendTables:
             days=dict(self.days),
             last=dict(self.last),
             open=dict(self.open),
+            contents=dict(self.contents),
+            pending=dict(self.pending),
             next_id=self.next_id,
         )
 
@@ -73,8 +91,10 @@ class MemorySends:
         memberships: Callable[[], Mapping[int, frozenset[int]]],
         communications: Callable[[], CommunicationTables],
         add_communications: Callable[[Sequence[Communication]], Awaitable[list[Communication]]],
+        communication_ids: _CommunicationIds,
     ) -> None:
         self._add_communications = add_communications
+        self._ids = communication_ids
         self._t = tables
         self._entities = entities
         self._memberships = memberships
@@ -190,6 +210,56 @@ class MemorySends:
         await self.add_fallbacks([stored.id] * len(communications), communications, queued)
         return stored
 
+    async def add_pending(
+        self,
+        record: SendRecord,
+        content: SendContent,
+        pending: Sequence[PendingRecipient],
+        refused: Sequence[RefusedItem],
+    ) -> SendRecord:
+        stored = replace(record, id=self._t.next_id)
+        self._t.next_id += 1
+        send_id = stored.id
+        assert send_id is not None
+        self._t.sends[send_id] = stored
+        self._t.refusals[send_id] = list(refused)
+        self._t.contents[send_id] = content
+        self._t.open[send_id] = len(pending)
+        for new_id, p in zip(self._ids.take_ids(len(pending)), pending, strict=True):
+            self._t.pending[new_id] = replace(p, communication_id=new_id, send_id=send_id)
+            self._count(p.client_id, p.scheduled_at or record.create_time)
+        return stored
+
+    async def take_pending(self, limit: int) -> list[PendingRecipient]:
+        return [self._t.pending.pop(i) for i in sorted(self._t.pending)[:limit]]
+
+    async def contents(self, send_ids: Collection[int]) -> dict[int, tuple[SendRecord, SendContent]]:
+        return {i: (self._t.sends[i], self._t.contents[i]) for i in send_ids if i in self._t.contents}
+
+    async def materialise(
+        self,
+        send_ids: Sequence[int],
+        communications: Sequence[Communication],
+        queued: Sequence[QueuedMessage],
+    ) -> None:
+        if not communications:
+            return
+        await self._ids.add_many(communications, keep_ids=True)
+        for send_id, c, q in zip(send_ids, communications, queued, strict=True):
+            message = replace(q, communication_id=c.id or 0)
+            self._t.queue[message.communication_id] = QueueEntry(message=message, send_id=send_id)
+
+    async def pending_total(self) -> int:
+        return len(self._t.pending)
+
+    def _count(self, client_id: int | None, at: datetime) -> None:
+        if client_id is None:
+            return
+        key = (client_id, at.date())
+        self._t.days[key] = self._t.days.get(key, 0) + 1
+        if self._t.last.get(client_id, at) <= at:
+            self._t.last[client_id] = at
+
     async def add_fallbacks(
         self,
         send_ids: Sequence[int],
@@ -203,11 +273,7 @@ class MemorySends:
         for send_id, message in zip(send_ids, queued, strict=True):
             self._t.queue[message.communication_id] = QueueEntry(message=message, send_id=send_id)
             self._t.open[send_id] = self._t.open.get(send_id, 0) + 1
-            if message.client_id is not None:
-                key = (message.client_id, message.due_at.date())
-                self._t.days[key] = self._t.days.get(key, 0) + 1
-                if self._t.last.get(message.client_id, message.due_at) <= message.due_at:
-                    self._t.last[message.client_id] = message.due_at
+            self._count(message.client_id, message.due_at)
 
     async def fallback_origins(self, communication_ids: Sequence[int]) -> dict[int, FallbackOrigin]:
         followed = {c.fallback_of for c in self._communications().rows.values() if c.fallback_of is not None}
@@ -228,11 +294,18 @@ class MemorySends:
         return [e for _, e in sorted(self._t.queue.items()) if e.send_id == send_id]
 
     async def accepted(self, send_id: int, *, limit: int, offset: int) -> list[AcceptedItem]:
-        entries = self._of(send_id)[offset : offset + limit]
-        return [
-            AcceptedItem(e.message.client_id or 0, e.message.uuid, e.message.channel_id, e.message.due_at)
-            for e in entries
-        ]
+        items = {
+            e.message.communication_id: AcceptedItem(
+                e.message.client_id or 0, e.message.uuid, e.message.channel_id, e.message.due_at
+            )
+            for e in self._of(send_id)
+        }
+        record = self._t.sends.get(send_id)
+        for i, p in self._t.pending.items():
+            if p.send_id == send_id and record is not None:
+                at = p.scheduled_at or record.create_time
+                items[i] = AcceptedItem(p.client_id, p.uuid, p.channel_id, at)
+        return [items[i] for i in sorted(items)[offset : offset + limit]]
 
     async def refused(self, send_id: int, *, limit: int, offset: int) -> list[RefusedItem]:
         return self._t.refusals.get(send_id, [])[offset : offset + limit]
@@ -248,6 +321,9 @@ class MemorySends:
             communication = rows.get(entry.message.communication_id)
             if entry.send_id in wanted and communication is not None:  # a deleted one is not counted
                 statuses[entry.send_id].append((communication.status.value, communication.delivery_status, 1))
+        for p in self._t.pending.values():
+            if p.send_id in wanted:
+                statuses[p.send_id].append((PENDING_STATUS.value, None, 1))
         return {send_id: Counts.tally(of_send) for send_id, of_send in statuses.items()}
 
     async def send_ids(self, communication_ids: Sequence[int]) -> dict[int, int]:

@@ -225,6 +225,7 @@ class MemoryUnitOfWork:
             lambda: self._memberships,
             lambda: self._communications,
             self.communications.add_many,
+            self.communications,
         )
         self.dispatch = MemoryDispatchQueue(self._sending)
         self.events = MemoryEventLog(self._store.events)

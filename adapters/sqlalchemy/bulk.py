@@ -188,6 +188,18 @@ async def take_ids(connection: AsyncConnection, table: sa.Table, count: int) -> 
     return list(range(start, start + count))
 
 
+async def reserve_ids(connection: AsyncConnection, table: sa.Table, last: int) -> None:
+    """SQLite: move ``table``'s AUTOINCREMENT counter to ``last``, ids ``take_ids`` gave for rows
+    written in a later transaction (a bulk send's pending communications); nobody takes them then."""
+    found = await driver_rows(connection, _SQLITE_NEXT_ID, {"name": table.name})
+    if found:
+        await connection.execute(_SQLITE_RESERVE, {"name": table.name, "last": last})
+    else:
+        await connection.execute(_SQLITE_FIRST, {"name": table.name, "last": last})
+
+
+_SQLITE_RESERVE = sa.text("UPDATE sqlite_sequence SET seq = MAX(seq, :last) WHERE name = :name")
+_SQLITE_FIRST = sa.text("INSERT INTO sqlite_sequence (name, seq) VALUES (:name, :last)")
 _SQLITE_NEXT_ID = sa.text("SELECT seq FROM sqlite_sequence WHERE name = :name").columns(seq=sa.Integer)
 _ID_STATEMENTS: dict[tuple[str, str], sa.ClauseElement] = {}
 

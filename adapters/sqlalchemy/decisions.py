@@ -24,7 +24,7 @@ from domain.decisions.measures import Measure, counts, is_delivered, is_response
 communication_decisions = sa.Table(
     "communication_decisions",
     metadata,
-    # No foreign key (0026): the row is written with its communication, in one transaction, and
+    # No foreign key (0024): the row is written with its communication, in one transaction, and
     # SqlCommunications.delete removes it explicitly; a key check would cost a lookup and a row
     # lock per row of an auto send.
     sa.Column("communication_id", sa.Integer, primary_key=True, autoincrement=False),

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sqlalchemy.bulk import among
 from adapters.sqlalchemy.fastpath import driver_rows
-from adapters.sqlalchemy.sending import dispatch_queue, queued_message
+from adapters.sqlalchemy.sending import dispatch_queue, queued_message, send_pending
 from adapters.sqlalchemy.types import UtcDateTime
 from application.sending.queue import Claimed, Settled
 
@@ -160,5 +160,8 @@ class SqlDispatchQueue:
         return sorted(held)
 
     async def pending_count(self) -> int:
-        statement = sa.select(sa.func.count()).select_from(dispatch_queue).where(_q.pending.is_(True))
+        queued = sa.select(sa.func.count()).select_from(dispatch_queue).where(_q.pending.is_(True))
+        # A bulk send's recipients whose messages are not made yet wait to be sent too.
+        waiting = sa.select(sa.func.count()).select_from(send_pending)
+        statement = sa.select(queued.scalar_subquery() + waiting.scalar_subquery())
         return int((await self._conn.execute(statement)).scalar_one())

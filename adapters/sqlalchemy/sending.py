@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import operator
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.sqlalchemy import stats
 from adapters.sqlalchemy.audience import audience_clients
-from adapters.sqlalchemy.bulk import PipelinedInserts, among, insert_rows, take_ids
+from adapters.sqlalchemy.bulk import PipelinedInserts, among, insert_rows, reserve_ids, take_ids
 from adapters.sqlalchemy.communications import BigId, communication_history, communications
 from adapters.sqlalchemy.fastpath import driver_rows, insert_returning_id, row_by_id
 from adapters.sqlalchemy.filters import unstorable
@@ -52,9 +52,12 @@ from adapters.sqlalchemy.types import EnumText, JsonDict, JsonList, UtcDateTime
 from application.sending.commands import AcceptedItem, RefusedItem
 from application.sending.store import (
     NO_COUNTS,
+    PENDING_STATUS,
     Counts,
     FallbackOrigin,
+    PendingRecipient,
     QueuedMessage,
+    SendContent,
     SendFacts,
     SendRecord,
     SendSetting,
@@ -146,6 +149,37 @@ client_send_days = sa.Table(
 )
 
 
+# A bulk send's content, for the materialiser that makes its communications after the answer.
+send_contents = sa.Table(
+    "send_contents",
+    metadata,
+    sa.Column("send_id", sa.Integer, sa.ForeignKey("sends.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("subject", sa.Text),
+    sa.Column("text", sa.Text),
+    sa.Column("html", sa.Text),
+    sa.Column("variables", JsonDict(), nullable=False),
+    sa.Column("employee_id", sa.Integer),
+    sa.Column("document_id", sa.Integer),
+)
+
+# A bulk send's decided recipients whose communications are not made yet: written by one COPY at
+# the accept, taken (deleted) by the materialiser in the transaction that makes their rows. No
+# foreign keys and no index beside the key, for the COPY's sake: the table holds a send's
+# recipients only for the seconds until they are made, so the reads by send scan it.
+send_pending = sa.Table(
+    "send_pending",
+    metadata,
+    # Taken ahead from the communications' ids: the communication is made with it.
+    sa.Column("communication_id", BigId, primary_key=True, autoincrement=False),
+    sa.Column("send_id", sa.Integer, nullable=False),
+    sa.Column("uuid", sa.String(36), nullable=False),
+    sa.Column("client_id", sa.Integer, nullable=False),
+    sa.Column("channel_id", sa.Integer, nullable=False),
+    sa.Column("scheduled_at", UtcDateTime),
+)
+_PENDING_COLUMNS = ("communication_id", "send_id", "uuid", "client_id", "channel_id", "scheduled_at")
+
+
 _COUNT_SENDS = sa.text(
     "INSERT INTO client_send_days (client_id, day, sends, last_sent_at) "
     "SELECT * FROM unnest(CAST(:client_ids AS INTEGER[]), CAST(:days AS DATE[]), "
@@ -196,6 +230,16 @@ class _SendCounts:
                     per_day[key] = (1, q.due_at)
                 else:
                     per_day[key] = (counted[0] + 1, max(counted[1], q.due_at))
+        return cls(per_day)
+
+    @classmethod
+    def of_times(cls, sent: Sequence[tuple[int, datetime]]) -> _SendCounts:
+        """The same from (client id, when) pairs: a bulk send's pending recipients."""
+        per_day: dict[tuple[int, date], tuple[int, datetime]] = {}
+        for client_id, at in sent:
+            key = (client_id, at.date())
+            counted = per_day.get(key)
+            per_day[key] = (1, at) if counted is None else (counted[0] + 1, max(counted[1], at))
         return cls(per_day)
 
 
@@ -400,6 +444,107 @@ class SqlSends:
         )
         return SendRecord(**{**values, "id": send_id})
 
+    async def add_pending(
+        self,
+        record: SendRecord,
+        content: SendContent,
+        pending: Sequence[PendingRecipient],
+        refused: Sequence[RefusedItem],
+    ) -> SendRecord:
+        values = {name: getattr(record, name) for name in _SEND_COLUMNS if name != "open_count"}
+        # First: this opens the transaction (asyncpg's adapter opens it lazily) the bulk statements join.
+        send_id = await insert_returning_id(
+            self._conn, sends, {**values, "open_count": len(pending)}, _INSERT_SEND
+        )
+        await self._conn.execute(
+            send_contents.insert().values(
+                send_id=send_id,
+                subject=content.subject,
+                text=content.text,
+                html=content.html,
+                variables=dict(content.variables),
+                employee_id=content.employee_id,
+                document_id=content.document_id,
+            )
+        )
+        ids = await take_ids(self._conn, communications, len(pending))
+        if ids and self._conn.dialect.name != "postgresql":
+            # No communication is written with these yet: move SQLite's counter past them now.
+            await reserve_ids(self._conn, communications, ids[-1])
+        created = record.create_time
+        writes = PipelinedInserts(self._conn)
+        try:
+            await writes.add(
+                send_pending,
+                _PENDING_COLUMNS,
+                (
+                    (i, send_id, p.uuid, p.client_id, p.channel_id, p.scheduled_at)
+                    for i, p in zip(ids, pending, strict=True)
+                ),
+            )
+            counts = _SendCounts.of_times([(p.client_id, p.scheduled_at or created) for p in pending])
+            await writes.add(
+                send_refusals,
+                ("send_id", "client_id", "reason", "message"),
+                ((send_id, r.client_id, r.reason, r.message) for r in refused),
+            )
+            await writes.finish()
+        except BaseException:
+            await writes.cancel()
+            raise
+        await self._count(counts)
+        return SendRecord(**{**values, "id": send_id})
+
+    async def take_pending(self, limit: int) -> list[PendingRecipient]:
+        p = send_pending.c
+        oldest = sa.select(p.communication_id).order_by(p.communication_id).limit(limit)
+        if self._conn.dialect.name == "postgresql":
+            oldest = oldest.with_for_update(skip_locked=True)
+        # SQLite: the DELETE takes the write lock first, so a second taker waits, then finds others.
+        statement = (
+            send_pending.delete()
+            .where(p.communication_id.in_(oldest.scalar_subquery()))
+            .returning(*(p[name] for name in _PENDING_COLUMNS))
+        )
+        rows = (await self._conn.execute(statement)).mappings().all()
+        return sorted((PendingRecipient(**row) for row in rows), key=operator.attrgetter("communication_id"))
+
+    async def contents(self, send_ids: Collection[int]) -> dict[int, tuple[SendRecord, SendContent]]:
+        if not send_ids:
+            return {}
+        statement = (
+            sa.select(sends, *(c.label(f"content_{c.name}") for c in send_contents.c))
+            .join(send_contents, send_contents.c.send_id == sends.c.id)
+            .where(sends.c.id.in_(sorted(send_ids)))
+        )
+        found: dict[int, tuple[SendRecord, SendContent]] = {}
+        for row in (await self._conn.execute(statement)).mappings():
+            found[row["id"]] = (
+                _record(row),
+                SendContent(
+                    subject=row["content_subject"],
+                    text=row["content_text"],
+                    html=row["content_html"],
+                    variables=row["content_variables"] or {},
+                    employee_id=row["content_employee_id"],
+                    document_id=row["content_document_id"],
+                ),
+            )
+        return found
+
+    async def materialise(
+        self,
+        send_ids: Sequence[int],
+        communications: Sequence[Communication],
+        queued: Sequence[QueuedMessage],
+    ) -> None:
+        if communications:
+            await self._write(send_ids, communications, queued)
+
+    async def pending_total(self) -> int:
+        statement = sa.select(sa.func.count()).select_from(send_pending)
+        return int((await self._conn.execute(statement)).scalar_one())
+
     async def _add_one(
         self,
         values: dict[str, Any],
@@ -481,6 +626,12 @@ class SqlSends:
         ids = await take_ids(self._conn, communications, len(planned))
         for communication, new_id in zip(planned, ids, strict=True):
             communication.id = new_id
+        await self._count(await self._write(send_ids, planned, queued))
+
+    async def _write(
+        self, send_ids: Sequence[int], planned: Sequence[Communication], queued: Sequence[QueuedMessage]
+    ) -> _SendCounts:
+        """The communications (ids set), their history and queue rows; what they add to the counts."""
         writes = PipelinedInserts(self._conn)
         try:
             await writes.add(communications, _COMMUNICATION_COLUMNS, map(_communication_row, planned))
@@ -506,7 +657,7 @@ class SqlSends:
         # New planned communications count nowhere yet; this costs no query, and stays right if
         # a send ever records communications that do.
         await stats.apply(self._conn, [], await stats.contributions(self._conn, planned))
-        await self._count(counts)
+        return counts
 
     async def _count(self, counts: _SendCounts) -> None:
         per_day = counts.per_day
@@ -540,17 +691,39 @@ class SqlSends:
             await self._conn.execute(statement, list(chunk))
 
     async def accepted(self, send_id: int, *, limit: int, offset: int) -> list[AcceptedItem]:
-        q = dispatch_queue.c
-        statement = (
-            sa.select(q.client_id, q.uuid, q.channel_id, communications.c.scheduled_at, q.due_at)
+        q, p = dispatch_queue.c, send_pending.c
+        made = (
+            sa.select(
+                q.communication_id.label("id"),
+                q.client_id,
+                q.uuid,
+                q.channel_id,
+                sa.func.coalesce(communications.c.scheduled_at, q.due_at).label("at"),
+            )
             .join(communications, communications.c.id == q.communication_id)
             .where(q.send_id == send_id)
-            .order_by(q.communication_id)
+        )
+        # A pending recipient is listed as the communication it becomes: the same uuid and time.
+        waiting = (
+            sa.select(
+                p.communication_id.label("id"),
+                p.client_id,
+                p.uuid,
+                p.channel_id,
+                sa.func.coalesce(p.scheduled_at, sends.c.create_time).label("at"),
+            )
+            .join(sends, sends.c.id == p.send_id)
+            .where(p.send_id == send_id)
+        )
+        both = sa.union_all(made, waiting).subquery()
+        statement = (
+            sa.select(both.c.client_id, both.c.uuid, both.c.channel_id, both.c.at)
+            .order_by(both.c.id)
             .limit(limit)
             .offset(offset)
         )
         rows = await self._conn.execute(statement)
-        return [AcceptedItem(c or 0, u, ch, sched or due) for c, u, ch, sched, due in rows]
+        return [AcceptedItem(c or 0, u, ch, at) for c, u, ch, at in rows]
 
     async def refused(self, send_id: int, *, limit: int, offset: int) -> list[RefusedItem]:
         r = send_refusals.c
@@ -579,6 +752,14 @@ class SqlSends:
         rows: dict[int, list[tuple[object, object | None, int]]] = defaultdict(list)
         for send_id, status, delivery_status, count in await self._conn.execute(statement):
             rows[send_id].append((status, delivery_status, count))
+        p = send_pending.c
+        waiting = (
+            sa.select(p.send_id, sa.func.count())
+            .where(among(p.send_id, send_ids, self._conn.dialect))
+            .group_by(p.send_id)
+        )
+        for send_id, count in await self._conn.execute(waiting):
+            rows[send_id].append((PENDING_STATUS.value, None, count))
         return {send_id: Counts.tally(of_send) for send_id, of_send in rows.items()}
 
     async def send_ids(self, communication_ids: Sequence[int]) -> dict[int, int]:

@@ -2,7 +2,9 @@
 
 One transaction, a few set-based reads for the whole audience (contact data, blocks, bookings,
 send counts), one pure decision per client, then multi-row inserts. Dispatch happens later, in
-the worker; nothing here calls a provider.
+the worker; nothing here calls a provider. Above ``ANSWER_LIST_LIMIT`` clients (without ``auto``)
+the decided clients are stored as pending recipients and the answer goes at once; their
+communications are made afterwards (``materialise.py``).
 """
 
 from __future__ import annotations
@@ -29,7 +31,14 @@ from application.sending.commands import (
 )
 from application.sending.email import email_headers, html_from_text
 from application.sending.ports import CompiledTemplate, TemplateRenderer
-from application.sending.store import QueuedMessage, SendFacts, SendRecord, SendSetting
+from application.sending.store import (
+    PendingRecipient,
+    QueuedMessage,
+    SendContent,
+    SendFacts,
+    SendRecord,
+    SendSetting,
+)
 from application.sending.unsubscribe import UnsubscribeTokens, unsubscribe_url
 from domain.access import Permission, Principal, PrincipalKind
 from domain.availability import Owner
@@ -51,6 +60,21 @@ class EmailIdentity:
     public_url: str
     message_id_domain: str
     tokens: UnsubscribeTokens
+
+
+_Sources = tuple[str | None, str | None, str | None]
+"""A send's subject, text and HTML templates, as given."""
+
+
+@dataclass(frozen=True)
+class _Audience:
+    """A send's audience as the decisions read it: whom, when, what storage knows, the plan."""
+
+    scheduled: Sequence[ScheduledRecipient]
+    clients: Mapping[int, Client]
+    known: Mapping[int, SendFacts]
+    plan: auto.AutoPlan
+    channel_facts: Sequence[ChannelFacts]
 
 
 @dataclass(frozen=True)
@@ -150,7 +174,11 @@ class SendMessages:
         email: EmailIdentity,
         new_uuid: Callable[[], str],
         decisions: DecisionSettings | None = None,
+        pending_stored: Callable[[], None] | None = None,
     ) -> None:
+        """``pending_stored``: called after a bulk send stored pending recipients (the accepting
+        process's materialiser starts on them at once)."""
+        self._pending_stored = pending_stored
         self._decisions = decisions or DecisionSettings()
         self._uow = uow_factory
         self._clock = clock
@@ -188,7 +216,7 @@ class SendMessages:
             if unknown:
                 shown = ", ".join(str(i) for i in unknown[:10])
                 raise ValidationFailed.field("client_ids", f"no such clients: {shown}")
-            templates = await self._templates(uow, command)
+            sources, templates = await self._templates(uow, command)
             context = SendContext(
                 type_id=command.type_id,
                 sender=principal,
@@ -223,6 +251,16 @@ class SendMessages:
                 channel_facts=channel_facts,
             )
             rendering = _Rendering(templates, command.content.variables)
+            if len(scheduled) > ANSWER_LIST_LIMIT and not mode.on:
+                return await self._accept_pending(
+                    uow,
+                    principal,
+                    command,
+                    _Audience(scheduled, clients, known, plan, channel_facts),
+                    context,
+                    rendering,
+                    sources,
+                )
             open_communication = Communication.opener(
                 kind=CommunicationKind.PLANNED,
                 direction=Direction.OUTBOUND,
@@ -296,31 +334,90 @@ class SendMessages:
             refused=tuple(refused) if listed else None,
         )
 
-    async def _templates(self, uow: UnitOfWork, command: SendCommand) -> _Templates:
-        content = command.content
-        subject, text, html = content.subject, content.text, content.html
-        if content.document_id is not None:
-            document = await uow.documents.get(content.document_id)
-            if document is None:
-                raise NotFound("document", content.document_id)
-            subject = subject if subject is not None else document.subject
-            if document.kind is DocumentKind.EMAIL_TEMPLATE:
-                html = html if html is not None else document.body
-                text = text if text is not None else _TAG.sub("", document.body or "")
-            else:
-                text = text if text is not None else document.body
-        if not (text or html):
-            raise ValidationFailed.field("text", "give the content: a document, text or html")
-        if text is None and html is not None:
-            text = _TAG.sub("", html)
-        compile_ = self._renderer.compile
-        # HTML first: a text part derived from it should not take the blame for its mistakes.
-        compiled_html = compile_(html, field="html", html=True) if html else None
-        return _Templates(
-            subject=compile_(subject, field="subject") if subject else None,
-            text=compile_(text, field="text") if text else None,
-            html=compiled_html,
+    async def _accept_pending(
+        self,
+        uow: UnitOfWork,
+        principal: Principal,
+        command: SendCommand,
+        audience: _Audience,
+        context: SendContext,
+        rendering: _Rendering,
+        sources: _Sources,
+    ) -> SendAnswer:
+        """A bulk send, answered before its communications exist: each client decided as always,
+        the templates checked on the first accepted client, then the decided recipients stored
+        in one write; the materialiser makes their communications afterwards."""
+        now = context.now
+        decider = AudienceDecider(context)
+        plan, channel_facts = audience.plan, audience.channel_facts
+        pending: list[PendingRecipient] = []
+        refused: list[RefusedItem] = []
+        new_uuid = self._new_uuid
+        for entry in audience.scheduled:
+            client = audience.clients[entry.client_id]
+            facts_of = audience.known.get(entry.client_id)
+            decision = decider.decide(
+                client,
+                None if facts_of is None else vars(facts_of),
+                plan.time_for(entry.client_id, entry.at or command.at),
+                plan.channels_for(entry.client_id, channel_facts),
+            )
+            if not isinstance(decision, Accepted):
+                refused.append(RefusedItem(entry.client_id, decision.reason, decision.message))
+                continue
+            if not pending:
+                # A template error refuses the whole request, as when every client was rendered.
+                rendering.of(client)
+            made = object.__new__(PendingRecipient)  # one per accepted client: no per-field set-up
+            made.__dict__.update(
+                communication_id=0,  # taken when stored
+                send_id=0,
+                uuid=new_uuid(),
+                client_id=entry.client_id,
+                channel_id=decision.channel_id,
+                scheduled_at=decision.scheduled_at,
+            )
+            pending.append(made)
+        department_id = context.owner.department_id
+        content = SendContent(
+            subject=sources[0],
+            text=sources[1],
+            html=sources[2],
+            variables=dict(command.content.variables),
+            employee_id=_employee_id(principal),
+            document_id=command.content.document_id,
         )
+        record = await uow.sends.add_pending(
+            SendRecord(
+                idempotency_key=command.idempotency_key,
+                fingerprint=command.fingerprint(),
+                type_id=command.type_id,
+                department_id=department_id,
+                actor=principal.actor,
+                accepted_count=len(pending),
+                refused_count=len(refused),
+                create_time=now,
+                channel_ids=tuple(i for i in command.channel_ids if may_send(principal, command.type_id, i)),
+            ),
+            content,
+            pending,
+            refused,
+        )
+        await _complete_if_nothing_queued(uow, record, pending, now)
+        await uow.commit()
+        if self._pending_stored is not None and pending:
+            self._pending_stored()
+        return SendAnswer(
+            send_id=record.id or 0,
+            accepted_count=len(pending),
+            refused_count=len(refused),
+            accepted=None,
+            refused=None,
+        )
+
+    async def _templates(self, uow: UnitOfWork, command: SendCommand) -> tuple[_Sources, _Templates]:
+        sources = await _template_sources(uow, command)
+        return sources, compile_templates(self._renderer, *sources)
 
     async def progress(self, principal: Principal, send_id: int, *, limit: int, offset: int) -> SendProgress:
         """The send's counts by status, and one page of its accepted and refused clients."""
@@ -340,6 +437,42 @@ class SendMessages:
                 accepted=tuple(await uow.sends.accepted(send_id, limit=limit, offset=offset)),
                 refused=tuple(await uow.sends.refused(send_id, limit=limit, offset=offset)),
             )
+
+
+async def _template_sources(uow: UnitOfWork, command: SendCommand) -> _Sources:
+    """The subject, text and HTML templates of the request (or of its document); a text part
+    derived from the HTML when only that was given."""
+    content = command.content
+    subject, text, html = content.subject, content.text, content.html
+    if content.document_id is not None:
+        document = await uow.documents.get(content.document_id)
+        if document is None:
+            raise NotFound("document", content.document_id)
+        subject = subject if subject is not None else document.subject
+        if document.kind is DocumentKind.EMAIL_TEMPLATE:
+            html = html if html is not None else document.body
+            text = text if text is not None else _TAG.sub("", document.body or "")
+        else:
+            text = text if text is not None else document.body
+    if not (text or html):
+        raise ValidationFailed.field("text", "give the content: a document, text or html")
+    if text is None and html is not None:
+        text = _TAG.sub("", html)
+    return subject, text, html
+
+
+def compile_templates(
+    renderer: TemplateRenderer, subject: str | None, text: str | None, html: str | None
+) -> _Templates:
+    """Each given part parsed once; raises TemplateProblem naming the part."""
+    compile_ = renderer.compile
+    # HTML first: a text part derived from it should not take the blame for its mistakes.
+    compiled_html = compile_(html, field="html", html=True) if html else None
+    return _Templates(
+        subject=compile_(subject, field="subject") if subject else None,
+        text=compile_(text, field="text") if text else None,
+        html=compiled_html,
+    )
 
 
 async def _answer_of(uow: UnitOfWork, record: SendRecord) -> SendAnswer:
@@ -578,7 +711,7 @@ def template_name(attribute: str) -> str:
 
 
 async def _complete_if_nothing_queued(
-    uow: UnitOfWork, record: SendRecord, queued: Sequence[QueuedMessage], now: datetime
+    uow: UnitOfWork, record: SendRecord, queued: Sequence[object], now: datetime
 ) -> None:
     # Everybody was refused: nothing will ever finish in this send, so it is complete now.
     if not queued and record.id is not None:

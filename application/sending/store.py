@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -11,7 +11,8 @@ from typing import Protocol
 from application.sending.commands import AcceptedItem, RefusedItem
 from application.sending.ports import OutgoingMessage
 from domain.clients import Booking, ChannelBlock, Client
-from domain.communications import Communication
+from domain.communications import Communication, CommunicationKind
+from domain.communications.statuses import initial_status
 from domain.dictionaries import Channel, ChannelKind
 from domain.organisation import Department
 from domain.rules import Rule
@@ -63,6 +64,35 @@ class QueuedMessage:
             html=self.html,
             headers=self.headers,
         )
+
+
+@dataclass(frozen=True, kw_only=True)
+class PendingRecipient:
+    """A bulk send's accepted client whose communication is not made yet (the materialiser makes
+    it): decided at the accept, with its uuid and communication id given then."""
+
+    communication_id: int
+    """Taken ahead from the communications' ids (0 until the send is stored): the communication
+    is made with it, so a batch made twice collides instead of duplicating."""
+    send_id: int
+    uuid: str
+    client_id: int
+    channel_id: int
+    scheduled_at: datetime | None = None
+    """The decision's time; None for at once (the send's create time)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class SendContent:
+    """What a bulk send's materialiser needs to make its communications, besides the send record:
+    the templates (as the request or its document gave them) and what the communications carry."""
+
+    subject: str | None
+    text: str | None
+    html: str | None
+    variables: Mapping[str, object]
+    employee_id: int | None = None
+    document_id: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -123,6 +153,8 @@ class Counts:
 
 
 NO_COUNTS = Counts(lifecycle={}, delivery={})
+PENDING_STATUS = initial_status(CommunicationKind.PLANNED)
+"""The lifecycle status a pending recipient is counted in: a send's fresh communication's."""
 
 
 class SendRepository(Protocol):
@@ -188,14 +220,47 @@ class SendRepository(Protocol):
         the one statement that writes them (a rollback of the unit would then not undo them).
         """
 
+    async def add_pending(
+        self,
+        record: SendRecord,
+        content: SendContent,
+        pending: Sequence[PendingRecipient],
+        refused: Sequence[RefusedItem],
+    ) -> SendRecord:
+        """Store a bulk send without its communications: the send (all of ``pending`` open), its
+        content, its refusals, and the decided recipients with communication ids taken now (their
+        ``communication_id`` and ``send_id`` are ignored); count the sends per client as ``add``
+        does, so the next send's caps see them."""
+
+    async def take_pending(self, limit: int) -> list[PendingRecipient]:
+        """Remove up to ``limit`` pending recipients, lowest communication id first, for this
+        transaction to make their communications (``materialise``). On PostgreSQL concurrent
+        takers skip each other's rows (``FOR UPDATE SKIP LOCKED``); a rollback puts them back."""
+
+    async def contents(self, send_ids: Collection[int]) -> dict[int, tuple[SendRecord, SendContent]]:
+        """The records and contents of these bulk sends."""
+
+    async def materialise(
+        self,
+        send_ids: Sequence[int],
+        communications: Sequence[Communication],
+        queued: Sequence[QueuedMessage],
+    ) -> None:
+        """Store taken recipients' communications, with the ids they were given (``id`` set), and
+        their queue rows; the send counts were kept at the accept, the open counts too."""
+
+    async def pending_total(self) -> int:
+        """How many recipients of bulk sends wait for their communications."""
+
     async def accepted(self, send_id: int, *, limit: int, offset: int) -> list[AcceptedItem]:
-        """The messages a send request queued."""
+        """The messages a send request queued, and its pending recipients, by communication id."""
 
     async def refused(self, send_id: int, *, limit: int, offset: int) -> list[RefusedItem]:
         """The recipients a send request refused, with why."""
 
     async def counts(self, send_id: int) -> Counts:
-        """Its communications by lifecycle and by delivery status."""
+        """Its communications by lifecycle and by delivery status; a pending recipient counts as
+        the communication it becomes (``PENDING_STATUS``, delivery ``queued``)."""
 
     async def counts_of_sends(self, send_ids: Sequence[int]) -> dict[int, Counts]:
         """``counts`` of each of these sends, in one query; a send without communications is left out."""

@@ -123,6 +123,7 @@ def create_app(container: Container, settings: Settings) -> Litestar:
         finally:
             if worker is not None:
                 await worker.stop()
+            await container.use_cases.background_materialiser().stop()
             await close_event_bus(container)
             engine = container.storage.engine()
             if engine is not None:

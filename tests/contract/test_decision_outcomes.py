@@ -147,7 +147,7 @@ async def test_the_maintained_outcomes_equal_the_rebuilt_ones_and_give_the_logs_
 
 
 async def test_deleting_a_communication_deletes_its_decision_and_no_other(uow_factory: Any) -> None:
-    # The decision rows have no foreign key (0026): the delete itself must remove them.
+    # The decision rows have no foreign key (0024): the delete itself must remove them.
     refs = await world(uow_factory)
     made: list[Communication] = []
     async with uow_factory() as uow:

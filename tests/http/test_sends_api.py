@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -179,3 +180,71 @@ def test_sends_through_sql_storage(sql_client: TestClient[Any]) -> None:
 def test_idempotency_and_caps_through_sql_storage(sql_client: TestClient[Any]) -> None:
     test_the_same_idempotency_key_answers_the_first_result_and_another_body_is_a_conflict(sql_client)
     caps_scenario(sql_client, company_code="beta")
+
+
+def many_clients(client: TestClient[Any], count: int) -> list[int]:
+    """``count`` clients with an email each, stored directly on the app's own loop: a thousand
+    POSTs would take most of the test."""
+    from datetime import UTC, datetime
+
+    from domain.clients import Client
+
+    uow_factory = client.app.state["container"].storage.uow_factory()
+    now = datetime.now(UTC)
+
+    async def add() -> list[int]:
+        async with uow_factory() as uow:
+            made = [
+                await uow.clients.add(
+                    Client(
+                        first_name=f"C{i}",
+                        email=f"c{i}@example.com",
+                        phones=[],
+                        create_time=now,
+                        update_time=now,
+                    )
+                )
+                for i in range(count)
+            ]
+            await uow.commit()
+        return [c.id for c in made]
+
+    return list(client.blocking_portal.call(add))
+
+
+def bulk_scenario(client: TestClient[Any], company_code: str = "acme") -> None:
+    department_id = department(client, company_code)
+    ids = many_clients(client, 1_001)
+    body = {"departmentId": department_id, "text": "Hi {{ client.firstName }}", "channels": [EMAIL]}
+    broken = send(client, **{**body, "text": "Hi {{ nobody }}"}, clientIds=ids)
+    assert details(broken) == ["text"]  # the whole request, as below the limit
+    response = send(client, **body, clientIds=ids)
+    assert response.status_code == 202, response.text
+    answer = response.json()
+    assert (answer["acceptedCount"], answer["refusedCount"], "accepted" in answer) == (1_001, 0, False)
+    progress = client.get(f"/api/v1/sends/{answer['sendId']}", params={"limit": 1_000}).json()
+    assert progress["accepted"]["total"] == 1_001
+    assert sum(progress["lifecycle"].values()) == 1_001  # pending or made, every one is counted
+    listed = progress["accepted"]["items"]
+    assert {a["clientId"] for a in listed} <= set(ids) and len(listed) == 1_000
+    # The accepting process makes the communications right after the answer.
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        found = client.get(f"/api/v1/communications/{listed[-1]['uuid']}")
+        if found.status_code == 200:
+            break
+        time.sleep(0.1)
+    assert found.status_code == 200, found.text
+    assert found.json()["content"] == f"Hi C{ids.index(listed[-1]['clientId'])}"
+    again = client.get(f"/api/v1/sends/{answer['sendId']}", params={"limit": 1_000}).json()
+    assert again["accepted"]["items"] == listed
+
+
+def test_a_send_above_the_list_limit_answers_counts_and_its_communications_follow(
+    client: TestClient[Any],
+) -> None:
+    bulk_scenario(client)
+
+
+def test_a_bulk_send_through_sql_storage(sql_client: TestClient[Any]) -> None:
+    bulk_scenario(sql_client, company_code="beta")

@@ -192,11 +192,11 @@ def decision_keys(url: str) -> list[Any]:
     return off_loop(lambda: asyncio.run(keys()))
 
 
-def test_0026_drops_the_decisions_key_keeping_the_rows_and_restores_it(empty_database: str) -> None:
+def test_0024_drops_the_decisions_key_keeping_the_rows_and_restores_it(empty_database: str) -> None:
     from datetime import UTC, datetime
     from importlib import import_module
 
-    keys = import_module("adapters.sqlalchemy.migrations.versions.0026_decision_keys")
+    keys = import_module("adapters.sqlalchemy.migrations.versions.0024_decision_keys")
     config = alembic_config(empty_database)
     off_loop(lambda: command.upgrade(config, keys.down_revision))
     at: Any = datetime(2026, 12, 1, 10, 30, tzinfo=UTC)

@@ -2,8 +2,8 @@
 transaction that writes its communication (an auto send, a fallback), and the one delete of a
 communication (``SqlCommunications.delete``) removes its decision row explicitly
 
-Revision ID: 0026_decision_keys
-Revises: 0022_bulk_accept_writes
+Revision ID: 0024_decision_keys
+Revises: 0023_send_audience
 Create Date: 2026-12-01 22:00:00
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0026_decision_keys"
-down_revision: str | None = "0022_bulk_accept_writes"
+revision: str = "0024_decision_keys"
+down_revision: str | None = "0023_send_audience"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
