@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import re
 import ssl
 import uuid
 from collections.abc import Sequence
@@ -21,6 +22,7 @@ from email.utils import formataddr, formatdate
 from enum import StrEnum
 
 import aiosmtplib
+from aiosmtplib.email import quote_address
 
 from application.sending.ports import OutgoingMessage, SendResult, StatusReport
 from domain.communications import DeliveryStatus
@@ -125,6 +127,64 @@ def email_bytes(message: OutgoingMessage, settings: SmtpSettings) -> bytes | Non
     )
 
 
+# -- one transaction on a greeted connection ------------------------------------------------
+#
+# ``sendmail`` parses the sender and the recipient with ``email.utils.parseaddr`` twice each
+# (validating, then quoting), checks EHLO three times and takes a lock the connection pool makes
+# unnecessary: about a fifth of the worker's CPU a message. An address made of atom characters
+# around one ``@`` (every address the clients' validation lets through, bar odd ones) is the same
+# after that parsing, so it is sent as it is; any other goes through ``sendmail``.
+
+_ATOM_ADDRESS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9.-]+")
+
+
+def plain_address(address: str) -> bool:
+    """Whether ``address`` needs no parsing to go in MAIL FROM or RCPT TO as ``<address>``."""
+    return _ATOM_ADDRESS.fullmatch(address) is not None
+
+
+async def _greeted(client: aiosmtplib.SMTP) -> None:
+    # What sendmail does before its first transaction: EHLO, or HELO from a server without ESMTP.
+    if client.is_ehlo_or_helo_needed:
+        try:
+            await client.ehlo()
+        except aiosmtplib.SMTPHeloError:
+            await client.helo()
+
+
+async def _transaction(client: aiosmtplib.SMTP, sender: str, mail_from: bytes, to: str, raw: bytes) -> None:
+    """``sendmail(sender, [to], raw)`` for a plain ``to`` and CRLF-terminated ``raw``, raising as it does."""
+    protocol = client.protocol
+    if protocol is None:
+        raise aiosmtplib.SMTPServerDisconnected("Server not connected")
+    if client.supports_extension("size"):
+        mail_from += b" SIZE=%d" % len(raw)
+    # No per-command timeout: one deadline (the caller's) bounds the whole transaction.
+    response = await protocol.execute_command(mail_from, timeout=None)
+    if response.code != aiosmtplib.SMTPStatus.completed:
+        await _reset(client, response.code)
+        raise aiosmtplib.SMTPSenderRefused(response.code, response.message, sender)
+    response = await protocol.execute_command(b"RCPT TO:<%s>" % to.encode("ascii"), timeout=None)
+    if response.code not in (aiosmtplib.SMTPStatus.completed, aiosmtplib.SMTPStatus.will_forward):
+        await _reset(client, response.code)
+        refused = aiosmtplib.SMTPRecipientRefused(response.code, response.message, to)
+        raise aiosmtplib.SMTPRecipientsRefused([refused])
+    try:
+        await protocol.execute_data_command(raw, timeout=None)
+    except aiosmtplib.SMTPDataError as error:
+        await _reset(client, error.code)
+        raise
+
+
+async def _reset(client: aiosmtplib.SMTP, code: int) -> None:
+    # As sendmail: a refusal resets the envelope for the next message; a 421 closes the connection.
+    if code == aiosmtplib.SMTPStatus.domain_unavailable:
+        client.close()
+        return
+    with contextlib.suppress(ConnectionError, aiosmtplib.SMTPResponseException):
+        await client.rset()
+
+
 class SmtpSender:
     provider = PROVIDER
     polls = False
@@ -134,6 +194,8 @@ class SmtpSender:
         self._settings = settings
         self._idle: list[aiosmtplib.SMTP] = []
         self._slots = asyncio.Semaphore(max(1, settings.connections))
+        self._plain_sender = plain_address(settings.from_address)
+        self._mail_from = b"MAIL FROM:" + quote_address(settings.from_address).encode("ascii")
 
     def _client(self) -> aiosmtplib.SMTP:
         s = self._settings
@@ -155,6 +217,7 @@ class SmtpSender:
                 return client
         client = self._client()
         await client.connect()
+        await _greeted(client)
         return client
 
     async def send(self, message: OutgoingMessage) -> SendResult:
@@ -166,6 +229,11 @@ class SmtpSender:
                 client = await self._connected()
                 if email is not None:
                     await client.send_message(email)
+                elif self._plain_sender and plain_address(message.to):
+                    async with asyncio.timeout(self._settings.timeout):
+                        await _transaction(
+                            client, self._settings.from_address, self._mail_from, message.to, raw or b""
+                        )
                 else:
                     await client.sendmail(self._settings.from_address, [message.to], raw or b"")
             except aiosmtplib.SMTPRecipientsRefused as error:
@@ -180,7 +248,13 @@ class SmtpSender:
                 return SendResult.retry(f"smtp: {error.code} {error.message}")
             except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
                 await self._drop(client)
-                return SendResult.retry(f"smtp: {type(error).__name__}: {error}")
+                detail = str(error) or f"no answer within {self._settings.timeout:g} s"
+                return SendResult.retry(f"smtp: {type(error).__name__}: {detail}")
+            except BaseException:
+                # Cancelled mid-transaction (the dispatcher's own deadline): the connection's state
+                # is unknown, so it is closed rather than left open and unreferenced.
+                await self._drop(client)
+                raise
             self._keep(client)
         sent_id = email["Message-ID"] if email is not None else message.headers.get("Message-ID")
         return SendResult.sent(str(sent_id or message.uuid))
