@@ -291,7 +291,12 @@ async def test_a_send_cancelled_mid_transaction_closes_its_connection() -> None:
         smtp = sender(port, connections=1)
         made: list[aiosmtplib.SMTP] = []
         connect = smtp._client
-        smtp._client = lambda: made.append(connect()) or made[-1]  # type: ignore[method-assign]
+
+        def recorded() -> aiosmtplib.SMTP:
+            made.append(connect())
+            return made[-1]
+
+        smtp._client = recorded  # type: ignore[method-assign]
         sending = asyncio.create_task(smtp.send(message()))
         assert await asyncio.to_thread(sink.in_data.wait, 5.0)
         sending.cancel()
