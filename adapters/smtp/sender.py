@@ -12,14 +12,17 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import itertools
 import re
 import ssl
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate
 from enum import StrEnum
+from functools import cache
 
 import aiosmtplib
 from aiosmtplib.email import quote_address
@@ -82,10 +85,34 @@ def _plain(value: str) -> bool:
     return value.isascii() and "\r" not in value and "\n" not in value and len(value) < _MAX_LINE - 80
 
 
+# A unique boundary per email needs no random bytes: this process's own prefix and a counter.
+_BOUNDARY_PREFIX = f"==sb-{uuid.uuid4().hex[:16]}-"
+_boundary_numbers = itertools.count()
+
+
+class _Clock:
+    """The Date header of the current second, formatted once a second rather than once an email."""
+
+    second, header = -1, ""
+
+    @classmethod
+    def date(cls) -> str:
+        now = int(time.time())
+        if now != cls.second:
+            cls.second, cls.header = now, formatdate(now, localtime=False, usegmt=True)
+        return cls.header
+
+
+@cache
+def _from_header(name: str | None, address: str) -> str:
+    return formataddr((name or "", address))
+
+
 def _body(content: str, subtype: str) -> bytes:
     text = content.replace("\r\n", "\n").replace("\r", "\n")
     head = f"Content-Type: text/{subtype}; charset=utf-8\r\n"
-    if text.isascii() and all(len(line) < _MAX_LINE for line in text.split("\n")):
+    short = len(text) < _MAX_LINE or all(len(line) < _MAX_LINE for line in text.split("\n"))
+    if short and text.isascii():
         body = text.replace("\n", "\r\n")
         return f"{head}Content-Transfer-Encoding: 7bit\r\n\r\n{body}\r\n".encode("ascii")
     encoded = base64.encodebytes(text.encode("utf-8")).replace(b"\n", b"\r\n")
@@ -94,12 +121,11 @@ def _body(content: str, subtype: str) -> bytes:
 
 def email_bytes(message: OutgoingMessage, settings: SmtpSettings) -> bytes | None:
     """The email ``build_email`` would make, as bytes to send; None when it needs ``build_email``."""
-    sender = formataddr((settings.from_name or "", settings.from_address))
     headers = {
-        "From": sender,
+        "From": _from_header(settings.from_name, settings.from_address),
         "To": message.to,
         "Subject": message.subject or "",
-        "Date": formatdate(localtime=False, usegmt=True),
+        "Date": _Clock.date(),
         **message.headers,
     }
     if not all(_plain(name) and _plain(value) for name, value in headers.items()):
@@ -109,9 +135,9 @@ def email_bytes(message: OutgoingMessage, settings: SmtpSettings) -> bytes | Non
     if message.html is None:
         return f"{lines}MIME-Version: 1.0\r\n".encode("ascii") + text
     html = _body(message.html, "html")
-    boundary = f"==sb-{uuid.uuid4().hex}=="  # base64 never holds it; a 7bit body is checked
+    boundary = f"{_BOUNDARY_PREFIX}{next(_boundary_numbers)}=="  # base64 never holds it; 7bit is checked
     while boundary.encode() in text or boundary.encode() in html:
-        boundary = f"==sb-{uuid.uuid4().hex}=="
+        boundary = f"{_BOUNDARY_PREFIX}{next(_boundary_numbers)}=="
     mark = f"--{boundary}\r\n".encode("ascii")
     kind = f'Content-Type: multipart/alternative; boundary="{boundary}"'
     return b"".join(
