@@ -81,8 +81,17 @@ def build_email(message: OutgoingMessage, settings: SmtpSettings) -> EmailMessag
 _MAX_LINE = 998  # RFC 5322 2.1.1
 
 
-def _plain(value: str) -> bool:
-    return value.isascii() and "\r" not in value and "\n" not in value and len(value) < _MAX_LINE - 80
+def _plain(headers: dict[str, str], lines: str) -> bool:
+    """Whether every name and value of ``headers``, written as ``lines``, is one short line of ASCII."""
+    # The line breaks in ``lines`` are exactly its own CRLFs when no name or value holds one.
+    count = len(headers)
+    return (
+        lines.isascii()
+        and lines.count("\n") == count
+        and lines.count("\r") == count
+        and max(map(len, headers)) < _MAX_LINE - 80
+        and max(map(len, headers.values())) < _MAX_LINE - 80
+    )
 
 
 # A unique boundary per email needs no random bytes: this process's own prefix and a counter.
@@ -128,9 +137,9 @@ def email_bytes(message: OutgoingMessage, settings: SmtpSettings) -> bytes | Non
         "Date": _Clock.date(),
         **message.headers,
     }
-    if not all(_plain(name) and _plain(value) for name, value in headers.items()):
+    lines = "".join([f"{name}: {value}\r\n" for name, value in headers.items()])
+    if not _plain(headers, lines):
         return None
-    lines = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
     text = _body(message.text or "", "plain")
     if message.html is None:
         return f"{lines}MIME-Version: 1.0\r\n".encode("ascii") + text

@@ -216,6 +216,11 @@ def test_only_plain_one_line_ascii_headers_are_written_directly() -> None:
         email_bytes(OutgoingMessage(**{**message().__dict__, "subject": "a\r\nBcc: x@y"}), settings) is None
     )
     assert email_bytes(OutgoingMessage(**{**message().__dict__, "to": "иван@пример.рф"}), settings) is None
+    for odd in ("a\nb", "a\rb", "x" * 918):
+        assert email_bytes(OutgoingMessage(**{**message().__dict__, "subject": odd}), settings) is None
+        headers = {**message().headers, "X-Odd": odd}
+        assert email_bytes(OutgoingMessage(**{**message().__dict__, "headers": headers}), settings) is None
+    assert email_bytes(OutgoingMessage(**{**message().__dict__, "subject": "x" * 917}), settings) is not None
 
 
 class Answering(Sink):
