@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from email.header import decode_header, make_header
 from pathlib import Path
 from typing import Any
 
+import aiosmtplib
 import pytest
 
-from adapters.smtp.sender import SmtpSecurity, SmtpSender, SmtpSettings, email_bytes
+from adapters.smtp.sender import SmtpSecurity, SmtpSender, SmtpSettings, email_bytes, plain_address
 from application.sending.email import email_headers, html_from_text
 from application.sending.ports import OutgoingMessage, SendOutcome
 from domain.communications import DeliveryStatus
@@ -213,3 +216,122 @@ def test_only_plain_one_line_ascii_headers_are_written_directly() -> None:
         email_bytes(OutgoingMessage(**{**message().__dict__, "subject": "a\r\nBcc: x@y"}), settings) is None
     )
     assert email_bytes(OutgoingMessage(**{**message().__dict__, "to": "иван@пример.рф"}), settings) is None
+    for odd in ("a\nb", "a\rb", "x" * 918):
+        assert email_bytes(OutgoingMessage(**{**message().__dict__, "subject": odd}), settings) is None
+        headers = {**message().headers, "X-Odd": odd}
+        assert email_bytes(OutgoingMessage(**{**message().__dict__, "headers": headers}), settings) is None
+    assert email_bytes(OutgoingMessage(**{**message().__dict__, "subject": "x" * 917}), settings) is not None
+
+
+class Answering(Sink):
+    """A sink whose MAIL or DATA answer is given (or that keeps DATA waiting for ``stall`` seconds)."""
+
+    def __init__(self, *, mail: str | None = None, data: str | None = None, stall: float = 0.0) -> None:
+        super().__init__()
+        self.mail, self.data, self.stall = mail, data, stall
+        self.in_data = threading.Event()
+
+    async def handle_MAIL(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:  # noqa: N802
+        if self.mail is not None:
+            return self.mail
+        envelope.mail_from = address
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        self.in_data.set()
+        if self.stall:
+            await asyncio.sleep(self.stall)
+        return self.data or await super().handle_DATA(server, session, envelope)
+
+
+async def test_after_a_refused_recipient_the_next_message_has_an_envelope_of_its_own() -> None:
+    sink = Sink()
+    with smtp_server(sink) as port:
+        smtp = sender(port, connections=1)
+        refused = await smtp.send(message("refuse@example.com"))
+        sent = await smtp.send(message("ivan@example.com"))
+        await smtp.close()
+    assert (refused.outcome, sent.outcome) == (SendOutcome.REJECTED, SendOutcome.SENT)
+    assert sink.envelopes == [("news@switchboard.test", ["ivan@example.com"])]
+
+
+async def test_content_refused_for_good_is_failed_and_refused_for_now_is_a_retry() -> None:
+    results = []
+    for answer in ("554 5.6.0 content refused", "451 4.3.0 try again later"):
+        with smtp_server(Answering(data=answer)) as port:
+            smtp = sender(port)
+            results.append(await smtp.send(message()))
+            await smtp.close()
+    refused, later = results
+    assert (refused.outcome, refused.delivery_status) == (SendOutcome.REJECTED, DeliveryStatus.FAILED)
+    assert refused.reason == "smtp: 554 5.6.0 content refused"
+    assert (later.outcome, later.reason) == (SendOutcome.RETRY, "smtp: 451 4.3.0 try again later")
+
+
+async def test_a_refused_sender_is_a_retry() -> None:
+    with smtp_server(Answering(mail="553 5.7.1 sender not allowed")) as port:
+        smtp = sender(port)
+        result = await smtp.send(message())
+        await smtp.close()
+    assert result.outcome is SendOutcome.RETRY
+    assert result.reason is not None and "553" in result.reason
+
+
+async def test_a_server_that_stops_answering_is_a_retry_and_its_connection_is_dropped() -> None:
+    sink = Answering(stall=1.0)
+    with smtp_server(sink) as port:
+        smtp = sender(port, timeout=0.2, connections=1)
+        result = await smtp.send(message())
+        sink.stall = 0.0
+        after = await smtp.send(message())
+        await smtp.close()
+    assert result.outcome is SendOutcome.RETRY
+    assert result.reason == "smtp: TimeoutError: no answer within 0.2 s"
+    assert after.outcome is SendOutcome.SENT
+
+
+async def test_a_send_cancelled_mid_transaction_closes_its_connection() -> None:
+    sink = Answering(stall=5.0)
+    with smtp_server(sink) as port:
+        smtp = sender(port, connections=1)
+        made: list[aiosmtplib.SMTP] = []
+        connect = smtp._client
+
+        def recorded() -> aiosmtplib.SMTP:
+            made.append(connect())
+            return made[-1]
+
+        smtp._client = recorded  # type: ignore[method-assign]
+        sending = asyncio.create_task(smtp.send(message()))
+        assert await asyncio.to_thread(sink.in_data.wait, 5.0)
+        sending.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await sending
+        assert [client.is_connected for client in made] == [False]
+        await smtp.close()
+
+
+async def test_an_address_that_needs_parsing_goes_through_sendmail_and_arrives() -> None:
+    sink = Sink()
+    with smtp_server(sink) as port:
+        smtp = sender(port)
+        result = await smtp.send(message("Ivan <ivan@example.com>"))
+        await smtp.close()
+    assert result.outcome is SendOutcome.SENT
+    assert sink.envelopes == [("news@switchboard.test", ["ivan@example.com"])]
+
+
+def test_only_addresses_that_parsing_would_leave_as_they_are_skip_it() -> None:
+    from aiosmtplib.email import quote_address
+
+    plain = ["ivan@example.com", "o'brien+news@mail.example.org", "a..b@c.d", "#!$%&*/=?^_`{|}~-@x.y"]
+    for address in plain:
+        assert plain_address(address) and quote_address(address) == f"<{address}>"
+    for address in (
+        "Ivan <ivan@example.com>",
+        "ivan@example.com\r\nRCPT TO:<x@y>",
+        "a b@c.d",
+        "иван@пример.рф",
+        "a@b@c",
+    ):
+        assert not plain_address(address)
