@@ -43,6 +43,7 @@ from entrypoints.http.controllers.webhook_subscriptions import CONTROLLERS as WE
 from entrypoints.http.controllers.webhooks_twilio import CONTROLLERS as TWILIO_WEBHOOKS
 from entrypoints.http.errors import EXCEPTION_HANDLERS, document_errors
 from entrypoints.http.health import health, openapi_document
+from entrypoints.http.lean_response import LeanResponse
 from entrypoints.http.schemas.times import TYPE_ENCODERS, SeedTimeSchema
 from entrypoints.http.security.allow_header import AllowHeaderMiddleware
 from entrypoints.http.security.client_address import trusted_networks
@@ -148,6 +149,7 @@ def create_app(container: Container, settings: Settings) -> Litestar:
         exception_handlers=EXCEPTION_HANDLERS,
         plugins=[ClosedStructs(), SeedTimeSchema()],
         type_encoders=TYPE_ENCODERS,
+        response_class=LeanResponse,
         openapi_config=OpenAPIConfig(
             title="Switchboard",
             version="1.0.0",
