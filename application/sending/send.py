@@ -10,7 +10,7 @@ communications are made afterwards (``materialise.py``).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from functools import cache
@@ -75,6 +75,26 @@ class _Audience:
     known: Mapping[int, SendFacts]
     plan: auto.AutoPlan
     channel_facts: Sequence[ChannelFacts]
+
+    def decided(
+        self, decider: AudienceDecider, at: datetime | None, refused: list[RefusedItem]
+    ) -> Iterator[tuple[ScheduledRecipient, Client, Accepted]]:
+        """Each accepted recipient with its client and decision, in audience order; each refused one
+        appended to ``refused`` instead. ``at``: the request's time, for recipients without their own."""
+        plan, channel_facts = self.plan, self.channel_facts
+        for entry in self.scheduled:
+            client = self.clients[entry.client_id]
+            facts_of = self.known.get(entry.client_id)
+            decision = decider.decide(
+                client,
+                None if facts_of is None else vars(facts_of),
+                plan.time_for(entry.client_id, entry.at or at),
+                plan.channels_for(entry.client_id, channel_facts),
+            )
+            if isinstance(decision, Accepted):
+                yield entry, client, decision
+            else:
+                refused.append(RefusedItem(entry.client_id, decision.reason, decision.message))
 
 
 @dataclass(frozen=True)
@@ -251,12 +271,13 @@ class SendMessages:
                 channel_facts=channel_facts,
             )
             rendering = _Rendering(templates, command.content.variables)
+            audience = _Audience(scheduled, clients, known, plan, channel_facts)
             if len(scheduled) > ANSWER_LIST_LIMIT and not mode.on:
                 return await self._accept_pending(
                     uow,
                     principal,
                     command,
-                    _Audience(scheduled, clients, known, plan, channel_facts),
+                    audience,
                     context,
                     rendering,
                     sources,
@@ -273,18 +294,7 @@ class SendMessages:
             )
             decider = AudienceDecider(context)
             queue = _Queueing(self._email)
-            for entry in scheduled:
-                client = clients[entry.client_id]
-                facts_of = known.get(entry.client_id)
-                decision = decider.decide(
-                    client,
-                    None if facts_of is None else vars(facts_of),
-                    plan.time_for(entry.client_id, entry.at or command.at),
-                    plan.channels_for(entry.client_id, channel_facts),
-                )
-                if not isinstance(decision, Accepted):
-                    refused.append(RefusedItem(entry.client_id, decision.reason, decision.message))
-                    continue
+            for entry, client, decision in audience.decided(decider, command.at, refused):
                 channel = by_id[decision.channel_id]
                 rendered = rendering.of(client)
                 communication = open_communication(
@@ -348,23 +358,10 @@ class SendMessages:
         the templates checked on the first accepted client, then the decided recipients stored
         in one write; the materialiser makes their communications afterwards."""
         now = context.now
-        decider = AudienceDecider(context)
-        plan, channel_facts = audience.plan, audience.channel_facts
         pending: list[PendingRecipient] = []
         refused: list[RefusedItem] = []
         new_uuid = self._new_uuid
-        for entry in audience.scheduled:
-            client = audience.clients[entry.client_id]
-            facts_of = audience.known.get(entry.client_id)
-            decision = decider.decide(
-                client,
-                None if facts_of is None else vars(facts_of),
-                plan.time_for(entry.client_id, entry.at or command.at),
-                plan.channels_for(entry.client_id, channel_facts),
-            )
-            if not isinstance(decision, Accepted):
-                refused.append(RefusedItem(entry.client_id, decision.reason, decision.message))
-                continue
+        for entry, client, decision in audience.decided(AudienceDecider(context), command.at, refused):
             if not pending:
                 # A template error refuses the whole request, as when every client was rendered.
                 rendering.of(client)
