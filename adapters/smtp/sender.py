@@ -274,6 +274,10 @@ class SmtpSender:
             except aiosmtplib.SMTPRecipientsRefused as error:
                 self._keep(client)
                 reasons = "; ".join(f"{r.code} {r.message}" for r in error.recipients)
+                if all(400 <= r.code < 500 for r in error.recipients):
+                    # A transient refusal (RFC 5321 4.2.1: greylisting, a full mailbox, a rate limit):
+                    # the same envelope may succeed later, so it is retried with backoff.
+                    return SendResult.retry(f"smtp: recipient refused for now: {reasons}")
                 return SendResult.rejected(f"smtp: recipient refused: {reasons}", DeliveryStatus.UNDELIVERED)
             except aiosmtplib.SMTPDataError as error:
                 # The server refused this message's content for good (5xx) or for now (4xx).

@@ -224,12 +224,21 @@ def test_only_plain_one_line_ascii_headers_are_written_directly() -> None:
 
 
 class Answering(Sink):
-    """A sink whose MAIL or DATA answer is given (or that keeps DATA waiting for ``stall`` seconds)."""
+    """A sink whose MAIL, RCPT or DATA answer is given (or that keeps DATA waiting for ``stall`` seconds)."""
 
-    def __init__(self, *, mail: str | None = None, data: str | None = None, stall: float = 0.0) -> None:
+    def __init__(
+        self, *, mail: str | None = None, rcpt: str | None = None, data: str | None = None, stall: float = 0.0
+    ) -> None:
         super().__init__()
-        self.mail, self.data, self.stall = mail, data, stall
+        self.mail, self.rcpt, self.data, self.stall = mail, rcpt, data, stall
         self.in_data = threading.Event()
+
+    async def handle_RCPT(  # noqa: N802
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        if self.rcpt is not None:
+            return self.rcpt
+        return await super().handle_RCPT(server, session, envelope, address, options)
 
     async def handle_MAIL(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:  # noqa: N802
         if self.mail is not None:
@@ -335,3 +344,18 @@ def test_only_addresses_that_parsing_would_leave_as_they_are_skip_it() -> None:
         "a@b@c",
     ):
         assert not plain_address(address)
+
+
+async def test_a_recipient_refused_for_now_is_a_retry_and_for_good_is_undelivered() -> None:
+    results = []
+    for answer in ("450 4.2.0 greylisted, try again later", "550 5.1.1 no such user"):
+        with smtp_server(Answering(rcpt=answer)) as port:
+            smtp = sender(port)
+            results.append(await smtp.send(message()))
+            await smtp.close()
+    later, refused = results
+    assert (later.outcome, later.reason) == (
+        SendOutcome.RETRY,
+        "smtp: recipient refused for now: 450 4.2.0 greylisted, try again later",
+    )
+    assert (refused.outcome, refused.delivery_status) == (SendOutcome.REJECTED, DeliveryStatus.UNDELIVERED)
