@@ -202,12 +202,16 @@ class MemorySends:
         *,
         last_write: bool = False,
     ) -> SendRecord:
-        stored = replace(record, id=self._t.next_id)
-        self._t.next_id += 1
+        stored = self._stored(record, refused)
         assert stored.id is not None
-        self._t.sends[stored.id] = stored
-        self._t.refusals[stored.id] = list(refused)
         await self.add_fallbacks([stored.id] * len(communications), communications, queued)
+        return stored
+
+    def _stored(self, record: SendRecord, refused: Sequence[RefusedItem]) -> SendRecord:
+        send_id = self._t.next_id
+        self._t.next_id += 1
+        stored = self._t.sends[send_id] = replace(record, id=send_id)
+        self._t.refusals[send_id] = list(refused)
         return stored
 
     async def add_pending(
@@ -217,12 +221,9 @@ class MemorySends:
         pending: Sequence[PendingRecipient],
         refused: Sequence[RefusedItem],
     ) -> SendRecord:
-        stored = replace(record, id=self._t.next_id)
-        self._t.next_id += 1
+        stored = self._stored(record, refused)
         send_id = stored.id
         assert send_id is not None
-        self._t.sends[send_id] = stored
-        self._t.refusals[send_id] = list(refused)
         self._t.contents[send_id] = content
         self._t.open[send_id] = len(pending)
         for new_id, p in zip(self._ids.take_ids(len(pending)), pending, strict=True):
@@ -245,9 +246,7 @@ class MemorySends:
         if not communications:
             return
         await self._ids.add_many(communications, keep_ids=True)
-        for send_id, c, q in zip(send_ids, communications, queued, strict=True):
-            message = replace(q, communication_id=c.id or 0)
-            self._t.queue[message.communication_id] = QueueEntry(message=message, send_id=send_id)
+        self._enqueue(send_ids, communications, queued)  # counted open and sent at the accept
 
     async def pending_total(self) -> int:
         return len(self._t.pending)
@@ -269,11 +268,23 @@ class MemorySends:
         if not communications:
             return
         await self._add_communications(communications)
-        queued = [replace(q, communication_id=c.id or 0) for c, q in zip(communications, queued, strict=True)]
-        for send_id, message in zip(send_ids, queued, strict=True):
-            self._t.queue[message.communication_id] = QueueEntry(message=message, send_id=send_id)
+        for send_id, message in zip(send_ids, self._enqueue(send_ids, communications, queued), strict=True):
             self._t.open[send_id] = self._t.open.get(send_id, 0) + 1
             self._count(message.client_id, message.due_at)
+
+    def _enqueue(
+        self,
+        send_ids: Sequence[int],
+        communications: Sequence[Communication],
+        queued: Sequence[QueuedMessage],
+    ) -> list[QueuedMessage]:
+        """Queue each stored communication's message under its id and send; the messages queued."""
+        messages = [
+            replace(q, communication_id=c.id or 0) for c, q in zip(communications, queued, strict=True)
+        ]
+        for send_id, message in zip(send_ids, messages, strict=True):
+            self._t.queue[message.communication_id] = QueueEntry(message=message, send_id=send_id)
+        return messages
 
     async def fallback_origins(self, communication_ids: Sequence[int]) -> dict[int, FallbackOrigin]:
         followed = {c.fallback_of for c in self._communications().rows.values() if c.fallback_of is not None}

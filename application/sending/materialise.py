@@ -120,7 +120,8 @@ class Materialiser:
             queued.append(message)
         await uow.sends.materialise(send_ids, made, queued)
         if failed:
-            sends = {c.id or 0: s for c, s in zip(made, send_ids, strict=True) if c in failed}
+            failed_ids = {c.id for c in failed}
+            sends = {c.id or 0: s for c, s in zip(made, send_ids, strict=True) if c.id in failed_ids}
             # As the dispatcher does for a status it moves: the webhook outbox and the events log.
             await publish_many(uow, status_events(failed), now)
             await watch.record(uow, failed, sends)
